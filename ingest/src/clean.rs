@@ -1,0 +1,549 @@
+//! Cleaning: from rows of text cells to the typed, validated, pseudonymised columns of a
+//! dataset's lake table, with every bad row rejected alone and reported.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder, ListBuilder,
+    StringBuilder, TimestampMicrosecondBuilder,
+};
+use arrow::record_batch::RecordBatch;
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use csv::StringRecord;
+
+use edulake_schemas::dataset::{Column, Dataset, Kind, Required, Rule};
+use edulake_schemas::vocab::{is_personal_header, ISSUER_BUREAU, LIST_SEPARATORS, NO_SYMPTOM};
+
+use crate::pseudo::{Key, Pseudonymiser};
+use crate::read::{Rows, UNREADABLE_ROW};
+use crate::values;
+
+/// What the upload itself says, for columns a file may leave out.
+#[derive(Debug, Clone, Default)]
+pub struct Upload {
+    /// The school the upload is for (`--school`): fills a missing `school_code`, and a row
+    /// naming another school is rejected.
+    pub school: Option<String>,
+    /// The snapshot date of a roster (`--as-of`).
+    pub as_of: Option<NaiveDate>,
+}
+
+/// One rejected cell (or row, when `column` is empty).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reject {
+    pub row: u64,
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+}
+
+/// How the file's header maps to the dataset.
+#[derive(Debug, Clone, Default)]
+pub struct HeaderReport {
+    /// The row number of the header (title rows above it were skipped).
+    pub header_row: u64,
+    /// Columns of personal data that were dropped unread.
+    pub personal_dropped: Vec<String>,
+    /// Columns the dataset does not know, not stored.
+    pub unknown: Vec<String>,
+    /// The header cells as the file wrote them.
+    pub cells: Vec<String>,
+}
+
+/// A cleaned file: record batches for the lake, and the rejects.
+#[derive(Debug)]
+pub struct Cleaned {
+    pub header: HeaderReport,
+    pub batches: Vec<RecordBatch>,
+    pub rows_read: u64,
+    pub rows_stored: u64,
+    pub rejects: Vec<Reject>,
+    /// Rows rejected (a row may have several rejected cells).
+    pub rows_rejected: u64,
+    /// Distinct values of the first partition column (for instance the dates touched).
+    pub partitions: Vec<String>,
+}
+
+/// Where a stored column's value comes from.
+#[derive(Debug, Clone)]
+enum Source {
+    Cell(usize),
+    /// Absent from the file: the upload's value, the column's default, or null.
+    Fixed(Option<String>),
+}
+
+/// How many leading rows are searched for the header.
+const HEADER_SEARCH_ROWS: usize = 50;
+/// Rows per record batch handed to the lake writer.
+const CHUNK_ROWS: usize = 64 * 1024;
+
+/// Finds the header: the first row naming every required column. Returns the source of each
+/// dataset column and the report, or a sentence saying why the file does not fit.
+fn find_header(
+    d: &Dataset,
+    upload: &Upload,
+    rows: &mut Rows,
+    rec: &mut StringRecord,
+) -> Result<(Vec<Source>, HeaderReport), String> {
+    let mut best: Option<(usize, Vec<String>)> = None;
+    for _ in 0..HEADER_SEARCH_ROWS {
+        let Some(line) = rows.next_into(rec)? else { break };
+        let cells: Vec<String> = rec.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_string()).collect();
+        let matched = d.columns.iter().filter(|c| cells.iter().any(|h| c.matches(h))).count();
+        let missing: Vec<&Column> = d
+            .required_columns()
+            .filter(|c| !cells.iter().any(|h| c.matches(h)) && supplied(c, upload).is_none())
+            .collect();
+        if missing.is_empty() {
+            return map_header(d, upload, &cells, line);
+        }
+        let better = match &best {
+            None => cells.iter().any(|c| !c.is_empty()),
+            Some((m, _)) => matched > *m,
+        };
+        if better {
+            best = Some((matched, cells));
+        }
+    }
+    let found = best.map(|(_, c)| c).unwrap_or_default();
+    let found_list: Vec<&str> = found.iter().map(String::as_str).filter(|s| !s.is_empty()).collect();
+    let missing: Vec<String> = d
+        .required_columns()
+        .filter(|c| !found.iter().any(|h| c.matches(h)) && supplied(c, upload).is_none())
+        .map(|c| match c.required {
+            Required::FromUpload if c.name == "school_code" => format!("{} (or --school)", c.name),
+            Required::FromUpload => format!("{} (or --as-of)", c.name),
+            _ => c.name.to_string(),
+        })
+        .collect();
+    let mut msg = format!(
+        "not a `{}` file: required column(s) missing: {}; columns found: [{}]",
+        d.name,
+        missing.join(", "),
+        found_list.join(", ")
+    );
+    let fits: Vec<&str> = edulake_schemas::all()
+        .iter()
+        .filter(|other| other.name != d.name)
+        .filter(|other| {
+            other.required_columns().all(|c| {
+                found.iter().any(|h| c.matches(h)) || c.required == Required::FromUpload
+            })
+        })
+        .map(|o| o.name)
+        .collect();
+    if !fits.is_empty() {
+        msg.push_str(&format!("; it looks like a `{}` file", fits.join("` or `")));
+    }
+    Err(msg)
+}
+
+fn supplied(c: &Column, upload: &Upload) -> Option<String> {
+    match (c.required, c.name) {
+        (Required::FromUpload, "school_code") => upload.school.clone(),
+        (Required::FromUpload, "as_of_date") => upload.as_of.map(|d| d.to_string()),
+        _ => None,
+    }
+}
+
+fn map_header(
+    d: &Dataset,
+    upload: &Upload,
+    cells: &[String],
+    line: u64,
+) -> Result<(Vec<Source>, HeaderReport), String> {
+    let mut report = HeaderReport { header_row: line, cells: cells.to_vec(), ..Default::default() };
+    let mut sources = Vec::with_capacity(d.columns.len());
+    for c in d.columns {
+        let hits: Vec<usize> = (0..cells.len()).filter(|i| c.matches(&cells[*i])).collect();
+        match hits.as_slice() {
+            [] => sources.push(Source::Fixed(supplied(c, upload).or(c.default.map(String::from)))),
+            [i] => sources.push(Source::Cell(*i)),
+            many => {
+                let names: Vec<&str> = many.iter().map(|i| cells[*i].as_str()).collect();
+                return Err(format!(
+                    "{} columns mean `{}`: {}; keep one",
+                    many.len(),
+                    c.name,
+                    names.join(", ")
+                ));
+            }
+        }
+    }
+    for h in cells {
+        if h.is_empty() || d.column_for_header(h).is_some() {
+            continue;
+        }
+        if is_personal_header(h) {
+            report.personal_dropped.push(h.clone());
+        } else {
+            report.unknown.push(h.clone());
+        }
+    }
+    Ok((sources, report))
+}
+
+/// A typed cell value.
+enum Val<'a> {
+    Null,
+    Str(Cow<'a, str>),
+    Int(i32),
+    Float(f64),
+    Date(i32),
+    Ts(i64),
+    Bool(bool),
+    List(Vec<&'static str>),
+}
+
+enum Builder {
+    Str(StringBuilder),
+    Int(Int32Builder),
+    Float(Float64Builder),
+    Date(Date32Builder),
+    Ts(TimestampMicrosecondBuilder),
+    Bool(BooleanBuilder),
+    List(ListBuilder<StringBuilder>),
+}
+
+impl Builder {
+    fn for_kind(kind: Kind) -> Builder {
+        match kind {
+            Kind::Str | Kind::Enum(_) => Builder::Str(StringBuilder::new()),
+            Kind::Int | Kind::Grade | Kind::BirthYear => Builder::Int(Int32Builder::new()),
+            Kind::Float => Builder::Float(Float64Builder::new()),
+            Kind::Date => Builder::Date(Date32Builder::new()),
+            Kind::Timestamp => Builder::Ts(TimestampMicrosecondBuilder::new()),
+            Kind::Bool => Builder::Bool(BooleanBuilder::new()),
+            Kind::EnumList(_) => Builder::List(ListBuilder::new(StringBuilder::new())),
+        }
+    }
+
+    fn push(&mut self, v: &Val) {
+        match (self, v) {
+            (Builder::Str(b), Val::Str(s)) => b.append_value(s),
+            (Builder::Str(b), _) => b.append_null(),
+            (Builder::Int(b), Val::Int(i)) => b.append_value(*i),
+            (Builder::Int(b), _) => b.append_null(),
+            (Builder::Float(b), Val::Float(f)) => b.append_value(*f),
+            (Builder::Float(b), _) => b.append_null(),
+            (Builder::Date(b), Val::Date(d)) => b.append_value(*d),
+            (Builder::Date(b), _) => b.append_null(),
+            (Builder::Ts(b), Val::Ts(t)) => b.append_value(*t),
+            (Builder::Ts(b), _) => b.append_null(),
+            (Builder::Bool(b), Val::Bool(x)) => b.append_value(*x),
+            (Builder::Bool(b), _) => b.append_null(),
+            (Builder::List(b), Val::List(items)) => {
+                for i in items {
+                    b.values().append_value(i);
+                }
+                b.append(true);
+            }
+            (Builder::List(b), _) => b.append(false),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Builder::Str(b) => Arc::new(b.finish()),
+            Builder::Int(b) => Arc::new(b.finish()),
+            Builder::Float(b) => Arc::new(b.finish()),
+            Builder::Date(b) => Arc::new(b.finish()),
+            Builder::Ts(b) => Arc::new(b.finish().with_timezone("UTC")),
+            Builder::Bool(b) => Arc::new(b.finish()),
+            Builder::List(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// Everything a clean needs besides the rows.
+pub struct CleanContext<'a> {
+    pub dataset: &'static Dataset,
+    pub upload: &'a Upload,
+    pub key: &'a Key,
+    pub tz: Tz,
+    pub today: NaiveDate,
+    pub batch_id: &'a str,
+    /// Microseconds since the epoch, UTC: orders uploads for "later upload wins".
+    pub ingested_at: i64,
+}
+
+/// Cleans a whole table. `Err` is a whole-file rejection (no header, a broken text table).
+pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cleaned, String> {
+    let d = ctx.dataset;
+    let mut rec = StringRecord::new();
+    let (sources, header) = find_header(d, ctx.upload, &mut rows, &mut rec)?;
+    let schema = d.lake_schema();
+    let labels = column_labels(d, &sources, &header);
+    let mut pseudo = Pseudonymiser::new(ctx.key);
+    let mut builders: Vec<Builder> = d.columns.iter().map(|c| Builder::for_kind(c.kind)).collect();
+    let mut row_numbers = Int64Builder::new();
+    let mut out = Cleaned {
+        header,
+        batches: Vec::new(),
+        rows_read: 0,
+        rows_stored: 0,
+        rejects: Vec::new(),
+        rows_rejected: 0,
+        partitions: Vec::new(),
+    };
+    let partition_idx = d.partition_by.first().and_then(|p| d.columns.iter().position(|c| c.name == *p));
+    let mut partition_days = std::collections::BTreeSet::new();
+    let mut in_chunk = 0usize;
+    let mut vals: Vec<Val> = Vec::with_capacity(d.columns.len());
+    let mut row_rejects: Vec<Reject> = Vec::new();
+    let mut pseudonyms: Vec<(usize, String)> = Vec::new();
+    loop {
+        let line = match rows.next_into(&mut rec) {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(e) => return Err(e),
+        };
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        out.rows_read += 1;
+        if let Some(reason) = rec.get(0).and_then(|c| c.strip_prefix(UNREADABLE_ROW)) {
+            out.rows_rejected += 1;
+            out.rejects.push(Reject { row: line, column: String::new(), value: String::new(), reason: reason.to_string() });
+            continue;
+        }
+        vals.clear();
+        row_rejects.clear();
+        pseudonyms.clear();
+        for (j, c) in d.columns.iter().enumerate() {
+            let text: Option<&str> = match &sources[j] {
+                Source::Cell(i) => rec.get(*i).map(str::trim).filter(|s| !s.is_empty()),
+                Source::Fixed(v) => v.as_deref(),
+            };
+            let text = match (text, &sources[j]) {
+                // An empty cell takes the upload's value or the column default.
+                (None, Source::Cell(_)) => supplied_or_default(c, ctx.upload),
+                (t, _) => t.map(Cow::Borrowed),
+            };
+            match parse_cell(ctx, c, text.as_deref(), spreadsheet) {
+                Ok(Parsed::Val(v)) => vals.push(own(v)),
+                Ok(Parsed::Pseudonymise(raw)) => {
+                    pseudonyms.push((j, pseudo.pseudonym(&raw).to_string()));
+                    vals.push(Val::Null);
+                }
+                Err(reason) => {
+                    row_rejects.push(Reject {
+                        row: line,
+                        column: labels[j].clone(),
+                        value: text.as_deref().unwrap_or_default().to_string(),
+                        reason,
+                    });
+                    vals.push(Val::Null);
+                }
+            }
+        }
+        for (j, p) in pseudonyms.drain(..) {
+            vals[j] = Val::Str(Cow::Owned(p));
+        }
+        check_row_rules(ctx, d, &vals, &labels, line, &mut row_rejects);
+        if !row_rejects.is_empty() {
+            out.rows_rejected += 1;
+            out.rejects.append(&mut row_rejects);
+            continue;
+        }
+        if let Some(p) = partition_idx {
+            if let Val::Date(day) = vals[p] {
+                partition_days.insert(day);
+            }
+        }
+        for (b, v) in builders.iter_mut().zip(vals.iter()) {
+            b.push(v);
+        }
+        row_numbers.append_value(line as i64);
+        out.rows_stored += 1;
+        in_chunk += 1;
+        if in_chunk == CHUNK_ROWS {
+            out.batches.push(finish_chunk(ctx, &schema, &mut builders, &mut row_numbers, in_chunk)?);
+            in_chunk = 0;
+        }
+    }
+    if in_chunk > 0 {
+        out.batches.push(finish_chunk(ctx, &schema, &mut builders, &mut row_numbers, in_chunk)?);
+    }
+    out.partitions = partition_days.into_iter().map(|d| values::date_from_days(d).to_string()).collect();
+    Ok(out)
+}
+
+/// The name a clerk recognises for a rejected column: the canonical name and, when the file
+/// named it otherwise, the file's header too (`status (考勤状态)`).
+fn column_labels(d: &Dataset, sources: &[Source], header: &HeaderReport) -> Vec<String> {
+    d.columns
+        .iter()
+        .zip(sources)
+        .map(|(c, s)| match s {
+            Source::Cell(i) if header.cells[*i] != c.name => format!("{} ({})", c.name, header.cells[*i]),
+            _ => c.name.to_string(),
+        })
+        .collect()
+}
+
+fn supplied_or_default<'a>(c: &Column, upload: &Upload) -> Option<Cow<'a, str>> {
+    supplied(c, upload).or(c.default.map(String::from)).map(Cow::Owned)
+}
+
+fn own(v: Val) -> Val<'static> {
+    match v {
+        Val::Null => Val::Null,
+        Val::Str(s) => Val::Str(Cow::Owned(s.into_owned())),
+        Val::Int(i) => Val::Int(i),
+        Val::Float(f) => Val::Float(f),
+        Val::Date(d) => Val::Date(d),
+        Val::Ts(t) => Val::Ts(t),
+        Val::Bool(b) => Val::Bool(b),
+        Val::List(l) => Val::List(l),
+    }
+}
+
+fn finish_chunk(
+    ctx: &CleanContext,
+    schema: &arrow::datatypes::SchemaRef,
+    builders: &mut [Builder],
+    row_numbers: &mut Int64Builder,
+    n: usize,
+) -> Result<RecordBatch, String> {
+    let mut cols: Vec<ArrayRef> = builders.iter_mut().map(Builder::finish).collect();
+    let mut batch_ids = StringBuilder::with_capacity(n, n * ctx.batch_id.len());
+    let mut ingested = TimestampMicrosecondBuilder::with_capacity(n);
+    for _ in 0..n {
+        batch_ids.append_value(ctx.batch_id);
+        ingested.append_value(ctx.ingested_at);
+    }
+    cols.push(Arc::new(batch_ids.finish()));
+    cols.push(Arc::new(ingested.finish().with_timezone("UTC")));
+    cols.push(Arc::new(row_numbers.finish()));
+    RecordBatch::try_new(schema.clone(), cols).map_err(|e| format!("internal error building columns: {e}"))
+}
+
+enum Parsed<'a> {
+    Val(Val<'a>),
+    Pseudonymise(Cow<'a, str>),
+}
+
+fn parse_cell<'a>(ctx: &CleanContext, c: &Column, text: Option<&'a str>, spreadsheet: bool) -> Result<Parsed<'a>, String> {
+    let Some(t) = text else {
+        return if c.required != Required::No {
+            Err("required value is missing".into())
+        } else {
+            Ok(Parsed::Val(Val::Null))
+        };
+    };
+    if c.rule == Rule::Pseudonymised {
+        return Ok(Parsed::Pseudonymise(Cow::Borrowed(t)));
+    }
+    let v = match c.kind {
+        Kind::Str => {
+            match c.rule {
+                Rule::SchoolCode => {
+                    values::check_school_code(t)?;
+                    if let (Some(up), "school_code") = (&ctx.upload.school, c.name) {
+                        if up != t {
+                            return Err(format!("school_code '{t}' is not the upload's school '{up}'"));
+                        }
+                    }
+                }
+                Rule::Issuer => {
+                    if ISSUER_BUREAU.iter().any(|b| b.eq_ignore_ascii_case(t)) {
+                        return Ok(Parsed::Val(Val::Str(Cow::Borrowed("bureau"))));
+                    }
+                    values::check_school_code(t)
+                        .map_err(|_| format!("'{t}' is neither `bureau` (教育局) nor a school code"))?;
+                }
+                _ => {}
+            }
+            Val::Str(Cow::Borrowed(t))
+        }
+        Kind::Enum(vocab) => match vocab.resolve(t) {
+            Some(v) => Val::Str(Cow::Borrowed(v)),
+            None => {
+                return Err(format!(
+                    "'{t}' is not a known {} (expected one of: {})",
+                    vocab.name,
+                    vocab.canonical().collect::<Vec<_>>().join(", ")
+                ))
+            }
+        },
+        Kind::EnumList(vocab) => {
+            let mut items: Vec<&'static str> = Vec::new();
+            for part in t.split(LIST_SEPARATORS).map(str::trim).filter(|p| !p.is_empty()) {
+                if NO_SYMPTOM.iter().any(|n| n.eq_ignore_ascii_case(part)) {
+                    continue;
+                }
+                match vocab.resolve(part) {
+                    Some(v) if !items.contains(&v) => items.push(v),
+                    Some(_) => {}
+                    None => {
+                        return Err(format!(
+                            "'{part}' is not a known {} (expected: {}, or 无 for none)",
+                            vocab.name,
+                            vocab.canonical().collect::<Vec<_>>().join(", ")
+                        ))
+                    }
+                }
+            }
+            Val::List(items)
+        }
+        Kind::Int => Val::Int(int_in_range(c, values::parse_int(t)?)?),
+        Kind::Grade => Val::Int(values::parse_grade(t)? as i32),
+        Kind::Float => {
+            let f = values::parse_float(t)?;
+            if let Rule::Range(lo, hi) = c.rule {
+                if !(lo..=hi).contains(&f) {
+                    return Err(format!("{f} is outside {lo}..{hi}"));
+                }
+            }
+            Val::Float(f)
+        }
+        Kind::Date => {
+            let day = values::parse_date(t, spreadsheet)?;
+            if c.rule == Rule::NotFuture && day > ctx.today {
+                return Err(format!("{day} is in the future (today is {})", ctx.today));
+            }
+            Val::Date(values::days_since_epoch(day))
+        }
+        Kind::BirthYear => Val::Int(values::year_of(values::parse_date(t, spreadsheet)?)),
+        Kind::Timestamp => Val::Ts(values::parse_timestamp(t, ctx.tz, spreadsheet)?),
+        Kind::Bool => Val::Bool(values::parse_bool(t)?),
+    };
+    Ok(Parsed::Val(v))
+}
+
+fn int_in_range(c: &Column, v: i64) -> Result<i32, String> {
+    if let Rule::Range(lo, hi) = c.rule {
+        if !(lo..=hi).contains(&(v as f64)) {
+            return Err(format!("{v} is outside {lo}..{hi}"));
+        }
+    }
+    i32::try_from(v).map_err(|_| format!("{v} is too large"))
+}
+
+/// Rules that relate two columns of a row.
+fn check_row_rules(ctx: &CleanContext, d: &Dataset, vals: &[Val], labels: &[String], line: u64, rejects: &mut Vec<Reject>) {
+    for (j, c) in d.columns.iter().enumerate() {
+        if let Rule::NotBefore(other) = c.rule {
+            let Some(k) = d.columns.iter().position(|x| x.name == other) else { continue };
+            if let (Val::Ts(this), Val::Ts(that)) = (&vals[j], &vals[k]) {
+                if this < that {
+                    rejects.push(Reject {
+                        row: line,
+                        column: labels[j].clone(),
+                        value: format_ts(*this, ctx.tz),
+                        reason: format!("{} is before {}", c.name, other),
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn format_ts(micros: i64, tz: Tz) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
+}

@@ -1,0 +1,601 @@
+//! A synthetic district, written as the files schools would send: the demo's data, the
+//! tests' inputs and the benchmarks' load. `messy` mixes formats, encodings, header
+//! languages, date forms, personal and unknown columns, bad rows and one file sent to the
+//! wrong dataset, as real extracts do.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    pub schools: usize,
+    /// Students in the whole district.
+    pub students: usize,
+    /// School days (weekdays) ending at `end`.
+    pub days: usize,
+    pub seed: u64,
+    pub messy: bool,
+    /// The last school day; default the last weekday before today.
+    pub end: NaiveDate,
+    /// Datasets to write (default all).
+    pub datasets: Vec<String>,
+    /// Keep every personal value written (names, phones, raw ids) in [`Generated::personal`],
+    /// so a test can prove none of them reaches the lake.
+    pub record_personal: bool,
+}
+
+impl GenerateOptions {
+    pub fn new(end: NaiveDate) -> Self {
+        GenerateOptions {
+            schools: 40,
+            students: 12_000,
+            days: 60,
+            seed: 1,
+            messy: false,
+            end,
+            datasets: edulake_schemas::names().iter().map(|s| s.to_string()).collect(),
+            record_personal: false,
+        }
+    }
+
+    fn wants(&self, d: &str) -> bool {
+        self.datasets.iter().any(|x| x == d)
+    }
+}
+
+/// The last weekday strictly before `today`.
+pub fn last_school_day_before(today: NaiveDate) -> NaiveDate {
+    let mut d = today - Duration::days(1);
+    while matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+        d -= Duration::days(1);
+    }
+    d
+}
+
+/// What was written.
+#[derive(Debug, Default, Clone)]
+pub struct Generated {
+    pub files: Vec<PathBuf>,
+    pub rows: u64,
+    pub bad_rows: u64,
+    /// With `record_personal`: the names, phone numbers and raw identifiers written.
+    pub personal: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Format {
+    Csv,
+    CsvBom,
+    CsvGbk,
+    Xlsx,
+    Utf16Tsv,
+    JsonLines,
+    CsvGz,
+}
+
+impl Format {
+    fn extension(self) -> &'static str {
+        match self {
+            Format::Csv | Format::CsvBom | Format::CsvGbk => "csv",
+            Format::Xlsx => "xlsx",
+            Format::Utf16Tsv => "txt",
+            Format::JsonLines => "jsonl",
+            Format::CsvGz => "csv.gz",
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum DateStyle {
+    Iso,
+    Slash,
+    Compact,
+    Chinese,
+}
+
+fn fmt_date(d: NaiveDate, s: DateStyle) -> String {
+    match s {
+        DateStyle::Iso => d.format("%Y-%m-%d").to_string(),
+        DateStyle::Slash => format!("{}/{}/{}", d.year(), d.month(), d.day()),
+        DateStyle::Compact => d.format("%Y%m%d").to_string(),
+        DateStyle::Chinese => format!("{}年{}月{}日", d.year(), d.month(), d.day()),
+    }
+}
+
+/// A cell of a generated table.
+#[derive(Clone)]
+enum Cell {
+    Text(String),
+    Date(NaiveDate),
+}
+
+/// How one file is written.
+#[derive(Clone, Copy)]
+struct Style {
+    format: Format,
+    chinese: bool,
+    dates: DateStyle,
+    title_rows: bool,
+    personal: bool,
+}
+
+const DISTRICTS: &[&str] = &["长安区", "桥西区", "新华区", "裕华区", "井陉矿区", "藁城区", "鹿泉区", "栾城区"];
+const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙"];
+const GIVEN: &[&str] = &["浩", "欣", "子涵", "宇轩", "梓萱", "一诺", "思远", "雨桐", "俊杰", "佳怡"];
+
+struct School {
+    code: String,
+    name: String,
+    district: &'static str,
+    kind: &'static str,
+    lat: f64,
+    lon: f64,
+    teachers: u32,
+    students: Vec<Student>,
+}
+
+struct Student {
+    id: String,
+    name: String,
+    gender: char,
+    grade: u8,
+    class: String,
+    birth: NaiveDate,
+    parent_phone: String,
+    /// Probability of an absence on a day.
+    absence: f64,
+}
+
+/// Writes the district into `out`.
+pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated> {
+    std::fs::create_dir_all(out)?;
+    let mut rng = StdRng::seed_from_u64(opts.seed);
+    let days = school_days(opts.end, opts.days.max(1));
+    let schools = make_schools(&mut rng, opts, days[0]);
+    let mut g = Generated::default();
+    if opts.record_personal {
+        for s in &schools {
+            for p in &s.students {
+                g.personal.extend([p.id.clone(), p.name.clone(), p.parent_phone.clone()]);
+            }
+        }
+        g.personal.sort();
+        g.personal.dedup();
+    }
+    let style_for = |rng: &mut StdRng| -> Style {
+        if !opts.messy {
+            return Style { format: Format::Csv, chinese: false, dates: DateStyle::Iso, title_rows: false, personal: false };
+        }
+        let format = [Format::Csv, Format::CsvBom, Format::CsvGbk, Format::Xlsx, Format::Utf16Tsv, Format::JsonLines, Format::CsvGz]
+            [rng.random_range(0..7)];
+        let dates = [DateStyle::Iso, DateStyle::Slash, DateStyle::Compact, DateStyle::Chinese][rng.random_range(0..4)];
+        Style { format, chinese: rng.random_bool(0.7), dates, title_rows: format == Format::Xlsx, personal: true }
+    };
+
+    if opts.wants("schools") {
+        let header = ["school_code", "school_name", "district", "school_type", "latitude", "longitude", "teacher_count"];
+        let zh = ["学校代码", "学校名称", "区县", "学段", "纬度", "经度", "专任教师数"];
+        let rows: Vec<Vec<Cell>> = schools
+            .iter()
+            .map(|s| {
+                vec![
+                    Cell::Text(s.code.clone()),
+                    Cell::Text(s.name.clone()),
+                    Cell::Text(s.district.to_string()),
+                    Cell::Text(s.kind.to_string()),
+                    Cell::Text(format!("{:.5}", s.lat)),
+                    Cell::Text(format!("{:.5}", s.lon)),
+                    Cell::Text(s.teachers.to_string()),
+                ]
+            })
+            .collect();
+        let st = Style { chinese: opts.messy, ..style_for(&mut rng) };
+        let st = Style { format: if opts.messy { Format::CsvGbk } else { Format::Csv }, personal: false, ..st };
+        write_table(out, "schools", "学校名录", &header, &zh, rows, st, &mut g)?;
+    }
+
+    let mid = days[days.len() / 2];
+    for (si, s) in schools.iter().enumerate() {
+        if opts.wants("enrolment") {
+            for (snapshot, as_of) in [(0, days[0]), (1, mid)] {
+                if snapshot == 1 && days.len() < 10 {
+                    continue;
+                }
+                let st = style_for(&mut rng);
+                let mut header = vec!["student_id", "school_code", "grade", "class_code", "gender", "birth_date", "status", "as_of_date"];
+                let mut zh = vec!["学籍号", "学校代码", "年级", "班级", "性别", "出生日期", "学籍状态", "快照日期"];
+                if st.personal {
+                    header.push("学生姓名");
+                    zh.push("学生姓名");
+                    header.push("联系电话");
+                    zh.push("联系电话");
+                }
+                let mut rows = Vec::with_capacity(s.students.len());
+                for (i, p) in s.students.iter().enumerate() {
+                    let status = if snapshot == 1 && i % 97 == 5 { "transferred_out" } else { "enrolled" };
+                    let grade = if st.chinese { grade_zh(p.grade) } else { p.grade.to_string() };
+                    let gender = if st.chinese { if p.gender == 'M' { "男" } else { "女" }.to_string() } else { p.gender.to_string() };
+                    let status = if st.chinese { if status == "enrolled" { "在籍" } else { "转出" } } else { status };
+                    let mut row = vec![
+                        Cell::Text(p.id.clone()),
+                        Cell::Text(s.code.clone()),
+                        Cell::Text(grade),
+                        Cell::Text(p.class.clone()),
+                        Cell::Text(gender),
+                        date_cell(p.birth, st),
+                        Cell::Text(status.to_string()),
+                        date_cell(as_of, st),
+                    ];
+                    if st.personal {
+                        row.push(Cell::Text(p.name.clone()));
+                        row.push(Cell::Text(p.parent_phone.clone()));
+                    }
+                    rows.push(row);
+                }
+                if opts.messy && si % 5 == 1 && snapshot == 0 {
+                    g.bad_rows += 1;
+                    rows.push(vec![
+                        Cell::Text(format!("G{}X", s.code)),
+                        Cell::Text(s.code.clone()),
+                        Cell::Text("十三年级".into()),
+                        Cell::Text("1班".into()),
+                        Cell::Text("男".into()),
+                        Cell::Text("2015-01-01".into()),
+                        Cell::Text("在籍".into()),
+                        date_cell(as_of, st),
+                    ]
+                    .into_iter()
+                    .chain(st.personal.then(|| vec![Cell::Text("某某".into()), Cell::Text("13900000000".into())]).into_iter().flatten())
+                    .collect());
+                }
+                let file = format!("enrolment/{}_{}", s.code, as_of.format("%Y%m%d"));
+                write_table(out, &file, "学籍名册", &header, &zh, rows, st, &mut g)?;
+            }
+            if opts.messy && si == 0 {
+                // A roster sent to the attendance folder by mistake: rejected whole.
+                let header = ["student_id", "grade", "class_code", "gender"];
+                let zh = ["学籍号", "年级", "班级", "性别"];
+                let rows = s.students.iter().take(5).map(|p| {
+                    vec![Cell::Text(p.id.clone()), Cell::Text(grade_zh(p.grade)), Cell::Text(p.class.clone()), Cell::Text("男".into())]
+                });
+                let st = Style { format: Format::Csv, chinese: true, dates: DateStyle::Iso, title_rows: false, personal: false };
+                write_table(out, &format!("attendance/{}_花名册", s.code), "学籍名册", &header, &zh, rows.collect(), st, &mut g)?;
+            }
+        }
+        if opts.wants("attendance") {
+            let st = style_for(&mut rng);
+            let header = ["date", "school_code", "class_code", "student_id", "status"];
+            let zh = ["日期", "学校代码", "班级", "学籍号", "考勤状态"];
+            let mut rows = Vec::with_capacity(days.len() * s.students.len());
+            for (di, day) in days.iter().enumerate() {
+                // Some schools forget to report some days.
+                if si % 11 == 3 && di % 9 == 4 {
+                    continue;
+                }
+                for (pi, p) in s.students.iter().enumerate() {
+                    let status = attendance_status(&mut rng, p, st.chinese);
+                    let mut row = vec![
+                        date_cell(*day, st),
+                        Cell::Text(s.code.clone()),
+                        Cell::Text(p.class.clone()),
+                        Cell::Text(p.id.clone()),
+                        Cell::Text(status.to_string()),
+                    ];
+                    if opts.messy && (pi * 31 + di * 7 + si) % 997 == 0 {
+                        g.bad_rows += 1;
+                        match di % 3 {
+                            0 => row[4] = Cell::Text("请假?".into()),
+                            1 => row[0] = Cell::Text("2026-13-45".into()),
+                            _ => row[3] = Cell::Text(String::new()),
+                        }
+                    }
+                    rows.push(row);
+                }
+            }
+            write_table(out, &format!("attendance/{}", s.code), "考勤", &header, &zh, rows, st, &mut g)?;
+        }
+        if opts.wants("health_report") {
+            let st = style_for(&mut rng);
+            let header = ["date", "school_code", "class_code", "student_id", "temperature", "symptoms", "risk_contact", "reported_at"];
+            let zh = ["日期", "学校代码", "班级", "学号", "体温", "症状", "是否接触风险人员", "填报时间"];
+            let mut rows = Vec::new();
+            let cluster_day = days.len() * 2 / 3;
+            for (di, day) in days.iter().enumerate() {
+                if si % 13 == 7 && di % 5 == 0 {
+                    continue; // a school that sent nothing that day
+                }
+                for (pi, p) in s.students.iter().enumerate() {
+                    if rng.random_bool(0.04) {
+                        continue; // a parent who did not check in
+                    }
+                    // A fever cluster in the first class of every seventh school.
+                    let cluster = si % 7 == 2 && di == cluster_day && pi < 4;
+                    let fever = cluster || rng.random_bool(0.004);
+                    let temp = if fever { rng.random_range(37.4..39.2) } else { rng.random_range(36.0..37.1) };
+                    let symptoms = if fever {
+                        if st.chinese { "发热、咳嗽" } else { "fever,cough" }
+                    } else if rng.random_bool(0.01) {
+                        if st.chinese { "咳嗽" } else { "cough" }
+                    } else if st.chinese {
+                        "无"
+                    } else {
+                        "none"
+                    };
+                    let risk = rng.random_bool(0.001);
+                    let at = day.and_hms_opt(7, rng.random_range(0..60), rng.random_range(0..60)).expect("valid time");
+                    let mut row = vec![
+                        date_cell(*day, st),
+                        Cell::Text(s.code.clone()),
+                        Cell::Text(p.class.clone()),
+                        Cell::Text(p.id.clone()),
+                        Cell::Text(format!("{temp:.1}")),
+                        Cell::Text(symptoms.to_string()),
+                        Cell::Text(if st.chinese { if risk { "是" } else { "否" } } else if risk { "true" } else { "false" }.into()),
+                        Cell::Text(format!("{} {}", fmt_date(*day, st.dates), at.format("%H:%M:%S"))),
+                    ];
+                    if opts.messy && (pi * 13 + di + si) % 1499 == 0 {
+                        g.bad_rows += 1;
+                        row[4] = Cell::Text("99.5".into());
+                    }
+                    rows.push(row);
+                }
+            }
+            write_table(out, &format!("health_report/{}", s.code), "健康打卡", &header, &zh, rows, st, &mut g)?;
+        }
+    }
+
+    // Notices: the bureau publishes one every five school days.
+    let notices: Vec<(String, String, &str, NaiveDate)> = days
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 5 == 0)
+        .map(|(i, d)| {
+            let cats = [("safety", "安全"), ("epidemic", "防疫"), ("holiday", "放假"), ("exam", "考试"), ("other", "其他")];
+            let (c, zh) = cats[i / 5 % cats.len()];
+            (format!("N{}{:03}", d.format("%Y%m%d"), i), format!("关于做好{}工作的通知", zh), c, *d)
+        })
+        .collect();
+    if opts.wants("notices") {
+        let header = ["notice_id", "issuer", "title", "category", "published_at"];
+        let zh = ["通知编号", "发布单位", "标题", "类别", "发布时间"];
+        let rows = notices
+            .iter()
+            .map(|(id, title, cat, d)| {
+                vec![
+                    Cell::Text(id.clone()),
+                    Cell::Text(if opts.messy { "教育局" } else { "bureau" }.into()),
+                    Cell::Text(title.clone()),
+                    Cell::Text(cat.to_string()),
+                    Cell::Text(format!("{} 09:00", d.format("%Y-%m-%d"))),
+                ]
+            })
+            .collect();
+        let st = Style { format: Format::Csv, chinese: opts.messy, dates: DateStyle::Iso, title_rows: false, personal: false };
+        write_table(out, "notices", "通知", &header, &zh, rows, st, &mut g)?;
+    }
+    if opts.wants("notice_reads") {
+        for s in &schools {
+            let st = style_for(&mut rng);
+            let header = ["notice_id", "school_code", "recipient_id", "recipient_role", "delivered_at", "read_at"];
+            let zh = ["通知编号", "学校代码", "家长账号", "接收人类型", "送达时间", "阅读时间"];
+            let mut rows = Vec::new();
+            for (id, _, _, d) in &notices {
+                for p in &s.students {
+                    let delivered = d.and_hms_opt(9, rng.random_range(0..10), 0).expect("valid time");
+                    let read = if rng.random_bool(0.85) {
+                        let hours: f64 = -6.0 * (1.0 - rng.random::<f64>()).ln();
+                        Some(delivered + Duration::seconds((hours * 3600.0) as i64))
+                    } else {
+                        None
+                    };
+                    rows.push(vec![
+                        Cell::Text(id.clone()),
+                        Cell::Text(s.code.clone()),
+                        Cell::Text(p.parent_phone.clone()),
+                        Cell::Text(if st.chinese { "家长" } else { "parent" }.into()),
+                        Cell::Text(delivered.format("%Y-%m-%d %H:%M:%S").to_string()),
+                        Cell::Text(read.map(|r| r.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()),
+                    ]);
+                }
+            }
+            write_table(out, &format!("notice_reads/{}", s.code), "阅读回执", &header, &zh, rows, st, &mut g)?;
+        }
+    }
+    Ok(g)
+}
+
+fn date_cell(d: NaiveDate, st: Style) -> Cell {
+    if st.format == Format::Xlsx {
+        Cell::Date(d)
+    } else {
+        Cell::Text(fmt_date(d, st.dates))
+    }
+}
+
+fn grade_zh(g: u8) -> String {
+    const ZH: [&str; 12] = ["一年级", "二年级", "三年级", "四年级", "五年级", "六年级", "初一", "初二", "初三", "高一", "高二", "高三"];
+    ZH[(g.clamp(1, 12) - 1) as usize].to_string()
+}
+
+fn attendance_status(rng: &mut StdRng, p: &Student, chinese: bool) -> &'static str {
+    let x: f64 = rng.random();
+    let (en, zh) = if x < p.absence {
+        [("absent", "缺勤"), ("sick_leave", "病假"), ("personal_leave", "事假")][rng.random_range(0..3)]
+    } else if x < p.absence + 0.02 {
+        ("late", "迟到")
+    } else if x < p.absence + 0.025 {
+        ("early_leave", "早退")
+    } else {
+        ("present", "出勤")
+    };
+    if chinese {
+        zh
+    } else {
+        en
+    }
+}
+
+/// The last `n` weekdays ending at `end`, oldest first.
+fn school_days(end: NaiveDate, n: usize) -> Vec<NaiveDate> {
+    let mut out = Vec::with_capacity(n);
+    let mut d = end;
+    while out.len() < n {
+        if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+            out.push(d);
+        }
+        d -= Duration::days(1);
+    }
+    out.reverse();
+    out
+}
+
+fn make_schools(rng: &mut StdRng, opts: &GenerateOptions, first_day: NaiveDate) -> Vec<School> {
+    let n = opts.schools.max(1);
+    let per_school = (opts.students / n).max(1);
+    (0..n)
+        .map(|i| {
+            let district = DISTRICTS[i % DISTRICTS.len()];
+            let (kind, kind_zh, grades) = match i % 10 {
+                0..=5 => ("primary", "小学", 1..=6),
+                6 | 7 => ("junior", "中学", 7..=9),
+                8 => ("senior", "高级中学", 10..=12),
+                _ => ("nine_year", "学校", 1..=9),
+            };
+            let code = format!("1301{:06}", i + 1);
+            let name = format!("石家庄市{}第{}{}", district, i / DISTRICTS.len() + 1, kind_zh);
+            let grade_count = (*grades.end() - *grades.start() + 1) as usize;
+            let students = (0..per_school)
+                .map(|k| {
+                    let grade = grades.start() + (k % grade_count) as u8;
+                    let class_no = (k / grade_count) / 45 + 1;
+                    let age = 5 + grade as i32;
+                    let birth = NaiveDate::from_ymd_opt(first_day.year() - age, 1 + (k % 12) as u32, 1 + (k % 28) as u32)
+                        .expect("valid birth date");
+                    let chronic = rng.random_bool(0.03);
+                    Student {
+                        id: format!("G{:04}{:06}{:08}", 1301, i + 1, k + 1),
+                        name: format!("{}{}", SURNAMES[rng.random_range(0..SURNAMES.len())], GIVEN[rng.random_range(0..GIVEN.len())]),
+                        gender: if rng.random_bool(0.49) { 'F' } else { 'M' },
+                        grade,
+                        class: format!("{}{:02}", grade, class_no),
+                        birth,
+                        parent_phone: format!("13{}{:08}", rng.random_range(0..10), rng.random_range(0..100_000_000u32)),
+                        absence: if chronic { 0.15 } else { 0.02 },
+                    }
+                })
+                .collect();
+            School {
+                code,
+                name,
+                district,
+                kind,
+                lat: 38.04 + rng.random_range(-0.25..0.25),
+                lon: 114.51 + rng.random_range(-0.35..0.35),
+                teachers: (per_school as u32 / 14).max(1),
+                students,
+            }
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_table(
+    out: &Path,
+    name: &str,
+    title_zh: &str,
+    header_en: &[&str],
+    header_zh: &[&str],
+    rows: Vec<Vec<Cell>>,
+    st: Style,
+    g: &mut Generated,
+) -> std::io::Result<()> {
+    let header: Vec<&str> = if st.chinese { header_zh.to_vec() } else { header_en.to_vec() };
+    let path = out.join(format!("{name}.{}", st.format.extension()));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    g.rows += rows.len() as u64;
+    let text = |c: &Cell| match c {
+        Cell::Text(s) => s.clone(),
+        Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
+    };
+    match st.format {
+        Format::Csv | Format::CsvBom | Format::CsvGbk | Format::CsvGz | Format::Utf16Tsv => {
+            let delim = if st.format == Format::Utf16Tsv { b'\t' } else { b',' };
+            let mut w = csv::WriterBuilder::new().delimiter(delim).from_writer(Vec::with_capacity(rows.len() * 64));
+            w.write_record(&header)?;
+            for r in &rows {
+                w.write_record(r.iter().map(text))?;
+            }
+            let body = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+            let bytes = match st.format {
+                Format::CsvBom => [&[0xEF, 0xBB, 0xBF][..], &body].concat(),
+                Format::CsvGbk => {
+                    let s = String::from_utf8(body).map_err(std::io::Error::other)?;
+                    encoding_rs::GBK.encode(&s).0.into_owned()
+                }
+                Format::Utf16Tsv => {
+                    let s = String::from_utf8(body).map_err(std::io::Error::other)?;
+                    let mut v = vec![0xFF, 0xFE];
+                    for u in s.replace('\n', "\r\n").encode_utf16() {
+                        v.extend_from_slice(&u.to_le_bytes());
+                    }
+                    v
+                }
+                Format::CsvGz => {
+                    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                    e.write_all(&body)?;
+                    e.finish()?
+                }
+                _ => body,
+            };
+            std::fs::write(&path, bytes)?;
+        }
+        Format::JsonLines => {
+            let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+            for r in &rows {
+                let obj: serde_json::Map<String, serde_json::Value> =
+                    header.iter().zip(r).map(|(h, c)| (h.to_string(), serde_json::Value::String(text(c)))).collect();
+                serde_json::to_writer(&mut f, &obj)?;
+                f.write_all(b"\n")?;
+            }
+            f.flush()?;
+        }
+        Format::Xlsx => {
+            use rust_xlsxwriter::{ExcelDateTime, Format as XFormat, Workbook};
+            let xerr = |e: rust_xlsxwriter::XlsxError| std::io::Error::other(e.to_string());
+            let mut wb = Workbook::new();
+            let ws = wb.add_worksheet();
+            let date_fmt = XFormat::new().set_num_format("yyyy-mm-dd");
+            let mut r0 = 0u32;
+            if st.title_rows {
+                ws.write_string(0, 0, format!("{title_zh}（{}）", name.rsplit('/').next().unwrap_or(name))).map_err(xerr)?;
+                ws.write_string(1, 0, "制表人：教务处").map_err(xerr)?;
+                r0 = 3;
+            }
+            for (c, h) in header.iter().enumerate() {
+                ws.write_string(r0, c as u16, *h).map_err(xerr)?;
+            }
+            for (i, r) in rows.iter().enumerate() {
+                let row = r0 + 1 + i as u32;
+                for (c, cell) in r.iter().enumerate() {
+                    match cell {
+                        Cell::Text(s) => ws.write_string(row, c as u16, s).map_err(xerr)?,
+                        Cell::Date(d) => {
+                            let x = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8).map_err(xerr)?;
+                            ws.write_date_with_format(row, c as u16, &x, &date_fmt).map_err(xerr)?
+                        }
+                    };
+                }
+            }
+            std::fs::write(&path, wb.save_to_buffer().map_err(xerr)?)?;
+        }
+    }
+    g.files.push(path);
+    Ok(())
+}

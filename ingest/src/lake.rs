@@ -1,0 +1,401 @@
+//! The lake: one Delta table per dataset under one root (a local folder or an object-store
+//! URL), and the `_batches` table that indexes every ingested batch.
+//!
+//! A commit to a dataset table carries, in its commit info, the batch records of the files it
+//! holds: data and record become visible together or not at all. The `_batches` table is an
+//! index of those records, appended right after each commit and caught up from the Delta log
+//! if a process died in between ([`Lake::sync_batches`]).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, Date32Builder, Int64Builder, ListBuilder, RecordBatch, StringBuilder,
+    TimestampMicrosecondBuilder,
+};
+use arrow::datatypes::{DataType, Date32Type, Field, Int64Type, Schema, SchemaRef, TimestampMicrosecondType};
+use deltalake::datafusion::prelude::SessionContext;
+use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
+use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
+use deltalake::kernel::{Action, StructType};
+use deltalake::logstore::LogStore;
+use deltalake::parquet::basic::{Compression, ZstdLevel};
+use deltalake::parquet::file::properties::WriterProperties;
+use deltalake::protocol::{DeltaOperation, SaveMode};
+use deltalake::writer::{DeltaWriter, RecordBatchWriter};
+use deltalake::{DeltaTable, DeltaTableBuilder};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use edulake_schemas::dataset::{timestamp_type, Dataset};
+
+use crate::error::{IngestError, Result};
+use crate::values;
+
+/// Name of the batch index table under the lake root.
+pub const BATCHES_TABLE: &str = "_batches";
+/// Commit-info key under which a data commit carries its batch records.
+const COMMIT_KEY: &str = "edulake.batches";
+/// Table property of `_batches` holding the key fingerprint.
+const KEY_PROPERTY: &str = "edulake.keyFingerprint";
+
+/// The record of one ingested file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BatchRecord {
+    pub batch_id: String,
+    pub dataset: String,
+    pub school_code: Option<String>,
+    pub as_of_date: Option<String>,
+    pub source_file: String,
+    pub source_sha256: String,
+    pub format: String,
+    pub rows_read: u64,
+    pub rows_stored: u64,
+    pub rows_rejected: u64,
+    /// Microseconds since the epoch, UTC.
+    pub ingested_at: i64,
+    /// The dataset table's version that holds the batch.
+    #[serde(default)]
+    pub table_version: i64,
+    /// Partition dates the batch wrote (for date-partitioned datasets).
+    #[serde(default)]
+    pub dates: Vec<String>,
+    /// The reject report's path relative to the state directory, if any row was rejected.
+    pub reject_report: Option<String>,
+}
+
+/// Where the lake is.
+#[derive(Debug, Clone)]
+pub struct Lake {
+    root: Url,
+    storage: HashMap<String, String>,
+}
+
+/// A fault to inject, for tests of atomicity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fault {
+    #[default]
+    None,
+    /// Fail after the data files are written and before the commit.
+    BeforeCommit,
+}
+
+impl Lake {
+    /// Opens a lake at a local path or an object-store URL (`s3://bucket/prefix`). A local
+    /// folder is created if missing.
+    pub fn open(location: &str) -> Result<Lake> {
+        let root = if location.contains("://") {
+            let mut u = Url::parse(location)
+                .map_err(|e| IngestError::Config(format!("lake URL '{location}': {e}")))?;
+            if !u.path().ends_with('/') {
+                let p = format!("{}/", u.path());
+                u.set_path(&p);
+            }
+            u
+        } else {
+            std::fs::create_dir_all(location)
+                .map_err(|e| IngestError::Config(format!("cannot create lake folder '{location}': {e}")))?;
+            let abs = std::fs::canonicalize(location)
+                .map_err(|e| IngestError::Config(format!("lake folder '{location}': {e}")))?;
+            Url::from_directory_path(&abs)
+                .map_err(|_| IngestError::Config(format!("lake folder '{}' is not absolute", abs.display())))?
+        };
+        Ok(Lake { root, storage: HashMap::new() })
+    }
+
+    pub fn root(&self) -> &Url {
+        &self.root
+    }
+
+    /// The URL of a table under the root.
+    pub fn table_url(&self, name: &str) -> Url {
+        self.root.join(&format!("{name}/")).expect("table names are plain words")
+    }
+
+    /// Loads a table; `None` if it does not exist yet.
+    pub async fn load(&self, name: &str) -> Result<Option<DeltaTable>> {
+        let mut t = DeltaTableBuilder::from_url(self.table_url(name))?
+            .with_storage_options(self.storage.clone())
+            .build()?;
+        match t.load().await {
+            Ok(()) => Ok(Some(t)),
+            Err(deltalake::DeltaTableError::NotATable(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn load_or_create(
+        &self,
+        name: &str,
+        schema: &SchemaRef,
+        partition_by: &[&str],
+        config: &[(&str, &str)],
+    ) -> Result<DeltaTable> {
+        if let Some(t) = self.load(name).await? {
+            return Ok(t);
+        }
+        let table = DeltaTableBuilder::from_url(self.table_url(name))?
+            .with_storage_options(self.storage.clone())
+            .build()?;
+        let kernel: StructType = schema.as_ref().try_into_kernel().map_err(|e| IngestError::Internal(e.to_string()))?;
+        let created = table
+            .create()
+            .with_table_name(name)
+            .with_columns(kernel.fields().cloned())
+            .with_partition_columns(partition_by.iter().map(|s| s.to_string()))
+            .with_configuration(config.iter().map(|(k, v)| (k.to_string(), Some(v.to_string()))))
+            .await;
+        match created {
+            Ok(t) => Ok(t),
+            // Another process created it first.
+            Err(_) => self
+                .load(name)
+                .await?
+                .ok_or_else(|| IngestError::Lake(format!("cannot create table {name}"))),
+        }
+    }
+
+    /// The dataset's table, created on first use.
+    pub async fn dataset_table(&self, d: &Dataset) -> Result<DeltaTable> {
+        self.load_or_create(d.name, &d.lake_schema(), d.partition_by, &[]).await
+    }
+
+    /// Checks that the lake was pseudonymised under this key (recording it on first use).
+    pub async fn check_key(&self, fingerprint: &str) -> Result<()> {
+        let t = self
+            .load_or_create(BATCHES_TABLE, &batches_schema(), &[], &[(KEY_PROPERTY, fingerprint)])
+            .await?;
+        let snapshot = t.snapshot()?;
+        match snapshot.metadata().configuration().get(KEY_PROPERTY) {
+            Some(fp) if fp == fingerprint => Ok(()),
+            Some(_) => Err(IngestError::Config(
+                "this lake was pseudonymised under another key: ingesting with this key would give \
+                 every person a second pseudonym. Use the lake's key (EDULAKE_KEY or the key file in its \
+                 state directory)"
+                    .into(),
+            )),
+            None => Err(IngestError::Config("the lake's batch index has no key fingerprint".into())),
+        }
+    }
+
+    /// Appends the prepared batches of one or more files to the dataset table in one commit,
+    /// then records them in `_batches`. Returns the records with their table version.
+    pub async fn commit(
+        &self,
+        d: &Dataset,
+        data: Vec<RecordBatch>,
+        mut records: Vec<BatchRecord>,
+        fault: Fault,
+    ) -> Result<Vec<BatchRecord>> {
+        let table = self.dataset_table(d).await?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid zstd level")))
+            .set_max_row_group_row_count(Some(1 << 20))
+            .build();
+        let mut writer = RecordBatchWriter::for_table(&table)?
+            .with_writer_properties(props)
+            .with_target_file_size(512 << 20);
+        for b in data {
+            writer.write(b).await?;
+        }
+        let adds = writer.flush().await?;
+        if fault == Fault::BeforeCommit {
+            return Err(IngestError::Internal("injected fault: stopped before the commit".into()));
+        }
+        let snapshot = table.snapshot()?;
+        let partition_by = (!d.partition_by.is_empty()).then(|| d.partition_by.iter().map(|s| s.to_string()).collect());
+        let meta = serde_json::to_value(&records).map_err(|e| IngestError::Internal(e.to_string()))?;
+        let finalized = CommitBuilder::from(CommitProperties::default().with_metadata([(COMMIT_KEY.to_string(), meta)]))
+            .with_actions(adds.into_iter().map(Action::Add).collect())
+            .build(
+                Some(snapshot),
+                table.log_store(),
+                DeltaOperation::Write { mode: SaveMode::Append, partition_by, predicate: None },
+            )
+            .await?;
+        let version = finalized.version();
+        for r in &mut records {
+            r.table_version = version as i64;
+        }
+        self.append_batch_records(&records).await?;
+        Ok(records)
+    }
+
+    async fn append_batch_records(&self, records: &[BatchRecord]) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let table = self.load(BATCHES_TABLE).await?.ok_or_else(|| {
+            IngestError::Internal("the batch index must exist before a commit (check_key creates it)".into())
+        })?;
+        let batch = batch_records_to_arrow(records)?;
+        table.write(vec![batch]).with_save_mode(SaveMode::Append).await?;
+        Ok(())
+    }
+
+    /// Every batch recorded in `_batches`, oldest first.
+    pub async fn batches(&self) -> Result<Vec<BatchRecord>> {
+        let Some(table) = self.load(BATCHES_TABLE).await? else { return Ok(Vec::new()) };
+        let ctx = SessionContext::new();
+        table.update_datafusion_session(&ctx.state())?;
+        let provider = table.table_provider().await.map_err(|e| IngestError::Lake(e.to_string()))?;
+        ctx.register_table("b", provider).map_err(|e| IngestError::Lake(e.to_string()))?;
+        let df = ctx
+            .sql("SELECT * FROM b ORDER BY ingested_at, batch_id")
+            .await
+            .map_err(|e| IngestError::Lake(e.to_string()))?;
+        let rbs = df.collect().await.map_err(|e| IngestError::Lake(e.to_string()))?;
+        let mut out: Vec<BatchRecord> = Vec::new();
+        for rb in rbs {
+            out.extend(batch_records_from_arrow(&rb)?);
+        }
+        // A record appended twice (a catch-up racing a live ingest) is one batch.
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|r| seen.insert(r.batch_id.clone()));
+        Ok(out)
+    }
+
+    /// Catches `_batches` up with commits of the dataset table whose records were not indexed
+    /// (a process that died between its data commit and its index append).
+    pub async fn sync_batches(&self, d: &Dataset, known: &[BatchRecord]) -> Result<Vec<BatchRecord>> {
+        let Some(table) = self.load(d.name).await? else { return Ok(Vec::new()) };
+        let Some(current) = table.version() else { return Ok(Vec::new()) };
+        let indexed = known.iter().filter(|r| r.dataset == d.name).map(|r| r.table_version).max().unwrap_or(-1);
+        let have: std::collections::HashSet<&str> = known.iter().map(|r| r.batch_id.as_str()).collect();
+        let mut missing = Vec::new();
+        let log_store = table.log_store();
+        for v in (indexed + 1).max(0)..=current as i64 {
+            let Some(bytes) = log_store.read_commit_entry(v as u64).await? else { continue };
+            for line in bytes.split(|b| *b == b'\n') {
+                let Ok(action) = serde_json::from_slice::<serde_json::Value>(line) else { continue };
+                let Some(records) = action.get("commitInfo").and_then(|ci| ci.get(COMMIT_KEY)) else { continue };
+                let Ok(records) = serde_json::from_value::<Vec<BatchRecord>>(records.clone()) else { continue };
+                for mut r in records {
+                    if !have.contains(r.batch_id.as_str()) {
+                        r.table_version = v;
+                        missing.push(r);
+                    }
+                }
+            }
+        }
+        self.append_batch_records(&missing).await?;
+        Ok(missing)
+    }
+}
+
+/// The schema of `_batches`.
+pub fn batches_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("batch_id", DataType::Utf8, false),
+        Field::new("dataset", DataType::Utf8, false),
+        Field::new("school_code", DataType::Utf8, true),
+        Field::new("as_of_date", DataType::Date32, true),
+        Field::new("source_file", DataType::Utf8, false),
+        Field::new("source_sha256", DataType::Utf8, false),
+        Field::new("format", DataType::Utf8, false),
+        Field::new("rows_read", DataType::Int64, false),
+        Field::new("rows_stored", DataType::Int64, false),
+        Field::new("rows_rejected", DataType::Int64, false),
+        Field::new("ingested_at", timestamp_type(), false),
+        Field::new("table_version", DataType::Int64, false),
+        Field::new("dates", DataType::List(Arc::new(Field::new("item", DataType::Date32, true))), true),
+        Field::new("reject_report", DataType::Utf8, true),
+    ]))
+}
+
+fn parse_day(s: &str) -> Option<i32> {
+    values::parse_date(s, false).ok().map(values::days_since_epoch)
+}
+
+fn batch_records_to_arrow(records: &[BatchRecord]) -> Result<RecordBatch> {
+    let s = |f: &dyn Fn(&BatchRecord) -> Option<String>| -> ArrayRef {
+        let mut b = StringBuilder::new();
+        for r in records {
+            b.append_option(f(r));
+        }
+        Arc::new(b.finish())
+    };
+    let batch_id = s(&|r| Some(r.batch_id.clone()));
+    let dataset = s(&|r| Some(r.dataset.clone()));
+    let school = s(&|r| r.school_code.clone());
+    let source = s(&|r| Some(r.source_file.clone()));
+    let sha = s(&|r| Some(r.source_sha256.clone()));
+    let format = s(&|r| Some(r.format.clone()));
+    let report = s(&|r| r.reject_report.clone());
+    let int = |f: &dyn Fn(&BatchRecord) -> i64| -> ArrayRef {
+        let mut b = Int64Builder::new();
+        for r in records {
+            b.append_value(f(r));
+        }
+        Arc::new(b.finish())
+    };
+    let mut as_of = Date32Builder::new();
+    let mut at = TimestampMicrosecondBuilder::new();
+    let mut dates = ListBuilder::new(Date32Builder::new());
+    for r in records {
+        as_of.append_option(r.as_of_date.as_deref().and_then(parse_day));
+        at.append_value(r.ingested_at);
+        for d in &r.dates {
+            dates.values().append_option(parse_day(d));
+        }
+        dates.append(true);
+    }
+    let cols: Vec<ArrayRef> = vec![
+        batch_id,
+        dataset,
+        school,
+        Arc::new(as_of.finish()),
+        source,
+        sha,
+        format,
+        int(&|r| r.rows_read as i64),
+        int(&|r| r.rows_stored as i64),
+        int(&|r| r.rows_rejected as i64),
+        Arc::new(at.finish().with_timezone("UTC")),
+        int(&|r| r.table_version),
+        Arc::new(dates.finish()),
+        report,
+    ];
+    Ok(RecordBatch::try_new(batches_schema(), cols)?)
+}
+
+fn batch_records_from_arrow(rb: &RecordBatch) -> Result<Vec<BatchRecord>> {
+    let col = |name: &str| -> Result<&ArrayRef> {
+        rb.column_by_name(name).ok_or_else(|| IngestError::Lake(format!("_batches has no column {name}")))
+    };
+    let text = |name: &str, i: usize| -> Result<Option<String>> {
+        let a = arrow::compute::cast(col(name)?, &DataType::Utf8)?;
+        let a = a.as_string::<i32>();
+        Ok((!a.is_null(i)).then(|| a.value(i).to_string()))
+    };
+    let int = |name: &str, i: usize| -> Result<i64> { Ok(col(name)?.as_primitive::<Int64Type>().value(i)) };
+    let mut out = Vec::with_capacity(rb.num_rows());
+    for i in 0..rb.num_rows() {
+        let dates_col = col("dates")?.as_list::<i32>();
+        let dates = if dates_col.is_null(i) {
+            Vec::new()
+        } else {
+            let v = dates_col.value(i);
+            let v = v.as_primitive::<Date32Type>();
+            v.iter().flatten().map(|d| values::date_from_days(d).to_string()).collect()
+        };
+        let at = col("ingested_at")?.as_primitive::<TimestampMicrosecondType>().value(i);
+        out.push(BatchRecord {
+            batch_id: text("batch_id", i)?.unwrap_or_default(),
+            dataset: text("dataset", i)?.unwrap_or_default(),
+            school_code: text("school_code", i)?,
+            as_of_date: text("as_of_date", i)?,
+            source_file: text("source_file", i)?.unwrap_or_default(),
+            source_sha256: text("source_sha256", i)?.unwrap_or_default(),
+            format: text("format", i)?.unwrap_or_default(),
+            rows_read: int("rows_read", i)? as u64,
+            rows_stored: int("rows_stored", i)? as u64,
+            rows_rejected: int("rows_rejected", i)? as u64,
+            ingested_at: at,
+            table_version: int("table_version", i)?,
+            dates,
+            reject_report: text("reject_report", i)?,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,38 @@
+//! Ingest: school extracts in, validated and pseudonymised Delta tables out.
+//!
+//! A file goes through four steps, each in its own module:
+//! 1. [`read`] sniffs the format and encoding and yields rows of text cells;
+//! 2. [`clean`] finds the header, maps it to the dataset of `edulake-schemas`, parses and
+//!    validates every cell ([`values`]), pseudonymises people ([`pseudo`]) and rejects bad
+//!    rows alone;
+//! 3. [`pipeline`] runs files in parallel, keeps their order, skips files already ingested
+//!    and writes reject reports into the state directory ([`state`]);
+//! 4. [`lake`] commits each file's rows and batch record atomically to the dataset's Delta
+//!    table and indexes the batch in `_batches`.
+//!
+//! # Layout
+//! - [`error`]: [`IngestError`], whose variants say whose fault a failure is.
+//! - [`generate`]: a synthetic district written as the files schools send.
+
+pub mod clean;
+pub mod error;
+pub mod generate;
+pub mod lake;
+pub mod pipeline;
+pub mod pseudo;
+pub mod read;
+pub mod state;
+pub mod values;
+
+pub use clean::{Reject, Upload};
+pub use error::{IngestError, Result};
+pub use lake::{BatchRecord, Fault, Lake};
+pub use pipeline::{ingest, FileOutcome, IngestOptions, Outcome};
+pub use pseudo::Key;
+pub use state::{KeyOrigin, StateDir};
+
+/// The bureau's time zone: `EDULAKE_TZ`, default `Asia/Shanghai`.
+pub fn bureau_tz() -> Result<chrono_tz::Tz> {
+    let name = std::env::var("EDULAKE_TZ").unwrap_or_else(|_| "Asia/Shanghai".into());
+    name.parse().map_err(|_| IngestError::Config(format!("EDULAKE_TZ '{name}' is not a time zone name")))
+}

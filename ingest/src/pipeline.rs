@@ -1,0 +1,340 @@
+//! The ingest of a set of files: each file is one batch; files are read and cleaned in
+//! parallel, then committed in their given order, several small files to a commit, never one
+//! file across two.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use sha2::{Digest, Sha256};
+
+use edulake_schemas::Dataset;
+
+use crate::clean::{clean, CleanContext, HeaderReport, Reject, Upload};
+use crate::error::Result;
+use crate::lake::{BatchRecord, Fault, Lake};
+use crate::pseudo::Key;
+use crate::read::read_table;
+use crate::state::StateDir;
+
+/// What to ingest and how.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub dataset: &'static Dataset,
+    pub upload: Upload,
+    /// The bureau's time zone, for local timestamps and "not in the future".
+    pub tz: Tz,
+    /// Today in the bureau's time zone (dates after it are rejected).
+    pub today: NaiveDate,
+    /// Worker threads reading and cleaning files.
+    pub threads: usize,
+    pub fault: Fault,
+}
+
+impl IngestOptions {
+    pub fn new(dataset: &'static Dataset, tz: Tz) -> Self {
+        IngestOptions {
+            dataset,
+            upload: Upload::default(),
+            tz,
+            today: crate::values::today(tz),
+            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(8),
+            fault: Fault::None,
+        }
+    }
+}
+
+/// What became of one file.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Stored as a batch (possibly with rejected rows, possibly with none stored).
+    Stored {
+        record: BatchRecord,
+        header: HeaderReport,
+        /// The reject report in the state directory, if any row was rejected.
+        reject_report: Option<PathBuf>,
+    },
+    /// The same file was ingested before, for the same school and date: nothing changed.
+    AlreadyIngested { batch_id: String },
+    /// The whole file was rejected; nothing of it was stored.
+    Rejected { problem: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct FileOutcome {
+    pub path: PathBuf,
+    pub outcome: Outcome,
+}
+
+/// Expands files and folders (recursively, sorted, hidden files skipped) into files.
+pub fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
+    fn walk(p: &Path, out: &mut Vec<PathBuf>) {
+        if p.is_dir() {
+            let mut entries: Vec<PathBuf> = match std::fs::read_dir(p) {
+                Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+                Err(_) => {
+                    out.push(p.to_path_buf());
+                    return;
+                }
+            };
+            entries.sort();
+            for e in entries {
+                let hidden = e.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.') || n.starts_with('~'));
+                if !hidden {
+                    walk(&e, out);
+                }
+            }
+        } else {
+            out.push(p.to_path_buf());
+        }
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        walk(p, &mut out);
+    }
+    out
+}
+
+/// A file read and cleaned, waiting for its commit.
+struct Prepared {
+    record: BatchRecord,
+    header: HeaderReport,
+    batches: Vec<arrow::record_batch::RecordBatch>,
+    reject_report: Option<PathBuf>,
+}
+
+enum Work {
+    Ready(Box<Prepared>),
+    Done(Outcome),
+}
+
+/// The identity of an upload for "the same file ingested twice": its bytes and what the
+/// upload said about them.
+fn upload_identity(sha: &str, upload: &Upload) -> String {
+    format!(
+        "{sha}|{}|{}",
+        upload.school.as_deref().unwrap_or(""),
+        upload.as_of.map(|d| d.to_string()).unwrap_or_default()
+    )
+}
+
+/// Commit when a group holds this many rows or files.
+const GROUP_ROWS: u64 = 2_000_000;
+const GROUP_FILES: usize = 256;
+
+/// Ingests files as one batch each. `on_file` is called once per file, in order, as soon as
+/// its outcome is final. Returns `Err` only when the lake or the configuration fails; a bad
+/// file is an [`Outcome::Rejected`].
+pub async fn ingest(
+    lake: &Lake,
+    state: &StateDir,
+    key: &Key,
+    opts: &IngestOptions,
+    paths: &[PathBuf],
+    on_file: &mut (dyn FnMut(&FileOutcome) + Send),
+) -> Result<Vec<FileOutcome>> {
+    let d = opts.dataset;
+    lake.check_key(&key.fingerprint()).await?;
+    let mut known = lake.batches().await?;
+    let caught_up = lake.sync_batches(d, &known).await?;
+    known.extend(caught_up);
+    let mut seen: HashMap<String, String> = known
+        .iter()
+        .filter(|r| r.dataset == d.name)
+        .map(|r| {
+            let upload = Upload {
+                school: r.school_code.clone(),
+                as_of: r.as_of_date.as_deref().and_then(|s| crate::values::parse_date(s, false).ok()),
+            };
+            (upload_identity(&r.source_sha256, &upload), r.batch_id.clone())
+        })
+        .collect();
+    let known_ids = Arc::new(seen.clone());
+
+    let files = Arc::new(expand(paths));
+    let next = Arc::new(AtomicUsize::new(0));
+    let base_time = chrono::Utc::now().timestamp_micros();
+    let workers = opts.threads.max(1).min(files.len().max(1));
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(usize, Work)>(workers * 2);
+    let mut handles = Vec::new();
+    for _ in 0..workers {
+        let (tx, files, next, known_ids) = (tx.clone(), files.clone(), next.clone(), known_ids.clone());
+        let (opts, key, state) = (opts.clone(), key.clone(), state.clone());
+        handles.push(tokio::task::spawn_blocking(move || loop {
+            let i = next.fetch_add(1, Ordering::SeqCst);
+            let Some(path) = files.get(i) else { break };
+            let work = prepare(path, &opts, &key, &state, &known_ids, base_time + i as i64);
+            if tx.blocking_send((i, work)).is_err() {
+                break;
+            }
+        }));
+    }
+    drop(tx);
+
+    let mut outcomes: Vec<FileOutcome> = Vec::with_capacity(files.len());
+    let mut pending: BTreeMap<usize, Work> = BTreeMap::new();
+    let mut next_out = 0usize;
+    let mut group = Group::default();
+    while let Some((i, w)) = rx.recv().await {
+        pending.insert(i, w);
+        while let Some(w) = pending.remove(&next_out) {
+            let item = match w {
+                Work::Done(outcome) => Grouped::Final(outcome),
+                Work::Ready(p) => {
+                    let id = upload_identity(&p.record.source_sha256, &opts.upload);
+                    match seen.get(&id) {
+                        // The same file twice in one call: the second changes nothing.
+                        Some(batch_id) => Grouped::Final(Outcome::AlreadyIngested { batch_id: batch_id.clone() }),
+                        None => {
+                            seen.insert(id, p.record.batch_id.clone());
+                            group.rows += p.record.rows_stored;
+                            group.files += 1;
+                            Grouped::File(p)
+                        }
+                    }
+                }
+            };
+            group.items.push((next_out, item));
+            next_out += 1;
+            if group.files == 0 || group.rows >= GROUP_ROWS || group.files >= GROUP_FILES {
+                flush(lake, opts, &mut group, &files, &mut outcomes, on_file).await?;
+            }
+        }
+    }
+    flush(lake, opts, &mut group, &files, &mut outcomes, on_file).await?;
+    for h in handles {
+        let _ = h.await;
+    }
+    Ok(outcomes)
+}
+
+/// Files waiting for one commit, and outcomes waiting to be reported in order.
+#[derive(Default)]
+struct Group {
+    items: Vec<(usize, Grouped)>,
+    rows: u64,
+    files: usize,
+}
+
+enum Grouped {
+    File(Box<Prepared>),
+    Final(Outcome),
+}
+
+/// Commits a group of prepared files (one commit) and reports every item in order.
+async fn flush(
+    lake: &Lake,
+    opts: &IngestOptions,
+    group: &mut Group,
+    files: &[PathBuf],
+    outcomes: &mut Vec<FileOutcome>,
+    on_file: &mut (dyn FnMut(&FileOutcome) + Send),
+) -> Result<()> {
+    let g = std::mem::take(group);
+    let mut data = Vec::new();
+    let mut records = Vec::new();
+    for (_, item) in &g.items {
+        if let Grouped::File(p) = item {
+            data.extend(p.batches.iter().cloned());
+            records.push(p.record.clone());
+        }
+    }
+    let committed = if records.is_empty() {
+        Vec::new()
+    } else {
+        lake.commit(opts.dataset, data, records, opts.fault).await?
+    };
+    let mut by_id: HashMap<String, BatchRecord> = committed.into_iter().map(|r| (r.batch_id.clone(), r)).collect();
+    for (i, item) in g.items {
+        let outcome = match item {
+            Grouped::Final(o) => o,
+            Grouped::File(p) => {
+                let p = *p;
+                let record = by_id.remove(&p.record.batch_id).unwrap_or(p.record);
+                Outcome::Stored { record, header: p.header, reject_report: p.reject_report }
+            }
+        };
+        let fo = FileOutcome { path: files[i].clone(), outcome };
+        on_file(&fo);
+        outcomes.push(fo);
+    }
+    Ok(())
+}
+
+/// Reads, checks and cleans one file (on a worker thread).
+fn prepare(
+    path: &Path,
+    opts: &IngestOptions,
+    key: &Key,
+    state: &StateDir,
+    known: &HashMap<String, String>,
+    ingested_at: i64,
+) -> Work {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return Work::Done(Outcome::Rejected { problem: format!("cannot read the file: {e}") }),
+    };
+    let sha = hex::encode(Sha256::digest(&bytes));
+    if let Some(batch_id) = known.get(&upload_identity(&sha, &opts.upload)) {
+        return Work::Done(Outcome::AlreadyIngested { batch_id: batch_id.clone() });
+    }
+    let table = match read_table(bytes) {
+        Ok(t) => t,
+        Err(problem) => return Work::Done(Outcome::Rejected { problem }),
+    };
+    let batch_id = uuid::Uuid::now_v7().to_string();
+    let ctx = CleanContext {
+        dataset: opts.dataset,
+        upload: &opts.upload,
+        key,
+        tz: opts.tz,
+        today: opts.today,
+        batch_id: &batch_id,
+        ingested_at,
+    };
+    let format = table.sniffed.to_string();
+    let cleaned = match clean(&ctx, table.rows, table.spreadsheet) {
+        Ok(c) => c,
+        Err(problem) => return Work::Done(Outcome::Rejected { problem }),
+    };
+    let mut reject_report = None;
+    let mut report_rel = None;
+    if !cleaned.rejects.is_empty() {
+        let p = state.reject_report(opts.dataset.name, &batch_id);
+        if let Err(e) = state.write(&p, &reject_report_csv(&cleaned.rejects)) {
+            return Work::Done(Outcome::Rejected { problem: format!("cannot keep its reject report: {e}") });
+        }
+        report_rel = p.strip_prefix(state.root()).ok().map(|r| r.display().to_string());
+        reject_report = Some(p);
+    }
+    let record = BatchRecord {
+        batch_id,
+        dataset: opts.dataset.name.to_string(),
+        school_code: opts.upload.school.clone(),
+        as_of_date: opts.upload.as_of.map(|d| d.to_string()),
+        source_file: path.display().to_string(),
+        source_sha256: sha,
+        format,
+        rows_read: cleaned.rows_read,
+        rows_stored: cleaned.rows_stored,
+        rows_rejected: cleaned.rows_rejected,
+        ingested_at,
+        table_version: -1,
+        dates: cleaned.partitions,
+        reject_report: report_rel,
+    };
+    Work::Ready(Box::new(Prepared { record, header: cleaned.header, batches: cleaned.batches, reject_report }))
+}
+
+/// A reject report: CSV in UTF-8 with a BOM so that Excel opens the Chinese correctly.
+pub fn reject_report_csv(rejects: &[Reject]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    let _ = w.write_record(["行号 row", "列 column", "值 value", "原因 reason"]);
+    for r in rejects {
+        let _ = w.write_record([r.row.to_string().as_str(), &r.column, &r.value, &r.reason]);
+    }
+    w.into_inner().unwrap_or_default()
+}

@@ -1,0 +1,350 @@
+//! Reading an extract as rows of text cells, whatever produced it.
+//!
+//! The format and encoding are sniffed from the bytes, never from a flag or the file name:
+//! gzip (by its magic number, then sniffed again), XLSX and XLS (first sheet, via calamine),
+//! UTF-16 text (Excel's "Unicode text", tab-separated), JSON lines, and delimited text in
+//! UTF-8 (with or without BOM) or GB18030/GBK.
+
+use std::io::{Cursor, Read};
+
+use calamine::{Data, Reader};
+use csv::StringRecord;
+
+/// What the sniffing found, for the ingest report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sniffed {
+    pub format: &'static str,
+    pub encoding: &'static str,
+    pub gzip: bool,
+}
+
+impl std::fmt::Display for Sniffed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", if self.gzip { "gzip " } else { "" }, self.format)?;
+        if !self.encoding.is_empty() {
+            write!(f, ", {}", self.encoding)?;
+        }
+        Ok(())
+    }
+}
+
+/// The rows of a table. Each row comes with the row number a person sees when opening the
+/// file (1-based, counting title rows, the header and, for text, physical lines).
+pub enum Rows {
+    Delimited(Box<csv::Reader<Cursor<Vec<u8>>>>),
+    Memory(std::vec::IntoIter<(u64, StringRecord)>),
+}
+
+impl Rows {
+    /// The next row into `rec`, with its row number; `Ok(None)` at the end.
+    pub fn next_into(&mut self, rec: &mut StringRecord) -> Result<Option<u64>, String> {
+        match self {
+            Rows::Delimited(r) => {
+                let line = r.position().line() + 1;
+                match r.read_record(rec) {
+                    Ok(true) => Ok(Some(rec.position().map(|p| p.line()).unwrap_or(line))),
+                    Ok(false) => Ok(None),
+                    Err(e) => Err(csv_error(&e)),
+                }
+            }
+            Rows::Memory(it) => Ok(it.next().map(|(n, r)| {
+                *rec = r;
+                n
+            })),
+        }
+    }
+}
+
+fn csv_error(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { pos, .. } => format!(
+            "row {}: text is not valid in its encoding",
+            pos.as_ref().map(|p| p.line()).unwrap_or(0)
+        ),
+        _ => format!("malformed text table: {e}"),
+    }
+}
+
+/// A table read from one file.
+pub struct Table {
+    pub sniffed: Sniffed,
+    /// Whether the source was a spreadsheet (where bare numbers in date columns are serials).
+    pub spreadsheet: bool,
+    pub rows: Rows,
+}
+
+/// Largest decompressed size accepted from one gzip file (a guard against gzip bombs).
+const MAX_INFLATED: u64 = 8 << 30;
+
+/// Reads `bytes` as a table. `Err` is a sentence saying why the file is not a table.
+pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .take(MAX_INFLATED)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("gzip data is damaged: {e}"))?;
+        if out.starts_with(&[0x1f, 0x8b]) {
+            return Err("gzip inside gzip is not accepted".into());
+        }
+        let mut t = read_table(out)?;
+        t.sniffed.gzip = true;
+        return Ok(t);
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        return read_spreadsheet(bytes, "xlsx");
+    }
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return read_spreadsheet(bytes, "xls");
+    }
+    let (text, encoding) = decode_text(bytes)?;
+    if text.contains('\0') {
+        return Err("the file holds binary data, not a table".into());
+    }
+    let first = text.trim_start();
+    if first.starts_with('{') {
+        return read_json_lines(&text, encoding);
+    }
+    if first.is_empty() {
+        return Err("the file is empty".into());
+    }
+    let delimiter = sniff_delimiter(&text);
+    let format = match (encoding, delimiter) {
+        ("UTF-16LE" | "UTF-16BE", b'\t') => "unicode text (tab-separated)",
+        (_, b'\t') => "tab-separated text",
+        _ => "csv",
+    };
+    let reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(Cursor::new(text.into_bytes()));
+    Ok(Table {
+        sniffed: Sniffed { format, encoding, gzip: false },
+        spreadsheet: false,
+        rows: Rows::Delimited(Box::new(reader)),
+    })
+}
+
+/// Decodes text in UTF-16 (by BOM, or by its zero bytes), UTF-8 (BOM or not) or GB18030.
+fn decode_text(bytes: Vec<u8>) -> Result<(String, &'static str), String> {
+    let utf16 = |le: bool, body: &[u8]| -> Result<String, String> {
+        let enc = if le { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
+        let (s, had_errors) = enc.decode_without_bom_handling(body);
+        if had_errors {
+            Err("the file looks like UTF-16 text but is damaged".into())
+        } else {
+            Ok(s.into_owned())
+        }
+    };
+    if bytes.starts_with(&[0xFF, 0xFE]) {
+        return Ok((utf16(true, &bytes[2..])?, "UTF-16LE"));
+    }
+    if bytes.starts_with(&[0xFE, 0xFF]) {
+        return Ok((utf16(false, &bytes[2..])?, "UTF-16BE"));
+    }
+    // UTF-16 without a BOM: ASCII text leaves every other byte zero.
+    let probe = &bytes[..bytes.len().min(512)];
+    if probe.len() >= 4 {
+        let odd_zero = probe.iter().skip(1).step_by(2).filter(|b| **b == 0).count();
+        let even_zero = probe.iter().step_by(2).filter(|b| **b == 0).count();
+        let half = probe.len() / 2;
+        if odd_zero * 10 >= half * 6 && even_zero * 10 < half {
+            return Ok((utf16(true, &bytes)?, "UTF-16LE"));
+        }
+        if even_zero * 10 >= half * 6 && odd_zero * 10 < half {
+            return Ok((utf16(false, &bytes)?, "UTF-16BE"));
+        }
+    }
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        let body = bytes[3..].to_vec();
+        return String::from_utf8(body)
+            .map(|s| (s, "UTF-8 with BOM"))
+            .map_err(|e| format!("the file starts as UTF-8 but byte {} is not UTF-8", e.utf8_error().valid_up_to() + 3));
+    }
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok((s, "UTF-8")),
+        Err(e) => {
+            let bytes = e.into_bytes();
+            let (s, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(&bytes);
+            if had_errors {
+                Err("the text is neither UTF-8 nor GB18030/GBK".into())
+            } else {
+                Ok((s.into_owned(), "GB18030"))
+            }
+        }
+    }
+}
+
+/// The delimiter that splits the first lines most consistently: tab, comma, semicolon or `|`.
+fn sniff_delimiter(text: &str) -> u8 {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(20).collect();
+    let mut best = (b',', 0usize);
+    for d in [b'\t', b',', b';', b'|'] {
+        let max = lines.iter().map(|l| l.bytes().filter(|b| *b == d).count()).max().unwrap_or(0);
+        if max > best.1 {
+            best = (d, max);
+        }
+    }
+    best.0
+}
+
+fn read_json_lines(text: &str, encoding: &'static str) -> Result<Table, String> {
+    let mut header: Vec<String> = Vec::new();
+    let mut objects = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => {
+                // A bad line is one bad row, not a bad file: keep it as an unreadable row.
+                objects.push((i as u64 + 1, Err(format!("not a JSON object: {e}"))));
+                continue;
+            }
+        };
+        match value {
+            serde_json::Value::Object(map) => {
+                for k in map.keys() {
+                    if !header.iter().any(|h| h == k) {
+                        header.push(k.clone());
+                    }
+                }
+                objects.push((i as u64 + 1, Ok(map)));
+            }
+            _ => objects.push((i as u64 + 1, Err("not a JSON object".to_string()))),
+        }
+    }
+    if header.is_empty() {
+        return Err("no JSON object found in the JSON lines".into());
+    }
+    let mut rows = Vec::with_capacity(objects.len() + 1);
+    rows.push((0, StringRecord::from(header.clone())));
+    for (line, obj) in objects {
+        let rec = match obj {
+            Ok(map) => StringRecord::from(
+                header
+                    .iter()
+                    .map(|h| match map.get(h) {
+                        None | Some(serde_json::Value::Null) => String::new(),
+                        Some(serde_json::Value::String(s)) => s.clone(),
+                        Some(v) => v.to_string(),
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            // An unreadable line becomes a row with a marker the cleaner rejects.
+            Err(e) => StringRecord::from(vec![format!("{UNREADABLE_ROW}{e}")]),
+        };
+        rows.push((line, rec));
+    }
+    Ok(Table {
+        sniffed: Sniffed { format: "json lines", encoding, gzip: false },
+        spreadsheet: false,
+        rows: Rows::Memory(rows.into_iter()),
+    })
+}
+
+/// Prefix of the single cell of a row the reader could not parse (a malformed JSON line).
+pub const UNREADABLE_ROW: &str = "\u{0}unreadable:";
+
+fn read_spreadsheet(bytes: Vec<u8>, kind: &'static str) -> Result<Table, String> {
+    let cursor = Cursor::new(bytes);
+    let range = if kind == "xlsx" {
+        let mut wb = calamine::Xlsx::new(cursor).map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
+        wb.worksheet_range_at(0)
+            .ok_or("the workbook has no sheet")?
+            .map_err(|e| format!("the first sheet cannot be read: {e}"))?
+    } else {
+        let mut wb = calamine::Xls::new(cursor).map_err(|e| format!("not a readable XLS workbook: {e}"))?;
+        wb.worksheet_range_at(0)
+            .ok_or("the workbook has no sheet")?
+            .map_err(|e| format!("the first sheet cannot be read: {e}"))?
+    };
+    let first_row = range.start().map(|(r, _)| r as u64).unwrap_or(0);
+    let rows: Vec<(u64, StringRecord)> = range
+        .rows()
+        .enumerate()
+        .map(|(i, row)| {
+            let cells: Vec<String> = row.iter().map(cell_text).collect();
+            (first_row + i as u64 + 1, StringRecord::from(cells))
+        })
+        .collect();
+    Ok(Table {
+        sniffed: Sniffed { format: kind, encoding: "", gzip: false },
+        spreadsheet: true,
+        rows: Rows::Memory(rows.into_iter()),
+    })
+}
+
+/// A spreadsheet cell as text: whole numbers without `.0`, dates and times in ISO form.
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(dt) => {
+            let serial = dt.as_f64();
+            match crate::values::excel_serial_date(serial) {
+                Some(d) if serial.fract() == 0.0 => d.format("%Y-%m-%d").to_string(),
+                Some(d) => {
+                    let secs = ((serial.fract()) * 86_400.0).round() as u32;
+                    let t = chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs.min(86_399), 0)
+                        .unwrap_or(chrono::NaiveTime::MIN);
+                    format!("{} {}", d.format("%Y-%m-%d"), t.format("%H:%M:%S"))
+                }
+                None => serial.to_string(),
+            }
+        }
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_rows(t: &mut Table) -> Vec<(u64, Vec<String>)> {
+        let mut rec = StringRecord::new();
+        let mut out = Vec::new();
+        while let Some(n) = t.rows.next_into(&mut rec).unwrap() {
+            out.push((n, rec.iter().map(String::from).collect()));
+        }
+        out
+    }
+
+    #[test]
+    fn sniffs_encodings() {
+        let text = "日期,学号\n2026-09-01,G1\n";
+        let (gbk, _, _) = encoding_rs::GBK.encode(text);
+        let mut t = read_table(gbk.into_owned()).unwrap();
+        assert_eq!(t.sniffed.encoding, "GB18030");
+        assert_eq!(all_rows(&mut t)[0].1, vec!["日期", "学号"]);
+
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice(text.as_bytes());
+        let mut t = read_table(bom).unwrap();
+        assert_eq!(t.sniffed.encoding, "UTF-8 with BOM");
+        assert_eq!(all_rows(&mut t)[1], (2, vec!["2026-09-01".to_string(), "G1".to_string()]));
+
+        let mut u16 = vec![0xFF, 0xFE];
+        for unit in "日期\t学号\r\n2026-09-01\tG1\r\n".encode_utf16() {
+            u16.extend_from_slice(&unit.to_le_bytes());
+        }
+        let mut t = read_table(u16).unwrap();
+        assert_eq!(t.sniffed.format, "unicode text (tab-separated)");
+        assert_eq!(all_rows(&mut t)[1].1, vec!["2026-09-01", "G1"]);
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_table() {
+        assert!(read_table(vec![]).is_err());
+        assert!(read_table(vec![0x1f, 0x8b, 1, 2, 3]).is_err());
+        assert!(read_table(b"PK\x03\x04garbage".to_vec()).is_err());
+        assert!(read_table(vec![0, 1, 2, 0, 0, 0, 0xff, 0x00]).is_err());
+    }
+}

@@ -1,0 +1,113 @@
+//! The state directory: operational state kept outside the lake (the pseudonymisation key and
+//! the reject reports, which quote what clerks sent and so are personal data).
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{IngestError, Result};
+use crate::pseudo::Key;
+
+/// Where the key came from, so the command can tell the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyOrigin {
+    /// The `EDULAKE_KEY` environment variable.
+    Environment,
+    /// An existing key file.
+    File(PathBuf),
+    /// A key file created just now: it must be backed up.
+    Created(PathBuf),
+}
+
+/// The state directory of one lake.
+#[derive(Debug, Clone)]
+pub struct StateDir {
+    root: PathBuf,
+}
+
+impl StateDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        StateDir { root: root.into() }
+    }
+
+    /// The default state directory of a lake: beside a local lake (`./lake` → `./lake.state`),
+    /// or under the user's data directory for an object-store lake.
+    pub fn default_for(lake: &str) -> PathBuf {
+        if lake.contains("://") {
+            let safe: String = lake
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+                .collect();
+            let base = std::env::var_os("XDG_DATA_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+                .unwrap_or_else(|| PathBuf::from("."));
+            base.join("edulake").join(safe)
+        } else {
+            let trimmed = lake.trim_end_matches('/');
+            PathBuf::from(format!("{}.state", if trimmed.is_empty() { "lake" } else { trimmed }))
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn ensure_private_dir(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| IngestError::Config(format!("cannot create state directory {}: {e}", dir.display())))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&self.root, std::fs::Permissions::from_mode(0o700));
+        }
+        Ok(())
+    }
+
+    /// The bureau's key: `EDULAKE_KEY` if set, else the key file, created on first use with
+    /// owner-only permissions.
+    pub fn key(&self) -> Result<(Key, KeyOrigin)> {
+        if let Ok(text) = std::env::var("EDULAKE_KEY") {
+            if !text.trim().is_empty() {
+                return Ok((Key::parse(&text)?, KeyOrigin::Environment));
+            }
+        }
+        let path = self.root.join("key");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok((Key::parse(&text)?, KeyOrigin::File(path))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.ensure_private_dir(&self.root)?;
+                let key = Key::generate();
+                write_private(&path, format!("{}\n", key.to_hex()).as_bytes())
+                    .map_err(|e| IngestError::Config(format!("cannot write key file {}: {e}", path.display())))?;
+                Ok((key, KeyOrigin::Created(path)))
+            }
+            Err(e) => Err(IngestError::Config(format!("cannot read key file {}: {e}", path.display()))),
+        }
+    }
+
+    /// Where the reject report of a batch is kept.
+    pub fn reject_report(&self, dataset: &str, batch_id: &str) -> PathBuf {
+        self.root.join("rejects").join(dataset).join(format!("{batch_id}.csv"))
+    }
+
+    /// Writes a file under the state directory, owner-only.
+    pub fn write(&self, path: &Path, bytes: &[u8]) -> Result<()> {
+        if let Some(dir) = path.parent() {
+            self.ensure_private_dir(dir)?;
+        }
+        write_private(path, bytes).map_err(|e| IngestError::Lake(format!("cannot write {}: {e}", path.display())))
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}

@@ -1,0 +1,263 @@
+//! Parsing one cell: the date, timestamp, boolean, number and grade forms DATA.md accepts.
+//!
+//! Every function returns `Err(reason)` with a sentence a clerk can act on; none panics.
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono_tz::Tz;
+
+use edulake_schemas::vocab::{FALSE_WORDS, TRUE_WORDS};
+
+/// Days from 1970-01-01 (Arrow `Date32`).
+pub fn days_since_epoch(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch")).num_days() as i32
+}
+
+/// The date of an Arrow `Date32` value.
+pub fn date_from_days(days: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch") + chrono::Duration::days(days as i64)
+}
+
+/// An Excel serial day number (days since 1899-12-30, the 1900 leap-year bug included).
+pub fn excel_serial_date(serial: f64) -> Option<NaiveDate> {
+    if !(1.0..2_958_466.0).contains(&serial) {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(1899, 12, 30)?.checked_add_signed(chrono::Duration::days(serial.floor() as i64))
+}
+
+fn ymd(y: &str, m: &str, d: &str) -> Option<NaiveDate> {
+    if y.len() != 4 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// A date in any accepted form: `2026-09-01`, `2026/9/1`, `20260901`, `2026年9月1日`, and,
+/// from a spreadsheet, an Excel serial number.
+pub fn parse_date(s: &str, spreadsheet: bool) -> Result<NaiveDate, String> {
+    let s = s.trim();
+    let bytes = s.as_bytes();
+    if bytes.len() == 8 && bytes.iter().all(u8::is_ascii_digit) {
+        return ymd(&s[0..4], &s[4..6], &s[6..8]).ok_or_else(|| format!("'{s}' is not a valid date"));
+    }
+    // Fast path for the ISO form.
+    if bytes.len() == 10 && bytes[4] == b'-' && bytes[7] == b'-' {
+        if let Some(d) = ymd(&s[0..4], &s[5..7], &s[8..10]) {
+            return Ok(d);
+        }
+    }
+    if spreadsheet {
+        if let Ok(serial) = s.parse::<f64>() {
+            if let Some(d) = excel_serial_date(serial) {
+                return Ok(d);
+            }
+        }
+    }
+    let parts: Vec<&str> = s
+        .split(['-', '/', '.', '年', '月', '日'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() == 3 && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) {
+        if let Some(d) = ymd(parts[0], parts[1], parts[2]) {
+            return Ok(d);
+        }
+    }
+    Err(format!("'{s}' is not a date (expected e.g. 2026-09-01, 2026/9/1, 20260901 or 2026年9月1日)"))
+}
+
+fn parse_time(s: &str) -> Option<NaiveTime> {
+    let s = s.trim();
+    let mut it = s.split(':');
+    let h: u32 = it.next()?.trim().parse().ok()?;
+    let m: u32 = it.next()?.trim().parse().ok()?;
+    let sec: f64 = match it.next() {
+        Some(x) => x.trim().parse().ok()?,
+        None => 0.0,
+    };
+    if it.next().is_some() || !(0.0..60.0).contains(&sec) {
+        return None;
+    }
+    let whole = sec.trunc() as u32;
+    let micros = ((sec - sec.trunc()) * 1e6).round() as u32;
+    NaiveTime::from_hms_micro_opt(h, m, whole, micros.min(999_999))
+}
+
+/// A timestamp: a date form followed by `HH:MM` or `HH:MM:SS` in the bureau's time zone, or an
+/// RFC 3339 timestamp with its own offset. Returns microseconds since the epoch, UTC.
+pub fn parse_timestamp(s: &str, tz: Tz, spreadsheet: bool) -> Result<i64, String> {
+    let s = s.trim();
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Ok(dt.timestamp_micros());
+    }
+    if spreadsheet {
+        if let Ok(serial) = s.parse::<f64>() {
+            if let Some(d) = excel_serial_date(serial) {
+                let secs = ((serial - serial.floor()) * 86_400.0).round() as u32;
+                let t = NaiveTime::from_num_seconds_from_midnight_opt(secs.min(86_399), 0)
+                    .unwrap_or(NaiveTime::MIN);
+                return local_to_utc(NaiveDateTime::new(d, t), tz, s);
+            }
+        }
+    }
+    // Split the date from the time at the first space or 'T' that follows the date.
+    let split = s.find([' ', 'T', '\u{3000}']);
+    let (date_part, time_part) = match split {
+        Some(i) => (&s[..i], s[i..].trim_start_matches([' ', 'T', '\u{3000}'])),
+        None => (s, ""),
+    };
+    let date = parse_date(date_part, false)
+        .map_err(|_| format!("'{s}' is not a timestamp (expected e.g. 2026-09-01 08:30)"))?;
+    let time = if time_part.is_empty() {
+        NaiveTime::MIN
+    } else {
+        parse_time(time_part).ok_or_else(|| format!("'{s}' has no valid time (expected HH:MM or HH:MM:SS)"))?
+    };
+    local_to_utc(NaiveDateTime::new(date, time), tz, s)
+}
+
+fn local_to_utc(ndt: NaiveDateTime, tz: Tz, s: &str) -> Result<i64, String> {
+    tz.from_local_datetime(&ndt)
+        .earliest()
+        .map(|dt| dt.timestamp_micros())
+        .ok_or_else(|| format!("'{s}' does not exist in time zone {tz}"))
+}
+
+/// A boolean: `true/false`, `1/0`, `Y/N`, `yes/no`, `是/否`.
+pub fn parse_bool(s: &str) -> Result<bool, String> {
+    let w = s.trim().to_lowercase();
+    if TRUE_WORDS.contains(&w.as_str()) {
+        Ok(true)
+    } else if FALSE_WORDS.contains(&w.as_str()) {
+        Ok(false)
+    } else {
+        Err(format!("'{}' is not a yes/no value (expected 是/否, true/false, 1/0, Y/N)", s.trim()))
+    }
+}
+
+/// An integer; `12.0` as Excel writes it is accepted.
+pub fn parse_int(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    if let Ok(v) = t.parse::<i64>() {
+        return Ok(v);
+    }
+    match t.parse::<f64>() {
+        Ok(f) if f.fract() == 0.0 && f.abs() < 1e15 => Ok(f as i64),
+        _ => Err(format!("'{t}' is not a whole number")),
+    }
+}
+
+/// A number; a trailing unit `℃`/`°C` is accepted.
+pub fn parse_float(s: &str) -> Result<f64, String> {
+    let t = s.trim().trim_end_matches(['℃', 'C', 'c', '°', ' ']);
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(format!("'{}' is not a number", s.trim())),
+    }
+}
+
+/// A grade 1–12, also `一年级`…`九年级`, `初一`…`初三`, `高一`…`高三`, `3年级`.
+pub fn parse_grade(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    let bad = || format!("'{t}' is not a grade (expected 1–12, 一年级…九年级, 初一…初三 or 高一…高三)");
+    if let Ok(v) = parse_int(t) {
+        return if (1..=12).contains(&v) { Ok(v) } else { Err(bad()) };
+    }
+    const DIGITS: [&str; 12] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"];
+    let digit = |w: &str| -> Option<i64> {
+        DIGITS
+            .iter()
+            .position(|d| *d == w)
+            .map(|i| i as i64 + 1)
+            .or_else(|| w.parse::<i64>().ok())
+    };
+    if let Some(n) = t.strip_suffix("年级").and_then(digit) {
+        if (1..=12).contains(&n) {
+            return Ok(n);
+        }
+    }
+    if let Some(n) = t.strip_prefix('初').and_then(digit) {
+        if (1..=3).contains(&n) {
+            return Ok(n + 6);
+        }
+    }
+    if let Some(n) = t.strip_prefix('高').and_then(digit) {
+        if (1..=3).contains(&n) {
+            return Ok(n + 9);
+        }
+    }
+    Err(bad())
+}
+
+/// A school code: 1–20 ASCII letters or digits.
+pub fn check_school_code(s: &str) -> Result<(), String> {
+    if !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err(format!("'{s}' is not a school code (1–20 letters or digits)"))
+    }
+}
+
+/// Today's date in the bureau's time zone.
+pub fn today(tz: Tz) -> NaiveDate {
+    chrono::Utc::now().with_timezone(&tz).date_naive()
+}
+
+/// The year of a date.
+pub fn year_of(d: NaiveDate) -> i32 {
+    d.year()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, dd: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, dd).unwrap()
+    }
+
+    #[test]
+    fn every_date_form() {
+        for s in ["2026-09-01", "2026/9/1", "20260901", "2026年9月1日", " 2026-9-1 ", "2026.09.01"] {
+            assert_eq!(parse_date(s, false).unwrap(), d(2026, 9, 1), "{s}");
+        }
+        assert_eq!(parse_date("46266", true).unwrap(), d(2026, 9, 1));
+        assert!(parse_date("46266", false).is_err());
+        for bad in ["2026-13-01", "2026-02-30", "yesterday", "", "26-9-1", "2026年9月"] {
+            assert!(parse_date(bad, false).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn timestamps_are_local_and_stored_in_utc() {
+        let tz: Tz = "Asia/Shanghai".parse().unwrap();
+        let want = d(2026, 9, 1).and_hms_opt(0, 30, 0).unwrap().and_utc().timestamp_micros();
+        for s in ["2026-09-01 08:30", "2026/9/1 8:30:00", "2026年9月1日 08:30", "20260901 08:30", "2026-09-01T08:30:00"] {
+            assert_eq!(parse_timestamp(s, tz, false).unwrap(), want, "{s}");
+        }
+        assert_eq!(parse_timestamp("2026-09-01T00:30:00Z", tz, false).unwrap(), want);
+        assert!(parse_timestamp("2026-09-01 25:00", tz, false).is_err());
+    }
+
+    #[test]
+    fn booleans_grades_numbers() {
+        for t in ["是", "Y", "yes", "TRUE", "1"] {
+            assert!(parse_bool(t).unwrap());
+        }
+        for f in ["否", "n", "No", "false", "0"] {
+            assert!(!parse_bool(f).unwrap());
+        }
+        assert!(parse_bool("maybe").is_err());
+        let grades = [("一年级", 1), ("六年级", 6), ("七年级", 7), ("初一", 7), ("初三", 9), ("九年级", 9), ("高一", 10), ("高三", 12), ("3", 3), ("12.0", 12), ("4年级", 4)];
+        for (s, g) in grades {
+            assert_eq!(parse_grade(s).unwrap(), g, "{s}");
+        }
+        for bad in ["0", "13", "初四", "高四", "大一"] {
+            assert!(parse_grade(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_float("37.5℃").unwrap(), 37.5);
+        assert!(parse_float("NaN").is_err());
+        assert!(check_school_code("13010001").is_ok());
+        assert!(check_school_code("130-1").is_err());
+        assert!(check_school_code("123456789012345678901").is_err());
+    }
+}

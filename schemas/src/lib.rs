@@ -1,0 +1,36 @@
+//! The datasets of `shared/contract/DATA.md`, as code.
+//!
+//! This crate is the bottom of edulake: it knows the datasets, not the engines. Everything
+//! that reads an extract, writes the lake or documents it asks this crate what a dataset is.
+//!
+//! # Layout
+//! - [`vocab`]: enum vocabularies (canonical English value and the Chinese and code aliases
+//!   clerks write), and the header words for personal data that is never stored.
+//! - [`dataset`]: the types that describe a dataset: [`Dataset`], [`Column`], [`Kind`],
+//!   [`Rule`], and the Arrow schema of a dataset's raw lake table.
+//! - [`datasets`]: the six datasets themselves (`schools`, `enrolment`, `attendance`,
+//!   `health_report`, `notices`, `notice_reads`).
+//! - [`dictionary`]: the Markdown data dictionary printed by `edulake schema`.
+
+pub mod dataset;
+pub mod datasets;
+pub mod dictionary;
+pub mod vocab;
+
+pub use dataset::{Column, Dataset, Kind, Required, Rule, META_COLUMNS};
+pub use datasets::{all, by_name, names};
+pub use vocab::{Vocabulary, PERSONAL_HEADERS};
+
+/// Normalises a header or an enum word for matching: trims spaces (ASCII and full-width) and
+/// a byte-order mark, folds full-width brackets to ASCII, and lower-cases ASCII letters.
+pub fn fold(word: &str) -> String {
+    let trimmed = word.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}' || c == '\u{3000}');
+    trimmed
+        .chars()
+        .map(|c| match c {
+            '（' => '(',
+            '）' => ')',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}

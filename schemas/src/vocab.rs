@@ -1,0 +1,154 @@
+//! Enum vocabularies: each canonical value with the words clerks and school systems use for it.
+
+use crate::fold;
+
+/// A closed set of values. Each entry is the canonical (stored) value and its aliases.
+#[derive(Debug)]
+pub struct Vocabulary {
+    /// Short name used in the data dictionary.
+    pub name: &'static str,
+    /// `(canonical, aliases)`; the canonical value itself always matches too.
+    pub values: &'static [(&'static str, &'static [&'static str])],
+}
+
+impl Vocabulary {
+    /// The canonical value a written word stands for, matched case-insensitively.
+    pub fn resolve(&self, word: &str) -> Option<&'static str> {
+        let w = fold(word);
+        self.values.iter().find_map(|(canonical, aliases)| {
+            (w == *canonical || aliases.iter().any(|a| fold(a) == w)).then_some(*canonical)
+        })
+    }
+
+    /// The canonical values, in order.
+    pub fn canonical(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.values.iter().map(|(c, _)| *c)
+    }
+}
+
+pub static SCHOOL_TYPE: Vocabulary = Vocabulary {
+    name: "school_type",
+    values: &[
+        ("primary", &["小学"]),
+        ("junior", &["初中", "初级中学"]),
+        ("senior", &["高中", "高级中学"]),
+        ("nine_year", &["九年一贯制"]),
+        ("complete_secondary", &["完全中学"]),
+        ("kindergarten", &["幼儿园"]),
+        ("training", &["培训机构", "教培机构"]),
+        ("other", &["其他"]),
+    ],
+};
+
+pub static GENDER: Vocabulary = Vocabulary {
+    name: "gender",
+    values: &[("M", &["男", "1", "male"]), ("F", &["女", "2", "female"])],
+};
+
+pub static ENROLMENT_STATUS: Vocabulary = Vocabulary {
+    name: "enrolment_status",
+    values: &[
+        ("enrolled", &["在籍", "在读", "正常"]),
+        ("transferred_out", &["转出"]),
+        ("suspended", &["休学"]),
+        ("graduated", &["毕业"]),
+        ("withdrawn", &["退学", "辍学"]),
+    ],
+};
+
+pub static ATTENDANCE_STATUS: Vocabulary = Vocabulary {
+    name: "attendance_status",
+    values: &[
+        ("present", &["出勤", "到校", "正常", "在校"]),
+        ("late", &["迟到"]),
+        ("early_leave", &["早退"]),
+        ("absent", &["缺勤", "旷课", "缺席", "未到"]),
+        ("sick_leave", &["病假"]),
+        ("personal_leave", &["事假"]),
+    ],
+};
+
+pub static SYMPTOM: Vocabulary = Vocabulary {
+    name: "symptom",
+    values: &[
+        ("fever", &["发热", "发烧"]),
+        ("cough", &["咳嗽"]),
+        ("fatigue", &["乏力"]),
+        ("sore_throat", &["咽痛", "咽喉痛"]),
+        ("diarrhea", &["腹泻"]),
+        ("other", &["其他"]),
+    ],
+};
+
+/// Words that mean "no symptoms" in a symptom list.
+pub static NO_SYMPTOM: &[&str] = &["none", "无", "正常", "健康"];
+
+/// Separators of a symptom list.
+pub static LIST_SEPARATORS: &[char] = &[',', '，', ';', '；', '、', '/'];
+
+pub static NOTICE_CATEGORY: Vocabulary = Vocabulary {
+    name: "notice_category",
+    values: &[
+        ("safety", &["安全"]),
+        ("epidemic", &["防疫", "疫情"]),
+        ("holiday", &["放假"]),
+        ("exam", &["考试"]),
+        ("other", &["其他"]),
+    ],
+};
+
+pub static RECIPIENT_ROLE: Vocabulary = Vocabulary {
+    name: "recipient_role",
+    values: &[
+        ("parent", &["家长"]),
+        ("teacher", &["教师", "老师"]),
+        ("student", &["学生"]),
+    ],
+};
+
+/// The issuer value that means the bureau itself (otherwise an issuer is a school code).
+pub static ISSUER_BUREAU: &[&str] = &["bureau", "教育局"];
+
+/// Boolean words, true then false.
+pub static TRUE_WORDS: &[&str] = &["true", "1", "y", "yes", "是"];
+pub static FALSE_WORDS: &[&str] = &["false", "0", "n", "no", "否"];
+
+/// Headers of personal data that is never stored: their columns are dropped on read and the
+/// ingest report names them. Matched only after a dataset's own columns, so a header that a
+/// dataset maps (such as `手机号` as a pseudonymised `recipient_id`) is not dropped.
+pub static PERSONAL_HEADERS: &[&str] = &[
+    "姓名",
+    "学生姓名",
+    "家长姓名",
+    "教师姓名",
+    "手机",
+    "手机号码",
+    "电话",
+    "联系电话",
+    "家长电话",
+    "身份证号",
+    "身份证号码",
+    "身份证",
+    "住址",
+    "家庭住址",
+    "地址",
+    "备注",
+    "name",
+    "student_name",
+    "parent_name",
+    "phone",
+    "mobile",
+    "telephone",
+    "id_card",
+    "id_number",
+    "address",
+    "notes",
+    "remark",
+    "remarks",
+];
+
+/// Whether a header names personal data that must be dropped.
+pub fn is_personal_header(header: &str) -> bool {
+    let h = fold(header);
+    PERSONAL_HEADERS.iter().any(|p| fold(p) == h)
+}

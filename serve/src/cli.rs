@@ -1,0 +1,97 @@
+//! The command line of `shared/contract/CLI.md`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "edulake", version, about = "Data pipeline and analytics warehouse for education bureaus")]
+pub struct Cli {
+    /// The lake: a local folder or an object-store URL such as s3://bucket/prefix.
+    #[arg(long, global = true, env = "EDULAKE_LAKE", default_value = "./lake")]
+    pub lake: String,
+    /// The state directory (key, reject reports), outside the lake. Default: beside a local
+    /// lake (`./lake.state`), or under ~/.local/share/edulake for an object-store lake.
+    #[arg(long, global = true, env = "EDULAKE_STATE")]
+    pub state: Option<PathBuf>,
+    /// No progress bars.
+    #[arg(long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SqlFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Make a synthetic district, ingest it, and show what is in the lake.
+    Demo {
+        #[arg(long, default_value_t = 40)]
+        schools: usize,
+        #[arg(long, default_value_t = 12_000)]
+        students: usize,
+        #[arg(long, default_value_t = 60)]
+        days: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Write a synthetic district as the files schools would send.
+    Generate {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 40)]
+        schools: usize,
+        /// Students in the whole district.
+        #[arg(long, default_value_t = 12_000)]
+        students: usize,
+        /// School days, ending at the last weekday before today (or --end).
+        #[arg(long, default_value_t = 60)]
+        days: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Mix formats, encodings, header languages and bad rows as real extracts do.
+        #[arg(long)]
+        messy: bool,
+        /// The last school day (default: the last weekday before today).
+        #[arg(long)]
+        end: Option<String>,
+        /// Only these datasets (comma-separated).
+        #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(edulake_schemas::names()))]
+        datasets: Vec<String>,
+    },
+    /// Read extracts (files or folders) into the lake, one batch per file.
+    Ingest {
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(edulake_schemas::names()))]
+        dataset: String,
+        /// The school the files are from (fills a missing school_code column).
+        #[arg(long)]
+        school: Option<String>,
+        /// The snapshot date of a roster (fills a missing as_of_date column).
+        #[arg(long = "as-of")]
+        as_of: Option<String>,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// List the ingested batches.
+    Batches {
+        #[arg(long, value_enum, default_value_t = SqlFormat::Table)]
+        format: SqlFormat,
+    },
+    /// Run a read-only SQL query over the lake's tables.
+    Sql {
+        #[arg(long, value_enum, default_value_t = SqlFormat::Table)]
+        format: SqlFormat,
+        query: String,
+    },
+    /// Print the data dictionary (Markdown).
+    Schema {
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(edulake_schemas::names()))]
+        dataset: Option<String>,
+    },
+}

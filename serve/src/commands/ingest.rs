@@ -1,0 +1,110 @@
+//! `edulake ingest`: files in, one batch per file, a line per file out.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Context};
+use edulake_ingest::pipeline::expand;
+use edulake_ingest::{FileOutcome, IngestOptions, KeyOrigin, Outcome, Upload};
+
+use crate::Env;
+
+/// Counts over the files of one ingest.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Summary {
+    pub stored: usize,
+    pub rows_stored: u64,
+    pub rows_rejected: u64,
+    pub already: usize,
+    pub rejected: usize,
+}
+
+pub async fn run(env: &Env, dataset: &str, school: Option<String>, as_of: Option<String>, paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
+    let as_of = match as_of {
+        Some(s) => Some(edulake_ingest::values::parse_date(&s, false).map_err(|e| anyhow!("--as-of: {e}"))?),
+        None => None,
+    };
+    if let Some(code) = &school {
+        edulake_ingest::values::check_school_code(code).map_err(|e| anyhow!("--school: {e}"))?;
+    }
+    let upload = Upload { school, as_of };
+    let summary = ingest_files(env, dataset, upload, &paths, true).await?;
+    println!(
+        "{} file(s): {} stored ({} rows, {} rows rejected), {} already ingested, {} rejected whole",
+        summary.stored + summary.already + summary.rejected,
+        summary.stored,
+        summary.rows_stored,
+        summary.rows_rejected,
+        summary.already,
+        summary.rejected
+    );
+    Ok(if summary.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Ingests files into one dataset, printing a line per file when `print` is set.
+pub async fn ingest_files(env: &Env, dataset: &str, upload: Upload, paths: &[PathBuf], print: bool) -> anyhow::Result<Summary> {
+    let d = edulake_schemas::by_name(dataset).ok_or_else(|| anyhow!("unknown dataset {dataset}"))?;
+    let lake = env.lake()?;
+    let (key, origin) = env.state.key()?;
+    if let KeyOrigin::Created(path) = &origin {
+        eprintln!(
+            "edulake: created the pseudonymisation key at {} (owner-only). Back it up and keep it \
+             secret: without it, new extracts cannot be linked to the people already in the lake.",
+            path.display()
+        );
+    }
+    let mut opts = IngestOptions::new(d, edulake_ingest::bureau_tz()?);
+    opts.upload = upload;
+    let total = expand(paths).len() as u64;
+    let bar = crate::progress::bar(total, &format!("ingest {dataset}"), env.quiet);
+    let mut summary = Summary::default();
+    let mut on_file = |fo: &FileOutcome| {
+        match &fo.outcome {
+            Outcome::Stored { record, .. } => {
+                summary.stored += 1;
+                summary.rows_stored += record.rows_stored;
+                summary.rows_rejected += record.rows_rejected;
+            }
+            Outcome::AlreadyIngested { .. } => summary.already += 1,
+            Outcome::Rejected { .. } => summary.rejected += 1,
+        }
+        if print {
+            bar.suspend(|| print_outcome(fo));
+        }
+        bar.inc(1);
+    };
+    edulake_ingest::ingest(&lake, &env.state, &key, &opts, paths, &mut on_file)
+        .await
+        .with_context(|| format!("ingest into {dataset}"))?;
+    bar.finish_and_clear();
+    Ok(summary)
+}
+
+/// One line (and its notes) for a file.
+pub fn print_outcome(fo: &FileOutcome) {
+    let name = fo.path.display();
+    match &fo.outcome {
+        Outcome::Stored { record, header, reject_report } => {
+            let mut line = format!(
+                "{name}: stored {} of {} rows ({}",
+                record.rows_stored, record.rows_read, record.format
+            );
+            if header.header_row > 1 {
+                line.push_str(&format!("; header on row {}", header.header_row));
+            }
+            line.push_str(&format!("; batch {})", record.batch_id));
+            println!("{line}");
+            if let Some(report) = reject_report {
+                println!("  {} row(s) rejected; reject report: {}", record.rows_rejected, report.display());
+            }
+            if !header.personal_dropped.is_empty() {
+                println!("  personal data not stored: {}", header.personal_dropped.join(", "));
+            }
+            if !header.unknown.is_empty() {
+                println!("  unknown columns not stored: {}", header.unknown.join(", "));
+            }
+        }
+        Outcome::AlreadyIngested { batch_id } => println!("{name}: already ingested (batch {batch_id}); nothing changed"),
+        Outcome::Rejected { problem } => println!("{name}: REJECTED, nothing stored: {problem}"),
+    }
+}

@@ -1,0 +1,37 @@
+//! One module per subcommand.
+
+mod demo;
+mod generate;
+mod ingest;
+mod query;
+
+use std::process::ExitCode;
+
+use crate::cli::{Command, SqlFormat};
+use crate::Env;
+
+pub use ingest::{ingest_files, print_outcome, Summary};
+
+/// Runs one command.
+pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Demo { schools, students, days, seed } => demo::run(env, schools, students, days, seed).await,
+        Command::Generate { out, schools, students, days, seed, messy, end, datasets } => {
+            generate::run(env, out, schools, students, days, seed, messy, end, datasets)
+        }
+        Command::Ingest { dataset, school, as_of, paths } => ingest::run(env, &dataset, school, as_of, paths).await,
+        Command::Batches { format } => query::batches(env, format).await,
+        Command::Sql { format, query } => query::sql(env, &query, format).await,
+        Command::Schema { dataset } => query::schema(dataset.as_deref()),
+    }
+}
+
+impl From<SqlFormat> for edulake_transform::output::Format {
+    fn from(f: SqlFormat) -> Self {
+        match f {
+            SqlFormat::Table => edulake_transform::output::Format::Table,
+            SqlFormat::Csv => edulake_transform::output::Format::Csv,
+            SqlFormat::Json => edulake_transform::output::Format::Json,
+        }
+    }
+}

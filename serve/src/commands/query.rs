@@ -1,0 +1,33 @@
+//! `edulake sql`, `edulake batches` and `edulake schema`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use edulake_transform::QueryLayer;
+
+use crate::cli::SqlFormat;
+use crate::Env;
+
+pub async fn sql(env: &Env, query: &str, format: SqlFormat) -> anyhow::Result<ExitCode> {
+    let layer = QueryLayer::open(&env.lake()?).await?;
+    let (schema, batches) = layer.sql(query).await?;
+    let mut out = std::io::stdout().lock();
+    edulake_transform::output::write(&schema, &batches, format.into(), &mut out)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn batches(env: &Env, format: SqlFormat) -> anyhow::Result<ExitCode> {
+    let query = "SELECT batch_id, dataset, school_code, source_file, source_sha256, rows_read, rows_stored, \
+                 rows_rejected, ingested_at FROM batches ORDER BY ingested_at, batch_id";
+    sql(env, query, format).await
+}
+
+pub fn schema(dataset: Option<&str>) -> anyhow::Result<ExitCode> {
+    let text = match dataset.and_then(edulake_schemas::by_name) {
+        Some(d) => edulake_schemas::dictionary::dataset_markdown(d),
+        None => format!("{}{}", edulake_schemas::dictionary::markdown(), edulake_transform::views::tables_markdown()),
+    };
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}

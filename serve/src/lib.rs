@@ -1,0 +1,56 @@
+//! The `edulake` command: the one crate that wires `schemas`, `ingest` and `transform`
+//! together.
+//!
+//! # Layout
+//! - [`cli`]: the command line of `shared/contract/CLI.md` (clap).
+//! - [`commands`]: one module per subcommand; each takes its parsed arguments and a
+//!   [`Env`], prints its results and returns whether the work succeeded.
+//! - [`progress`]: progress bars on a terminal, silence in scripts.
+
+pub mod cli;
+pub mod commands;
+pub mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use edulake_ingest::{Lake, StateDir};
+
+/// What every command needs: where the lake and its state are, and how chatty to be.
+pub struct Env {
+    pub lake_location: String,
+    pub state: StateDir,
+    pub quiet: bool,
+}
+
+impl Env {
+    pub fn from_cli(lake: &str, state: Option<PathBuf>, quiet: bool) -> Env {
+        let state = state.unwrap_or_else(|| StateDir::default_for(lake));
+        Env { lake_location: lake.to_string(), state: StateDir::new(state), quiet }
+    }
+
+    pub fn lake(&self) -> anyhow::Result<Lake> {
+        Ok(Lake::open(&self.lake_location)?)
+    }
+}
+
+/// Runs a parsed command line: 0 success, 1 the work failed (said on stderr), 2 wrong usage.
+pub fn run(cli: cli::Cli) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EDULAKE_LOG").unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let env = Env::from_cli(&cli.lake, cli.state.clone(), cli.quiet);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("edulake: cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(commands::dispatch(cli.command, &env)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("edulake: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Helpers shared by the tests: a lake in a temporary folder, and ways to fill and read it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use arrow::record_batch::RecordBatch;
+use arrow::util::display::array_value_to_string;
+use chrono::NaiveDate;
+use edulake_ingest::{FileOutcome, IngestOptions, Key, Lake, Outcome, StateDir, Upload};
+use edulake_transform::QueryLayer;
+
+/// A fresh lake and state directory in a temporary folder.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub lake: Lake,
+    pub state: StateDir,
+    pub key: Key,
+}
+
+/// The day tests pretend is today (fixtures are in September 2026).
+pub fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 10, 15).unwrap()
+}
+
+impl Fixture {
+    pub fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let lake = Lake::open(dir.path().join("lake").to_str().unwrap()).expect("lake");
+        let state = StateDir::new(dir.path().join("lake.state"));
+        let (key, _) = state.key().expect("key");
+        Fixture { dir, lake, state, key }
+    }
+
+    pub fn lake_path(&self) -> PathBuf {
+        self.dir.path().join("lake")
+    }
+
+    /// Writes a file under the fixture's input folder.
+    pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.dir.path().join("in").join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    pub fn options(&self, dataset: &str) -> IngestOptions {
+        let d = edulake_schemas::by_name(dataset).expect("dataset");
+        let mut o = IngestOptions::new(d, "Asia/Shanghai".parse().unwrap());
+        o.today = today();
+        o
+    }
+
+    pub async fn ingest_with(&self, opts: &IngestOptions, paths: &[PathBuf]) -> edulake_ingest::Result<Vec<FileOutcome>> {
+        edulake_ingest::ingest(&self.lake, &self.state, &self.key, opts, paths, &mut |_| {}).await
+    }
+
+    pub async fn ingest(&self, dataset: &str, upload: Upload, paths: &[PathBuf]) -> Vec<FileOutcome> {
+        let mut o = self.options(dataset);
+        o.upload = upload;
+        self.ingest_with(&o, paths).await.expect("ingest")
+    }
+
+    /// Rows of a query, every value as text (NULL as "").
+    pub async fn query(&self, sql: &str) -> Vec<Vec<String>> {
+        let layer = QueryLayer::open(&self.lake).await.expect("query layer");
+        let (_, batches) = layer.sql(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        rows(&batches)
+    }
+
+    /// Runs the real `edulake` binary on this lake.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        cli_in(self.dir.path(), &self.lake_path(), &self.dir.path().join("lake.state"), args)
+    }
+}
+
+pub fn cli_in(cwd: &Path, lake: &Path, state: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_edulake"))
+        .current_dir(cwd)
+        .env_remove("EDULAKE_KEY")
+        .env("EDULAKE_LAKE", lake)
+        .env("EDULAKE_STATE", state)
+        .args(args)
+        .output()
+        .expect("run edulake")
+}
+
+pub fn rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for b in batches {
+        for r in 0..b.num_rows() {
+            out.push(
+                b.columns()
+                    .iter()
+                    .map(|c| if c.is_null(r) { String::new() } else { array_value_to_string(c, r).unwrap() })
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+/// The stored record of a file, or a panic saying what happened instead.
+pub fn stored(fo: &FileOutcome) -> &edulake_ingest::BatchRecord {
+    match &fo.outcome {
+        Outcome::Stored { record, .. } => record,
+        other => panic!("{}: expected stored, got {other:?}", fo.path.display()),
+    }
+}
+
+pub fn rejected(fo: &FileOutcome) -> &str {
+    match &fo.outcome {
+        Outcome::Rejected { problem } => problem,
+        other => panic!("{}: expected rejected, got {other:?}", fo.path.display()),
+    }
+}
+
+/// An attendance extract of three students on two days, as rows of text (English header).
+pub fn attendance_rows() -> Vec<Vec<&'static str>> {
+    vec![
+        vec!["date", "school_code", "class_code", "student_id", "status"],
+        vec!["2026-09-01", "S001", "101", "G001", "present"],
+        vec!["2026-09-01", "S001", "101", "G002", "absent"],
+        vec!["2026-09-01", "S001", "102", "G003", "late"],
+        vec!["2026-09-02", "S001", "101", "G001", "sick_leave"],
+        vec!["2026-09-02", "S001", "101", "G002", "present"],
+        vec!["2026-09-02", "S001", "102", "G003", "present"],
+    ]
+}
+
+/// The same extract with Chinese headers and values, as a clerk's Excel would have it.
+pub fn attendance_rows_zh() -> Vec<Vec<&'static str>> {
+    vec![
+        vec!["日期", "学校代码", "班级", "学籍号", "考勤状态", "姓名"],
+        vec!["2026/9/1", "S001", "101", "G001", "出勤", "王浩"],
+        vec!["2026年9月1日", "S001", "101", "G002", "缺勤", "李欣"],
+        vec!["20260901", "S001", "102", "G003", "迟到", "张子涵"],
+        vec!["2026-09-02", "S001", "101", "G001", "病假", "王浩"],
+        vec!["2026-09-02", "S001", "101", "G002", "到校", "李欣"],
+        vec!["2026-09-02", "S001", "102", "G003", "正常", "张子涵"],
+    ]
+}
+
+pub fn to_csv(rows: &[Vec<&str>], delimiter: u8) -> String {
+    let mut w = csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new());
+    for r in rows {
+        w.write_record(r).unwrap();
+    }
+    String::from_utf8(w.into_inner().unwrap()).unwrap()
+}
+
+/// The current attendance view as (date, school, class, pseudonym, status), sorted.
+pub async fn attendance_view(f: &Fixture) -> Vec<Vec<String>> {
+    f.query("SELECT CAST(date AS VARCHAR), school_code, class_code, student_id, status FROM attendance ORDER BY date, class_code, student_id").await
+}
+
+/// What the three-student extract must become in the lake.
+pub fn expected_attendance(key: &Key) -> Vec<Vec<String>> {
+    let mut rows: Vec<Vec<String>> = attendance_rows()[1..]
+        .iter()
+        .map(|r| vec![r[0].to_string(), r[1].to_string(), r[2].to_string(), key.pseudonym(r[3]), r[4].to_string()])
+        .collect();
+    rows.sort_by(|a, b| (&a[0], &a[2], &a[3]).cmp(&(&b[0], &b[2], &b[3])));
+    rows
+}

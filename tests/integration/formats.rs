@@ -1,0 +1,165 @@
+//! Every format and encoding DATA.md says a reader must accept gives the same lake rows.
+
+use std::io::Write;
+
+use edulake_ingest::Upload;
+
+use crate::common::*;
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn utf16le_with_bom(text: &str) -> Vec<u8> {
+    let mut v = vec![0xFF, 0xFE];
+    for u in text.replace('\n', "\r\n").encode_utf16() {
+        v.extend_from_slice(&u.to_le_bytes());
+    }
+    v
+}
+
+fn json_lines(rows: &[Vec<&str>]) -> String {
+    let header = &rows[0];
+    rows[1..]
+        .iter()
+        .map(|r| {
+            let obj: serde_json::Map<String, serde_json::Value> =
+                header.iter().zip(r).map(|(h, v)| (h.to_string(), serde_json::Value::String(v.to_string()))).collect();
+            serde_json::to_string(&obj).unwrap() + "\n"
+        })
+        .collect()
+}
+
+/// An XLSX with two title rows above the header, and real date cells.
+fn xlsx_with_title_rows(rows: &[Vec<&str>]) -> Vec<u8> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "2026年秋季学期考勤表").unwrap();
+    ws.write_string(1, 0, "制表：教务处").unwrap();
+    let date_fmt = Format::new().set_num_format("yyyy-mm-dd");
+    for (i, r) in rows.iter().enumerate() {
+        for (c, v) in r.iter().enumerate() {
+            let row = 3 + i as u32;
+            if i > 0 && c == 0 {
+                let d = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").unwrap();
+                use chrono::Datelike;
+                let x = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8).unwrap();
+                ws.write_date_with_format(row, c as u16, &x, &date_fmt).unwrap();
+            } else {
+                ws.write_string(row, c as u16, *v).unwrap();
+            }
+        }
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+async fn same_rows_from(name: &str, bytes: Vec<u8>, want_format: &str) {
+    let f = Fixture::new();
+    let p = f.write(name, bytes);
+    let out = f.ingest("attendance", Upload::default(), &[p]).await;
+    let rec = stored(&out[0]);
+    assert_eq!((rec.rows_read, rec.rows_stored, rec.rows_rejected), (6, 6, 0), "{name}");
+    assert!(rec.format.contains(want_format), "{name}: format {} lacks {want_format}", rec.format);
+    assert_eq!(attendance_view(&f).await, expected_attendance(&f.key), "{name}");
+}
+
+#[tokio::test]
+async fn csv_utf8() {
+    same_rows_from("a.csv", to_csv(&attendance_rows(), b',').into_bytes(), "csv, UTF-8").await;
+}
+
+#[tokio::test]
+async fn csv_utf8_with_bom_and_chinese_headers() {
+    let mut bytes = vec![0xEF, 0xBB, 0xBF];
+    bytes.extend(to_csv(&attendance_rows_zh(), b',').into_bytes());
+    same_rows_from("考勤.csv", bytes, "UTF-8 with BOM").await;
+}
+
+#[tokio::test]
+async fn csv_gbk_from_chinese_excel() {
+    let text = to_csv(&attendance_rows_zh(), b',');
+    let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+    same_rows_from("考勤_gbk.csv", gbk.into_owned(), "GB18030").await;
+}
+
+#[tokio::test]
+async fn xlsx_with_title_rows_and_date_cells() {
+    let f = Fixture::new();
+    let p = f.write("考勤.xlsx", xlsx_with_title_rows(&attendance_rows()));
+    let out = f.ingest("attendance", Upload::default(), &[p]).await;
+    let rec = stored(&out[0]);
+    assert_eq!((rec.rows_read, rec.rows_stored), (6, 6));
+    match &out[0].outcome {
+        edulake_ingest::Outcome::Stored { header, .. } => assert_eq!(header.header_row, 4),
+        _ => unreachable!(),
+    }
+    assert_eq!(attendance_view(&f).await, expected_attendance(&f.key));
+}
+
+#[tokio::test]
+async fn csv_with_title_rows() {
+    let text = format!("石家庄市第一小学考勤,,,,\n导出时间：2026-09-03,,,,\n{}", to_csv(&attendance_rows(), b','));
+    same_rows_from("title.csv", text.into_bytes(), "csv").await;
+}
+
+#[tokio::test]
+async fn utf16le_unicode_text() {
+    same_rows_from("考勤.txt", utf16le_with_bom(&to_csv(&attendance_rows_zh(), b'\t')), "unicode text").await;
+}
+
+#[tokio::test]
+async fn json_lines_from_a_school_system() {
+    same_rows_from("a.jsonl", json_lines(&attendance_rows()).into_bytes(), "json lines").await;
+}
+
+#[tokio::test]
+async fn gzip_of_csv_gbk_and_utf16() {
+    same_rows_from("a.csv.gz", gzip(to_csv(&attendance_rows(), b',').as_bytes()), "gzip csv").await;
+    let zh = to_csv(&attendance_rows_zh(), b',');
+    let (gbk, _, _) = encoding_rs::GBK.encode(&zh);
+    same_rows_from("b.csv.gz", gzip(&gbk), "gzip csv, GB18030").await;
+    same_rows_from("c.txt.gz", gzip(&utf16le_with_bom(&to_csv(&attendance_rows_zh(), b'\t'))), "gzip unicode text").await;
+    same_rows_from("d.jsonl.gz", gzip(json_lines(&attendance_rows()).as_bytes()), "gzip json lines").await;
+}
+
+#[tokio::test]
+async fn semicolon_csv_and_mixed_case_padded_headers() {
+    let text = " DATE ;School_Code; class_code ;STUDENT_ID;Status\n2026-09-01;S001;101;G001;present\n2026-09-01;S001;101;G002;absent\n2026-09-01;S001;102;G003;late\n2026-09-02;S001;101;G001;sick_leave\n2026-09-02;S001;101;G002;present\n2026-09-02;S001;102;G003;present\n";
+    same_rows_from("semi.csv", text.as_bytes().to_vec(), "csv").await;
+}
+
+#[tokio::test]
+async fn every_dataset_with_chinese_headers() {
+    let f = Fixture::new();
+    let files = [
+        ("schools", "学校代码,学校名称,区县,学段,纬度,经度,专任教师数\nS001,第一小学,长安区,小学,38.04,114.51,40\nS002,第二中学,桥西区,初级中学,,,\n"),
+        ("enrolment", "学籍号,学校代码,年级,班级,性别,出生日期,学籍状态,快照日期,学生姓名\nG001,S001,一年级,101,男,2019-03-04,在籍,2026-09-01,王浩\nG002,S001,初三,901,女,2011/5/6,转出,2026-09-01,李欣\nG003,S001,高一,1001,2,2010年1月2日,,2026-09-01,张三\n"),
+        ("health_report", "打卡日期,学校代码,班级,学号,体温(℃),症状,是否接触风险人员,填报时间\n2026-09-01,S001,101,G001,36.5,无,否,2026-09-01 07:30\n2026-09-01,S001,101,G002,38.2,发热、咳嗽,是,2026/9/1 7:45:10\n"),
+        ("notices", "通知编号,发布单位,标题,类别,发布时间\nN1,教育局,关于秋季开学的通知,安全,2026-09-01 09:00\nN2,S001,家长会通知,,2026-09-02 10:00\n"),
+        ("notice_reads", "通知编号,学校代码,手机号,身份,送达时间,阅读时间\nN1,S001,13800138000,家长,2026-09-01 09:01,2026-09-01 12:00\nN1,S001,13900139000,老师,2026-09-01 09:01,\n"),
+    ];
+    for (d, text) in files {
+        let p = f.write(&format!("{d}.csv"), text);
+        let out = f.ingest(d, Upload::default(), &[p]).await;
+        let rec = stored(&out[0]);
+        assert_eq!(rec.rows_rejected, 0, "{d}: {out:?}");
+    }
+    let schools = f.query("SELECT school_code, school_type, teacher_count FROM schools ORDER BY 1").await;
+    assert_eq!(schools, vec![vec!["S001", "primary", "40"], vec!["S002", "junior", ""]]);
+    let roster = f.query("SELECT grade, gender, birth_year, status FROM enrolment ORDER BY grade").await;
+    assert_eq!(
+        roster,
+        vec![vec!["1", "M", "2019", "enrolled"], vec!["9", "F", "2011", "transferred_out"], vec!["10", "F", "2010", "enrolled"]]
+    );
+    let health = f.query("SELECT temperature, array_to_string(symptoms, '|'), risk_contact, CAST(reported_at AS VARCHAR) FROM health_report ORDER BY temperature").await;
+    assert_eq!(health[0], vec!["36.5", "", "false", "2026-08-31T23:30:00Z"]);
+    assert_eq!(health[1][..3], ["38.2", "fever|cough", "true"]);
+    let notices = f.query("SELECT notice_id, issuer, category FROM notices ORDER BY 1").await;
+    assert_eq!(notices, vec![vec!["N1", "bureau", "safety"], vec!["N2", "S001", "other"]]);
+    let reads = f.query("SELECT recipient_id, recipient_role, read_at IS NULL FROM notice_reads ORDER BY recipient_role").await;
+    assert_eq!(reads[0], vec![f.key.pseudonym("13800138000"), "parent".into(), "false".into()]);
+    assert_eq!(reads[1][1..], ["teacher", "true"]);
+}

@@ -1,0 +1,13 @@
+//! The one integration-test binary: every test of edulake that crosses a crate or runs the
+//! real `edulake` binary, a real Python reader, or a real S3-compatible server.
+
+mod common;
+
+mod cli;
+mod formats;
+mod lake;
+mod privacy;
+mod properties;
+mod python;
+mod rejects;
+mod s3;

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond Rust: the Python packages of tests/requirements.txt
+# (real readers and engines no one here wrote, and the moto S3 server). Idempotent and quick
+# when everything is already there.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+if ! command -v python3 >/dev/null; then
+  echo "tests/setup.sh: python3 is needed" >&2
+  exit 1
+fi
+if ! python3 - <<'PY' 2>/dev/null
+import duckdb, deltalake, pyarrow, polars, moto, boto3, flask_cors  # noqa: F401
+PY
+then
+  echo "tests/setup.sh: installing Python packages from tests/requirements.txt" >&2
+  python3 -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+fi
+command -v sha256sum >/dev/null || { echo "tests/setup.sh: sha256sum (coreutils) is needed" >&2; exit 1; }

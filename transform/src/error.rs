@@ -1,0 +1,50 @@
+//! The one error type of this crate, saying whose fault a failure is.
+
+/// Why a query could not be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum TransformError {
+    /// The query is at fault: bad SQL, an unknown table or column, or a write attempted
+    /// through the read-only query layer.
+    #[error("query: {0}")]
+    BadQuery(String),
+
+    /// The lake could not be read.
+    #[error("lake: {0}")]
+    Lake(String),
+
+    /// A bug in edulake.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<edulake_ingest::IngestError> for TransformError {
+    fn from(e: edulake_ingest::IngestError) -> Self {
+        TransformError::Lake(e.to_string())
+    }
+}
+
+impl From<deltalake::DeltaTableError> for TransformError {
+    fn from(e: deltalake::DeltaTableError) -> Self {
+        TransformError::Lake(e.to_string())
+    }
+}
+
+impl From<datafusion::error::DataFusionError> for TransformError {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        use datafusion::error::DataFusionError as E;
+        match e {
+            E::SQL(..) | E::Plan(_) | E::SchemaError(..) | E::NotImplemented(_) => TransformError::BadQuery(e.to_string()),
+            E::Context(_, inner) => (*inner).into(),
+            E::ObjectStore(_) | E::IoError(_) => TransformError::Lake(e.to_string()),
+            other => TransformError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<arrow::error::ArrowError> for TransformError {
+    fn from(e: arrow::error::ArrowError) -> Self {
+        TransformError::Internal(e.to_string())
+    }
+}
+
+pub type Result<T, E = TransformError> = std::result::Result<T, E>;
