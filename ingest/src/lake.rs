@@ -114,14 +114,20 @@ impl Lake {
 
     /// Loads a table; `None` if it does not exist yet.
     pub async fn load(&self, name: &str) -> Result<Option<DeltaTable>> {
-        let mut t = DeltaTableBuilder::from_url(self.table_url(name))?
+        let url = self.table_url(name);
+        let mut t = DeltaTableBuilder::from_url(url.clone())?
             .with_storage_options(self.storage.clone())
             .build()?;
-        match t.load().await {
-            Ok(()) => Ok(Some(t)),
-            Err(deltalake::DeltaTableError::NotATable(_)) => Ok(None),
-            Err(e) => Err(e.into()),
+        let exists = if url.scheme() == "file" {
+            url.to_file_path().map(|p| p.join("_delta_log").is_dir()).unwrap_or(false)
+        } else {
+            t.verify_deltatable_existence().await?
+        };
+        if !exists {
+            return Ok(None);
         }
+        t.load().await?;
+        Ok(Some(t))
     }
 
     async fn load_or_create(
@@ -144,14 +150,15 @@ impl Lake {
             .with_columns(kernel.fields().cloned())
             .with_partition_columns(partition_by.iter().map(|s| s.to_string()))
             .with_configuration(config.iter().map(|(k, v)| (k.to_string(), Some(v.to_string()))))
+            .with_raise_if_key_not_exists(false)
             .await;
         match created {
             Ok(t) => Ok(t),
-            // Another process created it first.
-            Err(_) => self
+            // Another process may have created it first.
+            Err(e) => self
                 .load(name)
                 .await?
-                .ok_or_else(|| IngestError::Lake(format!("cannot create table {name}"))),
+                .ok_or_else(|| IngestError::Lake(format!("cannot create table {name}: {e}"))),
         }
     }
 

@@ -36,7 +36,7 @@ impl Env {
 
 /// Runs a parsed command line: 0 success, 1 the work failed (said on stderr), 2 wrong usage.
 pub fn run(cli: cli::Cli) -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("EDULAKE_LOG").unwrap_or_else(|_| "warn".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EDULAKE_LOG").unwrap_or_else(|_| "warn,buoyant_kernel=off".into());
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
     let env = Env::from_cli(&cli.lake, cli.state.clone(), cli.quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

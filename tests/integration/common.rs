@@ -150,7 +150,7 @@ pub fn to_csv(rows: &[Vec<&str>], delimiter: u8) -> String {
 
 /// The current attendance view as (date, school, class, pseudonym, status), sorted.
 pub async fn attendance_view(f: &Fixture) -> Vec<Vec<String>> {
-    f.query("SELECT CAST(date AS VARCHAR), school_code, class_code, student_id, status FROM attendance ORDER BY date, class_code, student_id").await
+    f.query("SELECT CAST(date AS VARCHAR) AS day, school_code, class_code, student_id, status FROM attendance ORDER BY date, class_code, student_id").await
 }
 
 /// What the three-student extract must become in the lake.

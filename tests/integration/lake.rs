@@ -40,7 +40,7 @@ async fn a_later_upload_corrects_earlier_rows() {
     let p2 = f.write("fix.csv", fix);
     f.ingest("attendance", Upload::default(), &[p2]).await;
     let g002 = f.key.pseudonym("G002");
-    let now = f.query(&format!("SELECT CAST(date AS VARCHAR), status FROM attendance WHERE student_id = '{g002}' ORDER BY date")).await;
+    let now = f.query(&format!("SELECT CAST(date AS VARCHAR) AS day, status FROM attendance WHERE student_id = '{g002}' ORDER BY date")).await;
     assert_eq!(now, vec![vec!["2026-09-01", "present"], vec!["2026-09-02", "present"]]);
     assert_eq!(f.query("SELECT count(*) FROM attendance").await, vec![vec!["6"]]);
     assert_eq!(f.query("SELECT count(*) FROM raw_attendance").await, vec![vec!["8"]]);

@@ -14,7 +14,7 @@ pub fn ingested_messy_district(f: &Fixture) -> Vec<String> {
     opts.messy = true;
     opts.record_personal = true;
     let g = edulake_ingest::generate::generate(&out, &opts).unwrap();
-    assert!(g.personal.len() > 600);
+    assert!(g.personal.len() > 400);
     for d in edulake_schemas::names() {
         let single = out.join(format!("{d}.csv"));
         let path = if single.exists() { single } else { out.join(d) };
