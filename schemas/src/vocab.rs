@@ -16,7 +16,7 @@ impl Vocabulary {
     pub fn resolve(&self, word: &str) -> Option<&'static str> {
         let w = fold(word);
         self.values.iter().find_map(|(canonical, aliases)| {
-            (w == *canonical || aliases.iter().any(|a| fold(a) == w)).then_some(*canonical)
+            (fold(canonical) == w || aliases.iter().any(|a| fold(a) == w)).then_some(*canonical)
         })
     }
 
@@ -151,4 +151,24 @@ pub static PERSONAL_HEADERS: &[&str] = &[
 pub fn is_personal_header(header: &str) -> bool {
     let h = fold(header);
     PERSONAL_HEADERS.iter().any(|p| fold(p) == h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_values_and_aliases_resolve_in_any_case() {
+        assert_eq!(GENDER.resolve("M"), Some("M"));
+        assert_eq!(GENDER.resolve("f"), Some("F"));
+        assert_eq!(GENDER.resolve(" 男 "), Some("M"));
+        assert_eq!(GENDER.resolve("Female"), Some("F"));
+        assert_eq!(ATTENDANCE_STATUS.resolve("Sick_Leave"), Some("sick_leave"));
+        assert_eq!(ATTENDANCE_STATUS.resolve("旷课"), Some("absent"));
+        assert_eq!(SCHOOL_TYPE.resolve("初级中学"), Some("junior"));
+        assert_eq!(GENDER.resolve("unknown"), None);
+        assert!(is_personal_header("学生姓名"));
+        assert!(is_personal_header(" Phone "));
+        assert!(!is_personal_header("学号"));
+    }
 }

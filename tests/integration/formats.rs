@@ -136,7 +136,7 @@ async fn every_dataset_with_chinese_headers() {
     let f = Fixture::new();
     let files = [
         ("schools", "学校代码,学校名称,区县,学段,纬度,经度,专任教师数\nS001,第一小学,长安区,小学,38.04,114.51,40\nS002,第二中学,桥西区,初级中学,,,\n"),
-        ("enrolment", "学籍号,学校代码,年级,班级,性别,出生日期,学籍状态,快照日期,学生姓名\nG001,S001,一年级,101,男,2019-03-04,在籍,2026-09-01,王浩\nG002,S001,初三,901,女,2011/5/6,转出,2026-09-01,李欣\nG003,S001,高一,1001,2,2010年1月2日,,2026-09-01,张三\n"),
+        ("enrolment", "学籍号,学校代码,年级,班级,性别,出生日期,学籍状态,快照日期,学生姓名\nG001,S001,一年级,101,男,2019-03-04,在籍,2026-09-01,王浩\nG002,S001,初三,901,女,2011/5/6,转出,2026-09-01,李欣\nG003,S001,高一,1001,2,2010年1月2日,,2026-09-01,张三\nG004,S001,2,201,m,2018-01-01,Enrolled,2026-09-01,李四\n"),
         ("health_report", "打卡日期,学校代码,班级,学号,体温(℃),症状,是否接触风险人员,填报时间\n2026-09-01,S001,101,G001,36.5,无,否,2026-09-01 07:30\n2026-09-01,S001,101,G002,38.2,发热、咳嗽,是,2026/9/1 7:45:10\n"),
         ("notices", "通知编号,发布单位,标题,类别,发布时间\nN1,教育局,关于秋季开学的通知,安全,2026-09-01 09:00\nN2,S001,家长会通知,,2026-09-02 10:00\n"),
         ("notice_reads", "通知编号,学校代码,手机号,身份,送达时间,阅读时间\nN1,S001,13800138000,家长,2026-09-01 09:01,2026-09-01 12:00\nN1,S001,13900139000,老师,2026-09-01 09:01,\n"),
@@ -152,7 +152,12 @@ async fn every_dataset_with_chinese_headers() {
     let roster = f.query("SELECT grade, gender, birth_year, status FROM enrolment ORDER BY grade").await;
     assert_eq!(
         roster,
-        vec![vec!["1", "M", "2019", "enrolled"], vec!["9", "F", "2011", "transferred_out"], vec!["10", "F", "2010", "enrolled"]]
+        vec![
+            vec!["1", "M", "2019", "enrolled"],
+            vec!["2", "M", "2018", "enrolled"],
+            vec!["9", "F", "2011", "transferred_out"],
+            vec!["10", "F", "2010", "enrolled"]
+        ]
     );
     let health = f.query("SELECT temperature, array_to_string(symptoms, '|'), risk_contact, CAST(reported_at AS VARCHAR) FROM health_report ORDER BY temperature").await;
     assert_eq!(health[0], vec!["36.5", "", "false", "2026-08-31T23:30:00Z"]);
