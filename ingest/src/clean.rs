@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder, ListBuilder,
-    StringBuilder, TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder,
+    ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
 };
 use arrow::record_batch::RecordBatch;
 use chrono::NaiveDate;
@@ -89,9 +89,18 @@ fn find_header(
 ) -> Result<(Vec<Source>, HeaderReport), String> {
     let mut best: Option<(usize, Vec<String>)> = None;
     for _ in 0..HEADER_SEARCH_ROWS {
-        let Some(line) = rows.next_into(rec)? else { break };
-        let cells: Vec<String> = rec.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_string()).collect();
-        let matched = d.columns.iter().filter(|c| cells.iter().any(|h| c.matches(h))).count();
+        let Some(line) = rows.next_into(rec)? else {
+            break;
+        };
+        let cells: Vec<String> = rec
+            .iter()
+            .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
+            .collect();
+        let matched = d
+            .columns
+            .iter()
+            .filter(|c| cells.iter().any(|h| c.matches(h)))
+            .count();
         let missing: Vec<&Column> = d
             .required_columns()
             .filter(|c| !cells.iter().any(|h| c.matches(h)) && supplied(c, upload).is_none())
@@ -108,7 +117,11 @@ fn find_header(
         }
     }
     let found = best.map(|(_, c)| c).unwrap_or_default();
-    let found_list: Vec<&str> = found.iter().map(String::as_str).filter(|s| !s.is_empty()).collect();
+    let found_list: Vec<&str> = found
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+        .collect();
     let missing: Vec<String> = d
         .required_columns()
         .filter(|c| !found.iter().any(|h| c.matches(h)) && supplied(c, upload).is_none())
@@ -128,9 +141,9 @@ fn find_header(
         .iter()
         .filter(|other| other.name != d.name)
         .filter(|other| {
-            other.required_columns().all(|c| {
-                found.iter().any(|h| c.matches(h)) || c.required == Required::FromUpload
-            })
+            other
+                .required_columns()
+                .all(|c| found.iter().any(|h| c.matches(h)) || c.required == Required::FromUpload)
         })
         .map(|o| o.name)
         .collect();
@@ -154,12 +167,18 @@ fn map_header(
     cells: &[String],
     line: u64,
 ) -> Result<(Vec<Source>, HeaderReport), String> {
-    let mut report = HeaderReport { header_row: line, cells: cells.to_vec(), ..Default::default() };
+    let mut report = HeaderReport {
+        header_row: line,
+        cells: cells.to_vec(),
+        ..Default::default()
+    };
     let mut sources = Vec::with_capacity(d.columns.len());
     for c in d.columns {
         let hits: Vec<usize> = (0..cells.len()).filter(|i| c.matches(&cells[*i])).collect();
         match hits.as_slice() {
-            [] => sources.push(Source::Fixed(supplied(c, upload).or(c.default.map(String::from)))),
+            [] => sources.push(Source::Fixed(
+                supplied(c, upload).or(c.default.map(String::from)),
+            )),
             [i] => sources.push(Source::Cell(*i)),
             many => {
                 let names: Vec<&str> = many.iter().map(|i| cells[*i].as_str()).collect();
@@ -189,6 +208,8 @@ fn map_header(
 enum Val<'a> {
     Null,
     Str(Cow<'a, str>),
+    /// A pseudonym, shared by every row of the same person.
+    Shared(Arc<str>),
     Int(i32),
     Float(f64),
     Date(i32),
@@ -223,6 +244,7 @@ impl Builder {
     fn push(&mut self, v: &Val) {
         match (self, v) {
             (Builder::Str(b), Val::Str(s)) => b.append_value(s),
+            (Builder::Str(b), Val::Shared(s)) => b.append_value(&**s),
             (Builder::Str(b), _) => b.append_null(),
             (Builder::Int(b), Val::Int(i)) => b.append_value(*i),
             (Builder::Int(b), _) => b.append_null(),
@@ -277,7 +299,11 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
     let schema = d.lake_schema();
     let labels = column_labels(d, &sources, &header);
     let mut pseudo = Pseudonymiser::new(ctx.key);
-    let mut builders: Vec<Builder> = d.columns.iter().map(|c| Builder::for_kind(c.kind)).collect();
+    let mut builders: Vec<Builder> = d
+        .columns
+        .iter()
+        .map(|c| Builder::for_kind(c.kind))
+        .collect();
     let mut row_numbers = Int64Builder::new();
     let mut out = Cleaned {
         header,
@@ -288,12 +314,25 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         rows_rejected: 0,
         partitions: Vec::new(),
     };
-    let partition_idx = d.partition_by.first().and_then(|p| d.columns.iter().position(|c| c.name == *p));
+    let partition_idx = d
+        .partition_by
+        .first()
+        .and_then(|p| d.columns.iter().position(|c| c.name == *p));
     let mut partition_days = std::collections::BTreeSet::new();
+    let mut last_day = None;
     let mut in_chunk = 0usize;
-    let mut vals: Vec<Val> = Vec::with_capacity(d.columns.len());
+    let mut storage: Vec<Val<'static>> = Vec::with_capacity(d.columns.len());
     let mut row_rejects: Vec<Reject> = Vec::new();
-    let mut pseudonyms: Vec<(usize, String)> = Vec::new();
+    // What an empty cell or an absent column stands for: the upload's value or the default.
+    let fallback: Vec<Option<String>> = d
+        .columns
+        .iter()
+        .zip(&sources)
+        .map(|(c, s)| match s {
+            Source::Fixed(v) => v.clone(),
+            Source::Cell(_) => supplied(c, ctx.upload).or(c.default.map(String::from)),
+        })
+        .collect();
     loop {
         let line = match rows.next_into(&mut rec) {
             Ok(Some(line)) => line,
@@ -306,68 +345,82 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         out.rows_read += 1;
         if let Some(reason) = rec.get(0).and_then(|c| c.strip_prefix(UNREADABLE_ROW)) {
             out.rows_rejected += 1;
-            out.rejects.push(Reject { row: line, column: String::new(), value: String::new(), reason: reason.to_string() });
+            out.rejects.push(Reject {
+                row: line,
+                column: String::new(),
+                value: String::new(),
+                reason: reason.to_string(),
+            });
             continue;
         }
-        vals.clear();
+        let mut vals: Vec<Val> = recycle(std::mem::take(&mut storage));
         row_rejects.clear();
-        pseudonyms.clear();
         for (j, c) in d.columns.iter().enumerate() {
-            let text: Option<&str> = match &sources[j] {
+            let cell = match &sources[j] {
                 Source::Cell(i) => rec.get(*i).map(str::trim).filter(|s| !s.is_empty()),
-                Source::Fixed(v) => v.as_deref(),
+                Source::Fixed(_) => None,
             };
-            let text = match (text, &sources[j]) {
-                // An empty cell takes the upload's value or the column default.
-                (None, Source::Cell(_)) => supplied_or_default(c, ctx.upload),
-                (t, _) => t.map(Cow::Borrowed),
-            };
-            match parse_cell(ctx, c, text.as_deref(), spreadsheet) {
-                Ok(Parsed::Val(v)) => vals.push(own(v)),
-                Ok(Parsed::Pseudonymise(raw)) => {
-                    pseudonyms.push((j, pseudo.pseudonym(&raw).to_string()));
-                    vals.push(Val::Null);
-                }
+            let text = cell.or(fallback[j].as_deref());
+            match parse_cell(ctx, c, text, spreadsheet) {
+                Ok(Parsed::Val(v)) => vals.push(v),
+                Ok(Parsed::Pseudonymise(raw)) => vals.push(Val::Shared(pseudo.pseudonym(raw))),
                 Err(reason) => {
                     row_rejects.push(Reject {
                         row: line,
                         column: labels[j].clone(),
-                        value: text.as_deref().unwrap_or_default().to_string(),
+                        value: text.unwrap_or_default().to_string(),
                         reason,
                     });
                     vals.push(Val::Null);
                 }
             }
         }
-        for (j, p) in pseudonyms.drain(..) {
-            vals[j] = Val::Str(Cow::Owned(p));
-        }
         check_row_rules(ctx, d, &vals, &labels, line, &mut row_rejects);
         if !row_rejects.is_empty() {
             out.rows_rejected += 1;
             out.rejects.append(&mut row_rejects);
+            storage = recycle(vals);
             continue;
         }
         if let Some(p) = partition_idx {
             if let Val::Date(day) = vals[p] {
-                partition_days.insert(day);
+                if last_day != Some(day) {
+                    partition_days.insert(day);
+                    last_day = Some(day);
+                }
             }
         }
         for (b, v) in builders.iter_mut().zip(vals.iter()) {
             b.push(v);
         }
+        storage = recycle(vals);
         row_numbers.append_value(line as i64);
         out.rows_stored += 1;
         in_chunk += 1;
         if in_chunk == CHUNK_ROWS {
-            out.batches.push(finish_chunk(ctx, &schema, &mut builders, &mut row_numbers, in_chunk)?);
+            out.batches.push(finish_chunk(
+                ctx,
+                &schema,
+                &mut builders,
+                &mut row_numbers,
+                in_chunk,
+            )?);
             in_chunk = 0;
         }
     }
     if in_chunk > 0 {
-        out.batches.push(finish_chunk(ctx, &schema, &mut builders, &mut row_numbers, in_chunk)?);
+        out.batches.push(finish_chunk(
+            ctx,
+            &schema,
+            &mut builders,
+            &mut row_numbers,
+            in_chunk,
+        )?);
     }
-    out.partitions = partition_days.into_iter().map(|d| values::date_from_days(d).to_string()).collect();
+    out.partitions = partition_days
+        .into_iter()
+        .map(|d| values::date_from_days(d).to_string())
+        .collect();
     Ok(out)
 }
 
@@ -378,27 +431,18 @@ fn column_labels(d: &Dataset, sources: &[Source], header: &HeaderReport) -> Vec<
         .iter()
         .zip(sources)
         .map(|(c, s)| match s {
-            Source::Cell(i) if header.cells[*i] != c.name => format!("{} ({})", c.name, header.cells[*i]),
+            Source::Cell(i) if header.cells[*i] != c.name => {
+                format!("{} ({})", c.name, header.cells[*i])
+            }
             _ => c.name.to_string(),
         })
         .collect()
 }
 
-fn supplied_or_default<'a>(c: &Column, upload: &Upload) -> Option<Cow<'a, str>> {
-    supplied(c, upload).or(c.default.map(String::from)).map(Cow::Owned)
-}
-
-fn own(v: Val) -> Val<'static> {
-    match v {
-        Val::Null => Val::Null,
-        Val::Str(s) => Val::Str(Cow::Owned(s.into_owned())),
-        Val::Int(i) => Val::Int(i),
-        Val::Float(f) => Val::Float(f),
-        Val::Date(d) => Val::Date(d),
-        Val::Ts(t) => Val::Ts(t),
-        Val::Bool(b) => Val::Bool(b),
-        Val::List(l) => Val::List(l),
-    }
+/// An emptied vector of values, its allocation reused for rows that borrow another record.
+fn recycle<'a, 'b>(mut v: Vec<Val<'a>>) -> Vec<Val<'b>> {
+    v.clear();
+    v.into_iter().map(|_| Val::Null).collect()
 }
 
 fn finish_chunk(
@@ -418,15 +462,21 @@ fn finish_chunk(
     cols.push(Arc::new(batch_ids.finish()));
     cols.push(Arc::new(ingested.finish().with_timezone("UTC")));
     cols.push(Arc::new(row_numbers.finish()));
-    RecordBatch::try_new(schema.clone(), cols).map_err(|e| format!("internal error building columns: {e}"))
+    RecordBatch::try_new(schema.clone(), cols)
+        .map_err(|e| format!("internal error building columns: {e}"))
 }
 
 enum Parsed<'a> {
     Val(Val<'a>),
-    Pseudonymise(Cow<'a, str>),
+    Pseudonymise(&'a str),
 }
 
-fn parse_cell<'a>(ctx: &CleanContext, c: &Column, text: Option<&'a str>, spreadsheet: bool) -> Result<Parsed<'a>, String> {
+fn parse_cell<'a>(
+    ctx: &CleanContext,
+    c: &Column,
+    text: Option<&'a str>,
+    spreadsheet: bool,
+) -> Result<Parsed<'a>, String> {
     let Some(t) = text else {
         return if c.required != Required::No {
             Err("required value is missing".into())
@@ -435,7 +485,7 @@ fn parse_cell<'a>(ctx: &CleanContext, c: &Column, text: Option<&'a str>, spreads
         };
     };
     if c.rule == Rule::Pseudonymised {
-        return Ok(Parsed::Pseudonymise(Cow::Borrowed(t)));
+        return Ok(Parsed::Pseudonymise(t));
     }
     let v = match c.kind {
         Kind::Str => {
@@ -444,7 +494,9 @@ fn parse_cell<'a>(ctx: &CleanContext, c: &Column, text: Option<&'a str>, spreads
                     values::check_school_code(t)?;
                     if let (Some(up), "school_code") = (&ctx.upload.school, c.name) {
                         if up != t {
-                            return Err(format!("school_code '{t}' is not the upload's school '{up}'"));
+                            return Err(format!(
+                                "school_code '{t}' is not the upload's school '{up}'"
+                            ));
                         }
                     }
                 }
@@ -452,8 +504,9 @@ fn parse_cell<'a>(ctx: &CleanContext, c: &Column, text: Option<&'a str>, spreads
                     if ISSUER_BUREAU.iter().any(|b| b.eq_ignore_ascii_case(t)) {
                         return Ok(Parsed::Val(Val::Str(Cow::Borrowed("bureau"))));
                     }
-                    values::check_school_code(t)
-                        .map_err(|_| format!("'{t}' is neither `bureau` (教育局) nor a school code"))?;
+                    values::check_school_code(t).map_err(|_| {
+                        format!("'{t}' is neither `bureau` (教育局) nor a school code")
+                    })?;
                 }
                 _ => {}
             }
@@ -471,7 +524,11 @@ fn parse_cell<'a>(ctx: &CleanContext, c: &Column, text: Option<&'a str>, spreads
         },
         Kind::EnumList(vocab) => {
             let mut items: Vec<&'static str> = Vec::new();
-            for part in t.split(LIST_SEPARATORS).map(str::trim).filter(|p| !p.is_empty()) {
+            for part in t
+                .split(LIST_SEPARATORS)
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+            {
                 if NO_SYMPTOM.iter().any(|n| n.eq_ignore_ascii_case(part)) {
                     continue;
                 }
@@ -524,10 +581,19 @@ fn int_in_range(c: &Column, v: i64) -> Result<i32, String> {
 }
 
 /// Rules that relate two columns of a row.
-fn check_row_rules(ctx: &CleanContext, d: &Dataset, vals: &[Val], labels: &[String], line: u64, rejects: &mut Vec<Reject>) {
+fn check_row_rules(
+    ctx: &CleanContext,
+    d: &Dataset,
+    vals: &[Val],
+    labels: &[String],
+    line: u64,
+    rejects: &mut Vec<Reject>,
+) {
     for (j, c) in d.columns.iter().enumerate() {
         if let Rule::NotBefore(other) = c.rule {
-            let Some(k) = d.columns.iter().position(|x| x.name == other) else { continue };
+            let Some(k) = d.columns.iter().position(|x| x.name == other) else {
+                continue;
+            };
             if let (Val::Ts(this), Val::Ts(that)) = (&vals[j], &vals[k]) {
                 if this < that {
                     rejects.push(Reject {

@@ -26,7 +26,10 @@ pub enum IngestError {
 
 impl IngestError {
     pub fn bad_file(file: impl Into<PathBuf>, problem: impl Into<String>) -> Self {
-        IngestError::BadFile { file: file.into(), problem: problem.into() }
+        IngestError::BadFile {
+            file: file.into(),
+            problem: problem.into(),
+        }
     }
 }
 

@@ -38,7 +38,10 @@ impl GenerateOptions {
             seed: 1,
             messy: false,
             end,
-            datasets: edulake_schemas::names().iter().map(|s| s.to_string()).collect(),
+            datasets: edulake_schemas::names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             record_personal: false,
         }
     }
@@ -124,9 +127,22 @@ struct Style {
     personal: bool,
 }
 
-const DISTRICTS: &[&str] = &["长安区", "桥西区", "新华区", "裕华区", "井陉矿区", "藁城区", "鹿泉区", "栾城区"];
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙"];
-const GIVEN: &[&str] = &["浩", "欣", "子涵", "宇轩", "梓萱", "一诺", "思远", "雨桐", "俊杰", "佳怡"];
+const DISTRICTS: &[&str] = &[
+    "长安区",
+    "桥西区",
+    "新华区",
+    "裕华区",
+    "井陉矿区",
+    "藁城区",
+    "鹿泉区",
+    "栾城区",
+];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙",
+];
+const GIVEN: &[&str] = &[
+    "浩", "欣", "子涵", "宇轩", "梓萱", "一诺", "思远", "雨桐", "俊杰", "佳怡",
+];
 
 struct School {
     code: String,
@@ -161,7 +177,8 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
     if opts.record_personal {
         for s in &schools {
             for p in &s.students {
-                g.personal.extend([p.id.clone(), p.name.clone(), p.parent_phone.clone()]);
+                g.personal
+                    .extend([p.id.clone(), p.name.clone(), p.parent_phone.clone()]);
             }
         }
         g.personal.sort();
@@ -169,17 +186,57 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
     }
     let style_for = |rng: &mut StdRng| -> Style {
         if !opts.messy {
-            return Style { format: Format::Csv, chinese: false, dates: DateStyle::Iso, title_rows: false, personal: false };
+            return Style {
+                format: Format::Csv,
+                chinese: false,
+                dates: DateStyle::Iso,
+                title_rows: false,
+                personal: false,
+            };
         }
-        let format = [Format::Csv, Format::CsvBom, Format::CsvGbk, Format::Xlsx, Format::Utf16Tsv, Format::JsonLines, Format::CsvGz]
-            [rng.random_range(0..7)];
-        let dates = [DateStyle::Iso, DateStyle::Slash, DateStyle::Compact, DateStyle::Chinese][rng.random_range(0..4)];
-        Style { format, chinese: rng.random_bool(0.7), dates, title_rows: format == Format::Xlsx, personal: true }
+        let format = [
+            Format::Csv,
+            Format::CsvBom,
+            Format::CsvGbk,
+            Format::Xlsx,
+            Format::Utf16Tsv,
+            Format::JsonLines,
+            Format::CsvGz,
+        ][rng.random_range(0..7)];
+        let dates = [
+            DateStyle::Iso,
+            DateStyle::Slash,
+            DateStyle::Compact,
+            DateStyle::Chinese,
+        ][rng.random_range(0..4)];
+        Style {
+            format,
+            chinese: rng.random_bool(0.7),
+            dates,
+            title_rows: format == Format::Xlsx,
+            personal: true,
+        }
     };
 
     if opts.wants("schools") {
-        let header = ["school_code", "school_name", "district", "school_type", "latitude", "longitude", "teacher_count"];
-        let zh = ["学校代码", "学校名称", "区县", "学段", "纬度", "经度", "专任教师数"];
+        let header = [
+            "school_code",
+            "school_name",
+            "district",
+            "school_type",
+            "latitude",
+            "longitude",
+            "teacher_count",
+        ];
+        let zh = [
+            "学校代码",
+            "学校名称",
+            "区县",
+            "学段",
+            "纬度",
+            "经度",
+            "专任教师数",
+        ];
         let rows: Vec<Vec<Cell>> = schools
             .iter()
             .map(|s| {
@@ -194,8 +251,19 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                 ]
             })
             .collect();
-        let st = Style { chinese: opts.messy, ..style_for(&mut rng) };
-        let st = Style { format: if opts.messy { Format::CsvGbk } else { Format::Csv }, personal: false, ..st };
+        let st = Style {
+            chinese: opts.messy,
+            ..style_for(&mut rng)
+        };
+        let st = Style {
+            format: if opts.messy {
+                Format::CsvGbk
+            } else {
+                Format::Csv
+            },
+            personal: false,
+            ..st
+        };
         write_table(out, "schools", "学校名录", &header, &zh, rows, st, &mut g)?;
     }
 
@@ -207,8 +275,26 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                     continue;
                 }
                 let st = style_for(&mut rng);
-                let mut header = vec!["student_id", "school_code", "grade", "class_code", "gender", "birth_date", "status", "as_of_date"];
-                let mut zh = vec!["学籍号", "学校代码", "年级", "班级", "性别", "出生日期", "学籍状态", "快照日期"];
+                let mut header = vec![
+                    "student_id",
+                    "school_code",
+                    "grade",
+                    "class_code",
+                    "gender",
+                    "birth_date",
+                    "status",
+                    "as_of_date",
+                ];
+                let mut zh = vec![
+                    "学籍号",
+                    "学校代码",
+                    "年级",
+                    "班级",
+                    "性别",
+                    "出生日期",
+                    "学籍状态",
+                    "快照日期",
+                ];
                 if st.personal {
                     header.push("学生姓名");
                     zh.push("学生姓名");
@@ -217,10 +303,30 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                 }
                 let mut rows = Vec::with_capacity(s.students.len());
                 for (i, p) in s.students.iter().enumerate() {
-                    let status = if snapshot == 1 && i % 97 == 5 { "transferred_out" } else { "enrolled" };
-                    let grade = if st.chinese { grade_zh(p.grade) } else { p.grade.to_string() };
-                    let gender = if st.chinese { if p.gender == 'M' { "男" } else { "女" }.to_string() } else { p.gender.to_string() };
-                    let status = if st.chinese { if status == "enrolled" { "在籍" } else { "转出" } } else { status };
+                    let status = if snapshot == 1 && i % 97 == 5 {
+                        "transferred_out"
+                    } else {
+                        "enrolled"
+                    };
+                    let grade = if st.chinese {
+                        grade_zh(p.grade)
+                    } else {
+                        p.grade.to_string()
+                    };
+                    let gender = if st.chinese {
+                        if p.gender == 'M' { "男" } else { "女" }.to_string()
+                    } else {
+                        p.gender.to_string()
+                    };
+                    let status = if st.chinese {
+                        if status == "enrolled" {
+                            "在籍"
+                        } else {
+                            "转出"
+                        }
+                    } else {
+                        status
+                    };
                     let mut row = vec![
                         Cell::Text(p.id.clone()),
                         Cell::Text(s.code.clone()),
@@ -239,19 +345,31 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                 }
                 if opts.messy && si % 5 == 1 && snapshot == 0 {
                     g.bad_rows += 1;
-                    rows.push(vec![
-                        Cell::Text(format!("G{}X", s.code)),
-                        Cell::Text(s.code.clone()),
-                        Cell::Text("十三年级".into()),
-                        Cell::Text("1班".into()),
-                        Cell::Text("男".into()),
-                        Cell::Text("2015-01-01".into()),
-                        Cell::Text("在籍".into()),
-                        date_cell(as_of, st),
-                    ]
-                    .into_iter()
-                    .chain(st.personal.then(|| vec![Cell::Text("某某".into()), Cell::Text("13900000000".into())]).into_iter().flatten())
-                    .collect());
+                    rows.push(
+                        vec![
+                            Cell::Text(format!("G{}X", s.code)),
+                            Cell::Text(s.code.clone()),
+                            Cell::Text("十三年级".into()),
+                            Cell::Text("1班".into()),
+                            Cell::Text("男".into()),
+                            Cell::Text("2015-01-01".into()),
+                            Cell::Text("在籍".into()),
+                            date_cell(as_of, st),
+                        ]
+                        .into_iter()
+                        .chain(
+                            st.personal
+                                .then(|| {
+                                    vec![
+                                        Cell::Text("某某".into()),
+                                        Cell::Text("13900000000".into()),
+                                    ]
+                                })
+                                .into_iter()
+                                .flatten(),
+                        )
+                        .collect(),
+                    );
                 }
                 let file = format!("enrolment/{}_{}", s.code, as_of.format("%Y%m%d"));
                 write_table(out, &file, "学籍名册", &header, &zh, rows, st, &mut g)?;
@@ -261,10 +379,30 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                 let header = ["student_id", "grade", "class_code", "gender"];
                 let zh = ["学籍号", "年级", "班级", "性别"];
                 let rows = s.students.iter().take(5).map(|p| {
-                    vec![Cell::Text(p.id.clone()), Cell::Text(grade_zh(p.grade)), Cell::Text(p.class.clone()), Cell::Text("男".into())]
+                    vec![
+                        Cell::Text(p.id.clone()),
+                        Cell::Text(grade_zh(p.grade)),
+                        Cell::Text(p.class.clone()),
+                        Cell::Text("男".into()),
+                    ]
                 });
-                let st = Style { format: Format::Csv, chinese: true, dates: DateStyle::Iso, title_rows: false, personal: false };
-                write_table(out, &format!("attendance/{}_花名册", s.code), "学籍名册", &header, &zh, rows.collect(), st, &mut g)?;
+                let st = Style {
+                    format: Format::Csv,
+                    chinese: true,
+                    dates: DateStyle::Iso,
+                    title_rows: false,
+                    personal: false,
+                };
+                write_table(
+                    out,
+                    &format!("attendance/{}_花名册", s.code),
+                    "学籍名册",
+                    &header,
+                    &zh,
+                    rows.collect(),
+                    st,
+                    &mut g,
+                )?;
             }
         }
         if opts.wants("attendance") {
@@ -297,12 +435,39 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                     rows.push(row);
                 }
             }
-            write_table(out, &format!("attendance/{}", s.code), "考勤", &header, &zh, rows, st, &mut g)?;
+            write_table(
+                out,
+                &format!("attendance/{}", s.code),
+                "考勤",
+                &header,
+                &zh,
+                rows,
+                st,
+                &mut g,
+            )?;
         }
         if opts.wants("health_report") {
             let st = style_for(&mut rng);
-            let header = ["date", "school_code", "class_code", "student_id", "temperature", "symptoms", "risk_contact", "reported_at"];
-            let zh = ["日期", "学校代码", "班级", "学号", "体温", "症状", "是否接触风险人员", "填报时间"];
+            let header = [
+                "date",
+                "school_code",
+                "class_code",
+                "student_id",
+                "temperature",
+                "symptoms",
+                "risk_contact",
+                "reported_at",
+            ];
+            let zh = [
+                "日期",
+                "学校代码",
+                "班级",
+                "学号",
+                "体温",
+                "症状",
+                "是否接触风险人员",
+                "填报时间",
+            ];
             let mut rows = Vec::new();
             let cluster_day = days.len() * 2 / 3;
             for (di, day) in days.iter().enumerate() {
@@ -316,18 +481,32 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                     // A fever cluster in the first class of every seventh school.
                     let cluster = si % 7 == 2 && di == cluster_day && pi < 4;
                     let fever = cluster || rng.random_bool(0.004);
-                    let temp = if fever { rng.random_range(37.4..39.2) } else { rng.random_range(36.0..37.1) };
+                    let temp = if fever {
+                        rng.random_range(37.4..39.2)
+                    } else {
+                        rng.random_range(36.0..37.1)
+                    };
                     let symptoms = if fever {
-                        if st.chinese { "发热、咳嗽" } else { "fever,cough" }
+                        if st.chinese {
+                            "发热、咳嗽"
+                        } else {
+                            "fever,cough"
+                        }
                     } else if rng.random_bool(0.01) {
-                        if st.chinese { "咳嗽" } else { "cough" }
+                        if st.chinese {
+                            "咳嗽"
+                        } else {
+                            "cough"
+                        }
                     } else if st.chinese {
                         "无"
                     } else {
                         "none"
                     };
                     let risk = rng.random_bool(0.001);
-                    let at = day.and_hms_opt(7, rng.random_range(0..60), rng.random_range(0..60)).expect("valid time");
+                    let at = day
+                        .and_hms_opt(7, rng.random_range(0..60), rng.random_range(0..60))
+                        .expect("valid time");
                     let mut row = vec![
                         date_cell(*day, st),
                         Cell::Text(s.code.clone()),
@@ -335,8 +514,25 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                         Cell::Text(p.id.clone()),
                         Cell::Text(format!("{temp:.1}")),
                         Cell::Text(symptoms.to_string()),
-                        Cell::Text(if st.chinese { if risk { "是" } else { "否" } } else if risk { "true" } else { "false" }.into()),
-                        Cell::Text(format!("{} {}", fmt_date(*day, st.dates), at.format("%H:%M:%S"))),
+                        Cell::Text(
+                            if st.chinese {
+                                if risk {
+                                    "是"
+                                } else {
+                                    "否"
+                                }
+                            } else if risk {
+                                "true"
+                            } else {
+                                "false"
+                            }
+                            .into(),
+                        ),
+                        Cell::Text(format!(
+                            "{} {}",
+                            fmt_date(*day, st.dates),
+                            at.format("%H:%M:%S")
+                        )),
                     ];
                     if opts.messy && (pi * 13 + di + si) % 1499 == 0 {
                         g.bad_rows += 1;
@@ -345,7 +541,16 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                     rows.push(row);
                 }
             }
-            write_table(out, &format!("health_report/{}", s.code), "健康打卡", &header, &zh, rows, st, &mut g)?;
+            write_table(
+                out,
+                &format!("health_report/{}", s.code),
+                "健康打卡",
+                &header,
+                &zh,
+                rows,
+                st,
+                &mut g,
+            )?;
         }
     }
 
@@ -355,9 +560,20 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
         .enumerate()
         .filter(|(i, _)| i % 5 == 0)
         .map(|(i, d)| {
-            let cats = [("safety", "安全"), ("epidemic", "防疫"), ("holiday", "放假"), ("exam", "考试"), ("other", "其他")];
+            let cats = [
+                ("safety", "安全"),
+                ("epidemic", "防疫"),
+                ("holiday", "放假"),
+                ("exam", "考试"),
+                ("other", "其他"),
+            ];
             let (c, zh) = cats[i / 5 % cats.len()];
-            (format!("N{}{:03}", d.format("%Y%m%d"), i), format!("关于做好{}工作的通知", zh), c, *d)
+            (
+                format!("N{}{:03}", d.format("%Y%m%d"), i),
+                format!("关于做好{}工作的通知", zh),
+                c,
+                *d,
+            )
         })
         .collect();
     if opts.wants("notices") {
@@ -375,18 +591,40 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                 ]
             })
             .collect();
-        let st = Style { format: Format::Csv, chinese: opts.messy, dates: DateStyle::Iso, title_rows: false, personal: false };
+        let st = Style {
+            format: Format::Csv,
+            chinese: opts.messy,
+            dates: DateStyle::Iso,
+            title_rows: false,
+            personal: false,
+        };
         write_table(out, "notices", "通知", &header, &zh, rows, st, &mut g)?;
     }
     if opts.wants("notice_reads") {
         for s in &schools {
             let st = style_for(&mut rng);
-            let header = ["notice_id", "school_code", "recipient_id", "recipient_role", "delivered_at", "read_at"];
-            let zh = ["通知编号", "学校代码", "家长账号", "接收人类型", "送达时间", "阅读时间"];
+            let header = [
+                "notice_id",
+                "school_code",
+                "recipient_id",
+                "recipient_role",
+                "delivered_at",
+                "read_at",
+            ];
+            let zh = [
+                "通知编号",
+                "学校代码",
+                "家长账号",
+                "接收人类型",
+                "送达时间",
+                "阅读时间",
+            ];
             let mut rows = Vec::new();
             for (id, _, _, d) in &notices {
                 for p in &s.students {
-                    let delivered = d.and_hms_opt(9, rng.random_range(0..10), 0).expect("valid time");
+                    let delivered = d
+                        .and_hms_opt(9, rng.random_range(0..10), 0)
+                        .expect("valid time");
                     let read = if rng.random_bool(0.85) {
                         let hours: f64 = -6.0 * (1.0 - rng.random::<f64>()).ln();
                         Some(delivered + Duration::seconds((hours * 3600.0) as i64))
@@ -399,11 +637,23 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                         Cell::Text(p.parent_phone.clone()),
                         Cell::Text(if st.chinese { "家长" } else { "parent" }.into()),
                         Cell::Text(delivered.format("%Y-%m-%d %H:%M:%S").to_string()),
-                        Cell::Text(read.map(|r| r.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()),
+                        Cell::Text(
+                            read.map(|r| r.format("%Y-%m-%d %H:%M:%S").to_string())
+                                .unwrap_or_default(),
+                        ),
                     ]);
                 }
             }
-            write_table(out, &format!("notice_reads/{}", s.code), "阅读回执", &header, &zh, rows, st, &mut g)?;
+            write_table(
+                out,
+                &format!("notice_reads/{}", s.code),
+                "阅读回执",
+                &header,
+                &zh,
+                rows,
+                st,
+                &mut g,
+            )?;
         }
     }
     Ok(g)
@@ -418,14 +668,31 @@ fn date_cell(d: NaiveDate, st: Style) -> Cell {
 }
 
 fn grade_zh(g: u8) -> String {
-    const ZH: [&str; 12] = ["一年级", "二年级", "三年级", "四年级", "五年级", "六年级", "初一", "初二", "初三", "高一", "高二", "高三"];
+    const ZH: [&str; 12] = [
+        "一年级",
+        "二年级",
+        "三年级",
+        "四年级",
+        "五年级",
+        "六年级",
+        "初一",
+        "初二",
+        "初三",
+        "高一",
+        "高二",
+        "高三",
+    ];
     ZH[(g.clamp(1, 12) - 1) as usize].to_string()
 }
 
 fn attendance_status(rng: &mut StdRng, p: &Student, chinese: bool) -> &'static str {
     let x: f64 = rng.random();
     let (en, zh) = if x < p.absence {
-        [("absent", "缺勤"), ("sick_leave", "病假"), ("personal_leave", "事假")][rng.random_range(0..3)]
+        [
+            ("absent", "缺勤"),
+            ("sick_leave", "病假"),
+            ("personal_leave", "事假"),
+        ][rng.random_range(0..3)]
     } else if x < p.absence + 0.02 {
         ("late", "迟到")
     } else if x < p.absence + 0.025 {
@@ -467,24 +734,41 @@ fn make_schools(rng: &mut StdRng, opts: &GenerateOptions, first_day: NaiveDate) 
                 _ => ("nine_year", "学校", 1..=9),
             };
             let code = format!("1301{:06}", i + 1);
-            let name = format!("石家庄市{}第{}{}", district, i / DISTRICTS.len() + 1, kind_zh);
+            let name = format!(
+                "石家庄市{}第{}{}",
+                district,
+                i / DISTRICTS.len() + 1,
+                kind_zh
+            );
             let grade_count = (*grades.end() - *grades.start() + 1) as usize;
             let students = (0..per_school)
                 .map(|k| {
                     let grade = grades.start() + (k % grade_count) as u8;
                     let class_no = (k / grade_count) / 45 + 1;
                     let age = 5 + grade as i32;
-                    let birth = NaiveDate::from_ymd_opt(first_day.year() - age, 1 + (k % 12) as u32, 1 + (k % 28) as u32)
-                        .expect("valid birth date");
+                    let birth = NaiveDate::from_ymd_opt(
+                        first_day.year() - age,
+                        1 + (k % 12) as u32,
+                        1 + (k % 28) as u32,
+                    )
+                    .expect("valid birth date");
                     let chronic = rng.random_bool(0.03);
                     Student {
                         id: format!("G{:04}{:06}{:08}", 1301, i + 1, k + 1),
-                        name: format!("{}{}", SURNAMES[rng.random_range(0..SURNAMES.len())], GIVEN[rng.random_range(0..GIVEN.len())]),
+                        name: format!(
+                            "{}{}",
+                            SURNAMES[rng.random_range(0..SURNAMES.len())],
+                            GIVEN[rng.random_range(0..GIVEN.len())]
+                        ),
                         gender: if rng.random_bool(0.49) { 'F' } else { 'M' },
                         grade,
                         class: format!("{}{:02}", grade, class_no),
                         birth,
-                        parent_phone: format!("13{}{:08}", rng.random_range(0..10), rng.random_range(0..100_000_000u32)),
+                        parent_phone: format!(
+                            "13{}{:08}",
+                            rng.random_range(0..10),
+                            rng.random_range(0..100_000_000u32)
+                        ),
                         absence: if chronic { 0.15 } else { 0.02 },
                     }
                 })
@@ -514,7 +798,11 @@ fn write_table(
     st: Style,
     g: &mut Generated,
 ) -> std::io::Result<()> {
-    let header: Vec<&str> = if st.chinese { header_zh.to_vec() } else { header_en.to_vec() };
+    let header: Vec<&str> = if st.chinese {
+        header_zh.to_vec()
+    } else {
+        header_en.to_vec()
+    };
     let path = out.join(format!("{name}.{}", st.format.extension()));
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -526,13 +814,21 @@ fn write_table(
     };
     match st.format {
         Format::Csv | Format::CsvBom | Format::CsvGbk | Format::CsvGz | Format::Utf16Tsv => {
-            let delim = if st.format == Format::Utf16Tsv { b'\t' } else { b',' };
-            let mut w = csv::WriterBuilder::new().delimiter(delim).from_writer(Vec::with_capacity(rows.len() * 64));
+            let delim = if st.format == Format::Utf16Tsv {
+                b'\t'
+            } else {
+                b','
+            };
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(delim)
+                .from_writer(Vec::with_capacity(rows.len() * 64));
             w.write_record(&header)?;
             for r in &rows {
                 w.write_record(r.iter().map(text))?;
             }
-            let body = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+            let body = w
+                .into_inner()
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
             let bytes = match st.format {
                 Format::CsvBom => [&[0xEF, 0xBB, 0xBF][..], &body].concat(),
                 Format::CsvGbk => {
@@ -548,7 +844,8 @@ fn write_table(
                     v
                 }
                 Format::CsvGz => {
-                    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                    let mut e =
+                        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
                     e.write_all(&body)?;
                     e.finish()?
                 }
@@ -559,8 +856,11 @@ fn write_table(
         Format::JsonLines => {
             let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
             for r in &rows {
-                let obj: serde_json::Map<String, serde_json::Value> =
-                    header.iter().zip(r).map(|(h, c)| (h.to_string(), serde_json::Value::String(text(c)))).collect();
+                let obj: serde_json::Map<String, serde_json::Value> = header
+                    .iter()
+                    .zip(r)
+                    .map(|(h, c)| (h.to_string(), serde_json::Value::String(text(c))))
+                    .collect();
                 serde_json::to_writer(&mut f, &obj)?;
                 f.write_all(b"\n")?;
             }
@@ -574,7 +874,12 @@ fn write_table(
             let date_fmt = XFormat::new().set_num_format("yyyy-mm-dd");
             let mut r0 = 0u32;
             if st.title_rows {
-                ws.write_string(0, 0, format!("{title_zh}（{}）", name.rsplit('/').next().unwrap_or(name))).map_err(xerr)?;
+                ws.write_string(
+                    0,
+                    0,
+                    format!("{title_zh}（{}）", name.rsplit('/').next().unwrap_or(name)),
+                )
+                .map_err(xerr)?;
                 ws.write_string(1, 0, "制表人：教务处").map_err(xerr)?;
                 r0 = 3;
             }
@@ -587,8 +892,14 @@ fn write_table(
                     match cell {
                         Cell::Text(s) => ws.write_string(row, c as u16, s).map_err(xerr)?,
                         Cell::Date(d) => {
-                            let x = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8).map_err(xerr)?;
-                            ws.write_date_with_format(row, c as u16, &x, &date_fmt).map_err(xerr)?
+                            let x = ExcelDateTime::from_ymd(
+                                d.year() as u16,
+                                d.month() as u8,
+                                d.day() as u8,
+                            )
+                            .map_err(xerr)?;
+                            ws.write_date_with_format(row, c as u16, &x, &date_fmt)
+                                .map_err(xerr)?
                         }
                     };
                 }

@@ -13,7 +13,9 @@ use arrow::array::{
     Array, ArrayRef, AsArray, Date32Builder, Int64Builder, ListBuilder, RecordBatch, StringBuilder,
     TimestampMicrosecondBuilder,
 };
-use arrow::datatypes::{DataType, Date32Type, Field, Int64Type, Schema, SchemaRef, TimestampMicrosecondType};
+use arrow::datatypes::{
+    DataType, Date32Type, Field, Int64Type, Schema, SchemaRef, TimestampMicrosecondType,
+};
 use deltalake::datafusion::prelude::SessionContext;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
@@ -93,14 +95,19 @@ impl Lake {
             }
             u
         } else {
-            std::fs::create_dir_all(location)
-                .map_err(|e| IngestError::Config(format!("cannot create lake folder '{location}': {e}")))?;
+            std::fs::create_dir_all(location).map_err(|e| {
+                IngestError::Config(format!("cannot create lake folder '{location}': {e}"))
+            })?;
             let abs = std::fs::canonicalize(location)
                 .map_err(|e| IngestError::Config(format!("lake folder '{location}': {e}")))?;
-            Url::from_directory_path(&abs)
-                .map_err(|_| IngestError::Config(format!("lake folder '{}' is not absolute", abs.display())))?
+            Url::from_directory_path(&abs).map_err(|_| {
+                IngestError::Config(format!("lake folder '{}' is not absolute", abs.display()))
+            })?
         };
-        Ok(Lake { root, storage: HashMap::new() })
+        Ok(Lake {
+            root,
+            storage: HashMap::new(),
+        })
     }
 
     pub fn root(&self) -> &Url {
@@ -109,7 +116,9 @@ impl Lake {
 
     /// The URL of a table under the root.
     pub fn table_url(&self, name: &str) -> Url {
-        self.root.join(&format!("{name}/")).expect("table names are plain words")
+        self.root
+            .join(&format!("{name}/"))
+            .expect("table names are plain words")
     }
 
     /// Loads a table; `None` if it does not exist yet.
@@ -119,7 +128,9 @@ impl Lake {
             .with_storage_options(self.storage.clone())
             .build()?;
         let exists = if url.scheme() == "file" {
-            url.to_file_path().map(|p| p.join("_delta_log").is_dir()).unwrap_or(false)
+            url.to_file_path()
+                .map(|p| p.join("_delta_log").is_dir())
+                .unwrap_or(false)
         } else {
             t.verify_deltatable_existence().await?
         };
@@ -143,13 +154,20 @@ impl Lake {
         let table = DeltaTableBuilder::from_url(self.table_url(name))?
             .with_storage_options(self.storage.clone())
             .build()?;
-        let kernel: StructType = schema.as_ref().try_into_kernel().map_err(|e| IngestError::Internal(e.to_string()))?;
+        let kernel: StructType = schema
+            .as_ref()
+            .try_into_kernel()
+            .map_err(|e| IngestError::Internal(e.to_string()))?;
         let created = table
             .create()
             .with_table_name(name)
             .with_columns(kernel.fields().cloned())
             .with_partition_columns(partition_by.iter().map(|s| s.to_string()))
-            .with_configuration(config.iter().map(|(k, v)| (k.to_string(), Some(v.to_string()))))
+            .with_configuration(
+                config
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), Some(v.to_string()))),
+            )
             .with_raise_if_key_not_exists(false)
             .await;
         match created {
@@ -164,13 +182,19 @@ impl Lake {
 
     /// The dataset's table, created on first use.
     pub async fn dataset_table(&self, d: &Dataset) -> Result<DeltaTable> {
-        self.load_or_create(d.name, &d.lake_schema(), d.partition_by, &[]).await
+        self.load_or_create(d.name, &d.lake_schema(), d.partition_by, &[])
+            .await
     }
 
     /// Checks that the lake was pseudonymised under this key (recording it on first use).
     pub async fn check_key(&self, fingerprint: &str) -> Result<()> {
         let t = self
-            .load_or_create(BATCHES_TABLE, &batches_schema(), &[], &[(KEY_PROPERTY, fingerprint)])
+            .load_or_create(
+                BATCHES_TABLE,
+                &batches_schema(),
+                &[],
+                &[(KEY_PROPERTY, fingerprint)],
+            )
             .await?;
         let snapshot = t.snapshot()?;
         match snapshot.metadata().configuration().get(KEY_PROPERTY) {
@@ -196,7 +220,9 @@ impl Lake {
     ) -> Result<Vec<BatchRecord>> {
         let table = self.dataset_table(d).await?;
         let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid zstd level")))
+            .set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(3).expect("valid zstd level"),
+            ))
             .set_max_row_group_row_count(Some(1 << 20))
             .build();
         let mut writer = RecordBatchWriter::for_table(&table)?
@@ -207,19 +233,29 @@ impl Lake {
         }
         let adds = writer.flush().await?;
         if fault == Fault::BeforeCommit {
-            return Err(IngestError::Internal("injected fault: stopped before the commit".into()));
+            return Err(IngestError::Internal(
+                "injected fault: stopped before the commit".into(),
+            ));
         }
         let snapshot = table.snapshot()?;
-        let partition_by = (!d.partition_by.is_empty()).then(|| d.partition_by.iter().map(|s| s.to_string()).collect());
-        let meta = serde_json::to_value(&records).map_err(|e| IngestError::Internal(e.to_string()))?;
-        let finalized = CommitBuilder::from(CommitProperties::default().with_metadata([(COMMIT_KEY.to_string(), meta)]))
-            .with_actions(adds.into_iter().map(Action::Add).collect())
-            .build(
-                Some(snapshot),
-                table.log_store(),
-                DeltaOperation::Write { mode: SaveMode::Append, partition_by, predicate: None },
-            )
-            .await?;
+        let partition_by = (!d.partition_by.is_empty())
+            .then(|| d.partition_by.iter().map(|s| s.to_string()).collect());
+        let meta =
+            serde_json::to_value(&records).map_err(|e| IngestError::Internal(e.to_string()))?;
+        let finalized = CommitBuilder::from(
+            CommitProperties::default().with_metadata([(COMMIT_KEY.to_string(), meta)]),
+        )
+        .with_actions(adds.into_iter().map(Action::Add).collect())
+        .build(
+            Some(snapshot),
+            table.log_store(),
+            DeltaOperation::Write {
+                mode: SaveMode::Append,
+                partition_by,
+                predicate: None,
+            },
+        )
+        .await?;
         let version = finalized.version();
         for r in &mut records {
             r.table_version = version as i64;
@@ -233,25 +269,39 @@ impl Lake {
             return Ok(());
         }
         let table = self.load(BATCHES_TABLE).await?.ok_or_else(|| {
-            IngestError::Internal("the batch index must exist before a commit (check_key creates it)".into())
+            IngestError::Internal(
+                "the batch index must exist before a commit (check_key creates it)".into(),
+            )
         })?;
         let batch = batch_records_to_arrow(records)?;
-        table.write(vec![batch]).with_save_mode(SaveMode::Append).await?;
+        table
+            .write(vec![batch])
+            .with_save_mode(SaveMode::Append)
+            .await?;
         Ok(())
     }
 
     /// Every batch recorded in `_batches`, oldest first.
     pub async fn batches(&self) -> Result<Vec<BatchRecord>> {
-        let Some(table) = self.load(BATCHES_TABLE).await? else { return Ok(Vec::new()) };
+        let Some(table) = self.load(BATCHES_TABLE).await? else {
+            return Ok(Vec::new());
+        };
         let ctx = SessionContext::new();
         table.update_datafusion_session(&ctx.state())?;
-        let provider = table.table_provider().await.map_err(|e| IngestError::Lake(e.to_string()))?;
-        ctx.register_table("b", provider).map_err(|e| IngestError::Lake(e.to_string()))?;
+        let provider = table
+            .table_provider()
+            .await
+            .map_err(|e| IngestError::Lake(e.to_string()))?;
+        ctx.register_table("b", provider)
+            .map_err(|e| IngestError::Lake(e.to_string()))?;
         let df = ctx
             .sql("SELECT * FROM b ORDER BY ingested_at, batch_id")
             .await
             .map_err(|e| IngestError::Lake(e.to_string()))?;
-        let rbs = df.collect().await.map_err(|e| IngestError::Lake(e.to_string()))?;
+        let rbs = df
+            .collect()
+            .await
+            .map_err(|e| IngestError::Lake(e.to_string()))?;
         let mut out: Vec<BatchRecord> = Vec::new();
         for rb in rbs {
             out.extend(batch_records_from_arrow(&rb)?);
@@ -264,19 +314,43 @@ impl Lake {
 
     /// Catches `_batches` up with commits of the dataset table whose records were not indexed
     /// (a process that died between its data commit and its index append).
-    pub async fn sync_batches(&self, d: &Dataset, known: &[BatchRecord]) -> Result<Vec<BatchRecord>> {
-        let Some(table) = self.load(d.name).await? else { return Ok(Vec::new()) };
-        let Some(current) = table.version() else { return Ok(Vec::new()) };
-        let indexed = known.iter().filter(|r| r.dataset == d.name).map(|r| r.table_version).max().unwrap_or(-1);
-        let have: std::collections::HashSet<&str> = known.iter().map(|r| r.batch_id.as_str()).collect();
+    pub async fn sync_batches(
+        &self,
+        d: &Dataset,
+        known: &[BatchRecord],
+    ) -> Result<Vec<BatchRecord>> {
+        let Some(table) = self.load(d.name).await? else {
+            return Ok(Vec::new());
+        };
+        let Some(current) = table.version() else {
+            return Ok(Vec::new());
+        };
+        let indexed = known
+            .iter()
+            .filter(|r| r.dataset == d.name)
+            .map(|r| r.table_version)
+            .max()
+            .unwrap_or(-1);
+        let have: std::collections::HashSet<&str> =
+            known.iter().map(|r| r.batch_id.as_str()).collect();
         let mut missing = Vec::new();
         let log_store = table.log_store();
         for v in (indexed + 1).max(0)..=current as i64 {
-            let Some(bytes) = log_store.read_commit_entry(v as u64).await? else { continue };
+            let Some(bytes) = log_store.read_commit_entry(v as u64).await? else {
+                continue;
+            };
             for line in bytes.split(|b| *b == b'\n') {
-                let Ok(action) = serde_json::from_slice::<serde_json::Value>(line) else { continue };
-                let Some(records) = action.get("commitInfo").and_then(|ci| ci.get(COMMIT_KEY)) else { continue };
-                let Ok(records) = serde_json::from_value::<Vec<BatchRecord>>(records.clone()) else { continue };
+                let Ok(action) = serde_json::from_slice::<serde_json::Value>(line) else {
+                    continue;
+                };
+                let Some(records) = action.get("commitInfo").and_then(|ci| ci.get(COMMIT_KEY))
+                else {
+                    continue;
+                };
+                let Ok(records) = serde_json::from_value::<Vec<BatchRecord>>(records.clone())
+                else {
+                    continue;
+                };
                 for mut r in records {
                     if !have.contains(r.batch_id.as_str()) {
                         r.table_version = v;
@@ -305,13 +379,19 @@ pub fn batches_schema() -> SchemaRef {
         Field::new("rows_rejected", DataType::Int64, false),
         Field::new("ingested_at", timestamp_type(), false),
         Field::new("table_version", DataType::Int64, false),
-        Field::new("dates", DataType::List(Arc::new(Field::new("item", DataType::Date32, true))), true),
+        Field::new(
+            "dates",
+            DataType::List(Arc::new(Field::new("item", DataType::Date32, true))),
+            true,
+        ),
         Field::new("reject_report", DataType::Utf8, true),
     ]))
 }
 
 fn parse_day(s: &str) -> Option<i32> {
-    values::parse_date(s, false).ok().map(values::days_since_epoch)
+    values::parse_date(s, false)
+        .ok()
+        .map(values::days_since_epoch)
 }
 
 fn batch_records_to_arrow(records: &[BatchRecord]) -> Result<RecordBatch> {
@@ -368,14 +448,17 @@ fn batch_records_to_arrow(records: &[BatchRecord]) -> Result<RecordBatch> {
 
 fn batch_records_from_arrow(rb: &RecordBatch) -> Result<Vec<BatchRecord>> {
     let col = |name: &str| -> Result<&ArrayRef> {
-        rb.column_by_name(name).ok_or_else(|| IngestError::Lake(format!("_batches has no column {name}")))
+        rb.column_by_name(name)
+            .ok_or_else(|| IngestError::Lake(format!("_batches has no column {name}")))
     };
     let text = |name: &str, i: usize| -> Result<Option<String>> {
         let a = arrow::compute::cast(col(name)?, &DataType::Utf8)?;
         let a = a.as_string::<i32>();
         Ok((!a.is_null(i)).then(|| a.value(i).to_string()))
     };
-    let int = |name: &str, i: usize| -> Result<i64> { Ok(col(name)?.as_primitive::<Int64Type>().value(i)) };
+    let int = |name: &str, i: usize| -> Result<i64> {
+        Ok(col(name)?.as_primitive::<Int64Type>().value(i))
+    };
     let mut out = Vec::with_capacity(rb.num_rows());
     for i in 0..rb.num_rows() {
         let dates_col = col("dates")?.as_list::<i32>();
@@ -384,9 +467,14 @@ fn batch_records_from_arrow(rb: &RecordBatch) -> Result<Vec<BatchRecord>> {
         } else {
             let v = dates_col.value(i);
             let v = v.as_primitive::<Date32Type>();
-            v.iter().flatten().map(|d| values::date_from_days(d).to_string()).collect()
+            v.iter()
+                .flatten()
+                .map(|d| values::date_from_days(d).to_string())
+                .collect()
         };
-        let at = col("ingested_at")?.as_primitive::<TimestampMicrosecondType>().value(i);
+        let at = col("ingested_at")?
+            .as_primitive::<TimestampMicrosecondType>()
+            .value(i);
         out.push(BatchRecord {
             batch_id: text("batch_id", i)?.unwrap_or_default(),
             dataset: text("dataset", i)?.unwrap_or_default(),

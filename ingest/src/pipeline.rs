@@ -41,7 +41,10 @@ impl IngestOptions {
             upload: Upload::default(),
             tz,
             today: crate::values::today(tz),
-            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(8),
+            threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+                .min(8),
             fault: Fault::None,
         }
     }
@@ -82,7 +85,10 @@ pub fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
             };
             entries.sort();
             for e in entries {
-                let hidden = e.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.') || n.starts_with('~'));
+                let hidden = e
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with('.') || n.starts_with('~'));
                 if !hidden {
                     walk(&e, out);
                 }
@@ -147,9 +153,15 @@ pub async fn ingest(
         .map(|r| {
             let upload = Upload {
                 school: r.school_code.clone(),
-                as_of: r.as_of_date.as_deref().and_then(|s| crate::values::parse_date(s, false).ok()),
+                as_of: r
+                    .as_of_date
+                    .as_deref()
+                    .and_then(|s| crate::values::parse_date(s, false).ok()),
             };
-            (upload_identity(&r.source_sha256, &upload), r.batch_id.clone())
+            (
+                upload_identity(&r.source_sha256, &upload),
+                r.batch_id.clone(),
+            )
         })
         .collect();
     let known_ids = Arc::new(seen.clone());
@@ -161,7 +173,8 @@ pub async fn ingest(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(usize, Work)>(workers * 2);
     let mut handles = Vec::new();
     for _ in 0..workers {
-        let (tx, files, next, known_ids) = (tx.clone(), files.clone(), next.clone(), known_ids.clone());
+        let (tx, files, next, known_ids) =
+            (tx.clone(), files.clone(), next.clone(), known_ids.clone());
         let (opts, key, state) = (opts.clone(), key.clone(), state.clone());
         handles.push(tokio::task::spawn_blocking(move || loop {
             let i = next.fetch_add(1, Ordering::SeqCst);
@@ -187,7 +200,9 @@ pub async fn ingest(
                     let id = upload_identity(&p.record.source_sha256, &opts.upload);
                     match seen.get(&id) {
                         // The same file twice in one call: the second changes nothing.
-                        Some(batch_id) => Grouped::Final(Outcome::AlreadyIngested { batch_id: batch_id.clone() }),
+                        Some(batch_id) => Grouped::Final(Outcome::AlreadyIngested {
+                            batch_id: batch_id.clone(),
+                        }),
                         None => {
                             seen.insert(id, p.record.batch_id.clone());
                             group.rows += p.record.rows_stored;
@@ -247,17 +262,27 @@ async fn flush(
     } else {
         lake.commit(opts.dataset, data, records, opts.fault).await?
     };
-    let mut by_id: HashMap<String, BatchRecord> = committed.into_iter().map(|r| (r.batch_id.clone(), r)).collect();
+    let mut by_id: HashMap<String, BatchRecord> = committed
+        .into_iter()
+        .map(|r| (r.batch_id.clone(), r))
+        .collect();
     for (i, item) in g.items {
         let outcome = match item {
             Grouped::Final(o) => o,
             Grouped::File(p) => {
                 let p = *p;
                 let record = by_id.remove(&p.record.batch_id).unwrap_or(p.record);
-                Outcome::Stored { record, header: p.header, reject_report: p.reject_report }
+                Outcome::Stored {
+                    record,
+                    header: p.header,
+                    reject_report: p.reject_report,
+                }
             }
         };
-        let fo = FileOutcome { path: files[i].clone(), outcome };
+        let fo = FileOutcome {
+            path: files[i].clone(),
+            outcome,
+        };
         on_file(&fo);
         outcomes.push(fo);
     }
@@ -275,11 +300,17 @@ fn prepare(
 ) -> Work {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
-        Err(e) => return Work::Done(Outcome::Rejected { problem: format!("cannot read the file: {e}") }),
+        Err(e) => {
+            return Work::Done(Outcome::Rejected {
+                problem: format!("cannot read the file: {e}"),
+            })
+        }
     };
     let sha = hex::encode(Sha256::digest(&bytes));
     if let Some(batch_id) = known.get(&upload_identity(&sha, &opts.upload)) {
-        return Work::Done(Outcome::AlreadyIngested { batch_id: batch_id.clone() });
+        return Work::Done(Outcome::AlreadyIngested {
+            batch_id: batch_id.clone(),
+        });
     }
     let table = match read_table(bytes) {
         Ok(t) => t,
@@ -305,9 +336,14 @@ fn prepare(
     if !cleaned.rejects.is_empty() {
         let p = state.reject_report(opts.dataset.name, &batch_id);
         if let Err(e) = state.write(&p, &reject_report_csv(&cleaned.rejects)) {
-            return Work::Done(Outcome::Rejected { problem: format!("cannot keep its reject report: {e}") });
+            return Work::Done(Outcome::Rejected {
+                problem: format!("cannot keep its reject report: {e}"),
+            });
         }
-        report_rel = p.strip_prefix(state.root()).ok().map(|r| r.display().to_string());
+        report_rel = p
+            .strip_prefix(state.root())
+            .ok()
+            .map(|r| r.display().to_string());
         reject_report = Some(p);
     }
     let record = BatchRecord {
@@ -326,7 +362,12 @@ fn prepare(
         dates: cleaned.partitions,
         reject_report: report_rel,
     };
-    Work::Ready(Box::new(Prepared { record, header: cleaned.header, batches: cleaned.batches, reject_report }))
+    Work::Ready(Box::new(Prepared {
+        record,
+        header: cleaned.header,
+        batches: cleaned.batches,
+        reject_report,
+    }))
 }
 
 /// A reject report: CSV in UTF-8 with a BOM so that Excel opens the Chinese correctly.

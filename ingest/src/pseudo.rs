@@ -3,6 +3,7 @@
 //! raw identifier never reaches the lake.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -91,20 +92,24 @@ pub fn normalise_id(raw: &str) -> String {
 /// Pseudonymises with a cache: an extract names each person many times.
 pub struct Pseudonymiser<'k> {
     key: &'k Key,
-    cache: HashMap<String, String>,
+    cache: HashMap<String, Arc<str>>,
 }
 
 impl<'k> Pseudonymiser<'k> {
     pub fn new(key: &'k Key) -> Self {
-        Pseudonymiser { key, cache: HashMap::new() }
+        Pseudonymiser {
+            key,
+            cache: HashMap::new(),
+        }
     }
 
-    pub fn pseudonym(&mut self, raw: &str) -> &str {
-        if !self.cache.contains_key(raw) {
-            let p = self.key.pseudonym(raw);
-            self.cache.insert(raw.to_string(), p);
+    pub fn pseudonym(&mut self, raw: &str) -> Arc<str> {
+        if let Some(p) = self.cache.get(raw) {
+            return p.clone();
         }
-        &self.cache[raw]
+        let p: Arc<str> = self.key.pseudonym(raw).into();
+        self.cache.insert(raw.to_string(), p.clone());
+        p
     }
 }
 

@@ -120,7 +120,11 @@ pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
         .delimiter(delimiter)
         .from_reader(Cursor::new(text.into_bytes()));
     Ok(Table {
-        sniffed: Sniffed { format, encoding, gzip: false },
+        sniffed: Sniffed {
+            format,
+            encoding,
+            gzip: false,
+        },
         spreadsheet: false,
         rows: Rows::Delimited(Box::new(reader)),
     })
@@ -129,7 +133,11 @@ pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
 /// Decodes text in UTF-16 (by BOM, or by its zero bytes), UTF-8 (BOM or not) or GB18030.
 fn decode_text(bytes: Vec<u8>) -> Result<(String, &'static str), String> {
     let utf16 = |le: bool, body: &[u8]| -> Result<String, String> {
-        let enc = if le { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
+        let enc = if le {
+            encoding_rs::UTF_16LE
+        } else {
+            encoding_rs::UTF_16BE
+        };
         let (s, had_errors) = enc.decode_without_bom_handling(body);
         if had_errors {
             Err("the file looks like UTF-16 text but is damaged".into())
@@ -160,7 +168,12 @@ fn decode_text(bytes: Vec<u8>) -> Result<(String, &'static str), String> {
         let body = bytes[3..].to_vec();
         return String::from_utf8(body)
             .map(|s| (s, "UTF-8 with BOM"))
-            .map_err(|e| format!("the file starts as UTF-8 but byte {} is not UTF-8", e.utf8_error().valid_up_to() + 3));
+            .map_err(|e| {
+                format!(
+                    "the file starts as UTF-8 but byte {} is not UTF-8",
+                    e.utf8_error().valid_up_to() + 3
+                )
+            });
     }
     match String::from_utf8(bytes) {
         Ok(s) => Ok((s, "UTF-8")),
@@ -178,10 +191,18 @@ fn decode_text(bytes: Vec<u8>) -> Result<(String, &'static str), String> {
 
 /// The delimiter that splits the first lines most consistently: tab, comma, semicolon or `|`.
 fn sniff_delimiter(text: &str) -> u8 {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(20).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(20)
+        .collect();
     let mut best = (b',', 0usize);
     for d in [b'\t', b',', b';', b'|'] {
-        let max = lines.iter().map(|l| l.bytes().filter(|b| *b == d).count()).max().unwrap_or(0);
+        let max = lines
+            .iter()
+            .map(|l| l.bytes().filter(|b| *b == d).count())
+            .max()
+            .unwrap_or(0);
         if max > best.1 {
             best = (d, max);
         }
@@ -239,7 +260,11 @@ fn read_json_lines(text: &str, encoding: &'static str) -> Result<Table, String> 
         rows.push((line, rec));
     }
     Ok(Table {
-        sniffed: Sniffed { format: "json lines", encoding, gzip: false },
+        sniffed: Sniffed {
+            format: "json lines",
+            encoding,
+            gzip: false,
+        },
         spreadsheet: false,
         rows: Rows::Memory(rows.into_iter()),
     })
@@ -251,12 +276,14 @@ pub const UNREADABLE_ROW: &str = "\u{0}unreadable:";
 fn read_spreadsheet(bytes: Vec<u8>, kind: &'static str) -> Result<Table, String> {
     let cursor = Cursor::new(bytes);
     let range = if kind == "xlsx" {
-        let mut wb = calamine::Xlsx::new(cursor).map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
+        let mut wb = calamine::Xlsx::new(cursor)
+            .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
         wb.worksheet_range_at(0)
             .ok_or("the workbook has no sheet")?
             .map_err(|e| format!("the first sheet cannot be read: {e}"))?
     } else {
-        let mut wb = calamine::Xls::new(cursor).map_err(|e| format!("not a readable XLS workbook: {e}"))?;
+        let mut wb =
+            calamine::Xls::new(cursor).map_err(|e| format!("not a readable XLS workbook: {e}"))?;
         wb.worksheet_range_at(0)
             .ok_or("the workbook has no sheet")?
             .map_err(|e| format!("the first sheet cannot be read: {e}"))?
@@ -271,7 +298,11 @@ fn read_spreadsheet(bytes: Vec<u8>, kind: &'static str) -> Result<Table, String>
         })
         .collect();
     Ok(Table {
-        sniffed: Sniffed { format: kind, encoding: "", gzip: false },
+        sniffed: Sniffed {
+            format: kind,
+            encoding: "",
+            gzip: false,
+        },
         spreadsheet: true,
         rows: Rows::Memory(rows.into_iter()),
     })
@@ -292,8 +323,9 @@ fn cell_text(cell: &Data) -> String {
                 Some(d) if serial.fract() == 0.0 => d.format("%Y-%m-%d").to_string(),
                 Some(d) => {
                     let secs = ((serial.fract()) * 86_400.0).round() as u32;
-                    let t = chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs.min(86_399), 0)
-                        .unwrap_or(chrono::NaiveTime::MIN);
+                    let t =
+                        chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs.min(86_399), 0)
+                            .unwrap_or(chrono::NaiveTime::MIN);
                     format!("{} {}", d.format("%Y-%m-%d"), t.format("%H:%M:%S"))
                 }
                 None => serial.to_string(),
@@ -329,7 +361,10 @@ mod tests {
         bom.extend_from_slice(text.as_bytes());
         let mut t = read_table(bom).unwrap();
         assert_eq!(t.sniffed.encoding, "UTF-8 with BOM");
-        assert_eq!(all_rows(&mut t)[1], (2, vec!["2026-09-01".to_string(), "G1".to_string()]));
+        assert_eq!(
+            all_rows(&mut t)[1],
+            (2, vec!["2026-09-01".to_string(), "G1".to_string()])
+        );
 
         let mut u16 = vec![0xFF, 0xFE];
         for unit in "日期\t学号\r\n2026-09-01\tG1\r\n".encode_utf16() {

@@ -34,7 +34,13 @@ impl StateDir {
         if lake.contains("://") {
             let safe: String = lake
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
                 .collect();
             let base = std::env::var_os("XDG_DATA_HOME")
                 .map(PathBuf::from)
@@ -43,7 +49,10 @@ impl StateDir {
             base.join("edulake").join(safe)
         } else {
             let trimmed = lake.trim_end_matches('/');
-            PathBuf::from(format!("{}.state", if trimmed.is_empty() { "lake" } else { trimmed }))
+            PathBuf::from(format!(
+                "{}.state",
+                if trimmed.is_empty() { "lake" } else { trimmed }
+            ))
         }
     }
 
@@ -52,8 +61,12 @@ impl StateDir {
     }
 
     fn ensure_private_dir(&self, dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| IngestError::Config(format!("cannot create state directory {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            IngestError::Config(format!(
+                "cannot create state directory {}: {e}",
+                dir.display()
+            ))
+        })?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -76,17 +89,24 @@ impl StateDir {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 self.ensure_private_dir(&self.root)?;
                 let key = Key::generate();
-                write_private(&path, format!("{}\n", key.to_hex()).as_bytes())
-                    .map_err(|e| IngestError::Config(format!("cannot write key file {}: {e}", path.display())))?;
+                write_private(&path, format!("{}\n", key.to_hex()).as_bytes()).map_err(|e| {
+                    IngestError::Config(format!("cannot write key file {}: {e}", path.display()))
+                })?;
                 Ok((key, KeyOrigin::Created(path)))
             }
-            Err(e) => Err(IngestError::Config(format!("cannot read key file {}: {e}", path.display()))),
+            Err(e) => Err(IngestError::Config(format!(
+                "cannot read key file {}: {e}",
+                path.display()
+            ))),
         }
     }
 
     /// Where the reject report of a batch is kept.
     pub fn reject_report(&self, dataset: &str, batch_id: &str) -> PathBuf {
-        self.root.join("rejects").join(dataset).join(format!("{batch_id}.csv"))
+        self.root
+            .join("rejects")
+            .join(dataset)
+            .join(format!("{batch_id}.csv"))
     }
 
     /// Writes a file under the state directory, owner-only.
@@ -94,7 +114,8 @@ impl StateDir {
         if let Some(dir) = path.parent() {
             self.ensure_private_dir(dir)?;
         }
-        write_private(path, bytes).map_err(|e| IngestError::Lake(format!("cannot write {}: {e}", path.display())))
+        write_private(path, bytes)
+            .map_err(|e| IngestError::Lake(format!("cannot write {}: {e}", path.display())))
     }
 }
 

@@ -22,7 +22,8 @@ pub fn excel_serial_date(serial: f64) -> Option<NaiveDate> {
     if !(1.0..2_958_466.0).contains(&serial) {
         return None;
     }
-    NaiveDate::from_ymd_opt(1899, 12, 30)?.checked_add_signed(chrono::Duration::days(serial.floor() as i64))
+    NaiveDate::from_ymd_opt(1899, 12, 30)?
+        .checked_add_signed(chrono::Duration::days(serial.floor() as i64))
 }
 
 fn ymd(y: &str, m: &str, d: &str) -> Option<NaiveDate> {
@@ -38,7 +39,8 @@ pub fn parse_date(s: &str, spreadsheet: bool) -> Result<NaiveDate, String> {
     let s = s.trim();
     let bytes = s.as_bytes();
     if bytes.len() == 8 && bytes.iter().all(u8::is_ascii_digit) {
-        return ymd(&s[0..4], &s[4..6], &s[6..8]).ok_or_else(|| format!("'{s}' is not a valid date"));
+        return ymd(&s[0..4], &s[4..6], &s[6..8])
+            .ok_or_else(|| format!("'{s}' is not a valid date"));
     }
     // Fast path for the ISO form.
     if bytes.len() == 10 && bytes[4] == b'-' && bytes[7] == b'-' {
@@ -62,7 +64,9 @@ pub fn parse_date(s: &str, spreadsheet: bool) -> Result<NaiveDate, String> {
             return Ok(d);
         }
     }
-    Err(format!("'{s}' is not a date (expected e.g. 2026-09-01, 2026/9/1, 20260901 or 2026年9月1日)"))
+    Err(format!(
+        "'{s}' is not a date (expected e.g. 2026-09-01, 2026/9/1, 20260901 or 2026年9月1日)"
+    ))
 }
 
 fn parse_time(s: &str) -> Option<NaiveTime> {
@@ -110,7 +114,8 @@ pub fn parse_timestamp(s: &str, tz: Tz, spreadsheet: bool) -> Result<i64, String
     let time = if time_part.is_empty() {
         NaiveTime::MIN
     } else {
-        parse_time(time_part).ok_or_else(|| format!("'{s}' has no valid time (expected HH:MM or HH:MM:SS)"))?
+        parse_time(time_part)
+            .ok_or_else(|| format!("'{s}' has no valid time (expected HH:MM or HH:MM:SS)"))?
     };
     local_to_utc(NaiveDateTime::new(date, time), tz, s)
 }
@@ -130,7 +135,10 @@ pub fn parse_bool(s: &str) -> Result<bool, String> {
     } else if FALSE_WORDS.contains(&w.as_str()) {
         Ok(false)
     } else {
-        Err(format!("'{}' is not a yes/no value (expected 是/否, true/false, 1/0, Y/N)", s.trim()))
+        Err(format!(
+            "'{}' is not a yes/no value (expected 是/否, true/false, 1/0, Y/N)",
+            s.trim()
+        ))
     }
 }
 
@@ -158,11 +166,18 @@ pub fn parse_float(s: &str) -> Result<f64, String> {
 /// A grade 1–12, also `一年级`…`九年级`, `初一`…`初三`, `高一`…`高三`, `3年级`.
 pub fn parse_grade(s: &str) -> Result<i64, String> {
     let t = s.trim();
-    let bad = || format!("'{t}' is not a grade (expected 1–12, 一年级…九年级, 初一…初三 or 高一…高三)");
+    let bad =
+        || format!("'{t}' is not a grade (expected 1–12, 一年级…九年级, 初一…初三 or 高一…高三)");
     if let Ok(v) = parse_int(t) {
-        return if (1..=12).contains(&v) { Ok(v) } else { Err(bad()) };
+        return if (1..=12).contains(&v) {
+            Ok(v)
+        } else {
+            Err(bad())
+        };
     }
-    const DIGITS: [&str; 12] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"];
+    const DIGITS: [&str; 12] = [
+        "一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二",
+    ];
     let digit = |w: &str| -> Option<i64> {
         DIGITS
             .iter()
@@ -193,7 +208,9 @@ pub fn check_school_code(s: &str) -> Result<(), String> {
     if !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
         Ok(())
     } else {
-        Err(format!("'{s}' is not a school code (1–20 letters or digits)"))
+        Err(format!(
+            "'{s}' is not a school code (1–20 letters or digits)"
+        ))
     }
 }
 
@@ -217,12 +234,26 @@ mod tests {
 
     #[test]
     fn every_date_form() {
-        for s in ["2026-09-01", "2026/9/1", "20260901", "2026年9月1日", " 2026-9-1 ", "2026.09.01"] {
+        for s in [
+            "2026-09-01",
+            "2026/9/1",
+            "20260901",
+            "2026年9月1日",
+            " 2026-9-1 ",
+            "2026.09.01",
+        ] {
             assert_eq!(parse_date(s, false).unwrap(), d(2026, 9, 1), "{s}");
         }
         assert_eq!(parse_date("46266", true).unwrap(), d(2026, 9, 1));
         assert!(parse_date("46266", false).is_err());
-        for bad in ["2026-13-01", "2026-02-30", "yesterday", "", "26-9-1", "2026年9月"] {
+        for bad in [
+            "2026-13-01",
+            "2026-02-30",
+            "yesterday",
+            "",
+            "26-9-1",
+            "2026年9月",
+        ] {
             assert!(parse_date(bad, false).is_err(), "{bad}");
         }
     }
@@ -230,11 +261,24 @@ mod tests {
     #[test]
     fn timestamps_are_local_and_stored_in_utc() {
         let tz: Tz = "Asia/Shanghai".parse().unwrap();
-        let want = d(2026, 9, 1).and_hms_opt(0, 30, 0).unwrap().and_utc().timestamp_micros();
-        for s in ["2026-09-01 08:30", "2026/9/1 8:30:00", "2026年9月1日 08:30", "20260901 08:30", "2026-09-01T08:30:00"] {
+        let want = d(2026, 9, 1)
+            .and_hms_opt(0, 30, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_micros();
+        for s in [
+            "2026-09-01 08:30",
+            "2026/9/1 8:30:00",
+            "2026年9月1日 08:30",
+            "20260901 08:30",
+            "2026-09-01T08:30:00",
+        ] {
             assert_eq!(parse_timestamp(s, tz, false).unwrap(), want, "{s}");
         }
-        assert_eq!(parse_timestamp("2026-09-01T00:30:00Z", tz, false).unwrap(), want);
+        assert_eq!(
+            parse_timestamp("2026-09-01T00:30:00Z", tz, false).unwrap(),
+            want
+        );
         assert!(parse_timestamp("2026-09-01 25:00", tz, false).is_err());
     }
 
@@ -247,7 +291,19 @@ mod tests {
             assert!(!parse_bool(f).unwrap());
         }
         assert!(parse_bool("maybe").is_err());
-        let grades = [("一年级", 1), ("六年级", 6), ("七年级", 7), ("初一", 7), ("初三", 9), ("九年级", 9), ("高一", 10), ("高三", 12), ("3", 3), ("12.0", 12), ("4年级", 4)];
+        let grades = [
+            ("一年级", 1),
+            ("六年级", 6),
+            ("七年级", 7),
+            ("初一", 7),
+            ("初三", 9),
+            ("九年级", 9),
+            ("高一", 10),
+            ("高三", 12),
+            ("3", 3),
+            ("12.0", 12),
+            ("4年级", 4),
+        ];
         for (s, g) in grades {
             assert_eq!(parse_grade(s).unwrap(), g, "{s}");
         }

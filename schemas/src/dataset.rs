@@ -52,9 +52,7 @@ impl Kind {
             Kind::Date => DataType::Date32,
             Kind::Timestamp => timestamp_type(),
             Kind::Bool => DataType::Boolean,
-            Kind::EnumList(_) => {
-                DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
-            }
+            Kind::EnumList(_) => DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::dataset::{Dataset, Kind, Required};
-use crate::vocab::{PERSONAL_HEADERS, NO_SYMPTOM};
+use crate::vocab::{NO_SYMPTOM, PERSONAL_HEADERS};
 
 /// The dictionary of one dataset.
 pub fn dataset_markdown(d: &Dataset) -> String {
@@ -13,12 +13,24 @@ pub fn dataset_markdown(d: &Dataset) -> String {
     let _ = writeln!(
         out,
         "Key (a later upload of the same key wins): {}.",
-        d.key.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+        d.key
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     if !d.partition_by.is_empty() {
-        let _ = writeln!(out, "Lake table `{}` is partitioned by {}.", d.name, d.partition_by.join(", "));
+        let _ = writeln!(
+            out,
+            "Lake table `{}` is partitioned by {}.",
+            d.name,
+            d.partition_by.join(", ")
+        );
     }
-    let _ = writeln!(out, "\n| column | stored as | type | required | aliases | rules |");
+    let _ = writeln!(
+        out,
+        "\n| column | stored as | type | required | aliases | rules |"
+    );
     let _ = writeln!(out, "|---|---|---|---|---|---|");
     for c in d.columns {
         let req = match c.required {

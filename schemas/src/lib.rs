@@ -24,7 +24,8 @@ pub use vocab::{Vocabulary, PERSONAL_HEADERS};
 /// Normalises a header or an enum word for matching: trims spaces (ASCII and full-width) and
 /// a byte-order mark, folds full-width brackets to ASCII, and lower-cases ASCII letters.
 pub fn fold(word: &str) -> String {
-    let trimmed = word.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}' || c == '\u{3000}');
+    let trimmed =
+        word.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}' || c == '\u{3000}');
     trimmed
         .chars()
         .map(|c| match c {

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "edulake", version, about = "Data pipeline and analytics warehouse for education bureaus")]
+#[command(
+    name = "edulake",
+    version,
+    about = "Data pipeline and analytics warehouse for education bureaus"
+)]
 pub struct Cli {
     /// The lake: a local folder or an object-store URL such as s3://bucket/prefix.
     #[arg(long, global = true, env = "EDULAKE_LAKE", default_value = "./lake")]
@@ -26,6 +30,43 @@ pub enum SqlFormat {
     Table,
     Csv,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+    Parquet,
+    Xlsx,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AlertFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LevelArg {
+    Class,
+    School,
+    District,
+    Bureau,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GrainArg {
+    Day,
+    Week,
+    Month,
+    Total,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ByArg {
+    Grade,
+    Gender,
+    Notice,
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,6 +130,45 @@ pub enum Command {
         format: SqlFormat,
         query: String,
     },
+    /// Write an indicator in the export format of INDICATORS.md.
+    Export {
+        /// The indicator (see `edulake indicators`).
+        #[arg(long)]
+        indicator: String,
+        #[arg(long, value_enum, default_value_t = LevelArg::School)]
+        level: LevelArg,
+        #[arg(long, value_enum, default_value_t = GrainArg::Total)]
+        grain: GrainArg,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        school: Option<String>,
+        #[arg(long)]
+        district: Option<String>,
+        #[arg(long, value_enum)]
+        by: Option<ByArg>,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// List the cluster alerts: classes where ≥ 3 students had fever or sick leave on a day.
+    Alerts {
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, value_enum, default_value_t = AlertFormat::Csv)]
+        format: AlertFormat,
+        /// Distinct ill students in a class on a day that raise an alert.
+        #[arg(long, default_value_t = 3)]
+        threshold: u32,
+    },
+    /// List every indicator with its definition.
+    Indicators,
     /// Print the data dictionary (Markdown).
     Schema {
         #[arg(value_parser = clap::builder::PossibleValuesParser::new(edulake_schemas::names()))]

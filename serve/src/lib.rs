@@ -26,7 +26,11 @@ pub struct Env {
 impl Env {
     pub fn from_cli(lake: &str, state: Option<PathBuf>, quiet: bool) -> Env {
         let state = state.unwrap_or_else(|| StateDir::default_for(lake));
-        Env { lake_location: lake.to_string(), state: StateDir::new(state), quiet }
+        Env {
+            lake_location: lake.to_string(),
+            state: StateDir::new(state),
+            quiet,
+        }
     }
 
     pub fn lake(&self) -> anyhow::Result<Lake> {
@@ -36,10 +40,17 @@ impl Env {
 
 /// Runs a parsed command line: 0 success, 1 the work failed (said on stderr), 2 wrong usage.
 pub fn run(cli: cli::Cli) -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("EDULAKE_LOG").unwrap_or_else(|_| "warn,buoyant_kernel=off".into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EDULAKE_LOG")
+        .unwrap_or_else(|_| "warn,buoyant_kernel=off".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
     let env = Env::from_cli(&cli.lake, cli.state.clone(), cli.quiet);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("edulake: cannot start: {e}");

@@ -3,7 +3,10 @@
 use crate::common::*;
 
 fn text(o: &std::process::Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -11,7 +14,13 @@ fn ingest_prints_a_line_per_file_and_exits_1_only_for_whole_rejections() {
     let f = Fixture::new();
     let good = f.write("good.csv", to_csv(&attendance_rows(), b','));
     let bad_rows = f.write("bad_rows.csv", "日期,学校代码,班级,学籍号,考勤状态,姓名,座号\n2026-09-01,S001,101,G1,出勤,王浩,3\n2026-09-31,S001,101,G2,出勤,李欣,4\n");
-    let o = f.cli(&["ingest", "--dataset", "attendance", good.to_str().unwrap(), bad_rows.to_str().unwrap()]);
+    let o = f.cli(&[
+        "ingest",
+        "--dataset",
+        "attendance",
+        good.to_str().unwrap(),
+        bad_rows.to_str().unwrap(),
+    ]);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}{err}");
     assert!(out.contains("good.csv: stored 6 of 6 rows"), "{out}");
@@ -21,7 +30,13 @@ fn ingest_prints_a_line_per_file_and_exits_1_only_for_whole_rejections() {
     assert!(out.contains("unknown columns not stored: 座号"), "{out}");
 
     let wrong = f.write("roster.csv", "学籍号,年级,班级,性别\nG1,一年级,101,男\n");
-    let o = f.cli(&["ingest", "--dataset", "attendance", good.to_str().unwrap(), wrong.to_str().unwrap()]);
+    let o = f.cli(&[
+        "ingest",
+        "--dataset",
+        "attendance",
+        good.to_str().unwrap(),
+        wrong.to_str().unwrap(),
+    ]);
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("good.csv: already ingested"), "{out}");
@@ -50,15 +65,43 @@ fn the_key_is_created_once_outside_the_lake_with_owner_only_permissions() {
     let state = dir.path().join("lake.state");
     let csv = dir.path().join("a.csv");
     std::fs::write(&csv, to_csv(&attendance_rows(), b',')).unwrap();
-    let o = cli_in(dir.path(), &lake, &state, &["--quiet", "ingest", "--dataset", "attendance", csv.to_str().unwrap()]);
+    let o = cli_in(
+        dir.path(),
+        &lake,
+        &state,
+        &[
+            "--quiet",
+            "ingest",
+            "--dataset",
+            "attendance",
+            csv.to_str().unwrap(),
+        ],
+    );
     let (_, err) = text(&o);
     assert!(o.status.success());
-    assert!(err.contains("created the pseudonymisation key") && err.contains("Back it up"), "{err}");
+    assert!(
+        err.contains("created the pseudonymisation key") && err.contains("Back it up"),
+        "{err}"
+    );
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(state.join("key")).unwrap().permissions().mode();
+    let mode = std::fs::metadata(state.join("key"))
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o077, 0, "key file must be owner-only");
     assert!(!crate::lake::walk(&lake).iter().any(|p| p.ends_with("key")));
-    let o = cli_in(dir.path(), &lake, &state, &["--quiet", "sql", "--format", "csv", "SELECT count(*) AS n FROM attendance"]);
+    let o = cli_in(
+        dir.path(),
+        &lake,
+        &state,
+        &[
+            "--quiet",
+            "sql",
+            "--format",
+            "csv",
+            "SELECT count(*) AS n FROM attendance",
+        ],
+    );
     assert_eq!(text(&o).0.trim(), "n\n6");
 }
 
@@ -67,9 +110,18 @@ fn schema_prints_the_dictionary_from_the_code() {
     let f = Fixture::new();
     let (out, _) = text(&f.cli(&["schema"]));
     for d in edulake_schemas::all() {
-        assert!(out.contains(&format!("## `{}` {}", d.name, d.chinese)), "{}", d.name);
+        assert!(
+            out.contains(&format!("## `{}` {}", d.name, d.chinese)),
+            "{}",
+            d.name
+        );
         for c in d.columns {
-            assert!(out.contains(&format!("| `{}` |", c.name)), "{}.{}", d.name, c.name);
+            assert!(
+                out.contains(&format!("| `{}` |", c.name)),
+                "{}.{}",
+                d.name,
+                c.name
+            );
         }
     }
     assert!(out.contains("`raw_attendance`") && out.contains("`batches`"));
@@ -81,12 +133,38 @@ fn schema_prints_the_dictionary_from_the_code() {
 fn generate_messy_then_ingest_every_dataset() {
     let f = Fixture::new();
     let out = f.dir.path().join("messy");
-    let o = f.cli(&["generate", "--out", out.to_str().unwrap(), "--schools", "4", "--students", "120", "--days", "6", "--messy", "--end", "2026-10-09"]);
+    let o = f.cli(&[
+        "generate",
+        "--out",
+        out.to_str().unwrap(),
+        "--schools",
+        "4",
+        "--students",
+        "120",
+        "--days",
+        "6",
+        "--messy",
+        "--end",
+        "2026-10-09",
+    ]);
     assert!(o.status.success(), "{:?}", text(&o));
-    let o = f.cli(&["--quiet", "ingest", "--dataset", "attendance", out.join("attendance").to_str().unwrap()]);
+    let o = f.cli(&[
+        "--quiet",
+        "ingest",
+        "--dataset",
+        "attendance",
+        out.join("attendance").to_str().unwrap(),
+    ]);
     let (stdout, _) = text(&o);
-    assert_eq!(o.status.code(), Some(1), "the misfiled roster is rejected whole: {stdout}");
-    assert!(stdout.contains("花名册") && stdout.contains("looks like a `enrolment` file"), "{stdout}");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the misfiled roster is rejected whole: {stdout}"
+    );
+    assert!(
+        stdout.contains("花名册") && stdout.contains("looks like a `enrolment` file"),
+        "{stdout}"
+    );
     assert!(stdout.contains("4 stored"), "{stdout}");
     let o = f.cli(&["--quiet", "batches", "--format", "csv"]);
     assert_eq!(text(&o).0.lines().count(), 5);

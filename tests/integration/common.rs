@@ -28,7 +28,12 @@ impl Fixture {
         let lake = Lake::open(dir.path().join("lake").to_str().unwrap()).expect("lake");
         let state = StateDir::new(dir.path().join("lake.state"));
         let (key, _) = state.key().expect("key");
-        Fixture { dir, lake, state, key }
+        Fixture {
+            dir,
+            lake,
+            state,
+            key,
+        }
     }
 
     pub fn lake_path(&self) -> PathBuf {
@@ -50,11 +55,20 @@ impl Fixture {
         o
     }
 
-    pub async fn ingest_with(&self, opts: &IngestOptions, paths: &[PathBuf]) -> edulake_ingest::Result<Vec<FileOutcome>> {
+    pub async fn ingest_with(
+        &self,
+        opts: &IngestOptions,
+        paths: &[PathBuf],
+    ) -> edulake_ingest::Result<Vec<FileOutcome>> {
         edulake_ingest::ingest(&self.lake, &self.state, &self.key, opts, paths, &mut |_| {}).await
     }
 
-    pub async fn ingest(&self, dataset: &str, upload: Upload, paths: &[PathBuf]) -> Vec<FileOutcome> {
+    pub async fn ingest(
+        &self,
+        dataset: &str,
+        upload: Upload,
+        paths: &[PathBuf],
+    ) -> Vec<FileOutcome> {
         let mut o = self.options(dataset);
         o.upload = upload;
         self.ingest_with(&o, paths).await.expect("ingest")
@@ -63,13 +77,21 @@ impl Fixture {
     /// Rows of a query, every value as text (NULL as "").
     pub async fn query(&self, sql: &str) -> Vec<Vec<String>> {
         let layer = QueryLayer::open(&self.lake).await.expect("query layer");
-        let (_, batches) = layer.sql(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let (_, batches) = layer
+            .sql(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
         rows(&batches)
     }
 
     /// Runs the real `edulake` binary on this lake.
     pub fn cli(&self, args: &[&str]) -> Output {
-        cli_in(self.dir.path(), &self.lake_path(), &self.dir.path().join("lake.state"), args)
+        cli_in(
+            self.dir.path(),
+            &self.lake_path(),
+            &self.dir.path().join("lake.state"),
+            args,
+        )
     }
 }
 
@@ -91,7 +113,13 @@ pub fn rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {
             out.push(
                 b.columns()
                     .iter()
-                    .map(|c| if c.is_null(r) { String::new() } else { array_value_to_string(c, r).unwrap() })
+                    .map(|c| {
+                        if c.is_null(r) {
+                            String::new()
+                        } else {
+                            array_value_to_string(c, r).unwrap()
+                        }
+                    })
                     .collect(),
             );
         }
@@ -141,7 +169,9 @@ pub fn attendance_rows_zh() -> Vec<Vec<&'static str>> {
 }
 
 pub fn to_csv(rows: &[Vec<&str>], delimiter: u8) -> String {
-    let mut w = csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .from_writer(Vec::new());
     for r in rows {
         w.write_record(r).unwrap();
     }
@@ -157,7 +187,15 @@ pub async fn attendance_view(f: &Fixture) -> Vec<Vec<String>> {
 pub fn expected_attendance(key: &Key) -> Vec<Vec<String>> {
     let mut rows: Vec<Vec<String>> = attendance_rows()[1..]
         .iter()
-        .map(|r| vec![r[0].to_string(), r[1].to_string(), r[2].to_string(), key.pseudonym(r[3]), r[4].to_string()])
+        .map(|r| {
+            vec![
+                r[0].to_string(),
+                r[1].to_string(),
+                r[2].to_string(),
+                key.pseudonym(r[3]),
+                r[4].to_string(),
+            ]
+        })
         .collect();
     rows.sort_by(|a, b| (&a[0], &a[2], &a[3]).cmp(&(&b[0], &b[2], &b[3])));
     rows

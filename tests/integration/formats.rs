@@ -25,8 +25,11 @@ fn json_lines(rows: &[Vec<&str>]) -> String {
     rows[1..]
         .iter()
         .map(|r| {
-            let obj: serde_json::Map<String, serde_json::Value> =
-                header.iter().zip(r).map(|(h, v)| (h.to_string(), serde_json::Value::String(v.to_string()))).collect();
+            let obj: serde_json::Map<String, serde_json::Value> = header
+                .iter()
+                .zip(r)
+                .map(|(h, v)| (h.to_string(), serde_json::Value::String(v.to_string())))
+                .collect();
             serde_json::to_string(&obj).unwrap() + "\n"
         })
         .collect()
@@ -46,8 +49,10 @@ fn xlsx_with_title_rows(rows: &[Vec<&str>]) -> Vec<u8> {
             if i > 0 && c == 0 {
                 let d = chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").unwrap();
                 use chrono::Datelike;
-                let x = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8).unwrap();
-                ws.write_date_with_format(row, c as u16, &x, &date_fmt).unwrap();
+                let x = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+                    .unwrap();
+                ws.write_date_with_format(row, c as u16, &x, &date_fmt)
+                    .unwrap();
             } else {
                 ws.write_string(row, c as u16, *v).unwrap();
             }
@@ -61,14 +66,31 @@ async fn same_rows_from(name: &str, bytes: Vec<u8>, want_format: &str) {
     let p = f.write(name, bytes);
     let out = f.ingest("attendance", Upload::default(), &[p]).await;
     let rec = stored(&out[0]);
-    assert_eq!((rec.rows_read, rec.rows_stored, rec.rows_rejected), (6, 6, 0), "{name}");
-    assert!(rec.format.contains(want_format), "{name}: format {} lacks {want_format}", rec.format);
-    assert_eq!(attendance_view(&f).await, expected_attendance(&f.key), "{name}");
+    assert_eq!(
+        (rec.rows_read, rec.rows_stored, rec.rows_rejected),
+        (6, 6, 0),
+        "{name}"
+    );
+    assert!(
+        rec.format.contains(want_format),
+        "{name}: format {} lacks {want_format}",
+        rec.format
+    );
+    assert_eq!(
+        attendance_view(&f).await,
+        expected_attendance(&f.key),
+        "{name}"
+    );
 }
 
 #[tokio::test]
 async fn csv_utf8() {
-    same_rows_from("a.csv", to_csv(&attendance_rows(), b',').into_bytes(), "csv, UTF-8").await;
+    same_rows_from(
+        "a.csv",
+        to_csv(&attendance_rows(), b',').into_bytes(),
+        "csv, UTF-8",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -101,28 +123,56 @@ async fn xlsx_with_title_rows_and_date_cells() {
 
 #[tokio::test]
 async fn csv_with_title_rows() {
-    let text = format!("石家庄市第一小学考勤,,,,\n导出时间：2026-09-03,,,,\n{}", to_csv(&attendance_rows(), b','));
+    let text = format!(
+        "石家庄市第一小学考勤,,,,\n导出时间：2026-09-03,,,,\n{}",
+        to_csv(&attendance_rows(), b',')
+    );
     same_rows_from("title.csv", text.into_bytes(), "csv").await;
 }
 
 #[tokio::test]
 async fn utf16le_unicode_text() {
-    same_rows_from("考勤.txt", utf16le_with_bom(&to_csv(&attendance_rows_zh(), b'\t')), "unicode text").await;
+    same_rows_from(
+        "考勤.txt",
+        utf16le_with_bom(&to_csv(&attendance_rows_zh(), b'\t')),
+        "unicode text",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn json_lines_from_a_school_system() {
-    same_rows_from("a.jsonl", json_lines(&attendance_rows()).into_bytes(), "json lines").await;
+    same_rows_from(
+        "a.jsonl",
+        json_lines(&attendance_rows()).into_bytes(),
+        "json lines",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn gzip_of_csv_gbk_and_utf16() {
-    same_rows_from("a.csv.gz", gzip(to_csv(&attendance_rows(), b',').as_bytes()), "gzip csv").await;
+    same_rows_from(
+        "a.csv.gz",
+        gzip(to_csv(&attendance_rows(), b',').as_bytes()),
+        "gzip csv",
+    )
+    .await;
     let zh = to_csv(&attendance_rows_zh(), b',');
     let (gbk, _, _) = encoding_rs::GBK.encode(&zh);
     same_rows_from("b.csv.gz", gzip(&gbk), "gzip csv, GB18030").await;
-    same_rows_from("c.txt.gz", gzip(&utf16le_with_bom(&to_csv(&attendance_rows_zh(), b'\t'))), "gzip unicode text").await;
-    same_rows_from("d.jsonl.gz", gzip(json_lines(&attendance_rows()).as_bytes()), "gzip json lines").await;
+    same_rows_from(
+        "c.txt.gz",
+        gzip(&utf16le_with_bom(&to_csv(&attendance_rows_zh(), b'\t'))),
+        "gzip unicode text",
+    )
+    .await;
+    same_rows_from(
+        "d.jsonl.gz",
+        gzip(json_lines(&attendance_rows()).as_bytes()),
+        "gzip json lines",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -147,9 +197,16 @@ async fn every_dataset_with_chinese_headers() {
         let rec = stored(&out[0]);
         assert_eq!(rec.rows_rejected, 0, "{d}: {out:?}");
     }
-    let schools = f.query("SELECT school_code, school_type, teacher_count FROM schools ORDER BY 1").await;
-    assert_eq!(schools, vec![vec!["S001", "primary", "40"], vec!["S002", "junior", ""]]);
-    let roster = f.query("SELECT grade, gender, birth_year, status FROM enrolment ORDER BY grade").await;
+    let schools = f
+        .query("SELECT school_code, school_type, teacher_count FROM schools ORDER BY 1")
+        .await;
+    assert_eq!(
+        schools,
+        vec![vec!["S001", "primary", "40"], vec!["S002", "junior", ""]]
+    );
+    let roster = f
+        .query("SELECT grade, gender, birth_year, status FROM enrolment ORDER BY grade")
+        .await;
     assert_eq!(
         roster,
         vec![
@@ -162,9 +219,21 @@ async fn every_dataset_with_chinese_headers() {
     let health = f.query("SELECT temperature, array_to_string(symptoms, '|'), risk_contact, CAST(reported_at AS VARCHAR) FROM health_report ORDER BY temperature").await;
     assert_eq!(health[0], vec!["36.5", "", "false", "2026-08-31T23:30:00Z"]);
     assert_eq!(health[1][..3], ["38.2", "fever|cough", "true"]);
-    let notices = f.query("SELECT notice_id, issuer, category FROM notices ORDER BY 1").await;
-    assert_eq!(notices, vec![vec!["N1", "bureau", "safety"], vec!["N2", "S001", "other"]]);
+    let notices = f
+        .query("SELECT notice_id, issuer, category FROM notices ORDER BY 1")
+        .await;
+    assert_eq!(
+        notices,
+        vec![vec!["N1", "bureau", "safety"], vec!["N2", "S001", "other"]]
+    );
     let reads = f.query("SELECT recipient_id, recipient_role, read_at IS NULL FROM notice_reads ORDER BY recipient_role").await;
-    assert_eq!(reads[0], vec![f.key.pseudonym("13800138000"), "parent".into(), "false".into()]);
+    assert_eq!(
+        reads[0],
+        vec![
+            f.key.pseudonym("13800138000"),
+            "parent".into(),
+            "false".into()
+        ]
+    );
     assert_eq!(reads[1][1..], ["teacher", "true"]);
 }

@@ -5,6 +5,7 @@ mod common;
 
 mod cli;
 mod formats;
+mod indicators;
 mod lake;
 mod privacy;
 mod properties;

@@ -7,7 +7,9 @@ use crate::lake::walk;
 /// A messy district generated, ingested with the real binary, and its personal values.
 pub fn ingested_messy_district(f: &Fixture) -> Vec<String> {
     let out = f.dir.path().join("extracts");
-    let mut opts = edulake_ingest::generate::GenerateOptions::new(chrono::NaiveDate::from_ymd_opt(2026, 10, 9).unwrap());
+    let mut opts = edulake_ingest::generate::GenerateOptions::new(
+        chrono::NaiveDate::from_ymd_opt(2026, 10, 9).unwrap(),
+    );
     opts.schools = 6;
     opts.students = 240;
     opts.days = 12;
@@ -20,7 +22,11 @@ pub fn ingested_messy_district(f: &Fixture) -> Vec<String> {
         let path = if single.exists() { single } else { out.join(d) };
         let o = f.cli(&["--quiet", "ingest", "--dataset", d, path.to_str().unwrap()]);
         let stdout = String::from_utf8_lossy(&o.stdout);
-        assert!(stdout.contains("stored"), "{d}: {stdout}\n{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            stdout.contains("stored"),
+            "{d}: {stdout}\n{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     g.personal
 }
@@ -42,7 +48,10 @@ async fn nothing_personal_reaches_the_lake() {
     assert!(values.len() > 1000);
     for p in &personal {
         assert!(!values.contains(p), "{p} is in the lake");
-        assert!(!values.iter().any(|v| v.contains(p.as_str())), "{p} is inside a lake value");
+        assert!(
+            !values.iter().any(|v| v.contains(p.as_str())),
+            "{p} is inside a lake value"
+        );
     }
     // Every byte of every file under the lake.
     let files = walk(&f.lake_path());
@@ -51,7 +60,11 @@ async fn nothing_personal_reaches_the_lake() {
         let bytes = std::fs::read(&file).unwrap();
         for p in &personal {
             let needle = p.as_bytes();
-            assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{p} found in {}", file.display());
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "{p} found in {}",
+                file.display()
+            );
         }
     }
 }

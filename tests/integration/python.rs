@@ -8,8 +8,13 @@ async fn the_lake_opens_in_python_deltalake_and_pyarrow() {
     let personal = crate::privacy::ingested_messy_district(&f);
     let mut expected = serde_json::Map::new();
     for d in edulake_schemas::all() {
-        let n = f.query(&format!("SELECT count(*) FROM raw_{}", d.name)).await;
-        expected.insert(d.name.to_string(), serde_json::Value::String(n[0][0].clone()));
+        let n = f
+            .query(&format!("SELECT count(*) FROM raw_{}", d.name))
+            .await;
+        expected.insert(
+            d.name.to_string(),
+            serde_json::Value::String(n[0][0].clone()),
+        );
     }
     let sample = f.query("SELECT student_id, status, CAST(date AS VARCHAR) AS day FROM attendance ORDER BY student_id, date LIMIT 5").await;
     let args = serde_json::json!({

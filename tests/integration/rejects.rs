@@ -8,12 +8,23 @@ use crate::common::*;
 #[tokio::test]
 async fn files_that_are_not_tables_are_rejected_whole() {
     let f = Fixture::new();
-    let garbage = f.write("photo.jpg", [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01]);
+    let garbage = f.write(
+        "photo.jpg",
+        [
+            0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01,
+        ],
+    );
     let empty = f.write("empty.csv", b"");
     let broken_zip = f.write("broken.xlsx", b"PK\x03\x04this is not a workbook");
     let broken_gz = f.write("broken.csv.gz", [0x1f, 0x8b, 0x08, 0x00, 1, 2, 3]);
     let missing = f.dir.path().join("in/does-not-exist.csv");
-    let out = f.ingest("attendance", Upload::default(), &[garbage, empty, broken_zip, broken_gz, missing]).await;
+    let out = f
+        .ingest(
+            "attendance",
+            Upload::default(),
+            &[garbage, empty, broken_zip, broken_gz, missing],
+        )
+        .await;
     assert_eq!(out.len(), 5);
     for fo in &out {
         let problem = rejected(fo);
@@ -23,32 +34,50 @@ async fn files_that_are_not_tables_are_rejected_whole() {
     assert!(rejected(&out[2]).contains("XLSX"));
     assert!(rejected(&out[3]).contains("gzip"));
     assert!(rejected(&out[4]).contains("cannot read"));
-    assert_eq!(f.query("SELECT count(*) FROM raw_attendance").await, vec![vec!["0"]]);
+    assert_eq!(
+        f.query("SELECT count(*) FROM raw_attendance").await,
+        vec![vec!["0"]]
+    );
 }
 
 #[tokio::test]
 async fn a_missing_required_column_names_it_and_the_columns_found() {
     let f = Fixture::new();
-    let p = f.write("a.csv", "日期,学校代码,学籍号,考勤状态\n2026-09-01,S001,G1,出勤\n");
+    let p = f.write(
+        "a.csv",
+        "日期,学校代码,学籍号,考勤状态\n2026-09-01,S001,G1,出勤\n",
+    );
     let out = f.ingest("attendance", Upload::default(), &[p]).await;
     let problem = rejected(&out[0]);
     assert!(problem.contains("class_code"), "{problem}");
-    assert!(problem.contains("columns found: [日期, 学校代码, 学籍号, 考勤状态]"), "{problem}");
+    assert!(
+        problem.contains("columns found: [日期, 学校代码, 学籍号, 考勤状态]"),
+        "{problem}"
+    );
 }
 
 #[tokio::test]
 async fn a_file_of_another_dataset_says_which() {
     let f = Fixture::new();
-    let p = f.write("roster.csv", "学籍号,学校代码,年级,班级,性别\nG1,S001,一年级,101,男\n");
+    let p = f.write(
+        "roster.csv",
+        "学籍号,学校代码,年级,班级,性别\nG1,S001,一年级,101,男\n",
+    );
     let out = f.ingest("attendance", Upload::default(), &[p]).await;
     let problem = rejected(&out[0]);
-    assert!(problem.contains("looks like a `enrolment` file"), "{problem}");
+    assert!(
+        problem.contains("looks like a `enrolment` file"),
+        "{problem}"
+    );
 }
 
 #[tokio::test]
 async fn two_columns_meaning_the_same_are_ambiguous() {
     let f = Fixture::new();
-    let p = f.write("a.csv", "date,school_code,class_code,学号,学籍号,status\n2026-09-01,S001,101,G1,G1,present\n");
+    let p = f.write(
+        "a.csv",
+        "date,school_code,class_code,学号,学籍号,status\n2026-09-01,S001,101,G1,G1,present\n",
+    );
     let out = f.ingest("attendance", Upload::default(), &[p]).await;
     assert!(rejected(&out[0]).contains("student_id"));
 }
@@ -58,22 +87,40 @@ async fn a_file_without_school_column_needs_the_upload_school() {
     let f = Fixture::new();
     let text = "日期,班级,学号,状态\n2026-09-01,101,G1,出勤\n2026-09-01,101,G2,缺勤\n";
     let p = f.write("no_school.csv", text);
-    let out = f.ingest("attendance", Upload::default(), std::slice::from_ref(&p)).await;
+    let out = f
+        .ingest("attendance", Upload::default(), std::slice::from_ref(&p))
+        .await;
     assert!(rejected(&out[0]).contains("school_code (or --school)"));
-    let out = f.ingest("attendance", Upload { school: Some("S009".into()), as_of: None }, &[p]).await;
+    let out = f
+        .ingest(
+            "attendance",
+            Upload {
+                school: Some("S009".into()),
+                as_of: None,
+            },
+            &[p],
+        )
+        .await;
     assert_eq!(stored(&out[0]).rows_stored, 2);
-    assert_eq!(f.query("SELECT DISTINCT school_code FROM attendance").await, vec![vec!["S009"]]);
+    assert_eq!(
+        f.query("SELECT DISTINCT school_code FROM attendance").await,
+        vec![vec!["S009"]]
+    );
 }
 
 #[tokio::test]
 async fn a_roster_without_date_takes_as_of() {
     let f = Fixture::new();
     let p = f.write("roster.csv", "学籍号,年级,班级,性别\nG1,一年级,101,男\n");
-    let upload = Upload { school: Some("S001".into()), as_of: Some(chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap()) };
+    let upload = Upload {
+        school: Some("S001".into()),
+        as_of: Some(chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap()),
+    };
     let out = f.ingest("enrolment", upload, &[p]).await;
     assert_eq!(stored(&out[0]).rows_stored, 1);
     assert_eq!(
-        f.query("SELECT school_code, CAST(as_of_date AS VARCHAR), status FROM enrolment").await,
+        f.query("SELECT school_code, CAST(as_of_date AS VARCHAR), status FROM enrolment")
+            .await,
         vec![vec!["S001", "2026-09-01", "enrolled"]]
     );
 }
@@ -94,15 +141,42 @@ date,school_code,class_code,student_id,status
 2026-09-01,S001,101,G8,absent
 ";
     let p = f.write("att.csv", attendance);
-    let out = f.ingest("attendance", Upload { school: Some("S001".into()), as_of: None }, &[p]).await;
+    let out = f
+        .ingest(
+            "attendance",
+            Upload {
+                school: Some("S001".into()),
+                as_of: None,
+            },
+            &[p],
+        )
+        .await;
     let rec = stored(&out[0]);
-    assert_eq!((rec.rows_read, rec.rows_stored, rec.rows_rejected), (8, 2, 6));
-    let Outcome::Stored { reject_report: Some(report), .. } = &out[0].outcome else { panic!("no report") };
-    assert!(report.starts_with(f.state.root()), "the report is kept in the state directory");
+    assert_eq!(
+        (rec.rows_read, rec.rows_stored, rec.rows_rejected),
+        (8, 2, 6)
+    );
+    let Outcome::Stored {
+        reject_report: Some(report),
+        ..
+    } = &out[0].outcome
+    else {
+        panic!("no report")
+    };
+    assert!(
+        report.starts_with(f.state.root()),
+        "the report is kept in the state directory"
+    );
     let bytes = std::fs::read(report).unwrap();
-    assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "UTF-8 BOM for Excel");
+    assert!(
+        bytes.starts_with(&[0xEF, 0xBB, 0xBF]),
+        "UTF-8 BOM for Excel"
+    );
     let mut r = csv::Reader::from_reader(&bytes[3..]);
-    let lines: Vec<Vec<String>> = r.records().map(|x| x.unwrap().iter().map(String::from).collect()).collect();
+    let lines: Vec<Vec<String>> = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
     let expect = [
         ("3", "date", "2026-13-45", "not a date"),
         ("4", "date", "2026-12-01", "in the future"),
@@ -113,10 +187,16 @@ date,school_code,class_code,student_id,status
     ];
     assert_eq!(lines.len(), expect.len(), "{lines:?}");
     for (line, (row, col, val, why)) in lines.iter().zip(expect) {
-        assert_eq!((line[0].as_str(), line[1].as_str(), line[2].as_str()), (row, col, val), "{line:?}");
+        assert_eq!(
+            (line[0].as_str(), line[1].as_str(), line[2].as_str()),
+            (row, col, val),
+            "{line:?}"
+        );
         assert!(line[3].contains(why), "{line:?} lacks {why}");
     }
-    let kept = f.query("SELECT status FROM attendance ORDER BY status").await;
+    let kept = f
+        .query("SELECT status FROM attendance ORDER BY status")
+        .await;
     assert_eq!(kept, vec![vec!["absent"], vec!["present"]]);
 }
 
@@ -134,10 +214,23 @@ async fn rules_of_the_other_datasets() {
         let p = f.write(&format!("{dataset}.csv"), text);
         let out = f.ingest(dataset, Upload::default(), &[p]).await;
         let rec = stored(&out[0]);
-        assert_eq!(rec.rows_stored.to_string(), *stored_rows, "{dataset}: {rec:?}");
-        let Outcome::Stored { reject_report: Some(report), .. } = &out[0].outcome else { panic!("{dataset}: no report") };
+        assert_eq!(
+            rec.rows_stored.to_string(),
+            *stored_rows,
+            "{dataset}: {rec:?}"
+        );
+        let Outcome::Stored {
+            reject_report: Some(report),
+            ..
+        } = &out[0].outcome
+        else {
+            panic!("{dataset}: no report")
+        };
         let text = std::fs::read_to_string(report).unwrap();
-        assert!(text.lines().nth(1).unwrap().contains(first_bad_column), "{dataset}: {text}");
+        assert!(
+            text.lines().nth(1).unwrap().contains(first_bad_column),
+            "{dataset}: {text}"
+        );
     }
 }
 
@@ -148,5 +241,8 @@ async fn a_malformed_json_line_is_one_bad_row() {
     let p = f.write("a.jsonl", text);
     let out = f.ingest("attendance", Upload::default(), &[p]).await;
     let rec = stored(&out[0]);
-    assert_eq!((rec.rows_read, rec.rows_stored, rec.rows_rejected), (3, 2, 1));
+    assert_eq!(
+        (rec.rows_read, rec.rows_stored, rec.rows_rejected),
+        (3, 2, 1)
+    );
 }

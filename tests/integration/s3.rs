@@ -21,7 +21,11 @@ impl Drop for Moto {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn http(port: u16, request: &str) -> String {
@@ -35,7 +39,14 @@ fn http(port: u16, request: &str) -> String {
 fn start_moto() -> Moto {
     let port = free_port();
     let child = Command::new("python3")
-        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+        .args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -43,7 +54,10 @@ fn start_moto() -> Moto {
     let moto = Moto { child, port };
     let start = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(30), "moto did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "moto did not start"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let created = http(port, &format!("PUT /edulake HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
@@ -56,22 +70,38 @@ fn ingest_and_sql_on_s3() {
     let moto = start_moto();
     let f = Fixture::new();
     let p = f.write("a.csv", to_csv(&attendance_rows(), b','));
-    let fix = f.write("fix.csv", "date,school_code,class_code,student_id,status\n2026-09-01,S001,101,G002,present\n");
+    let fix = f.write(
+        "fix.csv",
+        "date,school_code,class_code,student_id,status\n2026-09-01,S001,101,G002,present\n",
+    );
     let state = f.dir.path().join("s3.state");
     let run = |args: &[&str]| {
         let o = Command::new(env!("CARGO_BIN_EXE_edulake"))
             .env_remove("EDULAKE_KEY")
-            .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{}", moto.port))
+            .env(
+                "AWS_ENDPOINT_URL",
+                format!("http://127.0.0.1:{}", moto.port),
+            )
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ALLOW_HTTP", "true")
             .env("AWS_S3_ALLOW_UNSAFE_RENAME", "true")
-            .args(["--quiet", "--lake", "s3://edulake/district", "--state", state.to_str().unwrap()])
+            .args([
+                "--quiet",
+                "--lake",
+                "s3://edulake/district",
+                "--state",
+                state.to_str().unwrap(),
+            ])
             .args(args)
             .output()
             .unwrap();
-        let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
         assert!(o.status.success(), "{args:?}: {text}");
         text
     };
@@ -80,7 +110,12 @@ fn ingest_and_sql_on_s3() {
     let out = run(&["ingest", "--dataset", "attendance", p.to_str().unwrap()]);
     assert!(out.contains("already ingested"), "{out}");
     run(&["ingest", "--dataset", "attendance", fix.to_str().unwrap()]);
-    let csv = run(&["sql", "--format", "csv", "SELECT status, count(*) AS n FROM attendance GROUP BY status ORDER BY status"]);
+    let csv = run(&[
+        "sql",
+        "--format",
+        "csv",
+        "SELECT status, count(*) AS n FROM attendance GROUP BY status ORDER BY status",
+    ]);
     assert_eq!(csv.trim(), "status,n\nlate,1\npresent,4\nsick_leave,1");
     let batches = run(&["batches", "--format", "csv"]);
     assert_eq!(batches.lines().count(), 3, "{batches}");

@@ -33,7 +33,9 @@ impl From<datafusion::error::DataFusionError> for TransformError {
     fn from(e: datafusion::error::DataFusionError) -> Self {
         use datafusion::error::DataFusionError as E;
         match e {
-            E::SQL(..) | E::Plan(_) | E::SchemaError(..) | E::NotImplemented(_) => TransformError::BadQuery(e.to_string()),
+            E::SQL(..) | E::Plan(_) | E::SchemaError(..) | E::NotImplemented(_) => {
+                TransformError::BadQuery(e.to_string())
+            }
             E::Context(_, inner) => (*inner).into(),
             E::ObjectStore(_) | E::IoError(_) => TransformError::Lake(e.to_string()),
             other => TransformError::Internal(other.to_string()),

@@ -5,10 +5,15 @@
 //! - [`error`]: [`TransformError`], whose variants say whose fault a failure is.
 //! - [`views`]: the tables a user sees: each dataset's current view ("later upload wins"),
 //!   its raw table with every ingested row, and `batches`.
-//! - [`output`]: query results as a text table, CSV or JSON lines.
+//! - [`indicators`]: every indicator of INDICATORS.md, one SQL file each under
+//!   `transform/indicators/`, and the wrapper that exports one at a level, grain and range.
+//! - [`udf`]: SQL functions edulake adds (`local_date`).
+//! - [`output`]: results as a text table, CSV, JSON, Parquet or XLSX.
 
 pub mod error;
+pub mod indicators;
 pub mod output;
+pub mod udf;
 pub mod views;
 
 pub use error::{Result, TransformError};

@@ -8,7 +8,13 @@ use edulake_transform::QueryLayer;
 
 use crate::Env;
 
-pub async fn run(env: &Env, schools: usize, students: usize, days: usize, seed: u64) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    env: &Env,
+    schools: usize,
+    students: usize,
+    days: usize,
+    seed: u64,
+) -> anyhow::Result<ExitCode> {
     let tz = edulake_ingest::bureau_tz()?;
     let out = env.state.root().join("demo-extracts");
     let mut opts = GenerateOptions::new(last_school_day_before(edulake_ingest::values::today(tz)));
@@ -19,7 +25,12 @@ pub async fn run(env: &Env, schools: usize, students: usize, days: usize, seed: 
     opts.messy = true;
     println!("Generating a synthetic district ({schools} schools, {students} students, {days} school days) in {}", out.display());
     let g = generate(&out, &opts)?;
-    println!("  {} files, {} rows, {} bad rows on purpose\n", g.files.len(), g.rows, g.bad_rows);
+    println!(
+        "  {} files, {} rows, {} bad rows on purpose\n",
+        g.files.len(),
+        g.rows,
+        g.bad_rows
+    );
     for d in edulake_schemas::all() {
         let mut paths = Vec::new();
         for candidate in [out.join(d.name), out.join(format!("{}.csv", d.name))] {
@@ -30,7 +41,8 @@ pub async fn run(env: &Env, schools: usize, students: usize, days: usize, seed: 
         if paths.is_empty() {
             continue;
         }
-        let s = crate::commands::ingest_files(env, d.name, Upload::default(), &paths, false).await?;
+        let s =
+            crate::commands::ingest_files(env, d.name, Upload::default(), &paths, false).await?;
         println!(
             "ingest {:<14} {:>4} files stored ({:>9} rows, {:>3} rows rejected), {:>4} already ingested, {} rejected whole",
             d.name, s.stored, s.rows_stored, s.rows_rejected, s.already, s.rejected
@@ -40,11 +52,23 @@ pub async fn run(env: &Env, schools: usize, students: usize, days: usize, seed: 
     println!("\nWhat is in the lake at {}:", env.lake_location);
     let mut counts = Vec::new();
     for d in edulake_schemas::all() {
-        counts.push(format!("SELECT '{0}' AS \"table\", count(*) AS current_rows FROM {0}", d.name));
+        counts.push(format!(
+            "SELECT '{0}' AS \"table\", count(*) AS current_rows FROM {0}",
+            d.name
+        ));
     }
     let (schema, batches) = layer.sql(&counts.join(" UNION ALL ")).await?;
-    edulake_transform::output::write(&schema, &batches, edulake_transform::output::Format::Table, &mut std::io::stdout())?;
-    let lake_arg = if env.lake_location == "./lake" { String::new() } else { format!(" --lake {}", env.lake_location) };
+    edulake_transform::output::write(
+        &schema,
+        &batches,
+        edulake_transform::output::Format::Table,
+        &mut std::io::stdout(),
+    )?;
+    let lake_arg = if env.lake_location == "./lake" {
+        String::new()
+    } else {
+        format!(" --lake {}", env.lake_location)
+    };
     println!(
         "\nQuery it:\n  edulake{lake_arg} sql \"SELECT school_code, avg(CASE WHEN status IN ('present','late','early_leave') THEN 1.0 ELSE 0 END) AS attendance FROM attendance GROUP BY school_code ORDER BY attendance LIMIT 5\"\n  edulake{lake_arg} batches\n  edulake{lake_arg} schema\nThe extracts are in {}; try: edulake{lake_arg} ingest --dataset attendance {}",
         out.display(),

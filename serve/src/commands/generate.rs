@@ -22,7 +22,9 @@ pub fn run(
 ) -> anyhow::Result<ExitCode> {
     let tz = edulake_ingest::bureau_tz()?;
     let end = match end {
-        Some(s) => edulake_ingest::values::parse_date(&s, false).map_err(|e| anyhow!("--end: {e}"))?,
+        Some(s) => {
+            edulake_ingest::values::parse_date(&s, false).map_err(|e| anyhow!("--end: {e}"))?
+        }
         None => last_school_day_before(edulake_ingest::values::today(tz)),
     };
     let mut opts = GenerateOptions::new(end);

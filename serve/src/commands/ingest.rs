@@ -19,9 +19,17 @@ pub struct Summary {
     pub rejected: usize,
 }
 
-pub async fn run(env: &Env, dataset: &str, school: Option<String>, as_of: Option<String>, paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    env: &Env,
+    dataset: &str,
+    school: Option<String>,
+    as_of: Option<String>,
+    paths: Vec<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let as_of = match as_of {
-        Some(s) => Some(edulake_ingest::values::parse_date(&s, false).map_err(|e| anyhow!("--as-of: {e}"))?),
+        Some(s) => Some(
+            edulake_ingest::values::parse_date(&s, false).map_err(|e| anyhow!("--as-of: {e}"))?,
+        ),
         None => None,
     };
     if let Some(code) = &school {
@@ -38,12 +46,23 @@ pub async fn run(env: &Env, dataset: &str, school: Option<String>, as_of: Option
         summary.already,
         summary.rejected
     );
-    Ok(if summary.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if summary.rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Ingests files into one dataset, printing a line per file when `print` is set.
-pub async fn ingest_files(env: &Env, dataset: &str, upload: Upload, paths: &[PathBuf], print: bool) -> anyhow::Result<Summary> {
-    let d = edulake_schemas::by_name(dataset).ok_or_else(|| anyhow!("unknown dataset {dataset}"))?;
+pub async fn ingest_files(
+    env: &Env,
+    dataset: &str,
+    upload: Upload,
+    paths: &[PathBuf],
+    print: bool,
+) -> anyhow::Result<Summary> {
+    let d =
+        edulake_schemas::by_name(dataset).ok_or_else(|| anyhow!("unknown dataset {dataset}"))?;
     let lake = env.lake()?;
     let (key, origin) = env.state.key()?;
     if let KeyOrigin::Created(path) = &origin {
@@ -84,7 +103,11 @@ pub async fn ingest_files(env: &Env, dataset: &str, upload: Upload, paths: &[Pat
 pub fn print_outcome(fo: &FileOutcome) {
     let name = fo.path.display();
     match &fo.outcome {
-        Outcome::Stored { record, header, reject_report } => {
+        Outcome::Stored {
+            record,
+            header,
+            reject_report,
+        } => {
             let mut line = format!(
                 "{name}: stored {} of {} rows ({}",
                 record.rows_stored, record.rows_read, record.format
@@ -95,16 +118,28 @@ pub fn print_outcome(fo: &FileOutcome) {
             line.push_str(&format!("; batch {})", record.batch_id));
             println!("{line}");
             if let Some(report) = reject_report {
-                println!("  {} row(s) rejected; reject report: {}", record.rows_rejected, report.display());
+                println!(
+                    "  {} row(s) rejected; reject report: {}",
+                    record.rows_rejected,
+                    report.display()
+                );
             }
             if !header.personal_dropped.is_empty() {
-                println!("  personal data not stored: {}", header.personal_dropped.join(", "));
+                println!(
+                    "  personal data not stored: {}",
+                    header.personal_dropped.join(", ")
+                );
             }
             if !header.unknown.is_empty() {
-                println!("  unknown columns not stored: {}", header.unknown.join(", "));
+                println!(
+                    "  unknown columns not stored: {}",
+                    header.unknown.join(", ")
+                );
             }
         }
-        Outcome::AlreadyIngested { batch_id } => println!("{name}: already ingested (batch {batch_id}); nothing changed"),
+        Outcome::AlreadyIngested { batch_id } => {
+            println!("{name}: already ingested (batch {batch_id}); nothing changed")
+        }
         Outcome::Rejected { problem } => println!("{name}: REJECTED, nothing stored: {problem}"),
     }
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod demo;
+mod export;
 mod generate;
 mod ingest;
 mod query;
@@ -15,14 +16,66 @@ pub use ingest::{ingest_files, print_outcome, Summary};
 /// Runs one command.
 pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Demo { schools, students, days, seed } => demo::run(env, schools, students, days, seed).await,
-        Command::Generate { out, schools, students, days, seed, messy, end, datasets } => {
-            generate::run(env, out, schools, students, days, seed, messy, end, datasets)
-        }
-        Command::Ingest { dataset, school, as_of, paths } => ingest::run(env, &dataset, school, as_of, paths).await,
+        Command::Demo {
+            schools,
+            students,
+            days,
+            seed,
+        } => demo::run(env, schools, students, days, seed).await,
+        Command::Generate {
+            out,
+            schools,
+            students,
+            days,
+            seed,
+            messy,
+            end,
+            datasets,
+        } => generate::run(
+            env, out, schools, students, days, seed, messy, end, datasets,
+        ),
+        Command::Ingest {
+            dataset,
+            school,
+            as_of,
+            paths,
+        } => ingest::run(env, &dataset, school, as_of, paths).await,
         Command::Batches { format } => query::batches(env, format).await,
         Command::Sql { format, query } => query::sql(env, &query, format).await,
         Command::Schema { dataset } => query::schema(dataset.as_deref()),
+        Command::Export {
+            indicator,
+            level,
+            grain,
+            from,
+            to,
+            school,
+            district,
+            by,
+            format,
+            out,
+        } => {
+            let args = export::ExportArgs {
+                indicator,
+                level,
+                grain,
+                from,
+                to,
+                school,
+                district,
+                by,
+                format,
+                out,
+            };
+            export::export(env, args).await
+        }
+        Command::Alerts {
+            from,
+            to,
+            format,
+            threshold,
+        } => export::alerts(env, from, to, format, threshold).await,
+        Command::Indicators => export::indicators(),
     }
 }
 

@@ -26,7 +26,11 @@ pub async fn batches(env: &Env, format: SqlFormat) -> anyhow::Result<ExitCode> {
 pub fn schema(dataset: Option<&str>) -> anyhow::Result<ExitCode> {
     let text = match dataset.and_then(edulake_schemas::by_name) {
         Some(d) => edulake_schemas::dictionary::dataset_markdown(d),
-        None => format!("{}{}", edulake_schemas::dictionary::markdown(), edulake_transform::views::tables_markdown()),
+        None => format!(
+            "{}{}",
+            edulake_schemas::dictionary::markdown(),
+            edulake_transform::views::tables_markdown()
+        ),
     };
     print!("{text}");
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,19 @@
+-- indicator: fever_rate
+-- name_zh: 发热率
+-- unit: rate
+-- aggregate: sum
+-- levels: class school district bureau
+-- definition: health reports with temperature ≥ 37.3 °C or fever among the symptoms / health reports.
+-- grain: one row per (school_code, class_code, period).
+WITH reports AS (
+    SELECT school_code, class_code, date, temperature, symptoms FROM health_report
+)
+SELECT reports.school_code,
+       reports.class_code,
+       periods.period_start,
+       periods.period_end,
+       sum(CASE WHEN reports.temperature >= 37.3 OR array_has(reports.symptoms, 'fever') THEN 1 ELSE 0 END) AS numerator,
+       count(*) AS denominator
+FROM reports
+JOIN periods ON reports.date = periods.day
+GROUP BY reports.school_code, reports.class_code, periods.period_start, periods.period_end

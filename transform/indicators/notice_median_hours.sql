@@ -1,0 +1,25 @@
+-- indicator: notice_median_hours
+-- name_zh: 查阅时长中位数
+-- unit: hours
+-- aggregate: median
+-- levels: school district bureau
+-- by: notice
+-- definition: the median of (read_at − delivered_at) in hours over read receipts, by notice or
+-- school. A notice belongs to the period in which it was published.
+-- grain: one row per read receipt; the wrapper takes the median at the level asked for.
+WITH published AS (
+    SELECT notice_id, title, local_date(published_at) AS day FROM notices
+),
+receipts AS (
+    SELECT notice_id, school_code, delivered_at, read_at FROM notice_reads WHERE read_at IS NOT NULL
+)
+SELECT receipts.school_code,
+       CAST(NULL AS VARCHAR) AS class_code,
+       published.notice_id,
+       published.title,
+       periods.period_start,
+       periods.period_end,
+       CAST(arrow_cast(receipts.read_at, 'Int64') - arrow_cast(receipts.delivered_at, 'Int64') AS DOUBLE) / 3600000000.0 AS value
+FROM receipts
+JOIN published ON published.notice_id = receipts.notice_id
+JOIN periods ON periods.day = published.day

@@ -1,0 +1,608 @@
+//! The indicators of INDICATORS.md: one SQL file each under `transform/indicators/`, with its
+//! definition in the header comment, and the one wrapper that turns any of them into the
+//! export shape at a level, grain and date range.
+//!
+//! An indicator's SQL reads the current views and `periods(day, period_start, period_end)`
+//! (every day of the range, mapped to its calendar period), and the helpers `roster_day` and
+//! `roster` (the roster in force on each day). It returns rows at its finest grain (class or
+//! school × period, or one row per unit) that the wrapper aggregates:
+//! - `sum`: Σ numerators / Σ denominators (never an average of rates);
+//! - `distinct`: a count of distinct `unit` values;
+//! - `median`: the median of `value`.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use chrono::{Datelike, Duration, NaiveDate};
+
+use crate::error::{Result, TransformError};
+
+/// The SQL files, embedded so the binary carries them.
+static FILES: &[(&str, &str)] = &[
+    (
+        "attendance_rate",
+        include_str!("../indicators/attendance_rate.sql"),
+    ),
+    (
+        "absence_rate",
+        include_str!("../indicators/absence_rate.sql"),
+    ),
+    ("late_rate", include_str!("../indicators/late_rate.sql")),
+    (
+        "sick_leave_rate",
+        include_str!("../indicators/sick_leave_rate.sql"),
+    ),
+    (
+        "attendance_reporting_rate",
+        include_str!("../indicators/attendance_reporting_rate.sql"),
+    ),
+    (
+        "chronic_absence_rate",
+        include_str!("../indicators/chronic_absence_rate.sql"),
+    ),
+    (
+        "health_report_rate",
+        include_str!("../indicators/health_report_rate.sql"),
+    ),
+    ("fever_rate", include_str!("../indicators/fever_rate.sql")),
+    (
+        "symptom_rate",
+        include_str!("../indicators/symptom_rate.sql"),
+    ),
+    (
+        "risk_contact_count",
+        include_str!("../indicators/risk_contact_count.sql"),
+    ),
+    ("enrolled", include_str!("../indicators/enrolled.sql")),
+    (
+        "female_share",
+        include_str!("../indicators/female_share.sql"),
+    ),
+    (
+        "pupil_teacher_ratio",
+        include_str!("../indicators/pupil_teacher_ratio.sql"),
+    ),
+    (
+        "transfers_out",
+        include_str!("../indicators/transfers_out.sql"),
+    ),
+    (
+        "notice_read_rate",
+        include_str!("../indicators/notice_read_rate.sql"),
+    ),
+    (
+        "notice_read_24h_rate",
+        include_str!("../indicators/notice_read_24h_rate.sql"),
+    ),
+    (
+        "notice_median_hours",
+        include_str!("../indicators/notice_median_hours.sql"),
+    ),
+    (
+        "school_count",
+        include_str!("../indicators/school_count.sql"),
+    ),
+    (
+        "data_freshness",
+        include_str!("../indicators/data_freshness.sql"),
+    ),
+];
+
+const ROSTER_DAY: &str = include_str!("../indicators/_roster_day.sql");
+const ROSTER: &str = include_str!("../indicators/_roster.sql");
+const ALERTS: &str = include_str!("../indicators/_alerts.sql");
+
+/// A level of the drill-down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Level {
+    Class,
+    School,
+    District,
+    Bureau,
+}
+
+impl Level {
+    pub fn parse(s: &str) -> Option<Level> {
+        Some(match s {
+            "class" => Level::Class,
+            "school" => Level::School,
+            "district" => Level::District,
+            "bureau" => Level::Bureau,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Class => "class",
+            Level::School => "school",
+            Level::District => "district",
+            Level::Bureau => "bureau",
+        }
+    }
+
+    /// The key columns of an export at this level, in order.
+    pub fn keys(self) -> &'static [&'static str] {
+        match self {
+            Level::Class => &["district", "school_code", "school_name", "class_code"],
+            Level::School => &["district", "school_code", "school_name"],
+            Level::District => &["district"],
+            Level::Bureau => &[],
+        }
+    }
+}
+
+/// The period rows are grouped into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Grain {
+    Day,
+    Week,
+    Month,
+    Total,
+}
+
+impl Grain {
+    pub fn parse(s: &str) -> Option<Grain> {
+        Some(match s {
+            "day" => Grain::Day,
+            "week" => Grain::Week,
+            "month" => Grain::Month,
+            "total" => Grain::Total,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Grain::Day => "day",
+            Grain::Week => "week",
+            Grain::Month => "month",
+            Grain::Total => "total",
+        }
+    }
+
+    /// The calendar period of a day (for `Total`, the range asked for).
+    pub fn period(self, day: NaiveDate, from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
+        match self {
+            Grain::Day => (day, day),
+            Grain::Week => {
+                let start = day - Duration::days(day.weekday().num_days_from_monday() as i64);
+                (start, start + Duration::days(6))
+            }
+            Grain::Month => {
+                let start = day.with_day(1).expect("day 1 exists");
+                let next = if start.month() == 12 {
+                    NaiveDate::from_ymd_opt(start.year() + 1, 1, 1)
+                } else {
+                    NaiveDate::from_ymd_opt(start.year(), start.month() + 1, 1)
+                }
+                .expect("valid month");
+                (start, next - Duration::days(1))
+            }
+            Grain::Total => (from, to),
+        }
+    }
+}
+
+/// How the rows of an indicator's SQL combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregate {
+    Sum,
+    Distinct,
+    Median,
+    /// Already one row per key: taken as it is (data freshness).
+    Each,
+}
+
+/// One indicator, read from its SQL file's header.
+#[derive(Debug, Clone)]
+pub struct Indicator {
+    pub name: &'static str,
+    pub name_zh: String,
+    /// `rate`, `ratio`, `count`, `hours` or `days`.
+    pub unit: String,
+    pub aggregate: Aggregate,
+    pub levels: Vec<Level>,
+    pub grains: Vec<Grain>,
+    /// Optional splits (`--by`): `grade`, `gender`, `notice`.
+    pub by: Vec<String>,
+    /// Extra key columns every row carries (`school_type`, `dataset`).
+    pub columns: Vec<String>,
+    pub definition: String,
+    pub sql: &'static str,
+}
+
+impl Indicator {
+    /// Whether the value is a count (numerator and denominator stay empty).
+    pub fn is_count(&self) -> bool {
+        self.unit == "count"
+    }
+
+    /// Whether the value is a ratio of the numerator and denominator shown beside it.
+    pub fn has_fraction(&self) -> bool {
+        self.aggregate == Aggregate::Sum && !self.is_count()
+    }
+}
+
+fn parse_header(name: &'static str, sql: &'static str) -> Indicator {
+    let mut fields: HashMap<&str, String> = HashMap::new();
+    let mut last: Option<&str> = None;
+    for line in sql.lines() {
+        let Some(comment) = line.strip_prefix("--") else {
+            break;
+        };
+        let comment = comment.trim();
+        match comment.split_once(':') {
+            Some((k, v)) if !k.contains(' ') && !k.is_empty() => {
+                fields.insert(k, v.trim().to_string());
+                last = Some(k);
+            }
+            _ => {
+                if let Some(k) = last {
+                    let entry = fields.entry(k).or_default();
+                    entry.push(' ');
+                    entry.push_str(comment);
+                }
+            }
+        }
+    }
+    let words = |k: &str| -> Vec<String> {
+        fields
+            .get(k)
+            .map(|v| v.split_whitespace().map(String::from).collect())
+            .unwrap_or_default()
+    };
+    let levels = words("levels")
+        .iter()
+        .filter_map(|l| Level::parse(l))
+        .collect();
+    let mut grains: Vec<Grain> = words("grains")
+        .iter()
+        .filter_map(|g| Grain::parse(g))
+        .collect();
+    if grains.is_empty() {
+        grains = vec![Grain::Day, Grain::Week, Grain::Month, Grain::Total];
+    }
+    let aggregate = match fields.get("aggregate").map(String::as_str) {
+        Some("distinct") => Aggregate::Distinct,
+        Some("median") => Aggregate::Median,
+        Some("each") => Aggregate::Each,
+        _ => Aggregate::Sum,
+    };
+    Indicator {
+        name,
+        name_zh: fields.get("name_zh").cloned().unwrap_or_default(),
+        unit: fields.get("unit").cloned().unwrap_or_else(|| "rate".into()),
+        aggregate,
+        levels,
+        grains,
+        by: words("by"),
+        columns: words("columns"),
+        definition: fields.get("definition").cloned().unwrap_or_default(),
+        sql,
+    }
+}
+
+/// Every indicator, in the order of INDICATORS.md.
+pub fn all() -> &'static [Indicator] {
+    static ALL: OnceLock<Vec<Indicator>> = OnceLock::new();
+    ALL.get_or_init(|| FILES.iter().map(|(n, s)| parse_header(n, s)).collect())
+}
+
+/// The indicator of that name, or an error listing the valid ones.
+pub fn by_name(name: &str) -> Result<&'static Indicator> {
+    all().iter().find(|i| i.name == name).ok_or_else(|| {
+        TransformError::BadQuery(format!(
+            "no indicator '{name}'; the indicators are: {}",
+            all().iter().map(|i| i.name).collect::<Vec<_>>().join(", ")
+        ))
+    })
+}
+
+/// Who is asking: the small-cell rule hides counts of 1–9 from everyone but the bureau.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Bureau,
+    /// Anyone else (a school clerk, a researcher): small cells are suppressed.
+    Restricted,
+}
+
+/// An export asked for.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub indicator: String,
+    pub level: Level,
+    pub grain: Grain,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub school: Option<String>,
+    pub district: Option<String>,
+    pub by: Option<String>,
+    pub role: Role,
+}
+
+impl Request {
+    pub fn new(indicator: &str) -> Request {
+        Request {
+            indicator: indicator.to_string(),
+            level: Level::School,
+            grain: Grain::Total,
+            from: None,
+            to: None,
+            school: None,
+            district: None,
+            by: None,
+            role: Role::Bureau,
+        }
+    }
+}
+
+/// A SQL string literal.
+pub fn sql_str(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn sql_date(d: NaiveDate) -> String {
+    format!("DATE '{}'", d.format("%Y-%m-%d"))
+}
+
+/// The `periods` relation as SQL: every day of the range with its period.
+pub fn periods_sql(grain: Grain, from: NaiveDate, to: NaiveDate) -> String {
+    let mut rows = Vec::new();
+    let mut day = from;
+    while day <= to {
+        let (s, e) = grain.period(day, from, to);
+        rows.push(format!(
+            "({}, {}, {})",
+            sql_date(day),
+            sql_date(s),
+            sql_date(e)
+        ));
+        day += Duration::days(1);
+    }
+    if rows.is_empty() {
+        return "SELECT CAST(NULL AS DATE) AS day, CAST(NULL AS DATE) AS period_start, CAST(NULL AS DATE) AS period_end WHERE false".into();
+    }
+    format!(
+        "SELECT column1 AS day, column2 AS period_start, column3 AS period_end FROM (VALUES {})",
+        rows.join(", ")
+    )
+}
+
+/// The common CTEs every indicator may read.
+pub fn with_helpers(
+    grain: Grain,
+    from: NaiveDate,
+    to: NaiveDate,
+    body_name: &str,
+    body: &str,
+) -> String {
+    format!(
+        "WITH periods AS ({}),\nroster_day AS ({}),\nroster AS ({}),\n{body_name} AS ({})\n",
+        periods_sql(grain, from, to),
+        strip_comments(ROSTER_DAY),
+        strip_comments(ROSTER),
+        strip_comments(body)
+    )
+}
+
+fn strip_comments(sql: &str) -> String {
+    sql.lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The SQL of an export (INDICATORS.md "Exports"): key columns, extra columns, period,
+/// numerator, denominator, value, suppressed; sorted by keys then period.
+pub fn export_sql(
+    ind: &Indicator,
+    req: &Request,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<String> {
+    if !ind.levels.contains(&req.level) {
+        return Err(TransformError::BadQuery(format!(
+            "{} has no {} level; its levels are: {}",
+            ind.name,
+            req.level.name(),
+            ind.levels
+                .iter()
+                .map(|l| l.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    if !ind.grains.contains(&req.grain) {
+        return Err(TransformError::BadQuery(format!(
+            "{} has no {} grain; its grains are: {}",
+            ind.name,
+            req.grain.name(),
+            ind.grains
+                .iter()
+                .map(|g| g.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let by_cols: Vec<&str> = match req.by.as_deref() {
+        None => Vec::new(),
+        Some(b) if ind.by.iter().any(|x| x == b) => match b {
+            "notice" => vec!["notice_id", "title"],
+            other => vec![other],
+        },
+        Some(b) => {
+            return Err(TransformError::BadQuery(format!(
+                "{} cannot be split by {b}{}",
+                ind.name,
+                if ind.by.is_empty() {
+                    String::new()
+                } else {
+                    format!("; it can be split by: {}", ind.by.join(", "))
+                }
+            )))
+        }
+    };
+    let key_expr = |k: &str| match k {
+        "district" | "school_name" => format!("s.{k}"),
+        other => format!("f.{other}"),
+    };
+    let mut group: Vec<String> = req.level.keys().iter().map(|k| key_expr(k)).collect();
+    group.extend(ind.columns.iter().map(|c| format!("f.{c}")));
+    group.extend(by_cols.iter().map(|c| format!("f.{c}")));
+    let mut select: Vec<String> = req
+        .level
+        .keys()
+        .iter()
+        .map(|k| format!("{} AS {k}", key_expr(k)))
+        .collect();
+    select.extend(
+        ind.columns
+            .iter()
+            .chain(
+                by_cols
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .iter(),
+            )
+            .map(|c| format!("f.{c} AS {c}")),
+    );
+    select.push("f.period_start AS period_start".into());
+    select.push("f.period_end AS period_end".into());
+    let (num, den, value) = match ind.aggregate {
+        Aggregate::Sum if ind.is_count() => (
+            "CAST(NULL AS BIGINT)".to_string(),
+            "CAST(NULL AS BIGINT)".to_string(),
+            "CAST(sum(f.numerator) AS BIGINT)".to_string(),
+        ),
+        Aggregate::Sum => (
+            "CAST(sum(f.numerator) AS BIGINT)".to_string(),
+            "CAST(sum(f.denominator) AS BIGINT)".to_string(),
+            "CASE WHEN sum(f.denominator) > 0 THEN CAST(sum(f.numerator) AS DOUBLE) / CAST(sum(f.denominator) AS DOUBLE) END".to_string(),
+        ),
+        Aggregate::Distinct => (
+            "CAST(NULL AS BIGINT)".to_string(),
+            "CAST(NULL AS BIGINT)".to_string(),
+            "CAST(count(DISTINCT f.unit) AS BIGINT)".to_string(),
+        ),
+        Aggregate::Median => (
+            "CAST(NULL AS BIGINT)".to_string(),
+            "CAST(NULL AS BIGINT)".to_string(),
+            "median(f.value)".to_string(),
+        ),
+        Aggregate::Each => (
+            "CAST(NULL AS BIGINT)".to_string(),
+            "CAST(NULL AS BIGINT)".to_string(),
+            "max(f.value)".to_string(),
+        ),
+    };
+    let mut filters = vec!["true".to_string()];
+    if let Some(code) = &req.school {
+        filters.push(format!("f.school_code = {}", sql_str(code)));
+    }
+    if let Some(d) = &req.district {
+        filters.push(format!("s.district = {}", sql_str(d)));
+    }
+    let mut group_all = group.clone();
+    group_all.push("f.period_start".into());
+    group_all.push("f.period_end".into());
+    let aggregated = format!(
+        "SELECT {select}, {num} AS numerator, {den} AS denominator, {value} AS value\n\
+         FROM fact f LEFT JOIN schools s ON s.school_code = f.school_code\n\
+         WHERE {filters}\nGROUP BY {group}",
+        select = select.join(", "),
+        filters = filters.join(" AND "),
+        group = group_all.join(", "),
+    );
+    // The small-cell rule, for everyone but the bureau.
+    let small = if ind.has_fraction() {
+        "a.denominator BETWEEN 1 AND 9"
+    } else if ind.is_count() || ind.aggregate == Aggregate::Distinct {
+        "a.value BETWEEN 1 AND 9"
+    } else {
+        "false"
+    };
+    let suppress = match req.role {
+        Role::Bureau => "false".to_string(),
+        Role::Restricted => format!("coalesce({small}, false)"),
+    };
+    let mut out_cols: Vec<String> = req.level.keys().iter().map(|k| format!("a.{k}")).collect();
+    out_cols.extend(ind.columns.iter().map(|c| format!("a.{c}")));
+    out_cols.extend(by_cols.iter().map(|c| format!("a.{c}")));
+    let order: Vec<String> = out_cols
+        .iter()
+        .cloned()
+        .chain(["a.period_start".to_string()])
+        .collect();
+    out_cols.extend([
+        "a.period_start".to_string(),
+        "a.period_end".to_string(),
+        format!("CASE WHEN {suppress} THEN NULL ELSE a.numerator END AS numerator"),
+        format!("CASE WHEN {suppress} THEN NULL ELSE a.denominator END AS denominator"),
+        format!("CASE WHEN {suppress} THEN NULL ELSE a.value END AS value"),
+        format!("{suppress} AS suppressed"),
+    ]);
+    Ok(format!(
+        "{with}, aggregated AS ({aggregated})\nSELECT {cols} FROM aggregated a ORDER BY {order}",
+        with = with_helpers(req.grain, from, to, "fact", ind.sql).trim_end(),
+        cols = out_cols.join(", "),
+        order = order.join(", "),
+    ))
+}
+
+/// The SQL of the cluster alerts between two dates.
+pub fn alerts_sql(from: NaiveDate, to: NaiveDate, threshold: u32) -> String {
+    let body = ALERTS.replace("{threshold}", &threshold.to_string());
+    format!(
+        "{}SELECT school_code, school_name, class_code, date, count FROM alerts ORDER BY date, school_code, class_code",
+        with_helpers(Grain::Day, from, to, "alerts", &body)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_indicator_file_declares_itself() {
+        assert_eq!(all().len(), FILES.len());
+        for i in all() {
+            assert!(!i.name_zh.is_empty(), "{}", i.name);
+            assert!(!i.levels.is_empty(), "{}", i.name);
+            assert!(i.definition.len() > 20, "{}", i.name);
+            assert!(
+                i.sql.contains(&format!("-- indicator: {}", i.name)),
+                "{}",
+                i.name
+            );
+        }
+        assert!(by_name("nope")
+            .unwrap_err()
+            .to_string()
+            .contains("attendance_rate"));
+    }
+
+    #[test]
+    fn calendar_periods() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let (f, t) = (d("2026-08-20"), d("2026-10-10"));
+        assert_eq!(
+            Grain::Week.period(d("2026-09-03"), f, t),
+            (d("2026-08-31"), d("2026-09-06"))
+        );
+        assert_eq!(
+            Grain::Week.period(d("2026-09-06"), f, t),
+            (d("2026-08-31"), d("2026-09-06"))
+        );
+        assert_eq!(
+            Grain::Month.period(d("2026-12-15"), f, t),
+            (d("2026-12-01"), d("2026-12-31"))
+        );
+        assert_eq!(
+            Grain::Month.period(d("2026-02-03"), f, t),
+            (d("2026-02-01"), d("2026-02-28"))
+        );
+        assert_eq!(Grain::Total.period(d("2026-09-03"), f, t), (f, t));
+    }
+}
