@@ -23,6 +23,7 @@ use deltalake::kernel::{Action, StructType};
 use deltalake::logstore::LogStore;
 use deltalake::parquet::basic::{Compression, ZstdLevel};
 use deltalake::parquet::file::properties::WriterProperties;
+use deltalake::parquet::schema::types::ColumnPath;
 use deltalake::protocol::{DeltaOperation, SaveMode};
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use deltalake::{DeltaTable, DeltaTableBuilder};
@@ -219,12 +220,17 @@ impl Lake {
         fault: Fault,
     ) -> Result<Vec<BatchRecord>> {
         let table = self.dataset_table(d).await?;
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(
-                ZstdLevel::try_new(3).expect("valid zstd level"),
+                ZstdLevel::try_new(1).expect("valid zstd level"),
             ))
-            .set_max_row_group_row_count(Some(1 << 20))
-            .build();
+            .set_max_row_group_row_count(Some(1 << 20));
+        // A pseudonym is nearly unique within a file (one row per person and day): a
+        // dictionary would cost time and save nothing.
+        for c in d.columns.iter().filter(|c| c.is_pseudonymised()) {
+            props = props.set_column_dictionary_enabled(ColumnPath::from(c.stored_name()), false);
+        }
+        let props = props.build();
         let mut writer = RecordBatchWriter::for_table(&table)?
             .with_writer_properties(props)
             .with_target_file_size(512 << 20);

@@ -51,6 +51,8 @@ impl IngestOptions {
 }
 
 /// What became of one file.
+/// One per file, so its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Outcome {
     /// Stored as a batch (possibly with rejected rows, possibly with none stored).
@@ -112,6 +114,7 @@ struct Prepared {
     reject_report: Option<PathBuf>,
 }
 
+#[allow(clippy::large_enum_variant)]
 enum Work {
     Ready(Box<Prepared>),
     Done(Outcome),
@@ -128,7 +131,7 @@ fn upload_identity(sha: &str, upload: &Upload) -> String {
 }
 
 /// Commit when a group holds this many rows or files.
-const GROUP_ROWS: u64 = 2_000_000;
+const GROUP_ROWS: u64 = 1_000_000;
 const GROUP_FILES: usize = 256;
 
 /// Ingests files as one batch each. `on_file` is called once per file, in order, as soon as
@@ -191,39 +194,77 @@ pub async fn ingest(
     let mut pending: BTreeMap<usize, Work> = BTreeMap::new();
     let mut next_out = 0usize;
     let mut group = Group::default();
-    while let Some((i, w)) = rx.recv().await {
-        pending.insert(i, w);
-        while let Some(w) = pending.remove(&next_out) {
-            let item = match w {
-                Work::Done(outcome) => Grouped::Final(outcome),
-                Work::Ready(p) => {
-                    let id = upload_identity(&p.record.source_sha256, &opts.upload);
-                    match seen.get(&id) {
-                        // The same file twice in one call: the second changes nothing.
-                        Some(batch_id) => Grouped::Final(Outcome::AlreadyIngested {
-                            batch_id: batch_id.clone(),
-                        }),
-                        None => {
-                            seen.insert(id, p.record.batch_id.clone());
-                            group.rows += p.record.rows_stored;
-                            group.files += 1;
-                            Grouped::File(p)
-                        }
+    // One commit runs while the workers go on reading the files of the next.
+    let mut in_flight: Option<tokio::task::JoinHandle<Result<Vec<FileOutcome>>>> = None;
+    let mut report = |done: Vec<FileOutcome>, outcomes: &mut Vec<FileOutcome>| {
+        for fo in done {
+            on_file(&fo);
+            outcomes.push(fo);
+        }
+    };
+    let mut receiving = true;
+    while receiving || in_flight.is_some() {
+        // Read ahead up to two groups while a commit runs; then wait for it.
+        let can_receive = receiving
+            && (in_flight.is_none()
+                || group.rows < 2 * GROUP_ROWS && group.files < 2 * GROUP_FILES);
+        tokio::select! {
+            msg = rx.recv(), if can_receive => {
+                match msg {
+                    Some((i, w)) => {
+                        pending.insert(i, w);
                     }
+                    None => receiving = false,
                 }
-            };
-            group.items.push((next_out, item));
-            next_out += 1;
-            if group.files == 0 || group.rows >= GROUP_ROWS || group.files >= GROUP_FILES {
-                flush(lake, opts, &mut group, &files, &mut outcomes, on_file).await?;
+                while let Some(w) = pending.remove(&next_out) {
+                    let item = match w {
+                        Work::Done(outcome) => Grouped::Final(outcome),
+                        Work::Ready(p) => {
+                            let id = upload_identity(&p.record.source_sha256, &opts.upload);
+                            match seen.get(&id) {
+                                // The same file twice in one call: the second changes nothing.
+                                Some(batch_id) => Grouped::Final(Outcome::AlreadyIngested { batch_id: batch_id.clone() }),
+                                None => {
+                                    seen.insert(id, p.record.batch_id.clone());
+                                    group.rows += p.record.rows_stored;
+                                    group.files += 1;
+                                    Grouped::File(p)
+                                }
+                            }
+                        }
+                    };
+                    group.items.push((next_out, item));
+                    next_out += 1;
+                }
+            }
+            done = async { in_flight.as_mut().expect("guarded by is_some").await }, if in_flight.is_some() => {
+                in_flight = None;
+                report(joined(done)?, &mut outcomes);
             }
         }
+        let full = group.rows >= GROUP_ROWS || group.files >= GROUP_FILES;
+        let only_reports = group.files == 0 && !group.items.is_empty();
+        if in_flight.is_none() && (full || only_reports || (!receiving && !group.items.is_empty()))
+        {
+            let g = std::mem::take(&mut group);
+            in_flight = Some(tokio::spawn(commit_group(
+                lake.clone(),
+                opts.clone(),
+                g,
+                files.clone(),
+            )));
+        }
     }
-    flush(lake, opts, &mut group, &files, &mut outcomes, on_file).await?;
     for h in handles {
         let _ = h.await;
     }
     Ok(outcomes)
+}
+
+fn joined(
+    r: std::result::Result<Result<Vec<FileOutcome>>, tokio::task::JoinError>,
+) -> Result<Vec<FileOutcome>> {
+    r.map_err(|e| crate::IngestError::Internal(format!("commit task failed: {e}")))?
 }
 
 /// Files waiting for one commit, and outcomes waiting to be reported in order.
@@ -234,21 +275,19 @@ struct Group {
     files: usize,
 }
 
+#[allow(clippy::large_enum_variant)]
 enum Grouped {
     File(Box<Prepared>),
     Final(Outcome),
 }
 
-/// Commits a group of prepared files (one commit) and reports every item in order.
-async fn flush(
-    lake: &Lake,
-    opts: &IngestOptions,
-    group: &mut Group,
-    files: &[PathBuf],
-    outcomes: &mut Vec<FileOutcome>,
-    on_file: &mut (dyn FnMut(&FileOutcome) + Send),
-) -> Result<()> {
-    let g = std::mem::take(group);
+/// Commits a group of prepared files (one commit) and returns every item's outcome in order.
+async fn commit_group(
+    lake: Lake,
+    opts: IngestOptions,
+    g: Group,
+    files: Arc<Vec<PathBuf>>,
+) -> Result<Vec<FileOutcome>> {
     let mut data = Vec::new();
     let mut records = Vec::new();
     for (_, item) in &g.items {
@@ -266,27 +305,27 @@ async fn flush(
         .into_iter()
         .map(|r| (r.batch_id.clone(), r))
         .collect();
-    for (i, item) in g.items {
-        let outcome = match item {
-            Grouped::Final(o) => o,
-            Grouped::File(p) => {
-                let p = *p;
-                let record = by_id.remove(&p.record.batch_id).unwrap_or(p.record);
-                Outcome::Stored {
-                    record,
-                    header: p.header,
-                    reject_report: p.reject_report,
+    Ok(g.items
+        .into_iter()
+        .map(|(i, item)| {
+            let outcome = match item {
+                Grouped::Final(o) => o,
+                Grouped::File(p) => {
+                    let p = *p;
+                    let record = by_id.remove(&p.record.batch_id).unwrap_or(p.record);
+                    Outcome::Stored {
+                        record,
+                        header: p.header,
+                        reject_report: p.reject_report,
+                    }
                 }
+            };
+            FileOutcome {
+                path: files[i].clone(),
+                outcome,
             }
-        };
-        let fo = FileOutcome {
-            path: files[i].clone(),
-            outcome,
-        };
-        on_file(&fo);
-        outcomes.push(fo);
-    }
-    Ok(())
+        })
+        .collect())
 }
 
 /// Reads, checks and cleans one file (on a worker thread).

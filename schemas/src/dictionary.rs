@@ -56,7 +56,7 @@ pub fn dataset_markdown(d: &Dataset) -> String {
     let mut vocabs = Vec::new();
     for c in d.columns {
         if let Kind::Enum(v) | Kind::EnumList(v) = c.kind {
-            if !vocabs.iter().any(|n: &&str| *n == v.name) {
+            if !vocabs.contains(&v.name) {
                 vocabs.push(v.name);
                 let _ = writeln!(out, "\n`{}` values:", v.name);
                 for (canonical, aliases) in v.values {

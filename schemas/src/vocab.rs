@@ -12,11 +12,13 @@ pub struct Vocabulary {
 }
 
 impl Vocabulary {
-    /// The canonical value a written word stands for, matched case-insensitively.
+    /// The canonical value a written word stands for, matched case-insensitively (ASCII) after
+    /// trimming spaces. This is on the hot path of every ingest, so it does not allocate.
     pub fn resolve(&self, word: &str) -> Option<&'static str> {
-        let w = fold(word);
+        let w = word.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
         self.values.iter().find_map(|(canonical, aliases)| {
-            (fold(canonical) == w || aliases.iter().any(|a| fold(a) == w)).then_some(*canonical)
+            (canonical.eq_ignore_ascii_case(w) || aliases.iter().any(|a| a.eq_ignore_ascii_case(w)))
+                .then_some(*canonical)
         })
     }
 

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -131,30 +131,7 @@ pub enum Command {
         query: String,
     },
     /// Write an indicator in the export format of INDICATORS.md.
-    Export {
-        /// The indicator (see `edulake indicators`).
-        #[arg(long)]
-        indicator: String,
-        #[arg(long, value_enum, default_value_t = LevelArg::School)]
-        level: LevelArg,
-        #[arg(long, value_enum, default_value_t = GrainArg::Total)]
-        grain: GrainArg,
-        #[arg(long)]
-        from: Option<String>,
-        #[arg(long)]
-        to: Option<String>,
-        #[arg(long)]
-        school: Option<String>,
-        #[arg(long)]
-        district: Option<String>,
-        #[arg(long, value_enum)]
-        by: Option<ByArg>,
-        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
-        format: ExportFormat,
-        /// Write to this file instead of stdout.
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
+    Export(ExportArgs),
     /// List the cluster alerts: classes where ≥ 3 students had fever or sick leave on a day.
     Alerts {
         #[arg(long)]
@@ -174,4 +151,31 @@ pub enum Command {
         #[arg(value_parser = clap::builder::PossibleValuesParser::new(edulake_schemas::names()))]
         dataset: Option<String>,
     },
+}
+
+/// What `edulake export` is asked for.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The indicator (see `edulake indicators`).
+    #[arg(long)]
+    pub indicator: String,
+    #[arg(long, value_enum, default_value_t = LevelArg::School)]
+    pub level: LevelArg,
+    #[arg(long, value_enum, default_value_t = GrainArg::Total)]
+    pub grain: GrainArg,
+    #[arg(long)]
+    pub from: Option<String>,
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub school: Option<String>,
+    #[arg(long)]
+    pub district: Option<String>,
+    #[arg(long, value_enum)]
+    pub by: Option<ByArg>,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
+    /// Write to this file instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }

@@ -22,10 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(cmd, env=None):
+def run(cmd, env=None, stdout=subprocess.DEVNULL):
     """Runs a command, returns (seconds, peak RSS in MiB)."""
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.Popen(cmd, env=env, stdout=stdout, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(p.pid, 0)
     secs = time.perf_counter() - t0
     err = p.stderr.read().decode(errors="replace")
@@ -65,8 +65,14 @@ def main():
     shutil.rmtree(lake, ignore_errors=True)
     shutil.rmtree(work / "lake.state", ignore_errors=True)
     env = dict(os.environ, EDULAKE_KEY="0" * 64)
-    results["edulake ingest"] = run([edulake, "--quiet", "--lake", lake, "--state", work / "lake.state",
-                                     "ingest", "--dataset", "attendance", extracts / "attendance"], env)
+    with open(work / "ingest.out", "w") as out:
+        results["edulake ingest"] = run([edulake, "--quiet", "--lake", lake, "--state", work / "lake.state",
+                                         "ingest", "--dataset", "attendance", extracts / "attendance"], env, out)
+    # The work must really be done: every row stored and visible in the lake.
+    counted = subprocess.run([edulake, "--quiet", "--lake", lake, "--state", work / "lake.state", "sql", "--format", "csv",
+                              "SELECT count(*) AS n FROM raw_attendance"], env=env, capture_output=True, text=True, check=True)
+    stored = int(counted.stdout.split()[-1])
+    assert stored == rows, f"edulake stored {stored} rows of {rows}"
 
     out = work / "duckdb.parquet"
     duck = (f"import duckdb; c = duckdb.connect(); c.execute('SET threads={args.threads}'); "

@@ -169,3 +169,105 @@ fn generate_messy_then_ingest_every_dataset() {
     let o = f.cli(&["--quiet", "batches", "--format", "csv"]);
     assert_eq!(text(&o).0.lines().count(), 5);
 }
+
+#[tokio::test]
+async fn export_writes_every_format_and_alerts_and_indicators_list() {
+    let f = crate::indicators::district().await;
+    let dir = f.dir.path();
+    let run = |args: &[&str]| {
+        let o = f.cli(args);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o.stdout
+    };
+    let csv = String::from_utf8(run(&[
+        "export",
+        "--indicator",
+        "attendance_rate",
+        "--level",
+        "district",
+    ]))
+    .unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "district,period_start,period_end,numerator,denominator,value,suppressed"
+    );
+    assert_eq!(
+        lines[1],
+        format!("D1,2026-09-01,2026-09-14,10,14,{},false", 10.0f64 / 14.0)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&run(&[
+        "export",
+        "--indicator",
+        "enrolled",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(json[0]["school_code"], "S1");
+    assert_eq!(json[0]["value"], 3);
+    assert!(json[0]["numerator"].is_null());
+    let pq = dir.join("e.parquet");
+    run(&[
+        "export",
+        "--indicator",
+        "fever_rate",
+        "--format",
+        "parquet",
+        "--out",
+        pq.to_str().unwrap(),
+    ]);
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&pq).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let batches: Vec<_> = reader.map(|b| b.unwrap()).collect();
+    assert_eq!(rows(&batches).len(), 3);
+    let xlsx = dir.join("e.xlsx");
+    run(&[
+        "export",
+        "--indicator",
+        "health_report_rate",
+        "--format",
+        "xlsx",
+        "--out",
+        xlsx.to_str().unwrap(),
+    ]);
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
+    let sheet = wb.worksheet_range_at(0).unwrap().unwrap();
+    assert_eq!(sheet.get((0, 5)).unwrap().to_string(), "numerator");
+    assert_eq!(sheet.get((1, 5)).unwrap().to_string(), "5");
+    // An unknown indicator lists the valid ones and exits 1.
+    let o = f.cli(&["export", "--indicator", "attendence"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("attendance_rate"));
+    let alerts = String::from_utf8(run(&["alerts"])).unwrap();
+    assert_eq!(
+        alerts,
+        "school_code,school_name,class_code,date,count\nS4,四小,4A,2026-09-09,3\n"
+    );
+    let empty = String::from_utf8(run(&[
+        "alerts",
+        "--from",
+        "2027-01-01",
+        "--to",
+        "2027-01-02",
+    ]))
+    .unwrap();
+    assert_eq!(empty, "school_code,school_name,class_code,date,count\n");
+    let list = String::from_utf8(run(&["indicators"])).unwrap();
+    for i in edulake_transform::indicators::all() {
+        assert!(
+            list.contains(&format!("{} {}", i.name, i.name_zh)),
+            "{}",
+            i.name
+        );
+    }
+}

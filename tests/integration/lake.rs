@@ -178,7 +178,7 @@ async fn every_batch_is_recorded_with_its_counts_and_hash() {
 async fn another_key_is_refused() {
     let f = Fixture::new();
     let p = f.write("a.csv", to_csv(&attendance_rows(), b','));
-    f.ingest("attendance", Upload::default(), &[p.clone()])
+    f.ingest("attendance", Upload::default(), std::slice::from_ref(&p))
         .await;
     let other = edulake_ingest::Key::parse("a different bureau secret").unwrap();
     let opts = f.options("attendance");

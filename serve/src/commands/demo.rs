@@ -64,13 +64,30 @@ pub async fn run(
         edulake_transform::output::Format::Table,
         &mut std::io::stdout(),
     )?;
+    if let Some((_, last)) = layer.data_range().await? {
+        let mut req = edulake_transform::indicators::Request::new("attendance_rate");
+        req.level = edulake_transform::indicators::Level::District;
+        req.from = Some(last - chrono::Duration::days(6));
+        req.to = Some(last);
+        let (schema, batches) = layer.export(&req).await?;
+        println!(
+            "\nAttendance rate (出勤率) by district, {} to {last}:",
+            last - chrono::Duration::days(6)
+        );
+        edulake_transform::output::write(
+            &schema,
+            &batches,
+            edulake_transform::output::Format::Table,
+            &mut std::io::stdout(),
+        )?;
+    }
     let lake_arg = if env.lake_location == "./lake" {
         String::new()
     } else {
         format!(" --lake {}", env.lake_location)
     };
     println!(
-        "\nQuery it:\n  edulake{lake_arg} sql \"SELECT school_code, avg(CASE WHEN status IN ('present','late','early_leave') THEN 1.0 ELSE 0 END) AS attendance FROM attendance GROUP BY school_code ORDER BY attendance LIMIT 5\"\n  edulake{lake_arg} batches\n  edulake{lake_arg} schema\nThe extracts are in {}; try: edulake{lake_arg} ingest --dataset attendance {}",
+        "\nQuery it:\n  edulake{lake_arg} sql \"SELECT school_code, avg(CASE WHEN status IN ('present','late','early_leave') THEN 1.0 ELSE 0 END) AS attendance FROM attendance GROUP BY school_code ORDER BY attendance LIMIT 5\"\n  edulake{lake_arg} batches\n  edulake{lake_arg} schema\n  edulake{lake_arg} indicators\n  edulake{lake_arg} export --indicator attendance_rate --level school --grain week\n  edulake{lake_arg} alerts\nThe extracts are in {}; try: edulake{lake_arg} ingest --dataset attendance {}",
         out.display(),
         out.join("attendance").display()
     );

@@ -10,21 +10,8 @@ use edulake_transform::indicators::{self, Grain, Level, Request, Role};
 use edulake_transform::output::{self, Format};
 use edulake_transform::QueryLayer;
 
-use crate::cli::{AlertFormat, ByArg, ExportFormat, GrainArg, LevelArg};
+use crate::cli::{AlertFormat, ByArg, ExportArgs, ExportFormat, GrainArg, LevelArg};
 use crate::Env;
-
-pub struct ExportArgs {
-    pub indicator: String,
-    pub level: LevelArg,
-    pub grain: GrainArg,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub school: Option<String>,
-    pub district: Option<String>,
-    pub by: Option<ByArg>,
-    pub format: ExportFormat,
-    pub out: Option<PathBuf>,
-}
 
 fn date(flag: &str, s: Option<String>) -> anyhow::Result<Option<NaiveDate>> {
     s.map(|s| edulake_ingest::values::parse_date(&s, false).map_err(|e| anyhow!("{flag}: {e}")))

@@ -43,32 +43,7 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
         Command::Batches { format } => query::batches(env, format).await,
         Command::Sql { format, query } => query::sql(env, &query, format).await,
         Command::Schema { dataset } => query::schema(dataset.as_deref()),
-        Command::Export {
-            indicator,
-            level,
-            grain,
-            from,
-            to,
-            school,
-            district,
-            by,
-            format,
-            out,
-        } => {
-            let args = export::ExportArgs {
-                indicator,
-                level,
-                grain,
-                from,
-                to,
-                school,
-                district,
-                by,
-                format,
-                out,
-            };
-            export::export(env, args).await
-        }
+        Command::Export(args) => export::export(env, args).await,
         Command::Alerts {
             from,
             to,
