@@ -41,7 +41,8 @@ def main() -> None:
         k = (r["date"], r["student_id"])
         if k not in latest or (r["_ingested_at"], r["_row"]) > (latest[k]["_ingested_at"], latest[k]["_row"]):
             latest[k] = r
-    mine = sorted((r["student_id"], r["status"], str(r["date"])) for r in latest.values())[:5]
+    ordered = sorted(latest.values(), key=lambda r: (r["student_id"], r["date"]))[:5]
+    mine = [(r["student_id"], r["status"], str(r["date"])) for r in ordered]
     theirs = [tuple(x) for x in args["attendance_sample"]]
     assert mine == theirs, f"current view differs: {mine} vs {theirs}"
     print(f"ok: {len(tables)} tables")
