@@ -493,11 +493,15 @@ fn parse_cell<'a>(
                 Rule::SchoolCode => {
                     values::check_school_code(t)?;
                     if let (Some(up), "school_code") = (&ctx.upload.school, c.name) {
-                        if up != t {
+                        if !up.eq_ignore_ascii_case(t) {
                             return Err(format!(
                                 "school_code '{t}' is not the upload's school '{up}'"
                             ));
                         }
+                    }
+                    // School codes are stored in upper case, so `abc01` and `ABC01` are one school.
+                    if t.bytes().any(|b| b.is_ascii_lowercase()) {
+                        return Ok(Parsed::Val(Val::Str(Cow::Owned(t.to_ascii_uppercase()))));
                     }
                 }
                 Rule::Issuer => {
@@ -559,6 +563,13 @@ fn parse_cell<'a>(
         }
         Kind::Date => {
             let day = values::parse_date(t, spreadsheet)?;
+            if let (Some(up), "as_of_date") = (ctx.upload.as_of, c.name) {
+                if day != up {
+                    return Err(format!(
+                        "as_of_date {day} is not the upload's date {up} (--as-of)"
+                    ));
+                }
+            }
             if c.rule == Rule::NotFuture && day > ctx.today {
                 return Err(format!("{day} is in the future (today is {})", ctx.today));
             }

@@ -331,17 +331,18 @@ impl Lake {
         let Some(current) = table.version() else {
             return Ok(Vec::new());
         };
-        let indexed = known
+        // Every version with no indexed batch is read: a process may have died between its
+        // commit and its index entry while another process committed after it.
+        let indexed: std::collections::HashSet<i64> = known
             .iter()
             .filter(|r| r.dataset == d.name)
             .map(|r| r.table_version)
-            .max()
-            .unwrap_or(-1);
+            .collect();
         let have: std::collections::HashSet<&str> =
             known.iter().map(|r| r.batch_id.as_str()).collect();
         let mut missing = Vec::new();
         let log_store = table.log_store();
-        for v in (indexed + 1).max(0)..=current as i64 {
+        for v in (0..=current as i64).filter(|v| !indexed.contains(v)) {
             let Some(bytes) = log_store.read_commit_entry(v as u64).await? else {
                 continue;
             };

@@ -182,7 +182,15 @@ pub async fn ingest(
         handles.push(tokio::task::spawn_blocking(move || loop {
             let i = next.fetch_add(1, Ordering::SeqCst);
             let Some(path) = files.get(i) else { break };
-            let work = prepare(path, &opts, &key, &state, &known_ids, base_time + i as i64);
+            // A bug in a reader must cost one file, not the rest of the ingest.
+            let work = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                prepare(path, &opts, &key, &state, &known_ids, base_time + i as i64)
+            }))
+            .unwrap_or_else(|_| {
+                Work::Done(Outcome::Rejected {
+                    problem: "edulake failed on this file (an internal error, please report it); nothing of it was stored".into(),
+                })
+            });
             if tx.blocking_send((i, work)).is_err() {
                 break;
             }
@@ -257,6 +265,13 @@ pub async fn ingest(
     }
     for h in handles {
         let _ = h.await;
+    }
+    if outcomes.len() != files.len() {
+        return Err(crate::IngestError::Internal(format!(
+            "{} of {} files got no outcome",
+            files.len() - outcomes.len(),
+            files.len()
+        )));
     }
     Ok(outcomes)
 }

@@ -31,22 +31,63 @@ impl std::fmt::Display for Sniffed {
 /// The rows of a table. Each row comes with the row number a person sees when opening the
 /// file (1-based, counting title rows, the header and, for text, physical lines).
 pub enum Rows {
-    Delimited(Box<csv::Reader<Cursor<Vec<u8>>>>),
+    Delimited(Box<LineCounting>),
     Memory(std::vec::IntoIter<(u64, StringRecord)>),
+}
+
+/// A CSV reader that numbers records by the physical line they start on. The csv crate's own
+/// line count lags behind after CRLF line ends and blank lines, so lines are counted here from
+/// each record's byte offset.
+pub struct LineCounting {
+    reader: csv::Reader<Cursor<Vec<u8>>>,
+    /// Byte offset up to which newlines have been counted, and the line number there.
+    counted_to: usize,
+    line: u64,
+}
+
+impl LineCounting {
+    fn new(reader: csv::Reader<Cursor<Vec<u8>>>) -> Self {
+        LineCounting {
+            reader,
+            counted_to: 0,
+            line: 1,
+        }
+    }
+
+    /// The line on which the record starting at byte `start` begins.
+    fn line_at(&mut self, start: usize) -> u64 {
+        let text = self.reader.get_ref().get_ref();
+        let mut start = start.min(text.len());
+        // A record's position may point at the line end that precedes it.
+        while start < text.len() && (text[start] == b'\r' || text[start] == b'\n') {
+            start += 1;
+        }
+        if start > self.counted_to {
+            self.line += text[self.counted_to..start]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            self.counted_to = start;
+        }
+        self.line
+    }
 }
 
 impl Rows {
     /// The next row into `rec`, with its row number; `Ok(None)` at the end.
     pub fn next_into(&mut self, rec: &mut StringRecord) -> Result<Option<u64>, String> {
         match self {
-            Rows::Delimited(r) => {
-                let line = r.position().line() + 1;
-                match r.read_record(rec) {
-                    Ok(true) => Ok(Some(rec.position().map(|p| p.line()).unwrap_or(line))),
-                    Ok(false) => Ok(None),
-                    Err(e) => Err(csv_error(&e)),
+            Rows::Delimited(r) => match r.reader.read_record(rec) {
+                Ok(true) => {
+                    let start = rec
+                        .position()
+                        .map(|p| p.byte() as usize)
+                        .unwrap_or(r.counted_to);
+                    Ok(Some(r.line_at(start)))
                 }
-            }
+                Ok(false) => Ok(None),
+                Err(e) => Err(csv_error(&e)),
+            },
             Rows::Memory(it) => Ok(it.next().map(|(n, r)| {
                 *rec = r;
                 n
@@ -81,9 +122,15 @@ pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(&bytes[..])
-            .take(MAX_INFLATED)
+            .take(MAX_INFLATED + 1)
             .read_to_end(&mut out)
             .map_err(|e| format!("gzip data is damaged: {e}"))?;
+        if out.len() as u64 > MAX_INFLATED {
+            return Err(format!(
+                "the gzip file unpacks to more than {} GiB; split it",
+                MAX_INFLATED >> 30
+            ));
+        }
         if out.starts_with(&[0x1f, 0x8b]) {
             return Err("gzip inside gzip is not accepted".into());
         }
@@ -126,7 +173,7 @@ pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
             gzip: false,
         },
         spreadsheet: false,
-        rows: Rows::Delimited(Box::new(reader)),
+        rows: Rows::Delimited(Box::new(LineCounting::new(reader))),
     })
 }
 
@@ -189,7 +236,8 @@ fn decode_text(bytes: Vec<u8>) -> Result<(String, &'static str), String> {
     }
 }
 
-/// The delimiter that splits the first lines most consistently: tab, comma, semicolon or `|`.
+/// The delimiter of a text table: among tab, comma, semicolon and `|`, the one found most
+/// often outside quoted cells on the first lines (a quoted `"发热;咳嗽"` does not count).
 fn sniff_delimiter(text: &str) -> u8 {
     let lines: Vec<&str> = text
         .lines()
@@ -200,7 +248,7 @@ fn sniff_delimiter(text: &str) -> u8 {
     for d in [b'\t', b',', b';', b'|'] {
         let max = lines
             .iter()
-            .map(|l| l.bytes().filter(|b| *b == d).count())
+            .map(|l| count_outside_quotes(l, d))
             .max()
             .unwrap_or(0);
         if max > best.1 {
@@ -208,6 +256,19 @@ fn sniff_delimiter(text: &str) -> u8 {
         }
     }
     best.0
+}
+
+fn count_outside_quotes(line: &str, d: u8) -> usize {
+    let mut quoted = false;
+    let mut n = 0;
+    for b in line.bytes() {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if b == d && !quoted {
+            n += 1;
+        }
+    }
+    n
 }
 
 fn read_json_lines(text: &str, encoding: &'static str) -> Result<Table, String> {
@@ -373,6 +434,18 @@ mod tests {
         let mut t = read_table(u16).unwrap();
         assert_eq!(t.sniffed.format, "unicode text (tab-separated)");
         assert_eq!(all_rows(&mut t)[1].1, vec!["2026-09-01", "G1"]);
+    }
+
+    #[test]
+    fn row_numbers_are_physical_lines_with_crlf_and_blank_lines() {
+        let text = "title\r\n\r\ndate,id\r\n2026-09-01,a\r\n\r\n2026-09-02,\"multi\nline\"\r\n2026-09-03,c\r\n";
+        let mut t = read_table(text.as_bytes().to_vec()).unwrap();
+        let numbers: Vec<u64> = all_rows(&mut t).iter().map(|(n, _)| *n).collect();
+        assert_eq!(numbers, vec![1, 3, 4, 6, 8]);
+        let mut t = read_table(b"a;b\n1;\"x,y,z\"\n".to_vec()).unwrap();
+        assert_eq!(all_rows(&mut t)[1].1, vec!["1", "x,y,z"]);
+        let mut t = read_table(b"a,b,symptoms\n1,2,\"x;y;z;w\"\n".to_vec()).unwrap();
+        assert_eq!(all_rows(&mut t)[1].1, vec!["1", "2", "x;y;z;w"]);
     }
 
     #[test]

@@ -36,7 +36,15 @@ fn ymd(y: &str, m: &str, d: &str) -> Option<NaiveDate> {
 /// A date in any accepted form: `2026-09-01`, `2026/9/1`, `20260901`, `2026年9月1日`, and,
 /// from a spreadsheet, an Excel serial number.
 pub fn parse_date(s: &str, spreadsheet: bool) -> Result<NaiveDate, String> {
-    let s = s.trim();
+    let mut s = s.trim();
+    // A spreadsheet date cell that carries a time of day: the date is what counts.
+    if spreadsheet {
+        if let Some((d, t)) = s.split_once(' ') {
+            if t.contains(':') {
+                s = d;
+            }
+        }
+    }
     let bytes = s.as_bytes();
     if bytes.len() == 8 && bytes.iter().all(u8::is_ascii_digit) {
         return ymd(&s[0..4], &s[4..6], &s[6..8])

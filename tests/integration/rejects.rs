@@ -246,3 +246,48 @@ async fn a_malformed_json_line_is_one_bad_row() {
         (3, 2, 1)
     );
 }
+
+#[tokio::test]
+async fn the_upload_date_and_school_must_agree_with_the_file() {
+    let f = Fixture::new();
+    let p = f.write("roster.csv", "学籍号,学校代码,年级,班级,性别,快照日期\nG1,s001,一年级,101,男,2026-09-01\nG2,S001,一年级,101,女,2026-10-01\n");
+    let upload = Upload {
+        school: Some("S001".into()),
+        as_of: Some(chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap()),
+    };
+    let out = f.ingest("enrolment", upload, &[p]).await;
+    let rec = stored(&out[0]);
+    assert_eq!((rec.rows_stored, rec.rows_rejected), (1, 1));
+    let Outcome::Stored {
+        reject_report: Some(report),
+        ..
+    } = &out[0].outcome
+    else {
+        panic!("no report")
+    };
+    let text = std::fs::read_to_string(report).unwrap();
+    assert!(
+        text.contains("2026-09-01") && text.contains("not the upload's date"),
+        "{text}"
+    );
+    // School codes are one school whatever their case.
+    let p = f.write(
+        "att.csv",
+        "date,school_code,class_code,student_id,status\n2026-09-01,s001,1,G1,present\n",
+    );
+    let out = f
+        .ingest(
+            "attendance",
+            Upload {
+                school: Some("S001".into()),
+                as_of: None,
+            },
+            &[p],
+        )
+        .await;
+    assert_eq!(stored(&out[0]).rows_stored, 1);
+    assert_eq!(
+        f.query("SELECT school_code FROM attendance").await,
+        vec![vec!["S001"]]
+    );
+}

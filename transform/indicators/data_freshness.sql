@@ -5,8 +5,9 @@
 -- levels: school
 -- grains: total
 -- columns: dataset
--- definition: per school and dataset, the latest date with data within the range (given as
--- period_start = period_end) and the days from it to today in the bureau's time zone (value).
+-- definition: per school and dataset, the latest date with data up to the end of the range
+-- (given as period_start = period_end) and the days from it to today in the bureau's time
+-- zone (value).
 -- grain: one row per (school_code, dataset).
 WITH dated AS (
     SELECT school_code, 'attendance' AS dataset, date AS day FROM attendance
@@ -20,7 +21,7 @@ WITH dated AS (
 latest AS (
     SELECT dated.school_code, dated.dataset, max(dated.day) AS day
     FROM dated
-    JOIN periods ON periods.day = dated.day
+    WHERE dated.day <= (SELECT max(day) FROM periods)
     GROUP BY dated.school_code, dated.dataset
 )
 SELECT latest.school_code,

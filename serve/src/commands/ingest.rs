@@ -35,7 +35,10 @@ pub async fn run(
     if let Some(code) = &school {
         edulake_ingest::values::check_school_code(code).map_err(|e| anyhow!("--school: {e}"))?;
     }
-    let upload = Upload { school, as_of };
+    let upload = Upload {
+        school: school.map(|s| s.to_ascii_uppercase()),
+        as_of,
+    };
     let summary = ingest_files(env, dataset, upload, &paths, true).await?;
     println!(
         "{} file(s): {} stored ({} rows, {} rows rejected), {} already ingested, {} rejected whole",
