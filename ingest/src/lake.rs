@@ -227,8 +227,15 @@ impl Lake {
             .set_max_row_group_row_count(Some(1 << 20));
         // A pseudonym is nearly unique within a file (one row per person and day): a
         // dictionary would cost time and save nothing.
-        for c in d.columns.iter().filter(|c| c.is_pseudonymised()) {
-            props = props.set_column_dictionary_enabled(ColumnPath::from(c.stored_name()), false);
+        // Nor for the row number, unique within a file.
+        let unique = d
+            .columns
+            .iter()
+            .filter(|c| c.is_pseudonymised())
+            .map(|c| c.stored_name())
+            .chain(["_row"]);
+        for name in unique {
+            props = props.set_column_dictionary_enabled(ColumnPath::from(name), false);
         }
         let props = props.build();
         let mut writer = RecordBatchWriter::for_table(&table)?
