@@ -6,7 +6,6 @@
 //! index of those records, appended right after each commit and caught up from the Delta log
 //! if a process died in between ([`Lake::sync_batches`]).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{
@@ -71,7 +70,6 @@ pub struct BatchRecord {
 #[derive(Debug, Clone)]
 pub struct Lake {
     root: Url,
-    storage: HashMap<String, String>,
 }
 
 /// A fault to inject, for tests of atomicity.
@@ -105,10 +103,7 @@ impl Lake {
                 IngestError::Config(format!("lake folder '{}' is not absolute", abs.display()))
             })?
         };
-        Ok(Lake {
-            root,
-            storage: HashMap::new(),
-        })
+        Ok(Lake { root })
     }
 
     pub fn root(&self) -> &Url {
@@ -125,9 +120,7 @@ impl Lake {
     /// Loads a table; `None` if it does not exist yet.
     pub async fn load(&self, name: &str) -> Result<Option<DeltaTable>> {
         let url = self.table_url(name);
-        let mut t = DeltaTableBuilder::from_url(url.clone())?
-            .with_storage_options(self.storage.clone())
-            .build()?;
+        let mut t = DeltaTableBuilder::from_url(url.clone())?.build()?;
         let exists = if url.scheme() == "file" {
             url.to_file_path()
                 .map(|p| p.join("_delta_log").is_dir())
@@ -152,9 +145,7 @@ impl Lake {
         if let Some(t) = self.load(name).await? {
             return Ok(t);
         }
-        let table = DeltaTableBuilder::from_url(self.table_url(name))?
-            .with_storage_options(self.storage.clone())
-            .build()?;
+        let table = DeltaTableBuilder::from_url(self.table_url(name))?.build()?;
         let kernel: StructType = schema
             .as_ref()
             .try_into_kernel()

@@ -200,3 +200,17 @@ pub fn expected_attendance(key: &Key) -> Vec<Vec<String>> {
     rows.sort_by(|a, b| (&a[0], &a[2], &a[3]).cmp(&(&b[0], &b[2], &b[3])));
     rows
 }
+
+/// The reject report a stored file got, or a panic if it got none.
+pub fn reject_report(fo: &FileOutcome) -> &std::path::Path {
+    match &fo.outcome {
+        Outcome::Stored {
+            reject_report: Some(report),
+            ..
+        } => report,
+        other => panic!(
+            "{}: expected a reject report, got {other:?}",
+            fo.path.display()
+        ),
+    }
+}

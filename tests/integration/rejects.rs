@@ -1,7 +1,7 @@
 //! Bad input: whole files rejected with the file, problem and columns found; bad rows
 //! rejected alone with row, column, value and reason; good rows kept.
 
-use edulake_ingest::{Outcome, Upload};
+use edulake_ingest::Upload;
 
 use crate::common::*;
 
@@ -156,13 +156,7 @@ date,school_code,class_code,student_id,status
         (rec.rows_read, rec.rows_stored, rec.rows_rejected),
         (8, 2, 6)
     );
-    let Outcome::Stored {
-        reject_report: Some(report),
-        ..
-    } = &out[0].outcome
-    else {
-        panic!("no report")
-    };
+    let report = reject_report(&out[0]);
     assert!(
         report.starts_with(f.state.root()),
         "the report is kept in the state directory"
@@ -219,13 +213,7 @@ async fn rules_of_the_other_datasets() {
             *stored_rows,
             "{dataset}: {rec:?}"
         );
-        let Outcome::Stored {
-            reject_report: Some(report),
-            ..
-        } = &out[0].outcome
-        else {
-            panic!("{dataset}: no report")
-        };
+        let report = reject_report(&out[0]);
         let text = std::fs::read_to_string(report).unwrap();
         assert!(
             text.lines().nth(1).unwrap().contains(first_bad_column),
@@ -258,13 +246,7 @@ async fn the_upload_date_and_school_must_agree_with_the_file() {
     let out = f.ingest("enrolment", upload, &[p]).await;
     let rec = stored(&out[0]);
     assert_eq!((rec.rows_stored, rec.rows_rejected), (1, 1));
-    let Outcome::Stored {
-        reject_report: Some(report),
-        ..
-    } = &out[0].outcome
-    else {
-        panic!("no report")
-    };
+    let report = reject_report(&out[0]);
     let text = std::fs::read_to_string(report).unwrap();
     assert!(
         text.contains("2026-09-01") && text.contains("not the upload's date"),

@@ -126,12 +126,13 @@ impl QueryLayer {
         Ok(day(0).zip(day(1)))
     }
 
-    /// The range a request covers: what it asks, completed with the data's range.
+    /// The range a request covers: what it asks, completed with the data's range. With no
+    /// data and no range asked, an empty range (from after to), which gives no rows.
     async fn range(
         &self,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
-    ) -> Result<Option<(NaiveDate, NaiveDate)>> {
+    ) -> Result<(NaiveDate, NaiveDate)> {
         if let (Some(f), Some(t)) = (from, to) {
             if f > t {
                 return Err(TransformError::BadQuery(format!(
@@ -140,25 +141,19 @@ impl QueryLayer {
             }
         }
         let data = self.data_range().await?;
-        let from = from.or(data.map(|d| d.0));
-        let to = to.or(data.map(|d| d.1));
-        Ok(match (from, to) {
-            (Some(f), Some(t)) if f <= t => Some((f, t)),
-            _ => None,
-        })
+        match (from.or(data.map(|d| d.0)), to.or(data.map(|d| d.1))) {
+            (Some(f), Some(t)) if f <= t => Ok((f, t)),
+            _ => {
+                let today = edulake_ingest::values::today(edulake_ingest::bureau_tz()?);
+                Ok((today + chrono::Duration::days(1), today))
+            }
+        }
     }
 
     /// An indicator in the export format of INDICATORS.md.
     pub async fn export(&self, req: &Request) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         let ind = indicators::by_name(&req.indicator)?;
-        let (from, to) = match self.range(req.from, req.to).await? {
-            Some(r) => r,
-            // No data and no range: an empty table of the right shape.
-            None => {
-                let today = edulake_ingest::values::today(edulake_ingest::bureau_tz()?);
-                (today + chrono::Duration::days(1), today)
-            }
-        };
+        let (from, to) = self.range(req.from, req.to).await?;
         self.run(&indicators::export_sql(ind, req, from, to)?).await
     }
 
@@ -169,13 +164,7 @@ impl QueryLayer {
         to: Option<NaiveDate>,
         threshold: u32,
     ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-        let (from, to) = match self.range(from, to).await? {
-            Some(r) => r,
-            None => {
-                let today = edulake_ingest::values::today(edulake_ingest::bureau_tz()?);
-                (today + chrono::Duration::days(1), today)
-            }
-        };
+        let (from, to) = self.range(from, to).await?;
         self.run(&indicators::alerts_sql(from, to, threshold)).await
     }
 }
