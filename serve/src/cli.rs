@@ -130,6 +130,12 @@ pub enum Command {
         format: SqlFormat,
         query: String,
     },
+    /// Bring the indicator tables (marts) up to date with everything ingested; incremental.
+    Build {
+        /// Recompute every mart in full, up to date or not.
+        #[arg(long)]
+        full: bool,
+    },
     /// Write an indicator in the export format of INDICATORS.md.
     Export(ExportArgs),
     /// List the cluster alerts: classes where ≥ 3 students had fever or sick leave on a day.

@@ -7,6 +7,7 @@ mod cli;
 mod formats;
 mod indicators;
 mod lake;
+mod marts;
 mod privacy;
 mod properties;
 mod python;

@@ -3,7 +3,8 @@
 -- fever that day (temperature ≥ 37.3 °C or fever among the symptoms) or are on sick_leave that
 -- day. A health report's class is its own class_code, else the student's class in the roster
 -- in force, else their class in that day's attendance. Lists the count, never the students.
--- grain: one row per (school_code, class_code, date).
+-- grain: one row per (school_code, class_code, date); the school's name is added by the
+-- wrapper. Kept in the lake with threshold 1 (mart_alerts), so any threshold reads from it.
 WITH fever AS (
     SELECT school_code, class_code, date, student_id
     FROM health_report
@@ -28,9 +29,8 @@ ill AS (
     UNION
     SELECT school_code, class_code, date, student_id FROM sick
 )
-SELECT ill.school_code, schools.school_name, ill.class_code, ill.date, count(DISTINCT ill.student_id) AS count
+SELECT ill.school_code, ill.class_code, ill.date, count(DISTINCT ill.student_id) AS count
 FROM ill
 JOIN periods ON periods.day = ill.date
-LEFT JOIN schools ON schools.school_code = ill.school_code
-GROUP BY ill.school_code, schools.school_name, ill.class_code, ill.date
+GROUP BY ill.school_code, ill.class_code, ill.date
 HAVING count(DISTINCT ill.student_id) >= {threshold}

@@ -3,6 +3,7 @@
 -- unit: rate
 -- aggregate: sum
 -- levels: class school district bureau
+-- mart: day (its day rows are kept in the lake as mart_attendance_rate)
 -- definition: attendance rows with an attended status (present, late, early_leave) / attendance rows, over the school days in the range.
 -- grain: one row per (school_code, class_code, period); the wrapper sums numerators and
 -- denominators up to the level asked for.

@@ -3,6 +3,7 @@
 -- unit: rate
 -- aggregate: sum
 -- levels: class school district bureau
+-- mart: day (its day rows are kept in the lake as mart_attendance_reporting_rate)
 -- definition: attendance rows of students in roster(S, D) / Σ enrolled(S, D) over the school
 -- days D of S (dates with at least one attendance row of S) with a known roster: how
 -- completely a school reports. At class level, students of that class in the roster.

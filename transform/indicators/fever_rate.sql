@@ -3,6 +3,7 @@
 -- unit: rate
 -- aggregate: sum
 -- levels: class school district bureau
+-- mart: day (its day rows are kept in the lake as mart_fever_rate)
 -- definition: health reports with temperature ≥ 37.3 °C or fever among the symptoms / health reports.
 -- grain: one row per (school_code, class_code, period).
 WITH reports AS (

@@ -3,6 +3,7 @@
 -- unit: rate
 -- aggregate: sum
 -- levels: class school district bureau
+-- mart: day (its day rows are kept in the lake as mart_health_report_rate)
 -- definition: distinct students of roster(S, D) with a health report for S on D / Σ enrolled(S, D)
 -- over collection days D (dates with at least one health report anywhere in the lake) with a
 -- known roster. A school that sent nothing on a collection day scores 0 for it.

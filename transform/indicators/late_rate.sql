@@ -3,6 +3,7 @@
 -- unit: rate
 -- aggregate: sum
 -- levels: class school district bureau
+-- mart: day (its day rows are kept in the lake as mart_late_rate)
 -- definition: attendance rows with status late / attendance rows.
 -- grain: one row per (school_code, class_code, period); the wrapper sums numerators and
 -- denominators up to the level asked for.

@@ -3,6 +3,7 @@
 -- unit: hours
 -- aggregate: median
 -- levels: school district bureau
+-- mart: day (its day rows are kept in the lake as mart_notice_median_hours)
 -- by: notice
 -- definition: the median of (read_at − delivered_at) in hours over read receipts, by notice or
 -- school. A notice belongs to the period in which it was published.

@@ -3,6 +3,7 @@
 -- unit: rate
 -- aggregate: sum
 -- levels: school district bureau
+-- mart: day (its day rows are kept in the lake as mart_notice_read_rate)
 -- by: notice
 -- definition: read receipts with a read_at / read receipts. A notice belongs to the period in
 -- which it was published (local date); a receipt belongs to the school of its row.

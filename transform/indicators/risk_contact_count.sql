@@ -3,6 +3,7 @@
 -- unit: count
 -- aggregate: distinct
 -- levels: class school district bureau
+-- mart: day (its day rows are kept in the lake as mart_risk_contact_count)
 -- definition: distinct students with risk_contact = true in a health report of the period.
 -- grain: one row per (school_code, class_code, period, student); the wrapper counts distinct
 -- students at the level asked for.

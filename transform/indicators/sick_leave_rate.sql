@@ -3,6 +3,7 @@
 -- unit: rate
 -- aggregate: sum
 -- levels: class school district bureau
+-- mart: day (its day rows are kept in the lake as mart_sick_leave_rate)
 -- definition: attendance rows with status sick_leave / attendance rows; an early signal of illness.
 -- grain: one row per (school_code, class_code, period); the wrapper sums numerators and
 -- denominators up to the level asked for.

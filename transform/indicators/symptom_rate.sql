@@ -3,6 +3,7 @@
 -- unit: rate
 -- aggregate: sum
 -- levels: class school district bureau
+-- mart: day (its day rows are kept in the lake as mart_symptom_rate)
 -- definition: health reports with any symptom, or temperature ≥ 37.3 °C / health reports.
 -- grain: one row per (school_code, class_code, period).
 WITH reports AS (

@@ -3,6 +3,7 @@
 -- unit: count
 -- aggregate: sum
 -- levels: class school district bureau
+-- mart: day (its day rows are kept in the lake as mart_transfers_out)
 -- by: grade gender
 -- definition: students enrolled in school S's previous snapshot who are transferred_out in a
 -- snapshot of S dated within the period. Class, grade and gender are those of the previous

@@ -209,6 +209,9 @@ pub struct Indicator {
     /// Extra key columns every row carries (`school_type`, `dataset`).
     pub columns: Vec<String>,
     pub definition: String,
+    /// Whether its rows at day grain add up to every coarser grain, so they are kept in the
+    /// lake as a mart (header `mart: day`).
+    pub mart: bool,
     pub sql: &'static str,
 }
 
@@ -279,6 +282,7 @@ fn parse_header(name: &'static str, sql: &'static str) -> Indicator {
         by: words("by"),
         columns: words("columns"),
         definition: fields.get("definition").cloned().unwrap_or_default(),
+        mart: words("mart").first().map(String::as_str) == Some("day"),
         sql,
     }
 }
@@ -348,18 +352,24 @@ fn sql_date(d: NaiveDate) -> String {
 
 /// The `periods` relation as SQL: every day of the range with its period.
 pub fn periods_sql(grain: Grain, from: NaiveDate, to: NaiveDate) -> String {
-    let mut rows = Vec::new();
-    let mut day = from;
-    while day <= to {
-        let (s, e) = grain.period(day, from, to);
-        rows.push(format!(
-            "({}, {}, {})",
-            sql_date(day),
-            sql_date(s),
-            sql_date(e)
-        ));
-        day += Duration::days(1);
-    }
+    let days = std::iter::successors(Some(from), |d| Some(*d + Duration::days(1)))
+        .take_while(|d| *d <= to)
+        .map(|day| {
+            let (s, e) = grain.period(day, from, to);
+            (day, s, e)
+        });
+    periods_rows(days)
+}
+
+/// The `periods` relation of single days (the day grain of a mart).
+pub fn day_periods_sql(days: &[NaiveDate]) -> String {
+    periods_rows(days.iter().map(|d| (*d, *d, *d)))
+}
+
+fn periods_rows(days: impl Iterator<Item = (NaiveDate, NaiveDate, NaiveDate)>) -> String {
+    let rows: Vec<String> = days
+        .map(|(d, s, e)| format!("({}, {}, {})", sql_date(d), sql_date(s), sql_date(e)))
+        .collect();
     if rows.is_empty() {
         return "SELECT CAST(NULL AS DATE) AS day, CAST(NULL AS DATE) AS period_start, CAST(NULL AS DATE) AS period_end WHERE false".into();
     }
@@ -369,21 +379,47 @@ pub fn periods_sql(grain: Grain, from: NaiveDate, to: NaiveDate) -> String {
     )
 }
 
-/// The common CTEs every indicator may read.
-pub fn with_helpers(
-    grain: Grain,
-    from: NaiveDate,
-    to: NaiveDate,
-    body_name: &str,
-    body: &str,
-) -> String {
+/// The common CTEs every indicator may read, then the body under `body_name`.
+pub fn with_helpers(periods: &str, body_name: &str, body: &str) -> String {
     format!(
-        "WITH periods AS ({}),\nroster_day AS ({}),\nroster AS ({}),\n{body_name} AS ({})\n",
-        periods_sql(grain, from, to),
+        "WITH periods AS ({periods}),\nroster_day AS ({}),\nroster AS ({}),\n{body_name} AS ({})\n",
         strip_comments(ROSTER_DAY),
         strip_comments(ROSTER),
         strip_comments(body)
     )
+}
+
+/// An indicator's rows at day grain over these days: what its mart holds, with the day in
+/// `date` in place of the period.
+pub fn mart_sql(ind: &Indicator, days: &[NaiveDate]) -> String {
+    format!(
+        "{}SELECT * EXCEPT (period_start, period_end), period_start AS date FROM fact",
+        with_helpers(&day_periods_sql(days), "fact", ind.sql)
+    )
+}
+
+/// The cluster alerts' rows (threshold 1) over these days: what the alerts mart holds.
+pub fn alerts_mart_sql(days: &[NaiveDate]) -> String {
+    let body = ALERTS.replace("{threshold}", "1");
+    format!(
+        "{}SELECT school_code, class_code, date, count FROM alerts",
+        with_helpers(&day_periods_sql(days), "alerts", &body)
+    )
+}
+
+/// The words of a SQL text outside its comments (to find the tables it reads).
+pub fn sql_words(sql: &str) -> impl Iterator<Item = String> {
+    let text = strip_comments(sql);
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+/// The alerts helper's SQL, to find the tables it reads.
+pub fn alerts_source() -> &'static str {
+    ALERTS
 }
 
 fn strip_comments(sql: &str) -> String {
@@ -395,11 +431,15 @@ fn strip_comments(sql: &str) -> String {
 
 /// The SQL of an export (INDICATORS.md "Exports"): key columns, extra columns, period,
 /// numerator, denominator, value, suppressed; sorted by keys then period.
+///
+/// With `mart`, the name of the indicator's fresh mart, the day rows are read from it instead
+/// of being computed from the current views: the same rows, ahead of time.
 pub fn export_sql(
     ind: &Indicator,
     req: &Request,
     from: NaiveDate,
     to: NaiveDate,
+    mart: Option<&str>,
 ) -> Result<String> {
     if !ind.levels.contains(&req.level) {
         return Err(TransformError::BadQuery(format!(
@@ -442,6 +482,15 @@ pub fn export_sql(
                 }
             )))
         }
+    };
+    let fact = match mart {
+        Some(table) => format!(
+            "SELECT m.*, periods.period_start, periods.period_end FROM {table} m \
+             JOIN periods ON m.date = periods.day WHERE m.date BETWEEN {} AND {}",
+            sql_date(from),
+            sql_date(to)
+        ),
+        None => ind.sql.to_string(),
     };
     let key_expr = |k: &str| match k {
         "district" | "school_name" => format!("s.{k}"),
@@ -545,18 +594,30 @@ pub fn export_sql(
     ]);
     Ok(format!(
         "{with}, aggregated AS ({aggregated})\nSELECT {cols} FROM aggregated a ORDER BY {order}",
-        with = with_helpers(req.grain, from, to, "fact", ind.sql).trim_end(),
+        with = with_helpers(&periods_sql(req.grain, from, to), "fact", &fact).trim_end(),
         cols = out_cols.join(", "),
         order = order.join(", "),
     ))
 }
 
-/// The SQL of the cluster alerts between two dates.
-pub fn alerts_sql(from: NaiveDate, to: NaiveDate, threshold: u32) -> String {
-    let body = ALERTS.replace("{threshold}", &threshold.to_string());
+/// The SQL of the cluster alerts between two dates: from the alerts mart when it is fresh
+/// (`mart`), else computed from the current views.
+pub fn alerts_sql(from: NaiveDate, to: NaiveDate, threshold: u32, mart: Option<&str>) -> String {
+    let periods = periods_sql(Grain::Day, from, to);
+    let body = match mart {
+        Some(table) => format!(
+            "SELECT school_code, class_code, date, count FROM {table} \
+             WHERE date BETWEEN {} AND {} AND count >= {threshold}",
+            sql_date(from),
+            sql_date(to)
+        ),
+        None => ALERTS.replace("{threshold}", &threshold.to_string()),
+    };
     format!(
-        "{}SELECT school_code, school_name, class_code, date, count FROM alerts ORDER BY date, school_code, class_code",
-        with_helpers(Grain::Day, from, to, "alerts", &body)
+        "{}SELECT a.school_code, s.school_name, a.class_code, a.date, a.count \
+         FROM alerts a LEFT JOIN schools s ON s.school_code = a.school_code \
+         ORDER BY a.date, a.school_code, a.class_code",
+        with_helpers(&periods, "alerts", &body)
     )
 }
 

@@ -7,11 +7,14 @@
 //!   its raw table with every ingested row, and `batches`.
 //! - [`indicators`]: every indicator of INDICATORS.md, one SQL file each under
 //!   `transform/indicators/`, and the wrapper that exports one at a level, grain and range.
+//! - [`marts`]: the tables `edulake build` keeps in the lake ahead of time (current views and
+//!   indicator rows at day grain), when they are fresh, and the incremental build.
 //! - [`udf`]: SQL functions edulake adds (`local_date`).
 //! - [`output`]: results as a text table, CSV, JSON, Parquet or XLSX.
 
 pub mod error;
 pub mod indicators;
+pub mod marts;
 pub mod output;
 pub mod udf;
 pub mod views;

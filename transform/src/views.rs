@@ -5,13 +5,20 @@
 //! - `raw_<dataset>`: every row ever ingested, with the batch it came from.
 //! - `batches`: one row per ingested file (see `edulake batches`).
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
+use datafusion::catalog::TableProvider;
 use datafusion::datasource::MemTable;
 use datafusion::execution::context::SQLOptions;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::prelude::{col, lit, SessionConfig, SessionContext};
+use datafusion::scalar::ScalarValue;
+use deltalake::delta_datafusion::planner::DeltaPlanner;
 
 use chrono::NaiveDate;
 use edulake_ingest::lake::{batches_schema, BATCHES_TABLE};
@@ -20,38 +27,74 @@ use edulake_schemas::Dataset;
 
 use crate::error::{Result, TransformError};
 use crate::indicators::{self, Request};
+use crate::marts::{self, Mart};
 
 /// The one place user reads go through.
 pub struct QueryLayer {
     ctx: SessionContext,
+    lake: Lake,
+    /// The Delta version of each dataset's raw table as loaded (−1: not created yet).
+    versions: BTreeMap<String, i64>,
+    /// The marts found fresh, by table name: their rows are what the views would give now.
+    fresh: HashMap<String, bool>,
+    /// The current view of each dated dataset, unscoped (see [`QueryLayer::scope_days`]).
+    dated: HashMap<&'static str, Arc<dyn TableProvider>>,
 }
 
-/// The SQL of a dataset's current view.
-pub fn current_view_sql(d: &Dataset) -> String {
+/// The SQL of a dataset's current view; with `days`, only the rows of those days (for a
+/// dataset whose key holds its date, the current rows of those days are exact).
+pub fn current_view_sql(d: &Dataset, days: Option<&[NaiveDate]>) -> String {
     let cols: Vec<String> = d
         .columns
         .iter()
         .map(|c| format!("\"{}\"", c.stored_name()))
         .collect();
     let key: Vec<String> = d.key_stored().iter().map(|k| format!("\"{k}\"")).collect();
+    let filter = match days {
+        Some(days) => format!(" WHERE date IN ({})", marts::date_list(days)),
+        None => String::new(),
+    };
     format!(
         "SELECT {cols}, _batch_id, _ingested_at FROM (\
            SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _ingested_at DESC, _row DESC) AS _rn \
-           FROM raw_{name}) WHERE _rn = 1",
+           FROM raw_{name}{filter}) WHERE _rn = 1",
         cols = cols.join(", "),
         key = key.join(", "),
         name = d.name
     )
 }
 
+/// The memory DataFusion may hold before it spills to disk: `EDULAKE_MEMORY_MB`, else 4 GiB.
+fn memory_limit() -> usize {
+    std::env::var("EDULAKE_MEMORY_MB")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(4096)
+        << 20
+}
+
 impl QueryLayer {
-    /// A session over the lake as it is now.
+    /// A session over the lake as it is now: each mart that is fresh answers for its view,
+    /// every other one is computed from the raw tables at query time.
     pub async fn open(lake: &Lake) -> Result<QueryLayer> {
-        let config = SessionConfig::new().with_information_schema(true);
-        let ctx = SessionContext::new_with_config(config);
+        let config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(FairSpillPool::new(memory_limit())))
+            .build_arc()?;
+        // Delta's planner too: the build writes marts through this session.
+        let state = SessionStateBuilder::new()
+            .with_default_features()
+            .with_config(config)
+            .with_runtime_env(runtime)
+            .with_query_planner(DeltaPlanner::new())
+            .build();
+        let ctx = SessionContext::new_with_state(state);
         ctx.register_udf(crate::udf::local_date(edulake_ingest::bureau_tz()?));
+        let mut versions = BTreeMap::new();
         for d in edulake_schemas::all() {
-            register_table(
+            let v = register_table(
                 &ctx,
                 lake,
                 d.name,
@@ -59,15 +102,123 @@ impl QueryLayer {
                 d.lake_schema(),
             )
             .await?;
-            ctx.sql(&format!(
-                "CREATE VIEW {} AS {}",
-                d.name,
-                current_view_sql(d)
-            ))
-            .await?;
+            versions.insert(d.name.to_string(), v);
         }
         register_table(&ctx, lake, BATCHES_TABLE, "batches", batches_schema()).await?;
-        Ok(QueryLayer { ctx })
+        let mut layer = QueryLayer {
+            ctx,
+            lake: lake.clone(),
+            versions,
+            fresh: HashMap::new(),
+            dated: HashMap::new(),
+        };
+        let mut stale_indicators = Vec::new();
+        for mart in Mart::all() {
+            let table = match lake.load(&mart.table()).await? {
+                Some(t) if marts::state(&t).await? == Some(layer.wanted_state(&mart)) => Some(t),
+                _ => None,
+            };
+            layer.fresh.insert(mart.table(), table.is_some());
+            match (table, mart) {
+                (Some(t), _) => {
+                    t.update_datafusion_session(&layer.ctx.state())?;
+                    layer
+                        .ctx
+                        .register_table(mart.sql_name(), t.table_provider().await?)?;
+                }
+                (None, Mart::Current(d)) => {
+                    layer
+                        .ctx
+                        .sql(&format!(
+                            "CREATE VIEW {} AS {}",
+                            d.name,
+                            current_view_sql(d, None)
+                        ))
+                        .await?;
+                }
+                (None, other) => stale_indicators.push(other),
+            }
+            if let Mart::Current(d) = mart {
+                if d.partition_by == ["date"] {
+                    let provider = layer.ctx.table_provider(d.name).await?;
+                    layer.dated.insert(d.name, provider);
+                }
+            }
+        }
+        // A stale mart is still a table for `sql`: the same rows, computed now.
+        if !stale_indicators.is_empty() {
+            let days = match layer.data_range().await? {
+                Some((lo, hi)) => marts::days_between(lo, hi),
+                None => Vec::new(),
+            };
+            for mart in stale_indicators {
+                layer
+                    .ctx
+                    .sql(&format!(
+                        "CREATE VIEW {} AS {}",
+                        mart.sql_name(),
+                        mart.sql(&days)
+                    ))
+                    .await?;
+            }
+        }
+        Ok(layer)
+    }
+
+    /// The lake this session reads.
+    pub fn lake(&self) -> &Lake {
+        &self.lake
+    }
+
+    /// The raw tables' versions a mart depends on, as they are in this session.
+    pub fn sources_of(&self, mart: &Mart) -> BTreeMap<String, i64> {
+        mart.sources()
+            .into_iter()
+            .map(|s| (s.to_string(), self.versions.get(s).copied().unwrap_or(-1)))
+            .collect()
+    }
+
+    /// What a mart must have been built from to be fresh in this session.
+    pub fn wanted_state(&self, mart: &Mart) -> marts::MartState {
+        marts::MartState {
+            definition: mart.definition(),
+            sources: self.sources_of(mart),
+        }
+    }
+
+    /// Whether a mart was found fresh when this session opened.
+    pub fn is_fresh(&self, mart: &Mart) -> bool {
+        self.fresh.get(&mart.table()).copied().unwrap_or(false)
+    }
+
+    /// Restricts the dated datasets' current views (attendance, health_report) to these days,
+    /// or lifts the restriction (`None`). Used by the build, whose day rows only read their day.
+    pub fn scope_days(&self, days: Option<&[NaiveDate]>) -> Result<()> {
+        for (name, base) in &self.dated {
+            self.ctx.deregister_table(*name)?;
+            match days {
+                None => {
+                    self.ctx.register_table(*name, base.clone())?;
+                }
+                Some(days) => {
+                    let list = days
+                        .iter()
+                        .map(|d| {
+                            lit(ScalarValue::Date32(Some(
+                                edulake_ingest::values::days_since_epoch(*d),
+                            )))
+                        })
+                        .collect();
+                    let view = self
+                        .ctx
+                        .read_table(base.clone())?
+                        .filter(col("date").in_list(list, false))?
+                        .into_view();
+                    self.ctx.register_table(*name, view)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Runs a read-only query: no DDL, no DML, no `SET`.
@@ -100,7 +251,7 @@ impl QueryLayer {
         &self.ctx
     }
 
-    async fn run(&self, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    pub(crate) async fn run(&self, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         let df = self.ctx.sql(sql).await?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         Ok((schema, df.collect().await?))
@@ -154,7 +305,16 @@ impl QueryLayer {
     pub async fn export(&self, req: &Request) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         let ind = indicators::by_name(&req.indicator)?;
         let (from, to) = self.range(req.from, req.to).await?;
-        self.run(&indicators::export_sql(ind, req, from, to)?).await
+        let mart = Mart::Indicator(ind);
+        let from_mart = (ind.mart && self.is_fresh(&mart)).then(|| mart.sql_name());
+        self.run(&indicators::export_sql(
+            ind,
+            req,
+            from,
+            to,
+            from_mart.as_deref(),
+        )?)
+        .await
     }
 
     /// The cluster alerts (school, class, date, count) between two dates.
@@ -165,31 +325,41 @@ impl QueryLayer {
         threshold: u32,
     ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         let (from, to) = self.range(from, to).await?;
-        self.run(&indicators::alerts_sql(from, to, threshold)).await
+        let mart = Mart::Alerts;
+        let from_mart = self.is_fresh(&mart).then(|| mart.sql_name());
+        self.run(&indicators::alerts_sql(
+            from,
+            to,
+            threshold,
+            from_mart.as_deref(),
+        ))
+        .await
     }
 }
 
 /// Registers a Delta table, or an empty table of the same schema if it does not exist yet,
-/// so queries over a fresh lake answer with no rows instead of an error.
+/// so queries over a fresh lake answer with no rows instead of an error. Returns the version
+/// registered (−1 for none).
 async fn register_table(
     ctx: &SessionContext,
     lake: &Lake,
     table: &str,
     as_name: &str,
     schema: SchemaRef,
-) -> Result<()> {
+) -> Result<i64> {
     match lake.load(table).await? {
         Some(t) => {
             t.update_datafusion_session(&ctx.state())?;
             let provider = t.table_provider().await?;
             ctx.register_table(as_name, provider)?;
+            Ok(t.version().map_or(-1, |v| v as i64))
         }
         None => {
             let empty = MemTable::try_new(schema, vec![vec![]])?;
             ctx.register_table(as_name, Arc::new(empty))?;
+            Ok(-1)
         }
     }
-    Ok(())
 }
 
 /// The SQL tables, for the data dictionary.

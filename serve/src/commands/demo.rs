@@ -48,6 +48,8 @@ pub async fn run(
             d.name, s.stored, s.rows_stored, s.rows_rejected, s.already, s.rejected
         );
     }
+    println!("\nBuilding the indicator tables:");
+    crate::commands::build(env, false).await?;
     let layer = QueryLayer::open(&env.lake()?).await?;
     println!("\nWhat is in the lake at {}:", env.lake_location);
     let mut counts = Vec::new();

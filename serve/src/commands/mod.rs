@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod build;
 mod demo;
 mod export;
 mod generate;
@@ -11,6 +12,7 @@ use std::process::ExitCode;
 use crate::cli::{Command, SqlFormat};
 use crate::Env;
 
+pub use build::build;
 pub use ingest::{ingest_files, print_outcome, Summary};
 
 /// Runs one command.
@@ -43,6 +45,7 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
         Command::Batches { format } => query::batches(env, format).await,
         Command::Sql { format, query } => query::sql(env, &query, format).await,
         Command::Schema { dataset } => query::schema(dataset.as_deref()),
+        Command::Build { full } => build::run(env, full).await,
         Command::Export(args) => export::export(env, args).await,
         Command::Alerts {
             from,

@@ -27,9 +27,10 @@ pub fn schema(dataset: Option<&str>) -> anyhow::Result<ExitCode> {
     let text = match dataset.and_then(edulake_schemas::by_name) {
         Some(d) => edulake_schemas::dictionary::dataset_markdown(d),
         None => format!(
-            "{}{}",
+            "{}{}\n{}",
             edulake_schemas::dictionary::markdown(),
-            edulake_transform::views::tables_markdown()
+            edulake_transform::views::tables_markdown(),
+            edulake_transform::marts::tables_markdown()
         ),
     };
     print!("{text}");

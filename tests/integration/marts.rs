@@ -1,0 +1,262 @@
+//! The marts and `edulake build`: an incremental build equals a build from scratch, a
+//! correction changes exactly its day, and a stale mart is never read.
+
+use std::path::{Path, PathBuf};
+
+use edulake_transform::indicators::{Grain, Level, Request};
+use edulake_transform::marts::{self, BuildOptions, Mart, Work};
+use edulake_transform::QueryLayer;
+
+use crate::common::*;
+
+/// Splits every file of a dated extract folder into the rows before `day` (written back) and
+/// the rows of `day` (returned as one file per school under `held`).
+fn hold_back_day(folder: &Path, day: &str, held: &Path) -> Vec<PathBuf> {
+    std::fs::create_dir_all(held).unwrap();
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(folder).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        let header = lines.next().unwrap();
+        let (kept, later): (Vec<&str>, Vec<&str>) = lines.partition(|l| !l.starts_with(day));
+        std::fs::write(&path, format!("{header}\n{}\n", kept.join("\n"))).unwrap();
+        if !later.is_empty() {
+            let p = held.join(path.file_name().unwrap());
+            std::fs::write(&p, format!("{header}\n{}\n", later.join("\n"))).unwrap();
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn ingest(f: &Fixture, dataset: &str, path: &Path) {
+    let o = f.cli(&[
+        "--quiet",
+        "ingest",
+        "--dataset",
+        dataset,
+        path.to_str().unwrap(),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("stored"),
+        "{dataset} {}: {}{}",
+        path.display(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Every row of a table, sorted, as text.
+async fn table_rows(layer: &QueryLayer, table: &str) -> Vec<Vec<String>> {
+    let (schema, _) = layer
+        .sql(&format!("SELECT * FROM {table} LIMIT 0"))
+        .await
+        .unwrap();
+    let order: Vec<String> = (1..=schema.fields().len()).map(|i| i.to_string()).collect();
+    let (_, batches) = layer
+        .sql(&format!(
+            "SELECT * FROM {table} ORDER BY {}",
+            order.join(", ")
+        ))
+        .await
+        .unwrap();
+    rows(&batches)
+}
+
+#[tokio::test]
+async fn incremental_build_equals_a_full_build() {
+    let f = Fixture::new();
+    let ex = f.dir.path().join("extracts");
+    let mut opts = edulake_ingest::generate::GenerateOptions::new(
+        chrono::NaiveDate::from_ymd_opt(2026, 10, 9).unwrap(),
+    );
+    opts.schools = 4;
+    opts.students = 320;
+    opts.days = 12;
+    edulake_ingest::generate::generate(&ex, &opts).unwrap();
+    let held = f.dir.path().join("held");
+    let new_attendance = hold_back_day(&ex.join("attendance"), "2026-10-09", &held.join("a"));
+    let new_health = hold_back_day(&ex.join("health_report"), "2026-10-09", &held.join("h"));
+    assert!(!new_attendance.is_empty() && !new_health.is_empty());
+    for d in edulake_schemas::names() {
+        let single = ex.join(format!("{d}.csv"));
+        ingest(&f, d, &if single.exists() { single } else { ex.join(d) });
+    }
+    let first = marts::build(&f.lake, BuildOptions::default(), |_| {})
+        .await
+        .unwrap();
+    assert!(first.iter().all(|m| m.work == Work::Full), "{first:?}");
+    let before = QueryLayer::open(&f.lake).await.unwrap();
+    assert!(Mart::all().iter().all(|m| before.is_fresh(m)));
+
+    // One more day, and a correction of one row of 30 September, sent later.
+    for p in &new_attendance {
+        ingest(&f, "attendance", p);
+    }
+    for p in &new_health {
+        ingest(&f, "health_report", p);
+    }
+    let text = std::fs::read_to_string(ex.join("attendance").join("1301000001.csv")).unwrap();
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("2026-09-30") && l.ends_with(",present"))
+        .expect("a present row on 30 September");
+    let corrected = row.replace(",present", ",absent");
+    let correction = f.write(
+        "correction.csv",
+        format!("date,school_code,class_code,student_id,status\n{corrected}\n"),
+    );
+    ingest(&f, "attendance", &correction);
+
+    // Until the build, the attendance marts are stale and exports compute from the views.
+    let stale = QueryLayer::open(&f.lake).await.unwrap();
+    let attendance_rate =
+        Mart::Indicator(edulake_transform::indicators::by_name("attendance_rate").unwrap());
+    assert!(!stale.is_fresh(&attendance_rate));
+    let notices =
+        Mart::Indicator(edulake_transform::indicators::by_name("notice_read_rate").unwrap());
+    assert!(stale.is_fresh(&notices));
+    let mut stale_exports = Vec::new();
+    for ind in edulake_transform::indicators::all()
+        .iter()
+        .filter(|i| i.mart)
+    {
+        for grain in [Grain::Day, Grain::Week, Grain::Total] {
+            let mut req = Request::new(ind.name);
+            req.grain = grain;
+            req.level = if ind.levels.contains(&Level::Class) {
+                Level::Class
+            } else {
+                Level::School
+            };
+            let (_, b) = stale.export(&req).await.unwrap();
+            stale_exports.push((req, rows(&b)));
+        }
+    }
+    let (_, b) = stale.alerts(None, None, 2).await.unwrap();
+    let stale_alerts = rows(&b);
+
+    let second = marts::build(&f.lake, BuildOptions::default(), |_| {})
+        .await
+        .unwrap();
+    let work = |name: &str| {
+        second
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| m.work.clone())
+            .unwrap()
+    };
+    let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    assert_eq!(
+        work("mart_attendance_rate"),
+        Work::Days(vec![d("2026-09-30"), d("2026-10-09")])
+    );
+    assert_eq!(work("attendance"), work("mart_attendance_rate"));
+    assert_eq!(work("health_report"), Work::Days(vec![d("2026-10-09")]));
+    assert_eq!(
+        work("mart_alerts"),
+        Work::Days(vec![d("2026-09-30"), d("2026-10-09")])
+    );
+    assert_eq!(work("mart_notice_read_rate"), Work::Fresh);
+    assert_eq!(work("enrolment"), Work::Fresh);
+
+    // Exports from the fresh marts are the exports the views gave.
+    let built = QueryLayer::open(&f.lake).await.unwrap();
+    assert!(Mart::all().iter().all(|m| built.is_fresh(m)));
+    for (req, expected) in &stale_exports {
+        let (_, b) = built.export(req).await.unwrap();
+        assert_eq!(&rows(&b), expected, "{} {:?}", req.indicator, req.grain);
+    }
+    let (_, b) = built.alerts(None, None, 2).await.unwrap();
+    assert_eq!(rows(&b), stale_alerts);
+    // The correction is in: the corrected student is absent on 30 September.
+    let student = corrected.split(',').nth(3).unwrap();
+    let id = f.key.pseudonym(student);
+    let status = f
+        .query(&format!(
+            "SELECT status FROM attendance WHERE date = DATE '2026-09-30' AND student_id = '{id}'"
+        ))
+        .await;
+    assert_eq!(status, vec![vec!["absent".to_string()]]);
+
+    // The same lake built from scratch gives the same marts, row for row.
+    let scratch_dir = tempfile::tempdir().unwrap();
+    let scratch_path = scratch_dir.path().join("lake");
+    copy_dir(&f.lake_path(), &scratch_path, &["current", "marts"]);
+    let scratch = edulake_ingest::Lake::open(scratch_path.to_str().unwrap()).unwrap();
+    marts::build(&scratch, BuildOptions::default(), |_| {})
+        .await
+        .unwrap();
+    let from_scratch = QueryLayer::open(&scratch).await.unwrap();
+    assert!(Mart::all().iter().all(|m| from_scratch.is_fresh(m)));
+    for mart in Mart::all() {
+        let a = table_rows(&built, &mart.sql_name()).await;
+        let b = table_rows(&from_scratch, &mart.sql_name()).await;
+        assert!(
+            !a.is_empty() || mart.sql_name().contains("transfers"),
+            "{}",
+            mart.sql_name()
+        );
+        assert_eq!(a, b, "{}", mart.sql_name());
+    }
+
+    // Nothing new: nothing to do.
+    let third = marts::build(&f.lake, BuildOptions::default(), |_| {})
+        .await
+        .unwrap();
+    assert!(third.iter().all(|m| m.work == Work::Fresh));
+}
+
+fn copy_dir(from: &Path, to: &Path, skip: &[&str]) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if skip.iter().any(|s| name == *s) {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target, &[]);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// `edulake build` on the command line: what it did, then nothing to do.
+#[test]
+fn build_command_reports_its_work() {
+    let f = Fixture::new();
+    let csv = f.write(
+        "a.csv",
+        "date,school_code,class_code,student_id,status\n2026-09-01,S1,1,A,present\n2026-09-01,S1,1,B,absent\n",
+    );
+    ingest(&f, "attendance", &csv);
+    let o = f.cli(&["build"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("built mart_attendance_rate"), "{out}");
+    assert!(out.contains("20 of 20 marts rebuilt"), "{out}");
+    let o = f.cli(&["build"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("0 of 20 marts rebuilt, 20 already up to date"),
+        "{out}"
+    );
+    let o = f.cli(&[
+        "sql",
+        "--format",
+        "csv",
+        "SELECT school_code, date, numerator, denominator FROM mart_attendance_rate",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "school_code,date,numerator,denominator\nS1,2026-09-01,1,2\n"
+    );
+}

@@ -1,0 +1,566 @@
+//! Marts: the tables `edulake build` keeps in the lake ahead of time, and how they stay fresh.
+//!
+//! - `current/<dataset>`: a dataset's current view, materialised (attendance and
+//!   health_report partitioned by date). In SQL it is the dataset's name.
+//! - `marts/<indicator>` (SQL `mart_<indicator>`): an indicator's rows at day grain with
+//!   numerators and denominators (or the units or values its aggregate needs), for every
+//!   indicator whose day rows add up to each coarser grain (header `mart: day`); partitioned
+//!   by `date`.
+//! - `marts/alerts` (SQL `mart_alerts`): ill students per class and day, i.e. the alerts at
+//!   threshold 1; any threshold filters it.
+//!
+//! The last commit of a mart records what it was built from: the version of every raw table
+//! it reads and a digest of its SQL (`edulake.mart` in the commit info). A mart whose record
+//! matches the lake as it is answers for its view; any other is passed over and its rows are
+//! computed at query time, so no read ever sees a stale mart.
+//!
+//! A build recomputes only the days touched since a mart's record: the dates of new
+//! attendance and health-report batches, every day from the earliest snapshot date of a new
+//! roster batch, and the whole mart if it reads a dataset without dates (schools, notices,
+//! notice_reads) that changed. Days are written in chunks of bounded size, each replacing its
+//! days in one Delta commit; only the last commit carries the record, so a build that dies
+//! half-way leaves a mart that is stale (never read) and rebuilt in full next time.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::array::{Array, AsArray};
+use chrono::{Duration, NaiveDate};
+use datafusion::prelude::{col, lit};
+use datafusion::scalar::ScalarValue;
+use deltalake::kernel::transaction::CommitProperties;
+use deltalake::operations::write::SchemaMode;
+use deltalake::parquet::basic::{Compression, ZstdLevel};
+use deltalake::parquet::file::properties::WriterProperties;
+use deltalake::parquet::schema::types::ColumnPath;
+use deltalake::protocol::SaveMode;
+use deltalake::{DeltaTable, DeltaTableBuilder};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use edulake_ingest::{BatchRecord, Lake};
+use edulake_schemas::Dataset;
+
+use crate::error::{Result, TransformError};
+use crate::indicators::{self, Indicator};
+use crate::views::{current_view_sql, QueryLayer};
+
+/// The commit-info key of a mart's record.
+pub const STATE_KEY: &str = "edulake.mart";
+
+/// Rows read per build step, unless `EDULAKE_BUILD_CHUNK_ROWS` says otherwise.
+const CHUNK_ROWS: u64 = 40_000_000;
+
+/// One table kept by `edulake build`.
+#[derive(Debug, Clone, Copy)]
+pub enum Mart {
+    /// A dataset's current view.
+    Current(&'static Dataset),
+    /// An indicator's rows at day grain.
+    Indicator(&'static Indicator),
+    /// Ill students per class and day.
+    Alerts,
+}
+
+/// What a mart was built from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MartState {
+    /// SHA-256 of the SQL that computes it: a changed formula makes every old row stale.
+    pub definition: String,
+    /// The version of each raw table it reads (−1: the table did not exist).
+    pub sources: BTreeMap<String, i64>,
+}
+
+impl Mart {
+    /// Every mart, current views first (the others read them).
+    pub fn all() -> Vec<Mart> {
+        let mut marts: Vec<Mart> = edulake_schemas::all()
+            .iter()
+            .map(|d| Mart::Current(d))
+            .collect();
+        marts.extend(
+            indicators::all()
+                .iter()
+                .filter(|i| i.mart)
+                .map(Mart::Indicator),
+        );
+        marts.push(Mart::Alerts);
+        marts
+    }
+
+    /// Its folder under the lake root.
+    pub fn table(&self) -> String {
+        match self {
+            Mart::Current(d) => format!("current/{}", d.name),
+            Mart::Indicator(i) => format!("marts/{}", i.name),
+            Mart::Alerts => "marts/alerts".into(),
+        }
+    }
+
+    /// Its name in SQL.
+    pub fn sql_name(&self) -> String {
+        match self {
+            Mart::Current(d) => d.name.to_string(),
+            Mart::Indicator(i) => format!("mart_{}", i.name),
+            Mart::Alerts => "mart_alerts".into(),
+        }
+    }
+
+    /// The datasets it reads, found in its SQL (the roster helpers read enrolment).
+    pub fn sources(&self) -> Vec<&'static str> {
+        let sql = match self {
+            Mart::Current(d) => return vec![d.name],
+            Mart::Indicator(i) => i.sql,
+            Mart::Alerts => indicators::alerts_source(),
+        };
+        let words: HashSet<String> = indicators::sql_words(sql).collect();
+        let roster = words.contains("roster") || words.contains("roster_day");
+        edulake_schemas::all()
+            .iter()
+            .map(|d| d.name)
+            .filter(|n| words.contains(*n) || (*n == "enrolment" && roster))
+            .collect()
+    }
+
+    /// Whether its rows have a `date` and are replaced day by day.
+    pub fn dated(&self) -> bool {
+        match self {
+            Mart::Current(d) => d.partition_by == ["date"],
+            _ => true,
+        }
+    }
+
+    fn partition_by(&self) -> Vec<String> {
+        match self {
+            Mart::Current(d) => d.partition_by.iter().map(|s| s.to_string()).collect(),
+            _ => vec!["date".into()],
+        }
+    }
+
+    /// Its rows over these days (every row, for a mart without dates).
+    pub fn sql(&self, days: &[NaiveDate]) -> String {
+        match self {
+            Mart::Current(d) if self.dated() => current_view_sql(d, Some(days)),
+            Mart::Current(d) => current_view_sql(d, None),
+            Mart::Indicator(i) => indicators::mart_sql(i, days),
+            Mart::Alerts => indicators::alerts_mart_sql(days),
+        }
+    }
+
+    /// A digest of the SQL that computes it.
+    pub fn definition(&self) -> String {
+        let day = NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date");
+        hex::encode(&Sha256::digest(self.sql(&[day]).as_bytes())[..8])
+    }
+
+    fn writer_properties(&self) -> WriterProperties {
+        let mut props = WriterProperties::builder().set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(1).expect("valid zstd level"),
+        ));
+        if let Mart::Current(d) = self {
+            for c in d.columns.iter().filter(|c| c.is_pseudonymised()) {
+                props =
+                    props.set_column_dictionary_enabled(ColumnPath::from(c.stored_name()), false);
+            }
+        }
+        props.build()
+    }
+}
+
+/// The record in a mart's last commit, if it has one.
+pub async fn state(table: &DeltaTable) -> Result<Option<MartState>> {
+    let Some(version) = table.version() else {
+        return Ok(None);
+    };
+    let Some(bytes) = table.log_store().read_commit_entry(version as u64).await? else {
+        return Ok(None);
+    };
+    for line in bytes.split(|b| *b == b'\n') {
+        let Ok(action) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        if let Some(state) = action.get("commitInfo").and_then(|ci| ci.get(STATE_KEY)) {
+            return Ok(serde_json::from_value(state.clone()).ok());
+        }
+    }
+    Ok(None)
+}
+
+/// Dates as a SQL list of DATE literals.
+pub fn date_list(days: &[NaiveDate]) -> String {
+    if days.is_empty() {
+        return "NULL".into();
+    }
+    days.iter()
+        .map(|d| format!("DATE '{}'", d.format("%Y-%m-%d")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every day from `lo` to `hi`.
+pub fn days_between(lo: NaiveDate, hi: NaiveDate) -> Vec<NaiveDate> {
+    std::iter::successors(Some(lo), |d| Some(*d + Duration::days(1)))
+        .take_while(|d| *d <= hi)
+        .collect()
+}
+
+/// What a build did to one mart.
+#[derive(Debug, Clone)]
+pub struct MartBuilt {
+    pub name: String,
+    pub work: Work,
+    pub seconds: f64,
+}
+
+/// The work a build found for a mart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Work {
+    /// Already up to date.
+    Fresh,
+    /// Computed in full (first build, a changed formula, or a change without dates).
+    Full,
+    /// These days recomputed.
+    Days(Vec<NaiveDate>),
+}
+
+/// Options of a build.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuildOptions {
+    /// Recompute every mart in full, fresh or not.
+    pub full: bool,
+}
+
+/// Brings every mart up to date with the lake; `on_mart` hears of each as it is done.
+pub async fn build(
+    lake: &Lake,
+    options: BuildOptions,
+    mut on_mart: impl FnMut(&MartBuilt),
+) -> Result<Vec<MartBuilt>> {
+    let mut batches = lake.batches().await?;
+    for d in edulake_schemas::all() {
+        let missing = lake.sync_batches(d, &batches).await?;
+        batches.extend(missing);
+    }
+    let mut done = Vec::new();
+    // The current views first: the indicator marts read them.
+    let layer = QueryLayer::open(lake).await?;
+    for mart in Mart::all()
+        .into_iter()
+        .filter(|m| matches!(m, Mart::Current(_)))
+    {
+        let built = build_one(&layer, mart, &batches, options).await?;
+        on_mart(&built);
+        done.push(built);
+    }
+    let layer = QueryLayer::open(lake).await?;
+    for mart in Mart::all()
+        .into_iter()
+        .filter(|m| !matches!(m, Mart::Current(_)))
+    {
+        let built = build_one(&layer, mart, &batches, options).await?;
+        on_mart(&built);
+        done.push(built);
+    }
+    Ok(done)
+}
+
+async fn build_one(
+    layer: &QueryLayer,
+    mart: Mart,
+    batches: &[BatchRecord],
+    options: BuildOptions,
+) -> Result<MartBuilt> {
+    let started = Instant::now();
+    let lake = layer.lake();
+    let want = layer.wanted_state(&mart);
+    let existing = lake.load(&mart.table()).await?;
+    let before = match &existing {
+        Some(t) => state(t).await?,
+        None => None,
+    };
+    let touched = if options.full {
+        None
+    } else if before.as_ref() == Some(&want) {
+        return Ok(MartBuilt {
+            name: mart.sql_name(),
+            work: Work::Fresh,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    } else {
+        touched_days(layer, &mart, before.as_ref(), &want, batches).await?
+    };
+    let work = match &touched {
+        Some(days) if !days.is_empty() => Work::Days(days.iter().copied().collect()),
+        _ => Work::Full,
+    };
+    let days: Vec<NaiveDate> = match &work {
+        Work::Days(days) => days.clone(),
+        _ if mart.dated() => match layer.data_range().await? {
+            Some((lo, hi)) => days_between(lo, hi),
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    let chunks = if mart.dated() {
+        chunk_days(&days, batches)
+    } else {
+        vec![Vec::new()]
+    };
+    let mut table = match existing {
+        Some(t) => t,
+        None => DeltaTableBuilder::from_url(lake.table_url(&mart.table()))?.build()?,
+    };
+    let scoped = !matches!(mart, Mart::Current(_));
+    for (i, chunk) in chunks.iter().enumerate() {
+        let last = i + 1 == chunks.len();
+        if scoped {
+            layer.scope_days(Some(chunk))?;
+        }
+        let plan = layer.context().sql(&mart.sql(chunk)).await;
+        if scoped {
+            layer.scope_days(None)?;
+        }
+        let plan = plan?.logical_plan().clone();
+        let mut commit = CommitProperties::default();
+        if last {
+            let record =
+                serde_json::to_value(&want).map_err(|e| TransformError::Internal(e.to_string()))?;
+            commit = commit.with_metadata([(STATE_KEY.to_string(), record)]);
+        }
+        let mut write = table
+            .write(Vec::new())
+            .with_input_plan(plan)
+            .with_session_state(Arc::new(layer.context().state()))
+            .with_partition_columns(mart.partition_by())
+            .with_writer_properties(mart.writer_properties())
+            .with_commit_properties(commit);
+        write = match (&work, i) {
+            (Work::Days(_), _) => write
+                .with_save_mode(SaveMode::Overwrite)
+                .with_replace_where(
+                    col("date").in_list(
+                        chunk
+                            .iter()
+                            .map(|d| {
+                                lit(ScalarValue::Date32(Some(
+                                    edulake_ingest::values::days_since_epoch(*d),
+                                )))
+                            })
+                            .collect(),
+                        false,
+                    ),
+                ),
+            (_, 0) => write
+                .with_save_mode(SaveMode::Overwrite)
+                .with_schema_mode(SchemaMode::Overwrite),
+            _ => write.with_save_mode(SaveMode::Append),
+        };
+        table = write.await?;
+    }
+    Ok(MartBuilt {
+        name: mart.sql_name(),
+        work,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The days a mart must recompute since `before`, or `None` for all of it.
+async fn touched_days(
+    layer: &QueryLayer,
+    mart: &Mart,
+    before: Option<&MartState>,
+    want: &MartState,
+    batches: &[BatchRecord],
+) -> Result<Option<BTreeSet<NaiveDate>>> {
+    let Some(before) = before else {
+        return Ok(None);
+    };
+    if before.definition != want.definition || !mart.dated() {
+        return Ok(None);
+    }
+    let mut days = BTreeSet::new();
+    for (source, &now) in &want.sources {
+        let then = before.sources.get(source).copied().unwrap_or(-1);
+        if then == now {
+            continue;
+        }
+        if then < 0 || now < then {
+            return Ok(None);
+        }
+        let new: Vec<&BatchRecord> = batches
+            .iter()
+            .filter(|b| b.dataset == *source && b.table_version > then && b.table_version <= now)
+            .collect();
+        let versions: HashSet<i64> = new.iter().map(|b| b.table_version).collect();
+        // A version without a batch (a maintenance commit): no way to tell what it touched.
+        if versions.len() as i64 != now - then {
+            return Ok(None);
+        }
+        match source.as_str() {
+            "attendance" | "health_report" => {
+                for b in &new {
+                    for d in &b.dates {
+                        let day = NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|e| {
+                            TransformError::Internal(format!("batch {} date {d}: {e}", b.batch_id))
+                        })?;
+                        days.insert(day);
+                    }
+                }
+            }
+            "enrolment" => {
+                // A new snapshot changes the roster in force from its date on.
+                let ids: Vec<String> = new
+                    .iter()
+                    .map(|b| indicators::sql_str(&b.batch_id))
+                    .collect();
+                let (_, rows) = layer
+                    .run(&format!(
+                        "SELECT min(as_of_date) FROM raw_enrolment WHERE _batch_id IN ({})",
+                        ids.join(", ")
+                    ))
+                    .await?;
+                let first = rows.iter().find(|b| b.num_rows() > 0).and_then(|b| {
+                    let a = b.column(0).as_primitive::<arrow::datatypes::Date32Type>();
+                    (!a.is_null(0)).then(|| edulake_ingest::values::date_from_days(a.value(0)))
+                });
+                let (Some(first), Some((_, hi))) = (first, layer.data_range().await?) else {
+                    return Ok(None);
+                };
+                days.extend(days_between(first, hi));
+            }
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(days))
+}
+
+/// Splits days into runs whose estimated rows (from the batch records of the dated
+/// datasets) stay under the chunk size, so a build's memory does not grow with the lake.
+fn chunk_days(days: &[NaiveDate], batches: &[BatchRecord]) -> Vec<Vec<NaiveDate>> {
+    let limit = std::env::var("EDULAKE_BUILD_CHUNK_ROWS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(CHUNK_ROWS)
+        .max(1);
+    let mut per_day: BTreeMap<NaiveDate, u64> = BTreeMap::new();
+    for b in batches.iter().filter(|b| !b.dates.is_empty()) {
+        let share = b.rows_stored / b.dates.len() as u64;
+        for d in &b.dates {
+            if let Ok(day) = NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+                *per_day.entry(day).or_default() += share;
+            }
+        }
+    }
+    let mut chunks: Vec<Vec<NaiveDate>> = Vec::new();
+    let mut rows = 0;
+    for day in days {
+        let n = per_day.get(day).copied().unwrap_or(0);
+        match chunks.last_mut() {
+            Some(chunk) if rows + n <= limit => chunk.push(*day),
+            _ => {
+                chunks.push(vec![*day]);
+                rows = 0;
+            }
+        }
+        rows += n;
+    }
+    if chunks.is_empty() {
+        chunks.push(Vec::new());
+    }
+    chunks
+}
+
+/// The marts for the data dictionary.
+pub fn tables_markdown() -> String {
+    let mut out = String::from(
+        "## Indicator tables (marts) for `edulake sql`\n\n\
+         Kept in the lake by `edulake build` (folder `marts/`), one row per day at the finest \
+         grain of the indicator; a week, month or range is Σ numerator / Σ denominator over its \
+         days. A mart that is not up to date with the lake is computed at query time instead, so \
+         a query never sees stale rows. The current views of the datasets are kept the same way \
+         (folder `current/`).\n\n| table | reads | definition |\n|---|---|---|\n",
+    );
+    for mart in Mart::all() {
+        let definition = match mart {
+            Mart::Current(_) => continue,
+            Mart::Indicator(i) => i.definition.clone(),
+            Mart::Alerts => "ill students (fever reported or on sick leave) per (school_code, class_code, date), \
+                 `count` ≥ 1: `edulake alerts` keeps the rows with count ≥ its threshold"
+                .to_string(),
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            mart.sql_name(),
+            mart.sources().join(", "),
+            definition.replace('|', "\\|")
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marts_know_what_they_read() {
+        let by_name = |n: &str| Mart::all().into_iter().find(|m| m.sql_name() == n).unwrap();
+        assert_eq!(
+            by_name("mart_attendance_rate").sources(),
+            vec!["attendance"]
+        );
+        assert_eq!(
+            by_name("mart_attendance_reporting_rate").sources(),
+            vec!["enrolment", "attendance"]
+        );
+        assert_eq!(
+            by_name("mart_health_report_rate").sources(),
+            vec!["enrolment", "health_report"]
+        );
+        assert_eq!(
+            by_name("mart_notice_read_rate").sources(),
+            vec!["notices", "notice_reads"]
+        );
+        assert_eq!(
+            by_name("mart_alerts").sources(),
+            vec!["enrolment", "attendance", "health_report"]
+        );
+        assert!(Mart::all().iter().all(|m| !m.definition().is_empty()));
+    }
+
+    #[test]
+    fn chunks_follow_the_rows_per_day() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let batch = |dates: &[&str], rows: u64| BatchRecord {
+            batch_id: "b".into(),
+            dataset: "attendance".into(),
+            school_code: None,
+            as_of_date: None,
+            source_file: "f".into(),
+            source_sha256: "h".into(),
+            format: "csv".into(),
+            rows_read: rows,
+            rows_stored: rows,
+            rows_rejected: 0,
+            ingested_at: 0,
+            table_version: 1,
+            dates: dates.iter().map(|s| s.to_string()).collect(),
+            reject_report: None,
+        };
+        let days = days_between(d("2026-09-01"), d("2026-09-04"));
+        let batches = vec![
+            batch(&["2026-09-01", "2026-09-02"], CHUNK_ROWS * 3 / 2),
+            batch(&["2026-09-03"], CHUNK_ROWS / 8),
+        ];
+        let chunks = chunk_days(&days, &batches);
+        assert_eq!(
+            chunks,
+            vec![
+                vec![d("2026-09-01")],
+                vec![d("2026-09-02"), d("2026-09-03"), d("2026-09-04")]
+            ]
+        );
+        assert_eq!(chunk_days(&[], &batches), vec![Vec::<NaiveDate>::new()]);
+    }
+}
