@@ -102,6 +102,9 @@ pub enum Command {
         /// The last school day (default: the last weekday before today).
         #[arg(long)]
         end: Option<String>,
+        /// Health check-ins only on the last N school days (default: every day).
+        #[arg(long)]
+        health_days: Option<usize>,
         /// Only these datasets (comma-separated).
         #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(edulake_schemas::names()))]
         datasets: Vec<String>,
@@ -135,6 +138,9 @@ pub enum Command {
         /// Recompute every mart in full, up to date or not.
         #[arg(long)]
         full: bool,
+        /// Print the SQL of each mart (a full build) instead of building.
+        #[arg(long)]
+        show_sql: bool,
     },
     /// Write an indicator in the export format of INDICATORS.md.
     Export(ExportArgs),
@@ -181,6 +187,9 @@ pub struct ExportArgs {
     pub by: Option<ByArg>,
     #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
     pub format: ExportFormat,
+    /// Print the SQL the export runs instead of running it.
+    #[arg(long)]
+    pub show_sql: bool,
     /// Write to this file instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -59,6 +59,15 @@ pub fn run(cli: cli::Cli) -> ExitCode {
     };
     match runtime.block_on(commands::dispatch(cli.command, &env)) {
         Ok(code) => code,
+        // The reader went away (`edulake sql ... | head`): not a failure of ours.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("edulake: {e:#}");
             ExitCode::from(1)

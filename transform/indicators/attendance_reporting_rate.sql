@@ -7,28 +7,50 @@
 -- definition: attendance rows of students in roster(S, D) / Σ enrolled(S, D) over the school
 -- days D of S (dates with at least one attendance row of S) with a known roster: how
 -- completely a school reports. At class level, students of that class in the roster.
--- grain: one row per (school_code, class_code of the roster, period).
+-- grain: one row per (school_code, class_code of the roster, period). Computed from class
+-- sizes of each snapshot and attendance rows matched to the snapshot in force, so no row
+-- per student and day is ever made.
 WITH school_days AS (
     SELECT DISTINCT school_code, date AS day FROM attendance
 ),
-reported AS (
-    SELECT school_code, date AS day, student_id FROM attendance
+in_force AS (
+    SELECT roster_day.school_code, roster_day.day, roster_day.as_of_date
+    FROM roster_day
+    JOIN school_days ON school_days.school_code = roster_day.school_code AND school_days.day = roster_day.day
+),
+enrolled AS (
+    SELECT school_code, as_of_date, class_code, student_id FROM enrolment WHERE status = 'enrolled'
+),
+class_sizes AS (
+    SELECT school_code, as_of_date, class_code, count(*) AS students
+    FROM enrolled
+    GROUP BY school_code, as_of_date, class_code
 ),
 expected AS (
-    SELECT roster.school_code, roster.class_code, roster.day, roster.student_id
-    FROM roster
-    JOIN school_days ON school_days.school_code = roster.school_code AND school_days.day = roster.day
+    SELECT in_force.school_code, class_sizes.class_code, in_force.day, class_sizes.students
+    FROM in_force
+    JOIN class_sizes ON class_sizes.school_code = in_force.school_code AND class_sizes.as_of_date = in_force.as_of_date
+),
+reported AS (
+    SELECT in_force.school_code, enrolled.class_code, in_force.day, count(*) AS students
+    FROM attendance
+    JOIN in_force ON in_force.school_code = attendance.school_code AND in_force.day = attendance.date
+    JOIN enrolled
+      ON enrolled.school_code = attendance.school_code
+     AND enrolled.as_of_date = in_force.as_of_date
+     AND enrolled.student_id = attendance.student_id
+    GROUP BY in_force.school_code, enrolled.class_code, in_force.day
 )
 SELECT expected.school_code,
        expected.class_code,
        periods.period_start,
        periods.period_end,
-       count(reported.student_id) AS numerator,
-       count(*) AS denominator
+       sum(coalesce(reported.students, 0)) AS numerator,
+       sum(expected.students) AS denominator
 FROM expected
 JOIN periods ON periods.day = expected.day
 LEFT JOIN reported
   ON reported.school_code = expected.school_code
+ AND reported.class_code = expected.class_code
  AND reported.day = expected.day
- AND reported.student_id = expected.student_id
 GROUP BY expected.school_code, expected.class_code, periods.period_start, periods.period_end

@@ -7,28 +7,50 @@
 -- definition: distinct students of roster(S, D) with a health report for S on D / Σ enrolled(S, D)
 -- over collection days D (dates with at least one health report anywhere in the lake) with a
 -- known roster. A school that sent nothing on a collection day scores 0 for it.
--- grain: one row per (school_code, class_code of the roster, period).
+-- grain: one row per (school_code, class_code of the roster, period). Computed from class
+-- sizes of each snapshot and reports matched to the snapshot in force; the current view has
+-- one report per student and day, so counting reports counts distinct students.
 WITH collection_days AS (
     SELECT DISTINCT date AS day FROM health_report
 ),
-reported AS (
-    SELECT DISTINCT school_code, date AS day, student_id FROM health_report
+in_force AS (
+    SELECT roster_day.school_code, roster_day.day, roster_day.as_of_date
+    FROM roster_day
+    JOIN collection_days ON collection_days.day = roster_day.day
+),
+enrolled AS (
+    SELECT school_code, as_of_date, class_code, student_id FROM enrolment WHERE status = 'enrolled'
+),
+class_sizes AS (
+    SELECT school_code, as_of_date, class_code, count(*) AS students
+    FROM enrolled
+    GROUP BY school_code, as_of_date, class_code
 ),
 expected AS (
-    SELECT roster.school_code, roster.class_code, roster.day, roster.student_id
-    FROM roster
-    JOIN collection_days ON collection_days.day = roster.day
+    SELECT in_force.school_code, class_sizes.class_code, in_force.day, class_sizes.students
+    FROM in_force
+    JOIN class_sizes ON class_sizes.school_code = in_force.school_code AND class_sizes.as_of_date = in_force.as_of_date
+),
+reported AS (
+    SELECT in_force.school_code, enrolled.class_code, in_force.day, count(*) AS students
+    FROM health_report
+    JOIN in_force ON in_force.school_code = health_report.school_code AND in_force.day = health_report.date
+    JOIN enrolled
+      ON enrolled.school_code = health_report.school_code
+     AND enrolled.as_of_date = in_force.as_of_date
+     AND enrolled.student_id = health_report.student_id
+    GROUP BY in_force.school_code, enrolled.class_code, in_force.day
 )
 SELECT expected.school_code,
        expected.class_code,
        periods.period_start,
        periods.period_end,
-       count(reported.student_id) AS numerator,
-       count(*) AS denominator
+       sum(coalesce(reported.students, 0)) AS numerator,
+       sum(expected.students) AS denominator
 FROM expected
 JOIN periods ON periods.day = expected.day
 LEFT JOIN reported
   ON reported.school_code = expected.school_code
+ AND reported.class_code = expected.class_code
  AND reported.day = expected.day
- AND reported.student_id = expected.student_id
 GROUP BY expected.school_code, expected.class_code, periods.period_start, periods.period_end

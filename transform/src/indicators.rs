@@ -374,7 +374,7 @@ fn periods_rows(days: impl Iterator<Item = (NaiveDate, NaiveDate, NaiveDate)>) -
         return "SELECT CAST(NULL AS DATE) AS day, CAST(NULL AS DATE) AS period_start, CAST(NULL AS DATE) AS period_end WHERE false".into();
     }
     format!(
-        "SELECT column1 AS day, column2 AS period_start, column3 AS period_end FROM (VALUES {})",
+        "SELECT day, period_start, period_end FROM (VALUES {}) AS v(day, period_start, period_end)",
         rows.join(", ")
     )
 }
@@ -393,7 +393,7 @@ pub fn with_helpers(periods: &str, body_name: &str, body: &str) -> String {
 /// `date` in place of the period.
 pub fn mart_sql(ind: &Indicator, days: &[NaiveDate]) -> String {
     format!(
-        "{}SELECT * EXCEPT (period_start, period_end), period_start AS date FROM fact",
+        "{}SELECT * EXCLUDE (period_start, period_end), period_start AS date FROM fact",
         with_helpers(&day_periods_sql(days), "fact", ind.sql)
     )
 }

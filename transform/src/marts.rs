@@ -21,12 +21,15 @@
 //! days in one Delta commit; only the last commit carries the record, so a build that dies
 //! half-way leaves a mart that is stale (never read) and rebuilt in full next time.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 use std::time::Instant;
 
-use arrow::array::{Array, AsArray};
+use arrow::array::{Array, AsArray, RecordBatch};
 use chrono::{Duration, NaiveDate};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
 use datafusion::prelude::{col, lit};
 use datafusion::scalar::ScalarValue;
 use deltalake::kernel::transaction::CommitProperties;
@@ -44,13 +47,13 @@ use edulake_schemas::Dataset;
 
 use crate::error::{Result, TransformError};
 use crate::indicators::{self, Indicator};
-use crate::views::{current_view_sql, QueryLayer};
+use crate::views::{current_view_sql, current_view_sql_with, raw_rows_sql, QueryLayer};
 
 /// The commit-info key of a mart's record.
 pub const STATE_KEY: &str = "edulake.mart";
 
 /// Rows read per build step, unless `EDULAKE_BUILD_CHUNK_ROWS` says otherwise.
-const CHUNK_ROWS: u64 = 40_000_000;
+const CHUNK_ROWS: u64 = 20_000_000;
 
 /// One table kept by `edulake build`.
 #[derive(Debug, Clone, Copy)]
@@ -173,7 +176,7 @@ pub async fn state(table: &DeltaTable) -> Result<Option<MartState>> {
     let Some(version) = table.version() else {
         return Ok(None);
     };
-    let Some(bytes) = table.log_store().read_commit_entry(version as u64).await? else {
+    let Some(bytes) = table.log_store().read_commit_entry(version).await? else {
         return Ok(None);
     };
     for line in bytes.split(|b| *b == b'\n') {
@@ -317,7 +320,24 @@ async fn build_one(
         if scoped {
             layer.scope_days(Some(chunk))?;
         }
-        let plan = layer.context().sql(&mart.sql(chunk)).await;
+        let sql = match mart {
+            Mart::Current(d) => {
+                let days = mart.dated().then_some(chunk.as_slice());
+                let keys = duplicate_keys(layer.context(), d, days).await?;
+                if keys.num_rows() == 0 {
+                    raw_rows_sql(d, days)
+                } else {
+                    layer.context().deregister_table(DUP_TABLE)?;
+                    layer.context().register_table(
+                        DUP_TABLE,
+                        Arc::new(MemTable::try_new(keys.schema(), vec![vec![keys]])?),
+                    )?;
+                    current_view_sql_with(d, days, Some(DUP_TABLE))
+                }
+            }
+            _ => mart.sql(chunk),
+        };
+        let plan = layer.context().sql(&sql).await;
         if scoped {
             layer.scope_days(None)?;
         }
@@ -363,6 +383,146 @@ async fn build_one(
         work,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The table the build registers the keys sent more than once in.
+const DUP_TABLE: &str = "edulake_build_dup_keys";
+
+/// The keys of a dataset sent more than once (on these days): the `dup` of
+/// [`current_view_sql`]. For a dated dataset keyed by `(date, student_id)` they are found a
+/// month at a time with a hash set of the 128-bit pseudonyms of each day, far faster than a
+/// SQL aggregate over every key; otherwise (or if an id is not a pseudonym) by the SQL.
+pub async fn duplicate_keys(
+    ctx: &SessionContext,
+    d: &Dataset,
+    days: Option<&[NaiveDate]>,
+) -> Result<RecordBatch> {
+    if let (Some(days), ["date", "student_id"]) = (days, d.key_stored().as_slice()) {
+        let mut found = Vec::new();
+        let mut pseudonyms = true;
+        for month in days.chunks(31) {
+            match duplicate_pseudonyms(ctx, d, month).await? {
+                Some(keys) => found.extend(keys),
+                None => {
+                    pseudonyms = false;
+                    break;
+                }
+            }
+        }
+        if pseudonyms {
+            let schema = Arc::new(arrow::datatypes::Schema::new(vec![
+                arrow::datatypes::Field::new("date", arrow::datatypes::DataType::Date32, false),
+                arrow::datatypes::Field::new("student_id", arrow::datatypes::DataType::Utf8, false),
+            ]));
+            let day_col =
+                arrow::array::Date32Array::from_iter_values(found.iter().map(|(d, _)| *d));
+            let id_col =
+                arrow::array::StringArray::from_iter_values(found.iter().map(|(_, s)| s.as_str()));
+            return Ok(RecordBatch::try_new(
+                schema,
+                vec![Arc::new(day_col), Arc::new(id_col)],
+            )?);
+        }
+    }
+    let key: Vec<String> = d.key_stored().iter().map(|k| format!("\"{k}\"")).collect();
+    let filter = match days {
+        Some(days) => format!(" WHERE date IN ({})", date_list(days)),
+        None => String::new(),
+    };
+    let df = ctx
+        .sql(&format!(
+            "SELECT {key} FROM raw_{name}{filter} GROUP BY {key} HAVING count(*) > 1",
+            key = key.join(", "),
+            name = d.name
+        ))
+        .await?;
+    let schema: arrow::datatypes::SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    let batches = df.collect().await?;
+    Ok(arrow::compute::concat_batches(&schema, &batches)?)
+}
+
+/// The `(date, student_id)` sent more than once on these days, or `None` if a student id is
+/// not a pseudonym.
+async fn duplicate_pseudonyms(
+    ctx: &SessionContext,
+    d: &Dataset,
+    days: &[NaiveDate],
+) -> Result<Option<Vec<(i32, String)>>> {
+    use futures::StreamExt;
+    let df = ctx
+        .sql(&format!(
+            "SELECT date, student_id FROM raw_{} WHERE date IN ({})",
+            d.name,
+            date_list(days)
+        ))
+        .await?;
+    let mut seen: HashMap<i32, HashSet<u128, BuildHasherDefault<PseudonymHasher>>> = HashMap::new();
+    let mut dups: BTreeSet<(i32, String)> = BTreeSet::new();
+    let mut stream = df.execute_stream().await?;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let dates = batch
+            .column(0)
+            .as_primitive::<arrow::datatypes::Date32Type>();
+        let ids = batch.column(1);
+        for row in 0..batch.num_rows() {
+            let id = if let Some(a) = ids.as_string_view_opt() {
+                a.value(row)
+            } else if let Some(a) = ids.as_string_opt::<i32>() {
+                a.value(row)
+            } else {
+                return Ok(None);
+            };
+            let Some(bits) = (id.len() == 32)
+                .then(|| u128::from_str_radix(id, 16).ok())
+                .flatten()
+            else {
+                return Ok(None);
+            };
+            let day = dates.value(row);
+            if !seen.entry(day).or_default().insert(bits) {
+                dups.insert((day, id.to_string()));
+            }
+        }
+    }
+    Ok(Some(dups.into_iter().collect()))
+}
+
+/// Hashes a pseudonym by its own low bits: they are an HMAC's output, already uniform.
+#[derive(Default)]
+struct PseudonymHasher(u64);
+
+impl std::hash::Hasher for PseudonymHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = v as u64;
+    }
+}
+
+/// Each mart's name and the SQL of a full build of it (what `edulake build --show-sql`
+/// prints): the statements another engine can run to compare.
+pub async fn full_build_sql(layer: &QueryLayer) -> Result<Vec<(String, String)>> {
+    let days = match layer.data_range().await? {
+        Some((lo, hi)) => days_between(lo, hi),
+        None => Vec::new(),
+    };
+    Ok(Mart::all()
+        .into_iter()
+        .map(|m| {
+            let sql = match m {
+                Mart::Current(d) => current_view_sql(d, None),
+                other => other.sql(&days),
+            };
+            (m.sql_name(), sql)
+        })
+        .collect())
 }
 
 /// The days a mart must recompute since `before`, or `None` for all of it.

@@ -39,29 +39,80 @@ pub struct QueryLayer {
     fresh: HashMap<String, bool>,
     /// The current view of each dated dataset, unscoped (see [`QueryLayer::scope_days`]).
     dated: HashMap<&'static str, Arc<dyn TableProvider>>,
+    /// The first and last partition date of the dated raw tables, read from their file lists.
+    partition_range: Option<(NaiveDate, NaiveDate)>,
 }
 
 /// The SQL of a dataset's current view; with `days`, only the rows of those days (for a
 /// dataset whose key holds its date, the current rows of those days are exact).
+///
+/// Most keys have one row, so the rows whose key is unique pass as they are, and only the
+/// keys sent more than once (`dup`) are ranked: later upload, then later row, wins.
 pub fn current_view_sql(d: &Dataset, days: Option<&[NaiveDate]>) -> String {
+    current_view_sql_with(d, days, None)
+}
+
+/// [`current_view_sql`] with the keys sent more than once already known, in a table with
+/// the key columns (the build finds them faster than a SQL aggregate does).
+pub fn current_view_sql_with(
+    d: &Dataset,
+    days: Option<&[NaiveDate]>,
+    dup_table: Option<&str>,
+) -> String {
     let cols: Vec<String> = d
         .columns
         .iter()
         .map(|c| format!("\"{}\"", c.stored_name()))
+        .chain(["_batch_id".to_string(), "_ingested_at".to_string()])
         .collect();
     let key: Vec<String> = d.key_stored().iter().map(|k| format!("\"{k}\"")).collect();
     let filter = match days {
         Some(days) => format!(" WHERE date IN ({})", marts::date_list(days)),
         None => String::new(),
     };
+    let same_key = d
+        .key_stored()
+        .iter()
+        .map(|k| format!("dup.\"{k}\" = r.\"{k}\""))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let dup = match dup_table {
+        Some(t) => format!("SELECT {} FROM {t}", key.join(", ")),
+        None => format!(
+            "SELECT {key} FROM r GROUP BY {key} HAVING count(*) > 1",
+            key = key.join(", ")
+        ),
+    };
     format!(
-        "SELECT {cols}, _batch_id, _ingested_at FROM (\
-           SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _ingested_at DESC, _row DESC) AS _rn \
-           FROM raw_{name}{filter}) WHERE _rn = 1",
+        "WITH r AS (SELECT * FROM raw_{name}{filter}), dup AS ({dup}) \
+         SELECT {cols} FROM r WHERE NOT EXISTS (SELECT 1 FROM dup WHERE {same_key}) \
+         UNION ALL \
+         SELECT {cols} FROM (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _ingested_at DESC, _row DESC) AS _rn \
+           FROM r WHERE EXISTS (SELECT 1 FROM dup WHERE {same_key})) WHERE _rn = 1",
         cols = cols.join(", "),
         key = key.join(", "),
         name = d.name
     )
+}
+
+/// The rows of a dataset (on these days) as they are: its current rows when no key was sent
+/// twice.
+pub fn raw_rows_sql(d: &Dataset, days: Option<&[NaiveDate]>) -> String {
+    let cols: Vec<String> = d
+        .columns
+        .iter()
+        .map(|c| format!("\"{}\"", c.stored_name()))
+        .chain(["_batch_id".to_string(), "_ingested_at".to_string()])
+        .collect();
+    match days {
+        Some(days) => format!(
+            "SELECT {} FROM raw_{} WHERE date IN ({})",
+            cols.join(", "),
+            d.name,
+            marts::date_list(days)
+        ),
+        None => format!("SELECT {} FROM raw_{}", cols.join(", "), d.name),
+    }
 }
 
 /// The memory DataFusion may hold before it spills to disk: `EDULAKE_MEMORY_MB`, else 4 GiB.
@@ -93,8 +144,9 @@ impl QueryLayer {
         let ctx = SessionContext::new_with_state(state);
         ctx.register_udf(crate::udf::local_date(edulake_ingest::bureau_tz()?));
         let mut versions = BTreeMap::new();
+        let mut partition_range: Option<(NaiveDate, NaiveDate)> = None;
         for d in edulake_schemas::all() {
-            let v = register_table(
+            let (v, range) = register_table(
                 &ctx,
                 lake,
                 d.name,
@@ -103,6 +155,12 @@ impl QueryLayer {
             )
             .await?;
             versions.insert(d.name.to_string(), v);
+            if let Some((lo, hi)) = range {
+                partition_range = Some(match partition_range {
+                    Some((a, b)) => (a.min(lo), b.max(hi)),
+                    None => (lo, hi),
+                });
+            }
         }
         register_table(&ctx, lake, BATCHES_TABLE, "batches", batches_schema()).await?;
         let mut layer = QueryLayer {
@@ -111,6 +169,7 @@ impl QueryLayer {
             versions,
             fresh: HashMap::new(),
             dated: HashMap::new(),
+            partition_range,
         };
         let mut stale_indicators = Vec::new();
         for mart in Mart::all() {
@@ -127,12 +186,23 @@ impl QueryLayer {
                         .register_table(mart.sql_name(), t.table_provider().await?)?;
                 }
                 (None, Mart::Current(d)) => {
+                    // The keys sent more than once, found now; then the view ranks only them.
+                    let days = match (d.partition_by == ["date"], partition_range) {
+                        (true, Some((lo, hi))) => Some(marts::days_between(lo, hi)),
+                        _ => None,
+                    };
+                    let dups = marts::duplicate_keys(&layer.ctx, d, days.as_deref()).await?;
+                    let table = format!("_dup_{}", d.name);
+                    layer.ctx.register_table(
+                        table.as_str(),
+                        Arc::new(MemTable::try_new(dups.schema(), vec![vec![dups]])?),
+                    )?;
                     layer
                         .ctx
                         .sql(&format!(
                             "CREATE VIEW {} AS {}",
                             d.name,
-                            current_view_sql(d, None)
+                            current_view_sql_with(d, None, Some(&table))
                         ))
                         .await?;
                 }
@@ -258,23 +328,28 @@ impl QueryLayer {
     }
 
     /// The first and last date with data in the lake (events, roster snapshots, notices).
+    /// The dated tables' range comes from their partitions, not from reading their rows.
     pub async fn data_range(&self) -> Result<Option<(NaiveDate, NaiveDate)>> {
         let sql = "SELECT min(d) AS lo, max(d) AS hi FROM (\
-            SELECT min(date) AS d FROM raw_attendance UNION ALL SELECT max(date) FROM raw_attendance \
-            UNION ALL SELECT min(date) FROM raw_health_report UNION ALL SELECT max(date) FROM raw_health_report \
-            UNION ALL SELECT min(as_of_date) FROM raw_enrolment UNION ALL SELECT max(as_of_date) FROM raw_enrolment \
+            SELECT min(as_of_date) AS d FROM raw_enrolment UNION ALL SELECT max(as_of_date) FROM raw_enrolment \
             UNION ALL SELECT min(local_date(published_at)) FROM raw_notices \
             UNION ALL SELECT max(local_date(published_at)) FROM raw_notices)";
         let (_, batches) = self.run(sql).await?;
-        let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else {
-            return Ok(None);
-        };
-        let day = |i: usize| -> Option<NaiveDate> {
-            use arrow::array::{Array, AsArray};
-            let a = b.column(i).as_primitive::<arrow::datatypes::Date32Type>();
-            (!a.is_null(0)).then(|| edulake_ingest::values::date_from_days(a.value(0)))
-        };
-        Ok(day(0).zip(day(1)))
+        let mut range = self.partition_range;
+        if let Some(b) = batches.iter().find(|b| b.num_rows() > 0) {
+            let day = |i: usize| -> Option<NaiveDate> {
+                use arrow::array::{Array, AsArray};
+                let a = b.column(i).as_primitive::<arrow::datatypes::Date32Type>();
+                (!a.is_null(0)).then(|| edulake_ingest::values::date_from_days(a.value(0)))
+            };
+            if let (Some(lo), Some(hi)) = (day(0), day(1)) {
+                range = Some(match range {
+                    Some((a, b)) => (a.min(lo), b.max(hi)),
+                    None => (lo, hi),
+                });
+            }
+        }
+        Ok(range)
     }
 
     /// The range a request covers: what it asks, completed with the data's range. With no
@@ -303,18 +378,17 @@ impl QueryLayer {
 
     /// An indicator in the export format of INDICATORS.md.
     pub async fn export(&self, req: &Request) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        self.run(&self.export_sql(req).await?).await
+    }
+
+    /// The SQL an export runs: from the indicator's mart when it is fresh, else from the
+    /// current views.
+    pub async fn export_sql(&self, req: &Request) -> Result<String> {
         let ind = indicators::by_name(&req.indicator)?;
         let (from, to) = self.range(req.from, req.to).await?;
         let mart = Mart::Indicator(ind);
         let from_mart = (ind.mart && self.is_fresh(&mart)).then(|| mart.sql_name());
-        self.run(&indicators::export_sql(
-            ind,
-            req,
-            from,
-            to,
-            from_mart.as_deref(),
-        )?)
-        .await
+        indicators::export_sql(ind, req, from, to, from_mart.as_deref())
     }
 
     /// The cluster alerts (school, class, date, count) between two dates.
@@ -339,25 +413,39 @@ impl QueryLayer {
 
 /// Registers a Delta table, or an empty table of the same schema if it does not exist yet,
 /// so queries over a fresh lake answer with no rows instead of an error. Returns the version
-/// registered (−1 for none).
+/// registered (−1 for none) and, for a table partitioned by date, its first and last date.
 async fn register_table(
     ctx: &SessionContext,
     lake: &Lake,
     table: &str,
     as_name: &str,
     schema: SchemaRef,
-) -> Result<i64> {
+) -> Result<(i64, Option<(NaiveDate, NaiveDate)>)> {
     match lake.load(table).await? {
         Some(t) => {
             t.update_datafusion_session(&ctx.state())?;
             let provider = t.table_provider().await?;
             ctx.register_table(as_name, provider)?;
-            Ok(t.version().map_or(-1, |v| v as i64))
+            let mut range: Option<(NaiveDate, NaiveDate)> = None;
+            for uri in t.get_file_uris()? {
+                let Some(day) = uri
+                    .split('/')
+                    .find_map(|part| part.strip_prefix("date="))
+                    .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                else {
+                    continue;
+                };
+                range = Some(match range {
+                    Some((lo, hi)) => (lo.min(day), hi.max(day)),
+                    None => (day, day),
+                });
+            }
+            Ok((t.version().map_or(-1, |v| v as i64), range))
         }
         None => {
             let empty = MemTable::try_new(schema, vec![vec![]])?;
             ctx.register_table(as_name, Arc::new(empty))?;
-            Ok(-1)
+            Ok((-1, None))
         }
     }
 }

@@ -26,6 +26,8 @@ pub struct GenerateOptions {
     pub end: NaiveDate,
     /// Datasets to write (default all).
     pub datasets: Vec<String>,
+    /// Health check-ins only on the last this many school days (default: every day).
+    pub health_days: Option<usize>,
     /// Keep every personal value written (names, phones, raw ids) in [`Generated::personal`],
     /// so a test can prove none of them reaches the lake.
     pub record_personal: bool,
@@ -45,6 +47,7 @@ impl GenerateOptions {
                 .map(|s| s.to_string())
                 .collect(),
             record_personal: false,
+            health_days: None,
         }
     }
 
@@ -414,8 +417,9 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                 "填报时间",
             ];
             let mut rows = Vec::new();
-            let cluster_day = days.len() * 2 / 3;
-            for (di, day) in days.iter().enumerate() {
+            let first_day = days.len() - opts.health_days.unwrap_or(days.len()).min(days.len());
+            let cluster_day = first_day + (days.len() - first_day) * 2 / 3;
+            for (di, day) in days.iter().enumerate().skip(first_day) {
                 if si % 13 == 7 && di % 5 == 0 {
                     continue; // a school that sent nothing that day
                 }

@@ -1,5 +1,6 @@
 //! `edulake build`: the marts brought up to date, one line per mart that had work.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -7,7 +8,16 @@ use edulake_transform::marts::{self, BuildOptions, MartBuilt, Work};
 
 use crate::Env;
 
-pub async fn run(env: &Env, full: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(env: &Env, full: bool, show_sql: bool) -> anyhow::Result<ExitCode> {
+    if show_sql {
+        let layer = edulake_transform::QueryLayer::open(&env.lake()?).await?;
+        let mut out = std::io::stdout().lock();
+        for (name, sql) in marts::full_build_sql(&layer).await? {
+            writeln!(out, "-- mart: {name}\n{sql};\n")?;
+        }
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
     build(env, full).await?;
     Ok(ExitCode::SUCCESS)
 }

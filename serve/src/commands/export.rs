@@ -60,6 +60,11 @@ pub async fn export(env: &Env, a: ExportArgs) -> anyhow::Result<ExitCode> {
     // A bad indicator name is answered before the lake is opened.
     indicators::by_name(&req.indicator)?;
     let layer = QueryLayer::open(&env.lake()?).await?;
+    if a.show_sql {
+        let sql = layer.export_sql(&req).await?;
+        write_to(a.out.as_ref(), format!("{sql};\n").as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let (schema, batches) = layer.export(&req).await?;
     let format = match a.format {
         ExportFormat::Csv => Format::Csv,

@@ -8,13 +8,18 @@ use edulake_ingest::generate::{generate, last_school_day_before, GenerateOptions
 
 use crate::Env;
 
-#[allow(clippy::too_many_arguments)]
+/// How big a district to make.
+pub struct Size {
+    pub schools: usize,
+    pub students: usize,
+    pub days: usize,
+    pub health_days: Option<usize>,
+}
+
 pub fn run(
     _env: &Env,
     out: PathBuf,
-    schools: usize,
-    students: usize,
-    days: usize,
+    size: Size,
     seed: u64,
     messy: bool,
     end: Option<String>,
@@ -28,9 +33,10 @@ pub fn run(
         None => last_school_day_before(edulake_ingest::values::today(tz)),
     };
     let mut opts = GenerateOptions::new(end);
-    opts.schools = schools;
-    opts.students = students;
-    opts.days = days;
+    opts.schools = size.schools;
+    opts.students = size.students;
+    opts.days = size.days;
+    opts.health_days = size.health_days;
     opts.seed = seed;
     opts.messy = messy;
     if !datasets.is_empty() {

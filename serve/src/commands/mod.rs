@@ -32,9 +32,21 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
             seed,
             messy,
             end,
+            health_days,
             datasets,
         } => generate::run(
-            env, out, schools, students, days, seed, messy, end, datasets,
+            env,
+            out,
+            generate::Size {
+                schools,
+                students,
+                days,
+                health_days,
+            },
+            seed,
+            messy,
+            end,
+            datasets,
         ),
         Command::Ingest {
             dataset,
@@ -45,7 +57,7 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
         Command::Batches { format } => query::batches(env, format).await,
         Command::Sql { format, query } => query::sql(env, &query, format).await,
         Command::Schema { dataset } => query::schema(dataset.as_deref()),
-        Command::Build { full } => build::run(env, full).await,
+        Command::Build { full, show_sql } => build::run(env, full, show_sql).await,
         Command::Export(args) => export::export(env, args).await,
         Command::Alerts {
             from,
