@@ -31,15 +31,23 @@ expected AS (
     FROM in_force
     JOIN class_sizes ON class_sizes.school_code = in_force.school_code AND class_sizes.as_of_date = in_force.as_of_date
 ),
+matched AS (
+    -- each row of a student in a snapshot of its school (the small side, enrolled, first)
+    SELECT health_report.school_code, health_report.date AS day, enrolled.as_of_date, enrolled.class_code
+    FROM enrolled
+    JOIN health_report
+      ON health_report.school_code = enrolled.school_code
+     AND health_report.student_id = enrolled.student_id
+),
 reported AS (
-    SELECT in_force.school_code, enrolled.class_code, in_force.day, count(*) AS students
-    FROM health_report
-    JOIN in_force ON in_force.school_code = health_report.school_code AND in_force.day = health_report.date
-    JOIN enrolled
-      ON enrolled.school_code = health_report.school_code
-     AND enrolled.as_of_date = in_force.as_of_date
-     AND enrolled.student_id = health_report.student_id
-    GROUP BY in_force.school_code, enrolled.class_code, in_force.day
+    -- ... kept where that snapshot is the one in force that day
+    SELECT in_force.school_code, matched.class_code, in_force.day, count(*) AS students
+    FROM in_force
+    JOIN matched
+      ON matched.school_code = in_force.school_code
+     AND matched.day = in_force.day
+     AND matched.as_of_date = in_force.as_of_date
+    GROUP BY in_force.school_code, matched.class_code, in_force.day
 )
 SELECT expected.school_code,
        expected.class_code,

@@ -247,7 +247,7 @@ pub async fn build(
     }
     let mut done = Vec::new();
     // The current views first: the indicator marts read them.
-    let layer = QueryLayer::open(lake).await?;
+    let layer = QueryLayer::open_for_build(lake).await?;
     for mart in Mart::all()
         .into_iter()
         .filter(|m| matches!(m, Mart::Current(_)))
@@ -256,7 +256,7 @@ pub async fn build(
         on_mart(&built);
         done.push(built);
     }
-    let layer = QueryLayer::open(lake).await?;
+    let layer = QueryLayer::open_for_build(lake).await?;
     for mart in Mart::all()
         .into_iter()
         .filter(|m| !matches!(m, Mart::Current(_)))
@@ -305,8 +305,16 @@ async fn build_one(
         },
         _ => Vec::new(),
     };
-    let chunks = if mart.dated() {
+    // Chunks bound the rows read from the dated datasets; a mart that reads none of them
+    // would only read its sources again for each chunk.
+    let reads_dated = mart
+        .sources()
+        .iter()
+        .any(|s| edulake_schemas::by_name(s).is_some_and(|d| d.partition_by == ["date"]));
+    let chunks = if mart.dated() && reads_dated {
         chunk_days(&days, batches)
+    } else if mart.dated() {
+        vec![days.clone()]
     } else {
         vec![Vec::new()]
     };

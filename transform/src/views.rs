@@ -128,6 +128,16 @@ impl QueryLayer {
     /// A session over the lake as it is now: each mart that is fresh answers for its view,
     /// every other one is computed from the raw tables at query time.
     pub async fn open(lake: &Lake) -> Result<QueryLayer> {
+        Self::open_with(lake, true).await
+    }
+
+    /// A session for the build: a stale current view is left as its plain SQL instead of
+    /// finding its duplicate keys first (the build reads the raw tables for those).
+    pub async fn open_for_build(lake: &Lake) -> Result<QueryLayer> {
+        Self::open_with(lake, false).await
+    }
+
+    async fn open_with(lake: &Lake, find_duplicates: bool) -> Result<QueryLayer> {
         let config = SessionConfig::new()
             .with_information_schema(true)
             .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
@@ -184,6 +194,16 @@ impl QueryLayer {
                     layer
                         .ctx
                         .register_table(mart.sql_name(), t.table_provider().await?)?;
+                }
+                (None, Mart::Current(d)) if !find_duplicates => {
+                    layer
+                        .ctx
+                        .sql(&format!(
+                            "CREATE VIEW {} AS {}",
+                            d.name,
+                            current_view_sql(d, None)
+                        ))
+                        .await?;
                 }
                 (None, Mart::Current(d)) => {
                     // The keys sent more than once, found now; then the view ranks only them.
