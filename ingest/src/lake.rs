@@ -456,9 +456,25 @@ fn batch_records_from_arrow(rb: &RecordBatch) -> Result<Vec<BatchRecord>> {
         rb.column_by_name(name)
             .ok_or_else(|| IngestError::Lake(format!("_batches has no column {name}")))
     };
+    // Each text column cast once (Utf8View or Utf8 in, Utf8 out), not once per row.
+    let mut texts: std::collections::HashMap<&str, ArrayRef> = std::collections::HashMap::new();
+    for name in [
+        "batch_id",
+        "dataset",
+        "school_code",
+        "as_of_date",
+        "source_file",
+        "source_sha256",
+        "format",
+        "reject_report",
+    ] {
+        texts.insert(name, arrow::compute::cast(col(name)?, &DataType::Utf8)?);
+    }
     let text = |name: &str, i: usize| -> Result<Option<String>> {
-        let a = arrow::compute::cast(col(name)?, &DataType::Utf8)?;
-        let a = a.as_string::<i32>();
+        let a = texts
+            .get(name)
+            .ok_or_else(|| IngestError::Internal(format!("_batches column {name} not read")))?
+            .as_string::<i32>();
         Ok((!a.is_null(i)).then(|| a.value(i).to_string()))
     };
     let int = |name: &str, i: usize| -> Result<i64> {
