@@ -433,10 +433,7 @@ pub async fn duplicate_keys(
         }
     }
     let key: Vec<String> = d.key_stored().iter().map(|k| format!("\"{k}\"")).collect();
-    let filter = match days {
-        Some(days) => format!(" WHERE date IN ({})", date_list(days)),
-        None => String::new(),
-    };
+    let filter = crate::views::day_filter(days);
     let df = ctx
         .sql(&format!(
             "SELECT {key} FROM raw_{name}{filter} GROUP BY {key} HAVING count(*) > 1",

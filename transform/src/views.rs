@@ -59,17 +59,9 @@ pub fn current_view_sql_with(
     days: Option<&[NaiveDate]>,
     dup_table: Option<&str>,
 ) -> String {
-    let cols: Vec<String> = d
-        .columns
-        .iter()
-        .map(|c| format!("\"{}\"", c.stored_name()))
-        .chain(["_batch_id".to_string(), "_ingested_at".to_string()])
-        .collect();
+    let cols = current_columns(d);
     let key: Vec<String> = d.key_stored().iter().map(|k| format!("\"{k}\"")).collect();
-    let filter = match days {
-        Some(days) => format!(" WHERE date IN ({})", marts::date_list(days)),
-        None => String::new(),
-    };
+    let filter = day_filter(days);
     let same_key = d
         .key_stored()
         .iter()
@@ -95,24 +87,33 @@ pub fn current_view_sql_with(
     )
 }
 
-/// The rows of a dataset (on these days) as they are: its current rows when no key was sent
-/// twice.
-pub fn raw_rows_sql(d: &Dataset, days: Option<&[NaiveDate]>) -> String {
-    let cols: Vec<String> = d
-        .columns
+/// The columns of a current view: the dataset's, and the batch each row came from.
+fn current_columns(d: &Dataset) -> Vec<String> {
+    d.columns
         .iter()
         .map(|c| format!("\"{}\"", c.stored_name()))
         .chain(["_batch_id".to_string(), "_ingested_at".to_string()])
-        .collect();
+        .collect()
+}
+
+/// ` WHERE date IN (…)` for these days, or nothing.
+pub fn day_filter(days: Option<&[NaiveDate]>) -> String {
     match days {
-        Some(days) => format!(
-            "SELECT {} FROM raw_{} WHERE date IN ({})",
-            cols.join(", "),
-            d.name,
-            marts::date_list(days)
-        ),
-        None => format!("SELECT {} FROM raw_{}", cols.join(", "), d.name),
+        Some(days) => format!(" WHERE date IN ({})", marts::date_list(days)),
+        None => String::new(),
     }
+}
+
+/// The rows of a dataset (on these days) as they are: its current rows when no key was sent
+/// twice.
+pub fn raw_rows_sql(d: &Dataset, days: Option<&[NaiveDate]>) -> String {
+    let cols = current_columns(d);
+    format!(
+        "SELECT {} FROM raw_{}{}",
+        cols.join(", "),
+        d.name,
+        day_filter(days)
+    )
 }
 
 /// The memory DataFusion may hold before it spills to disk: `EDULAKE_MEMORY_MB`, else 4 GiB.
