@@ -71,8 +71,11 @@ pub enum ByArg {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Make a synthetic district, ingest it, and show what is in the lake.
+    /// Make a synthetic district, ingest it, build the indicators and serve the cockpit.
     Demo {
+        /// Where the cockpit listens.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
         #[arg(long, default_value_t = 40)]
         schools: usize,
         #[arg(long, default_value_t = 12_000)]
@@ -158,6 +161,11 @@ pub enum Command {
     },
     /// List every indicator with its definition.
     Indicators,
+    /// Serve the cockpit.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
     /// Print the data dictionary (Markdown).
     Schema {
         #[arg(value_parser = clap::builder::PossibleValuesParser::new(edulake_schemas::names()))]

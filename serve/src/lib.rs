@@ -6,10 +6,12 @@
 //! - [`commands`]: one module per subcommand; each takes its parsed arguments and a
 //!   [`Env`], prints its results and returns whether the work succeeded.
 //! - [`progress`]: progress bars on a terminal, silence in scripts.
+//! - [`web`]: the cockpit served by `edulake serve` (axum, pages rendered on the server).
 
 pub mod cli;
 pub mod commands;
 pub mod progress;
+pub mod web;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -4,6 +4,7 @@
 mod common;
 
 mod cli;
+mod cockpit;
 mod formats;
 mod indicators;
 mod lake;

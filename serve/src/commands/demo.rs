@@ -1,4 +1,5 @@
-//! `edulake demo`: a synthetic district generated, ingested and shown.
+//! `edulake demo`: a synthetic district generated, ingested, built, shown, and served in the
+//! cockpit.
 
 use std::process::ExitCode;
 
@@ -10,6 +11,7 @@ use crate::Env;
 
 pub async fn run(
     env: &Env,
+    addr: &str,
     schools: usize,
     students: usize,
     days: usize,
@@ -93,5 +95,7 @@ pub async fn run(
         out.display(),
         out.join("attendance").display()
     );
+    println!();
+    crate::web::serve(env.lake()?, addr).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -19,11 +19,12 @@ pub use ingest::{ingest_files, print_outcome, Summary};
 pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
     match command {
         Command::Demo {
+            addr,
             schools,
             students,
             days,
             seed,
-        } => demo::run(env, schools, students, days, seed).await,
+        } => demo::run(env, &addr, schools, students, days, seed).await,
         Command::Generate {
             out,
             schools,
@@ -66,6 +67,10 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
             threshold,
         } => export::alerts(env, from, to, format, threshold).await,
         Command::Indicators => export::indicators(),
+        Command::Serve { addr } => {
+            crate::web::serve(env.lake()?, &addr).await?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

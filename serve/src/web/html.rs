@@ -1,0 +1,191 @@
+//! HTML written on the server: the page frame, tables, tiles and download links. No
+//! JavaScript is needed to read or move around the cockpit.
+
+use std::fmt::Write;
+
+use super::i18n::{t, Lang};
+use super::View;
+
+/// Escapes text for HTML (and SVG) content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encodes a query value.
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
+
+/// The page frame: header with navigation and the language switch, the date-range form, then
+/// the body.
+pub fn page(view: &View, title: &str, body: &str) -> String {
+    let lang = view.lang;
+    let nav = [
+        ("/", "nav_overview"),
+        ("/notices", "nav_notices"),
+        ("/data", "nav_data"),
+    ]
+    .iter()
+    .map(|(href, key)| {
+        format!(
+            "<a href=\"{}\">{}</a>",
+            esc(&view.link(href)),
+            esc(&t(lang, key))
+        )
+    })
+    .collect::<Vec<_>>()
+    .join("");
+    let other = View {
+        lang: lang.other(),
+        ..view.clone()
+    };
+    let hidden = format!(
+        "<input type=\"hidden\" name=\"lang\" value=\"{}\">",
+        lang.code()
+    );
+    format!(
+        "<!doctype html>\n<html lang=\"{html_lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · {brand}</title><link rel=\"stylesheet\" href=\"/assets/style.css\"></head>\
+         <body><header><a class=\"brand\" href=\"{home}\">{brand}</a><nav>{nav}</nav>\
+         <a class=\"lang\" href=\"{switch}\" hreflang=\"{other_code}\">{switch_text}</a></header>\
+         <form class=\"range\" method=\"get\">{hidden}<label>{from} <input type=\"date\" name=\"from\" value=\"{from_v}\"></label>\
+         <label>{to} <input type=\"date\" name=\"to\" value=\"{to_v}\"></label><button type=\"submit\">{apply}</button></form>\
+         <main><h1>{title}</h1>{body}</main></body></html>\n",
+        html_lang = lang.html(),
+        title = esc(title),
+        brand = esc(&t(lang, "brand")),
+        home = esc(&view.link("/")),
+        switch = esc(&other.link(&view.path)),
+        other_code = lang.other().code(),
+        switch_text = esc(&t(lang, "switch_lang")),
+        from = esc(&t(lang, "from")),
+        to = esc(&t(lang, "to")),
+        from_v = view.from,
+        to_v = view.to,
+        apply = esc(&t(lang, "apply")),
+    )
+}
+
+/// A section with a heading, its content and its downloads.
+pub fn section(lang: Lang, title: &str, content: &str, download: Option<&str>) -> String {
+    let links = match download {
+        Some(href) => format!(
+            "<p class=\"downloads\"><a href=\"{0}&amp;format=csv\" download>{1}</a> <a href=\"{0}&amp;format=xlsx\" download>{2}</a></p>",
+            esc(href),
+            esc(&t(lang, "download_csv")),
+            esc(&t(lang, "download_xlsx"))
+        ),
+        None => String::new(),
+    };
+    format!(
+        "<section><h2>{}</h2>{content}{links}</section>",
+        esc(title)
+    )
+}
+
+/// A table; cells are already HTML.
+pub fn table(headers: &[String], rows: &[Vec<String>]) -> String {
+    let mut out = String::from("<div class=\"table\"><table><thead><tr>");
+    for h in headers {
+        let _ = write!(out, "<th>{}</th>", esc(h));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for r in rows {
+        out.push_str("<tr>");
+        for c in r {
+            let _ = write!(out, "<td>{c}</td>");
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table></div>");
+    out
+}
+
+/// A link, escaped.
+pub fn link(href: &str, text: &str) -> String {
+    format!("<a href=\"{}\">{}</a>", esc(href), esc(text))
+}
+
+/// A KPI tile: the value, and its change against the comparison value.
+pub fn tile(label: &str, value: &str, change: Option<(String, bool)>, note: &str) -> String {
+    let change = match change {
+        Some((text, good)) => format!(
+            "<span class=\"change {}\">{}</span>",
+            if good { "up" } else { "down" },
+            esc(&text)
+        ),
+        None => String::new(),
+    };
+    format!(
+        "<div class=\"tile\"><div class=\"label\">{}</div><div class=\"value\">{}</div>{change}<div class=\"note\">{}</div></div>",
+        esc(label),
+        esc(value),
+        esc(note)
+    )
+}
+
+/// The style sheet, embedded in the binary.
+pub const STYLE: &str = r#"
+:root { --ink:#0f172a; --muted:#64748b; --line:#e2e8f0; --blue:#2563eb; --bg:#f8fafc; }
+* { box-sizing: border-box; }
+body { margin:0; font-family: system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif; color:var(--ink); background:var(--bg); }
+header { display:flex; flex-wrap:wrap; align-items:center; gap:1rem; padding:.6rem 1rem; background:#0b3a8c; color:#fff; }
+header a { color:#fff; text-decoration:none; }
+header .brand { font-weight:700; font-size:1.1rem; }
+header nav { display:flex; gap:1rem; flex:1; }
+header .lang { border:1px solid #fff6; padding:.1rem .6rem; border-radius:4px; }
+form.range { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; padding:.5rem 1rem; background:#fff; border-bottom:1px solid var(--line); }
+main { padding:1rem; max-width:1200px; margin:0 auto; }
+h1 { font-size:1.4rem; margin:.2rem 0 1rem; }
+h2 { font-size:1.05rem; margin:0 0 .6rem; }
+section { background:#fff; border:1px solid var(--line); border-radius:8px; padding:1rem; margin-bottom:1rem; }
+.tiles { display:grid; grid-template-columns:repeat(auto-fit, minmax(160px, 1fr)); gap:.8rem; margin-bottom:1rem; }
+.tile { background:#fff; border:1px solid var(--line); border-radius:8px; padding:.8rem; }
+.tile .label { color:var(--muted); font-size:.85rem; }
+.tile .value { font-size:1.6rem; font-weight:700; margin:.2rem 0; }
+.tile .note { color:var(--muted); font-size:.75rem; }
+.change.up { color:#15803d; } .change.down { color:#b91c1c; }
+.grid2 { display:grid; grid-template-columns:repeat(auto-fit, minmax(320px, 1fr)); gap:1rem; }
+.chart svg, svg.map { width:100%; height:auto; }
+.table { overflow-x:auto; }
+table { border-collapse:collapse; width:100%; font-size:.9rem; }
+th, td { text-align:left; padding:.35rem .5rem; border-bottom:1px solid var(--line); white-space:nowrap; }
+td.num, th.num { text-align:right; }
+.downloads { margin:.6rem 0 0; font-size:.85rem; } .downloads a { margin-right:1rem; }
+.empty { color:var(--muted); }
+@media (max-width: 600px) { main { padding:.5rem; } .tile .value { font-size:1.3rem; } }
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(enc("长安区 a&b"), "%E9%95%BF%E5%AE%89%E5%8C%BA%20a%26b");
+    }
+}

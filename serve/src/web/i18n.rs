@@ -1,0 +1,153 @@
+//! Every word of the cockpit in Chinese (the default) and English.
+
+/// The language of a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// `en` is English; anything else (or nothing) is Chinese.
+    pub fn parse(s: Option<&str>) -> Lang {
+        match s {
+            Some("en") => Lang::En,
+            _ => Lang::Zh,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    /// The value of `<html lang>`.
+    pub fn html(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+}
+
+/// (key, Chinese, English).
+static TEXTS: &[(&str, &str, &str)] = &[
+    ("brand", "教育数据驾驶舱", "Education cockpit"),
+    ("switch_lang", "English", "中文"),
+    ("nav_overview", "总览", "Overview"),
+    ("nav_notices", "通知查阅", "Notices"),
+    ("nav_data", "数据报送", "Data received"),
+    ("from", "从", "From"),
+    ("to", "至", "to"),
+    ("apply", "查询", "Apply"),
+    ("latest_day", "最新日期", "Latest day"),
+    ("vs_week_before", "较上周同日", "vs. a week before"),
+    ("kpi_reporting", "今日报送学校", "Schools reporting"),
+    ("kpi_attendance", "出勤率", "Attendance rate"),
+    ("kpi_health", "健康打卡率", "Health check-in rate"),
+    ("kpi_fever", "发热人数", "Fever reports"),
+    ("kpi_alerts", "聚集性预警", "Cluster alerts"),
+    ("kpi_notices", "通知查阅率", "Notice read rate"),
+    ("trend_attendance", "出勤率（近30天）", "Attendance rate, last 30 days"),
+    ("trend_health", "健康打卡率（近30天）", "Health check-in rate, last 30 days"),
+    ("trend_fever", "发热人数（近30天）", "Fever reports, last 30 days"),
+    ("by_district", "各区县出勤率", "Attendance rate by district"),
+    ("by_school", "各学校出勤率", "Attendance rate by school"),
+    ("missing", "今日未报送学校（催报）", "Schools that have not reported today"),
+    ("missing_none", "所有学校均已报送。", "Every school has reported."),
+    ("alerts", "聚集性预警", "Cluster alerts"),
+    ("alerts_none", "所选时间内没有预警。", "No alerts in this period."),
+    ("map", "学校分布图（按出勤率着色）", "Schools on the map, coloured by attendance rate"),
+    ("map_none", "没有学校坐标。", "No school has coordinates."),
+    ("download_csv", "下载 CSV", "Download CSV"),
+    ("download_xlsx", "下载 Excel", "Download Excel"),
+    ("district", "区县", "District"),
+    ("school", "学校", "School"),
+    ("school_code", "学校代码", "School code"),
+    ("class", "班级", "Class"),
+    ("date", "日期", "Date"),
+    ("count", "人数", "Students"),
+    ("value", "数值", "Value"),
+    ("numerator", "分子", "Numerator"),
+    ("denominator", "分母", "Denominator"),
+    ("period", "时段", "Period"),
+    ("no_data", "所选时间内没有数据。", "No data in this period."),
+    ("classes", "各班出勤", "Attendance by class"),
+    ("enrolment_grade", "在籍学生（按年级）", "Enrolled students by grade"),
+    ("enrolment_gender", "在籍学生（按性别）", "Enrolled students by gender"),
+    ("grade", "年级", "Grade"),
+    ("gender", "性别", "Gender"),
+    ("gender_M", "男", "Male"),
+    ("gender_F", "女", "Female"),
+    ("pupil_teacher_ratio", "生师比", "Pupil-teacher ratio"),
+    ("chronic_absence", "长期缺勤率", "Chronic absence rate"),
+    ("notice_reads", "各通知查阅率", "Read rate of each notice"),
+    ("notice", "通知", "Notice"),
+    ("read_rate", "查阅率", "Read rate"),
+    ("read_24h_rate", "24小时查阅率", "Read within 24 h"),
+    ("median_hours", "查阅时长中位数（小时）", "Median hours to read"),
+    ("back_to_bureau", "返回全局", "Back to the bureau"),
+    ("not_found", "找不到这个页面。", "There is no such page."),
+    ("bad_request", "请求有误", "Bad request"),
+    ("server_error", "服务器出错，请稍后再试。", "Something went wrong on the server; try again shortly."),
+    ("empty_lake", "数据湖中还没有数据。请先上传或导入数据。", "The lake holds no data yet: ingest some extracts first."),
+    ("page_overview", "全局总览", "Bureau overview"),
+    ("page_district", "区县", "District"),
+    ("page_school", "学校", "School"),
+];
+
+/// The text of a key in a language; a missing key shows as `⟨key⟩`, which the tests look for.
+pub fn t(lang: Lang, key: &str) -> String {
+    lookup(lang, key).unwrap_or_else(|| format!("⟨{key}⟩"))
+}
+
+/// The text of a key, if there is one.
+pub fn lookup(lang: Lang, key: &str) -> Option<String> {
+    TEXTS.iter().find(|(k, _, _)| *k == key).map(|(_, zh, en)| match lang {
+        Lang::Zh => zh.to_string(),
+        Lang::En => en.to_string(),
+    })
+}
+
+/// An indicator's name in a language (Chinese from its SQL header).
+pub fn indicator_name(lang: Lang, name: &str) -> String {
+    let ind = edulake_transform::indicators::by_name(name).ok();
+    match (lang, ind) {
+        (Lang::Zh, Some(i)) if !i.name_zh.is_empty() => i.name_zh.clone(),
+        _ => {
+            let words = name.replace('_', " ");
+            let mut c = words.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+                None => String::new(),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_once_in_both_languages() {
+        let mut keys = std::collections::HashSet::new();
+        for (k, zh, en) in TEXTS {
+            assert!(keys.insert(k), "{k} twice");
+            assert!(!zh.is_empty() && !en.is_empty(), "{k}");
+        }
+        assert_eq!(t(Lang::En, "nav_overview"), "Overview");
+        assert_eq!(t(Lang::Zh, "nav_overview"), "总览");
+        assert_eq!(indicator_name(Lang::Zh, "attendance_rate"), "出勤率");
+        assert_eq!(indicator_name(Lang::En, "attendance_rate"), "Attendance rate");
+    }
+}

@@ -1,0 +1,221 @@
+//! The cockpit (数字驾驶舱): server-rendered pages over the query layer.
+//!
+//! # Layout
+//! - [`app`]: the router; tests call it without a socket.
+//! - [`AppState`]: the lake, the query layer in use and the pages already rendered; a
+//!   watcher ([`watch`]) builds the marts and swaps in a fresh layer when the lake changes.
+//! - [`pages`]: one handler per page and the downloads.
+//! - [`html`], [`charts`], [`i18n`]: the page frame and tables, SVG charts, every word in
+//!   Chinese and English.
+//! - [`AppError`]: the one error type of the handlers, turned into a page in one place.
+
+pub mod charts;
+pub mod html;
+pub mod i18n;
+pub mod pages;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::NaiveDate;
+use tokio::sync::{Mutex, RwLock};
+
+use edulake_ingest::Lake;
+use edulake_transform::QueryLayer;
+
+use i18n::{t, Lang};
+
+/// What every handler shares.
+pub struct AppState {
+    pub lake: Lake,
+    layer: RwLock<Arc<QueryLayer>>,
+    /// Pages rendered since the lake last changed, by their URI.
+    rendered: Mutex<HashMap<String, Arc<String>>>,
+    /// The raw tables' versions the layer was opened at.
+    versions: Mutex<Vec<i64>>,
+}
+
+impl AppState {
+    /// Opens the lake for serving.
+    pub async fn open(lake: Lake) -> anyhow::Result<Arc<AppState>> {
+        let layer = QueryLayer::open(&lake).await?;
+        let versions = raw_versions(&lake).await?;
+        Ok(Arc::new(AppState {
+            lake,
+            layer: RwLock::new(Arc::new(layer)),
+            rendered: Mutex::new(HashMap::new()),
+            versions: Mutex::new(versions),
+        }))
+    }
+
+    /// The query layer in use.
+    pub async fn layer(&self) -> Arc<QueryLayer> {
+        self.layer.read().await.clone()
+    }
+
+    /// If the lake changed since the layer was opened: builds the marts, opens a new layer
+    /// and forgets the rendered pages. Returns whether it changed.
+    pub async fn refresh(&self) -> anyhow::Result<bool> {
+        let now = raw_versions(&self.lake).await?;
+        if *self.versions.lock().await == now {
+            return Ok(false);
+        }
+        edulake_transform::marts::build(&self.lake, Default::default(), |_| {}).await?;
+        let layer = QueryLayer::open(&self.lake).await?;
+        *self.layer.write().await = Arc::new(layer);
+        self.rendered.lock().await.clear();
+        *self.versions.lock().await = now;
+        Ok(true)
+    }
+
+    async fn cached(&self, key: &str) -> Option<Arc<String>> {
+        self.rendered.lock().await.get(key).cloned()
+    }
+
+    async fn remember(&self, key: String, page: Arc<String>) {
+        let mut rendered = self.rendered.lock().await;
+        if rendered.len() > 2_000 {
+            rendered.clear();
+        }
+        rendered.insert(key, page);
+    }
+}
+
+async fn raw_versions(lake: &Lake) -> anyhow::Result<Vec<i64>> {
+    let mut out = Vec::new();
+    for d in edulake_schemas::all() {
+        let v = match lake.load(d.name).await? {
+            Some(t) => t.version().map_or(-1, |v| v as i64),
+            None => -1,
+        };
+        out.push(v);
+    }
+    Ok(out)
+}
+
+/// Checks the lake every `every` and refreshes the cockpit when it changed (an upload, an
+/// ingest from the command line, a pull).
+pub async fn watch(state: Arc<AppState>, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        if let Err(e) = state.refresh().await {
+            tracing::warn!("cockpit refresh: {e:#}");
+        }
+    }
+}
+
+/// The cockpit's routes.
+pub fn app(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", get(pages::overview))
+        .route("/district/{name}", get(pages::district))
+        .route("/school/{code}", get(pages::school))
+        .route("/download", get(pages::download))
+        .route("/assets/style.css", get(style))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        html::STYLE,
+    )
+        .into_response()
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    let lang = Lang::parse(
+        uri.query()
+            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang="))),
+    );
+    AppError::NotFound(lang).into_response()
+}
+
+/// The date range and language every page honours, and the path it is for.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub lang: Lang,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub path: String,
+}
+
+impl View {
+    /// A link to a path of the cockpit keeping this view's language and range.
+    pub fn link(&self, path: &str) -> String {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        format!(
+            "{path}{sep}lang={}&from={}&to={}",
+            self.lang.code(),
+            self.from,
+            self.to
+        )
+    }
+}
+
+/// Why a request failed, said in the page's language.
+#[derive(Debug)]
+pub enum AppError {
+    /// The request asked for something that is not there.
+    NotFound(Lang),
+    /// The request is wrong (a bad date, an unknown indicator): the message says how.
+    BadRequest(Lang, String),
+    /// A failure of ours.
+    Internal(Lang, String),
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, lang, title, detail) = match self {
+            AppError::NotFound(lang) => (StatusCode::NOT_FOUND, lang, t(lang, "not_found"), None),
+            AppError::BadRequest(lang, msg) => {
+                (StatusCode::BAD_REQUEST, lang, t(lang, "bad_request"), Some(msg))
+            }
+            AppError::Internal(lang, msg) => {
+                tracing::error!("cockpit: {msg}");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    lang,
+                    t(lang, "server_error"),
+                    None,
+                )
+            }
+        };
+        let body = format!(
+            "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title>\
+             <link rel=\"stylesheet\" href=\"/assets/style.css\"></head><body><main><h1>{}</h1>{}\
+             <p><a href=\"/?lang={}\">{}</a></p></main></body></html>\n",
+            lang.html(),
+            html::esc(&title),
+            html::esc(&title),
+            detail
+                .map(|d| format!("<p>{}</p>", html::esc(&d)))
+                .unwrap_or_default(),
+            lang.code(),
+            html::esc(&t(lang, "back_to_bureau"))
+        );
+        (status, Html(body)).into_response()
+    }
+}
+
+/// Serves the cockpit until the process ends, refreshing it as the lake changes.
+pub async fn serve(lake: Lake, addr: &str) -> anyhow::Result<()> {
+    let state = AppState::open(lake).await?;
+    state.refresh().await?;
+    tokio::spawn(watch(state.clone(), Duration::from_secs(2)));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    println!("The cockpit is at http://{}/", listener.local_addr()?);
+    axum::serve(listener, app(state)).await?;
+    Ok(())
+}

@@ -1,0 +1,774 @@
+//! The pages of the cockpit and their downloads. Every number on a page comes from
+//! [`QueryLayer::export`] (or `alerts`), so a page, its download and `edulake export` agree.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow::record_batch::RecordBatch;
+use arrow::util::display::array_value_to_string;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{Duration, NaiveDate};
+use serde::Deserialize;
+
+use edulake_transform::indicators::{Grain, Level, Request, Role};
+use edulake_transform::output::{self, Format};
+use edulake_transform::QueryLayer;
+
+use super::charts::{self, MapPoint, Unit};
+use super::html::{self, enc, esc, link, section, table, tile};
+use super::i18n::{indicator_name, t, Lang};
+use super::{AppError, AppState, View};
+
+/// The query every page takes.
+#[derive(Debug, Default, Deserialize)]
+pub struct Params {
+    pub lang: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// Rows of a result as text, by column name.
+struct Rows {
+    columns: Vec<String>,
+    rows: Vec<Vec<Option<String>>>,
+}
+
+impl Rows {
+    fn from(schema: &arrow::datatypes::Schema, batches: &[RecordBatch]) -> Rows {
+        let columns = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let mut rows = Vec::new();
+        for b in batches {
+            for r in 0..b.num_rows() {
+                rows.push(
+                    b.columns()
+                        .iter()
+                        .map(|c| {
+                            (!c.is_null(r)).then(|| array_value_to_string(c, r).unwrap_or_default())
+                        })
+                        .collect(),
+                );
+            }
+        }
+        Rows { columns, rows }
+    }
+
+    fn col(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
+
+    fn text(&self, row: usize, name: &str) -> String {
+        self.col(name)
+            .and_then(|i| self.rows[row][i].clone())
+            .unwrap_or_default()
+    }
+
+    fn num(&self, row: usize, name: &str) -> Option<f64> {
+        self.col(name)
+            .and_then(|i| self.rows[row][i].as_deref())
+            .and_then(|v| v.parse().ok())
+    }
+
+    fn date(&self, row: usize, name: &str) -> Option<NaiveDate> {
+        NaiveDate::parse_from_str(&self.text(row, name), "%Y-%m-%d").ok()
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+}
+
+fn internal(lang: Lang) -> impl Fn(edulake_transform::TransformError) -> AppError {
+    move |e| match e {
+        edulake_transform::TransformError::BadQuery(msg) => AppError::BadRequest(lang, msg),
+        other => AppError::Internal(lang, other.to_string()),
+    }
+}
+
+/// Where a page looks: the whole bureau, a district or a school.
+#[derive(Debug, Clone)]
+enum Scope {
+    Bureau,
+    District(String),
+    School(String),
+}
+
+impl Scope {
+    fn apply(&self, req: &mut Request) {
+        match self {
+            Scope::Bureau => {}
+            Scope::District(d) => req.district = Some(d.clone()),
+            Scope::School(s) => req.school = Some(s.clone()),
+        }
+    }
+
+    /// The level one row of this scope is at.
+    fn level(&self) -> Level {
+        match self {
+            Scope::Bureau => Level::Bureau,
+            Scope::District(_) => Level::District,
+            Scope::School(_) => Level::School,
+        }
+    }
+
+    fn query(&self) -> String {
+        match self {
+            Scope::Bureau => String::new(),
+            Scope::District(d) => format!("&district={}", enc(d)),
+            Scope::School(s) => format!("&school={}", enc(s)),
+        }
+    }
+}
+
+/// One export, as rows.
+async fn export(
+    layer: &QueryLayer,
+    lang: Lang,
+    scope: &Scope,
+    indicator: &str,
+    level: Level,
+    grain: Grain,
+    range: (NaiveDate, NaiveDate),
+) -> Result<Rows, AppError> {
+    let mut req = Request::new(indicator);
+    req.level = level;
+    req.grain = grain;
+    req.from = Some(range.0);
+    req.to = Some(range.1);
+    req.role = Role::Bureau;
+    scope.apply(&mut req);
+    let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;
+    Ok(Rows::from(&schema, &batches))
+}
+
+/// The download link of an export (format added by the section).
+fn download_href(
+    view: &View,
+    scope: &Scope,
+    indicator: &str,
+    level: Level,
+    grain: Grain,
+    range: (NaiveDate, NaiveDate),
+) -> String {
+    format!(
+        "/download?indicator={indicator}&level={}&grain={}&from={}&to={}{}&lang={}",
+        level.name(),
+        grain.name(),
+        range.0,
+        range.1,
+        scope.query(),
+        view.lang.code()
+    )
+}
+
+async fn sql_rows(layer: &QueryLayer, lang: Lang, sql: &str) -> Result<Rows, AppError> {
+    let (schema, batches) = layer.sql(sql).await.map_err(internal(lang))?;
+    Ok(Rows::from(&schema, &batches))
+}
+
+/// The view a request asks for; the range defaults to the 30 days up to the latest data.
+async fn view_of(
+    layer: &QueryLayer,
+    params: &Params,
+    path: &str,
+) -> Result<(View, Option<NaiveDate>), AppError> {
+    let lang = Lang::parse(params.lang.as_deref());
+    let parse = |s: &Option<String>, what: &str| -> Result<Option<NaiveDate>, AppError> {
+        match s.as_deref().filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| AppError::BadRequest(lang, format!("{what}: '{s}' is not a date (YYYY-MM-DD)"))),
+        }
+    };
+    let (from, to) = (parse(&params.from, "from")?, parse(&params.to, "to")?);
+    let data = layer.data_range().await.map_err(internal(lang))?;
+    let today = edulake_ingest::values::today(
+        edulake_ingest::bureau_tz().map_err(|e| AppError::Internal(lang, e.to_string()))?,
+    );
+    let to = to.or(data.map(|d| d.1)).unwrap_or(today);
+    let from = from.unwrap_or(to - Duration::days(29));
+    if from > to {
+        return Err(AppError::BadRequest(lang, format!("from {from} is after to {to}")));
+    }
+    Ok((
+        View {
+            lang,
+            from,
+            to,
+            path: path.to_string(),
+        },
+        data.map(|d| d.1),
+    ))
+}
+
+/// A rendered page from the cache, or rendered now and kept.
+async fn cached_page<F, Fut>(state: &AppState, uri: &Uri, render: F) -> Result<Response, AppError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<String, AppError>>,
+{
+    let key = uri.to_string();
+    if let Some(page) = state.cached(&key).await {
+        return Ok(Html(page.as_str().to_string()).into_response());
+    }
+    let page = Arc::new(render().await?);
+    state.remember(key, page.clone()).await;
+    Ok(Html(page.as_str().to_string()).into_response())
+}
+
+fn change(now: Option<f64>, before: Option<f64>, unit: Unit, higher_is_good: bool, lang: Lang) -> Option<(String, bool)> {
+    let (now, before) = (now?, before?);
+    let delta = now - before;
+    let text = match unit {
+        Unit::Rate => format!("{:+.1} pt", delta * 100.0),
+        Unit::Number => format!("{delta:+.0}"),
+    };
+    Some((
+        format!("{text} {}", t(lang, "vs_week_before")),
+        (delta >= 0.0) == higher_is_good,
+    ))
+}
+
+/// The value of an export's row for a day.
+fn on_day(rows: &Rows, day: NaiveDate, field: &str) -> Option<f64> {
+    (0..rows.len())
+        .find(|r| rows.date(*r, "period_start") == Some(day))
+        .and_then(|r| rows.num(r, field))
+}
+
+fn series(rows: &Rows, field: &str) -> Vec<(NaiveDate, f64)> {
+    (0..rows.len())
+        .filter_map(|r| Some((rows.date(r, "period_start")?, rows.num(r, field)?)))
+        .collect()
+}
+
+/// The overview, a district or a school: tiles, trends, comparison, schools not reporting,
+/// alerts and the map.
+async fn scope_page(state: &AppState, params: &Params, path: &str, scope: Scope) -> Result<String, AppError> {
+    let layer = state.layer().await;
+    let (view, latest) = view_of(&layer, params, path).await?;
+    let lang = view.lang;
+    let title = match &scope {
+        Scope::Bureau => t(lang, "page_overview"),
+        Scope::District(d) => format!("{} · {d}", t(lang, "page_district")),
+        Scope::School(code) => {
+            let r = sql_rows(
+                &layer,
+                lang,
+                &format!(
+                    "SELECT school_name, district FROM schools WHERE school_code = {}",
+                    edulake_transform::indicators::sql_str(code)
+                ),
+            )
+            .await?;
+            if r.len() == 0 {
+                return Err(AppError::NotFound(lang));
+            }
+            format!("{} · {} ({code})", r.text(0, "district"), r.text(0, "school_name"))
+        }
+    };
+    if latest.is_none() {
+        return Ok(html::page(&view, &title, &format!("<p class=\"empty\">{}</p>", esc(&t(lang, "empty_lake")))));
+    }
+    // The latest school day in the range: the day the tiles describe.
+    let schools_of = match &scope {
+        Scope::Bureau => "SELECT school_code FROM schools".to_string(),
+        Scope::District(d) => format!(
+            "SELECT school_code FROM schools WHERE district = {}",
+            edulake_transform::indicators::sql_str(d)
+        ),
+        Scope::School(s) => format!("SELECT {} AS school_code", edulake_transform::indicators::sql_str(s)),
+    };
+    let day_rows = sql_rows(
+        &layer,
+        lang,
+        &format!(
+            "SELECT max(date) AS day FROM attendance WHERE date <= DATE '{}' AND school_code IN ({schools_of})",
+            view.to
+        ),
+    )
+    .await?;
+    let day = day_rows.date(0, "day").unwrap_or(view.to);
+    let week_before = day - Duration::days(7);
+    let mut body = String::new();
+
+    // Tiles.
+    let att = export(&layer, lang, &scope, "attendance_rate", scope.level(), Grain::Day, (week_before, day)).await?;
+    let health = export(&layer, lang, &scope, "health_report_rate", scope.level(), Grain::Day, (week_before, day)).await?;
+    let fever = export(&layer, lang, &scope, "fever_rate", scope.level(), Grain::Day, (week_before, day)).await?;
+    let reporting = sql_rows(
+        &layer,
+        lang,
+        &format!(
+            "SELECT (SELECT count(DISTINCT school_code) FROM attendance WHERE date = DATE '{day}' AND school_code IN ({schools_of})) AS today, \
+             (SELECT count(DISTINCT school_code) FROM attendance WHERE date = DATE '{week_before}' AND school_code IN ({schools_of})) AS last_week, \
+             (SELECT count(*) FROM ({schools_of}) AS scope) AS schools"
+        ),
+    )
+    .await?;
+    let (alert_schema, alert_batches) = layer
+        .alerts(Some(view.from.min(week_before)), Some(view.to.max(day)), 3)
+        .await
+        .map_err(internal(lang))?;
+    let alerts_all = Rows::from(&alert_schema, &alert_batches);
+    let in_scope: Vec<String> = sql_rows(&layer, lang, &schools_of).await.map(|r| {
+        (0..r.len()).map(|i| r.text(i, "school_code")).collect()
+    })?;
+    let alert_rows: Vec<usize> = (0..alerts_all.len())
+        .filter(|r| in_scope.contains(&alerts_all.text(*r, "school_code")))
+        .collect();
+    let alerts_on = |d: NaiveDate| alert_rows.iter().filter(|r| alerts_all.date(**r, "date") == Some(d)).count() as f64;
+    let notices_now = export(&layer, lang, &scope, "notice_read_rate", scope.level().max_notice(), Grain::Total, (day - Duration::days(6), day)).await?;
+    let notices_before = export(&layer, lang, &scope, "notice_read_rate", scope.level().max_notice(), Grain::Total, (day - Duration::days(13), week_before)).await?;
+    let total_rate = |rows: &Rows| -> Option<f64> {
+        let (n, d) = (0..rows.len()).fold((0.0, 0.0), |(n, d), r| {
+            (n + rows.num(r, "numerator").unwrap_or(0.0), d + rows.num(r, "denominator").unwrap_or(0.0))
+        });
+        (d > 0.0).then(|| n / d)
+    };
+    let note = format!("{} {day}", t(lang, "latest_day"));
+    let show = |v: Option<f64>, unit: Unit| v.map(|v| unit.show(v)).unwrap_or_else(|| "—".into());
+    let (rep_today, rep_before, schools) = (
+        reporting.num(0, "today"),
+        reporting.num(0, "last_week"),
+        reporting.num(0, "schools").unwrap_or(0.0),
+    );
+    body.push_str("<div class=\"tiles\">");
+    body.push_str(&tile(
+        &t(lang, "kpi_reporting"),
+        &format!("{} / {schools:.0}", show(rep_today, Unit::Number)),
+        change(rep_today, rep_before, Unit::Number, true, lang),
+        &note,
+    ));
+    for (key, rows, field, unit, good) in [
+        ("kpi_attendance", &att, "value", Unit::Rate, true),
+        ("kpi_health", &health, "value", Unit::Rate, true),
+        ("kpi_fever", &fever, "numerator", Unit::Number, false),
+    ] {
+        let (now, before) = (on_day(rows, day, field), on_day(rows, week_before, field));
+        body.push_str(&tile(&t(lang, key), &show(now, unit), change(now, before, unit, good, lang), &note));
+    }
+    body.push_str(&tile(
+        &t(lang, "kpi_alerts"),
+        &show(Some(alerts_on(day)), Unit::Number),
+        change(Some(alerts_on(day)), Some(alerts_on(week_before)), Unit::Number, false, lang),
+        &note,
+    ));
+    let (nr_now, nr_before) = (total_rate(&notices_now), total_rate(&notices_before));
+    body.push_str(&tile(
+        &t(lang, "kpi_notices"),
+        &show(nr_now, Unit::Rate),
+        change(nr_now, nr_before, Unit::Rate, true, lang),
+        &format!("{} – {day}", day - Duration::days(6)),
+    ));
+    body.push_str("</div>");
+
+    // Trends over the 30 days up to the latest day.
+    let trend_range = (day - Duration::days(29), day);
+    body.push_str("<div class=\"grid2\">");
+    for (key, indicator, field, unit) in [
+        ("trend_attendance", "attendance_rate", "value", Unit::Rate),
+        ("trend_health", "health_report_rate", "value", Unit::Rate),
+        ("trend_fever", "fever_rate", "numerator", Unit::Number),
+    ] {
+        let rows = export(&layer, lang, &scope, indicator, scope.level(), Grain::Day, trend_range).await?;
+        let points = series(&rows, field);
+        let chart = if points.is_empty() {
+            format!("<p class=\"empty\">{}</p>", esc(&t(lang, "no_data")))
+        } else {
+            charts::line(&points, unit, &t(lang, key))
+        };
+        let href = download_href(&view, &scope, indicator, scope.level(), Grain::Day, trend_range);
+        body.push_str(&section(lang, &t(lang, key), &chart, Some(&href)));
+    }
+    body.push_str("</div>");
+
+    // One level down: districts of the bureau, schools of a district, classes of a school.
+    let (down, key, label_col) = match &scope {
+        Scope::Bureau => (Level::District, "by_district", "district"),
+        Scope::District(_) => (Level::School, "by_school", "school_name"),
+        Scope::School(_) => (Level::Class, "classes", "class_code"),
+    };
+    let range = (view.from, view.to);
+    let rows = export(&layer, lang, &scope, "attendance_rate", down, Grain::Total, range).await?;
+    let items: Vec<(String, f64)> = (0..rows.len())
+        .filter_map(|r| Some((rows.text(r, label_col), rows.num(r, "value")?)))
+        .collect();
+    let mut table_rows = Vec::new();
+    for r in 0..rows.len() {
+        let name = rows.text(r, label_col);
+        let cell = match down {
+            Level::District => link(&view.link(&format!("/district/{}", enc(&name))), &name),
+            Level::School => link(&view.link(&format!("/school/{}", enc(&rows.text(r, "school_code")))), &name),
+            _ => esc(&name),
+        };
+        table_rows.push(vec![
+            cell,
+            esc(&rows.num(r, "value").map(|v| Unit::Rate.show(v)).unwrap_or_else(|| "—".into())),
+            esc(&rows.text(r, "numerator")),
+            esc(&rows.text(r, "denominator")),
+        ]);
+    }
+    let head_key = match down {
+        Level::District => "district",
+        Level::School => "school",
+        _ => "class",
+    };
+    let content = if items.is_empty() {
+        format!("<p class=\"empty\">{}</p>", esc(&t(lang, "no_data")))
+    } else {
+        format!(
+            "{}{}",
+            charts::bars(&items, Unit::Rate, &t(lang, key)),
+            table(
+                &[t(lang, head_key), t(lang, "kpi_attendance"), t(lang, "numerator"), t(lang, "denominator")],
+                &table_rows
+            )
+        )
+    };
+    let href = download_href(&view, &scope, "attendance_rate", down, Grain::Total, range);
+    body.push_str(&section(lang, &format!("{} ({} – {})", t(lang, key), view.from, view.to), &content, Some(&href)));
+
+    if let Scope::School(_) = scope {
+        body.push_str(&school_sections(&layer, &view, &scope).await?);
+    } else {
+        // Schools that have not reported on the latest day.
+        let missing = sql_rows(
+            &layer,
+            lang,
+            &format!(
+                "SELECT s.district, s.school_code, s.school_name FROM schools s \
+                 WHERE s.school_code IN ({schools_of}) AND s.school_code NOT IN \
+                 (SELECT DISTINCT school_code FROM attendance WHERE date = DATE '{day}') \
+                 ORDER BY s.district, s.school_code"
+            ),
+        )
+        .await?;
+        let content = if missing.len() == 0 {
+            format!("<p class=\"empty\">{}</p>", esc(&t(lang, "missing_none")))
+        } else {
+            let rows: Vec<Vec<String>> = (0..missing.len())
+                .map(|r| {
+                    let code = missing.text(r, "school_code");
+                    vec![
+                        esc(&missing.text(r, "district")),
+                        link(&view.link(&format!("/school/{}", enc(&code))), &missing.text(r, "school_name")),
+                        esc(&code),
+                    ]
+                })
+                .collect();
+            table(&[t(lang, "district"), t(lang, "school"), t(lang, "school_code")], &rows)
+        };
+        body.push_str(&section(lang, &format!("{} ({day})", t(lang, "missing")), &content, None));
+    }
+
+    // Alerts in the range.
+    let in_range: Vec<usize> = alert_rows
+        .iter()
+        .copied()
+        .filter(|r| alerts_all.date(*r, "date").is_some_and(|d| d >= view.from && d <= view.to))
+        .collect();
+    let content = if in_range.is_empty() {
+        format!("<p class=\"empty\">{}</p>", esc(&t(lang, "alerts_none")))
+    } else {
+        let rows: Vec<Vec<String>> = in_range
+            .iter()
+            .rev()
+            .map(|r| {
+                let code = alerts_all.text(*r, "school_code");
+                vec![
+                    esc(&alerts_all.text(*r, "date")),
+                    link(&view.link(&format!("/school/{}", enc(&code))), &alerts_all.text(*r, "school_name")),
+                    esc(&alerts_all.text(*r, "class_code")),
+                    esc(&alerts_all.text(*r, "count")),
+                ]
+            })
+            .collect();
+        table(&[t(lang, "date"), t(lang, "school"), t(lang, "class"), t(lang, "count")], &rows)
+    };
+    let href = format!(
+        "/download?table=alerts&from={}&to={}{}&lang={}",
+        view.from,
+        view.to,
+        scope.query(),
+        lang.code()
+    );
+    body.push_str(&section(lang, &t(lang, "alerts"), &content, Some(&href)));
+
+    // The map of the schools in scope.
+    if !matches!(scope, Scope::School(_)) {
+        let rates = export(&layer, lang, &scope, "attendance_rate", Level::School, Grain::Total, range).await?;
+        let by_code: HashMap<String, f64> = (0..rates.len())
+            .filter_map(|r| Some((rates.text(r, "school_code"), rates.num(r, "value")?)))
+            .collect();
+        let places = sql_rows(
+            &layer,
+            lang,
+            &format!(
+                "SELECT school_code, school_name, latitude, longitude FROM schools \
+                 WHERE school_code IN ({schools_of}) AND latitude IS NOT NULL AND longitude IS NOT NULL"
+            ),
+        )
+        .await?;
+        let points: Vec<MapPoint> = (0..places.len())
+            .filter_map(|r| {
+                let code = places.text(r, "school_code");
+                Some(MapPoint {
+                    name: places.text(r, "school_name"),
+                    href: view.link(&format!("/school/{}", enc(&code))),
+                    lat: places.num(r, "latitude")?,
+                    lon: places.num(r, "longitude")?,
+                    rate: by_code.get(&code).copied(),
+                })
+            })
+            .collect();
+        let content = if points.is_empty() {
+            format!("<p class=\"empty\">{}</p>", esc(&t(lang, "map_none")))
+        } else {
+            charts::map(&points, &t(lang, "map"))
+        };
+        let href = download_href(&view, &scope, "attendance_rate", Level::School, Grain::Total, range);
+        body.push_str(&section(lang, &t(lang, "map"), &content, Some(&href)));
+    }
+    Ok(html::page(&view, &title, &body))
+}
+
+trait NoticeLevel {
+    /// Notices have no class level: a school scope reads them at school level.
+    fn max_notice(self) -> Level;
+}
+
+impl NoticeLevel for Level {
+    fn max_notice(self) -> Level {
+        if self == Level::Class {
+            Level::School
+        } else {
+            self
+        }
+    }
+}
+
+/// What only a school page has: enrolment, pupil-teacher ratio, chronic absence, notices.
+async fn school_sections(layer: &QueryLayer, view: &View, scope: &Scope) -> Result<String, AppError> {
+    let lang = view.lang;
+    let range = (view.from, view.to);
+    let mut out = String::new();
+    let ptr = export(layer, lang, scope, "pupil_teacher_ratio", Level::School, Grain::Total, range).await?;
+    let chronic = export(layer, lang, scope, "chronic_absence_rate", Level::School, Grain::Total, range).await?;
+    out.push_str("<div class=\"tiles\">");
+    out.push_str(&tile(
+        &t(lang, "pupil_teacher_ratio"),
+        &(0..ptr.len()).find_map(|r| ptr.num(r, "value")).map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into()),
+        None,
+        &format!("{}", view.to),
+    ));
+    out.push_str(&tile(
+        &t(lang, "chronic_absence"),
+        &(0..chronic.len()).find_map(|r| chronic.num(r, "value")).map(|v| Unit::Rate.show(v)).unwrap_or_else(|| "—".into()),
+        None,
+        &format!("{} – {}", view.from, view.to),
+    ));
+    out.push_str("</div><div class=\"grid2\">");
+    for (by, key) in [("grade", "enrolment_grade"), ("gender", "enrolment_gender")] {
+        let mut req = Request::new("enrolled");
+        req.level = Level::School;
+        req.grain = Grain::Total;
+        req.from = Some(view.from);
+        req.to = Some(view.to);
+        req.by = Some(by.into());
+        scope.apply(&mut req);
+        let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;
+        let rows = Rows::from(&schema, &batches);
+        let label = |v: String| match super::i18n::lookup(lang, &format!("gender_{v}")) {
+            Some(word) if by == "gender" => word,
+            _ => v,
+        };
+        let body_rows: Vec<Vec<String>> = (0..rows.len())
+            .map(|r| vec![esc(&label(rows.text(r, by))), esc(&rows.text(r, "value"))])
+            .collect();
+        let content = if body_rows.is_empty() {
+            format!("<p class=\"empty\">{}</p>", esc(&t(lang, "no_data")))
+        } else {
+            table(&[t(lang, by), t(lang, "count")], &body_rows)
+        };
+        let href = format!(
+            "{}&by={by}",
+            download_href(view, scope, "enrolled", Level::School, Grain::Total, range)
+        );
+        out.push_str(&section(lang, &t(lang, key), &content, Some(&href)));
+    }
+    out.push_str("</div>");
+    let mut req = Request::new("notice_read_rate");
+    req.level = Level::School;
+    req.grain = Grain::Total;
+    req.from = Some(view.from);
+    req.to = Some(view.to);
+    req.by = Some("notice".into());
+    scope.apply(&mut req);
+    let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;
+    let rows = Rows::from(&schema, &batches);
+    let body_rows: Vec<Vec<String>> = (0..rows.len())
+        .map(|r| {
+            vec![
+                esc(&rows.text(r, "title")),
+                esc(&rows.num(r, "value").map(|v| Unit::Rate.show(v)).unwrap_or_else(|| "—".into())),
+                esc(&rows.text(r, "numerator")),
+                esc(&rows.text(r, "denominator")),
+            ]
+        })
+        .collect();
+    let content = if body_rows.is_empty() {
+        format!("<p class=\"empty\">{}</p>", esc(&t(lang, "no_data")))
+    } else {
+        table(
+            &[t(lang, "notice"), t(lang, "read_rate"), t(lang, "numerator"), t(lang, "denominator")],
+            &body_rows,
+        )
+    };
+    let href = format!(
+        "{}&by=notice",
+        download_href(view, scope, "notice_read_rate", Level::School, Grain::Total, range)
+    );
+    out.push_str(&section(lang, &t(lang, "notice_reads"), &content, Some(&href)));
+    Ok(out)
+}
+
+/// 总览: the whole bureau.
+pub async fn overview(State(state): State<Arc<AppState>>, Query(params): Query<Params>, uri: Uri) -> Result<Response, AppError> {
+    cached_page(&state, &uri, || scope_page(&state, &params, "/", Scope::Bureau)).await
+}
+
+/// One district.
+pub async fn district(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    Query(params): Query<Params>,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    let path = format!("/district/{}", enc(&name));
+    cached_page(&state, &uri, || scope_page(&state, &params, &path, Scope::District(name.clone()))).await
+}
+
+/// One school.
+pub async fn school(
+    State(state): State<Arc<AppState>>,
+    Path(code): Path<String>,
+    Query(params): Query<Params>,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    let path = format!("/school/{}", enc(&code));
+    cached_page(&state, &uri, || scope_page(&state, &params, &path, Scope::School(code.clone()))).await
+}
+
+/// What a download asks for: an indicator export (as `edulake export`) or the alerts.
+#[derive(Debug, Default, Deserialize)]
+pub struct DownloadParams {
+    pub lang: Option<String>,
+    pub indicator: Option<String>,
+    pub table: Option<String>,
+    pub level: Option<String>,
+    pub grain: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub district: Option<String>,
+    pub school: Option<String>,
+    pub by: Option<String>,
+    pub format: Option<String>,
+}
+
+/// The numbers of a chart or table, in the export format of INDICATORS.md: CSV with a UTF-8
+/// BOM (so Excel reads the Chinese), or an Excel workbook.
+pub async fn download(State(state): State<Arc<AppState>>, Query(p): Query<DownloadParams>) -> Result<Response, AppError> {
+    let lang = Lang::parse(p.lang.as_deref());
+    let bad = |msg: String| AppError::BadRequest(lang, msg);
+    let date = |s: &Option<String>, what: &str| -> Result<Option<NaiveDate>, AppError> {
+        s.as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad(format!("{what}: '{s}' is not a date"))))
+            .transpose()
+    };
+    let (from, to) = (date(&p.from, "from")?, date(&p.to, "to")?);
+    let format = match p.format.as_deref().unwrap_or("csv") {
+        "csv" => Format::Csv,
+        "xlsx" => Format::Xlsx,
+        other => return Err(bad(format!("format '{other}': csv or xlsx"))),
+    };
+    let layer = state.layer().await;
+    let (name, schema, batches) = match (p.indicator.as_deref(), p.table.as_deref()) {
+        (Some(indicator), None) => {
+            let mut req = Request::new(indicator);
+            req.level = match p.level.as_deref() {
+                None => Level::School,
+                Some(l) => Level::parse(l).ok_or_else(|| bad(format!("level '{l}'")))?,
+            };
+            req.grain = match p.grain.as_deref() {
+                None => Grain::Total,
+                Some(g) => Grain::parse(g).ok_or_else(|| bad(format!("grain '{g}'")))?,
+            };
+            req.from = from;
+            req.to = to;
+            req.district = p.district.clone().filter(|s| !s.is_empty());
+            req.school = p.school.clone().filter(|s| !s.is_empty());
+            req.by = p.by.clone().filter(|s| !s.is_empty());
+            req.role = Role::Bureau;
+            let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;
+            (format!("{indicator}_{}_{}", req.level.name(), req.grain.name()), schema, batches)
+        }
+        (None, Some("alerts")) => {
+            let (schema, batches) = layer.alerts(from, to, 3).await.map_err(internal(lang))?;
+            // Only the alerts of the district or school asked for.
+            let keep: Option<Vec<String>> = match (&p.district, &p.school) {
+                (_, Some(s)) if !s.is_empty() => Some(vec![s.clone()]),
+                (Some(d), _) if !d.is_empty() => {
+                    let rows = sql_rows(
+                        &layer,
+                        lang,
+                        &format!(
+                            "SELECT school_code FROM schools WHERE district = {}",
+                            edulake_transform::indicators::sql_str(d)
+                        ),
+                    )
+                    .await?;
+                    Some((0..rows.len()).map(|r| rows.text(r, "school_code")).collect())
+                }
+                _ => None,
+            };
+            let batches = match keep {
+                None => batches,
+                Some(codes) => batches
+                    .iter()
+                    .map(|b| {
+                        let col = b.column(0);
+                        let mask: arrow::array::BooleanArray = (0..b.num_rows())
+                            .map(|r| Some(codes.contains(&array_value_to_string(col, r).unwrap_or_default())))
+                            .collect();
+                        arrow::compute::filter_record_batch(b, &mask)
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| AppError::Internal(lang, e.to_string()))?,
+            };
+            ("alerts".to_string(), schema, batches)
+        }
+        _ => return Err(bad("ask for an indicator= or table=alerts".into())),
+    };
+    let mut bytes = Vec::new();
+    if format == Format::Csv {
+        bytes.extend_from_slice("\u{feff}".as_bytes());
+    }
+    output::write(&schema, &batches, format, &mut bytes).map_err(internal(lang))?;
+    let (mime, ext) = match format {
+        Format::Xlsx => ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+        _ => ("text/csv; charset=utf-8", "csv"),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.{ext}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
