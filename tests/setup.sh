@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Rust: the Python packages of tests/requirements.txt
-# (real readers and engines no one here wrote, and the moto S3 server). Idempotent and quick
-# when everything is already there.
+# (real readers and engines no one here wrote, the moto S3 server, Playwright), Debian's
+# Chromium for the browser test and wrk for the cockpit's load benchmark. Idempotent and
+# quick when everything is already there.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 if ! command -v python3 >/dev/null; then
@@ -9,10 +10,20 @@ if ! command -v python3 >/dev/null; then
   exit 1
 fi
 if ! python3 - <<'PY' 2>/dev/null
-import duckdb, deltalake, pyarrow, polars, moto, boto3, flask_cors  # noqa: F401
+import duckdb, deltalake, pyarrow, polars, moto, boto3, flask_cors, playwright  # noqa: F401
 PY
 then
   echo "tests/setup.sh: installing Python packages from tests/requirements.txt" >&2
   python3 -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+fi
+missing=()
+[ -x "${EDULAKE_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
+command -v wrk >/dev/null || missing+=(wrk)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "tests/setup.sh: installing Debian packages: ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq >/dev/null || true
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 command -v sha256sum >/dev/null || { echo "tests/setup.sh: sha256sum (coreutils) is needed" >&2; exit 1; }

@@ -16,7 +16,9 @@ async fn get(state: &Arc<AppState>, uri: &str) -> (StatusCode, Vec<u8>) {
         .await
         .unwrap();
     let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 64 << 20).await.unwrap();
+    let bytes = axum::body::to_bytes(response.into_body(), 64 << 20)
+        .await
+        .unwrap();
     (status, bytes.to_vec())
 }
 
@@ -36,15 +38,28 @@ async fn every_page_link_and_download_works() {
     crate::privacy::ingested_messy_district(&f);
     let o = f.cli(&["--quiet", "build"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let state = AppState::open(f.lake.clone()).await.unwrap();
+    let state = AppState::open(f.lake.clone(), f.state.clone())
+        .await
+        .unwrap();
 
     let (status, body) = get(&state, "/").await;
     let overview = String::from_utf8(body).unwrap();
     assert_eq!(status, StatusCode::OK, "{overview}");
-    for word in ["总览", "出勤率", "健康打卡率", "今日未报送学校", "聚集性预警", "学校分布图", "下载 CSV"] {
+    for word in [
+        "总览",
+        "出勤率",
+        "健康打卡率",
+        "今日未报送学校",
+        "聚集性预警",
+        "学校分布图",
+        "下载 CSV",
+    ] {
         assert!(overview.contains(word), "{word} missing from the overview");
     }
-    assert!(overview.matches("<svg").count() >= 4, "trend charts, comparison and map");
+    assert!(
+        overview.matches("<svg").count() >= 4,
+        "trend charts, comparison and map"
+    );
     assert!(!overview.contains('⟨'), "an untranslated key");
 
     // Every link of the overview, then every link of each district page, answers.
@@ -56,21 +71,47 @@ async fn every_page_link_and_download_works() {
             continue;
         }
         let (status, body) = get(&state, &href).await;
-        assert_eq!(status, StatusCode::OK, "{href}: {}", String::from_utf8_lossy(&body));
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{href}: {}",
+            String::from_utf8_lossy(&body)
+        );
         if href.starts_with("/district/") {
             pages += 1;
             let page = String::from_utf8(body).unwrap();
             assert!(!page.contains('⟨'), "{href}");
             queue.extend(links(&page));
-        } else if href.starts_with("/school/") {
+        } else if href.starts_with("/notices") || href.starts_with("/data") {
             pages += 1;
             let page = String::from_utf8(body).unwrap();
-            for word in ["各班出勤", "在籍学生（按年级）", "生师比", "长期缺勤率", "各通知查阅率"] {
+            assert!(!page.contains('⟨'), "{href}");
+            queue.extend(
+                links(&page)
+                    .into_iter()
+                    .filter(|h| !h.starts_with("/school/")),
+            );
+        } else if href.starts_with("/school/") && !href.contains("lang=en") {
+            pages += 1;
+            let page = String::from_utf8(body).unwrap();
+            for word in [
+                "各班出勤",
+                "在籍学生（按年级）",
+                "生师比",
+                "长期缺勤率",
+                "各通知查阅率",
+            ] {
                 assert!(page.contains(word), "{word} missing from {href}");
             }
         }
     }
-    assert!(pages >= 3, "district and school pages were followed");
+    assert!(
+        pages >= 6,
+        "district, school, notices and data pages were followed"
+    );
+    for href in ["/notices", "/data", "/upload"] {
+        assert!(seen.iter().any(|h| h.starts_with(href)), "{href} is linked");
+    }
 
     // English, one click away, on every page.
     let en_href = links(&overview)
@@ -80,8 +121,17 @@ async fn every_page_link_and_download_works() {
     let (status, body) = get(&state, &en_href).await;
     let english = String::from_utf8(body).unwrap();
     assert_eq!(status, StatusCode::OK);
-    for word in ["Overview", "Attendance rate", "Schools that have not reported today", "Download CSV", "中文"] {
-        assert!(english.contains(word), "{word} missing from the English overview");
+    for word in [
+        "Overview",
+        "Attendance rate",
+        "Schools that have not reported today",
+        "Download CSV",
+        "中文",
+    ] {
+        assert!(
+            english.contains(word),
+            "{word} missing from the English overview"
+        );
     }
     assert!(!english.contains("总览") && !english.contains('⟨'));
 
@@ -95,22 +145,387 @@ async fn every_page_link_and_download_works() {
     assert_eq!(status, StatusCode::OK);
     let csv = String::from_utf8(csv).unwrap();
     let cli = f.cli(&[
-        "export", "--indicator", "attendance_rate", "--level", "district", "--grain", "week", "--from", from, "--to", to,
+        "export",
+        "--indicator",
+        "attendance_rate",
+        "--level",
+        "district",
+        "--grain",
+        "week",
+        "--from",
+        from,
+        "--to",
+        to,
     ]);
-    assert_eq!(csv.strip_prefix('\u{feff}').unwrap(), String::from_utf8_lossy(&cli.stdout));
+    assert_eq!(
+        csv.strip_prefix('\u{feff}').unwrap(),
+        String::from_utf8_lossy(&cli.stdout)
+    );
     let (status, xlsx) = get(&state, "/download?indicator=enrolled&by=gender&format=xlsx").await;
     assert_eq!(status, StatusCode::OK);
     assert!(xlsx.starts_with(b"PK"), "an xlsx is a zip");
     let (status, alerts) = get(&state, "/download?table=alerts&format=csv").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(String::from_utf8(alerts).unwrap().starts_with("\u{feff}school_code,school_name,class_code,date,count"));
+    assert!(String::from_utf8(alerts)
+        .unwrap()
+        .starts_with("\u{feff}school_code,school_name,class_code,date,count"));
+
+    // The notices page: every notice, then one notice by school; its downloads are the
+    // export's rows of that notice.
+    let (status, body) = get(&state, &format!("/notices?from={from}&to={to}")).await;
+    let notices = String::from_utf8(body).unwrap();
+    assert_eq!(status, StatusCode::OK, "{notices}");
+    for word in [
+        "各通知查阅情况",
+        "查阅率",
+        "24小时查阅率",
+        "查阅时长中位数（小时）",
+    ] {
+        assert!(
+            notices.contains(word),
+            "{word} missing from the notices page"
+        );
+    }
+    let one = links(&notices)
+        .into_iter()
+        .find(|h| h.starts_with("/notices?notice="))
+        .expect("a link to a notice");
+    let (status, body) = get(&state, &one).await;
+    let page = String::from_utf8(body).unwrap();
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("各学校查阅情况") && page.contains("<svg"),
+        "{page}"
+    );
+    let notice_id = one
+        .split("notice=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    let download = links(&page)
+        .into_iter()
+        .find(|h| h.contains("indicator=notice_read_rate") && h.contains("format=csv"))
+        .expect("the read rate download");
+    let (status, csv) = get(&state, &download).await;
+    assert_eq!(status, StatusCode::OK);
+    let csv = String::from_utf8(csv).unwrap();
+    let cli = f.cli(&[
+        "export",
+        "--indicator",
+        "notice_read_rate",
+        "--level",
+        "school",
+        "--by",
+        "notice",
+        "--from",
+        from,
+        "--to",
+        to,
+    ]);
+    let cli = String::from_utf8(cli.stdout).unwrap();
+    let mut cli_lines = cli.lines();
+    let header = cli_lines.next().unwrap();
+    let col = header.split(',').position(|c| c == "notice_id").unwrap();
+    let expected: Vec<&str> = std::iter::once(header)
+        .chain(cli_lines.filter(|l| l.split(',').nth(col) == Some(notice_id.as_str())))
+        .collect();
+    assert!(expected.len() > 2, "the notice reached several schools");
+    assert_eq!(
+        csv.strip_prefix('\u{feff}')
+            .unwrap()
+            .lines()
+            .collect::<Vec<_>>(),
+        expected
+    );
+
+    // The data page: the latest date of each dataset per school, and the batches.
+    let (status, body) = get(&state, "/data").await;
+    let data = String::from_utf8(body).unwrap();
+    assert_eq!(status, StatusCode::OK, "{data}");
+    for word in [
+        "各校最新报送日期",
+        "已接收的批次",
+        "考勤",
+        "健康打卡",
+        "拒收报告",
+    ] {
+        assert!(data.contains(word), "{word} missing from the data page");
+    }
+    let (status, batches) = get(&state, "/download?table=batches&format=csv").await;
+    assert_eq!(status, StatusCode::OK);
+    let batches = String::from_utf8(batches).unwrap();
+    let count: usize = f.query("SELECT count(*) FROM batches").await[0][0]
+        .parse()
+        .unwrap();
+    assert!(
+        count > 3 && batches.lines().count() == count + 1,
+        "{batches}"
+    );
+    // A school's batches: those holding its rows (files of many schools included).
+    let (_, mine) = get(
+        &state,
+        "/download?table=batches&school=1301000001&format=csv",
+    )
+    .await;
+    let mine = String::from_utf8(mine).unwrap();
+    let attendance = mine.lines().filter(|l| l.contains(",attendance,")).count();
+    assert!(
+        attendance >= 1 && mine.lines().count() < count + 1,
+        "{mine}"
+    );
+
+    // The SQL endpoint answers as `edulake sql`.
+    let (status, out) = get(&state, "/sql?q=SELECT%20count(*)%20AS%20n%20FROM%20schools").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(String::from_utf8(out).unwrap(), "n\n6\n");
+    let (status, _) = get(&state, "/sql?q=DROP%20TABLE%20schools").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // Wrong requests are said so, in the page's language.
     assert_eq!(get(&state, "/school/NOPE").await.0, StatusCode::NOT_FOUND);
-    assert_eq!(get(&state, "/nowhere?lang=en").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&state, "/nowhere?lang=en").await.0,
+        StatusCode::NOT_FOUND
+    );
     let (status, body) = get(&state, "/?from=yesterday").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(String::from_utf8(body).unwrap().contains("yesterday"));
-    assert_eq!(get(&state, "/download?indicator=nope").await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        get(&state, "/download?indicator=nope").await.0,
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(get(&state, "/assets/style.css").await.0, StatusCode::OK);
+}
+
+/// A multipart form as a browser sends it.
+fn form(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----edulake-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    for (file_name, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn post(
+    state: &Arc<AppState>,
+    uri: &str,
+    (content_type, body): (String, Vec<u8>),
+) -> (StatusCode, String) {
+    let response = app(state.clone())
+        .oneshot(
+            Request::builder()
+                .method("POST")
+                .uri(uri)
+                .header("content-type", content_type)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 64 << 20)
+        .await
+        .unwrap();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn a_clerk_uploads_a_day_and_the_cockpit_shows_it() {
+    let f = Fixture::new();
+    crate::privacy::ingested_messy_district(&f);
+    assert!(f.cli(&["--quiet", "build"]).status.success());
+    let state = AppState::open(f.lake.clone(), f.state.clone())
+        .await
+        .unwrap();
+    let school = f
+        .query("SELECT school_code FROM schools ORDER BY school_code LIMIT 1")
+        .await[0][0]
+        .clone();
+    let (status, page) = get(&state, "/upload").await;
+    let page = String::from_utf8(page).unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("enctype=\"multipart/form-data\"") && page.contains("type=\"file\""));
+    let before = String::from_utf8(get(&state, "/").await.1).unwrap();
+    assert!(!before.contains("2026-10-12"));
+
+    // One school-day, with one row that cannot be stored.
+    let day = format!(
+        "日期,学校代码,班级,学籍号,考勤状态,姓名\n2026-10-12,{school},101,T001,出勤,王浩\n\
+         2026-10-12,{school},101,T002,缺勤,李欣\n2026-10-12,{school},101,T003,飞走了,张三\n"
+    );
+    let (status, result) = post(
+        &state,
+        "/upload",
+        form(
+            &[("dataset", "attendance")],
+            &[("考勤10月12日.csv", day.as_bytes())],
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert!(
+        result.contains("考勤10月12日.csv") && result.contains("已入库"),
+        "{result}"
+    );
+    assert!(!result.contains("王浩"), "the result page shows no name");
+    let report = links(&result)
+        .into_iter()
+        .find(|h| h.starts_with("/rejects/"))
+        .expect("a reject report link");
+    let (status, csv) = get(&state, &report).await;
+    assert_eq!(status, StatusCode::OK);
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(
+        csv.starts_with('\u{feff}') && csv.contains("飞走了") && csv.lines().count() == 2,
+        "{csv}"
+    );
+
+    // The same file again: already ingested; an empty form: said so.
+    let (_, again) = post(
+        &state,
+        "/upload?lang=en",
+        form(
+            &[("dataset", "attendance")],
+            &[("again.csv", day.as_bytes())],
+        ),
+    )
+    .await;
+    assert!(again.contains("Already ingested"), "{again}");
+    let (status, empty) = post(&state, "/upload", form(&[("dataset", "attendance")], &[])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(empty.contains("请选择要上传的文件"), "{empty}");
+    let (_, no_dataset) = post(
+        &state,
+        "/upload",
+        form(&[("dataset", "nope")], &[("x.csv", b"a,b\n")]),
+    )
+    .await;
+    assert!(no_dataset.contains("请选择数据类型"), "{no_dataset}");
+
+    // The cockpit shows the new day once refreshed (the upload starts that itself).
+    for _ in 0..100 {
+        if String::from_utf8(get(&state, "/").await.1)
+            .unwrap()
+            .contains("2026-10-12")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let after = String::from_utf8(get(&state, "/").await.1).unwrap();
+    assert!(
+        after.contains("最新日期 2026-10-12"),
+        "the tiles describe the uploaded day"
+    );
+    let data = String::from_utf8(get(&state, &format!("/data?school={school}")).await.1).unwrap();
+    assert!(
+        data.contains("考勤10月12日.csv") && data.contains("2026-10-12"),
+        "{data}"
+    );
+}
+
+/// Stops the demo when the test ends, passed or not.
+struct Demo(std::process::Child);
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `edulake demo` in a real browser (tests/python/browser.py, Debian's Chromium): every page,
+/// its charts and links, a drill-down, both languages, a phone screen and an upload.
+/// Screenshots are kept in tests/artefacts/screenshots.
+#[test]
+fn the_demo_in_a_browser() {
+    use std::io::BufRead;
+    let f = Fixture::new();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_edulake"))
+        .current_dir(f.dir.path())
+        .env_remove("EDULAKE_KEY")
+        .env("EDULAKE_LAKE", f.lake_path())
+        .env("EDULAKE_STATE", f.dir.path().join("lake.state"))
+        .args([
+            "demo",
+            "--addr",
+            "127.0.0.1:0",
+            "--schools",
+            "8",
+            "--students",
+            "2400",
+            "--days",
+            "25",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run edulake demo");
+    let stdout = child.stdout.take().unwrap();
+    let demo = Demo(child);
+    let mut printed = String::new();
+    let mut url = None;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(at) = line.find("http://") {
+            url = Some(line[at..].trim().to_string());
+            break;
+        }
+    }
+    let url = url.unwrap_or_else(|| panic!("the demo printed no URL:\n{printed}"));
+    let school = f.cli(&[
+        "sql",
+        "--format",
+        "csv",
+        "SELECT school_code FROM schools ORDER BY school_code LIMIT 1",
+    ]);
+    let school = String::from_utf8(school.stdout)
+        .unwrap()
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let today = edulake_ingest::values::today(edulake_ingest::bureau_tz().unwrap());
+    let upload = f.write(
+        "今日考勤.csv",
+        format!(
+            "日期,学校代码,班级,学籍号,考勤状态\n{today},{school},101,T001,出勤\n{today},{school},101,T002,病假\n{today},{school},101,T003,不知道\n"
+        ),
+    );
+    let artefacts = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/artefacts/screenshots"
+    );
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/python/browser.py");
+    let out = std::process::Command::new("python3")
+        .args([script, &url, artefacts, upload.to_str().unwrap()])
+        .output()
+        .expect("python3 must be installed (tests/setup.sh installs what the tests need)");
+    drop(demo);
+    assert!(
+        out.status.success(),
+        "the browser test failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

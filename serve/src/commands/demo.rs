@@ -96,6 +96,6 @@ pub async fn run(
         out.join("attendance").display()
     );
     println!();
-    crate::web::serve(env.lake()?, addr).await?;
+    crate::web::serve(env.lake()?, env.state.clone(), addr).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -68,7 +68,7 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
         } => export::alerts(env, from, to, format, threshold).await,
         Command::Indicators => export::indicators(),
         Command::Serve { addr } => {
-            crate::web::serve(env.lake()?, &addr).await?;
+            crate::web::serve(env.lake()?, env.state.clone(), &addr).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -29,7 +29,10 @@ impl Unit {
 }
 
 fn svg_error(e: impl std::fmt::Display) -> String {
-    format!("<p class=\"chart-error\">chart: {}</p>", esc(&e.to_string()))
+    format!(
+        "<p class=\"chart-error\">chart: {}</p>",
+        esc(&e.to_string())
+    )
 }
 
 /// A line over days; gaps (days without a value) are left out. An empty series draws nothing.
@@ -40,9 +43,11 @@ pub fn line(points: &[(NaiveDate, f64)], unit: Unit, label: &str) -> String {
     let first = points[0].0;
     let x = |d: NaiveDate| (d - first).num_days() as i32;
     let last = x(points[points.len() - 1].0).max(1);
-    let (lo, hi) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), (_, v)| {
-        (lo.min(*v), hi.max(*v))
-    });
+    let (lo, hi) = points
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(lo, hi), (_, v)| {
+            (lo.min(*v), hi.max(*v))
+        });
     let pad = ((hi - lo) * 0.15).max(if unit == Unit::Rate { 0.01 } else { 1.0 });
     let (y0, y1) = match unit {
         Unit::Rate => ((lo - pad).max(0.0), (hi + pad).min(1.0)),
@@ -63,7 +68,11 @@ pub fn line(points: &[(NaiveDate, f64)], unit: Unit, label: &str) -> String {
             .bold_line_style(GRID)
             .x_labels(6)
             .y_labels(5)
-            .x_label_formatter(&|v| (first + chrono::Duration::days(*v as i64)).format("%m-%d").to_string())
+            .x_label_formatter(&|v| {
+                (first + chrono::Duration::days(*v as i64))
+                    .format("%m-%d")
+                    .to_string()
+            })
             .y_label_formatter(&|v| unit.show(*v))
             .draw()?;
         let series: Vec<(i32, f64)> = points.iter().map(|(d, v)| (x(*d), *v)).collect();
@@ -106,14 +115,19 @@ pub fn bars(items: &[(String, f64)], unit: Unit, label: &str) -> String {
             .bold_line_style(GRID)
             .y_labels(n)
             .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => items.get(*i).map(|(l, _)| l.clone()).unwrap_or_default(),
+                SegmentValue::CenterOf(i) => {
+                    items.get(*i).map(|(l, _)| l.clone()).unwrap_or_default()
+                }
                 _ => String::new(),
             })
             .x_label_formatter(&|v| unit.show(*v))
             .draw()?;
         chart.draw_series(items.iter().enumerate().map(|(i, (_, v))| {
             let mut bar = Rectangle::new(
-                [(0.0, SegmentValue::Exact(i)), (*v, SegmentValue::Exact(i + 1))],
+                [
+                    (0.0, SegmentValue::Exact(i)),
+                    (*v, SegmentValue::Exact(i + 1)),
+                ],
                 BLUE.filled(),
             );
             bar.set_margin(3, 3, 0, 0);
@@ -195,7 +209,10 @@ fn wrap(svg: String, label: &str) -> String {
     // plotters writes a fixed size; a viewBox lets the chart shrink to a phone's width.
     let svg = svg.replacen(
         "<svg ",
-        &format!("<svg role=\"img\" aria-label=\"{}\" preserveAspectRatio=\"xMinYMin meet\" ", esc(label)),
+        &format!(
+            "<svg role=\"img\" aria-label=\"{}\" preserveAspectRatio=\"xMinYMin meet\" ",
+            esc(label)
+        ),
         1,
     );
     format!("<div class=\"chart\">{svg}</div>")
@@ -208,13 +225,30 @@ mod tests {
     #[test]
     fn charts_are_svg_with_their_labels() {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let l = line(&[(d("2026-09-01"), 0.95), (d("2026-09-02"), 0.97)], Unit::Rate, "出勤率");
-        assert!(l.contains("<svg") && l.contains("aria-label=\"出勤率\""), "{l}");
+        let l = line(
+            &[(d("2026-09-01"), 0.95), (d("2026-09-02"), 0.97)],
+            Unit::Rate,
+            "出勤率",
+        );
+        assert!(
+            l.contains("<svg") && l.contains("aria-label=\"出勤率\""),
+            "{l}"
+        );
         assert!(l.contains("09-01"));
-        let b = bars(&[("长安区".into(), 0.9), ("桥西区".into(), 0.8)], Unit::Rate, "by district");
+        let b = bars(
+            &[("长安区".into(), 0.9), ("桥西区".into(), 0.8)],
+            Unit::Rate,
+            "by district",
+        );
         assert!(b.contains("长安区") && b.contains("<rect"));
         let m = map(
-            &[MapPoint { name: "一小 <A&B>".into(), href: "/school/S1".into(), lat: 38.0, lon: 114.5, rate: Some(0.9) }],
+            &[MapPoint {
+                name: "一小 <A&B>".into(),
+                href: "/school/S1".into(),
+                lat: 38.0,
+                lon: 114.5,
+                rate: Some(0.9),
+            }],
             "map",
         );
         assert!(m.contains("href=\"/school/S1\"") && m.contains("一小 &lt;A&amp;B&gt;"));

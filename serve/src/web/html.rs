@@ -46,6 +46,7 @@ pub fn page(view: &View, title: &str, body: &str) -> String {
         ("/", "nav_overview"),
         ("/notices", "nav_notices"),
         ("/data", "nav_data"),
+        ("/upload", "nav_upload"),
     ]
     .iter()
     .map(|(href, key)| {
@@ -68,7 +69,7 @@ pub fn page(view: &View, title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"{html_lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · {brand}</title><link rel=\"stylesheet\" href=\"/assets/style.css\"></head>\
+         <title>{title} · {brand}</title><link rel=\"stylesheet\" href=\"/assets/style.css\"><link rel=\"icon\" href=\"/assets/icon.svg\"></head>\
          <body><header><a class=\"brand\" href=\"{home}\">{brand}</a><nav>{nav}</nav>\
          <a class=\"lang\" href=\"{switch}\" hreflang=\"{other_code}\">{switch_text}</a></header>\
          <form class=\"range\" method=\"get\">{hidden}<label>{from} <input type=\"date\" name=\"from\" value=\"{from_v}\"></label>\
@@ -91,19 +92,36 @@ pub fn page(view: &View, title: &str, body: &str) -> String {
 
 /// A section with a heading, its content and its downloads.
 pub fn section(lang: Lang, title: &str, content: &str, download: Option<&str>) -> String {
-    let links = match download {
-        Some(href) => format!(
-            "<p class=\"downloads\"><a href=\"{0}&amp;format=csv\" download>{1}</a> <a href=\"{0}&amp;format=xlsx\" download>{2}</a></p>",
+    let downloads: Vec<(String, String)> = download
+        .map(|href| vec![(String::new(), href.to_string())])
+        .unwrap_or_default();
+    section_with(lang, title, content, &downloads)
+}
+
+/// A section whose numbers come from several exports: a pair of download links for each,
+/// labelled (the label may be empty when there is one).
+pub fn section_with(
+    lang: Lang,
+    title: &str,
+    content: &str,
+    downloads: &[(String, String)],
+) -> String {
+    let mut links = String::new();
+    for (label, href) in downloads {
+        let label = if label.is_empty() {
+            String::new()
+        } else {
+            format!("<span>{}:</span> ", esc(label))
+        };
+        let _ = write!(
+            links,
+            "<p class=\"downloads\">{label}<a href=\"{0}&amp;format=csv\" download>{1}</a> <a href=\"{0}&amp;format=xlsx\" download>{2}</a></p>",
             esc(href),
             esc(&t(lang, "download_csv")),
             esc(&t(lang, "download_xlsx"))
-        ),
-        None => String::new(),
-    };
-    format!(
-        "<section><h2>{}</h2>{content}{links}</section>",
-        esc(title)
-    )
+        );
+    }
+    format!("<section><h2>{}</h2>{content}{links}</section>", esc(title))
 }
 
 /// A table; cells are already HTML.
@@ -147,6 +165,9 @@ pub fn tile(label: &str, value: &str, change: Option<(String, bool)>, note: &str
     )
 }
 
+/// The cockpit's icon: three bars on the header's blue.
+pub const ICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\"><rect width=\"32\" height=\"32\" rx=\"6\" fill=\"#0b3a8c\"/><rect x=\"7\" y=\"16\" width=\"4\" height=\"9\" fill=\"#fff\"/><rect x=\"14\" y=\"10\" width=\"4\" height=\"15\" fill=\"#fff\"/><rect x=\"21\" y=\"6\" width=\"4\" height=\"19\" fill=\"#fff\"/></svg>";
+
 /// The style sheet, embedded in the binary.
 pub const STYLE: &str = r#"
 :root { --ink:#0f172a; --muted:#64748b; --line:#e2e8f0; --blue:#2563eb; --bg:#f8fafc; }
@@ -175,7 +196,12 @@ table { border-collapse:collapse; width:100%; font-size:.9rem; }
 th, td { text-align:left; padding:.35rem .5rem; border-bottom:1px solid var(--line); white-space:nowrap; }
 td.num, th.num { text-align:right; }
 .downloads { margin:.6rem 0 0; font-size:.85rem; } .downloads a { margin-right:1rem; }
-.empty { color:var(--muted); }
+.empty, .hint { color:var(--muted); }
+.stale, .error { color:#b91c1c; } .ok { color:#15803d; }
+form.upload { display:grid; gap:.8rem; max-width:640px; }
+form.upload label { display:grid; gap:.3rem; }
+form.upload .drop { border:2px dashed var(--line); border-radius:8px; padding:1.2rem; background:var(--bg); }
+button { background:var(--blue); color:#fff; border:0; border-radius:4px; padding:.4rem 1rem; font-size:1rem; }
 @media (max-width: 600px) { main { padding:.5rem; } .tile .value { font-size:1.3rem; } }
 "#;
 
@@ -185,7 +211,10 @@ mod tests {
 
     #[test]
     fn escaping() {
-        assert_eq!(esc("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            esc("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
         assert_eq!(enc("长安区 a&b"), "%E9%95%BF%E5%AE%89%E5%8C%BA%20a%26b");
     }
 }

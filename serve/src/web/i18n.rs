@@ -100,6 +100,47 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("bad_request", "请求有误", "Bad request"),
     ("server_error", "服务器出错，请稍后再试。", "Something went wrong on the server; try again shortly."),
     ("empty_lake", "数据湖中还没有数据。请先上传或导入数据。", "The lake holds no data yet: ingest some extracts first."),
+    ("nav_upload", "数据上传", "Upload"),
+    ("receipts", "送达人数", "Receipts"),
+    ("notices_all", "各通知查阅情况", "Every notice"),
+    ("notices_hint", "点击通知标题，查看各学校的查阅情况。", "Choose a notice to see its read rate in each school."),
+    ("notices_back", "← 返回全部通知", "← All notices"),
+    ("notice_by_school", "各学校查阅情况（查阅率由低到高）", "By school, lowest read rate first"),
+    ("ds_attendance", "考勤", "Attendance"),
+    ("ds_health_report", "健康打卡", "Health check-ins"),
+    ("ds_enrolment", "学籍名册", "Enrolment roster"),
+    ("ds_notice_reads", "通知回执", "Notice receipts"),
+    ("ds_schools", "学校名录", "School registry"),
+    ("ds_notices", "通知", "Notices"),
+    ("freshness", "各校最新报送日期", "Latest date received from each school"),
+    ("freshness_hint", "红色日期表示考勤或健康打卡已超过一天未报送；最久未报送的学校排在最前。", "A date in red: attendance or health check-ins more than a day old. The schools that sent least recently come first."),
+    ("up_to", "截至", "up to"),
+    ("batches", "已接收的批次", "Batches received"),
+    ("batches_none", "还没有接收任何批次。", "No batch has been received."),
+    ("batches_shown", "显示最近的批次：", "Showing the latest batches:"),
+    ("ingested_at", "接收时间（UTC）", "Received (UTC)"),
+    ("dataset", "数据类型", "Dataset"),
+    ("source_file", "文件", "File"),
+    ("rows_read", "读取行数", "Rows read"),
+    ("rows_stored", "入库行数", "Rows stored"),
+    ("rows_rejected", "拒收行数", "Rows rejected"),
+    ("reject_report", "拒收报告", "Reject report"),
+    ("upload_dataset", "数据类型", "Dataset"),
+    ("upload_school", "学校代码", "School code"),
+    ("upload_school_hint", "文件中没有学校代码列时填写", "If the file has no school code column"),
+    ("upload_as_of", "名册日期", "Roster as of"),
+    ("upload_files", "选择文件，或将文件拖到这里（CSV 或 Excel，可多选）", "Choose files or drop them here (CSV or Excel, several at once)"),
+    ("upload_submit", "上传", "Upload"),
+    ("upload_hint", "每个文件作为一个批次入库；姓名、身份证号等个人信息在入库前即被假名化或丢弃。同一文件重复上传不会重复入库。", "Each file is stored as one batch; names, ID numbers and other personal data are pseudonymised or dropped before anything is stored. A file uploaded twice is stored once."),
+    ("upload_broken", "上传的表单不完整", "The upload was cut short"),
+    ("upload_no_dataset", "请选择数据类型。", "Choose a dataset."),
+    ("upload_no_files", "请选择要上传的文件。", "Choose the files to upload."),
+    ("upload_results", "上传结果", "What became of each file"),
+    ("upload_refresh", "驾驶舱将在几秒钟内显示新数据。", "The cockpit shows the new data within seconds."),
+    ("upload_result", "结果", "Result"),
+    ("upload_stored", "已入库", "Stored"),
+    ("upload_already", "已上传过，未重复入库", "Already ingested; nothing changed"),
+    ("upload_rejected", "整个文件被拒收", "Rejected whole"),
     ("page_overview", "全局总览", "Bureau overview"),
     ("page_district", "区县", "District"),
     ("page_school", "学校", "School"),
@@ -112,10 +153,13 @@ pub fn t(lang: Lang, key: &str) -> String {
 
 /// The text of a key, if there is one.
 pub fn lookup(lang: Lang, key: &str) -> Option<String> {
-    TEXTS.iter().find(|(k, _, _)| *k == key).map(|(_, zh, en)| match lang {
-        Lang::Zh => zh.to_string(),
-        Lang::En => en.to_string(),
-    })
+    TEXTS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, zh, en)| match lang {
+            Lang::Zh => zh.to_string(),
+            Lang::En => en.to_string(),
+        })
 }
 
 /// An indicator's name in a language (Chinese from its SQL header).
@@ -148,6 +192,9 @@ mod tests {
         assert_eq!(t(Lang::En, "nav_overview"), "Overview");
         assert_eq!(t(Lang::Zh, "nav_overview"), "总览");
         assert_eq!(indicator_name(Lang::Zh, "attendance_rate"), "出勤率");
-        assert_eq!(indicator_name(Lang::En, "attendance_rate"), "Attendance rate");
+        assert_eq!(
+            indicator_name(Lang::En, "attendance_rate"),
+            "Attendance rate"
+        );
     }
 }

@@ -4,20 +4,27 @@
 //! - [`app`]: the router; tests call it without a socket.
 //! - [`AppState`]: the lake, the query layer in use and the pages already rendered; a
 //!   watcher ([`watch`]) builds the marts and swaps in a fresh layer when the lake changes.
-//! - [`pages`]: one handler per page and the downloads.
+//! - [`pages`]: the overview, district and school pages and the downloads.
+//! - [`notices`]: 通知查阅, read rates of each notice by school.
+//! - [`data`]: 数据报送 (what each school sent and when), the clerks' upload page, reject
+//!   reports and the SQL endpoint.
 //! - [`html`], [`charts`], [`i18n`]: the page frame and tables, SVG charts, every word in
 //!   Chinese and English.
 //! - [`AppError`]: the one error type of the handlers, turned into a page in one place.
 
 pub mod charts;
+pub mod data;
 pub mod html;
 pub mod i18n;
+pub mod notices;
 pub mod pages;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -25,7 +32,7 @@ use axum::Router;
 use chrono::NaiveDate;
 use tokio::sync::{Mutex, RwLock};
 
-use edulake_ingest::Lake;
+use edulake_ingest::{Lake, StateDir};
 use edulake_transform::QueryLayer;
 
 use i18n::{t, Lang};
@@ -33,23 +40,30 @@ use i18n::{t, Lang};
 /// What every handler shares.
 pub struct AppState {
     pub lake: Lake,
+    /// Keys, reject reports and uploads in progress: never served as they are.
+    pub state: StateDir,
     layer: RwLock<Arc<QueryLayer>>,
     /// Pages rendered since the lake last changed, by their URI.
-    rendered: Mutex<HashMap<String, Arc<String>>>,
-    /// The raw tables' versions the layer was opened at.
+    rendered: Mutex<HashMap<String, Bytes>>,
+    /// The raw tables' versions the layer was opened at; held while refreshing, so that
+    /// one refresh runs at a time.
     versions: Mutex<Vec<i64>>,
+    /// One upload at a time.
+    uploading: Mutex<()>,
 }
 
 impl AppState {
     /// Opens the lake for serving.
-    pub async fn open(lake: Lake) -> anyhow::Result<Arc<AppState>> {
+    pub async fn open(lake: Lake, state: StateDir) -> anyhow::Result<Arc<AppState>> {
         let layer = QueryLayer::open(&lake).await?;
         let versions = raw_versions(&lake).await?;
         Ok(Arc::new(AppState {
             lake,
+            state,
             layer: RwLock::new(Arc::new(layer)),
             rendered: Mutex::new(HashMap::new()),
             versions: Mutex::new(versions),
+            uploading: Mutex::new(()),
         }))
     }
 
@@ -61,23 +75,24 @@ impl AppState {
     /// If the lake changed since the layer was opened: builds the marts, opens a new layer
     /// and forgets the rendered pages. Returns whether it changed.
     pub async fn refresh(&self) -> anyhow::Result<bool> {
+        let mut versions = self.versions.lock().await;
         let now = raw_versions(&self.lake).await?;
-        if *self.versions.lock().await == now {
+        if *versions == now {
             return Ok(false);
         }
         edulake_transform::marts::build(&self.lake, Default::default(), |_| {}).await?;
         let layer = QueryLayer::open(&self.lake).await?;
         *self.layer.write().await = Arc::new(layer);
         self.rendered.lock().await.clear();
-        *self.versions.lock().await = now;
+        *versions = now;
         Ok(true)
     }
 
-    async fn cached(&self, key: &str) -> Option<Arc<String>> {
+    async fn cached(&self, key: &str) -> Option<Bytes> {
         self.rendered.lock().await.get(key).cloned()
     }
 
-    async fn remember(&self, key: String, page: Arc<String>) {
+    async fn remember(&self, key: String, page: Bytes) {
         let mut rendered = self.rendered.lock().await;
         if rendered.len() > 2_000 {
             rendered.clear();
@@ -115,9 +130,17 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/", get(pages::overview))
         .route("/district/{name}", get(pages::district))
         .route("/school/{code}", get(pages::school))
+        .route("/notices", get(notices::notices))
+        .route("/data", get(data::data))
+        .route("/upload", get(data::upload_form).post(data::upload))
+        .route("/rejects/{batch_id}", get(data::reject_report))
+        .route("/sql", get(data::sql))
         .route("/download", get(pages::download))
         .route("/assets/style.css", get(style))
+        .route("/assets/icon.svg", get(icon))
+        .route("/favicon.ico", get(icon))
         .fallback(not_found)
+        .layer(DefaultBodyLimit::max(data::UPLOAD_LIMIT))
         .with_state(state)
 }
 
@@ -128,6 +151,17 @@ async fn style() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         html::STYLE,
+    )
+        .into_response()
+}
+
+async fn icon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        html::ICON,
     )
         .into_response()
 }
@@ -177,9 +211,12 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, lang, title, detail) = match self {
             AppError::NotFound(lang) => (StatusCode::NOT_FOUND, lang, t(lang, "not_found"), None),
-            AppError::BadRequest(lang, msg) => {
-                (StatusCode::BAD_REQUEST, lang, t(lang, "bad_request"), Some(msg))
-            }
+            AppError::BadRequest(lang, msg) => (
+                StatusCode::BAD_REQUEST,
+                lang,
+                t(lang, "bad_request"),
+                Some(msg),
+            ),
             AppError::Internal(lang, msg) => {
                 tracing::error!("cockpit: {msg}");
                 (
@@ -192,7 +229,7 @@ impl IntoResponse for AppError {
         };
         let body = format!(
             "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title>\
-             <link rel=\"stylesheet\" href=\"/assets/style.css\"></head><body><main><h1>{}</h1>{}\
+             <link rel=\"stylesheet\" href=\"/assets/style.css\"><link rel=\"icon\" href=\"/assets/icon.svg\"></head><body><main><h1>{}</h1>{}\
              <p><a href=\"/?lang={}\">{}</a></p></main></body></html>\n",
             lang.html(),
             html::esc(&title),
@@ -208,8 +245,8 @@ impl IntoResponse for AppError {
 }
 
 /// Serves the cockpit until the process ends, refreshing it as the lake changes.
-pub async fn serve(lake: Lake, addr: &str) -> anyhow::Result<()> {
-    let state = AppState::open(lake).await?;
+pub async fn serve(lake: Lake, state: StateDir, addr: &str) -> anyhow::Result<()> {
+    let state = AppState::open(lake, state).await?;
     state.refresh().await?;
     tokio::spawn(watch(state.clone(), Duration::from_secs(2)));
     let listener = tokio::net::TcpListener::bind(addr)

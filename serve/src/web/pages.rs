@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
 use arrow::util::display::array_value_to_string;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, Uri};
 use axum::response::{Html, IntoResponse, Response};
@@ -18,7 +19,7 @@ use edulake_transform::QueryLayer;
 
 use super::charts::{self, MapPoint, Unit};
 use super::html::{self, enc, esc, link, section, table, tile};
-use super::i18n::{indicator_name, t, Lang};
+use super::i18n::{t, Lang};
 use super::{AppError, AppState, View};
 
 /// The query every page takes.
@@ -27,16 +28,21 @@ pub struct Params {
     pub lang: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// The notices page: one notice by school.
+    pub notice: Option<String>,
+    /// The data page: one district or one school.
+    pub district: Option<String>,
+    pub school: Option<String>,
 }
 
 /// Rows of a result as text, by column name.
-struct Rows {
-    columns: Vec<String>,
-    rows: Vec<Vec<Option<String>>>,
+pub(super) struct Rows {
+    pub(super) columns: Vec<String>,
+    pub(super) rows: Vec<Vec<Option<String>>>,
 }
 
 impl Rows {
-    fn from(schema: &arrow::datatypes::Schema, batches: &[RecordBatch]) -> Rows {
+    pub(super) fn from(schema: &arrow::datatypes::Schema, batches: &[RecordBatch]) -> Rows {
         let columns = schema.fields().iter().map(|f| f.name().clone()).collect();
         let mut rows = Vec::new();
         for b in batches {
@@ -54,32 +60,32 @@ impl Rows {
         Rows { columns, rows }
     }
 
-    fn col(&self, name: &str) -> Option<usize> {
+    pub(super) fn col(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c == name)
     }
 
-    fn text(&self, row: usize, name: &str) -> String {
+    pub(super) fn text(&self, row: usize, name: &str) -> String {
         self.col(name)
             .and_then(|i| self.rows[row][i].clone())
             .unwrap_or_default()
     }
 
-    fn num(&self, row: usize, name: &str) -> Option<f64> {
+    pub(super) fn num(&self, row: usize, name: &str) -> Option<f64> {
         self.col(name)
             .and_then(|i| self.rows[row][i].as_deref())
             .and_then(|v| v.parse().ok())
     }
 
-    fn date(&self, row: usize, name: &str) -> Option<NaiveDate> {
+    pub(super) fn date(&self, row: usize, name: &str) -> Option<NaiveDate> {
         NaiveDate::parse_from_str(&self.text(row, name), "%Y-%m-%d").ok()
     }
 
-    fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.rows.len()
     }
 }
 
-fn internal(lang: Lang) -> impl Fn(edulake_transform::TransformError) -> AppError {
+pub(super) fn internal(lang: Lang) -> impl Fn(edulake_transform::TransformError) -> AppError {
     move |e| match e {
         edulake_transform::TransformError::BadQuery(msg) => AppError::BadRequest(lang, msg),
         other => AppError::Internal(lang, other.to_string()),
@@ -88,14 +94,14 @@ fn internal(lang: Lang) -> impl Fn(edulake_transform::TransformError) -> AppErro
 
 /// Where a page looks: the whole bureau, a district or a school.
 #[derive(Debug, Clone)]
-enum Scope {
+pub(super) enum Scope {
     Bureau,
     District(String),
     School(String),
 }
 
 impl Scope {
-    fn apply(&self, req: &mut Request) {
+    pub(super) fn apply(&self, req: &mut Request) {
         match self {
             Scope::Bureau => {}
             Scope::District(d) => req.district = Some(d.clone()),
@@ -104,7 +110,7 @@ impl Scope {
     }
 
     /// The level one row of this scope is at.
-    fn level(&self) -> Level {
+    pub(super) fn level(&self) -> Level {
         match self {
             Scope::Bureau => Level::Bureau,
             Scope::District(_) => Level::District,
@@ -112,7 +118,7 @@ impl Scope {
         }
     }
 
-    fn query(&self) -> String {
+    pub(super) fn query(&self) -> String {
         match self {
             Scope::Bureau => String::new(),
             Scope::District(d) => format!("&district={}", enc(d)),
@@ -122,7 +128,7 @@ impl Scope {
 }
 
 /// One export, as rows.
-async fn export(
+pub(super) async fn export(
     layer: &QueryLayer,
     lang: Lang,
     scope: &Scope,
@@ -130,12 +136,14 @@ async fn export(
     level: Level,
     grain: Grain,
     range: (NaiveDate, NaiveDate),
+    by: Option<&str>,
 ) -> Result<Rows, AppError> {
     let mut req = Request::new(indicator);
     req.level = level;
     req.grain = grain;
     req.from = Some(range.0);
     req.to = Some(range.1);
+    req.by = by.map(str::to_string);
     req.role = Role::Bureau;
     scope.apply(&mut req);
     let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;
@@ -143,7 +151,7 @@ async fn export(
 }
 
 /// The download link of an export (format added by the section).
-fn download_href(
+pub(super) fn download_href(
     view: &View,
     scope: &Scope,
     indicator: &str,
@@ -162,13 +170,13 @@ fn download_href(
     )
 }
 
-async fn sql_rows(layer: &QueryLayer, lang: Lang, sql: &str) -> Result<Rows, AppError> {
+pub(super) async fn sql_rows(layer: &QueryLayer, lang: Lang, sql: &str) -> Result<Rows, AppError> {
     let (schema, batches) = layer.sql(sql).await.map_err(internal(lang))?;
     Ok(Rows::from(&schema, &batches))
 }
 
 /// The view a request asks for; the range defaults to the 30 days up to the latest data.
-async fn view_of(
+pub(super) async fn view_of(
     layer: &QueryLayer,
     params: &Params,
     path: &str,
@@ -179,7 +187,9 @@ async fn view_of(
             None => Ok(None),
             Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map(Some)
-                .map_err(|_| AppError::BadRequest(lang, format!("{what}: '{s}' is not a date (YYYY-MM-DD)"))),
+                .map_err(|_| {
+                    AppError::BadRequest(lang, format!("{what}: '{s}' is not a date (YYYY-MM-DD)"))
+                }),
         }
     };
     let (from, to) = (parse(&params.from, "from")?, parse(&params.to, "to")?);
@@ -190,7 +200,10 @@ async fn view_of(
     let to = to.or(data.map(|d| d.1)).unwrap_or(today);
     let from = from.unwrap_or(to - Duration::days(29));
     if from > to {
-        return Err(AppError::BadRequest(lang, format!("from {from} is after to {to}")));
+        return Err(AppError::BadRequest(
+            lang,
+            format!("from {from} is after to {to}"),
+        ));
     }
     Ok((
         View {
@@ -204,21 +217,31 @@ async fn view_of(
 }
 
 /// A rendered page from the cache, or rendered now and kept.
-async fn cached_page<F, Fut>(state: &AppState, uri: &Uri, render: F) -> Result<Response, AppError>
+pub(super) async fn cached_page<F, Fut>(
+    state: &AppState,
+    uri: &Uri,
+    render: F,
+) -> Result<Response, AppError>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<String, AppError>>,
 {
     let key = uri.to_string();
     if let Some(page) = state.cached(&key).await {
-        return Ok(Html(page.as_str().to_string()).into_response());
+        return Ok(Html(page).into_response());
     }
-    let page = Arc::new(render().await?);
+    let page = Bytes::from(render().await?);
     state.remember(key, page.clone()).await;
-    Ok(Html(page.as_str().to_string()).into_response())
+    Ok(Html(page).into_response())
 }
 
-fn change(now: Option<f64>, before: Option<f64>, unit: Unit, higher_is_good: bool, lang: Lang) -> Option<(String, bool)> {
+fn change(
+    now: Option<f64>,
+    before: Option<f64>,
+    unit: Unit,
+    higher_is_good: bool,
+    lang: Lang,
+) -> Option<(String, bool)> {
     let (now, before) = (now?, before?);
     let delta = now - before;
     let text = match unit {
@@ -246,7 +269,12 @@ fn series(rows: &Rows, field: &str) -> Vec<(NaiveDate, f64)> {
 
 /// The overview, a district or a school: tiles, trends, comparison, schools not reporting,
 /// alerts and the map.
-async fn scope_page(state: &AppState, params: &Params, path: &str, scope: Scope) -> Result<String, AppError> {
+async fn scope_page(
+    state: &AppState,
+    params: &Params,
+    path: &str,
+    scope: Scope,
+) -> Result<String, AppError> {
     let layer = state.layer().await;
     let (view, latest) = view_of(&layer, params, path).await?;
     let lang = view.lang;
@@ -266,11 +294,19 @@ async fn scope_page(state: &AppState, params: &Params, path: &str, scope: Scope)
             if r.len() == 0 {
                 return Err(AppError::NotFound(lang));
             }
-            format!("{} · {} ({code})", r.text(0, "district"), r.text(0, "school_name"))
+            format!(
+                "{} · {} ({code})",
+                r.text(0, "district"),
+                r.text(0, "school_name")
+            )
         }
     };
     if latest.is_none() {
-        return Ok(html::page(&view, &title, &format!("<p class=\"empty\">{}</p>", esc(&t(lang, "empty_lake")))));
+        return Ok(html::page(
+            &view,
+            &title,
+            &format!("<p class=\"empty\">{}</p>", esc(&t(lang, "empty_lake"))),
+        ));
     }
     // The latest school day in the range: the day the tiles describe.
     let schools_of = match &scope {
@@ -279,7 +315,10 @@ async fn scope_page(state: &AppState, params: &Params, path: &str, scope: Scope)
             "SELECT school_code FROM schools WHERE district = {}",
             edulake_transform::indicators::sql_str(d)
         ),
-        Scope::School(s) => format!("SELECT {} AS school_code", edulake_transform::indicators::sql_str(s)),
+        Scope::School(s) => format!(
+            "SELECT {} AS school_code",
+            edulake_transform::indicators::sql_str(s)
+        ),
     };
     let day_rows = sql_rows(
         &layer,
@@ -295,9 +334,39 @@ async fn scope_page(state: &AppState, params: &Params, path: &str, scope: Scope)
     let mut body = String::new();
 
     // Tiles.
-    let att = export(&layer, lang, &scope, "attendance_rate", scope.level(), Grain::Day, (week_before, day)).await?;
-    let health = export(&layer, lang, &scope, "health_report_rate", scope.level(), Grain::Day, (week_before, day)).await?;
-    let fever = export(&layer, lang, &scope, "fever_rate", scope.level(), Grain::Day, (week_before, day)).await?;
+    let att = export(
+        &layer,
+        lang,
+        &scope,
+        "attendance_rate",
+        scope.level(),
+        Grain::Day,
+        (week_before, day),
+        None,
+    )
+    .await?;
+    let health = export(
+        &layer,
+        lang,
+        &scope,
+        "health_report_rate",
+        scope.level(),
+        Grain::Day,
+        (week_before, day),
+        None,
+    )
+    .await?;
+    let fever = export(
+        &layer,
+        lang,
+        &scope,
+        "fever_rate",
+        scope.level(),
+        Grain::Day,
+        (week_before, day),
+        None,
+    )
+    .await?;
     let reporting = sql_rows(
         &layer,
         lang,
@@ -313,18 +382,46 @@ async fn scope_page(state: &AppState, params: &Params, path: &str, scope: Scope)
         .await
         .map_err(internal(lang))?;
     let alerts_all = Rows::from(&alert_schema, &alert_batches);
-    let in_scope: Vec<String> = sql_rows(&layer, lang, &schools_of).await.map(|r| {
-        (0..r.len()).map(|i| r.text(i, "school_code")).collect()
-    })?;
+    let in_scope: Vec<String> = sql_rows(&layer, lang, &schools_of)
+        .await
+        .map(|r| (0..r.len()).map(|i| r.text(i, "school_code")).collect())?;
     let alert_rows: Vec<usize> = (0..alerts_all.len())
         .filter(|r| in_scope.contains(&alerts_all.text(*r, "school_code")))
         .collect();
-    let alerts_on = |d: NaiveDate| alert_rows.iter().filter(|r| alerts_all.date(**r, "date") == Some(d)).count() as f64;
-    let notices_now = export(&layer, lang, &scope, "notice_read_rate", scope.level().max_notice(), Grain::Total, (day - Duration::days(6), day)).await?;
-    let notices_before = export(&layer, lang, &scope, "notice_read_rate", scope.level().max_notice(), Grain::Total, (day - Duration::days(13), week_before)).await?;
+    let alerts_on = |d: NaiveDate| {
+        alert_rows
+            .iter()
+            .filter(|r| alerts_all.date(**r, "date") == Some(d))
+            .count() as f64
+    };
+    let notices_now = export(
+        &layer,
+        lang,
+        &scope,
+        "notice_read_rate",
+        scope.level().max_notice(),
+        Grain::Total,
+        (day - Duration::days(6), day),
+        None,
+    )
+    .await?;
+    let notices_before = export(
+        &layer,
+        lang,
+        &scope,
+        "notice_read_rate",
+        scope.level().max_notice(),
+        Grain::Total,
+        (day - Duration::days(13), week_before),
+        None,
+    )
+    .await?;
     let total_rate = |rows: &Rows| -> Option<f64> {
         let (n, d) = (0..rows.len()).fold((0.0, 0.0), |(n, d), r| {
-            (n + rows.num(r, "numerator").unwrap_or(0.0), d + rows.num(r, "denominator").unwrap_or(0.0))
+            (
+                n + rows.num(r, "numerator").unwrap_or(0.0),
+                d + rows.num(r, "denominator").unwrap_or(0.0),
+            )
         });
         (d > 0.0).then(|| n / d)
     };
@@ -348,12 +445,23 @@ async fn scope_page(state: &AppState, params: &Params, path: &str, scope: Scope)
         ("kpi_fever", &fever, "numerator", Unit::Number, false),
     ] {
         let (now, before) = (on_day(rows, day, field), on_day(rows, week_before, field));
-        body.push_str(&tile(&t(lang, key), &show(now, unit), change(now, before, unit, good, lang), &note));
+        body.push_str(&tile(
+            &t(lang, key),
+            &show(now, unit),
+            change(now, before, unit, good, lang),
+            &note,
+        ));
     }
     body.push_str(&tile(
         &t(lang, "kpi_alerts"),
         &show(Some(alerts_on(day)), Unit::Number),
-        change(Some(alerts_on(day)), Some(alerts_on(week_before)), Unit::Number, false, lang),
+        change(
+            Some(alerts_on(day)),
+            Some(alerts_on(week_before)),
+            Unit::Number,
+            false,
+            lang,
+        ),
         &note,
     ));
     let (nr_now, nr_before) = (total_rate(&notices_now), total_rate(&notices_before));
@@ -373,14 +481,31 @@ async fn scope_page(state: &AppState, params: &Params, path: &str, scope: Scope)
         ("trend_health", "health_report_rate", "value", Unit::Rate),
         ("trend_fever", "fever_rate", "numerator", Unit::Number),
     ] {
-        let rows = export(&layer, lang, &scope, indicator, scope.level(), Grain::Day, trend_range).await?;
+        let rows = export(
+            &layer,
+            lang,
+            &scope,
+            indicator,
+            scope.level(),
+            Grain::Day,
+            trend_range,
+            None,
+        )
+        .await?;
         let points = series(&rows, field);
         let chart = if points.is_empty() {
             format!("<p class=\"empty\">{}</p>", esc(&t(lang, "no_data")))
         } else {
             charts::line(&points, unit, &t(lang, key))
         };
-        let href = download_href(&view, &scope, indicator, scope.level(), Grain::Day, trend_range);
+        let href = download_href(
+            &view,
+            &scope,
+            indicator,
+            scope.level(),
+            Grain::Day,
+            trend_range,
+        );
         body.push_str(&section(lang, &t(lang, key), &chart, Some(&href)));
     }
     body.push_str("</div>");
@@ -392,7 +517,17 @@ async fn scope_page(state: &AppState, params: &Params, path: &str, scope: Scope)
         Scope::School(_) => (Level::Class, "classes", "class_code"),
     };
     let range = (view.from, view.to);
-    let rows = export(&layer, lang, &scope, "attendance_rate", down, Grain::Total, range).await?;
+    let rows = export(
+        &layer,
+        lang,
+        &scope,
+        "attendance_rate",
+        down,
+        Grain::Total,
+        range,
+        None,
+    )
+    .await?;
     let items: Vec<(String, f64)> = (0..rows.len())
         .filter_map(|r| Some((rows.text(r, label_col), rows.num(r, "value")?)))
         .collect();
@@ -401,12 +536,18 @@ async fn scope_page(state: &AppState, params: &Params, path: &str, scope: Scope)
         let name = rows.text(r, label_col);
         let cell = match down {
             Level::District => link(&view.link(&format!("/district/{}", enc(&name))), &name),
-            Level::School => link(&view.link(&format!("/school/{}", enc(&rows.text(r, "school_code")))), &name),
+            Level::School => link(
+                &view.link(&format!("/school/{}", enc(&rows.text(r, "school_code")))),
+                &name,
+            ),
             _ => esc(&name),
         };
         table_rows.push(vec![
             cell,
-            esc(&rows.num(r, "value").map(|v| Unit::Rate.show(v)).unwrap_or_else(|| "—".into())),
+            esc(&rows
+                .num(r, "value")
+                .map(|v| Unit::Rate.show(v))
+                .unwrap_or_else(|| "—".into())),
             esc(&rows.text(r, "numerator")),
             esc(&rows.text(r, "denominator")),
         ]);
@@ -423,13 +564,23 @@ async fn scope_page(state: &AppState, params: &Params, path: &str, scope: Scope)
             "{}{}",
             charts::bars(&items, Unit::Rate, &t(lang, key)),
             table(
-                &[t(lang, head_key), t(lang, "kpi_attendance"), t(lang, "numerator"), t(lang, "denominator")],
+                &[
+                    t(lang, head_key),
+                    t(lang, "kpi_attendance"),
+                    t(lang, "numerator"),
+                    t(lang, "denominator")
+                ],
                 &table_rows
             )
         )
     };
     let href = download_href(&view, &scope, "attendance_rate", down, Grain::Total, range);
-    body.push_str(&section(lang, &format!("{} ({} – {})", t(lang, key), view.from, view.to), &content, Some(&href)));
+    body.push_str(&section(
+        lang,
+        &format!("{} ({} – {})", t(lang, key), view.from, view.to),
+        &content,
+        Some(&href),
+    ));
 
     if let Scope::School(_) = scope {
         body.push_str(&school_sections(&layer, &view, &scope).await?);
@@ -454,21 +605,40 @@ async fn scope_page(state: &AppState, params: &Params, path: &str, scope: Scope)
                     let code = missing.text(r, "school_code");
                     vec![
                         esc(&missing.text(r, "district")),
-                        link(&view.link(&format!("/school/{}", enc(&code))), &missing.text(r, "school_name")),
+                        link(
+                            &view.link(&format!("/school/{}", enc(&code))),
+                            &missing.text(r, "school_name"),
+                        ),
                         esc(&code),
                     ]
                 })
                 .collect();
-            table(&[t(lang, "district"), t(lang, "school"), t(lang, "school_code")], &rows)
+            table(
+                &[
+                    t(lang, "district"),
+                    t(lang, "school"),
+                    t(lang, "school_code"),
+                ],
+                &rows,
+            )
         };
-        body.push_str(&section(lang, &format!("{} ({day})", t(lang, "missing")), &content, None));
+        body.push_str(&section(
+            lang,
+            &format!("{} ({day})", t(lang, "missing")),
+            &content,
+            None,
+        ));
     }
 
     // Alerts in the range.
     let in_range: Vec<usize> = alert_rows
         .iter()
         .copied()
-        .filter(|r| alerts_all.date(*r, "date").is_some_and(|d| d >= view.from && d <= view.to))
+        .filter(|r| {
+            alerts_all
+                .date(*r, "date")
+                .is_some_and(|d| d >= view.from && d <= view.to)
+        })
         .collect();
     let content = if in_range.is_empty() {
         format!("<p class=\"empty\">{}</p>", esc(&t(lang, "alerts_none")))
@@ -480,13 +650,24 @@ async fn scope_page(state: &AppState, params: &Params, path: &str, scope: Scope)
                 let code = alerts_all.text(*r, "school_code");
                 vec![
                     esc(&alerts_all.text(*r, "date")),
-                    link(&view.link(&format!("/school/{}", enc(&code))), &alerts_all.text(*r, "school_name")),
+                    link(
+                        &view.link(&format!("/school/{}", enc(&code))),
+                        &alerts_all.text(*r, "school_name"),
+                    ),
                     esc(&alerts_all.text(*r, "class_code")),
                     esc(&alerts_all.text(*r, "count")),
                 ]
             })
             .collect();
-        table(&[t(lang, "date"), t(lang, "school"), t(lang, "class"), t(lang, "count")], &rows)
+        table(
+            &[
+                t(lang, "date"),
+                t(lang, "school"),
+                t(lang, "class"),
+                t(lang, "count"),
+            ],
+            &rows,
+        )
     };
     let href = format!(
         "/download?table=alerts&from={}&to={}{}&lang={}",
@@ -499,7 +680,17 @@ async fn scope_page(state: &AppState, params: &Params, path: &str, scope: Scope)
 
     // The map of the schools in scope.
     if !matches!(scope, Scope::School(_)) {
-        let rates = export(&layer, lang, &scope, "attendance_rate", Level::School, Grain::Total, range).await?;
+        let rates = export(
+            &layer,
+            lang,
+            &scope,
+            "attendance_rate",
+            Level::School,
+            Grain::Total,
+            range,
+            None,
+        )
+        .await?;
         let by_code: HashMap<String, f64> = (0..rates.len())
             .filter_map(|r| Some((rates.text(r, "school_code"), rates.num(r, "value")?)))
             .collect();
@@ -529,7 +720,14 @@ async fn scope_page(state: &AppState, params: &Params, path: &str, scope: Scope)
         } else {
             charts::map(&points, &t(lang, "map"))
         };
-        let href = download_href(&view, &scope, "attendance_rate", Level::School, Grain::Total, range);
+        let href = download_href(
+            &view,
+            &scope,
+            "attendance_rate",
+            Level::School,
+            Grain::Total,
+            range,
+        );
         body.push_str(&section(lang, &t(lang, "map"), &content, Some(&href)));
     }
     Ok(html::page(&view, &title, &body))
@@ -551,22 +749,52 @@ impl NoticeLevel for Level {
 }
 
 /// What only a school page has: enrolment, pupil-teacher ratio, chronic absence, notices.
-async fn school_sections(layer: &QueryLayer, view: &View, scope: &Scope) -> Result<String, AppError> {
+async fn school_sections(
+    layer: &QueryLayer,
+    view: &View,
+    scope: &Scope,
+) -> Result<String, AppError> {
     let lang = view.lang;
     let range = (view.from, view.to);
     let mut out = String::new();
-    let ptr = export(layer, lang, scope, "pupil_teacher_ratio", Level::School, Grain::Total, range).await?;
-    let chronic = export(layer, lang, scope, "chronic_absence_rate", Level::School, Grain::Total, range).await?;
+    let ptr = export(
+        layer,
+        lang,
+        scope,
+        "pupil_teacher_ratio",
+        Level::School,
+        Grain::Total,
+        range,
+        None,
+    )
+    .await?;
+    let chronic = export(
+        layer,
+        lang,
+        scope,
+        "chronic_absence_rate",
+        Level::School,
+        Grain::Total,
+        range,
+        None,
+    )
+    .await?;
     out.push_str("<div class=\"tiles\">");
     out.push_str(&tile(
         &t(lang, "pupil_teacher_ratio"),
-        &(0..ptr.len()).find_map(|r| ptr.num(r, "value")).map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into()),
+        &(0..ptr.len())
+            .find_map(|r| ptr.num(r, "value"))
+            .map(|v| format!("{v:.1}"))
+            .unwrap_or_else(|| "—".into()),
         None,
         &format!("{}", view.to),
     ));
     out.push_str(&tile(
         &t(lang, "chronic_absence"),
-        &(0..chronic.len()).find_map(|r| chronic.num(r, "value")).map(|v| Unit::Rate.show(v)).unwrap_or_else(|| "—".into()),
+        &(0..chronic.len())
+            .find_map(|r| chronic.num(r, "value"))
+            .map(|v| Unit::Rate.show(v))
+            .unwrap_or_else(|| "—".into()),
         None,
         &format!("{} – {}", view.from, view.to),
     ));
@@ -613,7 +841,10 @@ async fn school_sections(layer: &QueryLayer, view: &View, scope: &Scope) -> Resu
         .map(|r| {
             vec![
                 esc(&rows.text(r, "title")),
-                esc(&rows.num(r, "value").map(|v| Unit::Rate.show(v)).unwrap_or_else(|| "—".into())),
+                esc(&rows
+                    .num(r, "value")
+                    .map(|v| Unit::Rate.show(v))
+                    .unwrap_or_else(|| "—".into())),
                 esc(&rows.text(r, "numerator")),
                 esc(&rows.text(r, "denominator")),
             ]
@@ -623,21 +854,45 @@ async fn school_sections(layer: &QueryLayer, view: &View, scope: &Scope) -> Resu
         format!("<p class=\"empty\">{}</p>", esc(&t(lang, "no_data")))
     } else {
         table(
-            &[t(lang, "notice"), t(lang, "read_rate"), t(lang, "numerator"), t(lang, "denominator")],
+            &[
+                t(lang, "notice"),
+                t(lang, "read_rate"),
+                t(lang, "numerator"),
+                t(lang, "denominator"),
+            ],
             &body_rows,
         )
     };
     let href = format!(
         "{}&by=notice",
-        download_href(view, scope, "notice_read_rate", Level::School, Grain::Total, range)
+        download_href(
+            view,
+            scope,
+            "notice_read_rate",
+            Level::School,
+            Grain::Total,
+            range
+        )
     );
-    out.push_str(&section(lang, &t(lang, "notice_reads"), &content, Some(&href)));
+    out.push_str(&section(
+        lang,
+        &t(lang, "notice_reads"),
+        &content,
+        Some(&href),
+    ));
     Ok(out)
 }
 
 /// 总览: the whole bureau.
-pub async fn overview(State(state): State<Arc<AppState>>, Query(params): Query<Params>, uri: Uri) -> Result<Response, AppError> {
-    cached_page(&state, &uri, || scope_page(&state, &params, "/", Scope::Bureau)).await
+pub async fn overview(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<Params>,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    cached_page(&state, &uri, || {
+        scope_page(&state, &params, "/", Scope::Bureau)
+    })
+    .await
 }
 
 /// One district.
@@ -648,7 +903,10 @@ pub async fn district(
     uri: Uri,
 ) -> Result<Response, AppError> {
     let path = format!("/district/{}", enc(&name));
-    cached_page(&state, &uri, || scope_page(&state, &params, &path, Scope::District(name.clone()))).await
+    cached_page(&state, &uri, || {
+        scope_page(&state, &params, &path, Scope::District(name.clone()))
+    })
+    .await
 }
 
 /// One school.
@@ -659,7 +917,10 @@ pub async fn school(
     uri: Uri,
 ) -> Result<Response, AppError> {
     let path = format!("/school/{}", enc(&code));
-    cached_page(&state, &uri, || scope_page(&state, &params, &path, Scope::School(code.clone()))).await
+    cached_page(&state, &uri, || {
+        scope_page(&state, &params, &path, Scope::School(code.clone()))
+    })
+    .await
 }
 
 /// What a download asks for: an indicator export (as `edulake export`) or the alerts.
@@ -675,18 +936,51 @@ pub struct DownloadParams {
     pub district: Option<String>,
     pub school: Option<String>,
     pub by: Option<String>,
+    /// With `by=notice`: only this notice's rows (the download of a notice's page).
+    pub notice: Option<String>,
     pub format: Option<String>,
+}
+
+/// Keeps the rows whose `column` is one of `keep`.
+fn keep_rows(
+    schema: &arrow::datatypes::Schema,
+    batches: Vec<RecordBatch>,
+    column: &str,
+    keep: &[String],
+) -> Result<Vec<RecordBatch>, arrow::error::ArrowError> {
+    let i = schema.index_of(column)?;
+    batches
+        .iter()
+        .map(|b| {
+            let col = b.column(i);
+            let mask: arrow::array::BooleanArray = (0..b.num_rows())
+                .map(|r| {
+                    Some(
+                        !col.is_null(r)
+                            && keep.contains(&array_value_to_string(col, r).unwrap_or_default()),
+                    )
+                })
+                .collect();
+            arrow::compute::filter_record_batch(b, &mask)
+        })
+        .collect()
 }
 
 /// The numbers of a chart or table, in the export format of INDICATORS.md: CSV with a UTF-8
 /// BOM (so Excel reads the Chinese), or an Excel workbook.
-pub async fn download(State(state): State<Arc<AppState>>, Query(p): Query<DownloadParams>) -> Result<Response, AppError> {
+pub async fn download(
+    State(state): State<Arc<AppState>>,
+    Query(p): Query<DownloadParams>,
+) -> Result<Response, AppError> {
     let lang = Lang::parse(p.lang.as_deref());
     let bad = |msg: String| AppError::BadRequest(lang, msg);
     let date = |s: &Option<String>, what: &str| -> Result<Option<NaiveDate>, AppError> {
         s.as_deref()
             .filter(|s| !s.is_empty())
-            .map(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad(format!("{what}: '{s}' is not a date"))))
+            .map(|s| {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map_err(|_| bad(format!("{what}: '{s}' is not a date")))
+            })
             .transpose()
     };
     let (from, to) = (date(&p.from, "from")?, date(&p.to, "to")?);
@@ -714,7 +1008,16 @@ pub async fn download(State(state): State<Arc<AppState>>, Query(p): Query<Downlo
             req.by = p.by.clone().filter(|s| !s.is_empty());
             req.role = Role::Bureau;
             let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;
-            (format!("{indicator}_{}_{}", req.level.name(), req.grain.name()), schema, batches)
+            let batches = match p.notice.as_deref().filter(|n| !n.is_empty()) {
+                None => batches,
+                Some(n) => keep_rows(&schema, batches, "notice_id", &[n.to_string()])
+                    .map_err(|e| bad(format!("notice: {e}")))?,
+            };
+            (
+                format!("{indicator}_{}_{}", req.level.name(), req.grain.name()),
+                schema,
+                batches,
+            )
         }
         (None, Some("alerts")) => {
             let (schema, batches) = layer.alerts(from, to, 3).await.map_err(internal(lang))?;
@@ -731,27 +1034,30 @@ pub async fn download(State(state): State<Arc<AppState>>, Query(p): Query<Downlo
                         ),
                     )
                     .await?;
-                    Some((0..rows.len()).map(|r| rows.text(r, "school_code")).collect())
+                    Some(
+                        (0..rows.len())
+                            .map(|r| rows.text(r, "school_code"))
+                            .collect(),
+                    )
                 }
                 _ => None,
             };
             let batches = match keep {
                 None => batches,
-                Some(codes) => batches
-                    .iter()
-                    .map(|b| {
-                        let col = b.column(0);
-                        let mask: arrow::array::BooleanArray = (0..b.num_rows())
-                            .map(|r| Some(codes.contains(&array_value_to_string(col, r).unwrap_or_default())))
-                            .collect();
-                        arrow::compute::filter_record_batch(b, &mask)
-                    })
-                    .collect::<Result<Vec<_>, _>>()
+                Some(codes) => keep_rows(&schema, batches, "school_code", &codes)
                     .map_err(|e| AppError::Internal(lang, e.to_string()))?,
             };
             ("alerts".to_string(), schema, batches)
         }
-        _ => return Err(bad("ask for an indicator= or table=alerts".into())),
+        (None, Some("batches")) => {
+            let scope = super::data::scope_of(&p.district, &p.school);
+            let (schema, batches) = layer
+                .sql(&super::data::batches_sql(&scope, from.zip(to)))
+                .await
+                .map_err(internal(lang))?;
+            ("batches".to_string(), schema, batches)
+        }
+        _ => return Err(bad("ask for an indicator= or table=alerts|batches".into())),
     };
     let mut bytes = Vec::new();
     if format == Format::Csv {
@@ -759,16 +1065,21 @@ pub async fn download(State(state): State<Arc<AppState>>, Query(p): Query<Downlo
     }
     output::write(&schema, &batches, format, &mut bytes).map_err(internal(lang))?;
     let (mime, ext) = match format {
-        Format::Xlsx => ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+        Format::Xlsx => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
         _ => ("text/csv; charset=utf-8", "csv"),
     };
     Ok((
         [
             (header::CONTENT_TYPE, mime.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.{ext}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.{ext}\""),
+            ),
         ],
         bytes,
     )
         .into_response())
 }
-

@@ -1,0 +1,650 @@
+//! 数据报送: what each school sent and when; the clerks' upload page; reject reports; and the
+//! SQL endpoint for researchers.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{header, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{Duration, NaiveDate};
+use serde::Deserialize;
+
+use edulake_ingest::{FileOutcome, IngestOptions, KeyOrigin, Outcome, Upload};
+use edulake_transform::indicators::{sql_str, Grain, Level};
+use edulake_transform::output::{self, Format};
+
+use super::html::{self, enc, esc, link, section, table};
+use super::i18n::{t, Lang};
+use super::pages::{
+    cached_page, download_href, export, internal, sql_rows, view_of, Params, Scope,
+};
+use super::{AppError, AppState, View};
+
+/// The largest upload the server reads (all files of one form together).
+pub const UPLOAD_LIMIT: usize = 512 * 1024 * 1024;
+
+/// The dated datasets whose freshness the data page shows, with their label keys.
+const FRESHNESS: [(&str, &str); 4] = [
+    ("attendance", "ds_attendance"),
+    ("health_report", "ds_health_report"),
+    ("enrolment", "ds_enrolment"),
+    ("notice_reads", "ds_notice_reads"),
+];
+
+/// At most this many batches are listed on a page; the download has them all.
+const BATCHES_SHOWN: usize = 200;
+
+/// The data page: freshness by school and dataset, and the batches received.
+pub async fn data(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<Params>,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    cached_page(&state, &uri, || render_data(&state, &params)).await
+}
+
+/// The scope a data page or download asks for.
+pub(super) fn scope_of(district: &Option<String>, school: &Option<String>) -> Scope {
+    match (district.as_deref(), school.as_deref()) {
+        (_, Some(s)) if !s.is_empty() => Scope::School(s.to_string()),
+        (Some(d), _) if !d.is_empty() => Scope::District(d.to_string()),
+        _ => Scope::Bureau,
+    }
+}
+
+/// The SQL of the batches in a scope, newest first. A batch belongs to a school when it was
+/// uploaded for it or holds rows of it (dated data: rows in the range).
+pub(super) fn batches_sql(scope: &Scope, range: Option<(NaiveDate, NaiveDate)>) -> String {
+    let schools = match scope {
+        Scope::Bureau => None,
+        Scope::District(d) => Some(format!(
+            "IN (SELECT school_code FROM schools WHERE district = {})",
+            sql_str(d)
+        )),
+        Scope::School(s) => Some(format!("= {}", sql_str(s))),
+    };
+    let filter = match schools {
+        None => String::new(),
+        Some(of) => {
+            let dates = |column: &str| match range {
+                Some((from, to)) => {
+                    format!(" AND {column} BETWEEN DATE '{from}' AND DATE '{to}'")
+                }
+                None => String::new(),
+            };
+            let holding = [
+                format!(
+                    "SELECT _batch_id AS id FROM raw_attendance WHERE school_code {of}{}",
+                    dates("date")
+                ),
+                format!(
+                    "SELECT _batch_id AS id FROM raw_health_report WHERE school_code {of}{}",
+                    dates("date")
+                ),
+                format!("SELECT _batch_id AS id FROM raw_enrolment WHERE school_code {of}"),
+                format!("SELECT _batch_id AS id FROM raw_notice_reads WHERE school_code {of}"),
+                format!("SELECT _batch_id AS id FROM raw_schools WHERE school_code {of}"),
+            ]
+            .join(" UNION ");
+            format!("WHERE school_code {of} OR batch_id IN (SELECT id FROM ({holding}) AS holding)")
+        }
+    };
+    format!(
+        "SELECT batch_id, dataset, school_code, as_of_date, source_file, format, rows_read, \
+         rows_stored, rows_rejected, ingested_at, reject_report IS NOT NULL AS has_reject_report \
+         FROM batches {filter} ORDER BY ingested_at DESC, batch_id"
+    )
+}
+
+async fn render_data(state: &AppState, params: &Params) -> Result<String, AppError> {
+    let layer = state.layer().await;
+    let (mut view, _) = view_of(&layer, params, "/data").await?;
+    let lang = view.lang;
+    let scope = scope_of(&params.district, &params.school);
+    view.path = match &scope {
+        Scope::Bureau => "/data".into(),
+        Scope::District(d) => format!("/data?district={}", enc(d)),
+        Scope::School(s) => format!("/data?school={}", enc(s)),
+    };
+    let range = (view.from, view.to);
+    let mut body = String::new();
+
+    // Freshness: the latest date of each dataset per school, stalest first.
+    let rows = export(
+        &layer,
+        lang,
+        &scope,
+        "data_freshness",
+        Level::School,
+        Grain::Total,
+        range,
+        None,
+    )
+    .await?;
+    let mut schools: BTreeMap<String, (String, String, HashMap<String, NaiveDate>)> =
+        BTreeMap::new();
+    for r in 0..rows.len() {
+        let entry = schools
+            .entry(rows.text(r, "school_code"))
+            .or_insert_with(|| {
+                (
+                    rows.text(r, "district"),
+                    rows.text(r, "school_name"),
+                    HashMap::new(),
+                )
+            });
+        if let Some(d) = rows.date(r, "period_start") {
+            entry.2.insert(rows.text(r, "dataset"), d);
+        }
+    }
+    let mut order: Vec<&String> = schools.keys().collect();
+    order.sort_by_key(|code| (schools[*code].2.get("attendance").copied(), *code));
+    let stale_before = view.to - Duration::days(1);
+    let cells: Vec<Vec<String>> = order
+        .iter()
+        .map(|code| {
+            let (district, name, latest) = &schools[*code];
+            let mut row = vec![
+                link(
+                    &view.link(&format!("/data?district={}", enc(district))),
+                    district,
+                ),
+                link(&view.link(&format!("/data?school={}", enc(code))), name),
+                esc(code),
+            ];
+            for (dataset, _) in FRESHNESS {
+                row.push(match latest.get(dataset) {
+                    // Rosters and notices are not daily: only daily data can be late.
+                    Some(d)
+                        if *d < stale_before
+                            && ["attendance", "health_report"].contains(&dataset) =>
+                    {
+                        format!("<span class=\"stale\">{d}</span>")
+                    }
+                    Some(d) => d.to_string(),
+                    None => "—".into(),
+                });
+            }
+            row
+        })
+        .collect();
+    let mut heads = vec![
+        t(lang, "district"),
+        t(lang, "school"),
+        t(lang, "school_code"),
+    ];
+    heads.extend(FRESHNESS.iter().map(|(_, key)| t(lang, key)));
+    let content = if cells.is_empty() {
+        format!("<p class=\"empty\">{}</p>", esc(&t(lang, "no_data")))
+    } else {
+        format!(
+            "<p class=\"hint\">{}</p>{}",
+            esc(&t(lang, "freshness_hint")),
+            table(&heads, &cells)
+        )
+    };
+    let href = download_href(
+        &view,
+        &scope,
+        "data_freshness",
+        Level::School,
+        Grain::Total,
+        range,
+    );
+    body.push_str(&section(
+        lang,
+        &format!(
+            "{} ({} {})",
+            t(lang, "freshness"),
+            t(lang, "up_to"),
+            view.to
+        ),
+        &content,
+        Some(&href),
+    ));
+
+    // The batches received.
+    let batches = sql_rows(&layer, lang, &batches_sql(&scope, Some(range))).await?;
+    let cells: Vec<Vec<String>> = (0..batches.len().min(BATCHES_SHOWN))
+        .map(|r| batch_cells(&batches, r, lang))
+        .collect();
+    let content = if cells.is_empty() {
+        format!("<p class=\"empty\">{}</p>", esc(&t(lang, "batches_none")))
+    } else {
+        let more = if batches.len() > BATCHES_SHOWN {
+            format!(
+                "<p class=\"hint\">{} {BATCHES_SHOWN} / {}</p>",
+                esc(&t(lang, "batches_shown")),
+                batches.len()
+            )
+        } else {
+            String::new()
+        };
+        format!("{more}{}", table(&batch_heads(lang), &cells))
+    };
+    let href = format!(
+        "/download?table=batches&from={}&to={}{}&lang={}",
+        view.from,
+        view.to,
+        scope.query(),
+        lang.code()
+    );
+    body.push_str(&section(lang, &t(lang, "batches"), &content, Some(&href)));
+
+    let title = match &scope {
+        Scope::Bureau => t(lang, "nav_data"),
+        Scope::District(d) => format!("{} · {d}", t(lang, "nav_data")),
+        Scope::School(s) => {
+            let name = schools.get(s).map(|e| e.1.clone()).unwrap_or_default();
+            format!("{} · {name} ({s})", t(lang, "nav_data"))
+        }
+    };
+    Ok(html::page(&view, &title, &body))
+}
+
+fn batch_heads(lang: Lang) -> Vec<String> {
+    [
+        "ingested_at",
+        "dataset",
+        "school_code",
+        "source_file",
+        "rows_read",
+        "rows_stored",
+        "rows_rejected",
+        "reject_report",
+    ]
+    .iter()
+    .map(|k| t(lang, k))
+    .collect()
+}
+
+fn batch_cells(batches: &super::pages::Rows, r: usize, lang: Lang) -> Vec<String> {
+    let id = batches.text(r, "batch_id");
+    let report = if batches.text(r, "has_reject_report") == "true" {
+        link(
+            &format!("/rejects/{}?lang={}", enc(&id), lang.code()),
+            &t(lang, "download_csv"),
+        )
+    } else {
+        String::new()
+    };
+    let dataset = batches.text(r, "dataset");
+    vec![
+        esc(batches.text(r, "ingested_at").get(..19).unwrap_or_default()),
+        esc(&super::i18n::lookup(lang, &format!("ds_{dataset}")).unwrap_or(dataset)),
+        esc(&batches.text(r, "school_code")),
+        esc(&batches.text(r, "source_file")),
+        esc(&batches.text(r, "rows_read")),
+        esc(&batches.text(r, "rows_stored")),
+        esc(&batches.text(r, "rows_rejected")),
+        report,
+    ]
+}
+
+/// A batch's reject report: the rows that were not stored and why, as the clerk sent them
+/// (personal data: it is read from the state directory, never from the lake).
+pub async fn reject_report(
+    State(state): State<Arc<AppState>>,
+    Path(batch_id): Path<String>,
+    Query(params): Query<Params>,
+) -> Result<Response, AppError> {
+    let lang = Lang::parse(params.lang.as_deref());
+    // From the lake itself, not the layer: a report is there as soon as its upload is.
+    let rel = state
+        .lake
+        .batches()
+        .await
+        .map_err(|e| AppError::Internal(lang, e.to_string()))?
+        .into_iter()
+        .find(|b| b.batch_id == batch_id)
+        .and_then(|b| b.reject_report)
+        .ok_or(AppError::NotFound(lang))?;
+    let rel = PathBuf::from(rel);
+    if rel
+        .components()
+        .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
+        return Err(AppError::NotFound(lang));
+    }
+    let bytes =
+        std::fs::read(state.state.root().join(&rel)).map_err(|_| AppError::NotFound(lang))?;
+    let name: String = batch_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"rejects-{name}.csv\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The datasets a clerk may upload, in the order of the form.
+const UPLOADABLE: [&str; 6] = [
+    "attendance",
+    "health_report",
+    "enrolment",
+    "notice_reads",
+    "schools",
+    "notices",
+];
+
+/// The upload form.
+pub async fn upload_form(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<Params>,
+) -> Result<Response, AppError> {
+    let lang = Lang::parse(params.lang.as_deref());
+    let view = upload_view(&state, &params).await?;
+    Ok(Html(html::page(
+        &view,
+        &t(lang, "nav_upload"),
+        &form(lang, None, "", ""),
+    ))
+    .into_response())
+}
+
+/// The upload page has no dates of its own; it keeps the range for the links away from it.
+async fn upload_view(state: &AppState, params: &Params) -> Result<View, AppError> {
+    let layer = state.layer().await;
+    Ok(view_of(&layer, params, "/upload").await?.0)
+}
+
+fn form(lang: Lang, dataset: Option<&str>, school: &str, as_of: &str) -> String {
+    let options: String = UPLOADABLE
+        .iter()
+        .map(|d| {
+            format!(
+                "<option value=\"{d}\"{}>{}</option>",
+                if Some(*d) == dataset { " selected" } else { "" },
+                esc(&t(lang, &format!("ds_{d}")))
+            )
+        })
+        .collect();
+    format!(
+        "<section><form class=\"upload\" method=\"post\" action=\"/upload?lang={code}\" enctype=\"multipart/form-data\">\
+         <label>{l_dataset} <select name=\"dataset\" required>{options}</select></label>\
+         <label>{l_school} <input name=\"school\" value=\"{school}\" placeholder=\"{p_school}\" autocomplete=\"off\"></label>\
+         <label>{l_as_of} <input type=\"date\" name=\"as_of\" value=\"{as_of}\"></label>\
+         <label class=\"drop\">{l_files}<input type=\"file\" name=\"files\" multiple required \
+         accept=\".csv,.txt,.xlsx,.xls,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\"></label>\
+         <button type=\"submit\">{l_submit}</button></form><p class=\"hint\">{hint}</p></section>",
+        code = lang.code(),
+        l_dataset = esc(&t(lang, "upload_dataset")),
+        l_school = esc(&t(lang, "upload_school")),
+        school = esc(school),
+        p_school = esc(&t(lang, "upload_school_hint")),
+        l_as_of = esc(&t(lang, "upload_as_of")),
+        as_of = esc(as_of),
+        l_files = esc(&t(lang, "upload_files")),
+        l_submit = esc(&t(lang, "upload_submit")),
+        hint = esc(&t(lang, "upload_hint")),
+    )
+}
+
+/// A unique folder name for one upload's files.
+fn upload_folder() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}-{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%.f"),
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// A file name a clerk's browser sent, made safe to write: its last component, with no
+/// separators or control characters.
+fn safe_name(name: &str, i: usize) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = last
+        .chars()
+        .filter(|c| !c.is_control() && *c != ':')
+        .collect();
+    let clean = clean.trim().trim_start_matches('.');
+    if clean.is_empty() {
+        format!("upload-{i}")
+    } else {
+        clean.to_string()
+    }
+}
+
+/// Receives the upload form: stores each file as one batch (as `edulake ingest` would),
+/// shows what became of each, and refreshes the cockpit.
+pub async fn upload(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<Params>,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    let lang = Lang::parse(params.lang.as_deref());
+    let bad = |msg: String| AppError::BadRequest(lang, msg);
+    let (mut dataset, mut school, mut as_of) = (String::new(), String::new(), String::new());
+    let mut files: Vec<(String, axum::body::Bytes)> = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| bad(format!("{}: {e}", t(lang, "upload_broken"))))?
+    {
+        let name = field.name().unwrap_or("").to_string();
+        let file_name = field.file_name().map(str::to_string);
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| bad(format!("{}: {e}", t(lang, "upload_broken"))))?;
+        match name.as_str() {
+            "dataset" => dataset = String::from_utf8_lossy(&bytes).trim().to_string(),
+            "school" => school = String::from_utf8_lossy(&bytes).trim().to_ascii_uppercase(),
+            "as_of" => as_of = String::from_utf8_lossy(&bytes).trim().to_string(),
+            "files" => {
+                // A form sent with no file chosen has one empty part with no name.
+                if !(bytes.is_empty() && file_name.as_deref().unwrap_or("").is_empty()) {
+                    files.push((
+                        safe_name(file_name.as_deref().unwrap_or(""), files.len()),
+                        bytes,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    let view = upload_view(&state, &params).await?;
+    let again = |problem: String, dataset: Option<&str>| {
+        Html(html::page(
+            &view,
+            &t(lang, "nav_upload"),
+            &format!(
+                "<p class=\"error\">{}</p>{}",
+                esc(&problem),
+                form(lang, dataset, &school, &as_of)
+            ),
+        ))
+        .into_response()
+    };
+    let Some(d) = edulake_schemas::by_name(&dataset).filter(|d| UPLOADABLE.contains(&d.name))
+    else {
+        return Ok(again(t(lang, "upload_no_dataset"), None));
+    };
+    if files.is_empty() {
+        return Ok(again(t(lang, "upload_no_files"), Some(d.name)));
+    }
+    if !school.is_empty() {
+        if let Err(e) = edulake_ingest::values::check_school_code(&school) {
+            return Ok(again(
+                format!("{}: {e}", t(lang, "upload_school")),
+                Some(d.name),
+            ));
+        }
+    }
+    let as_of_date = match as_of.as_str() {
+        "" => None,
+        s => match edulake_ingest::values::parse_date(s, false) {
+            Ok(day) => Some(day),
+            Err(e) => {
+                return Ok(again(
+                    format!("{}: {e}", t(lang, "upload_as_of")),
+                    Some(d.name),
+                ))
+            }
+        },
+    };
+
+    let outcomes = {
+        let _one_at_a_time = state.uploading.lock().await;
+        let folder = state.state.root().join("uploads").join(upload_folder());
+        let mut paths = Vec::new();
+        for (name, bytes) in &files {
+            let path = folder.join(name);
+            // Two files of the same name in one upload: keep both.
+            let path = if paths.contains(&path) {
+                folder.join(format!("{}-{name}", paths.len()))
+            } else {
+                path
+            };
+            state
+                .state
+                .write(&path, bytes)
+                .map_err(|e| AppError::Internal(lang, e.to_string()))?;
+            paths.push(path);
+        }
+        let result = ingest(&state, d, &school, as_of_date, &paths).await;
+        // The uploaded files hold names of children: only the lake (pseudonymised) and the
+        // reject reports keep what they said.
+        let _ = std::fs::remove_dir_all(&folder);
+        result.map_err(|e| AppError::Internal(lang, format!("{e:#}")))?
+    };
+    // Show the upload in the cockpit now rather than at the next look at the lake.
+    let refresher = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = refresher.refresh().await {
+            tracing::warn!("cockpit refresh after an upload: {e:#}");
+        }
+    });
+
+    let cells: Vec<Vec<String>> = outcomes
+        .iter()
+        .zip(&files)
+        .map(|(fo, (name, _))| outcome_cells(fo, name, lang))
+        .collect();
+    let heads = vec![
+        t(lang, "source_file"),
+        t(lang, "upload_result"),
+        t(lang, "rows_read"),
+        t(lang, "rows_stored"),
+        t(lang, "rows_rejected"),
+        t(lang, "reject_report"),
+    ];
+    let body = format!(
+        "{}<p class=\"hint\">{}</p>{}",
+        section(
+            lang,
+            &t(lang, "upload_results"),
+            &table(&heads, &cells),
+            None
+        ),
+        esc(&t(lang, "upload_refresh")),
+        form(lang, Some(d.name), &school, &as_of),
+    );
+    Ok(Html(html::page(&view, &t(lang, "nav_upload"), &body)).into_response())
+}
+
+async fn ingest(
+    state: &AppState,
+    d: &'static edulake_schemas::Dataset,
+    school: &str,
+    as_of: Option<NaiveDate>,
+    paths: &[PathBuf],
+) -> anyhow::Result<Vec<FileOutcome>> {
+    let (key, origin) = state.state.key()?;
+    if let KeyOrigin::Created(path) = origin {
+        tracing::warn!(
+            "created the pseudonymisation key at {} (owner-only); back it up and keep it secret",
+            path.display()
+        );
+    }
+    let mut opts = IngestOptions::new(d, edulake_ingest::bureau_tz()?);
+    opts.upload = Upload {
+        school: (!school.is_empty()).then(|| school.to_string()),
+        as_of,
+    };
+    Ok(edulake_ingest::ingest(&state.lake, &state.state, &key, &opts, paths, &mut |_| {}).await?)
+}
+
+fn outcome_cells(fo: &FileOutcome, name: &str, lang: Lang) -> Vec<String> {
+    let mut row = vec![esc(name)];
+    match &fo.outcome {
+        Outcome::Stored { record, .. } => {
+            row.push(format!(
+                "<span class=\"ok\">{}</span>",
+                esc(&t(lang, "upload_stored"))
+            ));
+            row.push(record.rows_read.to_string());
+            row.push(record.rows_stored.to_string());
+            row.push(record.rows_rejected.to_string());
+            row.push(if record.reject_report.is_some() {
+                link(
+                    &format!("/rejects/{}?lang={}", enc(&record.batch_id), lang.code()),
+                    &t(lang, "download_csv"),
+                )
+            } else {
+                String::new()
+            });
+        }
+        Outcome::AlreadyIngested { batch_id } => {
+            row.push(format!("{} ({batch_id})", esc(&t(lang, "upload_already"))));
+            row.extend([String::new(), String::new(), String::new(), String::new()]);
+        }
+        Outcome::Rejected { problem } => {
+            row.push(format!(
+                "<span class=\"error\">{}</span>: {}",
+                esc(&t(lang, "upload_rejected")),
+                esc(problem)
+            ));
+            row.extend([String::new(), String::new(), String::new(), String::new()]);
+        }
+    }
+    row
+}
+
+/// What the SQL endpoint takes.
+#[derive(Debug, Default, Deserialize)]
+pub struct SqlParams {
+    pub q: Option<String>,
+    pub format: Option<String>,
+    pub lang: Option<String>,
+}
+
+/// `GET /sql?q=…&format=csv|json`: a read-only query over the lake's tables and marts, as
+/// `edulake sql`.
+pub async fn sql(
+    State(state): State<Arc<AppState>>,
+    Query(p): Query<SqlParams>,
+) -> Result<Response, AppError> {
+    let lang = Lang::parse(p.lang.as_deref());
+    let q =
+        p.q.filter(|q| !q.trim().is_empty())
+            .ok_or_else(|| AppError::BadRequest(lang, "q: a SQL query is needed".into()))?;
+    let (format, mime) = match p.format.as_deref().unwrap_or("csv") {
+        "csv" => (Format::Csv, "text/csv; charset=utf-8"),
+        "json" => (Format::Json, "application/x-ndjson"),
+        other => {
+            return Err(AppError::BadRequest(
+                lang,
+                format!("format '{other}': csv or json"),
+            ))
+        }
+    };
+    let layer = state.layer().await;
+    let (schema, batches) = layer.sql(&q).await.map_err(internal(lang))?;
+    let mut bytes = Vec::new();
+    output::write(&schema, &batches, format, &mut bytes).map_err(internal(lang))?;
+    Ok(([(header::CONTENT_TYPE, mime)], bytes).into_response())
+}

@@ -1,0 +1,179 @@
+"""The cockpit under load, on a lake already built (by default the city-scale lake that
+tests/bench/build.py leaves with --keep).
+
+    python3 tests/bench/cockpit.py [--lake DIR] [--seconds 20] [--connections 32]
+
+1. `edulake serve` (release) on 127.0.0.1; the overview, a district page and a school page
+   rendered once (cold: server time of the first request).
+2. warm: wrk against each page already rendered: requests per second and the latency
+   percentiles (p50, p95, p99) as wrk measures them from a second process on the same
+   machine, so they include the client's share of the 2 cores.
+3. the same query the overview's attendance tiles need, run by DuckDB over the same lake's
+   mart files, for a ratio against the cold render.
+4. freshness: one school-day uploaded through the upload page (a correction of the school's
+   latest day, every student absent, so that the lake's shape is unchanged), then the time
+   until that school's page shows it.
+"""
+
+import argparse
+import csv
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = "bench-key-0123456789abcdef0123456789abcdef"
+
+
+def get(url):
+    t = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=600) as r:
+        body = r.read().decode("utf-8")
+    return time.perf_counter() - t, body
+
+
+def wrk(url, seconds, connections):
+    lua = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+    lua.write(
+        "done = function(summary, latency, requests)\n"
+        "  io.write(string.format('RESULT %d %d %d %d %d %d\\n', summary.requests, summary.duration,"
+        " latency:percentile(50), latency:percentile(95), latency:percentile(99), summary.errors.status))\n"
+        "end\n"
+    )
+    lua.close()
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", lua.name, url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    m = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", out)
+    requests, micros, p50, p95, p99, errors = map(int, m.groups())
+    return {"rps": requests / (micros / 1e6), "p50_ms": p50 / 1000, "p95_ms": p95 / 1000,
+            "p99_ms": p99 / 1000, "non_2xx": errors}
+
+
+def multipart(fields, files):
+    boundary = uuid.uuid4().hex
+    body = io.BytesIO()
+    for k, v in fields.items():
+        body.write(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode())
+    for name, data in files:
+        body.write(f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+                   f"Content-Type: text/csv\r\n\r\n".encode())
+        body.write(data)
+        body.write(b"\r\n")
+    body.write(f"--{boundary}--\r\n".encode())
+    return f"multipart/form-data; boundary={boundary}", body.getvalue()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lake", default="/tmp/bb-city/lake-2000-1000000-190-60")
+    ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--port", type=int, default=18080)
+    args = ap.parse_args()
+    lake = Path(args.lake)
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    subprocess.run(["cargo", "build", "--release", "--bin", "edulake"], cwd=ROOT, check=True)
+    edulake = target / "release" / "edulake"
+    state = Path(tempfile.mkdtemp(prefix="cockpit-bench-state-"))
+    env = dict(os.environ, EDULAKE_KEY=KEY)
+    base = [str(edulake), "--quiet", "--lake", str(lake), "--state", str(state)]
+
+    def sql(q):
+        out = subprocess.run(base + ["sql", "--format", "csv", q], env=env, capture_output=True,
+                             text=True, check=True).stdout
+        return list(csv.reader(io.StringIO(out)))[1:]
+
+    district, school = sql("SELECT district, school_code FROM schools ORDER BY school_code LIMIT 1")[0]
+    url = f"http://127.0.0.1:{args.port}"
+    t0 = time.perf_counter()
+    server = subprocess.Popen(base + ["serve", "--addr", f"127.0.0.1:{args.port}"], env=env,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        assert "http://" in line, line
+        print(f"serve: ready in {time.perf_counter() - t0:.1f} s")
+        results = {}
+        pages = {"overview": "/", "district": f"/district/{urllib.request.quote(district)}",
+                 "school": f"/school/{school}"}
+        for name, path in pages.items():
+            cold, _ = get(url + path)
+            warm, _ = get(url + path)
+            results[name] = {"cold_s": cold, "warm_single_ms": warm * 1000}
+            print(f"{name:<9} cold {cold:6.2f} s, warm {warm * 1000:6.2f} ms")
+        for name, path in pages.items():
+            r = wrk(url + path, args.seconds, args.connections)
+            results[name].update(r)
+            print(f"{name:<9} wrk -c{args.connections}: {r['rps']:8.0f} req/s, p50 {r['p50_ms']:.2f} ms, "
+                  f"p95 {r['p95_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, non-2xx {r['non_2xx']}")
+
+        # DuckDB over the same mart: the tiles' attendance numbers for the latest day and the
+        # week before, as the overview's first query does.
+        import duckdb
+        t = time.perf_counter()
+        con = duckdb.connect()
+        glob = str(lake / "marts" / "attendance_rate" / "**" / "*.parquet")
+        con.sql(f"SELECT date, sum(numerator) / sum(denominator) FROM read_parquet('{glob}', hive_partitioning=true) "
+                f"WHERE date >= (SELECT max(date) FROM read_parquet('{glob}', hive_partitioning=true)) - 7 "
+                "GROUP BY date ORDER BY date").fetchall()
+        duck = time.perf_counter() - t
+        results["duckdb_tile_query_s"] = duck
+        print(f"duckdb: the attendance tiles' query over the mart in {duck:.2f} s "
+              f"(overview cold {results['overview']['cold_s']:.2f} s renders ~30 such queries)")
+
+        # Freshness: a correction of one school's latest day, every student absent.
+        day = sql(f"SELECT CAST(max(date) AS VARCHAR) FROM attendance WHERE school_code = '{school}'")[0][0]
+        extracts = sorted(Path(lake).parent.glob(f"day-*-{day}/attendance/{school}.csv"))
+        if not extracts:
+            print(f"freshness: no extract of {school} on {day} beside the lake; skipped")
+        else:
+            rows = list(csv.reader(open(extracts[0], encoding="utf-8")))
+            out = io.StringIO()
+            w = csv.writer(out)
+            w.writerow(rows[0])
+            status = rows[0].index("status")
+            flipped = "absent"
+            for r in rows[1:]:
+                r[status] = flipped
+                w.writerow(r)
+            data = out.getvalue().encode()
+            ctype, body = multipart({"dataset": "attendance"}, [(f"{school}-{day}-bench-{uuid.uuid4().hex[:6]}.csv", data)])
+            before = get(url + pages["school"])[1]
+            t = time.perf_counter()
+            req = urllib.request.Request(url + "/upload", data=body, headers={"Content-Type": ctype})
+            with urllib.request.urlopen(req, timeout=600) as r:
+                page = r.read().decode()
+            stored = time.perf_counter() - t
+            assert "已入库" in page, page[:2000]
+            shown = None
+            while time.perf_counter() - t < 120:
+                _, now = get(url + pages["school"])
+                if now != before and ">0.0%<" in now:
+                    shown = time.perf_counter() - t
+                    break
+                time.sleep(0.1)
+            results["upload_stored_s"] = stored
+            results["upload_shown_s"] = shown
+            print(f"freshness: one school-day ({len(rows) - 1} rows) stored in {stored:.2f} s, "
+                  f"shown on the school page after {shown if shown is None else round(shown, 2)} s")
+        print(json.dumps(results, indent=2))
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,224 @@
+"""The cockpit in a real browser: Debian's Chromium, driven by Playwright.
+
+    python3 tests/python/browser.py URL ARTEFACTS_DIR UPLOAD_CSV
+
+Opens each page of a running cockpit, finds its charts, follows a drill-down from the bureau
+to a district, a school and its classes, switches to English and back, sets a date range,
+uploads a file through the upload page, checks every link on the way, and fails on any
+console error, failed request or broken link. Screenshots of each page (desktop and phone)
+are written to ARTEFACTS_DIR.
+"""
+
+import os
+import re
+import sys
+from urllib.parse import urljoin, urlparse
+
+from playwright.sync_api import sync_playwright
+
+BASE, ARTEFACTS, UPLOAD = sys.argv[1].rstrip("/") + "/", sys.argv[2], sys.argv[3]
+os.makedirs(ARTEFACTS, exist_ok=True)
+CHROMIUM = os.environ.get("EDULAKE_CHROMIUM", "/usr/bin/chromium")
+
+problems = []
+checked = {}
+
+
+def fail(msg):
+    problems.append(msg)
+    print("FAIL:", msg, file=sys.stderr)
+
+
+def watch(page):
+    page.on("console", lambda m: m.type == "error" and fail(f"console error on {page.url}: {m.text}"))
+    page.on("pageerror", lambda e: fail(f"page error on {page.url}: {e}"))
+    # A load cut short by the next navigation (ERR_ABORTED) is the browser's doing, not ours.
+    page.on("requestfailed", lambda r: "ERR_ABORTED" not in (r.failure or "") and fail(f"request failed: {r.url} ({r.failure})"))
+    page.on("response", lambda r: r.status >= 400 and fail(f"HTTP {r.status}: {r.url}"))
+
+
+def check_links(page, context):
+    """Every link of the page that stays in the cockpit answers (each URL once)."""
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+    for href in hrefs:
+        url = urljoin(page.url, href)
+        if urlparse(url).netloc != urlparse(BASE).netloc or url in checked:
+            continue
+        r = context.request.get(url)
+        checked[url] = r.status
+        if r.status >= 400:
+            fail(f"broken link on {page.url}: {href} -> {r.status}")
+
+
+def shot(page, name):
+    page.screenshot(path=os.path.join(ARTEFACTS, f"{name}.png"), full_page=True)
+
+
+def charts(page, at_least, where):
+    n = page.locator("svg").count()
+    if n < at_least:
+        fail(f"{where}: {n} charts, expected at least {at_least}")
+
+
+def no_overflow(page, where):
+    wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    if wide > 1:
+        fail(f"{where}: the page is {wide}px wider than a phone screen")
+
+
+def visible_text(page):
+    return page.evaluate("document.body.innerText")
+
+
+with sync_playwright() as p:
+    browser = p.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    )
+    desktop = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = desktop.new_page()
+    watch(page)
+
+    # The overview, in Chinese by default.
+    page.goto(BASE)
+    if page.locator("html").get_attribute("lang") != "zh-CN":
+        fail("the overview is not in Chinese by default")
+    for word in ["总览", "出勤率", "健康打卡率", "今日未报送学校", "学校分布图"]:
+        if word not in visible_text(page):
+            fail(f"overview: {word} not shown")
+    charts(page, 5, "overview")
+    shot(page, "01-overview")
+    check_links(page, desktop)
+
+    # Drill down: a district from the comparison, a school from its comparison, its classes.
+    page.locator("section a[href^='/district/']").first.click()
+    page.wait_for_load_state()
+    if "/district/" not in page.url:
+        fail(f"the district link led to {page.url}")
+    charts(page, 4, "district")
+    shot(page, "02-district")
+    check_links(page, desktop)
+    page.locator("section a[href^='/school/']").first.click()
+    page.wait_for_load_state()
+    if "/school/" not in page.url:
+        fail(f"the school link led to {page.url}")
+    text = visible_text(page)
+    for word in ["各班出勤", "在籍学生（按年级）", "生师比", "长期缺勤率", "各通知查阅率"]:
+        if word not in text:
+            fail(f"school page: {word} not shown")
+    charts(page, 3, "school")
+    shot(page, "03-school")
+    check_links(page, desktop)
+
+    # The map's points are links to the schools.
+    page.goto(BASE)
+    point = page.locator("svg a[href^='/school/']").first
+    if point.count() == 0:
+        fail("the map has no clickable school")
+    else:
+        point.click()
+        page.wait_for_load_state()
+        if "/school/" not in page.url:
+            fail(f"a map point led to {page.url}")
+
+    # The date range: every page keeps it.
+    page.goto(BASE)
+    to = page.locator("input[name=to]").input_value()
+    page.fill("input[name=from]", to[:8] + "01")
+    page.locator("form.range button").click()
+    page.wait_for_load_state()
+    if "from=" + to[:8] + "01" not in page.url:
+        fail(f"the date range was not applied: {page.url}")
+    hrefs = page.eval_on_selector_all("nav a", "els => els.map(e => e.getAttribute('href'))")
+    if not all(("from=" + to[:8] + "01") in h for h in hrefs):
+        fail(f"the navigation forgets the date range: {hrefs}")
+
+    # English one click away, every word of the page translated.
+    page.locator("a.lang").click()
+    page.wait_for_load_state()
+    text = visible_text(page)
+    if page.locator("html").get_attribute("lang") != "en" or "Attendance rate" not in text:
+        fail("the language switch did not give English")
+    # Data (school and district names) stays as it is; no word of the cockpit may.
+    for word in ["出勤率", "总览", "下载", "预警", "学校分布图", "最新日期", "较上周"]:
+        if word in text:
+            fail(f"English overview still says {word}")
+    shot(page, "04-overview-en")
+    page.locator("a.lang").click()
+    page.wait_for_load_state()
+    if "出勤率" not in visible_text(page):
+        fail("the switch back to Chinese failed")
+
+    # Notices and data pages.
+    page.locator("nav a[href^='/notices']").click()
+    page.wait_for_load_state()
+    charts(page, 1, "notices")
+    shot(page, "05-notices")
+    check_links(page, desktop)
+    notice = page.locator("section a[href^='/notices?notice=']").first
+    notice.click()
+    page.wait_for_load_state()
+    if "各学校查阅情况" not in visible_text(page):
+        fail("a notice's page does not show its schools")
+    shot(page, "06-notice")
+    page.locator("nav a[href^='/data']").click()
+    page.wait_for_load_state()
+    if "已接收的批次" not in visible_text(page):
+        fail("the data page does not list the batches")
+    shot(page, "07-data")
+    check_links(page, desktop)
+
+    # The upload page: a file with one bad row; its result and its reject report.
+    page.locator("nav a[href^='/upload']").click()
+    page.wait_for_load_state()
+    shot(page, "08-upload")
+    page.select_option("select[name=dataset]", "attendance")
+    page.set_input_files("input[type=file]", UPLOAD)
+    page.locator("form.upload button").click()
+    page.wait_for_load_state()
+    text = visible_text(page)
+    name = os.path.basename(UPLOAD)
+    if name not in text or "已入库" not in text:
+        fail(f"the upload result does not show {name} stored: {text[:500]}")
+    shot(page, "09-upload-result")
+    report = page.locator("a[href^='/rejects/']")
+    if report.count() != 1:
+        fail("the upload result has no reject report link")
+    else:
+        r = desktop.request.get(urljoin(page.url, report.get_attribute("href")))
+        if r.status != 200 or not r.body().startswith(b"\xef\xbb\xbf"):
+            fail(f"the reject report did not download: {r.status}")
+    check_links(page, desktop)
+    # The cockpit shows the upload within seconds.
+    day = re.search(r"\d{4}-\d{2}-\d{2}", open(UPLOAD, encoding="utf-8").read().split("\n")[1]).group(0)
+    seen = False
+    for _ in range(50):
+        page.goto(BASE)
+        if f"最新日期 {day}" in visible_text(page):
+            seen = True
+            break
+        page.wait_for_timeout(200)
+    if not seen:
+        fail(f"the overview does not show the uploaded day {day} within 10 s")
+
+    # On a phone: nothing wider than the screen; tables scroll inside their box.
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
+    ppage = phone.new_page()
+    watch(ppage)
+    for path, name in [("", "10-phone-overview"), ("notices", "11-phone-notices"), ("upload", "12-phone-upload")]:
+        ppage.goto(BASE + path)
+        no_overflow(ppage, f"phone {path or 'overview'}")
+        shot(ppage, name)
+    browser.close()
+
+print(f"browser: {len(checked)} links checked, {len(problems)} problem(s); screenshots in {ARTEFACTS}")
+if problems:
+    sys.exit(1)
