@@ -19,6 +19,8 @@ fi
 missing=()
 [ -x "${EDULAKE_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
 command -v wrk >/dev/null || missing+=(wrk)
+# A Chinese font, so that the browser test's screenshots show Chinese rather than boxes.
+fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "tests/setup.sh: installing Debian packages: ${missing[*]}" >&2
   sudo=""

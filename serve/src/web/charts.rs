@@ -55,17 +55,18 @@ pub fn line(points: &[(NaiveDate, f64)], unit: Unit, label: &str) -> String {
     };
     let mut svg = String::new();
     let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let root = SVGBackend::with_string(&mut svg, (640, 220)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, (480, 240)).into_drawing_area();
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
-            .margin(8)
-            .x_label_area_size(24)
-            .y_label_area_size(52)
+            .margin(10)
+            .x_label_area_size(28)
+            .y_label_area_size(60)
             .build_cartesian_2d(0..last, y0..y1)?;
         chart
             .configure_mesh()
-            .light_line_style(GRID)
+            .light_line_style(WHITE)
             .bold_line_style(GRID)
+            .label_style(("sans-serif", 14))
             .x_labels(6)
             .y_labels(5)
             .x_label_formatter(&|v| {
@@ -106,13 +107,14 @@ pub fn bars(items: &[(String, f64)], unit: Unit, label: &str) -> String {
         let mut chart = ChartBuilder::on(&root)
             .margin(8)
             .x_label_area_size(22)
-            .y_label_area_size(120)
+            .y_label_area_size(170)
             .build_cartesian_2d(0.0..x1, (0..n).into_segmented())?;
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .light_line_style(GRID)
+            .light_line_style(WHITE)
             .bold_line_style(GRID)
+            .label_style(("sans-serif", 14))
             .y_labels(n)
             .y_label_formatter(&|v| match v {
                 SegmentValue::CenterOf(i) => {
@@ -132,6 +134,21 @@ pub fn bars(items: &[(String, f64)], unit: Unit, label: &str) -> String {
             );
             bar.set_margin(3, 3, 0, 0);
             bar
+        }))?;
+        // Each bar's value written on it (inside a long bar, after a short one).
+        chart.draw_series(items.iter().enumerate().map(|(i, (_, v))| {
+            let inside = *v > x1 * 0.75;
+            let (at, colour) = if inside {
+                (x1 * 0.01, WHITE)
+            } else {
+                (*v, BLACK)
+            };
+            EmptyElement::at((at, SegmentValue::CenterOf(i)))
+                + Text::new(
+                    unit.show(*v),
+                    (4, -8),
+                    ("sans-serif", 13).into_font().color(&colour),
+                )
         }))?;
         root.present()?;
         Ok(())

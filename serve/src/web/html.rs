@@ -62,10 +62,38 @@ pub fn page(view: &View, title: &str, body: &str) -> String {
         lang: lang.other(),
         ..view.clone()
     };
-    let hidden = format!(
+    let presets: String = [(6, "last_7"), (29, "last_30"), (89, "last_90")]
+        .iter()
+        .map(|(days, key)| {
+            let preset = View {
+                from: view.to - chrono::Duration::days(*days),
+                ..view.clone()
+            };
+            format!(
+                "<a class=\"preset\" href=\"{}\">{}</a>",
+                esc(&preset.link(&view.path)),
+                esc(&t(lang, key))
+            )
+        })
+        .collect();
+    // The form keeps the page's own query (a school, a notice) beside the new dates.
+    let own: Vec<(String, String)> = view
+        .path
+        .split_once('?')
+        .and_then(|(_, q)| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let mut hidden = format!(
         "<input type=\"hidden\" name=\"lang\" value=\"{}\">",
         lang.code()
     );
+    for (k, v) in own {
+        let _ = write!(
+            hidden,
+            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+            esc(&k),
+            esc(&v)
+        );
+    }
     format!(
         "<!doctype html>\n<html lang=\"{html_lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -73,7 +101,7 @@ pub fn page(view: &View, title: &str, body: &str) -> String {
          <body><header><a class=\"brand\" href=\"{home}\">{brand}</a><nav>{nav}</nav>\
          <a class=\"lang\" href=\"{switch}\" hreflang=\"{other_code}\">{switch_text}</a></header>\
          <form class=\"range\" method=\"get\">{hidden}<label>{from} <input type=\"date\" name=\"from\" value=\"{from_v}\"></label>\
-         <label>{to} <input type=\"date\" name=\"to\" value=\"{to_v}\"></label><button type=\"submit\">{apply}</button></form>\
+         <label>{to} <input type=\"date\" name=\"to\" value=\"{to_v}\"></label><button type=\"submit\">{apply}</button>{presets}</form>\
          <main><h1>{title}</h1>{body}</main></body></html>\n",
         html_lang = lang.html(),
         title = esc(title),
@@ -176,7 +204,8 @@ body { margin:0; font-family: system-ui, "PingFang SC", "Microsoft YaHei", "Noto
 header { display:flex; flex-wrap:wrap; align-items:center; gap:1rem; padding:.6rem 1rem; background:#0b3a8c; color:#fff; }
 header a { color:#fff; text-decoration:none; }
 header .brand { font-weight:700; font-size:1.1rem; }
-header nav { display:flex; gap:1rem; flex:1; }
+header nav { display:flex; flex-wrap:wrap; gap:.4rem 1rem; flex:1; }
+header nav a { white-space:nowrap; }
 header .lang { border:1px solid #fff6; padding:.1rem .6rem; border-radius:4px; }
 form.range { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; padding:.5rem 1rem; background:#fff; border-bottom:1px solid var(--line); }
 main { padding:1rem; max-width:1200px; margin:0 auto; }
@@ -191,10 +220,12 @@ section { background:#fff; border:1px solid var(--line); border-radius:8px; padd
 .change.up { color:#15803d; } .change.down { color:#b91c1c; }
 .grid2 { display:grid; grid-template-columns:repeat(auto-fit, minmax(320px, 1fr)); gap:1rem; }
 .chart svg, svg.map { width:100%; height:auto; }
+svg.map { max-width:760px; display:block; }
 .table { overflow-x:auto; }
 table { border-collapse:collapse; width:100%; font-size:.9rem; }
 th, td { text-align:left; padding:.35rem .5rem; border-bottom:1px solid var(--line); white-space:nowrap; }
 td.num, th.num { text-align:right; }
+form.range .preset { font-size:.9rem; }
 .downloads { margin:.6rem 0 0; font-size:.85rem; } .downloads a { margin-right:1rem; }
 .empty, .hint { color:var(--muted); }
 .stale, .error { color:#b91c1c; } .ok { color:#15803d; }
@@ -202,7 +233,7 @@ form.upload { display:grid; gap:.8rem; max-width:640px; }
 form.upload label { display:grid; gap:.3rem; }
 form.upload .drop { border:2px dashed var(--line); border-radius:8px; padding:1.2rem; background:var(--bg); }
 button { background:var(--blue); color:#fff; border:0; border-radius:4px; padding:.4rem 1rem; font-size:1rem; }
-@media (max-width: 600px) { main { padding:.5rem; } .tile .value { font-size:1.3rem; } }
+@media (max-width: 600px) { main { padding:.5rem; } .tile .value { font-size:1.3rem; } header nav { order:3; flex-basis:100%; } }
 "#;
 
 #[cfg(test)]

@@ -98,7 +98,11 @@ fn hours(v: Option<f64>) -> String {
 
 async fn render(state: &AppState, params: &Params) -> Result<String, AppError> {
     let layer = state.layer().await;
-    let (view, _) = view_of(&layer, params, "/notices").await?;
+    let (mut view, _) = view_of(&layer, params, "/notices").await?;
+    if let Some(notice) = params.notice.as_deref().filter(|n| !n.is_empty()) {
+        // The language switch and the date presets stay on this notice.
+        view.path = format!("/notices?notice={}", enc(notice));
+    }
     let lang = view.lang;
     let heads = |first: &[&str]| -> Vec<String> {
         first

@@ -528,11 +528,20 @@ async fn scope_page(
         None,
     )
     .await?;
-    let items: Vec<(String, f64)> = (0..rows.len())
-        .filter_map(|r| Some((rows.text(r, label_col), rows.num(r, "value")?)))
+    // Lowest attendance first: the table from the top, the chart from the top.
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by(|a, b| {
+        let (x, y) = (rows.num(*a, "value"), rows.num(*b, "value"));
+        x.unwrap_or(f64::INFINITY)
+            .total_cmp(&y.unwrap_or(f64::INFINITY))
+    });
+    let items: Vec<(String, f64)> = order
+        .iter()
+        .rev()
+        .filter_map(|r| Some((rows.text(*r, label_col), rows.num(*r, "value")?)))
         .collect();
     let mut table_rows = Vec::new();
-    for r in 0..rows.len() {
+    for r in order {
         let name = rows.text(r, label_col);
         let cell = match down {
             Level::District => link(&view.link(&format!("/district/{}", enc(&name))), &name),
@@ -678,7 +687,7 @@ async fn scope_page(
     );
     body.push_str(&section(lang, &t(lang, "alerts"), &content, Some(&href)));
 
-    // The map of the schools in scope.
+    // The schools with the lowest attendance, and the map of the schools in scope.
     if !matches!(scope, Scope::School(_)) {
         let rates = export(
             &layer,
@@ -694,6 +703,72 @@ async fn scope_page(
         let by_code: HashMap<String, f64> = (0..rates.len())
             .filter_map(|r| Some((rates.text(r, "school_code"), rates.num(r, "value")?)))
             .collect();
+        let mut lowest: Vec<usize> = (0..rates.len())
+            .filter(|r| rates.num(*r, "value").is_some())
+            .collect();
+        lowest.sort_by(|a, b| {
+            rates
+                .num(*a, "value")
+                .unwrap_or(0.0)
+                .total_cmp(&rates.num(*b, "value").unwrap_or(0.0))
+        });
+        lowest.truncate(10);
+        let cells: Vec<Vec<String>> = lowest
+            .iter()
+            .map(|r| {
+                let code = rates.text(*r, "school_code");
+                let district = rates.text(*r, "district");
+                vec![
+                    link(
+                        &view.link(&format!("/district/{}", enc(&district))),
+                        &district,
+                    ),
+                    link(
+                        &view.link(&format!("/school/{}", enc(&code))),
+                        &rates.text(*r, "school_name"),
+                    ),
+                    esc(&rates
+                        .num(*r, "value")
+                        .map(|v| Unit::Rate.show(v))
+                        .unwrap_or_default()),
+                    esc(&rates.text(*r, "numerator")),
+                    esc(&rates.text(*r, "denominator")),
+                ]
+            })
+            .collect();
+        let content = if cells.is_empty() {
+            format!("<p class=\"empty\">{}</p>", esc(&t(lang, "no_data")))
+        } else {
+            table(
+                &[
+                    t(lang, "district"),
+                    t(lang, "school"),
+                    t(lang, "kpi_attendance"),
+                    t(lang, "numerator"),
+                    t(lang, "denominator"),
+                ],
+                &cells,
+            )
+        };
+        let href = download_href(
+            &view,
+            &scope,
+            "attendance_rate",
+            Level::School,
+            Grain::Total,
+            range,
+        );
+        body.push_str(&section(
+            lang,
+            &format!(
+                "{} ({} – {})",
+                t(lang, "lowest_schools"),
+                view.from,
+                view.to
+            ),
+            &content,
+            Some(&href),
+        ));
         let places = sql_rows(
             &layer,
             lang,
@@ -718,7 +793,26 @@ async fn scope_page(
         let content = if points.is_empty() {
             format!("<p class=\"empty\">{}</p>", esc(&t(lang, "map_none")))
         } else {
-            charts::map(&points, &t(lang, "map"))
+            let shown: Vec<f64> = points.iter().filter_map(|p| p.rate).collect();
+            let (lo, hi) = shown
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(a, b), r| (a.min(*r), b.max(*r)));
+            let legend = if shown.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "{} {} – {}; ",
+                    t(lang, "map_legend"),
+                    Unit::Rate.show(lo),
+                    Unit::Rate.show(hi)
+                )
+            };
+            format!(
+                "{}<p class=\"hint\">{}{}</p>",
+                charts::map(&points, &t(lang, "map")),
+                esc(&legend),
+                esc(&t(lang, "map_grey"))
+            )
         };
         let href = download_href(
             &view,
