@@ -284,6 +284,53 @@ async fn every_page_link_and_download_works() {
     let (status, _) = get(&state, "/sql?q=DROP%20TABLE%20schools").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
+    // The 催报 list's download: the schools in scope without attendance on its day.
+    let missing = links(&overview)
+        .into_iter()
+        .find(|h| h.contains("table=missing") && h.contains("format=csv"))
+        .expect("the 催报 list has a download");
+    let (status, csv) = get(&state, &missing).await;
+    assert_eq!(status, StatusCode::OK);
+    let csv = String::from_utf8(csv).unwrap();
+    let day = missing
+        .split("day=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let expected = f
+        .query(&format!(
+            "SELECT count(*) FROM schools WHERE school_code NOT IN (SELECT school_code FROM attendance WHERE date = DATE '{day}')"
+        ))
+        .await[0][0]
+        .parse::<usize>()
+        .unwrap();
+    assert!(
+        csv.starts_with("\u{feff}district,school_code,school_name"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), expected + 1, "{csv}");
+
+    // Pages are sent gzipped to browsers that take it.
+    let response = app(state.clone())
+        .oneshot(
+            Request::builder()
+                .uri("/")
+                .header("accept-encoding", "gzip, br")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let gz = axum::body::to_bytes(response.into_body(), 64 << 20)
+        .await
+        .unwrap();
+    let mut html = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut html).unwrap();
+    assert_eq!(html, overview);
+
     // Wrong requests are said so, in the page's language.
     assert_eq!(get(&state, "/school/NOPE").await.0, StatusCode::NOT_FOUND);
     assert_eq!(

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, Uri};
+use axum::http::{header, HeaderMap, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
@@ -42,8 +42,9 @@ pub async fn data(
     State(state): State<Arc<AppState>>,
     Query(params): Query<Params>,
     uri: Uri,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    cached_page(&state, &uri, || render_data(&state, &params)).await
+    cached_page(&state, &uri, &headers, || render_data(&state, &params)).await
 }
 
 /// The scope a data page or download asks for.

@@ -23,7 +23,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -44,7 +43,7 @@ pub struct AppState {
     pub state: StateDir,
     layer: RwLock<Arc<QueryLayer>>,
     /// Pages rendered since the lake last changed, by their URI.
-    rendered: Mutex<HashMap<String, Bytes>>,
+    rendered: Mutex<HashMap<String, pages::Rendered>>,
     /// The raw tables' versions the layer was opened at; held while refreshing, so that
     /// one refresh runs at a time.
     versions: Mutex<Vec<i64>>,
@@ -85,16 +84,21 @@ impl AppState {
         *self.layer.write().await = Arc::new(layer);
         self.rendered.lock().await.clear();
         *versions = now;
+        drop(versions);
+        // The page every official opens first is ready before anyone asks for it.
+        pages::prerender(self).await;
         Ok(true)
     }
 
-    async fn cached(&self, key: &str) -> Option<Bytes> {
+    async fn cached(&self, key: &str) -> Option<pages::Rendered> {
         self.rendered.lock().await.get(key).cloned()
     }
 
-    async fn remember(&self, key: String, page: Bytes) {
+    async fn remember(&self, key: String, page: pages::Rendered) {
         let mut rendered = self.rendered.lock().await;
-        if rendered.len() > 2_000 {
+        // A bound on memory: pages of every school in every range would not fit.
+        let bytes: usize = rendered.values().map(pages::Rendered::size).sum();
+        if rendered.len() >= 5_000 || bytes > 512 << 20 {
             rendered.clear();
         }
         rendered.insert(key, page);
@@ -246,12 +250,14 @@ impl IntoResponse for AppError {
 
 /// Serves the cockpit until the process ends, refreshing it as the lake changes.
 pub async fn serve(lake: Lake, state: StateDir, addr: &str) -> anyhow::Result<()> {
-    let state = AppState::open(lake, state).await?;
-    state.refresh().await?;
-    tokio::spawn(watch(state.clone(), Duration::from_secs(2)));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    let state = AppState::open(lake, state).await?;
+    if !state.refresh().await? {
+        pages::prerender(&state).await;
+    }
+    tokio::spawn(watch(state.clone(), Duration::from_secs(2)));
     println!("The cockpit is at http://{}/", listener.local_addr()?);
     axum::serve(listener, app(state)).await?;
     Ok(())

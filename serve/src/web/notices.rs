@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::Uri;
+use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 
 use edulake_transform::indicators::{Grain, Level};
@@ -29,8 +29,9 @@ pub async fn notices(
     State(state): State<Arc<AppState>>,
     Query(params): Query<Params>,
     uri: Uri,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    cached_page(&state, &uri, || render(&state, &params)).await
+    cached_page(&state, &uri, &headers, || render(&state, &params)).await
 }
 
 /// One row per key (a notice, or a school) with the three indicators side by side.

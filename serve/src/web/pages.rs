@@ -8,8 +8,8 @@ use arrow::record_batch::RecordBatch;
 use arrow::util::display::array_value_to_string;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, Uri};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{header, HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
@@ -118,6 +118,30 @@ impl Scope {
         }
     }
 
+    /// The SQL of the school codes in this scope.
+    pub(super) fn schools_sql(&self) -> String {
+        use edulake_transform::indicators::sql_str;
+        match self {
+            Scope::Bureau => "SELECT school_code FROM schools".to_string(),
+            Scope::District(d) => format!(
+                "SELECT school_code FROM schools WHERE district = {}",
+                sql_str(d)
+            ),
+            Scope::School(s) => format!("SELECT {} AS school_code", sql_str(s)),
+        }
+    }
+
+    /// The SQL of the schools in this scope with no attendance on a day (催报).
+    pub(super) fn missing_sql(&self, day: NaiveDate) -> String {
+        format!(
+            "SELECT s.district, s.school_code, s.school_name FROM schools s \
+             WHERE s.school_code IN ({}) AND s.school_code NOT IN \
+             (SELECT DISTINCT school_code FROM attendance WHERE date = DATE '{day}') \
+             ORDER BY s.district, s.school_code",
+            self.schools_sql()
+        )
+    }
+
     pub(super) fn query(&self) -> String {
         match self {
             Scope::Bureau => String::new(),
@@ -220,6 +244,7 @@ pub(super) async fn view_of(
 pub(super) async fn cached_page<F, Fut>(
     state: &AppState,
     uri: &Uri,
+    headers: &HeaderMap,
     render: F,
 ) -> Result<Response, AppError>
 where
@@ -228,11 +253,58 @@ where
 {
     let key = uri.to_string();
     if let Some(page) = state.cached(&key).await {
-        return Ok(Html(page).into_response());
+        return Ok(page.respond(headers));
     }
-    let page = Bytes::from(render().await?);
+    let page = Rendered::new(render().await?);
     state.remember(key, page.clone()).await;
-    Ok(Html(page).into_response())
+    Ok(page.respond(headers))
+}
+
+/// A page as rendered, and gzipped once for the browsers that take it (every browser does;
+/// a slow government network notices).
+#[derive(Clone)]
+pub struct Rendered {
+    plain: Bytes,
+    gzip: Bytes,
+}
+
+impl Rendered {
+    pub fn new(page: String) -> Rendered {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let gzip = gz
+            .write_all(page.as_bytes())
+            .and_then(|_| gz.finish())
+            .unwrap_or_default();
+        Rendered {
+            plain: Bytes::from(page),
+            gzip: Bytes::from(gzip),
+        }
+    }
+
+    pub fn size(&self) -> usize {
+        self.plain.len() + self.gzip.len()
+    }
+
+    fn respond(&self, headers: &HeaderMap) -> Response {
+        let gzip_ok = !self.gzip.is_empty()
+            && headers
+                .get_all(header::ACCEPT_ENCODING)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+        let html = (header::CONTENT_TYPE, "text/html; charset=utf-8");
+        let vary = (header::VARY, "accept-encoding");
+        if gzip_ok {
+            (
+                [html, vary, (header::CONTENT_ENCODING, "gzip")],
+                self.gzip.clone(),
+            )
+                .into_response()
+        } else {
+            ([html, vary], self.plain.clone()).into_response()
+        }
+    }
 }
 
 fn change(
@@ -309,17 +381,7 @@ async fn scope_page(
         ));
     }
     // The latest school day in the range: the day the tiles describe.
-    let schools_of = match &scope {
-        Scope::Bureau => "SELECT school_code FROM schools".to_string(),
-        Scope::District(d) => format!(
-            "SELECT school_code FROM schools WHERE district = {}",
-            edulake_transform::indicators::sql_str(d)
-        ),
-        Scope::School(s) => format!(
-            "SELECT {} AS school_code",
-            edulake_transform::indicators::sql_str(s)
-        ),
-    };
+    let schools_of = scope.schools_sql();
     let day_rows = sql_rows(
         &layer,
         lang,
@@ -595,17 +657,7 @@ async fn scope_page(
         body.push_str(&school_sections(&layer, &view, &scope).await?);
     } else {
         // Schools that have not reported on the latest day.
-        let missing = sql_rows(
-            &layer,
-            lang,
-            &format!(
-                "SELECT s.district, s.school_code, s.school_name FROM schools s \
-                 WHERE s.school_code IN ({schools_of}) AND s.school_code NOT IN \
-                 (SELECT DISTINCT school_code FROM attendance WHERE date = DATE '{day}') \
-                 ORDER BY s.district, s.school_code"
-            ),
-        )
-        .await?;
+        let missing = sql_rows(&layer, lang, &scope.missing_sql(day)).await?;
         let content = if missing.len() == 0 {
             format!("<p class=\"empty\">{}</p>", esc(&t(lang, "missing_none")))
         } else {
@@ -631,11 +683,16 @@ async fn scope_page(
                 &rows,
             )
         };
+        let href = format!(
+            "/download?table=missing&day={day}{}&lang={}",
+            scope.query(),
+            lang.code()
+        );
         body.push_str(&section(
             lang,
             &format!("{} ({day})", t(lang, "missing")),
             &content,
-            None,
+            Some(&href),
         ));
     }
 
@@ -977,13 +1034,22 @@ async fn school_sections(
     Ok(out)
 }
 
+/// Renders the overview (Chinese, default range) into the cache, as a request for `/` would.
+pub(super) async fn prerender(state: &AppState) {
+    match scope_page(state, &Params::default(), "/", Scope::Bureau).await {
+        Ok(page) => state.remember("/".to_string(), Rendered::new(page)).await,
+        Err(e) => tracing::warn!("cockpit: rendering the overview: {e:?}"),
+    }
+}
+
 /// 总览: the whole bureau.
 pub async fn overview(
     State(state): State<Arc<AppState>>,
     Query(params): Query<Params>,
     uri: Uri,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    cached_page(&state, &uri, || {
+    cached_page(&state, &uri, &headers, || {
         scope_page(&state, &params, "/", Scope::Bureau)
     })
     .await
@@ -995,9 +1061,10 @@ pub async fn district(
     Path(name): Path<String>,
     Query(params): Query<Params>,
     uri: Uri,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let path = format!("/district/{}", enc(&name));
-    cached_page(&state, &uri, || {
+    cached_page(&state, &uri, &headers, || {
         scope_page(&state, &params, &path, Scope::District(name.clone()))
     })
     .await
@@ -1009,9 +1076,10 @@ pub async fn school(
     Path(code): Path<String>,
     Query(params): Query<Params>,
     uri: Uri,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let path = format!("/school/{}", enc(&code));
-    cached_page(&state, &uri, || {
+    cached_page(&state, &uri, &headers, || {
         scope_page(&state, &params, &path, Scope::School(code.clone()))
     })
     .await
@@ -1032,6 +1100,8 @@ pub struct DownloadParams {
     pub by: Option<String>,
     /// With `by=notice`: only this notice's rows (the download of a notice's page).
     pub notice: Option<String>,
+    /// With `table=missing`: the day of the 催报 list.
+    pub day: Option<String>,
     pub format: Option<String>,
 }
 
@@ -1143,6 +1213,15 @@ pub async fn download(
             };
             ("alerts".to_string(), schema, batches)
         }
+        (None, Some("missing")) => {
+            let day = date(&p.day, "day")?.ok_or_else(|| bad("day: the day is needed".into()))?;
+            let scope = super::data::scope_of(&p.district, &p.school);
+            let (schema, batches) = layer
+                .sql(&scope.missing_sql(day))
+                .await
+                .map_err(internal(lang))?;
+            (format!("missing_{day}"), schema, batches)
+        }
         (None, Some("batches")) => {
             let scope = super::data::scope_of(&p.district, &p.school);
             let (schema, batches) = layer
@@ -1151,7 +1230,11 @@ pub async fn download(
                 .map_err(internal(lang))?;
             ("batches".to_string(), schema, batches)
         }
-        _ => return Err(bad("ask for an indicator= or table=alerts|batches".into())),
+        _ => {
+            return Err(bad(
+                "ask for an indicator= or table=alerts|batches|missing".into()
+            ))
+        }
     };
     let mut bytes = Vec::new();
     if format == Format::Csv {
