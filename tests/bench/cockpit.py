@@ -41,7 +41,7 @@ def get(url):
     return time.perf_counter() - t, body
 
 
-def wrk(url, seconds, connections):
+def wrk(url, seconds, connections, gzip):
     lua = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
     lua.write(
         "done = function(summary, latency, requests)\n"
@@ -51,7 +51,8 @@ def wrk(url, seconds, connections):
     )
     lua.close()
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", lua.name, url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", lua.name]
+        + (["-H", "Accept-Encoding: gzip"] if gzip else []) + [url],
         capture_output=True, text=True, check=True,
     ).stdout
     m = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", out)
@@ -106,16 +107,22 @@ def main():
         results = {}
         pages = {"overview": "/", "district": f"/district/{urllib.request.quote(district)}",
                  "school": f"/school/{school}"}
+        # The overview in Chinese was rendered at start; English is rendered on request.
+        cold, _ = get(url + "/?lang=en")
+        results["overview_en_cold_s"] = cold
+        print(f"overview  cold (English, not prerendered) {cold:6.2f} s")
         for name, path in pages.items():
             cold, _ = get(url + path)
             warm, _ = get(url + path)
             results[name] = {"cold_s": cold, "warm_single_ms": warm * 1000}
             print(f"{name:<9} cold {cold:6.2f} s, warm {warm * 1000:6.2f} ms")
         for name, path in pages.items():
-            r = wrk(url + path, args.seconds, args.connections)
-            results[name].update(r)
-            print(f"{name:<9} wrk -c{args.connections}: {r['rps']:8.0f} req/s, p50 {r['p50_ms']:.2f} ms, "
-                  f"p95 {r['p95_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, non-2xx {r['non_2xx']}")
+            for gzip in (False, True):
+                r = wrk(url + path, args.seconds, args.connections, gzip)
+                results[name]["gzip" if gzip else "plain"] = r
+                print(f"{name:<9} {'gzip ' if gzip else 'plain'} wrk -c{args.connections}: {r['rps']:8.0f} req/s, "
+                      f"p50 {r['p50_ms']:.2f} ms, p95 {r['p95_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
+                      f"non-2xx {r['non_2xx']}")
 
         # DuckDB over the same mart: the tiles' attendance numbers for the latest day and the
         # week before, as the overview's first query does.
@@ -133,7 +140,8 @@ def main():
 
         # Freshness: a correction of one school's latest day, every student absent.
         day = sql(f"SELECT CAST(max(date) AS VARCHAR) FROM attendance WHERE school_code = '{school}'")[0][0]
-        extracts = sorted(Path(lake).parent.glob(f"day-*-{day}/attendance/{school}.csv"))
+        extracts = [p for p in sorted(Path(lake).parent.glob(f"*/attendance/{school}.csv"))
+                    if open(p, encoding="utf-8").read(200).split("\n")[1].startswith(day)]
         if not extracts:
             print(f"freshness: no extract of {school} on {day} beside the lake; skipped")
         else:
