@@ -535,7 +535,7 @@ fn the_demo_in_a_browser() {
         printed.push_str(&line);
         printed.push('\n');
         if let Some(at) = line.find("http://") {
-            url = Some(line[at..].trim().to_string());
+            url = line[at..].split_whitespace().next().map(str::to_string);
             break;
         }
     }

@@ -19,7 +19,7 @@ use edulake_transform::output::{self, Format};
 use super::html::{self, enc, esc, link, section, table};
 use super::i18n::{t, Lang};
 use super::pages::{
-    cached_page, download_href, export, internal, sql_rows, view_of, Params, Scope,
+    cached_page, download_href, export, internal, sql_rows, view_of, Ask, Params, Scope,
 };
 use super::{AppError, AppState, View};
 
@@ -118,11 +118,13 @@ async fn render_data(state: &AppState, params: &Params) -> Result<String, AppErr
         &layer,
         lang,
         &scope,
-        "data_freshness",
-        Level::School,
-        Grain::Total,
-        range,
-        None,
+        Ask {
+            indicator: "data_freshness",
+            level: Level::School,
+            grain: Grain::Total,
+            range,
+            by: None,
+        },
     )
     .await?;
     let mut schools: BTreeMap<String, (String, String, HashMap<String, NaiveDate>)> =
@@ -445,14 +447,12 @@ pub async fn upload(
             "dataset" => dataset = String::from_utf8_lossy(&bytes).trim().to_string(),
             "school" => school = String::from_utf8_lossy(&bytes).trim().to_ascii_uppercase(),
             "as_of" => as_of = String::from_utf8_lossy(&bytes).trim().to_string(),
-            "files" => {
-                // A form sent with no file chosen has one empty part with no name.
-                if !(bytes.is_empty() && file_name.as_deref().unwrap_or("").is_empty()) {
-                    files.push((
-                        safe_name(file_name.as_deref().unwrap_or(""), files.len()),
-                        bytes,
-                    ));
-                }
+            // A form sent with no file chosen has one empty part with no name.
+            "files" if !(bytes.is_empty() && file_name.as_deref().unwrap_or("").is_empty()) => {
+                files.push((
+                    safe_name(file_name.as_deref().unwrap_or(""), files.len()),
+                    bytes,
+                ));
             }
             _ => {}
         }

@@ -175,12 +175,22 @@ pub fn link(href: &str, text: &str) -> String {
     format!("<a href=\"{}\">{}</a>", esc(href), esc(text))
 }
 
-/// A KPI tile: the value, and its change against the comparison value.
-pub fn tile(label: &str, value: &str, change: Option<(String, bool)>, note: &str) -> String {
+/// A KPI tile: the value, and its change against the comparison value (good, bad, or no
+/// change as shown).
+pub fn tile(
+    label: &str,
+    value: &str,
+    change: Option<(String, Option<bool>)>,
+    note: &str,
+) -> String {
     let change = match change {
         Some((text, good)) => format!(
             "<span class=\"change {}\">{}</span>",
-            if good { "up" } else { "down" },
+            match good {
+                Some(true) => "good",
+                Some(false) => "bad",
+                None => "same",
+            },
             esc(&text)
         ),
         None => String::new(),
@@ -217,7 +227,7 @@ section { background:#fff; border:1px solid var(--line); border-radius:8px; padd
 .tile .label { color:var(--muted); font-size:.85rem; }
 .tile .value { font-size:1.6rem; font-weight:700; margin:.2rem 0; }
 .tile .note { color:var(--muted); font-size:.75rem; }
-.change.up { color:#15803d; } .change.down { color:#b91c1c; }
+.change.good { color:#15803d; } .change.bad { color:#b91c1c; } .change.same { color:var(--muted); }
 .grid2 { display:grid; grid-template-columns:repeat(auto-fit, minmax(320px, 1fr)); gap:1rem; }
 .chart svg, svg.map { width:100%; height:auto; }
 svg.map { max-width:760px; display:block; }

@@ -258,7 +258,10 @@ pub async fn serve(lake: Lake, state: StateDir, addr: &str) -> anyhow::Result<()
         pages::prerender(&state).await;
     }
     tokio::spawn(watch(state.clone(), Duration::from_secs(2)));
-    println!("The cockpit is at http://{}/", listener.local_addr()?);
+    println!(
+        "The cockpit is at http://{}/ (open it in a browser; Ctrl-C stops it)",
+        listener.local_addr()?
+    );
     axum::serve(listener, app(state)).await?;
     Ok(())
 }

@@ -14,7 +14,7 @@ use edulake_transform::indicators::{Grain, Level};
 use super::charts::{self, Unit};
 use super::html::{self, enc, esc, link, section_with, table};
 use super::i18n::{indicator_name, t};
-use super::pages::{cached_page, download_href, export, view_of, Params, Rows, Scope};
+use super::pages::{cached_page, download_href, export, view_of, Ask, Params, Rows, Scope};
 use super::{AppError, AppState, View};
 
 /// The three notice indicators, in the order of the table's columns.
@@ -37,8 +37,11 @@ pub async fn notices(
 /// One row per key (a notice, or a school) with the three indicators side by side.
 struct Joined {
     keys: Vec<String>,
-    rows: HashMap<String, (Vec<String>, [Option<f64>; 3], Option<f64>)>,
+    rows: HashMap<String, JoinedRow>,
 }
+
+/// A key's labels, its three values and its receipts.
+type JoinedRow = (Vec<String>, [Option<f64>; 3], Option<f64>);
 
 /// Reads the three indicators at a level, by notice, and joins them on `key_of`.
 async fn joined(
@@ -60,11 +63,13 @@ async fn joined(
             &layer,
             view.lang,
             &Scope::Bureau,
-            indicator,
-            level,
-            Grain::Total,
-            range,
-            Some("notice"),
+            Ask {
+                indicator,
+                level,
+                grain: Grain::Total,
+                range,
+                by: Some("notice"),
+            },
         )
         .await?;
         for r in (0..rows.len()).filter(|r| keep(&rows, *r)) {

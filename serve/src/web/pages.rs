@@ -151,23 +151,28 @@ impl Scope {
     }
 }
 
+/// What a page asks of an indicator (the scope aside).
+pub(super) struct Ask<'a> {
+    pub indicator: &'a str,
+    pub level: Level,
+    pub grain: Grain,
+    pub range: (NaiveDate, NaiveDate),
+    pub by: Option<&'a str>,
+}
+
 /// One export, as rows.
 pub(super) async fn export(
     layer: &QueryLayer,
     lang: Lang,
     scope: &Scope,
-    indicator: &str,
-    level: Level,
-    grain: Grain,
-    range: (NaiveDate, NaiveDate),
-    by: Option<&str>,
+    ask: Ask<'_>,
 ) -> Result<Rows, AppError> {
-    let mut req = Request::new(indicator);
-    req.level = level;
-    req.grain = grain;
-    req.from = Some(range.0);
-    req.to = Some(range.1);
-    req.by = by.map(str::to_string);
+    let mut req = Request::new(ask.indicator);
+    req.level = ask.level;
+    req.grain = ask.grain;
+    req.from = Some(ask.range.0);
+    req.to = Some(ask.range.1);
+    req.by = ask.by.map(str::to_string);
     req.role = Role::Bureau;
     scope.apply(&mut req);
     let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;
@@ -313,17 +318,19 @@ fn change(
     unit: Unit,
     higher_is_good: bool,
     lang: Lang,
-) -> Option<(String, bool)> {
+) -> Option<(String, Option<bool>)> {
     let (now, before) = (now?, before?);
     let delta = now - before;
-    let text = match unit {
-        Unit::Rate => format!("{:+.1} pt", delta * 100.0),
-        Unit::Number => format!("{delta:+.0}"),
+    let (text, same) = match unit {
+        Unit::Rate => (
+            format!("{:+.1} pt", delta * 100.0),
+            (delta * 100.0).abs() < 0.05,
+        ),
+        Unit::Number => (format!("{delta:+.0}"), delta.abs() < 0.5),
     };
-    Some((
-        format!("{text} {}", t(lang, "vs_week_before")),
-        (delta >= 0.0) == higher_is_good,
-    ))
+    // No change as shown is neither good nor bad.
+    let good = (!same).then_some((delta > 0.0) == higher_is_good);
+    Some((format!("{text} {}", t(lang, "vs_week_before")), good))
 }
 
 /// The value of an export's row for a day.
@@ -400,33 +407,39 @@ async fn scope_page(
         &layer,
         lang,
         &scope,
-        "attendance_rate",
-        scope.level(),
-        Grain::Day,
-        (week_before, day),
-        None,
+        Ask {
+            indicator: "attendance_rate",
+            level: scope.level(),
+            grain: Grain::Day,
+            range: (week_before, day),
+            by: None,
+        },
     )
     .await?;
     let health = export(
         &layer,
         lang,
         &scope,
-        "health_report_rate",
-        scope.level(),
-        Grain::Day,
-        (week_before, day),
-        None,
+        Ask {
+            indicator: "health_report_rate",
+            level: scope.level(),
+            grain: Grain::Day,
+            range: (week_before, day),
+            by: None,
+        },
     )
     .await?;
     let fever = export(
         &layer,
         lang,
         &scope,
-        "fever_rate",
-        scope.level(),
-        Grain::Day,
-        (week_before, day),
-        None,
+        Ask {
+            indicator: "fever_rate",
+            level: scope.level(),
+            grain: Grain::Day,
+            range: (week_before, day),
+            by: None,
+        },
     )
     .await?;
     let reporting = sql_rows(
@@ -460,22 +473,26 @@ async fn scope_page(
         &layer,
         lang,
         &scope,
-        "notice_read_rate",
-        scope.level().max_notice(),
-        Grain::Total,
-        (day - Duration::days(6), day),
-        None,
+        Ask {
+            indicator: "notice_read_rate",
+            level: scope.level().max_notice(),
+            grain: Grain::Total,
+            range: (day - Duration::days(6), day),
+            by: None,
+        },
     )
     .await?;
     let notices_before = export(
         &layer,
         lang,
         &scope,
-        "notice_read_rate",
-        scope.level().max_notice(),
-        Grain::Total,
-        (day - Duration::days(13), week_before),
-        None,
+        Ask {
+            indicator: "notice_read_rate",
+            level: scope.level().max_notice(),
+            grain: Grain::Total,
+            range: (day - Duration::days(13), week_before),
+            by: None,
+        },
     )
     .await?;
     let total_rate = |rows: &Rows| -> Option<f64> {
@@ -547,11 +564,13 @@ async fn scope_page(
             &layer,
             lang,
             &scope,
-            indicator,
-            scope.level(),
-            Grain::Day,
-            trend_range,
-            None,
+            Ask {
+                indicator,
+                level: scope.level(),
+                grain: Grain::Day,
+                range: trend_range,
+                by: None,
+            },
         )
         .await?;
         let points = series(&rows, field);
@@ -583,11 +602,13 @@ async fn scope_page(
         &layer,
         lang,
         &scope,
-        "attendance_rate",
-        down,
-        Grain::Total,
-        range,
-        None,
+        Ask {
+            indicator: "attendance_rate",
+            level: down,
+            grain: Grain::Total,
+            range,
+            by: None,
+        },
     )
     .await?;
     // Lowest attendance first: the table from the top, the chart from the top.
@@ -750,11 +771,13 @@ async fn scope_page(
             &layer,
             lang,
             &scope,
-            "attendance_rate",
-            Level::School,
-            Grain::Total,
-            range,
-            None,
+            Ask {
+                indicator: "attendance_rate",
+                level: Level::School,
+                grain: Grain::Total,
+                range,
+                by: None,
+            },
         )
         .await?;
         let by_code: HashMap<String, f64> = (0..rates.len())
@@ -912,22 +935,26 @@ async fn school_sections(
         layer,
         lang,
         scope,
-        "pupil_teacher_ratio",
-        Level::School,
-        Grain::Total,
-        range,
-        None,
+        Ask {
+            indicator: "pupil_teacher_ratio",
+            level: Level::School,
+            grain: Grain::Total,
+            range,
+            by: None,
+        },
     )
     .await?;
     let chronic = export(
         layer,
         lang,
         scope,
-        "chronic_absence_rate",
-        Level::School,
-        Grain::Total,
-        range,
-        None,
+        Ask {
+            indicator: "chronic_absence_rate",
+            level: Level::School,
+            grain: Grain::Total,
+            range,
+            by: None,
+        },
     )
     .await?;
     out.push_str("<div class=\"tiles\">");
