@@ -79,14 +79,22 @@ impl AppState {
         if *versions == now {
             return Ok(false);
         }
-        edulake_transform::marts::build(&self.lake, Default::default(), |_| {}).await?;
+        let started = std::time::Instant::now();
+        let built = edulake_transform::marts::build(&self.lake, Default::default(), |_| {}).await?;
+        let build_s = started.elapsed().as_secs_f64();
         let layer = QueryLayer::open(&self.lake).await?;
         *self.layer.write().await = Arc::new(layer);
         self.rendered.lock().await.clear();
         *versions = now;
         drop(versions);
+        let shown_s = started.elapsed().as_secs_f64();
         // The page every official opens first is ready before anyone asks for it.
         pages::prerender(self).await;
+        tracing::info!(
+            "cockpit refreshed: {} marts rebuilt in {build_s:.2} s, new data shown after {shown_s:.2} s, overview ready after {:.2} s",
+            built.iter().filter(|b| !matches!(b.work, edulake_transform::marts::Work::Fresh)).count(),
+            started.elapsed().as_secs_f64()
+        );
         Ok(true)
     }
 
