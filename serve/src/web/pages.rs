@@ -175,7 +175,15 @@ pub(super) async fn export(
     req.by = ask.by.map(str::to_string);
     req.role = Role::Bureau;
     scope.apply(&mut req);
+    let started = std::time::Instant::now();
     let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;
+    tracing::debug!(
+        "export {} {} {} {scope:?}: {:.3} s",
+        req.indicator,
+        req.level.name(),
+        req.grain.name(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(Rows::from(&schema, &batches))
 }
 
@@ -200,7 +208,9 @@ pub(super) fn download_href(
 }
 
 pub(super) async fn sql_rows(layer: &QueryLayer, lang: Lang, sql: &str) -> Result<Rows, AppError> {
+    let started = std::time::Instant::now();
     let (schema, batches) = layer.sql(sql).await.map_err(internal(lang))?;
+    tracing::debug!("sql {:.3} s: {sql}", started.elapsed().as_secs_f64());
     Ok(Rows::from(&schema, &batches))
 }
 
@@ -389,16 +399,26 @@ async fn scope_page(
     }
     // The latest school day in the range: the day the tiles describe.
     let schools_of = scope.schools_sql();
-    let day_rows = sql_rows(
+    // Read from the day-grain attendance of the last 60 days (a mart when built), not by
+    // scanning every attendance row ever sent.
+    let recent = export(
         &layer,
         lang,
-        &format!(
-            "SELECT max(date) AS day FROM attendance WHERE date <= DATE '{}' AND school_code IN ({schools_of})",
-            view.to
-        ),
+        &scope,
+        Ask {
+            indicator: "attendance_rate",
+            level: scope.level(),
+            grain: Grain::Day,
+            range: (view.to - Duration::days(59), view.to),
+            by: None,
+        },
     )
     .await?;
-    let day = day_rows.date(0, "day").unwrap_or(view.to);
+    let day = (0..recent.len())
+        .filter(|r| recent.num(*r, "denominator").is_some_and(|d| d > 0.0))
+        .filter_map(|r| recent.date(r, "period_start"))
+        .max()
+        .unwrap_or(view.to);
     let week_before = day - Duration::days(7);
     let mut body = String::new();
 
