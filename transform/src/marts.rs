@@ -257,53 +257,15 @@ pub async fn build(
         done.push(built);
     }
     let layer = QueryLayer::open_for_build(lake).await?;
-    let rest: Vec<Mart> = Mart::all()
+    for mart in Mart::all()
         .into_iter()
         .filter(|m| !matches!(m, Mart::Current(_)))
-        .collect();
-    // When new data only added days (an upload, a day's ingest), each mart's work is small
-    // and mostly waiting on one core: two sessions build half the marts each. A full or
-    // first build stays one mart at a time, within one memory pool.
-    let small = !options.full
-        && done
-            .iter()
-            .all(|b| matches!(b.work, Work::Fresh | Work::Days(_)));
-    if small {
-        let second = QueryLayer::open_for_build(lake).await?;
-        let (odd, even): (Vec<(usize, Mart)>, Vec<(usize, Mart)>) =
-            rest.into_iter().enumerate().partition(|(i, _)| i % 2 == 1);
-        let (a, b) = tokio::join!(
-            build_list(&layer, even, &batches, options),
-            build_list(&second, odd, &batches, options)
-        );
-        let mut built: Vec<(usize, MartBuilt)> = a?.into_iter().chain(b?).collect();
-        built.sort_by_key(|(i, _)| *i);
-        for (_, b) in built {
-            on_mart(&b);
-            done.push(b);
-        }
-    } else {
-        for mart in rest {
-            let built = build_one(&layer, mart, &batches, options).await?;
-            on_mart(&built);
-            done.push(built);
-        }
+    {
+        let built = build_one(&layer, mart, &batches, options).await?;
+        on_mart(&built);
+        done.push(built);
     }
     Ok(done)
-}
-
-/// Builds marts one after the other, keeping their places in the build's order.
-async fn build_list(
-    layer: &QueryLayer,
-    marts: Vec<(usize, Mart)>,
-    batches: &[BatchRecord],
-    options: BuildOptions,
-) -> Result<Vec<(usize, MartBuilt)>> {
-    let mut out = Vec::new();
-    for (i, mart) in marts {
-        out.push((i, build_one(layer, mart, batches, options).await?));
-    }
-    Ok(out)
 }
 
 async fn build_one(
