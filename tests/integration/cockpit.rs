@@ -569,6 +569,13 @@ fn the_demo_in_a_browser() {
         .output()
         .expect("python3 must be installed (tests/setup.sh installs what the tests need)");
     drop(demo);
+    let _ = std::fs::write(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/artefacts/browser.log"
+        ),
+        [&out.stdout[..], &out.stderr[..]].concat(),
+    );
     assert!(
         out.status.success(),
         "the browser test failed:\n{}\n{}",

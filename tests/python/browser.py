@@ -12,6 +12,7 @@ are written to ARTEFACTS_DIR.
 import os
 import re
 import sys
+import time
 from urllib.parse import urljoin, urlparse
 
 from playwright.sync_api import sync_playwright
@@ -200,14 +201,15 @@ with sync_playwright() as p:
     # The cockpit shows the upload within seconds.
     day = re.search(r"\d{4}-\d{2}-\d{2}", open(UPLOAD, encoding="utf-8").read().split("\n")[1]).group(0)
     seen = False
-    for _ in range(50):
+    deadline = time.time() + 30
+    while time.time() < deadline:
         page.goto(BASE)
         if f"最新日期 {day}" in visible_text(page):
             seen = True
             break
         page.wait_for_timeout(200)
     if not seen:
-        fail(f"the overview does not show the uploaded day {day} within 10 s")
+        fail(f"the overview does not show the uploaded day {day} within 30 s")
 
     # On a phone: nothing wider than the screen; tables scroll inside their box.
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
