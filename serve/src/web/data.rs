@@ -181,7 +181,7 @@ async fn render_data(state: &AppState, params: &Params) -> Result<String, AppErr
     ];
     heads.extend(FRESHNESS.iter().map(|(_, key)| t(lang, key)));
     let content = if cells.is_empty() {
-        format!("<p class=\"empty\">{}</p>", esc(&t(lang, "no_data")))
+        html::empty(lang, "no_data")
     } else {
         format!(
             "<p class=\"hint\">{}</p>{}",
@@ -215,7 +215,7 @@ async fn render_data(state: &AppState, params: &Params) -> Result<String, AppErr
         .map(|r| batch_cells(&batches, r, lang))
         .collect();
     let content = if cells.is_empty() {
-        format!("<p class=\"empty\">{}</p>", esc(&t(lang, "batches_none")))
+        html::empty(lang, "batches_none")
     } else {
         let more = if batches.len() > BATCHES_SHOWN {
             format!(

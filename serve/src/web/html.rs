@@ -152,6 +152,11 @@ pub fn section_with(
     format!("<section><h2>{}</h2>{content}{links}</section>", esc(title))
 }
 
+/// What a section says when it has nothing to show (a text key).
+pub fn empty(lang: Lang, key: &str) -> String {
+    format!("<p class=\"empty\">{}</p>", esc(&t(lang, key)))
+}
+
 /// A table; cells are already HTML.
 pub fn table(headers: &[String], rows: &[Vec<String>]) -> String {
     let mut out = String::from("<div class=\"table\"><table><thead><tr>");

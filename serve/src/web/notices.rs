@@ -158,7 +158,7 @@ async fn render(state: &AppState, params: &Params) -> Result<String, AppError> {
                 ]);
             }
             let content = if cells.is_empty() {
-                format!("<p class=\"empty\">{}</p>", esc(&t(lang, "no_data")))
+                html::empty(lang, "no_data")
             } else {
                 format!(
                     "{}<p class=\"hint\">{}</p>{}",
@@ -229,7 +229,7 @@ async fn render(state: &AppState, params: &Params) -> Result<String, AppError> {
                 ]);
             }
             let content = if cells.is_empty() {
-                format!("<p class=\"empty\">{}</p>", esc(&t(lang, "no_data")))
+                html::empty(lang, "no_data")
             } else {
                 items.truncate(30);
                 format!(

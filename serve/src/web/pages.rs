@@ -391,11 +391,7 @@ async fn scope_page(
         }
     };
     if latest.is_none() {
-        return Ok(html::page(
-            &view,
-            &title,
-            &format!("<p class=\"empty\">{}</p>", esc(&t(lang, "empty_lake"))),
-        ));
+        return Ok(html::page(&view, &title, &html::empty(lang, "empty_lake")));
     }
     // The latest school day in the range: the day the tiles describe.
     let schools_of = scope.schools_sql();
@@ -595,7 +591,7 @@ async fn scope_page(
         .await?;
         let points = series(&rows, field);
         let chart = if points.is_empty() {
-            format!("<p class=\"empty\">{}</p>", esc(&t(lang, "no_data")))
+            html::empty(lang, "no_data")
         } else {
             charts::line(&points, unit, &t(lang, key))
         };
@@ -670,7 +666,7 @@ async fn scope_page(
         _ => "class",
     };
     let content = if items.is_empty() {
-        format!("<p class=\"empty\">{}</p>", esc(&t(lang, "no_data")))
+        html::empty(lang, "no_data")
     } else {
         format!(
             "{}{}",
@@ -700,7 +696,7 @@ async fn scope_page(
         // Schools that have not reported on the latest day.
         let missing = sql_rows(&layer, lang, &scope.missing_sql(day)).await?;
         let content = if missing.len() == 0 {
-            format!("<p class=\"empty\">{}</p>", esc(&t(lang, "missing_none")))
+            html::empty(lang, "missing_none")
         } else {
             let rows: Vec<Vec<String>> = (0..missing.len())
                 .map(|r| {
@@ -748,7 +744,7 @@ async fn scope_page(
         })
         .collect();
     let content = if in_range.is_empty() {
-        format!("<p class=\"empty\">{}</p>", esc(&t(lang, "alerts_none")))
+        html::empty(lang, "alerts_none")
     } else {
         let rows: Vec<Vec<String>> = in_range
             .iter()
@@ -837,7 +833,7 @@ async fn scope_page(
             })
             .collect();
         let content = if cells.is_empty() {
-            format!("<p class=\"empty\">{}</p>", esc(&t(lang, "no_data")))
+            html::empty(lang, "no_data")
         } else {
             table(
                 &[
@@ -891,7 +887,7 @@ async fn scope_page(
             })
             .collect();
         let content = if points.is_empty() {
-            format!("<p class=\"empty\">{}</p>", esc(&t(lang, "map_none")))
+            html::empty(lang, "map_none")
         } else {
             let shown: Vec<f64> = points.iter().filter_map(|p| p.rate).collect();
             let (lo, hi) = shown
@@ -1015,7 +1011,7 @@ async fn school_sections(
             .map(|r| vec![esc(&label(rows.text(r, by))), esc(&rows.text(r, "value"))])
             .collect();
         let content = if body_rows.is_empty() {
-            format!("<p class=\"empty\">{}</p>", esc(&t(lang, "no_data")))
+            html::empty(lang, "no_data")
         } else {
             table(&[t(lang, by), t(lang, "count")], &body_rows)
         };
@@ -1049,7 +1045,7 @@ async fn school_sections(
         })
         .collect();
     let content = if body_rows.is_empty() {
-        format!("<p class=\"empty\">{}</p>", esc(&t(lang, "no_data")))
+        html::empty(lang, "no_data")
     } else {
         table(
             &[
