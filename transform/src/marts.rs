@@ -245,6 +245,7 @@ pub async fn build(
         let missing = lake.sync_batches(d, &batches).await?;
         batches.extend(missing);
     }
+    let per_day = rows_per_day(&batches);
     let mut done = Vec::new();
     // The current views first: the indicator marts read them.
     let layer = QueryLayer::open_for_build(lake).await?;
@@ -252,7 +253,7 @@ pub async fn build(
         .into_iter()
         .filter(|m| matches!(m, Mart::Current(_)))
     {
-        let built = build_one(&layer, mart, &batches, options).await?;
+        let built = build_one(&layer, mart, &batches, &per_day, options).await?;
         on_mart(&built);
         done.push(built);
     }
@@ -261,7 +262,7 @@ pub async fn build(
         .into_iter()
         .filter(|m| !matches!(m, Mart::Current(_)))
     {
-        let built = build_one(&layer, mart, &batches, options).await?;
+        let built = build_one(&layer, mart, &batches, &per_day, options).await?;
         on_mart(&built);
         done.push(built);
     }
@@ -272,6 +273,7 @@ async fn build_one(
     layer: &QueryLayer,
     mart: Mart,
     batches: &[BatchRecord],
+    per_day: &BTreeMap<NaiveDate, u64>,
     options: BuildOptions,
 ) -> Result<MartBuilt> {
     let started = Instant::now();
@@ -312,7 +314,7 @@ async fn build_one(
         .iter()
         .any(|s| edulake_schemas::by_name(s).is_some_and(|d| d.partition_by == ["date"]));
     let chunks = if mart.dated() && reads_dated {
-        chunk_days(&days, batches)
+        chunk_days(&days, per_day)
     } else if mart.dated() {
         vec![days.clone()]
     } else {
@@ -602,12 +604,9 @@ async fn touched_days(
 
 /// Splits days into runs whose estimated rows (from the batch records of the dated
 /// datasets) stay under the chunk size, so a build's memory does not grow with the lake.
-fn chunk_days(days: &[NaiveDate], batches: &[BatchRecord]) -> Vec<Vec<NaiveDate>> {
-    let limit = std::env::var("EDULAKE_BUILD_CHUNK_ROWS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(CHUNK_ROWS)
-        .max(1);
+/// Rows stored per day by the batches (a batch's rows shared evenly by its days); read once
+/// per build, as a city's batches name hundreds of thousands of days.
+fn rows_per_day(batches: &[BatchRecord]) -> BTreeMap<NaiveDate, u64> {
     let mut per_day: BTreeMap<NaiveDate, u64> = BTreeMap::new();
     for b in batches.iter().filter(|b| !b.dates.is_empty()) {
         let share = b.rows_stored / b.dates.len() as u64;
@@ -617,6 +616,15 @@ fn chunk_days(days: &[NaiveDate], batches: &[BatchRecord]) -> Vec<Vec<NaiveDate>
             }
         }
     }
+    per_day
+}
+
+fn chunk_days(days: &[NaiveDate], per_day: &BTreeMap<NaiveDate, u64>) -> Vec<Vec<NaiveDate>> {
+    let limit = std::env::var("EDULAKE_BUILD_CHUNK_ROWS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(CHUNK_ROWS)
+        .max(1);
     let mut chunks: Vec<Vec<NaiveDate>> = Vec::new();
     let mut rows = 0;
     for day in days {
@@ -718,7 +726,7 @@ mod tests {
             batch(&["2026-09-01", "2026-09-02"], CHUNK_ROWS * 3 / 2),
             batch(&["2026-09-03"], CHUNK_ROWS / 8),
         ];
-        let chunks = chunk_days(&days, &batches);
+        let chunks = chunk_days(&days, &rows_per_day(&batches));
         assert_eq!(
             chunks,
             vec![
@@ -726,6 +734,9 @@ mod tests {
                 vec![d("2026-09-02"), d("2026-09-03"), d("2026-09-04")]
             ]
         );
-        assert_eq!(chunk_days(&[], &batches), vec![Vec::<NaiveDate>::new()]);
+        assert_eq!(
+            chunk_days(&[], &rows_per_day(&batches)),
+            vec![Vec::<NaiveDate>::new()]
+        );
     }
 }
