@@ -418,7 +418,7 @@ async fn scope_page(
     let week_before = day - Duration::days(7);
     let mut body = String::new();
 
-    // Tiles.
+    // Tiles: their queries run together.
     let att = export(
         &layer,
         lang,
@@ -430,8 +430,7 @@ async fn scope_page(
             range: (week_before, day),
             by: None,
         },
-    )
-    .await?;
+    );
     let health = export(
         &layer,
         lang,
@@ -443,8 +442,7 @@ async fn scope_page(
             range: (week_before, day),
             by: None,
         },
-    )
-    .await?;
+    );
     let fever = export(
         &layer,
         lang,
@@ -456,35 +454,13 @@ async fn scope_page(
             range: (week_before, day),
             by: None,
         },
-    )
-    .await?;
-    let reporting = sql_rows(
-        &layer,
-        lang,
-        &format!(
+    );
+    let reporting_sql = format!(
             "SELECT (SELECT count(DISTINCT school_code) FROM attendance WHERE date = DATE '{day}' AND school_code IN ({schools_of})) AS today, \
              (SELECT count(DISTINCT school_code) FROM attendance WHERE date = DATE '{week_before}' AND school_code IN ({schools_of})) AS last_week, \
              (SELECT count(*) FROM ({schools_of}) AS scope) AS schools"
-        ),
-    )
-    .await?;
-    let (alert_schema, alert_batches) = layer
-        .alerts(Some(view.from.min(week_before)), Some(view.to.max(day)), 3)
-        .await
-        .map_err(internal(lang))?;
-    let alerts_all = Rows::from(&alert_schema, &alert_batches);
-    let in_scope: Vec<String> = sql_rows(&layer, lang, &schools_of)
-        .await
-        .map(|r| (0..r.len()).map(|i| r.text(i, "school_code")).collect())?;
-    let alert_rows: Vec<usize> = (0..alerts_all.len())
-        .filter(|r| in_scope.contains(&alerts_all.text(*r, "school_code")))
-        .collect();
-    let alerts_on = |d: NaiveDate| {
-        alert_rows
-            .iter()
-            .filter(|r| alerts_all.date(**r, "date") == Some(d))
-            .count() as f64
-    };
+        );
+    let reporting = sql_rows(&layer, lang, &reporting_sql);
     let notices_now = export(
         &layer,
         lang,
@@ -496,8 +472,7 @@ async fn scope_page(
             range: (day - Duration::days(6), day),
             by: None,
         },
-    )
-    .await?;
+    );
     let notices_before = export(
         &layer,
         lang,
@@ -509,8 +484,46 @@ async fn scope_page(
             range: (day - Duration::days(13), week_before),
             by: None,
         },
-    )
-    .await?;
+    );
+    let alerts = async {
+        layer
+            .alerts(Some(view.from.min(week_before)), Some(view.to.max(day)), 3)
+            .await
+            .map_err(internal(lang))
+    };
+    let in_scope = sql_rows(&layer, lang, &schools_of);
+    let (
+        att,
+        health,
+        fever,
+        reporting,
+        notices_now,
+        notices_before,
+        (alert_schema, alert_batches),
+        in_scope,
+    ) = tokio::try_join!(
+        att,
+        health,
+        fever,
+        reporting,
+        notices_now,
+        notices_before,
+        alerts,
+        in_scope
+    )?;
+    let in_scope: Vec<String> = (0..in_scope.len())
+        .map(|i| in_scope.text(i, "school_code"))
+        .collect();
+    let alerts_all = Rows::from(&alert_schema, &alert_batches);
+    let alert_rows: Vec<usize> = (0..alerts_all.len())
+        .filter(|r| in_scope.contains(&alerts_all.text(*r, "school_code")))
+        .collect();
+    let alerts_on = |d: NaiveDate| {
+        alert_rows
+            .iter()
+            .filter(|r| alerts_all.date(**r, "date") == Some(d))
+            .count() as f64
+    };
     let total_rate = |rows: &Rows| -> Option<f64> {
         let (n, d) = (0..rows.len()).fold((0.0, 0.0), |(n, d), r| {
             (
@@ -571,12 +584,8 @@ async fn scope_page(
     // Trends over the 30 days up to the latest day.
     let trend_range = (day - Duration::days(29), day);
     body.push_str("<div class=\"grid2\">");
-    for (key, indicator, field, unit) in [
-        ("trend_attendance", "attendance_rate", "value", Unit::Rate),
-        ("trend_health", "health_report_rate", "value", Unit::Rate),
-        ("trend_fever", "fever_rate", "numerator", Unit::Number),
-    ] {
-        let rows = export(
+    let trend = |indicator| {
+        export(
             &layer,
             lang,
             &scope,
@@ -588,7 +597,35 @@ async fn scope_page(
                 by: None,
             },
         )
-        .await?;
+    };
+    let (att_trend, health_trend, fever_trend) = tokio::try_join!(
+        trend("attendance_rate"),
+        trend("health_report_rate"),
+        trend("fever_rate")
+    )?;
+    for (key, indicator, field, unit, rows) in [
+        (
+            "trend_attendance",
+            "attendance_rate",
+            "value",
+            Unit::Rate,
+            att_trend,
+        ),
+        (
+            "trend_health",
+            "health_report_rate",
+            "value",
+            Unit::Rate,
+            health_trend,
+        ),
+        (
+            "trend_fever",
+            "fever_rate",
+            "numerator",
+            Unit::Number,
+            fever_trend,
+        ),
+    ] {
         let points = series(&rows, field);
         let chart = if points.is_empty() {
             html::empty(lang, "no_data")
