@@ -72,18 +72,28 @@ def visible_text(page):
 
 
 with sync_playwright() as p:
-    browser = p.chromium.launch(
-        executable_path=CHROMIUM,
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ],
-    )
+    # Chromium now and then dies as it starts on a loaded machine (its zygote fails to
+    # fork): that is not the cockpit's fault, so a launch is tried three times.
+    for attempt in range(3):
+        try:
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    "--no-sandbox",
+                    "--no-zygote",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ],
+            )
+            break
+        except Exception as e:  # noqa: BLE001
+            if attempt == 2:
+                raise
+            print(f"chromium did not start ({str(e).splitlines()[0]}); trying again", file=sys.stderr)
     desktop = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page = desktop.new_page()
     watch(page)

@@ -17,6 +17,7 @@ pub async fn run(
     days: usize,
     seed: u64,
 ) -> anyhow::Result<ExitCode> {
+    let listener = crate::web::listen(addr).await?;
     let tz = edulake_ingest::bureau_tz()?;
     let out = env.state.root().join("demo-extracts");
     let mut opts = GenerateOptions::new(last_school_day_before(edulake_ingest::values::today(tz)));
@@ -96,6 +97,6 @@ pub async fn run(
         out.join("attendance").display()
     );
     println!();
-    crate::web::serve(env.lake()?, env.state.clone(), addr).await?;
+    crate::web::serve(listener, env.lake()?, env.state.clone()).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -68,7 +68,8 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
         } => export::alerts(env, from, to, format, threshold).await,
         Command::Indicators => export::indicators(),
         Command::Serve { addr } => {
-            crate::web::serve(env.lake()?, env.state.clone(), &addr).await?;
+            let listener = crate::web::listen(&addr).await?;
+            crate::web::serve(listener, env.lake()?, env.state.clone()).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -256,11 +256,20 @@ impl IntoResponse for AppError {
     }
 }
 
-/// Serves the cockpit until the process ends, refreshing it as the lake changes.
-pub async fn serve(lake: Lake, state: StateDir, addr: &str) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr)
+/// Takes the cockpit's address before the work that precedes serving (a busy port is said at
+/// once, not after a demo's build).
+pub async fn listen(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
+}
+
+/// Serves the cockpit until the process ends, refreshing it as the lake changes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    lake: Lake,
+    state: StateDir,
+) -> anyhow::Result<()> {
     let state = AppState::open(lake, state).await?;
     if !state.refresh().await? {
         pages::prerender(&state).await;
