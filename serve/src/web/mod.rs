@@ -5,6 +5,7 @@
 //! - [`AppState`]: the lake, the query layer in use and the pages already rendered; a
 //!   watcher ([`watch`]) builds the marts and swaps in a fresh layer when the lake changes.
 //! - [`pages`]: the overview, district and school pages and the downloads.
+//! - [`download`]: the CSV and Excel downloads of every chart and table.
 //! - [`notices`]: 通知查阅, read rates of each notice by school.
 //! - [`data`]: 数据报送 (what each school sent and when), the clerks' upload page, reject
 //!   reports and the SQL endpoint.
@@ -14,6 +15,7 @@
 
 pub mod charts;
 pub mod data;
+pub mod download;
 pub mod html;
 pub mod i18n;
 pub mod notices;
@@ -147,7 +149,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/upload", get(data::upload_form).post(data::upload))
         .route("/rejects/{batch_id}", get(data::reject_report))
         .route("/sql", get(data::sql))
-        .route("/download", get(pages::download))
+        .route("/download", get(download::download))
         .route("/assets/style.css", get(style))
         .route("/assets/icon.svg", get(icon))
         .route("/favicon.ico", get(icon))

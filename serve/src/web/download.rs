@@ -1,0 +1,195 @@
+//! The downloads: the numbers of every chart and table in the export format of
+//! INDICATORS.md (CSV with a BOM, or Excel), and the alerts, batches and 催报 lists.
+
+use std::sync::Arc;
+
+use arrow::record_batch::RecordBatch;
+use arrow::util::display::array_value_to_string;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use edulake_transform::indicators::{Grain, Level, Request, Role};
+use edulake_transform::output::{self, Format};
+
+use super::i18n::Lang;
+use super::pages::{internal, sql_rows};
+use super::{AppError, AppState};
+
+/// What a download asks for: an indicator export (as `edulake export`) or the alerts.
+#[derive(Debug, Default, Deserialize)]
+pub struct DownloadParams {
+    pub lang: Option<String>,
+    pub indicator: Option<String>,
+    pub table: Option<String>,
+    pub level: Option<String>,
+    pub grain: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub district: Option<String>,
+    pub school: Option<String>,
+    pub by: Option<String>,
+    /// With `by=notice`: only this notice's rows (the download of a notice's page).
+    pub notice: Option<String>,
+    /// With `table=missing`: the day of the 催报 list.
+    pub day: Option<String>,
+    pub format: Option<String>,
+}
+
+/// Keeps the rows whose `column` is one of `keep`.
+fn keep_rows(
+    schema: &arrow::datatypes::Schema,
+    batches: Vec<RecordBatch>,
+    column: &str,
+    keep: &[String],
+) -> Result<Vec<RecordBatch>, arrow::error::ArrowError> {
+    let i = schema.index_of(column)?;
+    batches
+        .iter()
+        .map(|b| {
+            let col = b.column(i);
+            let mask: arrow::array::BooleanArray = (0..b.num_rows())
+                .map(|r| {
+                    Some(
+                        !col.is_null(r)
+                            && keep.contains(&array_value_to_string(col, r).unwrap_or_default()),
+                    )
+                })
+                .collect();
+            arrow::compute::filter_record_batch(b, &mask)
+        })
+        .collect()
+}
+
+/// The numbers of a chart or table, in the export format of INDICATORS.md: CSV with a UTF-8
+/// BOM (so Excel reads the Chinese), or an Excel workbook.
+pub async fn download(
+    State(state): State<Arc<AppState>>,
+    Query(p): Query<DownloadParams>,
+) -> Result<Response, AppError> {
+    let lang = Lang::parse(p.lang.as_deref());
+    let bad = |msg: String| AppError::BadRequest(lang, msg);
+    let date = |s: &Option<String>, what: &str| -> Result<Option<NaiveDate>, AppError> {
+        s.as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map_err(|_| bad(format!("{what}: '{s}' is not a date")))
+            })
+            .transpose()
+    };
+    let (from, to) = (date(&p.from, "from")?, date(&p.to, "to")?);
+    let format = match p.format.as_deref().unwrap_or("csv") {
+        "csv" => Format::Csv,
+        "xlsx" => Format::Xlsx,
+        other => return Err(bad(format!("format '{other}': csv or xlsx"))),
+    };
+    let layer = state.layer().await;
+    let (name, schema, batches) = match (p.indicator.as_deref(), p.table.as_deref()) {
+        (Some(indicator), None) => {
+            let mut req = Request::new(indicator);
+            req.level = match p.level.as_deref() {
+                None => Level::School,
+                Some(l) => Level::parse(l).ok_or_else(|| bad(format!("level '{l}'")))?,
+            };
+            req.grain = match p.grain.as_deref() {
+                None => Grain::Total,
+                Some(g) => Grain::parse(g).ok_or_else(|| bad(format!("grain '{g}'")))?,
+            };
+            req.from = from;
+            req.to = to;
+            req.district = p.district.clone().filter(|s| !s.is_empty());
+            req.school = p.school.clone().filter(|s| !s.is_empty());
+            req.by = p.by.clone().filter(|s| !s.is_empty());
+            req.role = Role::Bureau;
+            let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;
+            let batches = match p.notice.as_deref().filter(|n| !n.is_empty()) {
+                None => batches,
+                Some(n) => keep_rows(&schema, batches, "notice_id", &[n.to_string()])
+                    .map_err(|e| bad(format!("notice: {e}")))?,
+            };
+            (
+                format!("{indicator}_{}_{}", req.level.name(), req.grain.name()),
+                schema,
+                batches,
+            )
+        }
+        (None, Some("alerts")) => {
+            let (schema, batches) = layer.alerts(from, to, 3).await.map_err(internal(lang))?;
+            // Only the alerts of the district or school asked for.
+            let keep: Option<Vec<String>> = match (&p.district, &p.school) {
+                (_, Some(s)) if !s.is_empty() => Some(vec![s.clone()]),
+                (Some(d), _) if !d.is_empty() => {
+                    let rows = sql_rows(
+                        &layer,
+                        lang,
+                        &format!(
+                            "SELECT school_code FROM schools WHERE district = {}",
+                            edulake_transform::indicators::sql_str(d)
+                        ),
+                    )
+                    .await?;
+                    Some(
+                        (0..rows.len())
+                            .map(|r| rows.text(r, "school_code"))
+                            .collect(),
+                    )
+                }
+                _ => None,
+            };
+            let batches = match keep {
+                None => batches,
+                Some(codes) => keep_rows(&schema, batches, "school_code", &codes)
+                    .map_err(|e| AppError::Internal(lang, e.to_string()))?,
+            };
+            ("alerts".to_string(), schema, batches)
+        }
+        (None, Some("missing")) => {
+            let day = date(&p.day, "day")?.ok_or_else(|| bad("day: the day is needed".into()))?;
+            let scope = super::data::scope_of(&p.district, &p.school);
+            let (schema, batches) = layer
+                .sql(&scope.missing_sql(day))
+                .await
+                .map_err(internal(lang))?;
+            (format!("missing_{day}"), schema, batches)
+        }
+        (None, Some("batches")) => {
+            let scope = super::data::scope_of(&p.district, &p.school);
+            let (schema, batches) = layer
+                .sql(&super::data::batches_sql(&scope, from.zip(to)))
+                .await
+                .map_err(internal(lang))?;
+            ("batches".to_string(), schema, batches)
+        }
+        _ => {
+            return Err(bad(
+                "ask for an indicator= or table=alerts|batches|missing".into()
+            ))
+        }
+    };
+    let mut bytes = Vec::new();
+    if format == Format::Csv {
+        bytes.extend_from_slice("\u{feff}".as_bytes());
+    }
+    output::write(&schema, &batches, format, &mut bytes).map_err(internal(lang))?;
+    let (mime, ext) = match format {
+        Format::Xlsx => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+        _ => ("text/csv; charset=utf-8", "csv"),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.{ext}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
