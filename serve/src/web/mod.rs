@@ -20,6 +20,7 @@ pub mod html;
 pub mod i18n;
 pub mod notices;
 pub mod pages;
+pub mod school;
 
 use std::collections::HashMap;
 use std::sync::Arc;

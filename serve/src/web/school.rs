@@ -1,0 +1,150 @@
+//! What only a school page has: enrolment by grade and gender, pupil-teacher ratio,
+//! chronic absence and the read rate of each notice.
+
+use edulake_transform::indicators::{Grain, Level, Request};
+use edulake_transform::QueryLayer;
+
+use super::charts::Unit;
+use super::html::{self, esc, section, table, tile};
+use super::i18n::t;
+use super::pages::{download_href, export, internal, Ask, Rows, Scope};
+use super::{AppError, View};
+
+/// What only a school page has: enrolment, pupil-teacher ratio, chronic absence, notices.
+pub(super) async fn school_sections(
+    layer: &QueryLayer,
+    view: &View,
+    scope: &Scope,
+) -> Result<String, AppError> {
+    let lang = view.lang;
+    let range = (view.from, view.to);
+    let mut out = String::new();
+    let ptr = export(
+        layer,
+        lang,
+        scope,
+        Ask {
+            indicator: "pupil_teacher_ratio",
+            level: Level::School,
+            grain: Grain::Total,
+            range,
+            by: None,
+        },
+    )
+    .await?;
+    let chronic = export(
+        layer,
+        lang,
+        scope,
+        Ask {
+            indicator: "chronic_absence_rate",
+            level: Level::School,
+            grain: Grain::Total,
+            range,
+            by: None,
+        },
+    )
+    .await?;
+    out.push_str("<div class=\"tiles\">");
+    out.push_str(&tile(
+        &t(lang, "pupil_teacher_ratio"),
+        &(0..ptr.len())
+            .find_map(|r| ptr.num(r, "value"))
+            .map(|v| format!("{v:.1}"))
+            .unwrap_or_else(|| "—".into()),
+        None,
+        &format!("{}", view.to),
+    ));
+    out.push_str(&tile(
+        &t(lang, "chronic_absence"),
+        &(0..chronic.len())
+            .find_map(|r| chronic.num(r, "value"))
+            .map(|v| Unit::Rate.show(v))
+            .unwrap_or_else(|| "—".into()),
+        None,
+        &format!("{} – {}", view.from, view.to),
+    ));
+    out.push_str("</div><div class=\"grid2\">");
+    for (by, key) in [("grade", "enrolment_grade"), ("gender", "enrolment_gender")] {
+        let mut req = Request::new("enrolled");
+        req.level = Level::School;
+        req.grain = Grain::Total;
+        req.from = Some(view.from);
+        req.to = Some(view.to);
+        req.by = Some(by.into());
+        scope.apply(&mut req);
+        let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;
+        let rows = Rows::from(&schema, &batches);
+        let label = |v: String| match super::i18n::lookup(lang, &format!("gender_{v}")) {
+            Some(word) if by == "gender" => word,
+            _ => v,
+        };
+        let body_rows: Vec<Vec<String>> = (0..rows.len())
+            .map(|r| vec![esc(&label(rows.text(r, by))), esc(&rows.text(r, "value"))])
+            .collect();
+        let content = if body_rows.is_empty() {
+            html::empty(lang, "no_data")
+        } else {
+            table(&[t(lang, by), t(lang, "count")], &body_rows)
+        };
+        let href = format!(
+            "{}&by={by}",
+            download_href(view, scope, "enrolled", Level::School, Grain::Total, range)
+        );
+        out.push_str(&section(lang, &t(lang, key), &content, Some(&href)));
+    }
+    out.push_str("</div>");
+    let mut req = Request::new("notice_read_rate");
+    req.level = Level::School;
+    req.grain = Grain::Total;
+    req.from = Some(view.from);
+    req.to = Some(view.to);
+    req.by = Some("notice".into());
+    scope.apply(&mut req);
+    let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;
+    let rows = Rows::from(&schema, &batches);
+    let body_rows: Vec<Vec<String>> = (0..rows.len())
+        .map(|r| {
+            vec![
+                esc(&rows.text(r, "title")),
+                esc(&rows
+                    .num(r, "value")
+                    .map(|v| Unit::Rate.show(v))
+                    .unwrap_or_else(|| "—".into())),
+                esc(&rows.text(r, "numerator")),
+                esc(&rows.text(r, "denominator")),
+            ]
+        })
+        .collect();
+    let content = if body_rows.is_empty() {
+        html::empty(lang, "no_data")
+    } else {
+        table(
+            &[
+                t(lang, "notice"),
+                t(lang, "read_rate"),
+                t(lang, "numerator"),
+                t(lang, "denominator"),
+            ],
+            &body_rows,
+        )
+    };
+    let href = format!(
+        "{}&by=notice",
+        download_href(
+            view,
+            scope,
+            "notice_read_rate",
+            Level::School,
+            Grain::Total,
+            range
+        )
+    );
+    out.push_str(&section(
+        lang,
+        &t(lang, "notice_reads"),
+        &content,
+        Some(&href),
+    ));
+    Ok(out)
+}
