@@ -18,7 +18,7 @@ Each engine runs as its own process with the same threads and memory limit; peak
 the process's maximum RSS. A ratio below 1.0 means edulake took less time.
 
   python3 tests/bench/build.py [--schools N] [--students N] [--days N] [--health-days N]
-                               [--memory-mb N] [--keep] [--work DIR]
+                               [--memory-mb N] [--keep] [--lake-only] [--work DIR]
   python3 tests/bench/build.py --schools 4 --students 400 --days 12 --health-days 5   # tiny
 """
 import argparse
@@ -158,6 +158,8 @@ def main():
                     help="DuckDB's memory limit (at city scale it spills tens of GB with less)")
     ap.add_argument("--work", default="/tmp/edulake-bench-build")
     ap.add_argument("--keep", action="store_true", help="reuse the extracts and the ingested lake")
+    ap.add_argument("--lake-only", action="store_true",
+                    help="stop after edulake's full build: the built lake the cockpit benchmark reads")
     ap.add_argument("--duck", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.duck:
@@ -199,6 +201,9 @@ def main():
     shutil.rmtree(lake / "marts", ignore_errors=True)
     full_s, full_mb, _ = run(base + ["build"], env=env)
     print(f"edulake full build: {full_s:.1f} s, peak {full_mb:.0f} MiB", flush=True)
+    if args.lake_only:
+        print(f"lake: {lake}")
+        return 0
     show = run(base + ["build", "--show-sql"], env=env, capture=True)[2]
     statements = [(m.group(1), m.group(2).strip().rstrip(";"))
                   for m in re.finditer(r"-- mart: (\S+)\n(.*?);\n(?=\n-- mart: |\s*$)", show, re.S)]

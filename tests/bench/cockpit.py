@@ -1,5 +1,6 @@
 """The cockpit under load, on a lake already built (by default the city-scale lake that
-tests/bench/build.py leaves with --keep).
+tests/bench/build.py leaves with --keep; `python3 tests/bench/build.py --work /tmp/bb-city
+--keep --lake-only` makes just that lake).
 
     python3 tests/bench/cockpit.py [--lake DIR] [--seconds 20] [--connections 32]
 

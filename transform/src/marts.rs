@@ -17,7 +17,10 @@
 //! A build recomputes only the days touched since a mart's record: the dates of new
 //! attendance and health-report batches, every day from the earliest snapshot date of a new
 //! roster batch, and the whole mart if it reads a dataset without dates (schools, notices,
-//! notice_reads) that changed. Days are written in chunks of bounded size, each replacing its
+//! notice_reads) that changed. When the new attendance and health-report rows are a few
+//! schools' rows on days the lake already had (a clerk's upload or correction), only those
+//! schools' rows of those days are recomputed and replaced ([`SchoolScope`]). Days are
+//! written in chunks of bounded size, each replacing its
 //! days in one Delta commit; only the last commit carries the record, so a build that dies
 //! half-way leaves a mart that is stale (never read) and rebuilt in full next time.
 
@@ -47,13 +50,19 @@ use edulake_schemas::Dataset;
 
 use crate::error::{Result, TransformError};
 use crate::indicators::{self, Indicator};
-use crate::views::{current_view_sql, current_view_sql_with, raw_rows_sql, QueryLayer};
+use crate::views::{
+    current_view_sql, current_view_sql_with, raw_rows_sql, row_filter, school_list, QueryLayer,
+};
 
 /// The commit-info key of a mart's record.
 pub const STATE_KEY: &str = "edulake.mart";
 
 /// Rows read per build step, unless `EDULAKE_BUILD_CHUNK_ROWS` says otherwise.
 const CHUNK_ROWS: u64 = 20_000_000;
+
+/// The most schools whose rows a build recomputes alone on a day; an upload touching more
+/// recomputes its whole days.
+const SCOPE_SCHOOLS: usize = 32;
 
 /// One table kept by `edulake build`.
 #[derive(Debug, Clone, Copy)]
@@ -225,6 +234,136 @@ pub enum Work {
     Full,
     /// These days recomputed.
     Days(Vec<NaiveDate>),
+    /// These schools' rows of these days recomputed: an upload of a few schools' rows on
+    /// days the lake already had, where no other school's rows change.
+    Schools {
+        days: Vec<NaiveDate>,
+        schools: Vec<String>,
+    },
+}
+
+/// The schools whose rows alone a build may recompute (see [`Work::Schools`]): the schools
+/// of the attendance and health-report rows ingested since the current views were built,
+/// when those rows fall on days the lake already had (a new day is a new collection day for
+/// every school), they come from at most [`SCOPE_SCHOOLS`] schools, and no student's key on
+/// those days is held by both one of these schools and another (then the current view of the
+/// other school could change too).
+#[derive(Debug, Clone)]
+pub struct SchoolScope {
+    pub schools: Vec<String>,
+    /// Per dated dataset with new rows: the versions the scope was found between.
+    between: BTreeMap<String, (i64, i64)>,
+}
+
+impl SchoolScope {
+    /// Whether a mart's changes since `before` are exactly what the scope was found for.
+    fn covers(&self, before: &MartState, want: &MartState) -> bool {
+        want.sources.iter().all(|(source, &now)| {
+            let then = before.sources.get(source).copied().unwrap_or(-1);
+            then == now || self.between.get(source) == Some(&(then, now))
+        })
+    }
+}
+
+/// Finds the [`SchoolScope`] of the rows ingested since the current views were built, if
+/// they have one.
+pub async fn school_scope(
+    layer: &QueryLayer,
+    batches: &[BatchRecord],
+) -> Result<Option<SchoolScope>> {
+    let lake = layer.lake();
+    let mut schools: BTreeSet<String> = BTreeSet::new();
+    let mut new_days: Vec<(&'static Dataset, Vec<NaiveDate>)> = Vec::new();
+    let mut between = BTreeMap::new();
+    for d in edulake_schemas::all()
+        .iter()
+        .filter(|d| d.key_stored() == ["date", "student_id"])
+    {
+        let mart = Mart::Current(d);
+        let Some(table) = lake.load(&mart.table()).await? else {
+            return Ok(None);
+        };
+        let (Some(before), want) = (state(&table).await?, layer.wanted_state(&mart)) else {
+            return Ok(None);
+        };
+        let then = before.sources.get(d.name).copied().unwrap_or(-1);
+        let now = want.sources.get(d.name).copied().unwrap_or(-1);
+        if before.definition != want.definition || then < 0 || now < then {
+            return Ok(None);
+        }
+        if then == now {
+            continue;
+        }
+        let new: Vec<&BatchRecord> = batches
+            .iter()
+            .filter(|b| b.dataset == d.name && b.table_version > then && b.table_version <= now)
+            .collect();
+        let versions: HashSet<i64> = new.iter().map(|b| b.table_version).collect();
+        if versions.len() as i64 != now - then {
+            return Ok(None);
+        }
+        let old_days: HashSet<&str> = batches
+            .iter()
+            .filter(|b| b.dataset == d.name && b.table_version <= then)
+            .flat_map(|b| b.dates.iter().map(String::as_str))
+            .collect();
+        let mut days = BTreeSet::new();
+        for day in new.iter().flat_map(|b| &b.dates) {
+            if !old_days.contains(day.as_str()) {
+                return Ok(None);
+            }
+            days.insert(parse_day(day)?);
+        }
+        let days: Vec<NaiveDate> = days.into_iter().collect();
+        let ids: Vec<String> = new
+            .iter()
+            .map(|b| indicators::sql_str(&b.batch_id))
+            .collect();
+        let (_, rows) = layer
+            .run(&format!(
+                "SELECT DISTINCT school_code FROM raw_{}{} AND _batch_id IN ({}) LIMIT {}",
+                d.name,
+                row_filter(Some(&days), None),
+                ids.join(", "),
+                SCOPE_SCHOOLS + 1
+            ))
+            .await?;
+        for b in &rows {
+            let codes = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
+            let codes = codes.as_string::<i32>();
+            schools.extend(codes.iter().flatten().map(str::to_string));
+        }
+        if schools.len() > SCOPE_SCHOOLS {
+            return Ok(None);
+        }
+        between.insert(d.name.to_string(), (then, now));
+        new_days.push((d, days));
+    }
+    if schools.is_empty() {
+        return Ok(None);
+    }
+    let schools: Vec<String> = schools.into_iter().collect();
+    for (d, days) in &new_days {
+        let (_, shared) = layer
+            .run(&format!(
+                "SELECT 1 FROM raw_{name} WHERE date IN ({days}) AND school_code NOT IN ({list}) \
+                 AND student_id IN (SELECT student_id FROM raw_{name}{filter}) LIMIT 1",
+                name = d.name,
+                days = date_list(days),
+                list = school_list(&schools),
+                filter = row_filter(Some(days), Some(&schools)),
+            ))
+            .await?;
+        if shared.iter().any(|b| b.num_rows() > 0) {
+            return Ok(None);
+        }
+    }
+    Ok(Some(SchoolScope { schools, between }))
+}
+
+fn parse_day(d: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(d, "%Y-%m-%d")
+        .map_err(|e| TransformError::Internal(format!("batch date {d}: {e}")))
 }
 
 /// Options of a build.
@@ -249,11 +388,17 @@ pub async fn build(
     let mut done = Vec::new();
     // The current views first: the indicator marts read them.
     let layer = QueryLayer::open_for_build(lake).await?;
+    let scope = if options.full {
+        None
+    } else {
+        school_scope(&layer, &batches).await?
+    };
+    let scope = scope.as_ref();
     for mart in Mart::all()
         .into_iter()
         .filter(|m| matches!(m, Mart::Current(_)))
     {
-        let built = build_one(&layer, mart, &batches, &per_day, options).await?;
+        let built = build_one(&layer, mart, &batches, &per_day, scope, options).await?;
         on_mart(&built);
         done.push(built);
     }
@@ -262,7 +407,7 @@ pub async fn build(
         .into_iter()
         .filter(|m| !matches!(m, Mart::Current(_)))
     {
-        let built = build_one(&layer, mart, &batches, &per_day, options).await?;
+        let built = build_one(&layer, mart, &batches, &per_day, scope, options).await?;
         on_mart(&built);
         done.push(built);
     }
@@ -274,6 +419,7 @@ async fn build_one(
     mart: Mart,
     batches: &[BatchRecord],
     per_day: &BTreeMap<NaiveDate, u64>,
+    scope: Option<&SchoolScope>,
     options: BuildOptions,
 ) -> Result<MartBuilt> {
     let started = Instant::now();
@@ -295,12 +441,26 @@ async fn build_one(
     } else {
         touched_days(layer, &mart, before.as_ref(), &want, batches).await?
     };
-    let work = match &touched {
-        Some(days) if !days.is_empty() => Work::Days(days.iter().copied().collect()),
+    let work = match (&touched, scope, &before) {
+        (Some(days), Some(scope), Some(before))
+            if !days.is_empty()
+                && keeps_schools(existing.as_ref())
+                && scope.covers(before, &want) =>
+        {
+            Work::Schools {
+                days: days.iter().copied().collect(),
+                schools: scope.schools.clone(),
+            }
+        }
+        (Some(days), _, _) if !days.is_empty() => Work::Days(days.iter().copied().collect()),
         _ => Work::Full,
     };
+    let schools = match &work {
+        Work::Schools { schools, .. } => Some(schools.as_slice()),
+        _ => None,
+    };
     let days: Vec<NaiveDate> = match &work {
-        Work::Days(days) => days.clone(),
+        Work::Days(days) | Work::Schools { days, .. } => days.clone(),
         _ if mart.dated() => match layer.data_range().await? {
             Some((lo, hi)) => days_between(lo, hi),
             None => Vec::new(),
@@ -313,7 +473,10 @@ async fn build_one(
         .sources()
         .iter()
         .any(|s| edulake_schemas::by_name(s).is_some_and(|d| d.partition_by == ["date"]));
-    let chunks = if mart.dated() && reads_dated {
+    let chunks = if schools.is_some() {
+        // A few schools' rows: a month of days at a time is small.
+        days.chunks(31).map(<[NaiveDate]>::to_vec).collect()
+    } else if mart.dated() && reads_dated {
         chunk_days(&days, per_day)
     } else if mart.dated() {
         vec![days.clone()]
@@ -328,28 +491,29 @@ async fn build_one(
     for (i, chunk) in chunks.iter().enumerate() {
         let last = i + 1 == chunks.len();
         if scoped {
-            layer.scope_days(Some(chunk))?;
+            layer.scope(Some((chunk.as_slice(), schools)))?;
         }
         let sql = match mart {
             Mart::Current(d) => {
                 let days = mart.dated().then_some(chunk.as_slice());
-                let keys = duplicate_keys(layer.context(), d, days).await?;
+                let keys = duplicate_keys(layer.context(), d, days, schools).await?;
+                let filter = row_filter(days, schools);
                 if keys.num_rows() == 0 {
-                    raw_rows_sql(d, days)
+                    raw_rows_sql(d, &filter)
                 } else {
                     layer.context().deregister_table(DUP_TABLE)?;
                     layer.context().register_table(
                         DUP_TABLE,
                         Arc::new(MemTable::try_new(keys.schema(), vec![vec![keys]])?),
                     )?;
-                    current_view_sql_with(d, days, Some(DUP_TABLE))
+                    current_view_sql_with(d, &filter, Some(DUP_TABLE))
                 }
             }
             _ => mart.sql(chunk),
         };
         let plan = layer.context().sql(&sql).await;
         if scoped {
-            layer.scope_days(None)?;
+            layer.scope(None)?;
         }
         let plan = plan?.logical_plan().clone();
         let mut commit = CommitProperties::default();
@@ -365,20 +529,29 @@ async fn build_one(
             .with_partition_columns(mart.partition_by())
             .with_writer_properties(mart.writer_properties())
             .with_commit_properties(commit);
+        let on_days = || {
+            col("date").in_list(
+                chunk
+                    .iter()
+                    .map(|d| {
+                        lit(ScalarValue::Date32(Some(
+                            edulake_ingest::values::days_since_epoch(*d),
+                        )))
+                    })
+                    .collect(),
+                false,
+            )
+        };
         write = match (&work, i) {
             (Work::Days(_), _) => write
                 .with_save_mode(SaveMode::Overwrite)
+                .with_replace_where(on_days()),
+            (Work::Schools { schools, .. }, _) => write
+                .with_save_mode(SaveMode::Overwrite)
                 .with_replace_where(
-                    col("date").in_list(
-                        chunk
-                            .iter()
-                            .map(|d| {
-                                lit(ScalarValue::Date32(Some(
-                                    edulake_ingest::values::days_since_epoch(*d),
-                                )))
-                            })
-                            .collect(),
-                        false,
+                    on_days().and(
+                        col("school_code")
+                            .in_list(schools.iter().map(|s| lit(s.as_str())).collect(), false),
                     ),
                 ),
             (_, 0) => write
@@ -395,6 +568,14 @@ async fn build_one(
     })
 }
 
+/// Whether a mart's table has a `school_code` column, so that a build may replace one
+/// school's rows.
+fn keeps_schools(table: Option<&DeltaTable>) -> bool {
+    table
+        .and_then(|t| t.snapshot().ok())
+        .is_some_and(|s| s.schema().field("school_code").is_some())
+}
+
 /// The table the build registers the keys sent more than once in.
 const DUP_TABLE: &str = "edulake_build_dup_keys";
 
@@ -406,12 +587,13 @@ pub async fn duplicate_keys(
     ctx: &SessionContext,
     d: &Dataset,
     days: Option<&[NaiveDate]>,
+    schools: Option<&[String]>,
 ) -> Result<RecordBatch> {
     if let (Some(days), ["date", "student_id"]) = (days, d.key_stored().as_slice()) {
         let mut found = Vec::new();
         let mut pseudonyms = true;
         for month in days.chunks(31) {
-            match duplicate_pseudonyms(ctx, d, month).await? {
+            match duplicate_pseudonyms(ctx, d, month, schools).await? {
                 Some(keys) => found.extend(keys),
                 None => {
                     pseudonyms = false;
@@ -435,7 +617,7 @@ pub async fn duplicate_keys(
         }
     }
     let key: Vec<String> = d.key_stored().iter().map(|k| format!("\"{k}\"")).collect();
-    let filter = crate::views::day_filter(days);
+    let filter = row_filter(days, schools);
     let df = ctx
         .sql(&format!(
             "SELECT {key} FROM raw_{name}{filter} GROUP BY {key} HAVING count(*) > 1",
@@ -454,13 +636,14 @@ async fn duplicate_pseudonyms(
     ctx: &SessionContext,
     d: &Dataset,
     days: &[NaiveDate],
+    schools: Option<&[String]>,
 ) -> Result<Option<Vec<(i32, String)>>> {
     use futures::StreamExt;
     let df = ctx
         .sql(&format!(
-            "SELECT date, student_id FROM raw_{} WHERE date IN ({})",
+            "SELECT date, student_id FROM raw_{}{}",
             d.name,
-            date_list(days)
+            row_filter(Some(days), schools)
         ))
         .await?;
     let mut seen: HashMap<i32, HashSet<u128, BuildHasherDefault<PseudonymHasher>>> = HashMap::new();

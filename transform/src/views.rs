@@ -37,8 +37,9 @@ pub struct QueryLayer {
     versions: BTreeMap<String, i64>,
     /// The marts found fresh, by table name: their rows are what the views would give now.
     fresh: HashMap<String, bool>,
-    /// The current view of each dated dataset, unscoped (see [`QueryLayer::scope_days`]).
-    dated: HashMap<&'static str, Arc<dyn TableProvider>>,
+    /// The current views a build scopes, unscoped, and whether each is dated (see
+    /// [`QueryLayer::scope`]).
+    scopable: HashMap<&'static str, (Arc<dyn TableProvider>, bool)>,
     /// The first and last partition date of the dated raw tables, read from their file lists.
     partition_range: Option<(NaiveDate, NaiveDate)>,
 }
@@ -49,19 +50,16 @@ pub struct QueryLayer {
 /// Most keys have one row, so the rows whose key is unique pass as they are, and only the
 /// keys sent more than once (`dup`) are ranked: later upload, then later row, wins.
 pub fn current_view_sql(d: &Dataset, days: Option<&[NaiveDate]>) -> String {
-    current_view_sql_with(d, days, None)
+    current_view_sql_with(d, &day_filter(days), None)
 }
 
-/// [`current_view_sql`] with the keys sent more than once already known, in a table with
-/// the key columns (the build finds them faster than a SQL aggregate does).
-pub fn current_view_sql_with(
-    d: &Dataset,
-    days: Option<&[NaiveDate]>,
-    dup_table: Option<&str>,
-) -> String {
+/// [`current_view_sql`] of the raw rows passing `filter` (a [`row_filter`]), with the keys
+/// sent more than once already known, in a table with the key columns (the build finds them
+/// faster than a SQL aggregate does). A filter on schools is exact only where no key of
+/// those schools' rows is shared with another school's row (the build checks).
+pub fn current_view_sql_with(d: &Dataset, filter: &str, dup_table: Option<&str>) -> String {
     let cols = current_columns(d);
     let key: Vec<String> = d.key_stored().iter().map(|k| format!("\"{k}\"")).collect();
-    let filter = day_filter(days);
     let same_key = d
         .key_stored()
         .iter()
@@ -98,22 +96,43 @@ fn current_columns(d: &Dataset) -> Vec<String> {
 
 /// ` WHERE date IN (…)` for these days, or nothing.
 pub fn day_filter(days: Option<&[NaiveDate]>) -> String {
-    match days {
-        Some(days) => format!(" WHERE date IN ({})", marts::date_list(days)),
-        None => String::new(),
+    row_filter(days, None)
+}
+
+/// ` WHERE date IN (…) AND school_code IN (…)` for these days and schools, or what of it
+/// applies.
+pub fn row_filter(days: Option<&[NaiveDate]>, schools: Option<&[String]>) -> String {
+    let mut terms = Vec::new();
+    if let Some(days) = days {
+        terms.push(format!("date IN ({})", marts::date_list(days)));
+    }
+    if let Some(schools) = schools {
+        terms.push(format!("school_code IN ({})", school_list(schools)));
+    }
+    if terms.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", terms.join(" AND "))
     }
 }
 
-/// The rows of a dataset (on these days) as they are: its current rows when no key was sent
-/// twice.
-pub fn raw_rows_sql(d: &Dataset, days: Option<&[NaiveDate]>) -> String {
+/// School codes as a SQL list of string literals.
+pub fn school_list(schools: &[String]) -> String {
+    if schools.is_empty() {
+        return "NULL".into();
+    }
+    schools
+        .iter()
+        .map(|s| crate::indicators::sql_str(s))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The rows of a dataset passing `filter` (a [`row_filter`]) as they are: its current rows
+/// when no key was sent twice.
+pub fn raw_rows_sql(d: &Dataset, filter: &str) -> String {
     let cols = current_columns(d);
-    format!(
-        "SELECT {} FROM raw_{}{}",
-        cols.join(", "),
-        d.name,
-        day_filter(days)
-    )
+    format!("SELECT {} FROM raw_{}{filter}", cols.join(", "), d.name)
 }
 
 /// The memory DataFusion may hold before it spills to disk: `EDULAKE_MEMORY_MB`, else 4 GiB.
@@ -179,7 +198,7 @@ impl QueryLayer {
             lake: lake.clone(),
             versions,
             fresh: HashMap::new(),
-            dated: HashMap::new(),
+            scopable: HashMap::new(),
             partition_range,
         };
         let mut stale_indicators = Vec::new();
@@ -212,7 +231,7 @@ impl QueryLayer {
                         (true, Some((lo, hi))) => Some(marts::days_between(lo, hi)),
                         _ => None,
                     };
-                    let dups = marts::duplicate_keys(&layer.ctx, d, days.as_deref()).await?;
+                    let dups = marts::duplicate_keys(&layer.ctx, d, days.as_deref(), None).await?;
                     let table = format!("_dup_{}", d.name);
                     layer.ctx.register_table(
                         table.as_str(),
@@ -223,16 +242,17 @@ impl QueryLayer {
                         .sql(&format!(
                             "CREATE VIEW {} AS {}",
                             d.name,
-                            current_view_sql_with(d, None, Some(&table))
+                            current_view_sql_with(d, "", Some(&table))
                         ))
                         .await?;
                 }
                 (None, other) => stale_indicators.push(other),
             }
             if let Mart::Current(d) = mart {
-                if d.partition_by == ["date"] {
+                let dated = d.partition_by == ["date"];
+                if dated || d.name == "enrolment" {
                     let provider = layer.ctx.table_provider(d.name).await?;
-                    layer.dated.insert(d.name, provider);
+                    layer.scopable.insert(d.name, (provider, dated));
                 }
             }
         }
@@ -282,32 +302,34 @@ impl QueryLayer {
         self.fresh.get(&mart.table()).copied().unwrap_or(false)
     }
 
-    /// Restricts the dated datasets' current views (attendance, health_report) to these days,
-    /// or lifts the restriction (`None`). Used by the build, whose day rows only read their day.
-    pub fn scope_days(&self, days: Option<&[NaiveDate]>) -> Result<()> {
-        for (name, base) in &self.dated {
+    /// Restricts the current views a day's indicator rows read to these days (attendance,
+    /// health_report) and, with `schools`, to these schools (those two and the roster), or
+    /// lifts the restriction (`None`). Used by the build, whose day rows only read their day,
+    /// and whose rows of a school only read that school.
+    pub fn scope(&self, scope: Option<(&[NaiveDate], Option<&[String]>)>) -> Result<()> {
+        for (name, (base, dated)) in &self.scopable {
             self.ctx.deregister_table(*name)?;
-            match days {
-                None => {
-                    self.ctx.register_table(*name, base.clone())?;
-                }
-                Some(days) => {
-                    let list = days
-                        .iter()
-                        .map(|d| {
-                            lit(ScalarValue::Date32(Some(
-                                edulake_ingest::values::days_since_epoch(*d),
-                            )))
-                        })
-                        .collect();
-                    let view = self
-                        .ctx
-                        .read_table(base.clone())?
-                        .filter(col("date").in_list(list, false))?
-                        .into_view();
-                    self.ctx.register_table(*name, view)?;
-                }
+            let Some((days, schools)) = scope else {
+                self.ctx.register_table(*name, base.clone())?;
+                continue;
+            };
+            let mut view = self.ctx.read_table(base.clone())?;
+            if *dated {
+                let list = days
+                    .iter()
+                    .map(|d| {
+                        lit(ScalarValue::Date32(Some(
+                            edulake_ingest::values::days_since_epoch(*d),
+                        )))
+                    })
+                    .collect();
+                view = view.filter(col("date").in_list(list, false))?;
             }
+            if let Some(schools) = schools {
+                let list = schools.iter().map(|s| lit(s.as_str())).collect();
+                view = view.filter(col("school_code").in_list(list, false))?;
+            }
+            self.ctx.register_table(*name, view.into_view())?;
         }
         Ok(())
     }

@@ -36,6 +36,12 @@ pub async fn build(env: &Env, full: bool) -> anyhow::Result<Vec<MartBuilt>> {
             Work::Full => "in full".to_string(),
             Work::Days(d) if d.len() == 1 => format!("1 day ({})", d[0]),
             Work::Days(d) => format!("{} days ({} to {})", d.len(), d[0], d[d.len() - 1]),
+            Work::Schools { days, schools } => format!(
+                "{} of {} ({})",
+                plural(schools.len(), "school", "schools"),
+                plural(days.len(), "day", "days"),
+                schools.join(", ")
+            ),
             Work::Fresh => unreachable!("skipped above"),
         };
         bar.suspend(|| println!("built {:<32} {what} in {:.1} s", m.name, m.seconds));
@@ -53,4 +59,8 @@ pub async fn build(env: &Env, full: bool) -> anyhow::Result<Vec<MartBuilt>> {
         );
     }
     Ok(done)
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -5,6 +5,7 @@
 //! - [`AppState`]: the lake, the query layer in use and the pages already rendered; a
 //!   watcher ([`watch`]) builds the marts and swaps in a fresh layer when the lake changes.
 //! - [`pages`]: the overview, district and school pages and the downloads.
+//! - [`tiles`]: the tiles and trends at the top of the overview, district and school pages.
 //! - [`download`]: the CSV and Excel downloads of every chart and table.
 //! - [`notices`]: 通知查阅, read rates of each notice by school.
 //! - [`data`]: 数据报送 (what each school sent and when), the clerks' upload page, reject
@@ -21,6 +22,7 @@ pub mod i18n;
 pub mod notices;
 pub mod pages;
 pub mod school;
+pub mod tiles;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,7 +34,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use chrono::NaiveDate;
-use tokio::sync::{Mutex, RwLock};
+use tokio::sync::{Mutex, OnceCell, RwLock};
 
 use edulake_ingest::{Lake, StateDir};
 use edulake_transform::QueryLayer;
@@ -45,8 +47,9 @@ pub struct AppState {
     /// Keys, reject reports and uploads in progress: never served as they are.
     pub state: StateDir,
     layer: RwLock<Arc<QueryLayer>>,
-    /// Pages rendered since the lake last changed, by their URI.
-    rendered: Mutex<HashMap<String, pages::Rendered>>,
+    /// Pages rendered (or being rendered) since the lake last changed, by their URI: a page
+    /// asked for by many at once is rendered once, the others wait for it.
+    rendered: Mutex<HashMap<String, Arc<OnceCell<pages::Rendered>>>>,
     /// The raw tables' versions the layer was opened at; held while refreshing, so that
     /// one refresh runs at a time.
     versions: Mutex<Vec<i64>>,
@@ -85,6 +88,19 @@ impl AppState {
         let started = std::time::Instant::now();
         let built = edulake_transform::marts::build(&self.lake, Default::default(), |_| {}).await?;
         let build_s = started.elapsed().as_secs_f64();
+        // The schools whose rows alone changed (an upload): their pages are rendered at once,
+        // beside the overview, for the clerk who is looking.
+        let mut schools: Vec<String> = Vec::new();
+        for b in &built {
+            if let edulake_transform::marts::Work::Schools { schools: s, .. } = &b.work {
+                for code in s {
+                    if !schools.contains(code) {
+                        schools.push(code.clone());
+                    }
+                }
+            }
+        }
+        schools.truncate(4);
         let layer = QueryLayer::open(&self.lake).await?;
         *self.layer.write().await = Arc::new(layer);
         self.rendered.lock().await.clear();
@@ -92,7 +108,7 @@ impl AppState {
         drop(versions);
         let shown_s = started.elapsed().as_secs_f64();
         // The page every official opens first is ready before anyone asks for it.
-        pages::prerender(self).await;
+        pages::prerender(self, &schools).await;
         tracing::info!(
             "cockpit refreshed: {} marts rebuilt in {build_s:.2} s, new data shown after {shown_s:.2} s, overview ready after {:.2} s",
             built.iter().filter(|b| !matches!(b.work, edulake_transform::marts::Work::Fresh)).count(),
@@ -101,18 +117,23 @@ impl AppState {
         Ok(true)
     }
 
-    async fn cached(&self, key: &str) -> Option<pages::Rendered> {
-        self.rendered.lock().await.get(key).cloned()
-    }
-
-    async fn remember(&self, key: String, page: pages::Rendered) {
+    /// The cache's place for a page: filled already, being filled, or empty.
+    async fn page_cell(&self, key: &str) -> Arc<OnceCell<pages::Rendered>> {
         let mut rendered = self.rendered.lock().await;
+        if let Some(cell) = rendered.get(key) {
+            return cell.clone();
+        }
         // A bound on memory: pages of every school in every range would not fit.
-        let bytes: usize = rendered.values().map(pages::Rendered::size).sum();
+        let bytes: usize = rendered
+            .values()
+            .filter_map(|c| c.get().map(pages::Rendered::size))
+            .sum();
         if rendered.len() >= 5_000 || bytes > 512 << 20 {
             rendered.clear();
         }
-        rendered.insert(key, page);
+        let cell = Arc::new(OnceCell::new());
+        rendered.insert(key.to_string(), cell.clone());
+        cell
     }
 }
 
@@ -275,7 +296,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let state = AppState::open(lake, state).await?;
     if !state.refresh().await? {
-        pages::prerender(&state).await;
+        pages::prerender(&state, &[]).await;
     }
     tokio::spawn(watch(state.clone(), Duration::from_secs(2)));
     println!(
