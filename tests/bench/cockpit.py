@@ -143,12 +143,18 @@ def main():
 
         # Freshness: a correction of one school's latest day, every student absent.
         day = sql(f"SELECT CAST(max(date) AS VARCHAR) FROM attendance WHERE school_code = '{school}'")[0][0]
-        extracts = [p for p in sorted(Path(lake).parent.glob(f"*/attendance/{school}.csv"))
-                    if open(p, encoding="utf-8").read(200).split("\n")[1].startswith(day)]
-        if not extracts:
+        # The school's rows of that day, from the extracts beside the lake (the day's own
+        # extract, or the whole term's file).
+        rows = []
+        for p in sorted(Path(lake).parent.glob(f"*/attendance/{school}.csv")):
+            found = list(csv.reader(open(p, encoding="utf-8")))
+            day_rows = [r for r in found[1:] if r and r[0] == day]
+            if day_rows:
+                rows = [found[0]] + day_rows
+                break
+        if not rows:
             print(f"freshness: no extract of {school} on {day} beside the lake; skipped")
         else:
-            rows = list(csv.reader(open(extracts[0], encoding="utf-8")))
             out = io.StringIO()
             w = csv.writer(out)
             w.writerow(rows[0])

@@ -261,7 +261,7 @@ pub(super) async fn trends(
             charts::line(&points, unit, &t(lang, key))
         };
         let href = download_href(
-            &view,
+            view,
             scope,
             indicator,
             scope.level(),
