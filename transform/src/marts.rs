@@ -315,16 +315,12 @@ pub async fn school_scope(
             days.insert(parse_day(day)?);
         }
         let days: Vec<NaiveDate> = days.into_iter().collect();
-        let ids: Vec<String> = new
-            .iter()
-            .map(|b| indicators::sql_str(&b.batch_id))
-            .collect();
         let (_, rows) = layer
             .run(&format!(
                 "SELECT DISTINCT school_code FROM raw_{}{} AND _batch_id IN ({}) LIMIT {}",
                 d.name,
                 row_filter(Some(&days), None),
-                ids.join(", "),
+                batch_id_list(&new),
                 SCOPE_SCHOOLS + 1
             ))
             .await?;
@@ -359,6 +355,15 @@ pub async fn school_scope(
         }
     }
     Ok(Some(SchoolScope { schools, between }))
+}
+
+/// The batches' ids as a SQL list of string literals.
+fn batch_id_list(batches: &[&BatchRecord]) -> String {
+    batches
+        .iter()
+        .map(|b| indicators::sql_str(&b.batch_id))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn parse_day(d: &str) -> Result<NaiveDate> {
@@ -760,14 +765,10 @@ async fn touched_days(
             }
             "enrolment" => {
                 // A new snapshot changes the roster in force from its date on.
-                let ids: Vec<String> = new
-                    .iter()
-                    .map(|b| indicators::sql_str(&b.batch_id))
-                    .collect();
                 let (_, rows) = layer
                     .run(&format!(
                         "SELECT min(as_of_date) FROM raw_enrolment WHERE _batch_id IN ({})",
-                        ids.join(", ")
+                        batch_id_list(&new)
                     ))
                     .await?;
                 let first = rows.iter().find(|b| b.num_rows() > 0).and_then(|b| {
