@@ -49,20 +49,24 @@ use edulake_ingest::{BatchRecord, Lake};
 use edulake_schemas::Dataset;
 
 use crate::error::{Result, TransformError};
+
+mod dedupe;
+mod scope;
+
 use crate::indicators::{self, Indicator};
 use crate::views::{
     current_view_sql, current_view_sql_with, raw_rows_sql, row_filter, school_list, QueryLayer,
 };
+pub use dedupe::duplicate_keys;
+use dedupe::DUP_TABLE;
+use scope::batch_id_list;
+pub use scope::{school_scope, SchoolScope};
 
 /// The commit-info key of a mart's record.
 pub const STATE_KEY: &str = "edulake.mart";
 
 /// Rows read per build step, unless `EDULAKE_BUILD_CHUNK_ROWS` says otherwise.
 const CHUNK_ROWS: u64 = 20_000_000;
-
-/// The most schools whose rows a build recomputes alone on a day; an upload touching more
-/// recomputes its whole days.
-const SCOPE_SCHOOLS: usize = 32;
 
 /// One table kept by `edulake build`.
 #[derive(Debug, Clone, Copy)]
@@ -240,135 +244,6 @@ pub enum Work {
         days: Vec<NaiveDate>,
         schools: Vec<String>,
     },
-}
-
-/// The schools whose rows alone a build may recompute (see [`Work::Schools`]): the schools
-/// of the attendance and health-report rows ingested since the current views were built,
-/// when those rows fall on days the lake already had (a new day is a new collection day for
-/// every school), they come from at most [`SCOPE_SCHOOLS`] schools, and no student's key on
-/// those days is held by both one of these schools and another (then the current view of the
-/// other school could change too).
-#[derive(Debug, Clone)]
-pub struct SchoolScope {
-    pub schools: Vec<String>,
-    /// Per dated dataset with new rows: the versions the scope was found between.
-    between: BTreeMap<String, (i64, i64)>,
-}
-
-impl SchoolScope {
-    /// Whether a mart's changes since `before` are exactly what the scope was found for.
-    fn covers(&self, before: &MartState, want: &MartState) -> bool {
-        want.sources.iter().all(|(source, &now)| {
-            let then = before.sources.get(source).copied().unwrap_or(-1);
-            then == now || self.between.get(source) == Some(&(then, now))
-        })
-    }
-}
-
-/// Finds the [`SchoolScope`] of the rows ingested since the current views were built, if
-/// they have one.
-pub async fn school_scope(
-    layer: &QueryLayer,
-    batches: &[BatchRecord],
-) -> Result<Option<SchoolScope>> {
-    let lake = layer.lake();
-    let mut schools: BTreeSet<String> = BTreeSet::new();
-    let mut new_days: Vec<(&'static Dataset, Vec<NaiveDate>)> = Vec::new();
-    let mut between = BTreeMap::new();
-    for d in edulake_schemas::all()
-        .iter()
-        .filter(|d| d.key_stored() == ["date", "student_id"])
-    {
-        let mart = Mart::Current(d);
-        let Some(table) = lake.load(&mart.table()).await? else {
-            return Ok(None);
-        };
-        let (Some(before), want) = (state(&table).await?, layer.wanted_state(&mart)) else {
-            return Ok(None);
-        };
-        let then = before.sources.get(d.name).copied().unwrap_or(-1);
-        let now = want.sources.get(d.name).copied().unwrap_or(-1);
-        if before.definition != want.definition || then < 0 || now < then {
-            return Ok(None);
-        }
-        if then == now {
-            continue;
-        }
-        let new: Vec<&BatchRecord> = batches
-            .iter()
-            .filter(|b| b.dataset == d.name && b.table_version > then && b.table_version <= now)
-            .collect();
-        let versions: HashSet<i64> = new.iter().map(|b| b.table_version).collect();
-        if versions.len() as i64 != now - then {
-            return Ok(None);
-        }
-        let old_days: HashSet<&str> = batches
-            .iter()
-            .filter(|b| b.dataset == d.name && b.table_version <= then)
-            .flat_map(|b| b.dates.iter().map(String::as_str))
-            .collect();
-        let mut days = BTreeSet::new();
-        for day in new.iter().flat_map(|b| &b.dates) {
-            if !old_days.contains(day.as_str()) {
-                return Ok(None);
-            }
-            days.insert(parse_day(day)?);
-        }
-        let days: Vec<NaiveDate> = days.into_iter().collect();
-        let (_, rows) = layer
-            .run(&format!(
-                "SELECT DISTINCT school_code FROM raw_{}{} AND _batch_id IN ({}) LIMIT {}",
-                d.name,
-                row_filter(Some(&days), None),
-                batch_id_list(&new),
-                SCOPE_SCHOOLS + 1
-            ))
-            .await?;
-        for b in &rows {
-            let codes = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
-            let codes = codes.as_string::<i32>();
-            schools.extend(codes.iter().flatten().map(str::to_string));
-        }
-        if schools.len() > SCOPE_SCHOOLS {
-            return Ok(None);
-        }
-        between.insert(d.name.to_string(), (then, now));
-        new_days.push((d, days));
-    }
-    if schools.is_empty() {
-        return Ok(None);
-    }
-    let schools: Vec<String> = schools.into_iter().collect();
-    for (d, days) in &new_days {
-        let (_, shared) = layer
-            .run(&format!(
-                "SELECT 1 FROM raw_{name} WHERE date IN ({days}) AND school_code NOT IN ({list}) \
-                 AND student_id IN (SELECT student_id FROM raw_{name}{filter}) LIMIT 1",
-                name = d.name,
-                days = date_list(days),
-                list = school_list(&schools),
-                filter = row_filter(Some(days), Some(&schools)),
-            ))
-            .await?;
-        if shared.iter().any(|b| b.num_rows() > 0) {
-            return Ok(None);
-        }
-    }
-    Ok(Some(SchoolScope { schools, between }))
-}
-
-/// The batches' ids as a SQL list of string literals.
-fn batch_id_list(batches: &[&BatchRecord]) -> String {
-    batches
-        .iter()
-        .map(|b| indicators::sql_str(&b.batch_id))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn parse_day(d: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(d, "%Y-%m-%d")
-        .map_err(|e| TransformError::Internal(format!("batch date {d}: {e}")))
 }
 
 /// Options of a build.
@@ -579,126 +454,6 @@ fn keeps_schools(table: Option<&DeltaTable>) -> bool {
     table
         .and_then(|t| t.snapshot().ok())
         .is_some_and(|s| s.schema().field("school_code").is_some())
-}
-
-/// The table the build registers the keys sent more than once in.
-const DUP_TABLE: &str = "edulake_build_dup_keys";
-
-/// The keys of a dataset sent more than once (on these days): the `dup` of
-/// [`current_view_sql`]. For a dated dataset keyed by `(date, student_id)` they are found a
-/// month at a time with a hash set of the 128-bit pseudonyms of each day, far faster than a
-/// SQL aggregate over every key; otherwise (or if an id is not a pseudonym) by the SQL.
-pub async fn duplicate_keys(
-    ctx: &SessionContext,
-    d: &Dataset,
-    days: Option<&[NaiveDate]>,
-    schools: Option<&[String]>,
-) -> Result<RecordBatch> {
-    if let (Some(days), ["date", "student_id"]) = (days, d.key_stored().as_slice()) {
-        let mut found = Vec::new();
-        let mut pseudonyms = true;
-        for month in days.chunks(31) {
-            match duplicate_pseudonyms(ctx, d, month, schools).await? {
-                Some(keys) => found.extend(keys),
-                None => {
-                    pseudonyms = false;
-                    break;
-                }
-            }
-        }
-        if pseudonyms {
-            let schema = Arc::new(arrow::datatypes::Schema::new(vec![
-                arrow::datatypes::Field::new("date", arrow::datatypes::DataType::Date32, false),
-                arrow::datatypes::Field::new("student_id", arrow::datatypes::DataType::Utf8, false),
-            ]));
-            let day_col =
-                arrow::array::Date32Array::from_iter_values(found.iter().map(|(d, _)| *d));
-            let id_col =
-                arrow::array::StringArray::from_iter_values(found.iter().map(|(_, s)| s.as_str()));
-            return Ok(RecordBatch::try_new(
-                schema,
-                vec![Arc::new(day_col), Arc::new(id_col)],
-            )?);
-        }
-    }
-    let key: Vec<String> = d.key_stored().iter().map(|k| format!("\"{k}\"")).collect();
-    let filter = row_filter(days, schools);
-    let df = ctx
-        .sql(&format!(
-            "SELECT {key} FROM raw_{name}{filter} GROUP BY {key} HAVING count(*) > 1",
-            key = key.join(", "),
-            name = d.name
-        ))
-        .await?;
-    let schema: arrow::datatypes::SchemaRef = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await?;
-    Ok(arrow::compute::concat_batches(&schema, &batches)?)
-}
-
-/// The `(date, student_id)` sent more than once on these days, or `None` if a student id is
-/// not a pseudonym.
-async fn duplicate_pseudonyms(
-    ctx: &SessionContext,
-    d: &Dataset,
-    days: &[NaiveDate],
-    schools: Option<&[String]>,
-) -> Result<Option<Vec<(i32, String)>>> {
-    use futures::StreamExt;
-    let df = ctx
-        .sql(&format!(
-            "SELECT date, student_id FROM raw_{}{}",
-            d.name,
-            row_filter(Some(days), schools)
-        ))
-        .await?;
-    let mut seen: HashMap<i32, HashSet<u128, BuildHasherDefault<PseudonymHasher>>> = HashMap::new();
-    let mut dups: BTreeSet<(i32, String)> = BTreeSet::new();
-    let mut stream = df.execute_stream().await?;
-    while let Some(batch) = stream.next().await {
-        let batch = batch?;
-        let dates = batch
-            .column(0)
-            .as_primitive::<arrow::datatypes::Date32Type>();
-        let ids = batch.column(1);
-        for row in 0..batch.num_rows() {
-            let id = if let Some(a) = ids.as_string_view_opt() {
-                a.value(row)
-            } else if let Some(a) = ids.as_string_opt::<i32>() {
-                a.value(row)
-            } else {
-                return Ok(None);
-            };
-            let Some(bits) = (id.len() == 32)
-                .then(|| u128::from_str_radix(id, 16).ok())
-                .flatten()
-            else {
-                return Ok(None);
-            };
-            let day = dates.value(row);
-            if !seen.entry(day).or_default().insert(bits) {
-                dups.insert((day, id.to_string()));
-            }
-        }
-    }
-    Ok(Some(dups.into_iter().collect()))
-}
-
-/// Hashes a pseudonym by its own low bits: they are an HMAC's output, already uniform.
-#[derive(Default)]
-struct PseudonymHasher(u64);
-
-impl std::hash::Hasher for PseudonymHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-    fn write_u128(&mut self, v: u128) {
-        self.0 = v as u64;
-    }
 }
 
 /// Each mart's name and the SQL of a full build of it (what `edulake build --show-sql`
