@@ -30,43 +30,24 @@ pub(super) async fn tiles(
     let schools_of = scope.schools_sql();
     let mut body = String::new();
 
-    // Tiles: their queries run together.
-    let att = export(
-        layer,
-        lang,
-        scope,
-        Ask {
-            indicator: "attendance_rate",
-            level: scope.level(),
-            grain: Grain::Day,
-            range: (week_before, day),
-            by: None,
-        },
-    );
-    let health = export(
-        layer,
-        lang,
-        scope,
-        Ask {
-            indicator: "health_report_rate",
-            level: scope.level(),
-            grain: Grain::Day,
-            range: (week_before, day),
-            by: None,
-        },
-    );
-    let fever = export(
-        layer,
-        lang,
-        scope,
-        Ask {
-            indicator: "fever_rate",
-            level: scope.level(),
-            grain: Grain::Day,
-            range: (week_before, day),
-            by: None,
-        },
-    );
+    // Tiles: their queries run together; each daily one covers the week before to the day.
+    let daily = |indicator| {
+        export(
+            layer,
+            lang,
+            scope,
+            Ask {
+                indicator,
+                level: scope.level(),
+                grain: Grain::Day,
+                range: (week_before, day),
+                by: None,
+            },
+        )
+    };
+    let att = daily("attendance_rate");
+    let health = daily("health_report_rate");
+    let fever = daily("fever_rate");
     let reporting_sql = format!(
             "SELECT (SELECT count(DISTINCT school_code) FROM attendance WHERE date = DATE '{day}' AND school_code IN ({schools_of})) AS today, \
              (SELECT count(DISTINCT school_code) FROM attendance WHERE date = DATE '{week_before}' AND school_code IN ({schools_of})) AS last_week, \
