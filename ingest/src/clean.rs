@@ -285,7 +285,8 @@ pub struct CleanContext<'a> {
     pub upload: &'a Upload,
     pub key: &'a Key,
     pub tz: Tz,
-    pub today: NaiveDate,
+    /// The dates accepted: every date and timestamp must fall within it.
+    pub window: values::Window,
     pub batch_id: &'a str,
     /// Microseconds since the epoch, UTC: orders uploads for "later upload wins".
     pub ingested_at: i64,
@@ -570,13 +571,25 @@ fn parse_cell<'a>(
                     ));
                 }
             }
-            if c.rule == Rule::NotFuture && day > ctx.today {
-                return Err(format!("{day} is in the future (today is {})", ctx.today));
-            }
+            ctx.window.check(day)?;
             Val::Date(values::days_since_epoch(day))
         }
-        Kind::BirthYear => Val::Int(values::year_of(values::parse_date(t, spreadsheet)?)),
-        Kind::Timestamp => Val::Ts(values::parse_timestamp(t, ctx.tz, spreadsheet)?),
+        Kind::BirthYear => {
+            let born = values::parse_date(t, spreadsheet)?;
+            let year = values::year_of(born);
+            if born > ctx.window.today || year < 1900 {
+                return Err(format!("{born} is not a plausible date of birth"));
+            }
+            Val::Int(year)
+        }
+        Kind::Timestamp => {
+            let micros = values::parse_timestamp(t, ctx.tz, spreadsheet)?;
+            let local = chrono::DateTime::from_timestamp_micros(micros)
+                .map(|ts| ts.with_timezone(&ctx.tz).date_naive())
+                .ok_or_else(|| format!("'{t}' is not a plausible time"))?;
+            ctx.window.check(local)?;
+            Val::Ts(micros)
+        }
         Kind::Bool => Val::Bool(values::parse_bool(t)?),
     };
     Ok(Parsed::Val(v))

@@ -66,6 +66,41 @@ pub struct BatchRecord {
     pub reject_report: Option<String>,
 }
 
+impl BatchRecord {
+    /// What makes two uploads "the same file ingested twice": the same bytes, sent for the
+    /// same school and roster date.
+    pub fn identity(&self) -> String {
+        identity(
+            &self.source_sha256,
+            self.school_code.as_deref(),
+            self.as_of_date.as_deref(),
+        )
+    }
+}
+
+/// [`BatchRecord::identity`] of a file's hash and what its upload said.
+pub fn identity(sha256: &str, school: Option<&str>, as_of: Option<&str>) -> String {
+    format!("{sha256}|{}|{}", school.unwrap_or(""), as_of.unwrap_or(""))
+}
+
+/// One file's rows and its record, ready for a commit.
+pub struct FileBatches {
+    pub record: BatchRecord,
+    pub batches: Vec<RecordBatch>,
+}
+
+/// What a commit did with the files it was given.
+#[derive(Debug, Default)]
+pub struct Committed {
+    /// The files committed, with their table version.
+    pub stored: Vec<BatchRecord>,
+    /// Files another process committed first (the same bytes for the same school and date):
+    /// (this file's batch id, the batch id it already has).
+    pub already: Vec<(String, String)>,
+    /// The table version up to which every commit's files are known.
+    pub seen_version: i64,
+}
+
 /// Where the lake is.
 #[derive(Debug, Clone)]
 pub struct Lake {
@@ -74,7 +109,15 @@ pub struct Lake {
     /// the commits made since (a long-running server reloads the same tables every few
     /// seconds; a big table's checkpoint alone takes a quarter of a second to read).
     loaded: TableCache,
+    /// Versions of each dataset table known to carry no batch, so a catch-up of the batch
+    /// index does not read them again.
+    without_batches: VersionsWithout,
 }
+
+#[derive(Clone, Default, Debug)]
+struct VersionsWithout(
+    Arc<std::sync::Mutex<std::collections::HashMap<String, std::collections::HashSet<i64>>>>,
+);
 
 #[derive(Clone, Default)]
 struct TableCache(Arc<std::sync::Mutex<std::collections::HashMap<String, DeltaTable>>>);
@@ -92,6 +135,9 @@ pub enum Fault {
     None,
     /// Fail after the data files are written and before the commit.
     BeforeCommit,
+    /// End the process right after the data commit, before the batch index is written (as a
+    /// power cut would).
+    AfterCommit,
 }
 
 impl Lake {
@@ -119,6 +165,7 @@ impl Lake {
         Ok(Lake {
             root,
             loaded: TableCache::default(),
+            without_batches: VersionsWithout::default(),
         })
     }
 
@@ -240,16 +287,118 @@ impl Lake {
         }
     }
 
-    /// Appends the prepared batches of one or more files to the dataset table in one commit,
-    /// then records them in `_batches`. Returns the records with their table version.
+    /// Appends the rows of one or more files to the dataset table in one commit, then records
+    /// them in `_batches`.
+    ///
+    /// "Already ingested" is decided with the commit itself: the caller knows every file
+    /// committed up to `seen_version`; the commits made since (by any process) are read for
+    /// their files, any of ours among them is dropped, and the commit is made on exactly the
+    /// version read. If another commit lands first, the commit fails, and the check is made
+    /// again on the new commits. So any number of processes ingesting the same files store
+    /// each once.
     pub async fn commit(
         &self,
         d: &Dataset,
-        data: Vec<RecordBatch>,
-        mut records: Vec<BatchRecord>,
+        mut files: Vec<FileBatches>,
+        seen_version: i64,
         fault: Fault,
-    ) -> Result<Vec<BatchRecord>> {
-        let table = self.dataset_table(d).await?;
+    ) -> Result<Committed> {
+        let mut done = Committed {
+            seen_version,
+            ..Default::default()
+        };
+        let mut written: Option<Vec<deltalake::kernel::Add>> = None;
+        loop {
+            let table = self.dataset_table(d).await?;
+            let latest = table.version().map_or(-1, |v| v as i64);
+            if latest > done.seen_version {
+                let theirs = self
+                    .identities_between(&table, done.seen_version, latest)
+                    .await?;
+                done.seen_version = latest;
+                let before = files.len();
+                files.retain(|f| match theirs.get(&f.record.identity()) {
+                    Some(id) => {
+                        done.already.push((f.record.batch_id.clone(), id.clone()));
+                        false
+                    }
+                    None => true,
+                });
+                if files.len() != before {
+                    // The files written hold rows of a file that is not ours to store.
+                    if let Some(adds) = written.take() {
+                        self.remove_unreferenced(&table, &adds).await;
+                    }
+                }
+            }
+            if files.is_empty() {
+                return Ok(done);
+            }
+            let adds = match written.take() {
+                Some(adds) => adds,
+                None => self.write_files(d, &table, &files).await?,
+            };
+            if fault == Fault::BeforeCommit {
+                // As a crash would: the files stay, named by no commit, never read.
+                return Err(IngestError::Internal(
+                    "injected fault: stopped before the commit".into(),
+                ));
+            }
+            let mut records: Vec<BatchRecord> = files.iter().map(|f| f.record.clone()).collect();
+            let partition_by = (!d.partition_by.is_empty())
+                .then(|| d.partition_by.iter().map(|s| s.to_string()).collect());
+            let meta =
+                serde_json::to_value(&records).map_err(|e| IngestError::Internal(e.to_string()))?;
+            let committed = CommitBuilder::from(
+                CommitProperties::default()
+                    .with_metadata([(COMMIT_KEY.to_string(), meta)])
+                    .with_max_retries(0),
+            )
+            .with_actions(adds.iter().cloned().map(Action::Add).collect())
+            .build(
+                Some(table.snapshot()?),
+                table.log_store(),
+                DeltaOperation::Write {
+                    mode: SaveMode::Append,
+                    partition_by,
+                    predicate: None,
+                },
+            )
+            .await;
+            let version = match committed {
+                Ok(c) => c.version() as i64,
+                Err(e) if is_lost_race(&e) => {
+                    // Another commit landed first: read it and try again.
+                    written = Some(adds);
+                    continue;
+                }
+                Err(e) => {
+                    self.remove_unreferenced(&table, &adds).await;
+                    return Err(e.into());
+                }
+            };
+            for r in &mut records {
+                r.table_version = version;
+            }
+            if fault == Fault::AfterCommit {
+                // A process that dies here leaves the batch index short; every later open of
+                // the lake catches it up from the commit.
+                std::process::exit(86);
+            }
+            self.append_batch_records(&records).await?;
+            done.seen_version = version;
+            done.stored = records;
+            return Ok(done);
+        }
+    }
+
+    /// Writes the files' rows as Parquet files of the table (not yet committed).
+    async fn write_files(
+        &self,
+        d: &Dataset,
+        table: &DeltaTable,
+        files: &[FileBatches],
+    ) -> Result<Vec<deltalake::kernel::Add>> {
         let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(
                 ZstdLevel::try_new(1).expect("valid zstd level"),
@@ -268,43 +417,44 @@ impl Lake {
             props = props.set_column_dictionary_enabled(ColumnPath::from(name), false);
         }
         let props = props.build();
-        let mut writer = RecordBatchWriter::for_table(&table)?
+        let mut writer = RecordBatchWriter::for_table(table)?
             .with_writer_properties(props)
             .with_target_file_size(512 << 20);
-        for b in data {
-            writer.write(b).await?;
+        for f in files {
+            for b in &f.batches {
+                writer.write(b.clone()).await?;
+            }
         }
-        let adds = writer.flush().await?;
-        if fault == Fault::BeforeCommit {
-            return Err(IngestError::Internal(
-                "injected fault: stopped before the commit".into(),
-            ));
+        Ok(writer.flush().await?)
+    }
+
+    /// Deletes data files written for a commit that will not be made (best effort: a file
+    /// left behind is never read, as no commit names it).
+    async fn remove_unreferenced(&self, table: &DeltaTable, adds: &[deltalake::kernel::Add]) {
+        let store = table.object_store();
+        for add in adds {
+            if let Ok(path) = object_store::path::Path::from_url_path(&add.path) {
+                if let Err(e) = object_store::ObjectStoreExt::delete(&store, &path).await {
+                    tracing::debug!("removing unreferenced {}: {e}", add.path);
+                }
+            }
         }
-        let snapshot = table.snapshot()?;
-        let partition_by = (!d.partition_by.is_empty())
-            .then(|| d.partition_by.iter().map(|s| s.to_string()).collect());
-        let meta =
-            serde_json::to_value(&records).map_err(|e| IngestError::Internal(e.to_string()))?;
-        let finalized = CommitBuilder::from(
-            CommitProperties::default().with_metadata([(COMMIT_KEY.to_string(), meta)]),
-        )
-        .with_actions(adds.into_iter().map(Action::Add).collect())
-        .build(
-            Some(snapshot),
-            table.log_store(),
-            DeltaOperation::Write {
-                mode: SaveMode::Append,
-                partition_by,
-                predicate: None,
-            },
-        )
-        .await?;
-        let version = finalized.version();
-        for r in &mut records {
-            r.table_version = version as i64;
+    }
+
+    /// The files committed to a table after version `after` up to `upto`, by identity.
+    async fn identities_between(
+        &self,
+        table: &DeltaTable,
+        after: i64,
+        upto: i64,
+    ) -> Result<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::new();
+        for v in (after + 1).max(0)..=upto {
+            for r in commit_records(table, v).await? {
+                out.entry(r.identity()).or_insert(r.batch_id);
+            }
         }
-        self.append_batch_records(&records).await?;
-        Ok(records)
+        Ok(out)
     }
 
     async fn append_batch_records(&self, records: &[BatchRecord]) -> Result<()> {
@@ -356,56 +506,95 @@ impl Lake {
     }
 
     /// Catches `_batches` up with commits of the dataset table whose records were not indexed
-    /// (a process that died between its data commit and its index append).
+    /// (a process that died between its data commit and its index append). Returns the
+    /// records added and the table version up to which `known` and they hold every batch.
     pub async fn sync_batches(
         &self,
         d: &Dataset,
         known: &[BatchRecord],
-    ) -> Result<Vec<BatchRecord>> {
-        let Some(table) = self.load(d.name).await? else {
-            return Ok(Vec::new());
-        };
-        let Some(current) = table.version() else {
-            return Ok(Vec::new());
-        };
-        // Every version with no indexed batch is read: a process may have died between its
-        // commit and its index entry while another process committed after it.
+    ) -> Result<(Vec<BatchRecord>, i64)> {
         let indexed: std::collections::HashSet<i64> = known
             .iter()
             .filter(|r| r.dataset == d.name)
             .map(|r| r.table_version)
             .collect();
-        let have: std::collections::HashSet<&str> =
-            known.iter().map(|r| r.batch_id.as_str()).collect();
+        self.catch_up(d, &indexed).await
+    }
+
+    /// [`Lake::sync_batches`] given the versions of the dataset table `_batches` indexes.
+    /// Every version not indexed is read (a process may have died between its commit and its
+    /// index entry while another process committed after it); a version found to carry no
+    /// batch (the table's creation, maintenance) is remembered and not read again.
+    pub async fn catch_up(
+        &self,
+        d: &Dataset,
+        indexed: &std::collections::HashSet<i64>,
+    ) -> Result<(Vec<BatchRecord>, i64)> {
+        let Some(table) = self.load(d.name).await? else {
+            return Ok((Vec::new(), -1));
+        };
+        let Some(current) = table.version() else {
+            return Ok((Vec::new(), -1));
+        };
+        let empty: std::collections::HashSet<i64> = self
+            .without_batches
+            .0
+            .lock()
+            .ok()
+            .and_then(|m| m.get(d.name).cloned())
+            .unwrap_or_default();
         let mut missing = Vec::new();
-        let log_store = table.log_store();
-        for v in (0..=current as i64).filter(|v| !indexed.contains(v)) {
-            let Some(bytes) = log_store.read_commit_entry(v as u64).await? else {
-                continue;
-            };
-            for line in bytes.split(|b| *b == b'\n') {
-                let Ok(action) = serde_json::from_slice::<serde_json::Value>(line) else {
-                    continue;
-                };
-                let Some(records) = action.get("commitInfo").and_then(|ci| ci.get(COMMIT_KEY))
-                else {
-                    continue;
-                };
-                let Ok(records) = serde_json::from_value::<Vec<BatchRecord>>(records.clone())
-                else {
-                    continue;
-                };
-                for mut r in records {
-                    if !have.contains(r.batch_id.as_str()) {
-                        r.table_version = v;
-                        missing.push(r);
-                    }
-                }
+        let mut found_empty = Vec::new();
+        for v in (0..=current as i64).filter(|v| !indexed.contains(v) && !empty.contains(v)) {
+            let records = commit_records(&table, v).await?;
+            if records.is_empty() {
+                found_empty.push(v);
             }
+            missing.extend(records);
+        }
+        if let Ok(mut m) = self.without_batches.0.lock() {
+            m.entry(d.name.to_string()).or_default().extend(found_empty);
         }
         self.append_batch_records(&missing).await?;
-        Ok(missing)
+        Ok((missing, current as i64))
     }
+}
+
+/// Whether a commit failed because another commit took its version first.
+fn is_lost_race(e: &deltalake::DeltaTableError) -> bool {
+    use deltalake::kernel::transaction::TransactionError as T;
+    match e {
+        deltalake::DeltaTableError::VersionAlreadyExists(_) => true,
+        deltalake::DeltaTableError::Transaction { source } => matches!(
+            source,
+            T::MaxCommitAttempts(_) | T::CommitConflict(_) | T::VersionAlreadyExists(_)
+        ),
+        _ => false,
+    }
+}
+
+/// The batch records a commit of a dataset table carries, with that version.
+async fn commit_records(table: &DeltaTable, version: i64) -> Result<Vec<BatchRecord>> {
+    let Some(bytes) = table.log_store().read_commit_entry(version as u64).await? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for line in bytes.split(|b| *b == b'\n') {
+        let Ok(action) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        let Some(records) = action.get("commitInfo").and_then(|ci| ci.get(COMMIT_KEY)) else {
+            continue;
+        };
+        let Ok(records) = serde_json::from_value::<Vec<BatchRecord>>(records.clone()) else {
+            continue;
+        };
+        out.extend(records.into_iter().map(|mut r| {
+            r.table_version = version;
+            r
+        }));
+    }
+    Ok(out)
 }
 
 /// The schema of `_batches`.

@@ -13,11 +13,13 @@
 //! # Layout
 //! - [`error`]: [`IngestError`], whose variants say whose fault a failure is.
 //! - [`generate`]: a synthetic district written as the files schools send.
+//! - [`limits`]: what one file may hold (rows, columns, cells, unpacked bytes).
 
 pub mod clean;
 pub mod error;
 pub mod generate;
 pub mod lake;
+pub mod limits;
 pub mod pipeline;
 pub mod pseudo;
 pub mod read;

@@ -11,11 +11,12 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
+use edulake_schemas::text::spreadsheet_safe;
 use edulake_schemas::Dataset;
 
 use crate::clean::{clean, CleanContext, HeaderReport, Reject, Upload};
 use crate::error::Result;
-use crate::lake::{BatchRecord, Fault, Lake};
+use crate::lake::{identity, BatchRecord, Fault, FileBatches, Lake};
 use crate::pseudo::Key;
 use crate::read::read_table;
 use crate::state::StateDir;
@@ -29,6 +30,8 @@ pub struct IngestOptions {
     pub tz: Tz,
     /// Today in the bureau's time zone (dates after it are rejected).
     pub today: NaiveDate,
+    /// The earliest date accepted (`EDULAKE_EARLIEST_DATE`, default 2000-01-01).
+    pub earliest: NaiveDate,
     /// Worker threads reading and cleaning files.
     pub threads: usize,
     pub fault: Fault,
@@ -41,6 +44,9 @@ impl IngestOptions {
             upload: Upload::default(),
             tz,
             today: crate::values::today(tz),
+            earliest: crate::values::Window::up_to(crate::values::today(tz))
+                .map(|w| w.earliest)
+                .unwrap_or(crate::values::Window::DEFAULT_EARLIEST),
             threads: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2)
@@ -123,10 +129,10 @@ enum Work {
 /// The identity of an upload for "the same file ingested twice": its bytes and what the
 /// upload said about them.
 fn upload_identity(sha: &str, upload: &Upload) -> String {
-    format!(
-        "{sha}|{}|{}",
-        upload.school.as_deref().unwrap_or(""),
-        upload.as_of.map(|d| d.to_string()).unwrap_or_default()
+    identity(
+        sha,
+        upload.school.as_deref(),
+        upload.as_of.map(|d| d.to_string()).as_deref(),
     )
 }
 
@@ -146,26 +152,16 @@ pub async fn ingest(
     on_file: &mut (dyn FnMut(&FileOutcome) + Send),
 ) -> Result<Vec<FileOutcome>> {
     let d = opts.dataset;
+    // A malformed EDULAKE_EARLIEST_DATE is the operator's to fix, not a default to guess.
+    crate::values::Window::up_to(opts.today).map_err(crate::IngestError::Config)?;
     lake.check_key(&key.fingerprint()).await?;
     let mut known = lake.batches().await?;
-    let caught_up = lake.sync_batches(d, &known).await?;
+    let (caught_up, seen_version) = lake.sync_batches(d, &known).await?;
     known.extend(caught_up);
     let mut seen: HashMap<String, String> = known
         .iter()
         .filter(|r| r.dataset == d.name)
-        .map(|r| {
-            let upload = Upload {
-                school: r.school_code.clone(),
-                as_of: r
-                    .as_of_date
-                    .as_deref()
-                    .and_then(|s| crate::values::parse_date(s, false).ok()),
-            };
-            (
-                upload_identity(&r.source_sha256, &upload),
-                r.batch_id.clone(),
-            )
-        })
+        .map(|r| (r.identity(), r.batch_id.clone()))
         .collect();
     let known_ids = Arc::new(seen.clone());
 
@@ -202,8 +198,11 @@ pub async fn ingest(
     let mut pending: BTreeMap<usize, Work> = BTreeMap::new();
     let mut next_out = 0usize;
     let mut group = Group::default();
+    // The table version up to which every committed file is known (by `seen`, then by each
+    // commit, which reads what other processes committed since).
+    let mut seen_version = seen_version;
     // One commit runs while the workers go on reading the files of the next.
-    let mut in_flight: Option<tokio::task::JoinHandle<Result<Vec<FileOutcome>>>> = None;
+    let mut in_flight: Option<tokio::task::JoinHandle<Result<(Vec<FileOutcome>, i64)>>> = None;
     let mut report = |done: Vec<FileOutcome>, outcomes: &mut Vec<FileOutcome>| {
         for fo in done {
             on_file(&fo);
@@ -247,7 +246,9 @@ pub async fn ingest(
             }
             done = async { in_flight.as_mut().expect("guarded by is_some").await }, if in_flight.is_some() => {
                 in_flight = None;
-                report(joined(done)?, &mut outcomes);
+                let (done, version) = joined(done)?;
+                seen_version = seen_version.max(version);
+                report(done, &mut outcomes);
             }
         }
         let full = group.rows >= GROUP_ROWS || group.files >= GROUP_FILES;
@@ -260,6 +261,7 @@ pub async fn ingest(
                 opts.clone(),
                 g,
                 files.clone(),
+                seen_version,
             )));
         }
     }
@@ -277,8 +279,8 @@ pub async fn ingest(
 }
 
 fn joined(
-    r: std::result::Result<Result<Vec<FileOutcome>>, tokio::task::JoinError>,
-) -> Result<Vec<FileOutcome>> {
+    r: std::result::Result<Result<(Vec<FileOutcome>, i64)>, tokio::task::JoinError>,
+) -> Result<(Vec<FileOutcome>, i64)> {
     r.map_err(|e| crate::IngestError::Internal(format!("commit task failed: {e}")))?
 }
 
@@ -296,42 +298,76 @@ enum Grouped {
     Final(Outcome),
 }
 
-/// Commits a group of prepared files (one commit) and returns every item's outcome in order.
+/// Commits a group of prepared files (one commit) and returns every item's outcome in order,
+/// and the table version up to which every committed file is known.
 async fn commit_group(
     lake: Lake,
     opts: IngestOptions,
     g: Group,
     files: Arc<Vec<PathBuf>>,
-) -> Result<Vec<FileOutcome>> {
-    let mut data = Vec::new();
-    let mut records = Vec::new();
-    for (_, item) in &g.items {
-        if let Grouped::File(p) = item {
-            data.extend(p.batches.iter().cloned());
-            records.push(p.record.clone());
+    seen_version: i64,
+) -> Result<(Vec<FileOutcome>, i64)> {
+    let mut items = Vec::with_capacity(g.items.len());
+    let mut to_commit = Vec::new();
+    for (i, item) in g.items {
+        match item {
+            Grouped::File(p) => {
+                let p = *p;
+                to_commit.push(FileBatches {
+                    record: p.record.clone(),
+                    batches: p.batches,
+                });
+                items.push((
+                    i,
+                    Grouped::File(Box::new(Prepared {
+                        record: p.record,
+                        header: p.header,
+                        batches: Vec::new(),
+                        reject_report: p.reject_report,
+                    })),
+                ));
+            }
+            other => items.push((i, other)),
         }
     }
-    let committed = if records.is_empty() {
-        Vec::new()
+    let committed = if to_commit.is_empty() {
+        crate::lake::Committed {
+            seen_version,
+            ..Default::default()
+        }
     } else {
-        lake.commit(opts.dataset, data, records, opts.fault).await?
+        lake.commit(opts.dataset, to_commit, seen_version, opts.fault)
+            .await?
     };
     let mut by_id: HashMap<String, BatchRecord> = committed
+        .stored
         .into_iter()
         .map(|r| (r.batch_id.clone(), r))
         .collect();
-    Ok(g.items
+    let already: HashMap<String, String> = committed.already.into_iter().collect();
+    let outcomes = items
         .into_iter()
         .map(|(i, item)| {
             let outcome = match item {
                 Grouped::Final(o) => o,
                 Grouped::File(p) => {
                     let p = *p;
-                    let record = by_id.remove(&p.record.batch_id).unwrap_or(p.record);
-                    Outcome::Stored {
-                        record,
-                        header: p.header,
-                        reject_report: p.reject_report,
+                    if let Some(theirs) = already.get(&p.record.batch_id) {
+                        // Another process stored the same file first: its reject report,
+                        // written for a batch that does not exist, goes.
+                        if let Some(report) = &p.reject_report {
+                            let _ = std::fs::remove_file(report);
+                        }
+                        Outcome::AlreadyIngested {
+                            batch_id: theirs.clone(),
+                        }
+                    } else {
+                        let record = by_id.remove(&p.record.batch_id).unwrap_or(p.record);
+                        Outcome::Stored {
+                            record,
+                            header: p.header,
+                            reject_report: p.reject_report,
+                        }
                     }
                 }
             };
@@ -340,7 +376,8 @@ async fn commit_group(
                 outcome,
             }
         })
-        .collect())
+        .collect();
+    Ok((outcomes, committed.seen_version))
 }
 
 /// Reads, checks and cleans one file (on a worker thread).
@@ -352,6 +389,18 @@ fn prepare(
     known: &HashMap<String, String>,
     ingested_at: i64,
 ) -> Work {
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > crate::limits::MAX_FILE_BYTES => {
+            return Work::Done(Outcome::Rejected {
+                problem: format!(
+                    "the file is {} MiB; at most {} MiB are read from one file: split it",
+                    m.len() >> 20,
+                    crate::limits::MAX_FILE_BYTES >> 20
+                ),
+            })
+        }
+        _ => {}
+    }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -376,7 +425,10 @@ fn prepare(
         upload: &opts.upload,
         key,
         tz: opts.tz,
-        today: opts.today,
+        window: crate::values::Window {
+            earliest: opts.earliest,
+            today: opts.today,
+        },
         batch_id: &batch_id,
         ingested_at,
     };
@@ -429,7 +481,12 @@ pub fn reject_report_csv(rejects: &[Reject]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
     let _ = w.write_record(["行号 row", "列 column", "值 value", "原因 reason"]);
     for r in rejects {
-        let _ = w.write_record([r.row.to_string().as_str(), &r.column, &r.value, &r.reason]);
+        let _ = w.write_record([
+            r.row.to_string().as_str(),
+            &spreadsheet_safe(&r.column),
+            &spreadsheet_safe(&r.value),
+            &spreadsheet_safe(&r.reason),
+        ]);
     }
     w.into_inner().unwrap_or_default()
 }

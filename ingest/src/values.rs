@@ -63,11 +63,15 @@ pub fn parse_date(s: &str, spreadsheet: bool) -> Result<NaiveDate, String> {
             }
         }
     }
-    let parts: Vec<&str> = s
-        .split(['-', '/', '.', '年', '月', '日'])
-        .filter(|p| !p.is_empty())
-        .collect();
-    if parts.len() == 3 && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) {
+    // Exactly three runs of digits: no sign, no empty part, nothing before or after
+    // (`-2026-01-01` is not 2026-01-01).
+    let body = s.strip_suffix('日').unwrap_or(s);
+    let parts: Vec<&str> = body.split(['-', '/', '.', '年', '月']).collect();
+    if parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
         if let Some(d) = ymd(parts[0], parts[1], parts[2]) {
             return Ok(d);
         }
@@ -222,6 +226,48 @@ pub fn check_school_code(s: &str) -> Result<(), String> {
     }
 }
 
+/// The dates the bureau accepts: from its earliest date (`EDULAKE_EARLIEST_DATE`, default
+/// 2000-01-01) to today in its time zone. A typo such as `0001-01-01` or `2999-01-01` is a bad
+/// value, not a date to keep: every later read would span it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub earliest: NaiveDate,
+    pub today: NaiveDate,
+}
+
+impl Window {
+    /// The earliest date when the bureau sets none.
+    pub const DEFAULT_EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+        Some(d) => d,
+        None => panic!("2000-01-01 is a date"),
+    };
+
+    /// The window up to `today`, from `EDULAKE_EARLIEST_DATE` or 2000-01-01.
+    pub fn up_to(today: NaiveDate) -> Result<Window, String> {
+        let earliest = match std::env::var("EDULAKE_EARLIEST_DATE") {
+            Ok(v) if !v.trim().is_empty() => {
+                parse_date(&v, false).map_err(|e| format!("EDULAKE_EARLIEST_DATE: {e}"))?
+            }
+            _ => Window::DEFAULT_EARLIEST,
+        };
+        Ok(Window { earliest, today })
+    }
+
+    /// `Err` says why a date is outside the window.
+    pub fn check(&self, day: NaiveDate) -> Result<(), String> {
+        if day > self.today {
+            Err(format!("{day} is in the future (today is {})", self.today))
+        } else if day < self.earliest {
+            Err(format!(
+                "{day} is before {}, the earliest date accepted (EDULAKE_EARLIEST_DATE)",
+                self.earliest
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// Today's date in the bureau's time zone.
 pub fn today(tz: Tz) -> NaiveDate {
     chrono::Utc::now().with_timezone(&tz).date_naive()
@@ -261,6 +307,12 @@ mod tests {
             "",
             "26-9-1",
             "2026年9月",
+            "-2026-01-01",
+            "2026--01-01",
+            "+2026-01-01",
+            "2026-01-01x",
+            "2026-1-1-1",
+            "2026年9月1日日",
         ] {
             assert!(parse_date(bad, false).is_err(), "{bad}");
         }

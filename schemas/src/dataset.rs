@@ -79,8 +79,6 @@ pub enum Rule {
     SchoolCode,
     /// Inclusive numeric range.
     Range(f64, f64),
-    /// A date not after today in the bureau's time zone.
-    NotFuture,
     /// `bureau` (教育局) or a school code.
     Issuer,
     /// A timestamp not before the named column of the same row.

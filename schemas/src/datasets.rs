@@ -48,8 +48,7 @@ const fn student_id() -> Column {
 
 const fn event_date(aliases: &'static [&'static str]) -> Column {
     Column {
-        rule: Rule::NotFuture,
-        doc: "not in the future",
+        doc: "within the bureau's date window (not in the future)",
         ..col("date", Kind::Date, Required::Yes, aliases)
     }
 }
@@ -156,7 +155,7 @@ pub static ENROLMENT: Dataset = Dataset {
             )
         },
         Column {
-            doc: "may come from the upload (`--as-of`) instead",
+            doc: "may come from the upload (`--as-of`) instead; within the bureau's date window",
             ..col(
                 "as_of_date",
                 Kind::Date,

@@ -77,7 +77,11 @@ pub fn markdown() -> String {
     out.push_str(
         "Generated from the `schemas` crate. Headers match case-insensitively after trimming; \
          column order is free. Formats: CSV, XLSX, UTF-16 tab-separated text, JSON lines, gzip of \
-         the text formats; UTF-8 (with or without BOM) or GB18030/GBK.\n\n",
+         the text formats; UTF-8 (with or without BOM) or GB18030/GBK.\n\n\
+         The bureau's date window: every date and timestamp (in the bureau's time zone) must lie \
+         between its earliest date (`EDULAKE_EARLIEST_DATE`, default 2000-01-01) and today; a row \
+         with a date outside it is rejected, with the reason, in the reject report. A date of \
+         birth must be a plausible one (from 1900 to today).\n\n",
     );
     let _ = writeln!(
         out,

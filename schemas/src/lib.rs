@@ -11,10 +11,12 @@
 //! - [`datasets`]: the six datasets themselves (`schools`, `enrolment`, `attendance`,
 //!   `health_report`, `notices`, `notice_reads`).
 //! - [`dictionary`]: the Markdown data dictionary printed by `edulake schema`.
+//! - [`text`]: text as written for people (a CSV cell made safe for a spreadsheet).
 
 pub mod dataset;
 pub mod datasets;
 pub mod dictionary;
+pub mod text;
 pub mod vocab;
 
 pub use dataset::{Column, Dataset, Kind, Required, Rule, META_COLUMNS};

@@ -38,9 +38,13 @@ async fn every_page_link_and_download_works() {
     crate::privacy::ingested_messy_district(&f);
     let o = f.cli(&["--quiet", "build"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let state = AppState::open(f.lake.clone(), f.state.clone())
-        .await
-        .unwrap();
+    let state = AppState::open(
+        f.lake.clone(),
+        f.state.clone(),
+        edulake_serve::web::guard::AllowedHosts::for_address("127.0.0.1:8080".parse().unwrap()),
+    )
+    .await
+    .unwrap();
 
     let (status, body) = get(&state, "/").await;
     let overview = String::from_utf8(body).unwrap();
@@ -112,6 +116,19 @@ async fn every_page_link_and_download_works() {
     for href in ["/notices", "/data", "/upload"] {
         assert!(seen.iter().any(|h| h.starts_with(href)), "{href} is linked");
     }
+
+    // A parameter no page reads does not make another page: twenty junk URLs of the overview
+    // are the overview already rendered.
+    let before = state.cached_pages().await;
+    for i in 0..20 {
+        let (status, _) = get(&state, &format!("/?junk={i}&lang=zh&utm={i}")).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    assert_eq!(
+        state.cached_pages().await,
+        before,
+        "junk parameters bypass the cache"
+    );
 
     // English, one click away, on every page.
     let en_href = links(&overview)
@@ -399,9 +416,13 @@ async fn a_clerk_uploads_a_day_and_the_cockpit_shows_it() {
     let f = Fixture::new();
     crate::privacy::ingested_messy_district(&f);
     assert!(f.cli(&["--quiet", "build"]).status.success());
-    let state = AppState::open(f.lake.clone(), f.state.clone())
-        .await
-        .unwrap();
+    let state = AppState::open(
+        f.lake.clone(),
+        f.state.clone(),
+        edulake_serve::web::guard::AllowedHosts::for_address("127.0.0.1:8080".parse().unwrap()),
+    )
+    .await
+    .unwrap();
     let school = f
         .query("SELECT school_code FROM schools ORDER BY school_code LIMIT 1")
         .await[0][0]

@@ -5,7 +5,9 @@ mod common;
 
 mod cli;
 mod cockpit;
+mod exactly_once;
 mod formats;
+mod hostile;
 mod indicators;
 mod lake;
 mod marts;
@@ -14,3 +16,4 @@ mod properties;
 mod python;
 mod rejects;
 mod s3;
+mod visitors;

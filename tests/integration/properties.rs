@@ -14,7 +14,10 @@ fn run(dataset: &str, bytes: Vec<u8>) {
         upload: &upload,
         key: &key,
         tz: "Asia/Shanghai".parse().unwrap(),
-        today: crate::common::today(),
+        window: edulake_ingest::values::Window {
+            earliest: edulake_ingest::values::Window::DEFAULT_EARLIEST,
+            today: crate::common::today(),
+        },
         batch_id: "b",
         ingested_at: 0,
     };

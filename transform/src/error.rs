@@ -8,6 +8,11 @@ pub enum TransformError {
     #[error("query: {0}")]
     BadQuery(String),
 
+    /// The query asked for more than edulake allows one query (memory, time, a value's
+    /// size): the message names the limit.
+    #[error("query: {0}")]
+    TooBig(String),
+
     /// The lake could not be read.
     #[error("lake: {0}")]
     Lake(String),
@@ -38,6 +43,9 @@ impl From<datafusion::error::DataFusionError> for TransformError {
             }
             E::Context(_, inner) => (*inner).into(),
             E::ObjectStore(_) | E::IoError(_) => TransformError::Lake(e.to_string()),
+            E::ResourcesExhausted(msg) => TransformError::TooBig(format!(
+                "the query needs more than edulake allows ({msg}); narrow it, or raise EDULAKE_MEMORY_MB"
+            )),
             other => TransformError::Internal(other.to_string()),
         }
     }

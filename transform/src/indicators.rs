@@ -350,15 +350,71 @@ fn sql_date(d: NaiveDate) -> String {
     format!("DATE '{}'", d.format("%Y-%m-%d"))
 }
 
-/// The `periods` relation as SQL: every day of the range with its period.
-pub fn periods_sql(grain: Grain, from: NaiveDate, to: NaiveDate) -> String {
-    let days = std::iter::successors(Some(from), |d| Some(*d + Duration::days(1)))
-        .take_while(|d| *d <= to)
-        .map(|day| {
-            let (s, e) = grain.period(day, from, to);
-            (day, s, e)
-        });
-    periods_rows(days)
+/// The most periods one request may ask for (27 years of days).
+pub const MAX_PERIODS: usize = 10_000;
+
+/// The `periods` relation as SQL: the days of the range an indicator can have rows on, each
+/// with its period. Those are the days with data (`data_days`, sorted: events, roster
+/// snapshots, notices) and the last day of each period within the range (the roster in force
+/// then is what `enrolled` counts), plus, at day grain, every day of the range. So its size
+/// grows with the data and the periods asked for, never with the span of the dates alone, and
+/// a request for more than [`MAX_PERIODS`] periods is refused.
+pub fn periods_sql(
+    grain: Grain,
+    from: NaiveDate,
+    to: NaiveDate,
+    data_days: &[NaiveDate],
+) -> Result<String> {
+    let periods = period_count(grain, from, to);
+    if periods > MAX_PERIODS as i64 {
+        return Err(TransformError::TooBig(format!(
+            "{from} to {to} at {} grain is {periods} periods; at most {MAX_PERIODS}: narrow the \
+             range or choose a coarser grain",
+            grain.name()
+        )));
+    }
+    let mut days: Vec<NaiveDate> = Vec::new();
+    let mut day = from;
+    while day <= to {
+        let (_, end) = grain.period(day, from, to);
+        let last = end.min(to);
+        days.push(last);
+        day = last + Duration::days(1);
+    }
+    if grain == Grain::Day {
+        days.clear();
+        days.extend(
+            std::iter::successors(Some(from), |d| Some(*d + Duration::days(1)))
+                .take_while(|d| *d <= to),
+        );
+    }
+    let start = data_days.partition_point(|d| *d < from);
+    let end = data_days.partition_point(|d| *d <= to);
+    days.extend_from_slice(&data_days[start..end]);
+    days.sort_unstable();
+    days.dedup();
+    Ok(periods_rows(days.into_iter().map(|day| {
+        let (s, e) = grain.period(day, from, to);
+        (day, s, e)
+    })))
+}
+
+/// How many periods of a grain a range holds (0 for an empty range).
+fn period_count(grain: Grain, from: NaiveDate, to: NaiveDate) -> i64 {
+    if from > to {
+        return 0;
+    }
+    match grain {
+        Grain::Day => (to - from).num_days() + 1,
+        Grain::Week => {
+            (grain.period(to, from, to).0 - grain.period(from, from, to).0).num_days() / 7 + 1
+        }
+        Grain::Month => {
+            (to.year() as i64 - from.year() as i64) * 12 + to.month() as i64 - from.month() as i64
+                + 1
+        }
+        Grain::Total => 1,
+    }
 }
 
 /// The `periods` relation of single days (the day grain of a mart).
@@ -437,8 +493,8 @@ fn strip_comments(sql: &str) -> String {
 pub fn export_sql(
     ind: &Indicator,
     req: &Request,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
+    data_days: &[NaiveDate],
     mart: Option<&str>,
 ) -> Result<String> {
     if !ind.levels.contains(&req.level) {
@@ -594,7 +650,8 @@ pub fn export_sql(
     ]);
     Ok(format!(
         "{with}, aggregated AS ({aggregated})\nSELECT {cols} FROM aggregated a ORDER BY {order}",
-        with = with_helpers(&periods_sql(req.grain, from, to), "fact", &fact).trim_end(),
+        with =
+            with_helpers(&periods_sql(req.grain, from, to, data_days)?, "fact", &fact).trim_end(),
         cols = out_cols.join(", "),
         order = order.join(", "),
     ))
@@ -602,8 +659,16 @@ pub fn export_sql(
 
 /// The SQL of the cluster alerts between two dates: from the alerts mart when it is fresh
 /// (`mart`), else computed from the current views.
-pub fn alerts_sql(from: NaiveDate, to: NaiveDate, threshold: u32, mart: Option<&str>) -> String {
-    let periods = periods_sql(Grain::Day, from, to);
+pub fn alerts_sql(
+    (from, to): (NaiveDate, NaiveDate),
+    data_days: &[NaiveDate],
+    threshold: u32,
+    mart: Option<&str>,
+) -> Result<String> {
+    // Alerts are on days with data only: a day without data has none.
+    let start = data_days.partition_point(|d| *d < from);
+    let end = data_days.partition_point(|d| *d <= to);
+    let periods = day_periods_sql(&data_days[start..end]);
     let body = match mart {
         Some(table) => format!(
             "SELECT school_code, class_code, date, count FROM {table} \
@@ -613,12 +678,12 @@ pub fn alerts_sql(from: NaiveDate, to: NaiveDate, threshold: u32, mart: Option<&
         ),
         None => ALERTS.replace("{threshold}", &threshold.to_string()),
     };
-    format!(
+    Ok(format!(
         "{}SELECT a.school_code, s.school_name, a.class_code, a.date, a.count \
          FROM alerts a LEFT JOIN schools s ON s.school_code = a.school_code \
          ORDER BY a.date, a.school_code, a.class_code",
         with_helpers(&periods, "alerts", &body)
-    )
+    ))
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //!
 //! # Layout
 //! - [`error`]: [`TransformError`], whose variants say whose fault a failure is.
+//! - [`bounded`]: what a query someone typed may cost (text, depth, memory, time) and the
+//!   checks that hold it to that.
 //! - [`views`]: the tables a user sees: each dataset's current view ("later upload wins"),
 //!   its raw table with every ingested row, and `batches`.
 //! - [`indicators`]: every indicator of INDICATORS.md, one SQL file each under
@@ -12,6 +14,7 @@
 //! - [`udf`]: SQL functions edulake adds (`local_date`).
 //! - [`output`]: results as a text table, CSV, JSON, Parquet or XLSX.
 
+pub mod bounded;
 pub mod error;
 pub mod indicators;
 pub mod marts;

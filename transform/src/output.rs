@@ -54,7 +54,7 @@ pub fn write(
                 .with_header(true)
                 .build(out);
             for b in batches {
-                w.write(b)?;
+                w.write(&spreadsheet_safe_batch(b)?)?;
             }
         }
         Format::Json => {
@@ -99,6 +99,106 @@ pub fn write(
         Format::Xlsx => out.write_all(&xlsx(schema, batches)?).map_err(io)?,
     }
     Ok(())
+}
+
+/// Writes a result as it comes, batch by batch, so that its size never has to fit in memory:
+/// CSV and JSON lines are streamed; the other formats need the whole result and collect it
+/// first (within `limits`).
+pub async fn write_stream(
+    schema: &Schema,
+    stream: impl futures::Stream<Item = Result<RecordBatch>>,
+    format: Format,
+    limits: &crate::bounded::Limits,
+    out: &mut dyn std::io::Write,
+) -> Result<()> {
+    use futures::StreamExt;
+    let mut stream = std::pin::pin!(stream);
+    match format {
+        Format::Csv => {
+            let mut w = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(&mut *out);
+            let mut wrote = false;
+            while let Some(b) = stream.next().await {
+                w.write(&spreadsheet_safe_batch(&b?)?)?;
+                wrote = true;
+            }
+            drop(w);
+            if !wrote {
+                let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+                writeln!(out, "{}", names.join(",")).map_err(io)?;
+            }
+        }
+        Format::Json => {
+            let mut w = arrow::json::LineDelimitedWriter::new(&mut *out);
+            while let Some(b) = stream.next().await {
+                w.write(&b?)?;
+            }
+            w.finish()?;
+        }
+        _ => {
+            let mut batches = Vec::new();
+            let mut bytes = 0usize;
+            while let Some(b) = stream.next().await {
+                let b = b?;
+                bytes += b.get_array_memory_size();
+                if bytes > limits.max_result_bytes {
+                    return Err(TransformError::TooBig(format!(
+                        "the result is over {} MiB; write it as CSV or JSON (streamed), or add a LIMIT",
+                        limits.max_result_bytes >> 20
+                    )));
+                }
+                batches.push(b);
+            }
+            write(schema, &batches, format, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// A batch whose text cells are safe to open in a spreadsheet (see
+/// [`edulake_schemas::text::spreadsheet_safe`]); a batch with no such cell is returned as is.
+pub fn spreadsheet_safe_batch(b: &RecordBatch) -> Result<RecordBatch> {
+    use edulake_schemas::text::spreadsheet_safe;
+    let mut columns = b.columns().to_vec();
+    let mut changed = false;
+    for col in columns.iter_mut() {
+        if !matches!(
+            col.data_type(),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        ) {
+            continue;
+        }
+        let text = arrow::compute::cast(col, &DataType::Utf8)?;
+        let text = text.as_string::<i32>();
+        let risky = text
+            .iter()
+            .flatten()
+            .any(|v| matches!(spreadsheet_safe(v), std::borrow::Cow::Owned(_)));
+        if !risky {
+            continue;
+        }
+        let safe: arrow::array::StringArray = text
+            .iter()
+            .map(|v| v.map(|v| spreadsheet_safe(v).into_owned()))
+            .collect();
+        *col = Arc::new(safe);
+        changed = true;
+    }
+    if !changed {
+        return Ok(b.clone());
+    }
+    let fields: Vec<arrow::datatypes::Field> = b
+        .schema()
+        .fields()
+        .iter()
+        .zip(&columns)
+        .map(|(f, c)| f.as_ref().clone().with_data_type(c.data_type().clone()))
+        .collect();
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 /// An Excel workbook of one sheet: a header row, numbers as numbers, dates as text.

@@ -5,7 +5,7 @@
 //! - `raw_<dataset>`: every row ever ingested, with the batch it came from.
 //! - `batches`: one row per ingested file (see `edulake batches`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
@@ -25,6 +25,7 @@ use edulake_ingest::lake::{batches_schema, BATCHES_TABLE};
 use edulake_ingest::Lake;
 use edulake_schemas::Dataset;
 
+use crate::bounded::{self, Limits};
 use crate::error::{Result, TransformError};
 use crate::indicators::{self, Request};
 use crate::marts::{self, Mart};
@@ -40,8 +41,12 @@ pub struct QueryLayer {
     /// The current views a build scopes, unscoped, and whether each is dated (see
     /// [`QueryLayer::scope`]).
     scopable: HashMap<&'static str, (Arc<dyn TableProvider>, bool)>,
-    /// The first and last partition date of the dated raw tables, read from their file lists.
-    partition_range: Option<(NaiveDate, NaiveDate)>,
+    /// The dates of the dated raw tables' partitions (attendance, health reports), read from
+    /// their file lists, sorted.
+    event_days: Vec<NaiveDate>,
+    /// Every date with data, sorted: the partitions, roster snapshots and notices' days. What
+    /// a read or a build spans is these days, never every day between the first and last.
+    data_days: Vec<NaiveDate>,
 }
 
 /// The SQL of a dataset's current view; with `days`, only the rows of those days (for a
@@ -173,10 +178,11 @@ impl QueryLayer {
             .build();
         let ctx = SessionContext::new_with_state(state);
         ctx.register_udf(crate::udf::local_date(edulake_ingest::bureau_tz()?));
+        crate::bounded::register_bounded_functions(&ctx);
         let mut versions = BTreeMap::new();
-        let mut partition_range: Option<(NaiveDate, NaiveDate)> = None;
+        let mut event_days: BTreeSet<NaiveDate> = BTreeSet::new();
         for d in edulake_schemas::all() {
-            let (v, range) = register_table(
+            let (v, days) = register_table(
                 &ctx,
                 lake,
                 d.name,
@@ -185,21 +191,21 @@ impl QueryLayer {
             )
             .await?;
             versions.insert(d.name.to_string(), v);
-            if let Some((lo, hi)) = range {
-                partition_range = Some(match partition_range {
-                    Some((a, b)) => (a.min(lo), b.max(hi)),
-                    None => (lo, hi),
-                });
-            }
+            event_days.extend(days);
         }
-        register_table(&ctx, lake, BATCHES_TABLE, "batches", batches_schema()).await?;
+        register_batches(&ctx, lake).await?;
+        if catch_up_batches(&ctx, lake).await? {
+            register_batches(&ctx, lake).await?;
+        }
+        let data_days = other_days(&ctx, &event_days).await?;
         let mut layer = QueryLayer {
             ctx,
             lake: lake.clone(),
             versions,
             fresh: HashMap::new(),
             scopable: HashMap::new(),
-            partition_range,
+            event_days: event_days.into_iter().collect(),
+            data_days,
         };
         let mut stale_indicators = Vec::new();
         for mart in Mart::all() {
@@ -227,10 +233,7 @@ impl QueryLayer {
                 }
                 (None, Mart::Current(d)) => {
                     // The keys sent more than once, found now; then the view ranks only them.
-                    let days = match (d.partition_by == ["date"], partition_range) {
-                        (true, Some((lo, hi))) => Some(marts::days_between(lo, hi)),
-                        _ => None,
-                    };
+                    let days = (d.partition_by == ["date"]).then(|| layer.event_days.clone());
                     let dups = marts::duplicate_keys(&layer.ctx, d, days.as_deref(), None).await?;
                     let table = format!("_dup_{}", d.name);
                     layer.ctx.register_table(
@@ -257,21 +260,15 @@ impl QueryLayer {
             }
         }
         // A stale mart is still a table for `sql`: the same rows, computed now.
-        if !stale_indicators.is_empty() {
-            let days = match layer.data_range().await? {
-                Some((lo, hi)) => marts::days_between(lo, hi),
-                None => Vec::new(),
-            };
-            for mart in stale_indicators {
-                layer
-                    .ctx
-                    .sql(&format!(
-                        "CREATE VIEW {} AS {}",
-                        mart.sql_name(),
-                        mart.sql(&days)
-                    ))
-                    .await?;
-            }
+        for mart in stale_indicators {
+            layer
+                .ctx
+                .sql(&format!(
+                    "CREATE VIEW {} AS {}",
+                    mart.sql_name(),
+                    mart.sql(&layer.data_days)
+                ))
+                .await?;
         }
         Ok(layer)
     }
@@ -334,8 +331,31 @@ impl QueryLayer {
         Ok(())
     }
 
-    /// Runs a read-only query: no DDL, no DML, no `SET`.
+    /// Runs a read-only query someone typed (no DDL, no DML, no `SET`), within the command
+    /// line's [`Limits`], and collects its result.
     pub async fn sql(&self, query: &str) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        self.sql_within(query, &Limits::command_line()).await
+    }
+
+    /// [`QueryLayer::sql`] within these limits.
+    pub async fn sql_within(
+        &self,
+        query: &str,
+        limits: &Limits,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let (schema, stream) = self.sql_stream(query).await?;
+        let pool = self.ctx.runtime_env().memory_pool.clone();
+        Ok((schema, bounded::collect(stream, &pool, limits).await?))
+    }
+
+    /// A read-only query someone typed, checked against the command line's text limits, as
+    /// a stream of batches (for writing out as they come; bound it in time with
+    /// [`bounded::with_deadline`]).
+    pub async fn sql_stream(
+        &self,
+        query: &str,
+    ) -> Result<(SchemaRef, datafusion::execution::SendableRecordBatchStream)> {
+        bounded::check_text(query, &Limits::command_line())?;
         let options = SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)
@@ -355,8 +375,7 @@ impl QueryLayer {
                 other => other.into(),
             })?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-        let batches = df.collect().await?;
-        Ok((schema, batches))
+        Ok((schema, df.execute_stream().await?))
     }
 
     /// The session, for the indicators built on it.
@@ -371,28 +390,17 @@ impl QueryLayer {
     }
 
     /// The first and last date with data in the lake (events, roster snapshots, notices).
-    /// The dated tables' range comes from their partitions, not from reading their rows.
     pub async fn data_range(&self) -> Result<Option<(NaiveDate, NaiveDate)>> {
-        let sql = "SELECT min(d) AS lo, max(d) AS hi FROM (\
-            SELECT min(as_of_date) AS d FROM raw_enrolment UNION ALL SELECT max(as_of_date) FROM raw_enrolment \
-            UNION ALL SELECT min(local_date(published_at)) FROM raw_notices \
-            UNION ALL SELECT max(local_date(published_at)) FROM raw_notices)";
-        let (_, batches) = self.run(sql).await?;
-        let mut range = self.partition_range;
-        if let Some(b) = batches.iter().find(|b| b.num_rows() > 0) {
-            let day = |i: usize| -> Option<NaiveDate> {
-                use arrow::array::{Array, AsArray};
-                let a = b.column(i).as_primitive::<arrow::datatypes::Date32Type>();
-                (!a.is_null(0)).then(|| edulake_ingest::values::date_from_days(a.value(0)))
-            };
-            if let (Some(lo), Some(hi)) = (day(0), day(1)) {
-                range = Some(match range {
-                    Some((a, b)) => (a.min(lo), b.max(hi)),
-                    None => (lo, hi),
-                });
-            }
-        }
-        Ok(range)
+        Ok(self
+            .data_days
+            .first()
+            .copied()
+            .zip(self.data_days.last().copied()))
+    }
+
+    /// Every date with data in the lake, sorted (events, roster snapshots, notices' days).
+    pub fn data_days(&self) -> &[NaiveDate] {
+        &self.data_days
     }
 
     /// The range a request covers: what it asks, completed with the data's range. With no
@@ -431,7 +439,7 @@ impl QueryLayer {
         let (from, to) = self.range(req.from, req.to).await?;
         let mart = Mart::Indicator(ind);
         let from_mart = (ind.mart && self.is_fresh(&mart)).then(|| mart.sql_name());
-        indicators::export_sql(ind, req, from, to, from_mart.as_deref())
+        indicators::export_sql(ind, req, (from, to), &self.data_days, from_mart.as_deref())
     }
 
     /// The cluster alerts (school, class, date, count) between two dates.
@@ -445,52 +453,111 @@ impl QueryLayer {
         let mart = Mart::Alerts;
         let from_mart = self.is_fresh(&mart).then(|| mart.sql_name());
         self.run(&indicators::alerts_sql(
-            from,
-            to,
+            (from, to),
+            &self.data_days,
             threshold,
             from_mart.as_deref(),
-        ))
+        )?)
         .await
     }
 }
 
 /// Registers a Delta table, or an empty table of the same schema if it does not exist yet,
 /// so queries over a fresh lake answer with no rows instead of an error. Returns the version
-/// registered (−1 for none) and, for a table partitioned by date, its first and last date.
+/// registered (−1 for none) and, for a table partitioned by date, the dates of its partitions.
 async fn register_table(
     ctx: &SessionContext,
     lake: &Lake,
     table: &str,
     as_name: &str,
     schema: SchemaRef,
-) -> Result<(i64, Option<(NaiveDate, NaiveDate)>)> {
+) -> Result<(i64, BTreeSet<NaiveDate>)> {
     match lake.load(table).await? {
         Some(t) => {
             t.update_datafusion_session(&ctx.state())?;
             let provider = t.table_provider().await?;
             ctx.register_table(as_name, provider)?;
-            let mut range: Option<(NaiveDate, NaiveDate)> = None;
-            for uri in t.get_file_uris()? {
-                let Some(day) = uri
-                    .split('/')
-                    .find_map(|part| part.strip_prefix("date="))
-                    .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-                else {
-                    continue;
-                };
-                range = Some(match range {
-                    Some((lo, hi)) => (lo.min(day), hi.max(day)),
-                    None => (day, day),
-                });
-            }
-            Ok((t.version().map_or(-1, |v| v as i64), range))
+            let days = t
+                .get_file_uris()?
+                .filter_map(|uri| {
+                    uri.split('/')
+                        .find_map(|part| part.strip_prefix("date="))
+                        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                })
+                .collect();
+            Ok((t.version().map_or(-1, |v| v as i64), days))
         }
         None => {
             let empty = MemTable::try_new(schema, vec![vec![]])?;
             ctx.register_table(as_name, Arc::new(empty))?;
-            Ok((-1, None))
+            Ok((-1, BTreeSet::new()))
         }
     }
+}
+
+/// Registers `batches`: the batch index, a record appended twice (two processes catching the
+/// index up at once) counted once.
+async fn register_batches(ctx: &SessionContext, lake: &Lake) -> Result<()> {
+    let _ = ctx.deregister_table("_batches_index")?;
+    let _ = ctx.deregister_table("batches")?;
+    register_table(ctx, lake, BATCHES_TABLE, "_batches_index", batches_schema()).await?;
+    ctx.sql("CREATE VIEW batches AS SELECT DISTINCT ON (batch_id) * FROM _batches_index ORDER BY batch_id, table_version")
+        .await?;
+    Ok(())
+}
+
+/// Catches the batch index up with data commits it does not list (a process that died
+/// between its data commit and its index entry). Returns whether it added any.
+async fn catch_up_batches(ctx: &SessionContext, lake: &Lake) -> Result<bool> {
+    use arrow::array::AsArray;
+    let df = ctx
+        .sql("SELECT dataset, table_version FROM _batches_index GROUP BY dataset, table_version")
+        .await?;
+    let mut indexed: HashMap<String, HashSet<i64>> = HashMap::new();
+    for b in df.collect().await? {
+        let names = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
+        let names = names.as_string::<i32>();
+        let versions = b.column(1).as_primitive::<arrow::datatypes::Int64Type>();
+        for i in 0..b.num_rows() {
+            indexed
+                .entry(names.value(i).to_string())
+                .or_default()
+                .insert(versions.value(i));
+        }
+    }
+    let mut added = false;
+    let none = HashSet::new();
+    for d in edulake_schemas::all() {
+        let (missing, _) = lake
+            .catch_up(d, indexed.get(d.name).unwrap_or(&none))
+            .await?;
+        added |= !missing.is_empty();
+    }
+    Ok(added)
+}
+
+/// The dated partitions' days with the roster snapshots' and notices' days, sorted.
+async fn other_days(
+    ctx: &SessionContext,
+    event_days: &BTreeSet<NaiveDate>,
+) -> Result<Vec<NaiveDate>> {
+    use arrow::array::{Array, AsArray};
+    let df = ctx
+        .sql(
+            "SELECT DISTINCT as_of_date AS d FROM raw_enrolment \
+             UNION SELECT DISTINCT local_date(published_at) AS d FROM raw_notices",
+        )
+        .await?;
+    let mut days = event_days.clone();
+    for b in df.collect().await? {
+        let a = b.column(0).as_primitive::<arrow::datatypes::Date32Type>();
+        for i in 0..a.len() {
+            if !a.is_null(i) {
+                days.insert(edulake_ingest::values::date_from_days(a.value(i)));
+            }
+        }
+    }
+    Ok(days.into_iter().collect())
 }
 
 /// The SQL tables, for the data dictionary.

@@ -27,9 +27,15 @@ pub async fn run(
     paths: Vec<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
     let as_of = match as_of {
-        Some(s) => Some(
-            edulake_ingest::values::parse_date(&s, false).map_err(|e| anyhow!("--as-of: {e}"))?,
-        ),
+        Some(s) => {
+            let day = edulake_ingest::values::parse_date(&s, false)
+                .map_err(|e| anyhow!("--as-of: {e}"))?;
+            let today = edulake_ingest::values::today(edulake_ingest::bureau_tz()?);
+            edulake_ingest::values::Window::up_to(today)
+                .and_then(|w| w.check(day))
+                .map_err(|e| anyhow!("--as-of: {e}"))?;
+            Some(day)
+        }
         None => None,
     };
     if let Some(code) = &school {
@@ -77,6 +83,11 @@ pub async fn ingest_files(
     }
     let mut opts = IngestOptions::new(d, edulake_ingest::bureau_tz()?);
     opts.upload = upload;
+    // For the tests of what a crash leaves behind: the process ends right after its first
+    // data commit, before the batch index is written.
+    if std::env::var("EDULAKE_FAULT").as_deref() == Ok("after-commit") {
+        opts.fault = edulake_ingest::Fault::AfterCommit;
+    }
     let total = expand(paths).len() as u64;
     let bar = crate::progress::bar(total, &format!("ingest {dataset}"), env.quiet);
     let mut summary = Summary::default();

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use edulake_transform::bounded::{with_deadline, Limits};
 use edulake_transform::QueryLayer;
 
 use crate::cli::SqlFormat;
@@ -10,9 +11,18 @@ use crate::Env;
 
 pub async fn sql(env: &Env, query: &str, format: SqlFormat) -> anyhow::Result<ExitCode> {
     let layer = QueryLayer::open(&env.lake()?).await?;
-    let (schema, batches) = layer.sql(query).await?;
-    let mut out = std::io::stdout().lock();
-    edulake_transform::output::write(&schema, &batches, format.into(), &mut out)?;
+    // Written as it comes: a result bigger than memory still reaches a file or a pipe.
+    let (schema, stream) = layer.sql_stream(query).await?;
+    let limits = Limits::command_line();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    edulake_transform::output::write_stream(
+        &schema,
+        with_deadline(stream, limits.time),
+        format.into(),
+        &limits,
+        &mut out,
+    )
+    .await?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -44,7 +44,10 @@ pub async fn data(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    cached_page(&state, &uri, &headers, || render_data(&state, &params)).await
+    cached_page(&state, &uri, &params, &headers, || {
+        render_data(&state, &params)
+    })
+    .await
 }
 
 /// The scope a data page or download asks for.
@@ -405,6 +408,44 @@ fn upload_folder() -> String {
     )
 }
 
+/// An upload's files in the state directory, deleted with this value.
+struct UploadFolder(PathBuf);
+
+impl Drop for UploadFolder {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_dir_all(&self.0) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::error!(
+                    "cannot delete the uploaded files in {}: {e}",
+                    self.0.display()
+                );
+            }
+        }
+    }
+}
+
+/// Deletes what uploads left in the state directory when a server stopped in the middle of
+/// one (called when the cockpit starts; an upload of another server on the same state
+/// directory, younger than ten minutes, is left to finish).
+pub fn remove_stale_uploads(state: &edulake_ingest::StateDir) {
+    let Ok(entries) = std::fs::read_dir(state.root().join("uploads")) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_none_or(|age| age > std::time::Duration::from_secs(600));
+        if old {
+            if let Err(err) = std::fs::remove_dir_all(e.path()) {
+                tracing::error!("cannot delete an old upload {}: {err}", e.path().display());
+            }
+        }
+    }
+}
+
 /// A file name a clerk's browser sent, made safe to write: its last component, with no
 /// separators or control characters.
 fn safe_name(name: &str, i: usize) -> String {
@@ -487,7 +528,12 @@ pub async fn upload(
     }
     let as_of_date = match as_of.as_str() {
         "" => None,
-        s => match edulake_ingest::values::parse_date(s, false) {
+        s => match edulake_ingest::values::parse_date(s, false).and_then(|day| {
+            let tz = edulake_ingest::bureau_tz().map_err(|e| e.to_string())?;
+            edulake_ingest::values::Window::up_to(edulake_ingest::values::today(tz))?
+                .check(day)
+                .map(|_| day)
+        }) {
             Ok(day) => Some(day),
             Err(e) => {
                 return Ok(again(
@@ -500,7 +546,11 @@ pub async fn upload(
 
     let outcomes = {
         let _one_at_a_time = state.uploading.lock().await;
-        let folder = state.state.root().join("uploads").join(upload_folder());
+        // The uploaded files hold names of children: only the lake (pseudonymised) and the
+        // reject reports keep what they said. The folder goes when this scope ends, however
+        // it ends (a failed write, a failed ingest, a client that went away).
+        let folder = UploadFolder(state.state.root().join("uploads").join(upload_folder()));
+        let folder = &folder.0;
         let mut paths = Vec::new();
         for (name, bytes) in &files {
             let path = folder.join(name);
@@ -516,11 +566,9 @@ pub async fn upload(
                 .map_err(|e| AppError::Internal(lang, e.to_string()))?;
             paths.push(path);
         }
-        let result = ingest(&state, d, &school, as_of_date, &paths).await;
-        // The uploaded files hold names of children: only the lake (pseudonymised) and the
-        // reject reports keep what they said.
-        let _ = std::fs::remove_dir_all(&folder);
-        result.map_err(|e| AppError::Internal(lang, format!("{e:#}")))?
+        ingest(&state, d, &school, as_of_date, &paths)
+            .await
+            .map_err(|e| AppError::Internal(lang, format!("{e:#}")))?
     };
     // Show the upload in the cockpit now rather than at the next look at the lake.
     let refresher = state.clone();
@@ -644,7 +692,10 @@ pub async fn sql(
         }
     };
     let layer = state.layer().await;
-    let (schema, batches) = layer.sql(&q).await.map_err(internal(lang))?;
+    let (schema, batches) = layer
+        .sql_within(&q, &edulake_transform::bounded::Limits::web())
+        .await
+        .map_err(internal(lang))?;
     let mut bytes = Vec::new();
     output::write(&schema, &batches, format, &mut bytes).map_err(internal(lang))?;
     Ok(([(header::CONTENT_TYPE, mime)], bytes).into_response())

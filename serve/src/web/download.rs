@@ -87,6 +87,18 @@ pub async fn download(
         other => return Err(bad(format!("format '{other}': csv or xlsx"))),
     };
     let layer = state.layer().await;
+    // A range past the data costs no more than the data: clamped as a page's is.
+    let (from, to) = match (from, to) {
+        (Some(f), Some(t)) if f <= t => {
+            let data = layer.data_range().await.map_err(internal(lang))?;
+            let today = edulake_ingest::values::today(
+                edulake_ingest::bureau_tz().map_err(|e| AppError::Internal(lang, e.to_string()))?,
+            );
+            let (f, t) = super::pages::clamp_to_data(data, today, f, t);
+            (Some(f), Some(t))
+        }
+        other => other,
+    };
     let (name, schema, batches) = match (p.indicator.as_deref(), p.table.as_deref()) {
         (Some(indicator), None) => {
             let mut req = Request::new(indicator);

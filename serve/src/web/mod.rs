@@ -12,11 +12,13 @@
 //!   reports and the SQL endpoint.
 //! - [`html`], [`charts`], [`i18n`]: the page frame and tables, SVG charts, every word in
 //!   Chinese and English.
+//! - [`guard`]: the hosts the cockpit answers to, and forms only from its own pages.
 //! - [`AppError`]: the one error type of the handlers, turned into a page in one place.
 
 pub mod charts;
 pub mod data;
 pub mod download;
+pub mod guard;
 pub mod html;
 pub mod i18n;
 pub mod notices;
@@ -55,11 +57,18 @@ pub struct AppState {
     versions: Mutex<Vec<i64>>,
     /// One upload at a time.
     uploading: Mutex<()>,
+    /// The names a request may call the cockpit by.
+    pub allowed_hosts: guard::AllowedHosts,
 }
 
 impl AppState {
     /// Opens the lake for serving.
-    pub async fn open(lake: Lake, state: StateDir) -> anyhow::Result<Arc<AppState>> {
+    pub async fn open(
+        lake: Lake,
+        state: StateDir,
+        allowed_hosts: guard::AllowedHosts,
+    ) -> anyhow::Result<Arc<AppState>> {
+        data::remove_stale_uploads(&state);
         let layer = QueryLayer::open(&lake).await?;
         let versions = raw_versions(&lake).await?;
         Ok(Arc::new(AppState {
@@ -69,6 +78,7 @@ impl AppState {
             rendered: Mutex::new(HashMap::new()),
             versions: Mutex::new(versions),
             uploading: Mutex::new(()),
+            allowed_hosts,
         }))
     }
 
@@ -115,6 +125,11 @@ impl AppState {
             started.elapsed().as_secs_f64()
         );
         Ok(true)
+    }
+
+    /// How many pages are kept rendered (or being rendered).
+    pub async fn cached_pages(&self) -> usize {
+        self.rendered.lock().await.len()
     }
 
     /// The cache's place for a page: filled already, being filled, or empty.
@@ -177,6 +192,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/favicon.ico", get(icon))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(data::UPLOAD_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::check,
+        ))
         .with_state(state)
 }
 
@@ -239,6 +258,9 @@ pub enum AppError {
     NotFound(Lang),
     /// The request is wrong (a bad date, an unknown indicator): the message says how.
     BadRequest(Lang, String),
+    /// The request is refused (another host, a form from another site): the catalogue key of
+    /// the reason.
+    Forbidden(Lang, &'static str),
     /// A failure of ours.
     Internal(Lang, String),
 }
@@ -252,6 +274,12 @@ impl IntoResponse for AppError {
                 lang,
                 t(lang, "bad_request"),
                 Some(msg),
+            ),
+            AppError::Forbidden(lang, why) => (
+                StatusCode::FORBIDDEN,
+                lang,
+                t(lang, "forbidden"),
+                Some(t(lang, why)),
             ),
             AppError::Internal(lang, msg) => {
                 tracing::error!("cockpit: {msg}");
@@ -294,7 +322,8 @@ pub async fn serve(
     lake: Lake,
     state: StateDir,
 ) -> anyhow::Result<()> {
-    let state = AppState::open(lake, state).await?;
+    let hosts = guard::AllowedHosts::for_address(listener.local_addr()?);
+    let state = AppState::open(lake, state, hosts).await?;
     if !state.refresh().await? {
         pages::prerender(&state, &[]).await;
     }

@@ -31,7 +31,7 @@ pub async fn notices(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    cached_page(&state, &uri, &headers, || render(&state, &params)).await
+    cached_page(&state, &uri, &params, &headers, || render(&state, &params)).await
 }
 
 /// One row per key (a notice, or a school) with the three indicators side by side.

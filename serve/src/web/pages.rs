@@ -86,7 +86,8 @@ impl Rows {
 
 pub(super) fn internal(lang: Lang) -> impl Fn(edulake_transform::TransformError) -> AppError {
     move |e| match e {
-        edulake_transform::TransformError::BadQuery(msg) => AppError::BadRequest(lang, msg),
+        edulake_transform::TransformError::BadQuery(msg)
+        | edulake_transform::TransformError::TooBig(msg) => AppError::BadRequest(lang, msg),
         other => AppError::Internal(lang, other.to_string()),
     }
 }
@@ -243,6 +244,7 @@ pub(super) async fn view_of(
             format!("from {from} is after to {to}"),
         ));
     }
+    let (from, to) = clamp_to_data(data, today, from, to);
     Ok((
         View {
             lang,
@@ -254,10 +256,31 @@ pub(super) async fn view_of(
     ))
 }
 
-/// A rendered page from the cache, or rendered now and kept.
+/// A range reaching past the data shows nothing more than the data, and must cost no more:
+/// it is clamped to the first day with data and to today (or the last day with data, if
+/// later). `from` must not be after `to`.
+pub(super) fn clamp_to_data(
+    data: Option<(NaiveDate, NaiveDate)>,
+    today: NaiveDate,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> (NaiveDate, NaiveDate) {
+    match data {
+        Some((lo, hi)) => {
+            let to = to.min(hi.max(today)).max(lo);
+            (from.max(lo).min(to), to)
+        }
+        None => (from.max(to - Duration::days(365)), to),
+    }
+}
+
+/// A rendered page from the cache, or rendered now and kept. Pages are kept by what they
+/// show: the path and the parameters a page reads, the range as resolved (clamped to the
+/// data); a parameter no page reads does not make another page.
 pub(super) async fn cached_page<F, Fut>(
     state: &AppState,
     uri: &Uri,
+    params: &Params,
     headers: &HeaderMap,
     render: F,
 ) -> Result<Response, AppError>
@@ -265,11 +288,28 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<String, AppError>>,
 {
-    let cell = state.page_cell(&uri.to_string()).await;
+    let layer = state.layer().await;
+    let (view, _) = view_of(&layer, params, uri.path()).await?;
+    drop(layer);
+    let cell = state.page_cell(&page_key(uri.path(), &view, params)).await;
     let page = cell
         .get_or_try_init(|| async { Ok::<_, AppError>(Rendered::new(render().await?)) })
         .await?;
     Ok(page.respond(headers))
+}
+
+/// The cache's key of a page: its path, language, range and the parameters pages read.
+pub(super) fn page_key(path: &str, view: &View, params: &Params) -> String {
+    let given = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_string();
+    format!(
+        "{path}|{}|{}|{}|{}|{}|{}",
+        view.lang.code(),
+        view.from,
+        view.to,
+        given(&params.notice),
+        given(&params.district),
+        given(&params.school)
+    )
 }
 
 /// A page as rendered, and gzipped once for the browsers that take it (every browser does;
@@ -726,8 +766,16 @@ pub(super) async fn prerender(state: &AppState, schools: &[String]) {
             Scope::School(code.clone()),
         )
     }));
+    let layer = state.layer().await;
+    let Ok((view, _)) = view_of(&layer, &Params::default(), "/").await else {
+        return;
+    };
+    drop(layer);
+    let view = &view;
     let renders = pages.into_iter().map(|(path, scope)| async move {
-        let cell = state.page_cell(&path).await;
+        let cell = state
+            .page_cell(&page_key(&path, view, &Params::default()))
+            .await;
         let rendered = cell
             .get_or_try_init(|| async {
                 let page = scope_page(state, &Params::default(), &path, scope).await?;
@@ -748,7 +796,7 @@ pub async fn overview(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    cached_page(&state, &uri, &headers, || {
+    cached_page(&state, &uri, &params, &headers, || {
         scope_page(&state, &params, "/", Scope::Bureau)
     })
     .await
@@ -763,7 +811,7 @@ pub async fn district(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let path = format!("/district/{}", enc(&name));
-    cached_page(&state, &uri, &headers, || {
+    cached_page(&state, &uri, &params, &headers, || {
         scope_page(&state, &params, &path, Scope::District(name.clone()))
     })
     .await
@@ -778,7 +826,7 @@ pub async fn school(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let path = format!("/school/{}", enc(&code));
-    cached_page(&state, &uri, &headers, || {
+    cached_page(&state, &uri, &params, &headers, || {
         scope_page(&state, &params, &path, Scope::School(code.clone()))
     })
     .await

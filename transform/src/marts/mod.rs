@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::{Array, AsArray, RecordBatch};
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use datafusion::prelude::{col, lit};
@@ -214,13 +214,6 @@ pub fn date_list(days: &[NaiveDate]) -> String {
         .join(", ")
 }
 
-/// Every day from `lo` to `hi`.
-pub fn days_between(lo: NaiveDate, hi: NaiveDate) -> Vec<NaiveDate> {
-    std::iter::successors(Some(lo), |d| Some(*d + Duration::days(1)))
-        .take_while(|d| *d <= hi)
-        .collect()
-}
-
 /// What a build did to one mart.
 #[derive(Debug, Clone)]
 pub struct MartBuilt {
@@ -261,7 +254,7 @@ pub async fn build(
 ) -> Result<Vec<MartBuilt>> {
     let mut batches = lake.batches().await?;
     for d in edulake_schemas::all() {
-        let missing = lake.sync_batches(d, &batches).await?;
+        let (missing, _) = lake.sync_batches(d, &batches).await?;
         batches.extend(missing);
     }
     let per_day = rows_per_day(&batches);
@@ -341,10 +334,7 @@ async fn build_one(
     };
     let days: Vec<NaiveDate> = match &work {
         Work::Days(days) | Work::Schools { days, .. } => days.clone(),
-        _ if mart.dated() => match layer.data_range().await? {
-            Some((lo, hi)) => days_between(lo, hi),
-            None => Vec::new(),
-        },
+        _ if mart.dated() => layer.data_days().to_vec(),
         _ => Vec::new(),
     };
     // Chunks bound the rows read from the dated datasets; a mart that reads none of them
@@ -459,10 +449,7 @@ fn keeps_schools(table: Option<&DeltaTable>) -> bool {
 /// Each mart's name and the SQL of a full build of it (what `edulake build --show-sql`
 /// prints): the statements another engine can run to compare.
 pub async fn full_build_sql(layer: &QueryLayer) -> Result<Vec<(String, String)>> {
-    let days = match layer.data_range().await? {
-        Some((lo, hi)) => days_between(lo, hi),
-        None => Vec::new(),
-    };
+    let days = layer.data_days().to_vec();
     Ok(Mart::all()
         .into_iter()
         .map(|m| {
@@ -530,10 +517,11 @@ async fn touched_days(
                     let a = b.column(0).as_primitive::<arrow::datatypes::Date32Type>();
                     (!a.is_null(0)).then(|| edulake_ingest::values::date_from_days(a.value(0)))
                 });
-                let (Some(first), Some((_, hi))) = (first, layer.data_range().await?) else {
+                let Some(first) = first else {
                     return Ok(None);
                 };
-                days.extend(days_between(first, hi));
+                // The days with data from then on: a day without data has no rows to change.
+                days.extend(layer.data_days().iter().filter(|d| **d >= first));
             }
             _ => return Ok(None),
         }
@@ -660,7 +648,12 @@ mod tests {
             dates: dates.iter().map(|s| s.to_string()).collect(),
             reject_report: None,
         };
-        let days = days_between(d("2026-09-01"), d("2026-09-04"));
+        let days = vec![
+            d("2026-09-01"),
+            d("2026-09-02"),
+            d("2026-09-03"),
+            d("2026-09-04"),
+        ];
         let batches = vec![
             batch(&["2026-09-01", "2026-09-02"], CHUNK_ROWS * 3 / 2),
             batch(&["2026-09-03"], CHUNK_ROWS / 8),

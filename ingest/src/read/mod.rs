@@ -4,11 +4,20 @@
 //! gzip (by its magic number, then sniffed again), XLSX and XLS (first sheet, via calamine),
 //! UTF-16 text (Excel's "Unicode text", tab-separated), JSON lines, and delimited text in
 //! UTF-8 (with or without BOM) or GB18030/GBK.
+//!
+//! Every reader keeps within [`crate::limits`]: what a file says about its own size is never
+//! believed before it is checked, and a file over a limit is rejected whole with the limit
+//! named. Spreadsheets are read in [`sheet`].
+
+mod sheet;
 
 use std::io::{Cursor, Read};
 
-use calamine::{Data, Reader};
 use csv::StringRecord;
+
+use crate::limits::{
+    check_unpacked, column_letters, grouped, MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS,
+};
 
 /// What the sniffing found, for the ingest report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +52,8 @@ pub struct LineCounting {
     /// Byte offset up to which newlines have been counted, and the line number there.
     counted_to: usize,
     line: u64,
+    /// Records read so far.
+    records: u64,
 }
 
 impl LineCounting {
@@ -51,6 +62,7 @@ impl LineCounting {
             reader,
             counted_to: 0,
             line: 1,
+            records: 0,
         }
     }
 
@@ -83,7 +95,16 @@ impl Rows {
                         .position()
                         .map(|p| p.byte() as usize)
                         .unwrap_or(r.counted_to);
-                    Ok(Some(r.line_at(start)))
+                    let line = r.line_at(start);
+                    r.records += 1;
+                    if r.records > MAX_ROWS {
+                        return Err(format!(
+                            "the file has more than {} rows; split it",
+                            grouped(MAX_ROWS)
+                        ));
+                    }
+                    within_limits(line, rec)?;
+                    Ok(Some(line))
                 }
                 Ok(false) => Ok(None),
                 Err(e) => Err(csv_error(&e)),
@@ -94,6 +115,34 @@ impl Rows {
             })),
         }
     }
+}
+
+/// Checks one row against the column and cell limits.
+fn within_limits(line: u64, rec: &StringRecord) -> Result<(), String> {
+    if rec.len() > MAX_COLUMNS {
+        return Err(format!(
+            "row {line} has {} columns; at most {MAX_COLUMNS} are read",
+            rec.len()
+        ));
+    }
+    // A cell of more bytes than the limit's characters may still be within it (Chinese
+    // takes three bytes a character): count characters only then.
+    if rec.as_slice().len() > MAX_CELL_CHARS {
+        for (i, cell) in rec.iter().enumerate() {
+            if cell.len() > MAX_CELL_CHARS {
+                let chars = cell.chars().count();
+                if chars > MAX_CELL_CHARS {
+                    return Err(format!(
+                        "row {line}, column {}: a cell of {} characters; at most {} are read",
+                        column_letters(i as u64),
+                        grouped(chars as u64),
+                        grouped(MAX_CELL_CHARS as u64)
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn csv_error(e: &csv::Error) -> String {
@@ -114,23 +163,28 @@ pub struct Table {
     pub rows: Rows,
 }
 
-/// Largest decompressed size accepted from one gzip file (a guard against gzip bombs).
-const MAX_INFLATED: u64 = 8 << 30;
-
 /// Reads `bytes` as a table. `Err` is a sentence saying why the file is not a table.
 pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
+        let consumed = std::cell::Cell::new(0u64);
+        let mut gz = flate2::read::MultiGzDecoder::new(Counting {
+            inner: &bytes[..],
+            read: &consumed,
+        });
         let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..])
-            .take(MAX_INFLATED + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| format!("gzip data is damaged: {e}"))?;
-        if out.len() as u64 > MAX_INFLATED {
-            return Err(format!(
-                "the gzip file unpacks to more than {} GiB; split it",
-                MAX_INFLATED >> 30
-            ));
+        let mut chunk = vec![0u8; 1 << 20];
+        loop {
+            let n = gz
+                .read(&mut chunk)
+                .map_err(|e| format!("gzip data is damaged: {e}"))?;
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&chunk[..n]);
+            check_unpacked("the gzip file", out.len() as u64, consumed.get())?;
         }
+        drop(gz);
+        drop(bytes);
         if out.starts_with(&[0x1f, 0x8b]) {
             return Err("gzip inside gzip is not accepted".into());
         }
@@ -139,10 +193,10 @@ pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
         return Ok(t);
     }
     if bytes.starts_with(b"PK\x03\x04") {
-        return read_spreadsheet(bytes, "xlsx");
+        return sheet::read_xlsx(bytes);
     }
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        return read_spreadsheet(bytes, "xls");
+        return sheet::read_xls(bytes);
     }
     let (text, encoding) = decode_text(bytes)?;
     if text.contains('\0') {
@@ -175,6 +229,20 @@ pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
         spreadsheet: false,
         rows: Rows::Delimited(Box::new(LineCounting::new(reader))),
     })
+}
+
+/// A reader that counts the bytes read from it (the compressed side of an unpacking).
+struct Counting<'a> {
+    inner: &'a [u8],
+    read: &'a std::cell::Cell<u64>,
+}
+
+impl Read for Counting<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
 }
 
 /// Decodes text in UTF-16 (by BOM, or by its zero bytes), UTF-8 (BOM or not) or GB18030.
@@ -278,6 +346,12 @@ fn read_json_lines(text: &str, encoding: &'static str) -> Result<Table, String> 
         if line.trim().is_empty() {
             continue;
         }
+        if objects.len() as u64 >= MAX_ROWS {
+            return Err(format!(
+                "the file has more than {} rows; split it",
+                grouped(MAX_ROWS)
+            ));
+        }
         let value: serde_json::Value = match serde_json::from_str(line) {
             Ok(v) => v,
             Err(e) => {
@@ -290,6 +364,13 @@ fn read_json_lines(text: &str, encoding: &'static str) -> Result<Table, String> 
             serde_json::Value::Object(map) => {
                 for k in map.keys() {
                     if !header.iter().any(|h| h == k) {
+                        if header.len() == MAX_COLUMNS {
+                            return Err(format!(
+                                "row {}: the JSON objects have more than {MAX_COLUMNS} different keys; \
+                                 at most {MAX_COLUMNS} columns are read",
+                                i + 1
+                            ));
+                        }
                         header.push(k.clone());
                     }
                 }
@@ -305,16 +386,20 @@ fn read_json_lines(text: &str, encoding: &'static str) -> Result<Table, String> 
     rows.push((0, StringRecord::from(header.clone())));
     for (line, obj) in objects {
         let rec = match obj {
-            Ok(map) => StringRecord::from(
-                header
-                    .iter()
-                    .map(|h| match map.get(h) {
-                        None | Some(serde_json::Value::Null) => String::new(),
-                        Some(serde_json::Value::String(s)) => s.clone(),
-                        Some(v) => v.to_string(),
-                    })
-                    .collect::<Vec<_>>(),
-            ),
+            Ok(map) => {
+                let rec = StringRecord::from(
+                    header
+                        .iter()
+                        .map(|h| match map.get(h) {
+                            None | Some(serde_json::Value::Null) => String::new(),
+                            Some(serde_json::Value::String(s)) => s.clone(),
+                            Some(v) => v.to_string(),
+                        })
+                        .collect::<Vec<_>>(),
+                );
+                within_limits(line, &rec)?;
+                rec
+            }
             // An unreadable line becomes a row with a marker the cleaner rejects.
             Err(e) => StringRecord::from(vec![format!("{UNREADABLE_ROW}{e}")]),
         };
@@ -333,69 +418,6 @@ fn read_json_lines(text: &str, encoding: &'static str) -> Result<Table, String> 
 
 /// Prefix of the single cell of a row the reader could not parse (a malformed JSON line).
 pub const UNREADABLE_ROW: &str = "\u{0}unreadable:";
-
-fn read_spreadsheet(bytes: Vec<u8>, kind: &'static str) -> Result<Table, String> {
-    let cursor = Cursor::new(bytes);
-    let range = if kind == "xlsx" {
-        let mut wb = calamine::Xlsx::new(cursor)
-            .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
-        wb.worksheet_range_at(0)
-            .ok_or("the workbook has no sheet")?
-            .map_err(|e| format!("the first sheet cannot be read: {e}"))?
-    } else {
-        let mut wb =
-            calamine::Xls::new(cursor).map_err(|e| format!("not a readable XLS workbook: {e}"))?;
-        wb.worksheet_range_at(0)
-            .ok_or("the workbook has no sheet")?
-            .map_err(|e| format!("the first sheet cannot be read: {e}"))?
-    };
-    let first_row = range.start().map(|(r, _)| r as u64).unwrap_or(0);
-    let rows: Vec<(u64, StringRecord)> = range
-        .rows()
-        .enumerate()
-        .map(|(i, row)| {
-            let cells: Vec<String> = row.iter().map(cell_text).collect();
-            (first_row + i as u64 + 1, StringRecord::from(cells))
-        })
-        .collect();
-    Ok(Table {
-        sniffed: Sniffed {
-            format: kind,
-            encoding: "",
-            gzip: false,
-        },
-        spreadsheet: true,
-        rows: Rows::Memory(rows.into_iter()),
-    })
-}
-
-/// A spreadsheet cell as text: whole numbers without `.0`, dates and times in ISO form.
-fn cell_text(cell: &Data) -> String {
-    match cell {
-        Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Bool(b) => b.to_string(),
-        Data::DateTime(dt) => {
-            let serial = dt.as_f64();
-            match crate::values::excel_serial_date(serial) {
-                Some(d) if serial.fract() == 0.0 => d.format("%Y-%m-%d").to_string(),
-                Some(d) => {
-                    let secs = ((serial.fract()) * 86_400.0).round() as u32;
-                    let t =
-                        chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs.min(86_399), 0)
-                            .unwrap_or(chrono::NaiveTime::MIN);
-                    format!("{} {}", d.format("%Y-%m-%d"), t.format("%H:%M:%S"))
-                }
-                None => serial.to_string(),
-            }
-        }
-        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => format!("#{e:?}"),
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,99 @@
+//! What one file may hold. The readers check these as they go, before they allocate for what a
+//! file claims, so no file can make edulake ask for more memory than these allow; a file over
+//! any of them is rejected whole with the limit named. The README lists them.
+
+/// The largest file read, as sent (1 GiB).
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// The most a compressed file (gzip, or the parts of an XLSX workbook) may unpack to (1 GiB).
+pub const MAX_UNPACKED_BYTES: u64 = 1 << 30;
+
+/// How many times its own size a compressed file may unpack to, once past
+/// [`RATIO_FREE_BYTES`]: real extracts unpack to 5–20 times their size, bombs to thousands.
+pub const MAX_RATIO: u64 = 100;
+
+/// Unpacked bytes allowed whatever the ratio (a small, very regular file is no danger).
+pub const RATIO_FREE_BYTES: u64 = 64 << 20;
+
+/// Rows of one file (title rows and the header included).
+pub const MAX_ROWS: u64 = 5_000_000;
+
+/// Columns of one row (or distinct keys of a JSON-lines file).
+pub const MAX_COLUMNS: usize = 256;
+
+/// Characters of one cell.
+pub const MAX_CELL_CHARS: usize = 4_096;
+
+/// Cells with a value in one workbook (every sheet counted).
+pub const MAX_SHEET_CELLS: u64 = 20_000_000;
+
+/// For an Excel 97 (`.xls`) workbook, which is read as whole grids: the rows × columns its
+/// sheets span together.
+pub const MAX_XLS_GRID: u64 = 4_000_000;
+
+/// Checks what a compressed file (or part) has unpacked to so far against what it took to
+/// get there: at most [`MAX_UNPACKED_BYTES`] in all, and past [`RATIO_FREE_BYTES`] at most
+/// [`MAX_RATIO`] times the compressed bytes read. Called as it unpacks, so a bomb is stopped
+/// after its first megabytes, not after the limit.
+pub fn check_unpacked(what: &str, unpacked: u64, compressed: u64) -> Result<(), String> {
+    if unpacked > MAX_UNPACKED_BYTES {
+        return Err(format!(
+            "{what} unpacks to more than {} MiB (the limit); split it",
+            MAX_UNPACKED_BYTES >> 20
+        ));
+    }
+    if unpacked > RATIO_FREE_BYTES && unpacked > compressed.saturating_mul(MAX_RATIO) {
+        return Err(format!(
+            "{what} unpacks to more than {MAX_RATIO} times its size; a real extract does not: \
+             the file is damaged or made to exhaust the server"
+        ));
+    }
+    Ok(())
+}
+
+/// The column name a person sees in Excel (0 → `A`, 26 → `AA`).
+pub fn column_letters(mut col: u64) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// A number with thousands separators (`5,000,000`).
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_limits() {
+        assert_eq!(column_letters(0), "A");
+        assert_eq!(column_letters(25), "Z");
+        assert_eq!(column_letters(26), "AA");
+        assert_eq!(column_letters(16_383), "XFD");
+        assert_eq!(grouped(5_000_000), "5,000,000");
+        assert_eq!(grouped(999), "999");
+        assert!(check_unpacked("x", RATIO_FREE_BYTES, 1).is_ok());
+        assert!(check_unpacked("x", RATIO_FREE_BYTES + 1, 1).is_err());
+        assert!(check_unpacked("x", 200 << 20, 2 << 20).is_ok());
+        assert!(check_unpacked("x", 201 << 20, 2 << 20).is_err());
+        assert!(check_unpacked("x", MAX_UNPACKED_BYTES + 1, MAX_UNPACKED_BYTES).is_err());
+    }
+}

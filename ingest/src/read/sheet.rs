@@ -1,0 +1,376 @@
+//! Spreadsheets (XLSX, Excel 97 XLS) read within the limits of [`crate::limits`].
+//!
+//! A workbook says how big it is, and a reader that believes it allocates what it says: one
+//! cell at A1 and one at XFD1048576 make a dense reader ask for 17 billion cells. So:
+//! - XLSX: every part of the zip is unpacked once into nothing, counting, before calamine
+//!   opens it (a zip bomb is caught before any part is held in memory); the first sheet is then
+//!   read cell by cell (never as a grid), each cell checked against the row, column, cell and
+//!   length limits as it comes.
+//! - XLS: calamine reads every sheet of an XLS as a grid when it opens the file, sized by the
+//!   sheet's own DIMENSIONS record and its cells. The BIFF records are scanned first (their
+//!   framing only: type, length, and the row and column of cell records) and a workbook whose
+//!   grids would exceed [`MAX_XLS_GRID`] is rejected before calamine sees it.
+
+use std::io::{Cursor, Read};
+
+use calamine::{Data, DataType, Reader};
+use csv::StringRecord;
+
+use super::{Rows, Sniffed, Table};
+use crate::limits::{
+    check_unpacked, column_letters, grouped, MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS,
+    MAX_SHEET_CELLS, MAX_XLS_GRID,
+};
+
+pub(super) fn read_xlsx(bytes: Vec<u8>) -> Result<Table, String> {
+    check_zip(&bytes)?;
+    let mut wb = calamine::Xlsx::new(Cursor::new(bytes))
+        .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
+    let name = wb
+        .sheet_names()
+        .into_iter()
+        .next()
+        .ok_or("the workbook has no sheet")?;
+    let mut reader = wb
+        .worksheet_cells_reader(&name)
+        .map_err(|e| format!("the first sheet cannot be read: {e}"))?;
+    let mut cells = Cells::default();
+    loop {
+        let cell = match reader.next_cell() {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(e) => return Err(format!("the first sheet cannot be read: {e}")),
+        };
+        let (row, col) = cell.get_position();
+        let value = Data::from(cell.get_value().clone());
+        cells.push(row, col, &value)?;
+    }
+    Ok(cells.into_table("xlsx"))
+}
+
+pub(super) fn read_xls(bytes: Vec<u8>) -> Result<Table, String> {
+    check_biff(&bytes)?;
+    let mut wb = calamine::Xls::new(Cursor::new(bytes))
+        .map_err(|e| format!("not a readable XLS workbook: {e}"))?;
+    let range = wb
+        .worksheet_range_at(0)
+        .ok_or("the workbook has no sheet")?
+        .map_err(|e| format!("the first sheet cannot be read: {e}"))?;
+    let mut cells = Cells::default();
+    for (row, col, value) in range.used_cells() {
+        let (r0, c0) = range.start().unwrap_or((0, 0));
+        cells.push(r0 + row as u32, c0 + col as u32, value)?;
+    }
+    Ok(cells.into_table("xls"))
+}
+
+/// Unpacks every part of a zip into nothing, counting, so that a part which unpacks to far
+/// more than it says (or than any real workbook) is caught before anything keeps it.
+fn check_zip(bytes: &[u8]) -> Result<(), String> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
+    let mut total = 0u64;
+    let mut buf = vec![0u8; 64 << 10];
+    for i in 0..zip.len() {
+        let mut part = zip
+            .by_index(i)
+            .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
+        // A part is read from at most its compressed size of the file.
+        let compressed = part.compressed_size();
+        let sheet = part.name().is_ok_and(|n| n.starts_with("xl/worksheets/"));
+        let mut unpacked = 0u64;
+        // The end of the previous chunk, so a reference cut by a chunk's end is seen whole.
+        let mut carry: Vec<u8> = Vec::new();
+        loop {
+            let n = match part.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => return Err(format!("the XLSX workbook is damaged: {e}")),
+            };
+            unpacked += n as u64;
+            total += n as u64;
+            check_unpacked("the XLSX workbook", unpacked, compressed)?;
+            check_unpacked("the XLSX workbook", total, bytes.len() as u64)?;
+            if sheet {
+                carry.extend_from_slice(&buf[..n]);
+                check_references(&carry)?;
+                let keep = carry.len().saturating_sub(64);
+                carry.drain(..keep);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a sheet naming a cell no sheet can have: Excel's last cell is XFD1048576, and a
+/// reference past it (`ZZZZZZZ1`) overflows a reader's arithmetic. Looks at every `r="…"` and
+/// `ref="…"` attribute of the sheet's XML.
+fn check_references(xml: &[u8]) -> Result<(), String> {
+    for pattern in [&b" r=\""[..], &b" ref=\""[..]] {
+        let mut from = 0;
+        while let Some(at) = find(&xml[from..], pattern) {
+            let start = from + at + pattern.len();
+            from = start;
+            let Some(len) = xml[start..].iter().take(64).position(|b| *b == b'"') else {
+                continue;
+            };
+            for cell in xml[start..start + len].split(|b| *b == b':' || *b == b' ') {
+                let letters: Vec<u8> = cell
+                    .iter()
+                    .copied()
+                    .filter(u8::is_ascii_alphabetic)
+                    .collect();
+                let digits: Vec<u8> = cell.iter().copied().filter(u8::is_ascii_digit).collect();
+                let col = letters.iter().fold(0u64, |c, l| {
+                    (c * 26 + (l.to_ascii_uppercase() - b'A') as u64 + 1).min(1 << 40)
+                });
+                let row = digits
+                    .iter()
+                    .fold(0u64, |r, d| (r * 10 + (d - b'0') as u64).min(1 << 40));
+                if letters.len() > 3 || col > 16_384 || digits.len() > 7 || row > 1_048_576 {
+                    return Err(format!(
+                        "the sheet names a cell {} that no sheet can have (Excel's last is XFD1048576): \
+                         the file is damaged",
+                        String::from_utf8_lossy(cell)
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Scans the BIFF records of an XLS workbook (all sheets) and refuses one whose sheets would
+/// be read as grids larger than [`MAX_XLS_GRID`] cells, or that has a cell beyond the
+/// column limit.
+fn check_biff(bytes: &[u8]) -> Result<(), String> {
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes))
+        .map_err(|e| format!("not a readable XLS workbook: {e}"))?;
+    let mut stream = Vec::new();
+    let opened = file
+        .open_stream("/Workbook")
+        .or_else(|_| file.open_stream("/Book"));
+    match opened {
+        Ok(s) => s
+            .take(crate::limits::MAX_UNPACKED_BYTES + 1)
+            .read_to_end(&mut stream)
+            .map_err(|e| format!("the XLS workbook is damaged: {e}"))?,
+        Err(_) => return Err("not a readable XLS workbook: it has no Workbook stream".into()),
+    };
+    let mut grid = 0u64;
+    let mut sheet: Option<(u32, u32, u32, u32)> = None;
+    let close = |sheet: &mut Option<(u32, u32, u32, u32)>, grid: &mut u64| {
+        if let Some((r0, r1, c0, c1)) = sheet.take() {
+            *grid += (r1 - r0 + 1) as u64 * (c1 - c0 + 1) as u64;
+        }
+    };
+    let mut at = 0usize;
+    while at + 4 <= stream.len() {
+        let typ = u16::from_le_bytes([stream[at], stream[at + 1]]);
+        let len = u16::from_le_bytes([stream[at + 2], stream[at + 3]]) as usize;
+        let data = &stream[at + 4..(at + 4 + len).min(stream.len())];
+        at += 4 + len;
+        let u16_at = |i: usize| data.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+        let u32_at = |i: usize| {
+            data.get(i..i + 4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        let cover = |row: u32, col: u32, sheet: &mut Option<(u32, u32, u32, u32)>| {
+            *sheet = Some(match *sheet {
+                None => (row, row, col, col),
+                Some((r0, r1, c0, c1)) => (r0.min(row), r1.max(row), c0.min(col), c1.max(col)),
+            });
+        };
+        match typ {
+            // BOF: a new sheet (or the workbook globals) begins.
+            0x0809 | 0x0409 | 0x0209 | 0x0009 => close(&mut sheet, &mut grid),
+            // DIMENSIONS: calamine reserves rows × columns cells for it.
+            0x0200 => {
+                let (r0, r1, c0, c1) = if data.len() >= 14 {
+                    (u32_at(0), u32_at(4), u16_at(8), u16_at(10))
+                } else {
+                    (
+                        u16_at(0).map(u32::from),
+                        u16_at(2).map(u32::from),
+                        u16_at(4),
+                        u16_at(6),
+                    )
+                };
+                let (Some(r0), Some(r1), Some(c0), Some(c1)) = (r0, r1, c0, c1) else {
+                    return Err("the XLS workbook is damaged: a short DIMENSIONS record".into());
+                };
+                // As calamine reads it: the last row and column are one past the end, and a
+                // first column past 255 or after the last counts from 0.
+                if r1 >= 1 && c1 >= 1 && r1 <= r0 {
+                    return Err("the XLS workbook is damaged: a sheet ends before it begins".into());
+                }
+                let c0 = if c0 > 0xFF || c1 < c0 { 0 } else { c0 };
+                let rows = (r1 as u64).saturating_sub(r0 as u64).max(1);
+                let cols = (c1 as u64).saturating_sub(c0 as u64).max(1);
+                if rows.saturating_mul(cols) > MAX_XLS_GRID {
+                    return Err(format!(
+                        "a sheet of the XLS workbook says it spans {} rows × {} columns; at most {} cells \
+                         are read from an XLS file (save it as XLSX or CSV)",
+                        grouped(rows),
+                        grouped(cols),
+                        grouped(MAX_XLS_GRID)
+                    ));
+                }
+            }
+            // Cells with their row and column first: Number, Label, RString, BoolErr, Rk,
+            // LabelSst, Formula, Blank.
+            0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 | 0x0201 => {
+                if let (Some(row), Some(col)) = (u16_at(0), u16_at(2)) {
+                    check_column(row as u64, col as u64)?;
+                    cover(row as u32, col as u32, &mut sheet);
+                }
+            }
+            // MulRk, MulBlank: a row, a first column, and the last column at the end.
+            0x00BD | 0x00BE => {
+                if let (Some(row), Some(first), Some(last)) = (
+                    u16_at(0),
+                    u16_at(2),
+                    data.len().checked_sub(2).and_then(u16_at),
+                ) {
+                    check_column(row as u64, last.max(first) as u64)?;
+                    cover(row as u32, first as u32, &mut sheet);
+                    cover(row as u32, last as u32, &mut sheet);
+                }
+            }
+            _ => {}
+        }
+        if grid > MAX_XLS_GRID {
+            break;
+        }
+    }
+    close(&mut sheet, &mut grid);
+    if grid > MAX_XLS_GRID {
+        return Err(format!(
+            "the sheets of the XLS workbook span {} cells from their first to their last; at most {} \
+             are read from an XLS file (save it as XLSX or CSV)",
+            grouped(grid),
+            grouped(MAX_XLS_GRID)
+        ));
+    }
+    Ok(())
+}
+
+fn check_column(row: u64, col: u64) -> Result<(), String> {
+    if col >= MAX_COLUMNS as u64 {
+        return Err(format!(
+            "row {}: a cell in column {}; at most {MAX_COLUMNS} columns are read",
+            row + 1,
+            column_letters(col)
+        ));
+    }
+    Ok(())
+}
+
+/// The cells of a sheet with a value, gathered row by row within the limits.
+#[derive(Default)]
+struct Cells {
+    /// (row, column, text), in the order read.
+    cells: Vec<(u32, u32, String)>,
+    min_col: Option<u32>,
+}
+
+impl Cells {
+    fn push(&mut self, row: u32, col: u32, value: &Data) -> Result<(), String> {
+        if value.is_empty() {
+            return Ok(());
+        }
+        if row as u64 >= MAX_ROWS {
+            return Err(format!(
+                "a cell in row {}; at most {} rows are read",
+                grouped(row as u64 + 1),
+                grouped(MAX_ROWS)
+            ));
+        }
+        check_column(row as u64, col as u64)?;
+        if self.cells.len() as u64 >= MAX_SHEET_CELLS {
+            return Err(format!(
+                "the sheet has more than {} cells with a value; split it",
+                grouped(MAX_SHEET_CELLS)
+            ));
+        }
+        let text = cell_text(value);
+        let chars = text.chars().count();
+        if chars > MAX_CELL_CHARS {
+            return Err(format!(
+                "row {}, column {}: a cell of {} characters; at most {} are read",
+                row + 1,
+                column_letters(col as u64),
+                grouped(chars as u64),
+                grouped(MAX_CELL_CHARS as u64)
+            ));
+        }
+        self.min_col = Some(self.min_col.map_or(col, |m| m.min(col)));
+        self.cells.push((row, col, text));
+        Ok(())
+    }
+
+    /// The rows that have a value, each from the first column any row uses (so columns line
+    /// up as in the sheet), numbered as Excel shows them.
+    fn into_table(mut self, format: &'static str) -> Table {
+        self.cells.sort_by_key(|(r, c, _)| (*r, *c));
+        let first = self.min_col.unwrap_or(0);
+        let mut rows: Vec<(u64, StringRecord)> = Vec::new();
+        let mut current: Option<(u32, Vec<String>)> = None;
+        for (r, c, text) in self.cells {
+            if current.as_ref().is_some_and(|(row, _)| *row != r) {
+                let (row, cells) = current.take().expect("checked");
+                rows.push((row as u64 + 1, StringRecord::from(cells)));
+            }
+            let (_, cells) = current.get_or_insert_with(|| (r, Vec::new()));
+            let at = (c - first) as usize;
+            if cells.len() < at {
+                cells.resize(at, String::new());
+            }
+            cells.push(text);
+        }
+        if let Some((row, cells)) = current {
+            rows.push((row as u64 + 1, StringRecord::from(cells)));
+        }
+        Table {
+            sniffed: Sniffed {
+                format,
+                encoding: "",
+                gzip: false,
+            },
+            spreadsheet: true,
+            rows: Rows::Memory(rows.into_iter()),
+        }
+    }
+}
+
+/// A spreadsheet cell as text: whole numbers without `.0`, dates and times in ISO form.
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(dt) => {
+            let serial = dt.as_f64();
+            match crate::values::excel_serial_date(serial) {
+                Some(d) if serial.fract() == 0.0 => d.format("%Y-%m-%d").to_string(),
+                Some(d) => {
+                    let secs = ((serial.fract()) * 86_400.0).round() as u32;
+                    let t =
+                        chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs.min(86_399), 0)
+                            .unwrap_or(chrono::NaiveTime::MIN);
+                    format!("{} {}", d.format("%Y-%m-%d"), t.format("%H:%M:%S"))
+                }
+                None => serial.to_string(),
+            }
+        }
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}

@@ -1,0 +1,165 @@
+//! Each file is stored once, whatever runs at the same time and wherever a process dies.
+
+use std::process::{Command, Stdio};
+
+use crate::common::*;
+
+fn edulake(f: &Fixture) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_edulake"));
+    c.current_dir(f.dir.path())
+        .env_remove("EDULAKE_KEY")
+        .env("EDULAKE_LAKE", f.lake_path())
+        .env("EDULAKE_STATE", f.dir.path().join("lake.state"));
+    c
+}
+
+fn count(f: &Fixture, sql: &str) -> u64 {
+    let o = f.cli(&["sql", "--format", "csv", sql]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    out.lines()
+        .nth(1)
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{sql}: {out}{}", String::from_utf8_lossy(&o.stderr)))
+}
+
+/// Two `edulake ingest` of the same 30 files at once, three times over: every file is stored
+/// by exactly one of them and already ingested for the other; every row is in the lake once.
+#[test]
+fn two_processes_ingesting_the_same_files_store_each_once() {
+    for round in 0..3 {
+        let f = Fixture::new();
+        for i in 0..30 {
+            let mut text = String::from("date,school_code,class_code,student_id,status\n");
+            for s in 0..20 {
+                text.push_str(&format!(
+                    "2026-09-{:02},S{i:03},101,G{i:03}{s:03},present\n",
+                    1 + i % 20
+                ));
+            }
+            f.write(&format!("f{i:02}.csv"), text);
+        }
+        let dir = f.dir.path().join("in");
+        let spawn = || {
+            edulake(&f)
+                .args(["ingest", "--dataset", "attendance", dir.to_str().unwrap()])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn(), spawn());
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        let out = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&a.stdout),
+            String::from_utf8_lossy(&b.stdout)
+        );
+        assert!(
+            a.status.success() && b.status.success(),
+            "round {round}:\n{out}\n{}\n{}",
+            String::from_utf8_lossy(&a.stderr),
+            String::from_utf8_lossy(&b.stderr)
+        );
+        for i in 0..30 {
+            let name = format!("f{i:02}.csv");
+            let lines: Vec<&str> = out.lines().filter(|l| l.contains(&name)).collect();
+            let stored = lines.iter().filter(|l| l.contains(": stored")).count();
+            let already = lines
+                .iter()
+                .filter(|l| l.contains("already ingested"))
+                .count();
+            assert_eq!((stored, already), (1, 1), "round {round}, {name}:\n{out}");
+        }
+        assert_eq!(
+            count(&f, "SELECT count(*) FROM batches"),
+            30,
+            "round {round}"
+        );
+        assert_eq!(
+            count(&f, "SELECT count(*) FROM raw_attendance"),
+            600,
+            "round {round}"
+        );
+        assert_eq!(
+            count(&f, "SELECT count(*) FROM attendance"),
+            600,
+            "round {round}"
+        );
+    }
+}
+
+/// A process killed right after its data commit, before its batch record: the next open of
+/// the lake (any command, the cockpit) catches the index up, so `edulake batches` and the Data
+/// page show the file and its rows.
+#[tokio::test]
+async fn a_crash_between_the_commit_and_the_batch_record_is_caught_up() {
+    let f = Fixture::new();
+    let file = f.write(
+        "断电前.csv",
+        "date,school_code,class_code,student_id,status\n2026-09-01,S001,101,G001,present\n2026-09-01,S001,101,G002,absent\n",
+    );
+    let o = edulake(&f)
+        .env("EDULAKE_FAULT", "after-commit")
+        .args(["ingest", "--dataset", "attendance", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(86), "the injected crash");
+    // The index was not written: the batch is only in the commit.
+    let lake = edulake_ingest::Lake::open(f.lake_path().to_str().unwrap()).unwrap();
+    let indexed = match lake
+        .load(edulake_ingest::lake::BATCHES_TABLE)
+        .await
+        .unwrap()
+    {
+        Some(t) => t.get_file_uris().unwrap().count(),
+        None => 0,
+    };
+    assert_eq!(indexed, 0, "nothing indexed before the catch-up");
+
+    let o = f.cli(&["batches", "--format", "csv"]);
+    let listed = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(listed.contains("断电前.csv"), "{listed}");
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(
+        listed.contains(",2,2,0,"),
+        "rows read, stored, rejected: {listed}"
+    );
+
+    // The cockpit's Data page, opened on the lake as it was left.
+    let f2 = Fixture::new();
+    let file2 = f2.write(
+        "断电前.csv",
+        "date,school_code,class_code,student_id,status\n2026-09-01,S001,101,G001,present\n",
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_edulake"))
+        .current_dir(f2.dir.path())
+        .env("EDULAKE_LAKE", f2.lake_path())
+        .env("EDULAKE_STATE", f2.dir.path().join("lake.state"))
+        .env("EDULAKE_FAULT", "after-commit")
+        .args(["ingest", "--dataset", "attendance", file2.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(86));
+    let state = edulake_serve::web::AppState::open(
+        f2.lake.clone(),
+        f2.state.clone(),
+        edulake_serve::web::guard::AllowedHosts::for_address("127.0.0.1:8080".parse().unwrap()),
+    )
+    .await
+    .unwrap();
+    let response = tower::ServiceExt::oneshot(
+        edulake_serve::web::app(state),
+        axum::http::Request::builder()
+            .uri("/data?from=2026-09-01&to=2026-09-01")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), axum::http::StatusCode::OK);
+    let page = axum::body::to_bytes(response.into_body(), 16 << 20)
+        .await
+        .unwrap();
+    let page = String::from_utf8_lossy(&page);
+    assert!(page.contains("断电前.csv"), "{page}");
+}

@@ -1,0 +1,216 @@
+//! Nothing a visitor sends can take the cockpit down: `edulake serve` runs under an
+//! address-space limit while it is sent the queries, ranges, hosts and forms of the issue, and
+//! must answer each with a clear refusal and go on serving.
+
+use std::io::{BufRead, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+use crate::hostile::limited_command;
+
+/// Stops the server when the test ends, passed or not.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One HTTP/1.1 exchange on a new connection: the status and the body as text.
+fn http(addr: &str, request: &str, body: &[u8]) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).to_string();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
+fn get(addr: &str, path: &str) -> (u16, String) {
+    http(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        b"",
+    )
+}
+
+/// `q` for a URL.
+fn enc(q: &str) -> String {
+    q.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn hostile_queries_ranges_hosts_and_forms_are_refused_and_the_cockpit_stays_up() {
+    let f = Fixture::new();
+    let mut rows = String::from("日期,学校代码,班级,学籍号,考勤状态\n");
+    for day in 1..=5 {
+        for s in 0..60 {
+            rows.push_str(&format!("2026-09-0{day},S001,10{},G{s:03},出勤\n", s % 3));
+        }
+    }
+    let file = f.write("考勤.csv", rows);
+    let schools = f.write(
+        "学校.csv",
+        "学校代码,学校名称,区县,学段\nS001,第一小学,长安区,小学\n",
+    );
+    for (d, p) in [("attendance", &file), ("schools", &schools)] {
+        let o = f.cli(&["--quiet", "ingest", "--dataset", d, p.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    }
+    let mut child = limited_command(&f, &[("EDULAKE_QUERY_SECONDS", "3")])
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut server = Server(child);
+    let mut addr = None;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(at) = line.find("http://") {
+            addr = line[at + 7..].split('/').next().map(str::to_string);
+            break;
+        }
+    }
+    let addr = addr.expect("the server printed its address");
+
+    // 1. Five thousand terms: refused before the planner can overflow a stack.
+    let terms = vec!["1"; 5_000].join("+");
+    let (status, body) = get(
+        &addr,
+        &format!("/sql?q={}", enc(&format!("SELECT {terms}"))),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("nests expressions"), "{body}");
+    // 2. A value of 2 GB from a few bytes.
+    let (status, body) = get(
+        &addr,
+        &format!("/sql?q={}", enc("SELECT repeat('ab', 1000000000)")),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("repeat would make a value over 16 MiB"),
+        "{body}"
+    );
+    // 3. A cross join whose result would not fit: stopped by the result's limit or time.
+    let started = Instant::now();
+    let (status, body) = get(
+        &addr,
+        &format!(
+            "/sql?q={}",
+            enc("SELECT a.*, b.*, c.* FROM attendance a, attendance b, attendance c")
+        ),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("MiB") || body.contains("longer than 3 s"),
+        "{body}"
+    );
+    // 4. A query that would run for hours: stopped after its time.
+    let (status, body) = get(
+        &addr,
+        &format!(
+            "/sql?q={}",
+            enc("SELECT count(*) FROM attendance a, attendance b, attendance c, attendance d, attendance e")
+        ),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("ran longer than 3 s"), "{body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    // 5. Ranges from year 1 to 9999: clamped to the data.
+    for path in [
+        "/?from=0001-01-01&to=9999-12-31",
+        "/school/S001?from=0001-01-01&to=9999-12-31&lang=en",
+        "/download?indicator=attendance_rate&level=school&grain=day&from=0001-01-01&to=9999-12-31",
+        "/download?table=alerts&from=0001-01-01&to=9999-12-31",
+    ] {
+        let (status, body) = get(&addr, path);
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+    // 6. Another site's name for this address (DNS rebinding): refused.
+    let (status, body) = http(
+        &addr,
+        "GET /sql?q=SELECT%201 HTTP/1.1\r\nHost: attacker.example\r\nConnection: close\r\n\r\n",
+        b"",
+    );
+    assert_eq!(status, 403, "{body}");
+    // 7. A form posted from another site: refused, nothing stored.
+    let form = "--XyZ\r\nContent-Disposition: form-data; name=\"dataset\"\r\n\r\nattendance\r\n\
+                --XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"x.csv\"\r\n\
+                Content-Type: text/csv\r\n\r\ndate,school_code,class_code,student_id,status\n\
+                2026-09-07,S001,101,G900,present\n\r\n--XyZ--\r\n";
+    let (status, body) = http(
+        &addr,
+        &format!(
+            "POST /upload HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://attacker.example\r\n\
+             Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n",
+            form.len()
+        ),
+        form.as_bytes(),
+    );
+    assert_eq!(status, 403, "{body}");
+    // The same form from the cockpit's own page is taken.
+    let (status, body) = http(
+        &addr,
+        &format!(
+            "POST /upload HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
+             Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n",
+            form.len()
+        ),
+        form.as_bytes(),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("已入库"), "{body}");
+    // The cockpit shows it once it has refreshed.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, batches) = get(
+            &addr,
+            &format!(
+                "/sql?q={}",
+                enc("SELECT count(*) AS n FROM batches WHERE source_file LIKE '%x.csv'")
+            ),
+        );
+        if batches.ends_with("n\n1\n") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "one upload stored: {batches}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The uploaded file itself is gone from the state directory.
+    let uploads = f.dir.path().join("lake.state/uploads");
+    let left: Vec<_> = std::fs::read_dir(&uploads)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+
+    // Still serving.
+    let (status, _) = get(&addr, "/");
+    assert_eq!(status, 200);
+    assert!(
+        server.0.try_wait().unwrap().is_none(),
+        "the server is still running"
+    );
+}
