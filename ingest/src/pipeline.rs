@@ -202,7 +202,7 @@ pub async fn ingest(
     // commit, which reads what other processes committed since).
     let mut seen_version = seen_version;
     // One commit runs while the workers go on reading the files of the next.
-    let mut in_flight: Option<tokio::task::JoinHandle<Result<(Vec<FileOutcome>, i64)>>> = None;
+    let mut in_flight: Option<tokio::task::JoinHandle<Result<GroupDone>>> = None;
     let mut report = |done: Vec<FileOutcome>, outcomes: &mut Vec<FileOutcome>| {
         for fo in done {
             on_file(&fo);
@@ -278,9 +278,11 @@ pub async fn ingest(
     Ok(outcomes)
 }
 
-fn joined(
-    r: std::result::Result<Result<(Vec<FileOutcome>, i64)>, tokio::task::JoinError>,
-) -> Result<(Vec<FileOutcome>, i64)> {
+/// A commit group's outcomes, in order, and the table version up to which every committed
+/// file is known.
+type GroupDone = (Vec<FileOutcome>, i64);
+
+fn joined(r: std::result::Result<Result<GroupDone>, tokio::task::JoinError>) -> Result<GroupDone> {
     r.map_err(|e| crate::IngestError::Internal(format!("commit task failed: {e}")))?
 }
 
@@ -306,7 +308,7 @@ async fn commit_group(
     g: Group,
     files: Arc<Vec<PathBuf>>,
     seen_version: i64,
-) -> Result<(Vec<FileOutcome>, i64)> {
+) -> Result<GroupDone> {
     let mut items = Vec::with_capacity(g.items.len());
     let mut to_commit = Vec::new();
     for (i, item) in g.items {

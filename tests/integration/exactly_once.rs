@@ -163,3 +163,56 @@ async fn a_crash_between_the_commit_and_the_batch_record_is_caught_up() {
     let page = String::from_utf8_lossy(&page);
     assert!(page.contains("断电前.csv"), "{page}");
 }
+
+/// Corrections of every row of many files (the same keys sent again) are answered and built
+/// within a small memory pool: the rows of keys sent twice are ranked in the memory they
+/// really take, and the raw rows stream past the keys.
+#[test]
+fn corrections_of_many_files_fit_in_a_small_memory_pool() {
+    let f = Fixture::new();
+    let end = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    for (seed, dir) in [(1, "base"), (2, "fix")] {
+        let mut opts = edulake_ingest::generate::GenerateOptions::new(end);
+        opts.schools = 30;
+        opts.students = 60_000;
+        opts.days = 1;
+        opts.seed = seed;
+        opts.datasets = vec!["attendance".into()];
+        edulake_ingest::generate::generate(&f.dir.path().join(dir), &opts).unwrap();
+        let files = f.dir.path().join(dir).join("attendance");
+        let o = f.cli(&[
+            "--quiet",
+            "ingest",
+            "--dataset",
+            "attendance",
+            files.to_str().unwrap(),
+        ]);
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("30 stored (60000 rows"),
+            "{}",
+            String::from_utf8_lossy(&o.stdout)
+        );
+    }
+    // What the corrections say, read from their files.
+    let mut present = 0;
+    for e in std::fs::read_dir(f.dir.path().join("fix/attendance")).unwrap() {
+        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        present += text.lines().filter(|l| l.ends_with(",present")).count();
+    }
+    let small = [("EDULAKE_MEMORY_MB", "48")];
+    let sql = "SELECT count(*) AS n, sum(CASE WHEN status = 'present' THEN 1 ELSE 0 END) AS p FROM attendance";
+    let o = crate::hostile::limited(&f, &small, &["sql", "--format", "csv", sql]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("n,p\n60000,{present}\n"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = crate::hostile::limited(&f, &small, &["--quiet", "build"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = crate::hostile::limited(&f, &small, &["sql", "--format", "csv", sql]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        format!("n,p\n60000,{present}\n")
+    );
+}

@@ -84,3 +84,137 @@ proptest! {
         run("health_report", text.into_bytes());
     }
 }
+
+/// An attendance workbook of a few rows, as Excel would write it, unzipped into its parts.
+fn workbook_parts() -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let rows = crate::common::attendance_rows();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, *v).unwrap();
+        }
+    }
+    let bytes = wb.save_to_buffer().unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    (0..zip.len())
+        .map(|i| {
+            let mut part = zip.by_index(i).unwrap();
+            let mut data = Vec::new();
+            part.read_to_end(&mut data).unwrap();
+            (part.name().unwrap().to_string(), data)
+        })
+        .collect()
+}
+
+fn zipped(parts: &[(String, Vec<u8>)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in parts {
+        out.start_file(name.as_str(), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(data).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+/// Bytes that make a sheet's XML say something else: digits, letters of cell references,
+/// quotes, brackets.
+fn sheet_byte() -> impl Strategy<Value = u8> {
+    prop_oneof![
+        Just(b'9'),
+        Just(b'Z'),
+        Just(b'"'),
+        Just(b'<'),
+        Just(b'>'),
+        Just(b'/'),
+        Just(b' '),
+        any::<u8>(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// A real workbook whose sheet, shared strings or styles are damaged here and there: read
+    /// or refused, never a panic, never more than the limits.
+    #[test]
+    fn damaged_workbooks_never_panic(
+        part in 0usize..8,
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), sheet_byte(), 1usize..12), 1..12),
+    ) {
+        let mut parts = workbook_parts();
+        let i = part % parts.len();
+        let data = &mut parts[i].1;
+        for (at, byte, run) in edits {
+            let at = at.index(data.len().max(1));
+            for k in 0..run {
+                if let Some(b) = data.get_mut(at + k) {
+                    *b = byte;
+                } else {
+                    data.push(byte);
+                }
+            }
+        }
+        run("attendance", zipped(&parts));
+    }
+
+    /// Excel 97 workbooks of random BIFF records (cells at any row and column, dimensions of
+    /// any size, strings of any length): read or refused, never a panic.
+    #[test]
+    fn random_xls_records_never_panic(
+        records in proptest::collection::vec(
+            (
+                prop_oneof![
+                    Just(0x0809u16), Just(0x0200), Just(0x0203), Just(0x0204), Just(0x027E),
+                    Just(0x00FD), Just(0x00BD), Just(0x00BE), Just(0x00FC), Just(0x0085),
+                    Just(0x000A), Just(0x003C), any::<u16>()
+                ],
+                proptest::collection::vec(any::<u8>(), 0..40),
+            ),
+            1..30,
+        ),
+    ) {
+        use std::io::Write;
+        let mut stream = Vec::new();
+        for (typ, data) in &records {
+            stream.extend_from_slice(&typ.to_le_bytes());
+            stream.extend_from_slice(&(data.len() as u16).to_le_bytes());
+            stream.extend_from_slice(data);
+        }
+        let mut file = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
+        file.create_stream("/Workbook").unwrap().write_all(&stream).unwrap();
+        file.flush().unwrap();
+        run("attendance", file.into_inner().into_inner());
+    }
+
+    /// JSON lines with any number of keys and values of any length; gzip of any of it.
+    #[test]
+    fn json_lines_of_any_shape_never_panic(
+        lines in proptest::collection::vec(
+            proptest::collection::vec(("[a-z]{1,3}", "[ -~是否出勤]{0,12}"), 0..12),
+            0..25,
+        ),
+        gzipped in any::<bool>(),
+    ) {
+        let mut text = String::new();
+        for line in lines {
+            let obj: serde_json::Map<String, serde_json::Value> = line
+                .into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v)))
+                .collect();
+            text.push_str(&serde_json::Value::Object(obj).to_string());
+            text.push('\n');
+        }
+        let bytes = if gzipped {
+            use std::io::Write;
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(text.as_bytes()).unwrap();
+            gz.finish().unwrap()
+        } else {
+            text.into_bytes()
+        };
+        run("attendance", bytes);
+    }
+}

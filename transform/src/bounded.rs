@@ -166,9 +166,11 @@ pub async fn collect(
     let mut stream = Box::pin(with_deadline(stream, limits.time));
     let mut out = Vec::new();
     let mut bytes = 0usize;
+    // Batches of one result often share buffers: each counted once.
+    let mut counter = datafusion::common::utils::memory::RecordBatchMemoryCounter::new();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
-        let size = batch.get_array_memory_size();
+        let size = counter.count_batch(&batch);
         bytes += size;
         if bytes > limits.max_result_bytes {
             return Err(TransformError::TooBig(format!(

@@ -37,15 +37,18 @@ impl From<deltalake::DeltaTableError> for TransformError {
 impl From<datafusion::error::DataFusionError> for TransformError {
     fn from(e: datafusion::error::DataFusionError) -> Self {
         use datafusion::error::DataFusionError as E;
+        // A limit reached deep in a plan comes wrapped (in an Arrow error, a shared error).
+        if let E::ResourcesExhausted(msg) = e.find_root() {
+            return TransformError::TooBig(format!(
+                "the query needs more than edulake allows ({msg}); narrow it, or raise EDULAKE_MEMORY_MB"
+            ));
+        }
         match e {
             E::SQL(..) | E::Plan(_) | E::SchemaError(..) | E::NotImplemented(_) => {
                 TransformError::BadQuery(e.to_string())
             }
             E::Context(_, inner) => (*inner).into(),
             E::ObjectStore(_) | E::IoError(_) => TransformError::Lake(e.to_string()),
-            E::ResourcesExhausted(msg) => TransformError::TooBig(format!(
-                "the query needs more than edulake allows ({msg}); narrow it, or raise EDULAKE_MEMORY_MB"
-            )),
             other => TransformError::Internal(other.to_string()),
         }
     }

@@ -139,9 +139,10 @@ pub async fn write_stream(
         _ => {
             let mut batches = Vec::new();
             let mut bytes = 0usize;
+            let mut counter = datafusion::common::utils::memory::RecordBatchMemoryCounter::new();
             while let Some(b) = stream.next().await {
                 let b = b?;
-                bytes += b.get_array_memory_size();
+                bytes += counter.count_batch(&b);
                 if bytes > limits.max_result_bytes {
                     return Err(TransformError::TooBig(format!(
                         "the result is over {} MiB; write it as CSV or JSON (streamed), or add a LIMIT",

@@ -58,36 +58,80 @@ pub fn current_view_sql(d: &Dataset, days: Option<&[NaiveDate]>) -> String {
     current_view_sql_with(d, &day_filter(days), None)
 }
 
-/// [`current_view_sql`] of the raw rows passing `filter` (a [`row_filter`]), with the keys
-/// sent more than once already known, in a table with the key columns (the build finds them
-/// faster than a SQL aggregate does). A filter on schools is exact only where no key of
-/// those schools' rows is shared with another school's row (the build checks).
-pub fn current_view_sql_with(d: &Dataset, filter: &str, dup_table: Option<&str>) -> String {
+/// [`current_view_sql`] of the raw rows passing `filter` (a [`row_filter`]); with
+/// `dup_function`, the keys sent more than once already known, as a SQL function of the key
+/// columns (the build finds them faster than a SQL aggregate does, see
+/// [`marts::DupKeys`]). A filter on schools is exact only where no key of those schools' rows
+/// is shared with another school's row (the build checks).
+///
+/// Without the function, the view is plain SQL that any engine runs (`edulake build
+/// --show-sql`): the duplicated keys by an aggregate, joined.
+pub fn current_view_sql_with(d: &Dataset, filter: &str, dup_function: Option<&str>) -> String {
     let cols = current_columns(d);
     let key: Vec<String> = d.key_stored().iter().map(|k| format!("\"{k}\"")).collect();
-    let same_key = d
-        .key_stored()
-        .iter()
-        .map(|k| format!("dup.\"{k}\" = r.\"{k}\""))
-        .collect::<Vec<_>>()
-        .join(" AND ");
-    let dup = match dup_table {
-        Some(t) => format!("SELECT {} FROM {t}", key.join(", ")),
-        None => format!(
-            "SELECT {key} FROM r GROUP BY {key} HAVING count(*) > 1",
-            key = key.join(", ")
-        ),
+    let Some(f) = dup_function else {
+        let same_key = d
+            .key_stored()
+            .iter()
+            .map(|k| format!("dup.\"{k}\" = r.\"{k}\""))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        return format!(
+            "WITH r AS (SELECT * FROM raw_{name}{filter}), dup AS (SELECT {key} FROM r GROUP BY {key} HAVING count(*) > 1) \
+             SELECT {cols} FROM r WHERE NOT EXISTS (SELECT 1 FROM dup WHERE {same_key}) \
+             UNION ALL \
+             SELECT {cols} FROM (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _ingested_at DESC, _row DESC) AS _rn \
+               FROM r WHERE EXISTS (SELECT 1 FROM dup WHERE {same_key})) WHERE _rn = 1",
+            cols = cols.join(", "),
+            key = key.join(", "),
+            name = d.name
+        );
     };
+    // The rows of keys sent more than once are ranked with their text in compact arrays of
+    // their own: a scan's text arrays are views into its whole decoded pages, which a sort
+    // holding a few rows of each batch would count in full (2.6 GB counted for 335 MiB held,
+    // and the query refused). So the sort's memory is what it really holds, and it spills
+    // when that is more than its share.
+    let (compact, viewed) = compact_columns(d);
+    let call = format!("{f}({})", key.join(", "));
     format!(
-        "WITH r AS (SELECT * FROM raw_{name}{filter}), dup AS ({dup}) \
-         SELECT {cols} FROM r WHERE NOT EXISTS (SELECT 1 FROM dup WHERE {same_key}) \
+        "WITH r AS (SELECT * FROM raw_{name}{filter}) \
+         SELECT {cols} FROM r WHERE NOT {call} \
          UNION ALL \
-         SELECT {cols} FROM (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _ingested_at DESC, _row DESC) AS _rn \
-           FROM r WHERE EXISTS (SELECT 1 FROM dup WHERE {same_key})) WHERE _rn = 1",
+         SELECT {viewed} FROM (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _ingested_at DESC, _row DESC) AS _rn \
+           FROM (SELECT {compact}, _row FROM r WHERE {call})) WHERE _rn = 1",
         cols = cols.join(", "),
         key = key.join(", "),
         name = d.name
     )
+}
+
+/// The current view's columns with text in compact arrays (`Utf8`), and the same columns
+/// back as the scan gives them (`Utf8View`), for [`current_view_sql_with`].
+fn compact_columns(d: &Dataset) -> (String, String) {
+    let schema = d.lake_schema();
+    let mut compact = Vec::new();
+    let mut viewed = Vec::new();
+    for name in d
+        .columns
+        .iter()
+        .map(|c| c.stored_name())
+        .chain(["_batch_id", "_ingested_at"])
+    {
+        let kind = schema.field_with_name(name).map(|f| f.data_type().clone());
+        let (to, back) = match kind {
+            Ok(arrow::datatypes::DataType::Utf8) => ("Utf8", "Utf8View"),
+            Ok(arrow::datatypes::DataType::List(_)) => ("List(Utf8)", "List(Utf8View)"),
+            _ => {
+                compact.push(format!("\"{name}\""));
+                viewed.push(format!("\"{name}\""));
+                continue;
+            }
+        };
+        compact.push(format!("arrow_cast(\"{name}\", '{to}') AS \"{name}\""));
+        viewed.push(format!("arrow_cast(\"{name}\", '{back}') AS \"{name}\""));
+    }
+    (compact.join(", "), viewed.join(", "))
 }
 
 /// The columns of a current view: the dataset's, and the batch each row came from.
@@ -235,18 +279,16 @@ impl QueryLayer {
                     // The keys sent more than once, found now; then the view ranks only them.
                     let days = (d.partition_by == ["date"]).then(|| layer.event_days.clone());
                     let dups = marts::duplicate_keys(&layer.ctx, d, days.as_deref(), None).await?;
-                    let table = format!("_dup_{}", d.name);
-                    layer.ctx.register_table(
-                        table.as_str(),
-                        Arc::new(MemTable::try_new(dups.schema(), vec![vec![dups]])?),
-                    )?;
+                    let view = if dups.rows == 0 {
+                        raw_rows_sql(d, "")
+                    } else {
+                        let function = format!("edulake_dup_key_{}", d.name);
+                        layer.ctx.register_udf(dups.function(&function));
+                        current_view_sql_with(d, "", Some(&function))
+                    };
                     layer
                         .ctx
-                        .sql(&format!(
-                            "CREATE VIEW {} AS {}",
-                            d.name,
-                            current_view_sql_with(d, "", Some(&table))
-                        ))
+                        .sql(&format!("CREATE VIEW {} AS {view}", d.name))
                         .await?;
                 }
                 (None, other) => stale_indicators.push(other),

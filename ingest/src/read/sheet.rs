@@ -24,6 +24,28 @@ use crate::limits::{
 
 pub(super) fn read_xlsx(bytes: Vec<u8>) -> Result<Table, String> {
     check_zip(&bytes)?;
+    damaged_if_it_panics("XLSX", || xlsx_cells(bytes))
+}
+
+pub(super) fn read_xls(bytes: Vec<u8>) -> Result<Table, String> {
+    check_biff(&bytes)?;
+    damaged_if_it_panics("XLS", || xls_cells(bytes))
+}
+
+/// A workbook the reader fails on in a way it did not foresee (a panic, say on arithmetic
+/// that overflows) is a damaged file, said as such, not a failure of the ingest.
+fn damaged_if_it_panics(
+    kind: &str,
+    read: impl FnOnce() -> Result<Table, String>,
+) -> Result<Table, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
+        Err(format!(
+            "the {kind} workbook is damaged: its sheet cannot be read"
+        ))
+    })
+}
+
+fn xlsx_cells(bytes: Vec<u8>) -> Result<Table, String> {
     let mut wb = calamine::Xlsx::new(Cursor::new(bytes))
         .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
     let name = wb
@@ -48,8 +70,7 @@ pub(super) fn read_xlsx(bytes: Vec<u8>) -> Result<Table, String> {
     Ok(cells.into_table("xlsx"))
 }
 
-pub(super) fn read_xls(bytes: Vec<u8>) -> Result<Table, String> {
-    check_biff(&bytes)?;
+fn xls_cells(bytes: Vec<u8>) -> Result<Table, String> {
     let mut wb = calamine::Xls::new(Cursor::new(bytes))
         .map_err(|e| format!("not a readable XLS workbook: {e}"))?;
     let range = wb

@@ -1,9 +1,150 @@
 //! The keys of a dataset sent more than once: the only rows its current view must rank.
 
+use datafusion::logical_expr::ScalarUDF;
+
 use super::*;
 
-/// The table the build registers the keys sent more than once in.
-pub(super) const DUP_TABLE: &str = "edulake_build_dup_keys";
+/// The name of the function the build registers for the keys sent more than once.
+pub(super) const DUP_FUNCTION: &str = "edulake_build_dup_key";
+
+/// The keys of a dataset sent more than once: the rows a current view must rank. They are
+/// held in a hash set in memory (a few bytes per key sent twice) and asked as a SQL function
+/// (`name(key columns…)`, true for a key sent more than once), so the view is two filters
+/// over the raw rows as they stream past: no join holds the raw rows, or even the keys, in
+/// the query's memory.
+pub struct DupKeys {
+    pub rows: usize,
+    keys: HashSet<Box<[u8]>>,
+    types: Vec<arrow::datatypes::DataType>,
+}
+
+impl DupKeys {
+    fn new(batch: RecordBatch) -> Result<DupKeys> {
+        let columns = batch
+            .columns()
+            .iter()
+            .map(comparable)
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let types: Vec<_> = columns.iter().map(|c| c.data_type().clone()).collect();
+        let converter = converter(&types)?;
+        let rows = converter.convert_columns(&columns)?;
+        Ok(DupKeys {
+            rows: batch.num_rows(),
+            keys: rows.iter().map(|r| Box::from(r.as_ref())).collect(),
+            types,
+        })
+    }
+
+    /// The SQL function `name(key columns…)`: whether a row's key is one of these.
+    pub fn function(self, name: &str) -> ScalarUDF {
+        ScalarUDF::new_from_impl(IsDupKey {
+            id: NEXT_KEY_SET.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            name: name.to_string(),
+            signature: datafusion::logical_expr::Signature::any(
+                self.types.len(),
+                datafusion::logical_expr::Volatility::Immutable,
+            ),
+            keys: Arc::new(self),
+        })
+    }
+}
+
+static NEXT_KEY_SET: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A column as the key set compares it: text as views (a scan's own type; the row encoding
+/// of text is the same whatever array holds it).
+fn comparable(
+    c: &arrow::array::ArrayRef,
+) -> std::result::Result<arrow::array::ArrayRef, arrow::error::ArrowError> {
+    use arrow::datatypes::DataType;
+    match c.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 => arrow::compute::cast(c, &DataType::Utf8View),
+        _ => Ok(c.clone()),
+    }
+}
+
+fn converter(types: &[arrow::datatypes::DataType]) -> Result<arrow::row::RowConverter> {
+    Ok(arrow::row::RowConverter::new(
+        types
+            .iter()
+            .map(|t| arrow::row::SortField::new(t.clone()))
+            .collect(),
+    )?)
+}
+
+#[derive(Debug)]
+struct IsDupKey {
+    id: u64,
+    name: String,
+    signature: datafusion::logical_expr::Signature,
+    keys: Arc<DupKeys>,
+}
+
+impl std::fmt::Debug for DupKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DupKeys({} keys)", self.rows)
+    }
+}
+
+impl PartialEq for IsDupKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for IsDupKey {}
+
+impl std::hash::Hash for IsDupKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.id.hash(state)
+    }
+}
+
+impl datafusion::logical_expr::ScalarUDFImpl for IsDupKey {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &datafusion::logical_expr::Signature {
+        &self.signature
+    }
+
+    fn return_type(
+        &self,
+        _: &[arrow::datatypes::DataType],
+    ) -> datafusion::error::Result<arrow::datatypes::DataType> {
+        Ok(arrow::datatypes::DataType::Boolean)
+    }
+
+    fn invoke_with_args(
+        &self,
+        args: datafusion::logical_expr::ScalarFunctionArgs,
+    ) -> datafusion::error::Result<datafusion::logical_expr::ColumnarValue> {
+        let rows = args.number_rows;
+        let columns = args
+            .args
+            .iter()
+            .map(|a| a.to_array(rows).and_then(|c| Ok(comparable(&c)?)))
+            .collect::<datafusion::error::Result<Vec<_>>>()?;
+        let types: Vec<_> = columns.iter().map(|c| c.data_type().clone()).collect();
+        if types != self.keys.types {
+            return Err(datafusion::error::DataFusionError::Internal(format!(
+                "{}: key of types {types:?}, the keys are {:?}",
+                self.name, self.keys.types
+            )));
+        }
+        let encoded = converter(&types)
+            .map_err(|e| datafusion::error::DataFusionError::Internal(e.to_string()))?
+            .convert_columns(&columns)?;
+        let found: arrow::array::BooleanArray = encoded
+            .iter()
+            .map(|r| Some(self.keys.keys.contains(r.as_ref())))
+            .collect();
+        Ok(datafusion::logical_expr::ColumnarValue::Array(Arc::new(
+            found,
+        )))
+    }
+}
 
 /// The keys of a dataset sent more than once (on these days): the `dup` of
 /// [`current_view_sql`]. For a dated dataset keyed by `(date, student_id)` they are found a
@@ -14,7 +155,7 @@ pub async fn duplicate_keys(
     d: &Dataset,
     days: Option<&[NaiveDate]>,
     schools: Option<&[String]>,
-) -> Result<RecordBatch> {
+) -> Result<DupKeys> {
     if let (Some(days), ["date", "student_id"]) = (days, d.key_stored().as_slice()) {
         let mut found = Vec::new();
         let mut pseudonyms = true;
@@ -36,7 +177,7 @@ pub async fn duplicate_keys(
                 arrow::array::Date32Array::from_iter_values(found.iter().map(|(d, _)| *d));
             let id_col =
                 arrow::array::StringArray::from_iter_values(found.iter().map(|(_, s)| s.as_str()));
-            return Ok(RecordBatch::try_new(
+            return DupKeys::new(RecordBatch::try_new(
                 schema,
                 vec![Arc::new(day_col), Arc::new(id_col)],
             )?);
@@ -53,7 +194,7 @@ pub async fn duplicate_keys(
         .await?;
     let schema: arrow::datatypes::SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let batches = df.collect().await?;
-    Ok(arrow::compute::concat_batches(&schema, &batches)?)
+    DupKeys::new(arrow::compute::concat_batches(&schema, &batches)?)
 }
 
 /// The `(date, student_id)` sent more than once on these days, or `None` if a student id is

@@ -31,7 +31,6 @@ use std::time::Instant;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use chrono::NaiveDate;
-use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use datafusion::prelude::{col, lit};
 use datafusion::scalar::ScalarValue;
@@ -57,8 +56,8 @@ use crate::indicators::{self, Indicator};
 use crate::views::{
     current_view_sql, current_view_sql_with, raw_rows_sql, row_filter, school_list, QueryLayer,
 };
-pub use dedupe::duplicate_keys;
-use dedupe::DUP_TABLE;
+use dedupe::DUP_FUNCTION;
+pub use dedupe::{duplicate_keys, DupKeys};
 use scope::batch_id_list;
 pub use scope::{school_scope, SchoolScope};
 
@@ -368,15 +367,11 @@ async fn build_one(
                 let days = mart.dated().then_some(chunk.as_slice());
                 let keys = duplicate_keys(layer.context(), d, days, schools).await?;
                 let filter = row_filter(days, schools);
-                if keys.num_rows() == 0 {
+                if keys.rows == 0 {
                     raw_rows_sql(d, &filter)
                 } else {
-                    layer.context().deregister_table(DUP_TABLE)?;
-                    layer.context().register_table(
-                        DUP_TABLE,
-                        Arc::new(MemTable::try_new(keys.schema(), vec![vec![keys]])?),
-                    )?;
-                    current_view_sql_with(d, &filter, Some(DUP_TABLE))
+                    layer.context().register_udf(keys.function(DUP_FUNCTION));
+                    current_view_sql_with(d, &filter, Some(DUP_FUNCTION))
                 }
             }
             _ => mart.sql(chunk),
