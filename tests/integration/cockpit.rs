@@ -11,15 +11,7 @@ use edulake_serve::web::{app, AppState};
 use crate::common::*;
 
 async fn get(state: &Arc<AppState>, uri: &str) -> (StatusCode, Vec<u8>) {
-    let response = app(state.clone())
-        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 64 << 20)
-        .await
-        .unwrap();
-    (status, bytes.to_vec())
+    cockpit_get(state, uri).await
 }
 
 /// Internal links of a page (`href="/…"`), unescaped.
@@ -38,13 +30,7 @@ async fn every_page_link_and_download_works() {
     crate::privacy::ingested_messy_district(&f);
     let o = f.cli(&["--quiet", "build"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let state = AppState::open(
-        f.lake.clone(),
-        f.state.clone(),
-        edulake_serve::web::guard::AllowedHosts::for_address("127.0.0.1:8080".parse().unwrap()),
-    )
-    .await
-    .unwrap();
+    let state = cockpit(&f).await;
 
     let (status, body) = get(&state, "/").await;
     let overview = String::from_utf8(body).unwrap();
@@ -416,13 +402,7 @@ async fn a_clerk_uploads_a_day_and_the_cockpit_shows_it() {
     let f = Fixture::new();
     crate::privacy::ingested_messy_district(&f);
     assert!(f.cli(&["--quiet", "build"]).status.success());
-    let state = AppState::open(
-        f.lake.clone(),
-        f.state.clone(),
-        edulake_serve::web::guard::AllowedHosts::for_address("127.0.0.1:8080".parse().unwrap()),
-    )
-    .await
-    .unwrap();
+    let state = cockpit(&f).await;
     let school = f
         .query("SELECT school_code FROM schools ORDER BY school_code LIMIT 1")
         .await[0][0]

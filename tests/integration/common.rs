@@ -214,3 +214,47 @@ pub fn reject_report(fo: &FileOutcome) -> &std::path::Path {
         ),
     }
 }
+
+/// The text of the one reject report the fixture's ingests of a dataset wrote.
+pub fn only_reject_report(f: &Fixture, dataset: &str) -> String {
+    let dir = f.dir.path().join("lake.state/rejects").join(dataset);
+    let mut reports: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    std::fs::read_to_string(reports.remove(0)).unwrap()
+}
+
+/// The cockpit over the fixture's lake, as served on 127.0.0.1:8080.
+pub async fn cockpit(f: &Fixture) -> std::sync::Arc<edulake_serve::web::AppState> {
+    edulake_serve::web::AppState::open(
+        f.lake.clone(),
+        f.state.clone(),
+        edulake_serve::web::guard::AllowedHosts::for_address("127.0.0.1:8080".parse().unwrap()),
+    )
+    .await
+    .expect("open the cockpit")
+}
+
+/// A GET through the cockpit's router, without a socket: the status and the body.
+pub async fn cockpit_get(
+    state: &std::sync::Arc<edulake_serve::web::AppState>,
+    uri: &str,
+) -> (axum::http::StatusCode, Vec<u8>) {
+    use tower::ServiceExt;
+    let response = edulake_serve::web::app(state.clone())
+        .oneshot(
+            axum::http::Request::builder()
+                .uri(uri)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 64 << 20)
+        .await
+        .unwrap();
+    (status, bytes.to_vec())
+}

@@ -140,26 +140,9 @@ async fn a_crash_between_the_commit_and_the_batch_record_is_caught_up() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(86));
-    let state = edulake_serve::web::AppState::open(
-        f2.lake.clone(),
-        f2.state.clone(),
-        edulake_serve::web::guard::AllowedHosts::for_address("127.0.0.1:8080".parse().unwrap()),
-    )
-    .await
-    .unwrap();
-    let response = tower::ServiceExt::oneshot(
-        edulake_serve::web::app(state),
-        axum::http::Request::builder()
-            .uri("/data?from=2026-09-01&to=2026-09-01")
-            .body(axum::body::Body::empty())
-            .unwrap(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(response.status(), axum::http::StatusCode::OK);
-    let page = axum::body::to_bytes(response.into_body(), 16 << 20)
-        .await
-        .unwrap();
+    let state = cockpit(&f2).await;
+    let (status, page) = cockpit_get(&state, "/data?from=2026-09-01&to=2026-09-01").await;
+    assert_eq!(status, axum::http::StatusCode::OK);
     let page = String::from_utf8_lossy(&page);
     assert!(page.contains("断电前.csv"), "{page}");
 }

@@ -261,13 +261,7 @@ fn implausible_dates_are_rejected_by_row() {
     let o = f.cli(&["ingest", "--dataset", "attendance", file.to_str().unwrap()]);
     let out = text(&o);
     assert!(out.contains("stored 2 of 6 rows"), "{out}");
-    let report = std::fs::read_dir(f.dir.path().join("lake.state/rejects/attendance"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let report = std::fs::read_to_string(report).unwrap();
+    let report = only_reject_report(&f, "attendance");
     assert!(
         report.contains("0001-01-01 is before 2000-01-01"),
         "{report}"
@@ -405,39 +399,16 @@ async fn csv_cells_never_come_out_as_formulas() {
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     formula(&out, "sql");
     assert!(out.contains("'@长安区"), "{out}");
-    let report = std::fs::read_dir(f.dir.path().join("lake.state/rejects/attendance"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let report = std::fs::read_to_string(report).unwrap();
+    let report = only_reject_report(&f, "attendance");
     assert!(report.contains(",'=1+1,"), "{report}");
 
-    let state = edulake_serve::web::AppState::open(
-        f.lake.clone(),
-        f.state.clone(),
-        edulake_serve::web::guard::AllowedHosts::for_address("127.0.0.1:8080".parse().unwrap()),
-    )
-    .await
-    .unwrap();
+    let state = cockpit(&f).await;
     for uri in [
         "/download?indicator=attendance_rate&level=school&grain=total&format=csv",
         "/sql?q=SELECT%20school_name%20FROM%20schools&format=csv",
     ] {
-        let response = tower::ServiceExt::oneshot(
-            edulake_serve::web::app(state.clone()),
-            axum::http::Request::builder()
-                .uri(uri)
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-        assert_eq!(response.status(), axum::http::StatusCode::OK, "{uri}");
-        let body = axum::body::to_bytes(response.into_body(), 16 << 20)
-            .await
-            .unwrap();
+        let (status, body) = cockpit_get(&state, uri).await;
+        assert_eq!(status, axum::http::StatusCode::OK, "{uri}");
         formula(&String::from_utf8_lossy(&body), uri);
     }
 }
