@@ -38,6 +38,8 @@ use crate::values;
 pub const BATCHES_TABLE: &str = "_batches";
 /// Commit-info key under which a data commit carries its batch records.
 const COMMIT_KEY: &str = "edulake.batches";
+/// How many times a commit is tried while other processes' commits land first.
+const MAX_COMMIT_ATTEMPTS: usize = 1000;
 /// Table property of `_batches` holding the key fingerprint.
 const KEY_PROPERTY: &str = "edulake.keyFingerprint";
 
@@ -308,7 +310,18 @@ impl Lake {
             ..Default::default()
         };
         let mut written: Option<Vec<deltalake::kernel::Add>> = None;
+        let mut attempts = 0;
         loop {
+            attempts += 1;
+            if attempts > MAX_COMMIT_ATTEMPTS {
+                if let (Some(adds), Some(table)) = (&written, self.load(d.name).await?) {
+                    self.remove_unreferenced(&table, adds).await;
+                }
+                return Err(IngestError::Lake(format!(
+                    "{MAX_COMMIT_ATTEMPTS} other commits landed first each time this one was \
+                     tried; nothing of these files was stored: try again"
+                )));
+            }
             let table = self.dataset_table(d).await?;
             let latest = table.version().map_or(-1, |v| v as i64);
             if latest > done.seen_version {

@@ -77,7 +77,7 @@ impl Limits {
 }
 
 /// Refuses a query whose text is longer or more deeply nested than `limits` allow. Parsing
-/// and measuring run on a thread with a 256 MiB stack (reserved, not used, unless a query is
+/// and measuring run on a thread with a 64 MiB stack (reserved, not used, unless a query is
 /// that deep), so no text within the length limit can overflow it.
 pub fn check_text(sql: &str, limits: &Limits) -> Result<()> {
     let chars = sql.chars().count();
@@ -91,7 +91,7 @@ pub fn check_text(sql: &str, limits: &Limits) -> Result<()> {
     let max = limits.max_depth;
     let measured = std::thread::Builder::new()
         .name("edulake-sql-check".into())
-        .stack_size(256 << 20)
+        .stack_size(64 << 20)
         .spawn(move || -> Result<()> {
             let statements = datafusion::sql::parser::DFParser::parse_sql(&text)
                 .map_err(|e| TransformError::BadQuery(e.to_string()))?;
@@ -457,4 +457,28 @@ fn check_time_series(args: &[ColumnarValue]) -> DfResult<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_and_deepest_texts_are_measured_not_overflowed() {
+        let limits = Limits::command_line();
+        // As many terms as the length limit allows, each a level deeper.
+        let terms = vec!["1"; (limits.max_chars - 7) / 2].join("+");
+        let err = check_text(&format!("SELECT {terms}"), &limits).unwrap_err();
+        assert!(err.to_string().contains("nests expressions"), "{err}");
+        let ands = vec!["a = 1"; 20_000].join(" AND ");
+        let err = check_text(&format!("SELECT 1 FROM t WHERE {ands}"), &limits).unwrap_err();
+        assert!(err.to_string().contains("characters long"), "{err}");
+        let ands = vec!["a=1"; 14_000].join(" OR ");
+        let err = check_text(&format!("SELECT 1 FROM t WHERE {ands}"), &limits).unwrap_err();
+        assert!(err.to_string().contains("nests expressions"), "{err}");
+        // Parentheses: the parser's own recursion limit.
+        let parens = format!("SELECT {}1{}", "(".repeat(5_000), ")".repeat(5_000));
+        assert!(check_text(&parens, &limits).is_err());
+        assert!(check_text("SELECT 1 + 2 * 3", &limits).is_ok());
+    }
 }
