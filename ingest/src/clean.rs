@@ -16,6 +16,7 @@ use csv::StringRecord;
 use edulake_schemas::dataset::{Column, Dataset, Kind, Required, Rule};
 use edulake_schemas::vocab::{is_personal_header, ISSUER_BUREAU, LIST_SEPARATORS, NO_SYMPTOM};
 
+use crate::limits::{MAX_REJECTS_LISTED, MAX_REJECT_VALUE_CHARS};
 use crate::pseudo::{Key, Pseudonymiser};
 use crate::read::{Rows, UNREADABLE_ROW};
 use crate::values;
@@ -64,6 +65,8 @@ pub struct Cleaned {
     pub rows_rejected: u64,
     /// Distinct values of the first partition column (for instance the dates touched).
     pub partitions: Vec<String>,
+    /// Rejected cells counted but not listed (past [`MAX_REJECTS_LISTED`]).
+    pub unlisted: u64,
 }
 
 /// Where a stored column's value comes from.
@@ -314,6 +317,7 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         rejects: Vec::new(),
         rows_rejected: 0,
         partitions: Vec::new(),
+        unlisted: 0,
     };
     let partition_idx = d
         .partition_by
@@ -346,7 +350,7 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         out.rows_read += 1;
         if let Some(reason) = rec.get(0).and_then(|c| c.strip_prefix(UNREADABLE_ROW)) {
             out.rows_rejected += 1;
-            out.rejects.push(Reject {
+            out.list(Reject {
                 row: line,
                 column: String::new(),
                 value: String::new(),
@@ -379,7 +383,9 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         check_row_rules(ctx, d, &vals, &labels, line, &mut row_rejects);
         if !row_rejects.is_empty() {
             out.rows_rejected += 1;
-            out.rejects.append(&mut row_rejects);
+            for r in row_rejects.drain(..) {
+                out.list(r);
+            }
             storage = recycle(vals);
             continue;
         }
@@ -422,7 +428,42 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         .into_iter()
         .map(|d| values::date_from_days(d).to_string())
         .collect();
+    if out.unlisted > 0 {
+        out.rejects.push(Reject {
+            row: 0,
+            column: String::new(),
+            value: String::new(),
+            reason: format!(
+                "{} more rejected cells are not listed (a report lists at most {})",
+                out.unlisted, MAX_REJECTS_LISTED
+            ),
+        });
+    }
     Ok(out)
+}
+
+impl Cleaned {
+    /// Lists a rejected cell in the report, within its limits: at most
+    /// [`MAX_REJECTS_LISTED`] cells, each value quoted to [`MAX_REJECT_VALUE_CHARS`]
+    /// characters (the report is kept, and a file of rejected rows must not make it as big as
+    /// the file).
+    fn list(&mut self, mut r: Reject) {
+        if self.rejects.len() >= MAX_REJECTS_LISTED {
+            self.unlisted += 1;
+            return;
+        }
+        r.value = shortened(&r.value, MAX_REJECT_VALUE_CHARS);
+        r.reason = shortened(&r.reason, 2 * MAX_REJECT_VALUE_CHARS);
+        self.rejects.push(r);
+    }
+}
+
+/// At most `chars` characters of `text`, an ellipsis saying where it was cut.
+fn shortened(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
 }
 
 /// The name a clerk recognises for a rejected column: the canonical name and, when the file

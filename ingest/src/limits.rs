@@ -2,11 +2,18 @@
 //! file claims, so no file can make edulake ask for more memory than these allow; a file over
 //! any of them is rejected whole with the limit named. The README lists them.
 
-/// The largest file read, as sent (1 GiB).
-pub const MAX_FILE_BYTES: u64 = 1 << 30;
+/// The largest file read, as sent (512 MiB). A file is read whole, and two are read at a
+/// time on a two-core server: what one file may hold is what a bureau's server can spare
+/// twice over.
+pub const MAX_FILE_BYTES: u64 = 512 << 20;
 
-/// The most a compressed file (gzip, or the parts of an XLSX workbook) may unpack to (1 GiB).
-pub const MAX_UNPACKED_BYTES: u64 = 1 << 30;
+/// The most a compressed file (gzip, or the parts of an XLSX workbook) may unpack to
+/// (512 MiB).
+pub const MAX_UNPACKED_BYTES: u64 = 512 << 20;
+
+/// The most an XLSX workbook's shared strings (every text of the workbook, kept in memory
+/// while it is read) may unpack to (128 MiB).
+pub const MAX_SHARED_STRINGS_BYTES: u64 = 128 << 20;
 
 /// How many times its own size a compressed file may unpack to, once past
 /// [`RATIO_FREE_BYTES`]: real extracts unpack to 5–20 times their size, bombs to thousands.
@@ -24,8 +31,18 @@ pub const MAX_COLUMNS: usize = 256;
 /// Characters of one cell.
 pub const MAX_CELL_CHARS: usize = 4_096;
 
-/// Cells with a value in one workbook (every sheet counted).
-pub const MAX_SHEET_CELLS: u64 = 20_000_000;
+/// Cells with a value in the sheet read.
+pub const MAX_SHEET_CELLS: u64 = 10_000_000;
+
+/// The text of the sheet read, every cell's counted (a shared string is counted in every
+/// cell that shows it): 256 MiB.
+pub const MAX_SHEET_TEXT_BYTES: u64 = 256 << 20;
+
+/// Rejected cells listed in a reject report; more are counted, not listed.
+pub const MAX_REJECTS_LISTED: usize = 100_000;
+
+/// Characters of a rejected value quoted in a reject report.
+pub const MAX_REJECT_VALUE_CHARS: usize = 200;
 
 /// For an Excel 97 (`.xls`) workbook, which is read as whole grids: the rows × columns its
 /// sheets span together.

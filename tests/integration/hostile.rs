@@ -93,27 +93,37 @@ fn rezip(
     out.finish().unwrap().into_inner()
 }
 
-/// An Excel 97 workbook whose one sheet says it spans `rows` × `cols` cells.
-fn xls_claiming(rows: u32, cols: u16) -> Vec<u8> {
-    let mut stream = Vec::new();
-    let mut record = |typ: u16, data: &[u8]| {
-        stream.extend_from_slice(&typ.to_le_bytes());
-        stream.extend_from_slice(&(data.len() as u16).to_le_bytes());
-        stream.extend_from_slice(data);
+/// One BIFF record.
+fn rec(typ: u16, data: &[u8]) -> Vec<u8> {
+    let mut r = typ.to_le_bytes().to_vec();
+    r.extend_from_slice(&(data.len() as u16).to_le_bytes());
+    r.extend_from_slice(data);
+    r
+}
+
+/// An Excel 97 workbook: its globals naming `sheets` (each a sheet at an offset of the stream,
+/// counted from where the globals end), then `body` (the sheets' records, however hidden).
+fn xls(sheets: &[u32], body: &[u8]) -> Vec<u8> {
+    let bof = |kind: u16| {
+        let mut d = vec![0x00, 0x06];
+        d.extend_from_slice(&kind.to_le_bytes());
+        d.extend_from_slice(&[0xBB, 0x0D, 0xCC, 0x07, 0, 0, 0, 0, 6, 0, 0, 0]);
+        rec(0x0809, &d)
     };
-    // BOF (BIFF8, worksheet), DIMENSIONS, EOF.
-    record(
-        0x0809,
-        &[0x00, 0x06, 0x10, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-    );
-    let mut dims = Vec::new();
-    dims.extend_from_slice(&0u32.to_le_bytes());
-    dims.extend_from_slice(&rows.to_le_bytes());
-    dims.extend_from_slice(&0u16.to_le_bytes());
-    dims.extend_from_slice(&cols.to_le_bytes());
-    dims.extend_from_slice(&0u16.to_le_bytes());
-    record(0x0200, &dims);
-    record(0x000A, &[]);
+    let boundsheet = |pos: u32, i: usize| {
+        let name = format!("S{i:03}");
+        let mut d = pos.to_le_bytes().to_vec();
+        d.extend_from_slice(&[0, 0, name.len() as u8, 0]);
+        d.extend_from_slice(name.as_bytes());
+        rec(0x0085, &d)
+    };
+    let globals_len = (bof(5).len() + boundsheet(0, 0).len() * sheets.len() + 4) as u32;
+    let mut stream = bof(5);
+    for (i, at) in sheets.iter().enumerate() {
+        stream.extend(boundsheet(globals_len + at, i));
+    }
+    stream.extend(rec(0x000A, &[]));
+    stream.extend_from_slice(body);
     let mut file = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
     file.create_stream("/Workbook")
         .unwrap()
@@ -121,6 +131,41 @@ fn xls_claiming(rows: u32, cols: u16) -> Vec<u8> {
         .unwrap();
     file.flush().unwrap();
     file.into_inner().into_inner()
+}
+
+/// A sheet's records: BOF, DIMENSIONS of rows × columns, a header, cells at `cells`, EOF.
+fn xls_sheet(rows: u32, cols: u16, cells: &[(u16, u16)]) -> Vec<u8> {
+    let mut s = rec(
+        0x0809,
+        &[
+            0x00, 0x06, 0x10, 0x00, 0xBB, 0x0D, 0xCC, 0x07, 0, 0, 0, 0, 6, 0, 0, 0,
+        ],
+    );
+    let mut dims = 0u32.to_le_bytes().to_vec();
+    dims.extend_from_slice(&rows.to_le_bytes());
+    dims.extend_from_slice(&0u16.to_le_bytes());
+    dims.extend_from_slice(&cols.to_le_bytes());
+    dims.extend_from_slice(&0u16.to_le_bytes());
+    s.extend(rec(0x0200, &dims));
+    for (c, h) in ["date", "school_code", "class_code", "student_id", "status"]
+        .iter()
+        .enumerate()
+    {
+        let mut d = 0u16.to_le_bytes().to_vec();
+        d.extend_from_slice(&(c as u16).to_le_bytes());
+        d.extend_from_slice(&[0, 0, h.len() as u8, 0, 0]);
+        d.extend_from_slice(h.as_bytes());
+        s.extend(rec(0x0204, &d));
+    }
+    for (r, c) in cells {
+        let mut d = r.to_le_bytes().to_vec();
+        d.extend_from_slice(&c.to_le_bytes());
+        d.extend_from_slice(&[0, 0]);
+        d.extend_from_slice(&1f64.to_le_bytes());
+        s.extend(rec(0x0203, &d));
+    }
+    s.extend(rec(0x000A, &[]));
+    s
 }
 
 fn gzip_of(bytes: &[u8]) -> Vec<u8> {
@@ -192,9 +237,44 @@ fn hostile_files_are_rejected_whole_within_their_limits() {
             "出".repeat(1_000_000)
         ),
     );
-    // An XLS sheet claiming 1,048,576 × 16,384 cells.
-    let xls = f.write("07-claims.xls", xls_claiming(1 << 20, 16_384));
+    // An XLS sheet claiming 1,048,576 × 16,384 cells; the same sheet hidden in the data of a
+    // record no reader knows, where only its offset finds it; an honest sheet of 3.8 million
+    // cells named forty times.
+    let claims = f.write("07-claims.xls", xls(&[0], &xls_sheet(1 << 20, 16_384, &[])));
+    let hidden = f.write(
+        "08-hidden.xls",
+        xls(&[4], &rec(0x1234, &xls_sheet(1 << 20, 16_384, &[]))),
+    );
+    let forty = f.write(
+        "09-forty-times.xls",
+        xls(&[0; 40], &xls_sheet(15_001, 255, &[(15_000, 254)])),
+    );
 
+    // One shared string of 4,000 characters shown in 70,000 cells: 280 MB of text from a
+    // workbook of a few hundred KB.
+    let shared = {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        let long = "长".repeat(4_000);
+        for (c, h) in ["date", "school_code", "class_code", "student_id", "status"]
+            .iter()
+            .enumerate()
+        {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        for r in 1..=70_000 {
+            ws.write_string(r, 4, &long).unwrap();
+        }
+        f.write("10-shared-string.xlsx", wb.save_to_buffer().unwrap())
+    };
+    // A JSON line holding an array of millions of numbers.
+    let array = f.write(
+        "11-array.jsonl",
+        format!(
+            "{{\"date\":\"2026-09-01\",\"school_code\":\"S001\",\"student_id\":\"G1\",\"status\":\"present\",\"a\":[{}]}}\n",
+            vec!["7"; 3_000_000].join(",")
+        ),
+    );
     let o = limited(
         &f,
         &[],
@@ -225,7 +305,11 @@ fn hostile_files_are_rejected_whole_within_their_limits() {
             &big,
             "row 2, column E: a cell of 1,000,000 characters; at most 4,096",
         ),
-        (&xls, "1,048,576 rows × 16,384 columns"),
+        (&claims, "1,048,576 rows × 16,384 columns"),
+        (&hidden, "1,048,576 rows × 16,384 columns"),
+        (&forty, "span 7,650,510 cells"),
+        (&shared, "more than 256 MiB of text"),
+        (&array, "row 1 is 5 MiB long; at most 4 MiB"),
     ] {
         let l = line(file);
         assert!(l.contains("REJECTED") && l.contains(words), "{l}\n{out}");

@@ -42,6 +42,7 @@ impl std::fmt::Display for Sniffed {
 pub enum Rows {
     Delimited(Box<LineCounting>),
     Memory(std::vec::IntoIter<(u64, StringRecord)>),
+    Json(Box<JsonRows>),
 }
 
 /// A CSV reader that numbers records by the physical line they start on. The csv crate's own
@@ -113,6 +114,7 @@ impl Rows {
                 *rec = r;
                 n
             })),
+            Rows::Json(j) => j.next_into(rec),
         }
     }
 }
@@ -204,7 +206,7 @@ pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
     }
     let first = text.trim_start();
     if first.starts_with('{') {
-        return read_json_lines(&text, encoding);
+        return read_json_lines(text, encoding);
     }
     if first.is_empty() {
         return Err("the file is empty".into());
@@ -339,71 +341,54 @@ fn count_outside_quotes(line: &str, d: u8) -> usize {
     n
 }
 
-fn read_json_lines(text: &str, encoding: &'static str) -> Result<Table, String> {
+/// The longest line of a JSON-lines file: its cells at their limits, and room for keys.
+const MAX_JSON_LINE_BYTES: usize = 4 << 20;
+
+/// JSON lines: read twice, so that only the text is held: once to find every key (the
+/// header) and check each line, then line by line as rows.
+fn read_json_lines(text: String, encoding: &'static str) -> Result<Table, String> {
     let mut header: Vec<String> = Vec::new();
-    let mut objects = Vec::new();
-    for (i, line) in text.lines().enumerate() {
+    let mut lines: Vec<(u64, usize, usize)> = Vec::new();
+    let mut at = 0usize;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let start = at;
+        at += line.len();
+        let line = line.trim_end_matches(['\n', '\r']);
         if line.trim().is_empty() {
             continue;
         }
-        if objects.len() as u64 >= MAX_ROWS {
+        let number = i as u64 + 1;
+        if lines.len() as u64 >= MAX_ROWS {
             return Err(format!(
                 "the file has more than {} rows; split it",
                 grouped(MAX_ROWS)
             ));
         }
-        let value: serde_json::Value = match serde_json::from_str(line) {
-            Ok(v) => v,
-            Err(e) => {
-                // A bad line is one bad row, not a bad file: keep it as an unreadable row.
-                objects.push((i as u64 + 1, Err(format!("not a JSON object: {e}"))));
-                continue;
-            }
-        };
-        match value {
-            serde_json::Value::Object(map) => {
-                for k in map.keys() {
-                    if !header.iter().any(|h| h == k) {
-                        if header.len() == MAX_COLUMNS {
-                            return Err(format!(
-                                "row {}: the JSON objects have more than {MAX_COLUMNS} different keys; \
-                                 at most {MAX_COLUMNS} columns are read",
-                                i + 1
-                            ));
-                        }
-                        header.push(k.clone());
-                    }
-                }
-                objects.push((i as u64 + 1, Ok(map)));
-            }
-            _ => objects.push((i as u64 + 1, Err("not a JSON object".to_string()))),
+        if line.len() > MAX_JSON_LINE_BYTES {
+            return Err(format!(
+                "row {number} is {} MiB long; at most {} MiB are read in a line",
+                line.len() >> 20,
+                MAX_JSON_LINE_BYTES >> 20
+            ));
         }
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(line)
+        {
+            for k in map.keys() {
+                if !header.iter().any(|h| h == k) {
+                    if header.len() == MAX_COLUMNS {
+                        return Err(format!(
+                            "row {number}: the JSON objects have more than {MAX_COLUMNS} different keys; \
+                             at most {MAX_COLUMNS} columns are read"
+                        ));
+                    }
+                    header.push(k.clone());
+                }
+            }
+        }
+        lines.push((number, start, start + line.len()));
     }
     if header.is_empty() {
         return Err("no JSON object found in the JSON lines".into());
-    }
-    let mut rows = Vec::with_capacity(objects.len() + 1);
-    rows.push((0, StringRecord::from(header.clone())));
-    for (line, obj) in objects {
-        let rec = match obj {
-            Ok(map) => {
-                let rec = StringRecord::from(
-                    header
-                        .iter()
-                        .map(|h| match map.get(h) {
-                            None | Some(serde_json::Value::Null) => String::new(),
-                            Some(serde_json::Value::String(s)) => s.clone(),
-                            Some(v) => v.to_string(),
-                        })
-                        .collect::<Vec<_>>(),
-                );
-                within_limits(line, &rec)?;
-                rec
-            }
-            // An unreadable line becomes a row with a marker the cleaner rejects.
-            Err(e) => StringRecord::from(vec![format!("{UNREADABLE_ROW}{e}")]),
-        };
-        rows.push((line, rec));
     }
     Ok(Table {
         sniffed: Sniffed {
@@ -412,8 +397,56 @@ fn read_json_lines(text: &str, encoding: &'static str) -> Result<Table, String> 
             gzip: false,
         },
         spreadsheet: false,
-        rows: Rows::Memory(rows.into_iter()),
+        rows: Rows::Json(Box::new(JsonRows {
+            text,
+            header: Some(header.clone()),
+            keys: header,
+            lines: lines.into_iter(),
+        })),
     })
+}
+
+/// The rows of a JSON-lines file, parsed one at a time.
+pub struct JsonRows {
+    text: String,
+    /// The header row, until it is read.
+    header: Option<Vec<String>>,
+    keys: Vec<String>,
+    /// Each line's number and where it is in the text.
+    lines: std::vec::IntoIter<(u64, usize, usize)>,
+}
+
+impl JsonRows {
+    fn next_into(&mut self, rec: &mut StringRecord) -> Result<Option<u64>, String> {
+        if let Some(header) = self.header.take() {
+            *rec = StringRecord::from(header);
+            return Ok(Some(0));
+        }
+        let Some((number, start, end)) = self.lines.next() else {
+            return Ok(None);
+        };
+        *rec = match serde_json::from_str::<serde_json::Value>(&self.text[start..end]) {
+            Ok(serde_json::Value::Object(map)) => {
+                let row = StringRecord::from(
+                    self.keys
+                        .iter()
+                        .map(|h| match map.get(h) {
+                            None | Some(serde_json::Value::Null) => String::new(),
+                            Some(serde_json::Value::String(s)) => s.clone(),
+                            Some(v) => v.to_string(),
+                        })
+                        .collect::<Vec<_>>(),
+                );
+                within_limits(number, &row)?;
+                row
+            }
+            // A bad line is one bad row, not a bad file: a row with a marker the cleaner
+            // rejects.
+            Ok(_) => StringRecord::from(vec![format!("{UNREADABLE_ROW}not a JSON object")]),
+            Err(e) => StringRecord::from(vec![format!("{UNREADABLE_ROW}not a JSON object: {e}")]),
+        };
+        Ok(Some(number))
+    }
 }
 
 /// Prefix of the single cell of a row the reader could not parse (a malformed JSON line).

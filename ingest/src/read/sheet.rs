@@ -19,7 +19,7 @@ use csv::StringRecord;
 use super::{Rows, Sniffed, Table};
 use crate::limits::{
     check_unpacked, column_letters, grouped, MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS,
-    MAX_SHEET_CELLS, MAX_XLS_GRID,
+    MAX_SHARED_STRINGS_BYTES, MAX_SHEET_CELLS, MAX_SHEET_TEXT_BYTES, MAX_XLS_GRID,
 };
 
 pub(super) fn read_xlsx(bytes: Vec<u8>) -> Result<Table, String> {
@@ -98,7 +98,9 @@ fn check_zip(bytes: &[u8]) -> Result<(), String> {
             .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
         // A part is read from at most its compressed size of the file.
         let compressed = part.compressed_size();
-        let sheet = part.name().is_ok_and(|n| n.starts_with("xl/worksheets/"));
+        let name = part.name().map(|n| n.to_string()).unwrap_or_default();
+        let sheet = name.starts_with("xl/worksheets/");
+        let strings = name.eq_ignore_ascii_case("xl/sharedStrings.xml");
         let mut unpacked = 0u64;
         // The end of the previous chunk, so a reference cut by a chunk's end is seen whole.
         let mut carry: Vec<u8> = Vec::new();
@@ -112,6 +114,12 @@ fn check_zip(bytes: &[u8]) -> Result<(), String> {
             total += n as u64;
             check_unpacked("the XLSX workbook", unpacked, compressed)?;
             check_unpacked("the XLSX workbook", total, bytes.len() as u64)?;
+            if strings && unpacked > MAX_SHARED_STRINGS_BYTES {
+                return Err(format!(
+                    "the workbook's shared strings unpack to more than {} MiB; at most that is read",
+                    MAX_SHARED_STRINGS_BYTES >> 20
+                ));
+            }
             if sheet {
                 carry.extend_from_slice(&buf[..n]);
                 check_references(&carry)?;
@@ -165,9 +173,12 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Scans the BIFF records of an XLS workbook (all sheets) and refuses one whose sheets would
-/// be read as grids larger than [`MAX_XLS_GRID`] cells, or that has a cell beyond the
-/// column limit.
+/// Scans an XLS workbook the way calamine opens it, before it does: the workbook's global
+/// records up to their end, each sheet they name (`BoundSheet`: a sheet at an offset of the
+/// stream, as many times as it is named), and in each sheet its `DIMENSIONS` (for which
+/// calamine reserves rows × columns cells) and its cells (whose span calamine then allocates
+/// as one grid, for every sheet). A workbook whose grids would exceed [`MAX_XLS_GRID`] cells,
+/// or that has a cell beyond the column limit, is refused.
 fn check_biff(bytes: &[u8]) -> Result<(), String> {
     let mut file = cfb::CompoundFile::open(Cursor::new(bytes))
         .map_err(|e| format!("not a readable XLS workbook: {e}"))?;
@@ -182,102 +193,154 @@ fn check_biff(bytes: &[u8]) -> Result<(), String> {
             .map_err(|e| format!("the XLS workbook is damaged: {e}"))?,
         Err(_) => return Err("not a readable XLS workbook: it has no Workbook stream".into()),
     };
-    let mut grid = 0u64;
-    let mut sheet: Option<(u32, u32, u32, u32)> = None;
-    let close = |sheet: &mut Option<(u32, u32, u32, u32)>, grid: &mut u64| {
-        if let Some((r0, r1, c0, c1)) = sheet.take() {
-            *grid += (r1 - r0 + 1) as u64 * (c1 - c0 + 1) as u64;
-        }
-    };
-    let mut at = 0usize;
-    while at + 4 <= stream.len() {
-        let typ = u16::from_le_bytes([stream[at], stream[at + 1]]);
-        let len = u16::from_le_bytes([stream[at + 2], stream[at + 3]]) as usize;
-        let data = &stream[at + 4..(at + 4 + len).min(stream.len())];
-        at += 4 + len;
-        let u16_at = |i: usize| data.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
-        let u32_at = |i: usize| {
-            data.get(i..i + 4)
-                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        };
-        let cover = |row: u32, col: u32, sheet: &mut Option<(u32, u32, u32, u32)>| {
-            *sheet = Some(match *sheet {
-                None => (row, row, col, col),
-                Some((r0, r1, c0, c1)) => (r0.min(row), r1.max(row), c0.min(col), c1.max(col)),
-            });
-        };
+    // The globals: where each sheet starts.
+    let mut sheets = Vec::new();
+    for (typ, data) in Records::at(&stream, 0) {
         match typ {
-            // BOF: a new sheet (or the workbook globals) begins.
-            0x0809 | 0x0409 | 0x0209 | 0x0009 => close(&mut sheet, &mut grid),
-            // DIMENSIONS: calamine reserves rows × columns cells for it.
-            0x0200 => {
-                let (r0, r1, c0, c1) = if data.len() >= 14 {
-                    (u32_at(0), u32_at(4), u16_at(8), u16_at(10))
-                } else {
-                    (
-                        u16_at(0).map(u32::from),
-                        u16_at(2).map(u32::from),
-                        u16_at(4),
-                        u16_at(6),
-                    )
-                };
-                let (Some(r0), Some(r1), Some(c0), Some(c1)) = (r0, r1, c0, c1) else {
-                    return Err("the XLS workbook is damaged: a short DIMENSIONS record".into());
-                };
-                // As calamine reads it: the last row and column are one past the end, and a
-                // first column past 255 or after the last counts from 0.
-                if r1 >= 1 && c1 >= 1 && r1 <= r0 {
-                    return Err("the XLS workbook is damaged: a sheet ends before it begins".into());
-                }
-                let c0 = if c0 > 0xFF || c1 < c0 { 0 } else { c0 };
-                let rows = (r1 as u64).saturating_sub(r0 as u64).max(1);
-                let cols = (c1 as u64).saturating_sub(c0 as u64).max(1);
-                if rows.saturating_mul(cols) > MAX_XLS_GRID {
-                    return Err(format!(
-                        "a sheet of the XLS workbook says it spans {} rows × {} columns; at most {} cells \
-                         are read from an XLS file (save it as XLSX or CSV)",
-                        grouped(rows),
-                        grouped(cols),
-                        grouped(MAX_XLS_GRID)
-                    ));
-                }
-            }
-            // Cells with their row and column first: Number, Label, RString, BoolErr, Rk,
-            // LabelSst, Formula, Blank.
-            0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 | 0x0201 => {
-                if let (Some(row), Some(col)) = (u16_at(0), u16_at(2)) {
-                    check_column(row as u64, col as u64)?;
-                    cover(row as u32, col as u32, &mut sheet);
-                }
-            }
-            // MulRk, MulBlank: a row, a first column, and the last column at the end.
-            0x00BD | 0x00BE => {
-                if let (Some(row), Some(first), Some(last)) = (
-                    u16_at(0),
-                    u16_at(2),
-                    data.len().checked_sub(2).and_then(u16_at),
-                ) {
-                    check_column(row as u64, last.max(first) as u64)?;
-                    cover(row as u32, first as u32, &mut sheet);
-                    cover(row as u32, last as u32, &mut sheet);
-                }
-            }
+            0x0085 => sheets.extend(u32_at(data, 0)),
+            0x000A => break,
             _ => {}
         }
+    }
+    let too_big = |what: String| {
+        format!(
+            "{what}; at most {} cells are read from an XLS file (save it as XLSX or CSV)",
+            grouped(MAX_XLS_GRID)
+        )
+    };
+    let mut grid = 0u64;
+    for start in sheets {
+        if start as usize > stream.len() {
+            return Err("the XLS workbook is damaged: a sheet starts past its end".into());
+        }
+        let mut span: Option<(u64, u64, u64, u64)> = None;
+        let mut bof_seen = false;
+        let mut nested = 0usize;
+        for (typ, data) in Records::at(&stream, start as usize) {
+            // Charts and other sheets nested in this one are passed over, as calamine does.
+            if nested > 0 {
+                match typ {
+                    0x0809 => nested += 1,
+                    0x000A => nested -= 1,
+                    _ => {}
+                }
+                continue;
+            }
+            let mut cover = |row: u64, col: u64| -> Result<(), String> {
+                check_column(row, col)?;
+                span = Some(match span {
+                    None => (row, row, col, col),
+                    Some((r0, r1, c0, c1)) => (r0.min(row), r1.max(row), c0.min(col), c1.max(col)),
+                });
+                Ok(())
+            };
+            match typ {
+                0x0809 if bof_seen => nested += 1,
+                0x0809 => bof_seen = true,
+                0x000A => break,
+                // DIMENSIONS: calamine reserves rows × columns cells for it.
+                0x0200 => {
+                    let (r0, r1, c0, c1) = if data.len() >= 14 {
+                        (
+                            u32_at(data, 0),
+                            u32_at(data, 4),
+                            u16_at(data, 8),
+                            u16_at(data, 10),
+                        )
+                    } else {
+                        (
+                            u16_at(data, 0).map(u32::from),
+                            u16_at(data, 2).map(u32::from),
+                            u16_at(data, 4),
+                            u16_at(data, 6),
+                        )
+                    };
+                    let (Some(r0), Some(r1), Some(c0), Some(c1)) = (r0, r1, c0, c1) else {
+                        return Err("the XLS workbook is damaged: a short DIMENSIONS record".into());
+                    };
+                    // As calamine reads it: the last row and column are one past the end,
+                    // and a first column past 255 or after the last counts from 0.
+                    if r1 >= 1 && c1 >= 1 && r1 <= r0 {
+                        return Err(
+                            "the XLS workbook is damaged: a sheet ends before it begins".into()
+                        );
+                    }
+                    let c0 = if c0 > 0xFF || c1 < c0 { 0 } else { c0 };
+                    let rows = (r1 as u64).saturating_sub(r0 as u64).max(1);
+                    let cols = (c1 as u64).saturating_sub(c0 as u64).max(1);
+                    if rows.saturating_mul(cols) > MAX_XLS_GRID {
+                        return Err(too_big(format!(
+                            "a sheet of the XLS workbook says it spans {} rows × {} columns",
+                            grouped(rows),
+                            grouped(cols)
+                        )));
+                    }
+                }
+                // Cells with their row and column first: Number, Label, RString, BoolErr,
+                // Rk, LabelSst, Formula, Blank.
+                0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 | 0x0201 => {
+                    if let (Some(row), Some(col)) = (u16_at(data, 0), u16_at(data, 2)) {
+                        cover(row as u64, col as u64)?;
+                    }
+                }
+                // MulRk, MulBlank: a row, a first column, and the last column at the end.
+                0x00BD | 0x00BE => {
+                    let last = data.len().checked_sub(2).and_then(|i| u16_at(data, i));
+                    if let (Some(row), Some(first), Some(last)) =
+                        (u16_at(data, 0), u16_at(data, 2), last)
+                    {
+                        cover(row as u64, first as u64)?;
+                        cover(row as u64, last as u64)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some((r0, r1, c0, c1)) = span {
+            grid += (r1 - r0 + 1) * (c1 - c0 + 1);
+        }
         if grid > MAX_XLS_GRID {
-            break;
+            return Err(too_big(format!(
+                "the sheets of the XLS workbook span {} cells from their first to their last",
+                grouped(grid)
+            )));
         }
     }
-    close(&mut sheet, &mut grid);
-    if grid > MAX_XLS_GRID {
-        return Err(format!(
-            "the sheets of the XLS workbook span {} cells from their first to their last; at most {} \
-             are read from an XLS file (save it as XLSX or CSV)",
-            grouped(grid),
-            grouped(MAX_XLS_GRID)
-        ));
-    }
     Ok(())
+}
+
+/// The BIFF records of a stream from an offset: (type, data), framed as calamine frames them.
+struct Records<'a> {
+    stream: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Records<'a> {
+    fn at(stream: &'a [u8], at: usize) -> Records<'a> {
+        Records { stream, at }
+    }
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = (u16, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let head = self.stream.get(self.at..self.at + 4)?;
+        let typ = u16::from_le_bytes([head[0], head[1]]);
+        let len = u16::from_le_bytes([head[2], head[3]]) as usize;
+        let data = self.stream.get(self.at + 4..self.at + 4 + len)?;
+        self.at += 4 + len;
+        Some((typ, data))
+    }
+}
+
+fn u16_at(data: &[u8], i: usize) -> Option<u16> {
+    data.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]))
+}
+
+fn u32_at(data: &[u8], i: usize) -> Option<u32> {
+    data.get(i..i + 4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 fn check_column(row: u64, col: u64) -> Result<(), String> {
@@ -297,6 +360,8 @@ struct Cells {
     /// (row, column, text), in the order read.
     cells: Vec<(u32, u32, String)>,
     min_col: Option<u32>,
+    /// Bytes of text gathered.
+    text: u64,
 }
 
 impl Cells {
@@ -327,6 +392,13 @@ impl Cells {
                 column_letters(col as u64),
                 grouped(chars as u64),
                 grouped(MAX_CELL_CHARS as u64)
+            ));
+        }
+        self.text += text.len() as u64;
+        if self.text > MAX_SHEET_TEXT_BYTES {
+            return Err(format!(
+                "the sheet's cells hold more than {} MiB of text; at most that is read",
+                MAX_SHEET_TEXT_BYTES >> 20
             ));
         }
         self.min_col = Some(self.min_col.map_or(col, |m| m.min(col)));
