@@ -109,6 +109,16 @@ impl StateDir {
             .join(format!("{batch_id}.csv"))
     }
 
+    /// Creates a file under the state directory, owner-only, to be written as data comes.
+    pub fn create(&self, path: &Path) -> Result<std::fs::File> {
+        if let Some(dir) = path.parent() {
+            self.ensure_private_dir(dir)?;
+        }
+        private_options()
+            .open(path)
+            .map_err(|e| IngestError::Lake(format!("cannot write {}: {e}", path.display())))
+    }
+
     /// Writes a file under the state directory, owner-only.
     pub fn write(&self, path: &Path, bytes: &[u8]) -> Result<()> {
         if let Some(dir) = path.parent() {
@@ -119,8 +129,7 @@ impl StateDir {
     }
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
+fn private_options() -> std::fs::OpenOptions {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -128,7 +137,12 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(path)?;
+    opts
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = private_options().open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
 }

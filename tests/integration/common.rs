@@ -231,7 +231,12 @@ pub async fn cockpit(f: &Fixture) -> std::sync::Arc<edulake_serve::web::AppState
     edulake_serve::web::AppState::open(
         f.lake.clone(),
         f.state.clone(),
-        edulake_serve::web::guard::AllowedHosts::for_address("127.0.0.1:8080".parse().unwrap()),
+        edulake_serve::web::Serving {
+            allowed_hosts: edulake_serve::web::guard::AllowedHosts::for_address(
+                "127.0.0.1:8080".parse().unwrap(),
+            ),
+            query_program: env!("CARGO_BIN_EXE_edulake").into(),
+        },
     )
     .await
     .expect("open the cockpit")

@@ -197,3 +197,18 @@ fn corrections_of_many_files_fit_in_a_small_memory_pool() {
         format!("n,p\n60000,{present}\n")
     );
 }
+
+/// What an upload left in the state directory when its server died (raw files, 学籍号 and
+/// all) is deleted when the cockpit starts again, whatever its age.
+#[tokio::test]
+async fn uploads_a_dead_server_left_are_deleted_when_the_cockpit_starts() {
+    let f = Fixture::new();
+    let left = f
+        .dir
+        .path()
+        .join("lake.state/uploads/20261202T080000.000000-999999999-0");
+    std::fs::create_dir_all(&left).unwrap();
+    std::fs::write(left.join("kids.csv"), "学籍号\nG001\n").unwrap();
+    let _state = cockpit(&f).await;
+    assert!(!left.exists(), "the dead server's upload is still there");
+}

@@ -23,8 +23,10 @@ impl Drop for Server {
 fn http(addr: &str, request: &str, body: &[u8]) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
+    // A server that answers before it has read a body (a refusal) may close while it is sent.
+    let _ = s
+        .write_all(request.as_bytes())
+        .and_then(|_| s.write_all(body));
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);
     let text = String::from_utf8_lossy(&out).to_string();
@@ -108,7 +110,9 @@ fn hostile_queries_ranges_hosts_and_forms_are_refused_and_the_cockpit_stays_up()
         body.contains("repeat would make a value over 16 MiB"),
         "{body}"
     );
-    // 3. A cross join whose result would not fit: stopped by the result's limit or time.
+    // 3. A cross join whose result would not fit in memory: streamed as it comes, never
+    // collected, and cut at the time limit (the response ends unfinished: no chunked
+    // terminator), the server's memory untouched.
     let started = Instant::now();
     let (status, body) = get(
         &addr,
@@ -117,10 +121,15 @@ fn hostile_queries_ranges_hosts_and_forms_are_refused_and_the_cockpit_stays_up()
             enc("SELECT a.*, b.*, c.* FROM attendance a, attendance b, attendance c")
         ),
     );
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 200, "{}", &body[..body.len().min(500)]);
     assert!(
-        body.contains("MiB") || body.contains("longer than 3 s"),
-        "{body}"
+        !body.ends_with("\r\n0\r\n\r\n"),
+        "the response was cut, not finished"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
     );
     // 4. A query that would run for hours: stopped after its time.
     let (status, body) = get(
@@ -140,6 +149,58 @@ fn hostile_queries_ranges_hosts_and_forms_are_refused_and_the_cockpit_stays_up()
         "{:?}",
         started.elapsed()
     );
+    // 4b. What the helper found on the way: plans as deep as their unions or joins are many,
+    // values made big by other functions or by `||` in nested subqueries, a comparison that
+    // would run for minutes while the query is planned. Each is refused or stopped, and the
+    // cockpit goes on.
+    let unions = vec!["SELECT 1"; 3_000].join(" UNION ");
+    let joins: String = (1..1_000)
+        .map(|i| format!(" JOIN attendance a{i} ON true"))
+        .collect();
+    let doubled = (1..=8)
+        .map(|i| format!("t{i} AS (SELECT s || s AS s FROM t{})", i - 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for (q, said) in [
+        (unions, "at most 64 are accepted"),
+        (format!("SELECT 1 FROM attendance a0{joins}"), "reads 1000 tables"),
+        (
+            "SELECT length(replace(replace(repeat('a', 16000000), 'a', 'aaaaaaaaaaaaaaaa'), 'a', 'aaaaaaa'))".into(),
+            "replace could make a value over 16 MiB",
+        ),
+        (
+            "SELECT length(array_repeat(repeat('a', 16000000), 100))".into(),
+            "array_repeat would make a value over 16 MiB",
+        ),
+        (
+            "SELECT levenshtein(repeat('a', 200000), repeat('b', 200000))".into(),
+            "levenshtein",
+        ),
+        (
+            format!("WITH t0 AS (SELECT repeat('x', 16000000) AS s), {doubled} SELECT length(s) FROM t8"),
+            "more memory than a query may use|ran longer than 3 s",
+        ),
+    ] {
+        let started = Instant::now();
+        let (status, body) = get(&addr, &format!("/sql?q={}", enc(&q)));
+        assert_eq!(status, 400, "{}: {body}", &q[..q.len().min(80)]);
+        assert!(
+            said.split('|').any(|s| body.contains(s)),
+            "{}: {body}",
+            &q[..q.len().min(80)]
+        );
+        assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    }
+    // A CSV's header names and dictionary text are cells too.
+    let (status, body) = get(
+        &addr,
+        &format!(
+            "/sql?q={}",
+            enc("SELECT arrow_cast('=1+2', 'Dictionary(Int32, Utf8)') AS \"@SUM(A1)\"")
+        ),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\r\n'@SUM(A1)\n'=1+2\n"), "{body}");
     // 5. Ranges from year 1 to 9999: clamped to the data.
     for path in [
         "/?from=0001-01-01&to=9999-12-31",
@@ -150,7 +211,17 @@ fn hostile_queries_ranges_hosts_and_forms_are_refused_and_the_cockpit_stays_up()
         let (status, body) = get(&addr, path);
         assert_eq!(status, 200, "{path}: {body}");
     }
-    // 6. Another site's name for this address (DNS rebinding): refused.
+    // A district no school is in is not a page.
+    let (status, _) = get(&addr, "/district/%E6%B2%A1%E6%9C%89%E8%BF%99%E4%B8%AA");
+    assert_eq!(status, 404);
+    // 6. Another site's name for this address (DNS rebinding): refused; so is a name that is
+    // not text.
+    let (status, body) = http(
+        &addr,
+        "GET / HTTP/1.1\r\nHost: evil\u{e9}.example\r\nConnection: close\r\n\r\n",
+        b"",
+    );
+    assert_eq!(status, 403, "{body}");
     let (status, body) = http(
         &addr,
         "GET /sql?q=SELECT%201 HTTP/1.1\r\nHost: attacker.example\r\nConnection: close\r\n\r\n",
@@ -196,7 +267,7 @@ fn hostile_queries_ranges_hosts_and_forms_are_refused_and_the_cockpit_stays_up()
                 enc("SELECT count(*) AS n FROM batches WHERE source_file LIKE '%x.csv'")
             ),
         );
-        if batches.ends_with("n\n1\n") {
+        if batches.contains("\nn\n1\n") {
             break;
         }
         assert!(Instant::now() < deadline, "one upload stored: {batches}");
@@ -208,6 +279,48 @@ fn hostile_queries_ranges_hosts_and_forms_are_refused_and_the_cockpit_stays_up()
         .map(|d| d.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "{left:?}");
+
+    // Eight uploads of 16 MB at once: received to disk, a few at a time, the others told to
+    // try again; the server's memory stays what it was.
+    let zeros = vec![b'0'; 16 << 20];
+    let uploads: Vec<_> = (0..8)
+        .map(|i| {
+            let addr = addr.clone();
+            let zeros = zeros.clone();
+            std::thread::spawn(move || {
+                let mut form = format!(
+                    "--XyZ\r\nContent-Disposition: form-data; name=\"dataset\"\r\n\r\nattendance\r\n\
+                     --XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"z{i}.csv\"\r\n\
+                     Content-Type: text/csv\r\n\r\n"
+                )
+                .into_bytes();
+                form.extend_from_slice(&zeros);
+                form.extend_from_slice(b"\r\n--XyZ--\r\n");
+                http(
+                    &addr,
+                    &format!(
+                        "POST /upload HTTP/1.1\r\nHost: {addr}\r\nOrigin: http://{addr}\r\n\
+                         Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: {}\r\n\
+                         Connection: close\r\n\r\n",
+                        form.len()
+                    ),
+                    &form,
+                )
+                .0
+            })
+        })
+        .collect();
+    for u in uploads {
+        let status = u.join().unwrap();
+        assert!(status == 200 || status == 400, "{status}");
+    }
+    let rss = std::fs::read_to_string(format!("/proc/{}/status", server.0.id()))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(rss < 1_000_000, "the server's peak memory: {rss} kB");
 
     // Still serving.
     let (status, _) = get(&addr, "/");

@@ -9,9 +9,15 @@
 //! - its memory: every operator that holds rows (sorts, joins, aggregates) draws from the
 //!   session's memory pool and spills or fails when the pool is spent, and a result collected
 //!   for a page or a download draws from the same pool, batch by batch;
+//! - joins, unions and tables: at most [`MAX_TABLES`] tables and [`MAX_SET_OPERATIONS`] set
+//!   operations, which are planned as trees as deep as they are many;
 //! - the functions that make big values from small arguments (`repeat`, `lpad`, `rpad`,
-//!   `array_repeat`, `range`, `generate_series`) refuse a value over
-//!   [`MAX_VALUE_BYTES`] / [`MAX_LIST_ITEMS`] before making it;
+//!   `array_repeat`, `range`, `generate_series`, `replace`, `concat`) refuse a value over
+//!   [`MAX_VALUE_BYTES`] / [`MAX_LIST_ITEMS`] before making it, and `levenshtein` two texts
+//!   whose comparison would take minutes. Values can still be made big by other means (the
+//!   `||` operator doubling a value in nested subqueries, say): the SQL endpoint therefore
+//!   runs each query in a process of its own, with an address-space limit the system enforces
+//!   (`serve`'s web query module);
 //! - its time: a query still running after [`Limits::time`] is cancelled (its stream dropped,
 //!   which stops every task it started).
 
@@ -109,6 +115,20 @@ pub fn check_text(sql: &str, limits: &Limits) -> Result<()> {
                     depth.max
                 )));
             }
+            // Joins and set operations are planned as trees as deep as they are many.
+            if depth.tables > MAX_TABLES {
+                return Err(TransformError::BadQuery(format!(
+                    "the query reads {} tables; at most {MAX_TABLES} are accepted in one query",
+                    depth.tables
+                )));
+            }
+            let set_operations = set_operations(&text);
+            if set_operations > MAX_SET_OPERATIONS {
+                return Err(TransformError::BadQuery(format!(
+                    "the query has {set_operations} UNION, INTERSECT or EXCEPT; at most \
+                     {MAX_SET_OPERATIONS} are accepted in one query"
+                )));
+            }
             Ok(())
         })
         .map_err(|e| TransformError::Internal(format!("cannot start the SQL check: {e}")))?;
@@ -117,11 +137,38 @@ pub fn check_text(sql: &str, limits: &Limits) -> Result<()> {
         .map_err(|_| TransformError::Internal("the SQL check failed".into()))?
 }
 
-/// The deepest nesting of expressions and queries in a statement.
+/// Tables (and table functions, subqueries in FROM) one query may read.
+pub const MAX_TABLES: usize = 64;
+/// UNION, INTERSECT and EXCEPT in one query.
+pub const MAX_SET_OPERATIONS: usize = 64;
+
+/// How many UNION, INTERSECT and EXCEPT a text has (its words, outside strings and quoted
+/// names).
+fn set_operations(sql: &str) -> usize {
+    use datafusion::sql::sqlparser::dialect::GenericDialect;
+    use datafusion::sql::sqlparser::keywords::Keyword;
+    use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+    let dialect = GenericDialect {};
+    Tokenizer::new(&dialect, sql)
+        .tokenize()
+        .map(|tokens| {
+            tokens
+                .iter()
+                .filter(|t| {
+                    matches!(t, Token::Word(w)
+                        if matches!(w.keyword, Keyword::UNION | Keyword::INTERSECT | Keyword::EXCEPT | Keyword::MINUS))
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// The deepest nesting of expressions and queries in a statement, and the tables it reads.
 #[derive(Default)]
 struct Depth {
     now: usize,
     max: usize,
+    tables: usize,
 }
 
 impl Depth {
@@ -151,6 +198,14 @@ impl Visitor for Depth {
 
     fn post_visit_query(&mut self, _: &Query) -> std::ops::ControlFlow<()> {
         self.now -= 1;
+        std::ops::ControlFlow::Continue(())
+    }
+
+    fn pre_visit_table_factor(
+        &mut self,
+        _: &datafusion::sql::sqlparser::ast::TableFactor,
+    ) -> std::ops::ControlFlow<()> {
+        self.tables += 1;
         std::ops::ControlFlow::Continue(())
     }
 }
@@ -228,6 +283,10 @@ pub fn register_bounded_functions(ctx: &SessionContext) {
         ("array_repeat", check_array_repeat),
         ("range", check_series),
         ("generate_series", check_series),
+        ("replace", check_replace),
+        ("concat", check_concat),
+        ("concat_ws", check_concat),
+        ("levenshtein", check_levenshtein),
     ] {
         if let Some(inner) = ctx.state().scalar_functions().get(name).cloned() {
             ctx.register_udf(ScalarUDF::new_from_impl(Bounded { inner, check }));
@@ -361,6 +420,56 @@ fn check_array_repeat(args: &[ColumnarValue], _rows: usize) -> DfResult<()> {
             "array_repeat of {n} items; at most {MAX_LIST_ITEMS}"
         )));
     }
+    let item = args.first().map(max_len).unwrap_or(0).max(8);
+    if item.saturating_mul(n) > MAX_VALUE_BYTES {
+        return Err(too_big(format!(
+            "array_repeat would make a value over {} MiB",
+            MAX_VALUE_BYTES >> 20
+        )));
+    }
+    Ok(())
+}
+
+/// `replace(text, from, to)` makes at most `len(text) / len(from)` copies of `to`.
+fn check_replace(args: &[ColumnarValue], _rows: usize) -> DfResult<()> {
+    let [text, from, to] = args else {
+        return Ok(());
+    };
+    let (text, from, to) = (max_len(text), max_len(from).max(1), max_len(to));
+    if (text / from + 1).saturating_mul(to).saturating_add(text) > MAX_VALUE_BYTES {
+        return Err(too_big(format!(
+            "replace could make a value over {} MiB",
+            MAX_VALUE_BYTES >> 20
+        )));
+    }
+    Ok(())
+}
+
+/// `concat` makes a value as long as its arguments together.
+fn check_concat(args: &[ColumnarValue], _rows: usize) -> DfResult<()> {
+    let total = args
+        .iter()
+        .map(max_len)
+        .fold(0u64, |a, b| a.saturating_add(b));
+    if total > MAX_VALUE_BYTES {
+        return Err(too_big(format!(
+            "concat would make a value over {} MiB",
+            MAX_VALUE_BYTES >> 20
+        )));
+    }
+    Ok(())
+}
+
+/// `levenshtein(a, b)` takes time as `len(a) × len(b)`: at most 100 million steps a row.
+fn check_levenshtein(args: &[ColumnarValue], _rows: usize) -> DfResult<()> {
+    let (Some(a), Some(b)) = (args.first(), args.get(1)) else {
+        return Ok(());
+    };
+    if max_len(a).saturating_mul(max_len(b)) > 100_000_000 {
+        return Err(too_big(
+            "levenshtein of texts this long would run for minutes; compare shorter texts".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -480,5 +589,18 @@ mod tests {
         let parens = format!("SELECT {}1{}", "(".repeat(5_000), ")".repeat(5_000));
         assert!(check_text(&parens, &limits).is_err());
         assert!(check_text("SELECT 1 + 2 * 3", &limits).is_ok());
+        // Set operations and joins, planned as trees as deep as they are many.
+        let unions = vec!["SELECT 1"; 3_000].join(" UNION ");
+        let err = check_text(&unions, &limits).unwrap_err();
+        assert!(err.to_string().contains("2999 UNION"), "{err}");
+        let joins: String = (1..1_000)
+            .map(|i| format!(" JOIN t t{i} ON true"))
+            .collect();
+        let err = check_text(&format!("SELECT 1 FROM t t0{joins}"), &limits).unwrap_err();
+        assert!(err.to_string().contains("reads 1000 tables"), "{err}");
+        let commas: Vec<String> = (0..100).map(|i| format!("t t{i}")).collect();
+        let err = check_text(&format!("SELECT 1 FROM {}", commas.join(", ")), &limits).unwrap_err();
+        assert!(err.to_string().contains("reads 100 tables"), "{err}");
+        assert!(check_text("SELECT 'union union' FROM t a JOIN t b ON true", &limits).is_ok());
     }
 }

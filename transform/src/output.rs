@@ -47,7 +47,7 @@ pub fn write(
         }
         Format::Csv => {
             if empty {
-                writeln!(out, "{}", names.join(",")).map_err(io)?;
+                writeln!(out, "{}", csv_header(schema)).map_err(io)?;
                 return Ok(());
             }
             let mut w = arrow::csv::WriterBuilder::new()
@@ -125,8 +125,7 @@ pub async fn write_stream(
             }
             drop(w);
             if !wrote {
-                let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-                writeln!(out, "{}", names.join(",")).map_err(io)?;
+                writeln!(out, "{}", csv_header(schema)).map_err(io)?;
             }
         }
         Format::Json => {
@@ -164,10 +163,15 @@ pub fn spreadsheet_safe_batch(b: &RecordBatch) -> Result<RecordBatch> {
     let mut columns = b.columns().to_vec();
     let mut changed = false;
     for col in columns.iter_mut() {
-        if !matches!(
-            col.data_type(),
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-        ) {
+        let text_like = match col.data_type() {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+            DataType::Dictionary(_, values) => matches!(
+                values.as_ref(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            ),
+            _ => false,
+        };
+        if !text_like {
             continue;
         }
         let text = arrow::compute::cast(col, &DataType::Utf8)?;
@@ -186,6 +190,17 @@ pub fn spreadsheet_safe_batch(b: &RecordBatch) -> Result<RecordBatch> {
         *col = Arc::new(safe);
         changed = true;
     }
+    // The header's names are cells too.
+    let names: Vec<String> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| spreadsheet_safe(f.name()).into_owned())
+        .collect();
+    changed |= names
+        .iter()
+        .zip(b.schema().fields())
+        .any(|(n, f)| n != f.name());
     if !changed {
         return Ok(b.clone());
     }
@@ -194,12 +209,35 @@ pub fn spreadsheet_safe_batch(b: &RecordBatch) -> Result<RecordBatch> {
         .fields()
         .iter()
         .zip(&columns)
-        .map(|(f, c)| f.as_ref().clone().with_data_type(c.data_type().clone()))
+        .zip(names)
+        .map(|((f, c), name)| {
+            f.as_ref()
+                .clone()
+                .with_name(name)
+                .with_data_type(c.data_type().clone())
+        })
         .collect();
     Ok(RecordBatch::try_new(
         Arc::new(Schema::new(fields)),
         columns,
     )?)
+}
+
+/// The header line of an empty CSV result: each name made safe and quoted where CSV needs.
+fn csv_header(schema: &Schema) -> String {
+    schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let name = edulake_schemas::text::spreadsheet_safe(f.name());
+            if name.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", name.replace('"', "\"\""))
+            } else {
+                name.into_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// An Excel workbook of one sheet: a header row, numbers as numbers, dates as text.

@@ -9,7 +9,23 @@ use edulake_transform::QueryLayer;
 use crate::cli::SqlFormat;
 use crate::Env;
 
+/// Holds this process to `EDULAKE_ADDRESS_SPACE_MB` of address space, when it is set (the
+/// cockpit runs each query typed over the web so): an allocation past it fails and ends this
+/// process, not the one that started it.
+fn limit_address_space() -> anyhow::Result<()> {
+    if let Some(mb) = std::env::var("EDULAKE_ADDRESS_SPACE_MB")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        let bytes = mb << 20;
+        rlimit::setrlimit(rlimit::Resource::AS, bytes, bytes)
+            .map_err(|e| anyhow::anyhow!("cannot limit the address space to {mb} MiB: {e}"))?;
+    }
+    Ok(())
+}
+
 pub async fn sql(env: &Env, query: &str, format: SqlFormat) -> anyhow::Result<ExitCode> {
+    limit_address_space()?;
     let layer = QueryLayer::open(&env.lake()?).await?;
     // Written as it comes: a result bigger than memory still reaches a file or a pipe.
     let (schema, stream) = layer.sql_stream(query).await?;

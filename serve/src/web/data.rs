@@ -10,21 +10,20 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
-use serde::Deserialize;
 
 use edulake_ingest::{FileOutcome, IngestOptions, KeyOrigin, Outcome, Upload};
 use edulake_transform::indicators::{sql_str, Grain, Level};
-use edulake_transform::output::{self, Format};
 
 use super::html::{self, enc, esc, link, section, table};
 use super::i18n::{t, Lang};
-use super::pages::{
-    cached_page, download_href, export, internal, sql_rows, view_of, Ask, Params, Scope,
-};
+use super::pages::{cached_page, download_href, export, sql_rows, view_of, Ask, Params, Scope};
 use super::{AppError, AppState, View};
 
 /// The largest upload the server reads (all files of one form together).
 pub const UPLOAD_LIMIT: usize = 512 * 1024 * 1024;
+
+/// Uploads received at once (each written to disk as it comes).
+pub const RECEIVING_AT_ONCE: usize = 4;
 
 /// The dated datasets whose freshness the data page shows, with their label keys.
 const FRESHNESS: [(&str, &str); 4] = [
@@ -425,20 +424,29 @@ impl Drop for UploadFolder {
 }
 
 /// Deletes what uploads left in the state directory when a server stopped in the middle of
-/// one (called when the cockpit starts; an upload of another server on the same state
-/// directory, younger than ten minutes, is left to finish).
+/// one (called when the cockpit starts): a folder of a process that is no longer running (its
+/// name says which), or of this one's number (a process before it), or older than ten
+/// minutes. An upload of another server still running on the same state directory is left to
+/// finish.
 pub fn remove_stale_uploads(state: &edulake_ingest::StateDir) {
     let Ok(entries) = std::fs::read_dir(state.root().join("uploads")) else {
         return;
     };
+    let running = |pid: u32| {
+        pid != std::process::id() && std::path::Path::new(&format!("/proc/{pid}")).exists()
+    };
+    let proc_known = std::path::Path::new("/proc/self").exists();
     for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let pid = name.split('-').nth(1).and_then(|p| p.parse::<u32>().ok());
         let old = e
             .metadata()
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| t.elapsed().ok())
             .is_none_or(|age| age > std::time::Duration::from_secs(600));
-        if old {
+        let orphan = proc_known && pid.is_none_or(|p| !running(p));
+        if old || orphan {
             if let Err(err) = std::fs::remove_dir_all(e.path()) {
                 tracing::error!("cannot delete an old upload {}: {err}", e.path().display());
             }
@@ -471,32 +479,65 @@ pub async fn upload(
 ) -> Result<Response, AppError> {
     let lang = Lang::parse(params.lang.as_deref());
     let bad = |msg: String| AppError::BadRequest(lang, msg);
+    // A few uploads are received at once, each written to disk as it comes (never held in
+    // memory); more wait for none of them, they are told to try again.
+    let Ok(_receiving) = state.receiving.clone().try_acquire_owned() else {
+        return Err(bad(t(lang, "upload_busy")));
+    };
+    // The uploaded files hold names of children: only the lake (pseudonymised) and the
+    // reject reports keep what they said. The folder goes when this handler ends, however it
+    // ends (a failed write, a failed ingest, a client that went away).
+    let folder = UploadFolder(state.state.root().join("uploads").join(upload_folder()));
     let (mut dataset, mut school, mut as_of) = (String::new(), String::new(), String::new());
-    let mut files: Vec<(String, axum::body::Bytes)> = Vec::new();
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| bad(format!("{}: {e}", t(lang, "upload_broken"))))?
-    {
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    let broken = |e: axum::extract::multipart::MultipartError| {
+        bad(format!("{}: {e}", t(lang, "upload_broken")))
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(broken)? {
         let name = field.name().unwrap_or("").to_string();
-        let file_name = field.file_name().map(str::to_string);
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|e| bad(format!("{}: {e}", t(lang, "upload_broken"))))?;
-        match name.as_str() {
-            "dataset" => dataset = String::from_utf8_lossy(&bytes).trim().to_string(),
-            "school" => school = String::from_utf8_lossy(&bytes).trim().to_ascii_uppercase(),
-            "as_of" => as_of = String::from_utf8_lossy(&bytes).trim().to_string(),
-            // A form sent with no file chosen has one empty part with no name.
-            "files" if !(bytes.is_empty() && file_name.as_deref().unwrap_or("").is_empty()) => {
-                files.push((
-                    safe_name(file_name.as_deref().unwrap_or(""), files.len()),
-                    bytes,
-                ));
+        let file_name = field.file_name().unwrap_or("").to_string();
+        if name != "files" {
+            // A form's words are short: at most 1 KiB of each is read.
+            let mut text = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(broken)? {
+                text.extend_from_slice(&chunk[..chunk.len().min(1024 - text.len().min(1024))]);
             }
-            _ => {}
+            let text = String::from_utf8_lossy(&text).trim().to_string();
+            match name.as_str() {
+                "dataset" => dataset = text,
+                "school" => school = text.to_ascii_uppercase(),
+                "as_of" => as_of = text,
+                _ => {}
+            }
+            continue;
         }
+        let stored = safe_name(&file_name, files.len());
+        let mut path = folder.0.join(&stored);
+        // Two files of the same name in one upload: keep both.
+        if files.iter().any(|(_, p)| *p == path) {
+            path = folder.0.join(format!("{}-{stored}", files.len()));
+        }
+        let file = state
+            .state
+            .create(&path)
+            .map_err(|e| AppError::Internal(lang, e.to_string()))?;
+        let mut file = tokio::fs::File::from_std(file);
+        let mut size = 0usize;
+        while let Some(chunk) = field.chunk().await.map_err(broken)? {
+            size += chunk.len();
+            tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
+                .await
+                .map_err(|e| AppError::Internal(lang, e.to_string()))?;
+        }
+        tokio::io::AsyncWriteExt::flush(&mut file)
+            .await
+            .map_err(|e| AppError::Internal(lang, e.to_string()))?;
+        // A form sent with no file chosen has one empty part with no name.
+        if size == 0 && file_name.is_empty() {
+            let _ = std::fs::remove_file(&path);
+            continue;
+        }
+        files.push((stored, path));
     }
     let view = upload_view(&state, &params).await?;
     let again = |problem: String, dataset: Option<&str>| {
@@ -546,30 +587,12 @@ pub async fn upload(
 
     let outcomes = {
         let _one_at_a_time = state.uploading.lock().await;
-        // The uploaded files hold names of children: only the lake (pseudonymised) and the
-        // reject reports keep what they said. The folder goes when this scope ends, however
-        // it ends (a failed write, a failed ingest, a client that went away).
-        let folder = UploadFolder(state.state.root().join("uploads").join(upload_folder()));
-        let folder = &folder.0;
-        let mut paths = Vec::new();
-        for (name, bytes) in &files {
-            let path = folder.join(name);
-            // Two files of the same name in one upload: keep both.
-            let path = if paths.contains(&path) {
-                folder.join(format!("{}-{name}", paths.len()))
-            } else {
-                path
-            };
-            state
-                .state
-                .write(&path, bytes)
-                .map_err(|e| AppError::Internal(lang, e.to_string()))?;
-            paths.push(path);
-        }
+        let paths: Vec<PathBuf> = files.iter().map(|(_, p)| p.clone()).collect();
         ingest(&state, d, &school, as_of_date, &paths)
             .await
             .map_err(|e| AppError::Internal(lang, format!("{e:#}")))?
     };
+    drop(folder);
     // Show the upload in the cockpit now rather than at the next look at the lake.
     let refresher = state.clone();
     tokio::spawn(async move {
@@ -661,42 +684,4 @@ fn outcome_cells(fo: &FileOutcome, name: &str, lang: Lang) -> Vec<String> {
         }
     }
     row
-}
-
-/// What the SQL endpoint takes.
-#[derive(Debug, Default, Deserialize)]
-pub struct SqlParams {
-    pub q: Option<String>,
-    pub format: Option<String>,
-    pub lang: Option<String>,
-}
-
-/// `GET /sql?q=…&format=csv|json`: a read-only query over the lake's tables and marts, as
-/// `edulake sql`.
-pub async fn sql(
-    State(state): State<Arc<AppState>>,
-    Query(p): Query<SqlParams>,
-) -> Result<Response, AppError> {
-    let lang = Lang::parse(p.lang.as_deref());
-    let q =
-        p.q.filter(|q| !q.trim().is_empty())
-            .ok_or_else(|| AppError::BadRequest(lang, "q: a SQL query is needed".into()))?;
-    let (format, mime) = match p.format.as_deref().unwrap_or("csv") {
-        "csv" => (Format::Csv, "text/csv; charset=utf-8"),
-        "json" => (Format::Json, "application/x-ndjson"),
-        other => {
-            return Err(AppError::BadRequest(
-                lang,
-                format!("format '{other}': csv or json"),
-            ))
-        }
-    };
-    let layer = state.layer().await;
-    let (schema, batches) = layer
-        .sql_within(&q, &edulake_transform::bounded::Limits::web())
-        .await
-        .map_err(internal(lang))?;
-    let mut bytes = Vec::new();
-    output::write(&schema, &batches, format, &mut bytes).map_err(internal(lang))?;
-    Ok(([(header::CONTENT_TYPE, mime)], bytes).into_response())
 }

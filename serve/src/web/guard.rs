@@ -76,11 +76,14 @@ pub async fn check(State(state): State<Arc<AppState>>, request: Request, next: N
             .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang="))),
     );
     let headers = request.headers();
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| request.uri().authority().map(|a| a.to_string()));
+    let host = match headers.get(header::HOST) {
+        // A name no browser sends (bytes that are not text) names no cockpit.
+        Some(h) => match h.to_str() {
+            Ok(h) => Some(h.to_string()),
+            Err(_) => return AppError::Forbidden(lang, "forbidden_host").into_response(),
+        },
+        None => request.uri().authority().map(|a| a.to_string()),
+    };
     if let Some(host) = &host {
         if !state.allowed_hosts.allows(host) {
             tracing::warn!("refused a request for host {host:?}");

@@ -99,6 +99,7 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("not_found", "找不到这个页面。", "There is no such page."),
     ("bad_request", "请求有误", "Bad request"),
     ("forbidden", "拒绝访问", "Forbidden"),
+    ("upload_busy", "正在接收其他上传，请稍后再试。", "Other uploads are being received; try again shortly."),
     ("forbidden_host", "这个地址不是驾驶舱的地址。请用管理员给出的地址打开（管理员可在 EDULAKE_ALLOWED_HOSTS 中加入其他名称）。", "This address is not the cockpit's. Open it at the address your administrator gave (they can add names in EDULAKE_ALLOWED_HOSTS)."),
     ("forbidden_origin", "表单只能从驾驶舱自己的页面提交。", "Forms are accepted only from the cockpit's own pages."),
     ("server_error", "服务器出错，请稍后再试。", "Something went wrong on the server; try again shortly."),

@@ -8,8 +8,9 @@
 //! - [`tiles`]: the tiles and trends at the top of the overview, district and school pages.
 //! - [`download`]: the CSV and Excel downloads of every chart and table.
 //! - [`notices`]: 通知查阅, read rates of each notice by school.
-//! - [`data`]: 数据报送 (what each school sent and when), the clerks' upload page, reject
-//!   reports and the SQL endpoint.
+//! - [`data`]: 数据报送 (what each school sent and when), the clerks' upload page and
+//!   reject reports.
+//! - [`query`]: the SQL endpoint, each query in a process of its own.
 //! - [`html`], [`charts`], [`i18n`]: the page frame and tables, SVG charts, every word in
 //!   Chinese and English.
 //! - [`guard`]: the hosts the cockpit answers to, and forms only from its own pages.
@@ -23,6 +24,7 @@ pub mod html;
 pub mod i18n;
 pub mod notices;
 pub mod pages;
+pub mod query;
 pub mod school;
 pub mod tiles;
 
@@ -55,10 +57,33 @@ pub struct AppState {
     /// The raw tables' versions the layer was opened at; held while refreshing, so that
     /// one refresh runs at a time.
     versions: Mutex<Vec<i64>>,
-    /// One upload at a time.
+    /// One upload ingested at a time.
     uploading: Mutex<()>,
+    /// Uploads being received (written to disk) at once.
+    receiving: Arc<tokio::sync::Semaphore>,
     /// The names a request may call the cockpit by.
     pub allowed_hosts: guard::AllowedHosts,
+    /// The program a query typed over the web runs in (`edulake` itself), and how many may
+    /// run at once.
+    query_program: std::path::PathBuf,
+    queries: Arc<tokio::sync::Semaphore>,
+}
+
+/// How the cockpit is served: the names it answers to and the program queries run in.
+pub struct Serving {
+    pub allowed_hosts: guard::AllowedHosts,
+    /// `edulake` (this binary, when serving).
+    pub query_program: std::path::PathBuf,
+}
+
+impl Serving {
+    /// A cockpit served on `addr` by this binary.
+    pub fn at(addr: std::net::SocketAddr) -> anyhow::Result<Serving> {
+        Ok(Serving {
+            allowed_hosts: guard::AllowedHosts::for_address(addr),
+            query_program: std::env::current_exe()?,
+        })
+    }
 }
 
 impl AppState {
@@ -66,7 +91,7 @@ impl AppState {
     pub async fn open(
         lake: Lake,
         state: StateDir,
-        allowed_hosts: guard::AllowedHosts,
+        serving: Serving,
     ) -> anyhow::Result<Arc<AppState>> {
         data::remove_stale_uploads(&state);
         let layer = QueryLayer::open(&lake).await?;
@@ -78,7 +103,10 @@ impl AppState {
             rendered: Mutex::new(HashMap::new()),
             versions: Mutex::new(versions),
             uploading: Mutex::new(()),
-            allowed_hosts,
+            receiving: Arc::new(tokio::sync::Semaphore::new(data::RECEIVING_AT_ONCE)),
+            allowed_hosts: serving.allowed_hosts,
+            query_program: serving.query_program,
+            queries: Arc::new(tokio::sync::Semaphore::new(query::AT_ONCE)),
         }))
     }
 
@@ -125,6 +153,14 @@ impl AppState {
             started.elapsed().as_secs_f64()
         );
         Ok(true)
+    }
+
+    /// Forgets a page's place in the cache if it holds no page (its render failed).
+    async fn forget_page(&self, key: &str) {
+        let mut rendered = self.rendered.lock().await;
+        if rendered.get(key).is_some_and(|c| c.get().is_none()) {
+            rendered.remove(key);
+        }
     }
 
     /// How many pages are kept rendered (or being rendered).
@@ -185,7 +221,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/data", get(data::data))
         .route("/upload", get(data::upload_form).post(data::upload))
         .route("/rejects/{batch_id}", get(data::reject_report))
-        .route("/sql", get(data::sql))
+        .route("/sql", get(query::sql))
         .route("/download", get(download::download))
         .route("/assets/style.css", get(style))
         .route("/assets/icon.svg", get(icon))
@@ -322,8 +358,8 @@ pub async fn serve(
     lake: Lake,
     state: StateDir,
 ) -> anyhow::Result<()> {
-    let hosts = guard::AllowedHosts::for_address(listener.local_addr()?);
-    let state = AppState::open(lake, state, hosts).await?;
+    let serving = Serving::at(listener.local_addr()?)?;
+    let state = AppState::open(lake, state, serving).await?;
     if !state.refresh().await? {
         pages::prerender(&state, &[]).await;
     }

@@ -291,24 +291,39 @@ where
     let layer = state.layer().await;
     let (view, _) = view_of(&layer, params, uri.path()).await?;
     drop(layer);
-    let cell = state.page_cell(&page_key(uri.path(), &view, params)).await;
+    let key = page_key(uri.path(), &view, params);
+    let cell = state.page_cell(&key).await;
     let page = cell
         .get_or_try_init(|| async { Ok::<_, AppError>(Rendered::new(render().await?)) })
-        .await?;
-    Ok(page.respond(headers))
+        .await;
+    match page {
+        Ok(page) => Ok(page.respond(headers)),
+        Err(e) => {
+            // A page that could not be made (an unknown district, say) takes no place.
+            state.forget_page(&key).await;
+            Err(e)
+        }
+    }
 }
 
-/// The cache's key of a page: its path, language, range and the parameters pages read.
+/// The cache's key of a page: its path, language and range, and the parameters that page
+/// reads (the notices page its notice, the data page its district or school).
 pub(super) fn page_key(path: &str, view: &View, params: &Params) -> String {
-    let given = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_string();
+    let given = |v: &Option<String>, reads: bool| {
+        if reads {
+            v.as_deref().unwrap_or("").trim().to_string()
+        } else {
+            String::new()
+        }
+    };
     format!(
         "{path}|{}|{}|{}|{}|{}|{}",
         view.lang.code(),
         view.from,
         view.to,
-        given(&params.notice),
-        given(&params.district),
-        given(&params.school)
+        given(&params.notice, path == "/notices"),
+        given(&params.district, path == "/data"),
+        given(&params.school, path == "/data")
     )
 }
 
@@ -372,7 +387,21 @@ async fn scope_page(
     let lang = view.lang;
     let title = match &scope {
         Scope::Bureau => t(lang, "page_overview"),
-        Scope::District(d) => format!("{} · {d}", t(lang, "page_district")),
+        Scope::District(d) => {
+            let r = sql_rows(
+                &layer,
+                lang,
+                &format!(
+                    "SELECT school_code FROM schools WHERE district = {} LIMIT 1",
+                    edulake_transform::indicators::sql_str(d)
+                ),
+            )
+            .await?;
+            if r.len() == 0 {
+                return Err(AppError::NotFound(lang));
+            }
+            format!("{} · {d}", t(lang, "page_district"))
+        }
         Scope::School(code) => {
             let r = sql_rows(
                 &layer,
