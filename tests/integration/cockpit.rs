@@ -107,8 +107,15 @@ async fn every_page_link_and_download_works() {
     // are the overview already rendered.
     let before = state.cached_pages().await;
     for i in 0..20 {
-        let (status, _) = get(&state, &format!("/?junk={i}&lang=zh&utm={i}")).await;
-        assert_eq!(status, StatusCode::OK);
+        for uri in [
+            format!("/?junk={i}&lang=zh&utm={i}"),
+            format!("/?school=X{i}&district=Y{i}&notice=Z{i}"),
+        ] {
+            let (status, _) = get(&state, &uri).await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        let (status, _) = get(&state, &format!("/district/nowhere{i}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
     }
     assert_eq!(
         state.cached_pages().await,
