@@ -573,8 +573,9 @@ impl Lake {
     }
 }
 
-/// Whether a commit failed because another commit took its version first.
-fn is_lost_race(e: &deltalake::DeltaTableError) -> bool {
+/// Whether a commit failed because another commit took its version first (or changed what
+/// it read): trying again is the answer.
+pub fn is_lost_race(e: &deltalake::DeltaTableError) -> bool {
     use deltalake::kernel::transaction::TransactionError as T;
     match e {
         deltalake::DeltaTableError::VersionAlreadyExists(_) => true,

@@ -133,6 +133,33 @@ fn xls(sheets: &[u32], body: &[u8]) -> Vec<u8> {
     file.into_inner().into_inner()
 }
 
+/// An Excel 97 workbook of one sheet whose globals hold `strings` (an SST and its
+/// CONTINUE records).
+fn xls_with_strings(strings: &[u8], sheet: &[u8]) -> Vec<u8> {
+    let mut globals = rec(
+        0x0809,
+        &[
+            0x00, 0x06, 0x05, 0x00, 0xBB, 0x0D, 0xCC, 0x07, 0, 0, 0, 0, 6, 0, 0, 0,
+        ],
+    );
+    globals.extend_from_slice(strings);
+    let boundsheet_len = 4 + 4 + 4 + 4;
+    let start = (globals.len() + boundsheet_len + 4) as u32;
+    let mut d = start.to_le_bytes().to_vec();
+    d.extend_from_slice(&[0, 0, 4, 0]);
+    d.extend_from_slice(b"S001");
+    globals.extend(rec(0x0085, &d));
+    globals.extend(rec(0x000A, &[]));
+    globals.extend_from_slice(sheet);
+    let mut file = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
+    file.create_stream("/Workbook")
+        .unwrap()
+        .write_all(&globals)
+        .unwrap();
+    file.flush().unwrap();
+    file.into_inner().into_inner()
+}
+
 /// A sheet's records: BOF, DIMENSIONS of rows × columns, a header, cells at `cells`, EOF.
 fn xls_sheet(rows: u32, cols: u16, cells: &[(u16, u16)]) -> Vec<u8> {
     let mut s = rec(
@@ -275,6 +302,63 @@ fn hostile_files_are_rejected_whole_within_their_limits() {
             vec!["7"; 3_000_000].join(",")
         ),
     );
+    // Shared strings that say they are ten billion: a reader makes room for them first.
+    let counted = f.write(
+        "12-string-count.xlsx",
+        rezip(
+            &workbook(&[]),
+            |name, data| {
+                if name == "xl/sharedStrings.xml" {
+                    let text = String::from_utf8(data).unwrap();
+                    let at = text.find("uniqueCount=\"").unwrap() + 13;
+                    let end = at + text[at..].find('"').unwrap();
+                    format!("{}10000000000{}", &text[..at], &text[end..]).into_bytes()
+                } else {
+                    data
+                }
+            },
+            &[],
+        ),
+    );
+    // An XLS shared string of 65,535 characters (over CONTINUE records) shown in 5,000 cells:
+    // a reader that copies it into each holds 650 MB.
+    let long_string = {
+        let mut sst = 1u32.to_le_bytes().to_vec();
+        sst.extend_from_slice(&1u32.to_le_bytes());
+        sst.extend_from_slice(&65_535u16.to_le_bytes());
+        sst.push(0);
+        let mut records = Vec::new();
+        let mut left = 65_535usize;
+        let first = (8224 - sst.len()).min(left);
+        sst.extend(std::iter::repeat_n(b'a', first));
+        left -= first;
+        records.extend(rec(0x00FC, &sst));
+        while left > 0 {
+            let n = left.min(8223);
+            let mut cont = vec![0u8];
+            cont.extend(std::iter::repeat_n(b'a', n));
+            records.extend(rec(0x003C, &cont));
+            left -= n;
+        }
+        let mut sheet = xls_sheet(10, 5, &[]);
+        sheet.truncate(sheet.len() - 4);
+        for r in 1..=5_000u16 {
+            let mut d = r.to_le_bytes().to_vec();
+            d.extend_from_slice(&[0, 0, 0, 0]);
+            d.extend_from_slice(&0u32.to_le_bytes());
+            sheet.extend(rec(0x00FD, &d));
+        }
+        sheet.extend(rec(0x000A, &[]));
+        f.write("13-long-string.xls", xls_with_strings(&records, &sheet))
+    };
+    // One row of 100,000 commas.
+    let commas = f.write(
+        "14-commas.csv",
+        format!(
+            "date,school_code,class_code,student_id,status\n{}\n",
+            ",".repeat(100_000)
+        ),
+    );
     let o = limited(
         &f,
         &[],
@@ -303,13 +387,16 @@ fn hostile_files_are_rejected_whole_within_their_limits() {
         (&keys, "more than 256 different keys"),
         (
             &big,
-            "row 2, column E: a cell of 1,000,000 characters; at most 4,096",
+            "row 2, column E: a cell of more than 4,096 characters",
         ),
         (&claims, "1,048,576 rows × 16,384 columns"),
         (&hidden, "1,048,576 rows × 16,384 columns"),
         (&forty, "span 7,650,510 cells"),
         (&shared, "more than 256 MiB of text"),
         (&array, "row 1 is 5 MiB long; at most 4 MiB"),
+        (&counted, "says it has 10,000,000,000 shared strings"),
+        (&long_string, "hold more than 256 MiB of text"),
+        (&commas, "row 2 has more than 256 columns"),
     ] {
         let l = line(file);
         assert!(l.contains("REJECTED") && l.contains(words), "{l}\n{out}");

@@ -13,6 +13,10 @@ pub enum TransformError {
     #[error("query: {0}")]
     TooBig(String),
 
+    /// Another writer changed a table while this one wrote it: try again.
+    #[error("busy: {0}")]
+    Busy(String),
+
     /// The lake could not be read.
     #[error("lake: {0}")]
     Lake(String),

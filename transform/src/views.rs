@@ -425,10 +425,22 @@ impl QueryLayer {
         &self.ctx
     }
 
+    /// Runs edulake's own SQL, its result within the command line's [`Limits`].
     pub(crate) async fn run(&self, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        self.run_within(sql, &Limits::command_line()).await
+    }
+
+    /// Runs edulake's own SQL, its result drawn from the memory pool and within `limits`.
+    async fn run_within(
+        &self,
+        sql: &str,
+        limits: &Limits,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         let df = self.ctx.sql(sql).await?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-        Ok((schema, df.collect().await?))
+        let pool = self.ctx.runtime_env().memory_pool.clone();
+        let stream = df.execute_stream().await?;
+        Ok((schema, bounded::collect(stream, &pool, limits).await?))
     }
 
     /// The first and last date with data in the lake (events, roster snapshots, notices).
@@ -472,6 +484,15 @@ impl QueryLayer {
     /// An indicator in the export format of INDICATORS.md.
     pub async fn export(&self, req: &Request) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         self.run(&self.export_sql(req).await?).await
+    }
+
+    /// [`QueryLayer::export`] with its result within `limits` (a download).
+    pub async fn export_within(
+        &self,
+        req: &Request,
+        limits: &Limits,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        self.run_within(&self.export_sql(req).await?, limits).await
     }
 
     /// The SQL an export runs: from the indicator's mart when it is fresh, else from the

@@ -119,6 +119,55 @@ impl Rows {
     }
 }
 
+/// Checks a delimited text's rows against the column and cell limits before a CSV reader
+/// sees it: a reader keeps a row's cells and their bounds until the row ends, so one row of
+/// 400 million commas, or one field as long as the file, would be held whole before any check
+/// on its cells. One pass, from one quote, delimiter or line end to the next.
+fn within_shape(text: &[u8], delimiter: u8) -> Result<(), String> {
+    // A field whose bytes are more than this holds more characters than a cell may (a
+    // character takes at most four bytes, doubled if it is a quote).
+    let longest = MAX_CELL_CHARS * 8 + 2;
+    let mut line = 1u64;
+    let mut column = 0usize;
+    let mut field_start = 0usize;
+    let mut quoted = false;
+    let too_long = |line: u64, column: usize| {
+        format!(
+            "row {line}, column {}: a cell of more than {} characters; at most that is read",
+            column_letters(column as u64),
+            grouped(MAX_CELL_CHARS as u64)
+        )
+    };
+    for at in memchr::memchr3_iter(b'"', delimiter, b'\n', text) {
+        if at - field_start > longest {
+            return Err(too_long(line, column));
+        }
+        match text[at] {
+            b'"' => quoted = !quoted,
+            b'\n' if quoted => line += 1,
+            b'\n' => {
+                line += 1;
+                column = 0;
+                field_start = at + 1;
+            }
+            _ if quoted => {}
+            _ => {
+                column += 1;
+                field_start = at + 1;
+                if column >= MAX_COLUMNS {
+                    return Err(format!(
+                        "row {line} has more than {MAX_COLUMNS} columns; at most {MAX_COLUMNS} are read"
+                    ));
+                }
+            }
+        }
+    }
+    if text.len() - field_start > longest {
+        return Err(too_long(line, column));
+    }
+    Ok(())
+}
+
 /// Checks one row against the column and cell limits.
 fn within_limits(line: u64, rec: &StringRecord) -> Result<(), String> {
     if rec.len() > MAX_COLUMNS {
@@ -212,6 +261,7 @@ pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
         return Err("the file is empty".into());
     }
     let delimiter = sniff_delimiter(&text);
+    within_shape(text.as_bytes(), delimiter)?;
     let format = match (encoding, delimiter) {
         ("UTF-16LE" | "UTF-16BE", b'\t') => "unicode text (tab-separated)",
         (_, b'\t') => "tab-separated text",
@@ -309,10 +359,14 @@ fn decode_text(bytes: Vec<u8>) -> Result<(String, &'static str), String> {
 /// The delimiter of a text table: among tab, comma, semicolon and `|`, the one found most
 /// often outside quoted cells on the first lines (a quoted `"发热;咳嗽"` does not count).
 fn sniff_delimiter(text: &str) -> u8 {
-    let lines: Vec<&str> = text
+    // The start of the first lines is enough to tell (a line may be as long as the file).
+    let head = &text.as_bytes()[..text.len().min(1 << 20)];
+    let head = String::from_utf8_lossy(head);
+    let lines: Vec<&str> = head
         .lines()
         .filter(|l| !l.trim().is_empty())
         .take(20)
+        .map(|l| l.get(..l.len().min(64 << 10)).unwrap_or(l))
         .collect();
     let mut best = (b',', 0usize);
     for d in [b'\t', b',', b';', b'|'] {

@@ -104,6 +104,8 @@ fn check_zip(bytes: &[u8]) -> Result<(), String> {
         let mut unpacked = 0u64;
         // The end of the previous chunk, so a reference cut by a chunk's end is seen whole.
         let mut carry: Vec<u8> = Vec::new();
+        // The start of the shared strings, where they say how many they are.
+        let mut head: Vec<u8> = Vec::new();
         loop {
             let n = match part.read(&mut buf) {
                 Ok(0) => break,
@@ -125,6 +127,32 @@ fn check_zip(bytes: &[u8]) -> Result<(), String> {
                 check_references(&carry)?;
                 let keep = carry.len().saturating_sub(64);
                 carry.drain(..keep);
+            }
+            if strings && head.len() < 4096 {
+                head.extend_from_slice(&buf[..n.min(4096 - head.len())]);
+            }
+        }
+        // The reader makes room for as many strings as the part says it holds: no more than
+        // its text can hold (each takes at least `<si/>`).
+        if strings {
+            let said = find(&head, b"uniqueCount=").and_then(|at| {
+                let digits: Vec<u8> = head[at + 12..]
+                    .iter()
+                    .copied()
+                    .skip_while(|b| matches!(b, b'"' | b'\'' | b' '))
+                    .take_while(u8::is_ascii_digit)
+                    .collect();
+                std::str::from_utf8(&digits).ok()?.parse::<u64>().ok()
+            });
+            if let Some(count) = said {
+                if count > unpacked / 5 + 1 || count > MAX_SHEET_CELLS {
+                    return Err(format!(
+                        "the workbook says it has {} shared strings, which its {} bytes of strings \
+                         cannot hold: the file is damaged",
+                        grouped(count),
+                        grouped(unpacked)
+                    ));
+                }
             }
         }
     }
@@ -193,15 +221,33 @@ fn check_biff(bytes: &[u8]) -> Result<(), String> {
             .map_err(|e| format!("the XLS workbook is damaged: {e}"))?,
         Err(_) => return Err("not a readable XLS workbook: it has no Workbook stream".into()),
     };
-    // The globals: where each sheet starts.
+    // The globals: where each sheet starts, and the shared strings (with the records that
+    // continue them).
     let mut sheets = Vec::new();
+    let mut sst: Vec<&[u8]> = Vec::new();
+    let mut in_sst = false;
     for (typ, data) in Records::at(&stream, 0) {
+        in_sst = match typ {
+            0x00FC => {
+                sst = vec![data];
+                true
+            }
+            0x003C if in_sst => {
+                sst.push(data);
+                true
+            }
+            _ => false,
+        };
         match typ {
             0x0085 => sheets.extend(u32_at(data, 0)),
             0x000A => break,
             _ => {}
         }
     }
+    // calamine copies a shared string into every cell that shows it: the text of all sheets
+    // is counted so, before it does.
+    let strings = sst_text_lengths(&sst)?;
+    let mut text = 0u64;
     let too_big = |what: String| {
         format!(
             "{what}; at most {} cells are read from an XLS file (save it as XLSX or CSV)",
@@ -282,7 +328,17 @@ fn check_biff(bytes: &[u8]) -> Result<(), String> {
                     if let (Some(row), Some(col)) = (u16_at(data, 0), u16_at(data, 2)) {
                         cover(row as u64, col as u64)?;
                     }
+                    text += match typ {
+                        0x00FD => u32_at(data, 6)
+                            .and_then(|i| strings.get(i as usize))
+                            .copied()
+                            .unwrap_or(0),
+                        0x0204 | 0x00D6 => data.len() as u64 * 2,
+                        _ => 0,
+                    };
                 }
+                // The text of a formula's value.
+                0x0207 => text += data.len() as u64 * 2,
                 // MulRk, MulBlank: a row, a first column, and the last column at the end.
                 0x00BD | 0x00BE => {
                     let last = data.len().checked_sub(2).and_then(|i| u16_at(data, i));
@@ -299,6 +355,13 @@ fn check_biff(bytes: &[u8]) -> Result<(), String> {
         if let Some((r0, r1, c0, c1)) = span {
             grid += (r1 - r0 + 1) * (c1 - c0 + 1);
         }
+        if text > MAX_SHEET_TEXT_BYTES {
+            return Err(format!(
+                "the sheets of the XLS workbook hold more than {} MiB of text (a shared string \
+                 counted in every cell showing it); at most that is read",
+                MAX_SHEET_TEXT_BYTES >> 20
+            ));
+        }
         if grid > MAX_XLS_GRID {
             return Err(too_big(format!(
                 "the sheets of the XLS workbook span {} cells from their first to their last",
@@ -307,6 +370,78 @@ fn check_biff(bytes: &[u8]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The bytes each shared string of an XLS workbook takes once read (as UTF-8, at most),
+/// walking the SST record and the records that continue it (a string's characters may go on
+/// in the next record, which then starts with a byte saying how wide they are).
+fn sst_text_lengths(parts: &[&[u8]]) -> Result<Vec<u64>, String> {
+    let mut buf = Vec::new();
+    let mut bounds = Vec::new();
+    for p in parts {
+        bounds.push(buf.len());
+        buf.extend_from_slice(p);
+    }
+    let next_bound = |pos: usize| {
+        bounds
+            .iter()
+            .copied()
+            .find(|b| *b > pos)
+            .unwrap_or(buf.len())
+    };
+    let damaged = || "the XLS workbook is damaged: its shared strings do not add up".to_string();
+    let Some(unique) = u32_at(&buf, 4) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    let mut pos = 8usize;
+    for _ in 0..unique {
+        if out.len() as u64 >= MAX_SHEET_CELLS {
+            return Err(format!(
+                "the XLS workbook has more than {} shared strings; at most that many are read",
+                grouped(MAX_SHEET_CELLS)
+            ));
+        }
+        let (Some(chars), Some(&flags)) = (u16_at(&buf, pos), buf.get(pos + 2)) else {
+            break;
+        };
+        pos += 3;
+        let mut wide = flags & 0x01 != 0;
+        let runs = if flags & 0x08 != 0 {
+            let r = u16_at(&buf, pos).ok_or_else(damaged)? as usize;
+            pos += 2;
+            r
+        } else {
+            0
+        };
+        let ext = if flags & 0x04 != 0 {
+            let e = u32_at(&buf, pos).ok_or_else(damaged)? as usize;
+            pos += 4;
+            e
+        } else {
+            0
+        };
+        let mut left = chars as usize;
+        let mut bytes = 0u64;
+        while left > 0 {
+            let width = if wide { 2 } else { 1 };
+            let end = next_bound(pos);
+            let take = (end.saturating_sub(pos) / width).min(left);
+            bytes += take as u64 * if wide { 3 } else { 2 };
+            pos += take * width;
+            left -= take;
+            if left > 0 {
+                if pos != end || pos >= buf.len() {
+                    return Err(damaged());
+                }
+                wide = buf[pos] & 0x01 != 0;
+                pos += 1;
+            }
+        }
+        pos = pos.saturating_add(4 * runs).saturating_add(ext);
+        out.push(bytes);
+    }
+    Ok(out)
 }
 
 /// The BIFF records of a stream from an offset: (type, data), framed as calamine frames them.

@@ -24,8 +24,27 @@ fn limit_address_space() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Ends this process after `EDULAKE_TIME_LIMIT_SECONDS`, when it is set (the cockpit runs
+/// each query typed over the web so): a watch of its own, which no planning, no computing and
+/// no reader that has stopped reading can hold up.
+fn limit_time() {
+    if let Some(seconds) = std::env::var("EDULAKE_TIME_LIMIT_SECONDS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(seconds));
+            eprintln!(
+                "edulake: query: the query ran longer than {seconds} s and was stopped; narrow it"
+            );
+            std::process::exit(1);
+        });
+    }
+}
+
 pub async fn sql(env: &Env, query: &str, format: SqlFormat) -> anyhow::Result<ExitCode> {
     limit_address_space()?;
+    limit_time();
     let layer = QueryLayer::open(&env.lake()?).await?;
     // Written as it comes: a result bigger than memory still reaches a file or a pipe.
     let (schema, stream) = layer.sql_stream(query).await?;

@@ -25,6 +25,13 @@ pub const UPLOAD_LIMIT: usize = 512 * 1024 * 1024;
 /// Uploads received at once (each written to disk as it comes).
 pub const RECEIVING_AT_ONCE: usize = 4;
 
+/// The longest wait for the next bytes of an upload.
+const RECEIVE_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+/// The slowest an upload may come, on average, after its first minute (bytes a second).
+const RECEIVE_RATE: u64 = 8 << 10;
+/// The longest an upload may take to arrive.
+const RECEIVE_TIME: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// The dated datasets whose freshness the data page shows, with their label keys.
 const FRESHNESS: [(&str, &str); 4] = [
     ("attendance", "ds_attendance"),
@@ -107,6 +114,14 @@ async fn render_data(state: &AppState, params: &Params) -> Result<String, AppErr
     let (mut view, _) = view_of(&layer, params, "/data").await?;
     let lang = view.lang;
     let scope = scope_of(&params.district, &params.school);
+    match &scope {
+        // A school may send data before the registry lists it: its code is all that is asked.
+        Scope::School(code) if edulake_ingest::values::check_school_code(code).is_err() => {
+            return Err(AppError::NotFound(lang));
+        }
+        Scope::School(_) => {}
+        _ => super::pages::ensure_known(&layer, lang, &scope).await?,
+    }
     view.path = match &scope {
         Scope::Bureau => "/data".into(),
         Scope::District(d) => format!("/data?district={}", enc(d)),
@@ -493,13 +508,35 @@ pub async fn upload(
     let broken = |e: axum::extract::multipart::MultipartError| {
         bad(format!("{}: {e}", t(lang, "upload_broken")))
     };
-    while let Some(mut field) = multipart.next_field().await.map_err(broken)? {
+    // A sender that trickles holds a place others need: each part must come within
+    // RECEIVE_IDLE of the last, at RECEIVE_RATE on average after the first minute, and the
+    // whole within RECEIVE_TIME.
+    let started = std::time::Instant::now();
+    let mut received = 0u64;
+    let too_slow = || bad(t(lang, "upload_too_slow"));
+    let paced = |received: u64| {
+        let secs = started.elapsed().as_secs();
+        secs <= RECEIVE_TIME.as_secs() && (secs < 60 || received / secs >= RECEIVE_RATE)
+    };
+    while let Some(mut field) = tokio::time::timeout(RECEIVE_IDLE, multipart.next_field())
+        .await
+        .map_err(|_| too_slow())?
+        .map_err(broken)?
+    {
         let name = field.name().unwrap_or("").to_string();
         let file_name = field.file_name().unwrap_or("").to_string();
         if name != "files" {
             // A form's words are short: at most 1 KiB of each is read.
             let mut text = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(broken)? {
+            while let Some(chunk) = tokio::time::timeout(RECEIVE_IDLE, field.chunk())
+                .await
+                .map_err(|_| too_slow())?
+                .map_err(broken)?
+            {
+                received += chunk.len() as u64;
+                if !paced(received) {
+                    return Err(too_slow());
+                }
                 text.extend_from_slice(&chunk[..chunk.len().min(1024 - text.len().min(1024))]);
             }
             let text = String::from_utf8_lossy(&text).trim().to_string();
@@ -523,8 +560,16 @@ pub async fn upload(
             .map_err(|e| AppError::Internal(lang, e.to_string()))?;
         let mut file = tokio::fs::File::from_std(file);
         let mut size = 0usize;
-        while let Some(chunk) = field.chunk().await.map_err(broken)? {
+        while let Some(chunk) = tokio::time::timeout(RECEIVE_IDLE, field.chunk())
+            .await
+            .map_err(|_| too_slow())?
+            .map_err(broken)?
+        {
             size += chunk.len();
+            received += chunk.len() as u64;
+            if !paced(received) {
+                return Err(too_slow());
+            }
             tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
                 .await
                 .map_err(|e| AppError::Internal(lang, e.to_string()))?;

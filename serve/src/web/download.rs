@@ -14,7 +14,7 @@ use serde::Deserialize;
 use edulake_transform::indicators::{Grain, Level, Request, Role};
 use edulake_transform::output::{self, Format};
 
-use super::i18n::Lang;
+use super::i18n::{t, Lang};
 use super::pages::{internal, sql_rows};
 use super::{AppError, AppState};
 
@@ -63,6 +63,9 @@ fn keep_rows(
         .collect()
 }
 
+/// The most numbers a download holds before it is written (`edulake export` writes any size).
+const DOWNLOAD_LIMIT: usize = 128 << 20;
+
 /// The numbers of a chart or table, in the export format of INDICATORS.md: CSV with a UTF-8
 /// BOM (so Excel reads the Chinese), or an Excel workbook.
 pub async fn download(
@@ -87,17 +90,19 @@ pub async fn download(
         other => return Err(bad(format!("format '{other}': csv or xlsx"))),
     };
     let layer = state.layer().await;
-    // A range past the data costs no more than the data: clamped as a page's is.
-    let (from, to) = match (from, to) {
-        (Some(f), Some(t)) if f <= t => {
-            let data = layer.data_range().await.map_err(internal(lang))?;
+    // A range past the data costs no more than the data: clamped as a page's is, whichever
+    // of its ends are given.
+    let data = layer.data_range().await.map_err(internal(lang))?;
+    let (from, to) = match (data, from, to) {
+        (_, Some(f), Some(t)) if f > t => (Some(f), Some(t)),
+        (Some((lo, hi)), f, t) => {
             let today = edulake_ingest::values::today(
                 edulake_ingest::bureau_tz().map_err(|e| AppError::Internal(lang, e.to_string()))?,
             );
-            let (f, t) = super::pages::clamp_to_data(data, today, f, t);
+            let (f, t) = super::pages::clamp_to_data(data, today, f.unwrap_or(lo), t.unwrap_or(hi));
             (Some(f), Some(t))
         }
-        other => other,
+        (None, f, t) => (f, t),
     };
     let (name, schema, batches) = match (p.indicator.as_deref(), p.table.as_deref()) {
         (Some(indicator), None) => {
@@ -116,7 +121,22 @@ pub async fn download(
             req.school = p.school.clone().filter(|s| !s.is_empty());
             req.by = p.by.clone().filter(|s| !s.is_empty());
             req.role = Role::Bureau;
-            let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;
+            let limits = edulake_transform::bounded::Limits {
+                max_result_bytes: DOWNLOAD_LIMIT,
+                ..edulake_transform::bounded::Limits::web()
+            };
+            let (schema, batches) =
+                layer
+                    .export_within(&req, &limits)
+                    .await
+                    .map_err(|e| match e {
+                        edulake_transform::TransformError::TooBig(_) => bad(format!(
+                            "{} ({} MiB)",
+                            t(lang, "download_too_big"),
+                            DOWNLOAD_LIMIT >> 20
+                        )),
+                        other => internal(lang)(other),
+                    })?;
             let batches = match p.notice.as_deref().filter(|n| !n.is_empty()) {
                 None => batches,
                 Some(n) => keep_rows(&schema, batches, "notice_id", &[n.to_string()])

@@ -99,6 +99,8 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("not_found", "找不到这个页面。", "There is no such page."),
     ("bad_request", "请求有误", "Bad request"),
     ("forbidden", "拒绝访问", "Forbidden"),
+    ("download_too_big", "这份下载太大：请选更粗的粒度、更高的层级或更短的时间段（命令 edulake export 可导出任意大小）", "This download is too big: choose a coarser grain, a higher level or a shorter range (the command edulake export writes any size)"),
+    ("upload_too_slow", "上传太慢，已停止接收。请在网络较好时重试。", "The upload came too slowly and was stopped; try again on a better connection."),
     ("upload_busy", "正在接收其他上传，请稍后再试。", "Other uploads are being received; try again shortly."),
     ("forbidden_host", "这个地址不是驾驶舱的地址。请用管理员给出的地址打开（管理员可在 EDULAKE_ALLOWED_HOSTS 中加入其他名称）。", "This address is not the cockpit's. Open it at the address your administrator gave (they can add names in EDULAKE_ALLOWED_HOSTS)."),
     ("forbidden_origin", "表单只能从驾驶舱自己的页面提交。", "Forms are accepted only from the cockpit's own pages."),

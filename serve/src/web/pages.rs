@@ -256,6 +256,31 @@ pub(super) async fn view_of(
     ))
 }
 
+/// A district or school that is not in the registry is not a page (nor a place in the
+/// cache).
+pub(super) async fn ensure_known(
+    layer: &QueryLayer,
+    lang: Lang,
+    scope: &Scope,
+) -> Result<(), AppError> {
+    use edulake_transform::indicators::sql_str;
+    let filter = match scope {
+        Scope::Bureau => return Ok(()),
+        Scope::District(d) => format!("district = {}", sql_str(d)),
+        Scope::School(s) => format!("school_code = {}", sql_str(s)),
+    };
+    let r = sql_rows(
+        layer,
+        lang,
+        &format!("SELECT school_code FROM schools WHERE {filter} LIMIT 1"),
+    )
+    .await?;
+    if r.len() == 0 {
+        return Err(AppError::NotFound(lang));
+    }
+    Ok(())
+}
+
 /// A range reaching past the data shows nothing more than the data, and must cost no more:
 /// it is clamped to the first day with data and to today (or the last day with data, if
 /// later). `from` must not be after `to`.
@@ -388,18 +413,7 @@ async fn scope_page(
     let title = match &scope {
         Scope::Bureau => t(lang, "page_overview"),
         Scope::District(d) => {
-            let r = sql_rows(
-                &layer,
-                lang,
-                &format!(
-                    "SELECT school_code FROM schools WHERE district = {} LIMIT 1",
-                    edulake_transform::indicators::sql_str(d)
-                ),
-            )
-            .await?;
-            if r.len() == 0 {
-                return Err(AppError::NotFound(lang));
-            }
+            ensure_known(&layer, lang, &scope).await?;
             format!("{} · {d}", t(lang, "page_district"))
         }
         Scope::School(code) => {

@@ -77,6 +77,7 @@ pub async fn sql(
         .env("EDULAKE_STATE", state.state.root())
         .env("EDULAKE_ADDRESS_SPACE_MB", space.to_string())
         .env("EDULAKE_MEMORY_MB", (space / 2).to_string())
+        .env("EDULAKE_TIME_LIMIT_SECONDS", time.as_secs().to_string())
         .env("MALLOC_ARENA_MAX", "2")
         .env_remove("EDULAKE_FAULT")
         .stdin(Stdio::null())
@@ -117,12 +118,19 @@ pub async fn sql(
     }
     first.truncate(n);
     let cap = limits.max_result_bytes as u64;
+    // The query's place among those running is given back when its answer ends, or at its
+    // time (when its process ends itself), even if the client has stopped reading.
+    let (done, ended) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _permit = permit;
+        let _ = tokio::time::timeout_at(deadline + std::time::Duration::from_secs(1), ended).await;
+    });
     // The rest, as it comes; the process is killed at the deadline or past the cap, or when
     // the client goes (the stream, and the process with it, dropped).
     let rest = futures::stream::unfold(
-        Some((stdout, child, permit, n as u64)),
+        Some((stdout, child, done, n as u64)),
         move |state| async move {
-            let (mut stdout, child, permit, sent) = state?;
+            let (mut stdout, child, done, sent) = state?;
             let mut chunk = vec![0u8; 256 << 10];
             let refuse = |what: String| {
                 Some((
@@ -130,7 +138,7 @@ pub async fn sql(
                     None::<(
                         tokio::process::ChildStdout,
                         tokio::process::Child,
-                        tokio::sync::OwnedSemaphorePermit,
+                        tokio::sync::oneshot::Sender<()>,
                         u64,
                     )>,
                 ))
@@ -142,7 +150,7 @@ pub async fn sql(
                 }
                 Ok(Ok(n)) => {
                     chunk.truncate(n);
-                    Some((Ok(chunk), Some((stdout, child, permit, sent + n as u64))))
+                    Some((Ok(chunk), Some((stdout, child, done, sent + n as u64))))
                 }
                 Ok(Err(e)) => refuse(e.to_string()),
                 Err(_) => refuse(format!("the query ran longer than {} s", time.as_secs())),

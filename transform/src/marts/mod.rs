@@ -270,7 +270,7 @@ pub async fn build(
         .into_iter()
         .filter(|m| matches!(m, Mart::Current(_)))
     {
-        let built = build_one(&layer, mart, &batches, &per_day, scope, options).await?;
+        let built = build_again_if_busy(&layer, mart, &batches, &per_day, scope, options).await?;
         on_mart(&built);
         done.push(built);
     }
@@ -279,11 +279,32 @@ pub async fn build(
         .into_iter()
         .filter(|m| !matches!(m, Mart::Current(_)))
     {
-        let built = build_one(&layer, mart, &batches, &per_day, scope, options).await?;
+        let built = build_again_if_busy(&layer, mart, &batches, &per_day, scope, options).await?;
         on_mart(&built);
         done.push(built);
     }
     Ok(done)
+}
+
+/// [`build_one`], again when another build wrote the same mart at the same time (the cockpit
+/// refreshing while `edulake build` runs): its record then says what is left to do, often
+/// nothing.
+async fn build_again_if_busy(
+    layer: &QueryLayer,
+    mart: Mart,
+    batches: &[BatchRecord],
+    per_day: &BTreeMap<NaiveDate, u64>,
+    scope: Option<&SchoolScope>,
+    options: BuildOptions,
+) -> Result<MartBuilt> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match build_one(layer, mart, batches, per_day, scope, options).await {
+            Err(TransformError::Busy(_)) if attempt < 5 => {}
+            other => return other,
+        }
+    }
 }
 
 async fn build_one(
@@ -424,7 +445,13 @@ async fn build_one(
                 .with_schema_mode(SchemaMode::Overwrite),
             _ => write.with_save_mode(SaveMode::Append),
         };
-        table = write.await?;
+        table = write.await.map_err(|e| {
+            if edulake_ingest::lake::is_lost_race(&e) {
+                TransformError::Busy(format!("{}: {e}", mart.sql_name()))
+            } else {
+                e.into()
+            }
+        })?;
     }
     Ok(MartBuilt {
         name: mart.sql_name(),
