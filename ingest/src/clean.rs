@@ -29,6 +29,27 @@ pub struct Upload {
     pub school: Option<String>,
     /// The snapshot date of a roster (`--as-of`).
     pub as_of: Option<NaiveDate>,
+    /// The day the file is for (`--date`): fills a missing `date`; for an exception register
+    /// it also covers that day when the file lists nobody on it.
+    pub date: Option<NaiveDate>,
+    /// The class the file is for (`--class`): fills a missing `class_code`, and a row naming
+    /// another class is rejected.
+    pub class: Option<String>,
+}
+
+impl Upload {
+    /// What the upload said besides its school and roster date, as the batch records it (part
+    /// of what makes two uploads of the same bytes the same upload).
+    pub fn described(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(d) = self.date {
+            parts.push(format!("date={d}"));
+        }
+        if let Some(c) = &self.class {
+            parts.push(format!("class={c}"));
+        }
+        (!parts.is_empty()).then(|| parts.join(";"))
+    }
 }
 
 /// One rejected cell (or row, when `column` is empty).
@@ -51,6 +72,15 @@ pub struct HeaderReport {
     pub unknown: Vec<String>,
     /// The header cells as the file wrote them.
     pub cells: Vec<String>,
+    /// Where the rows' date came from when no column holds it: `--date`, a title row or the
+    /// file name (as a phrase for the report).
+    pub date_source: Option<String>,
+    /// Total and sign-off rows (合计, 填表人, 注:) skipped, not rejected.
+    pub rows_skipped: u64,
+    /// Other things the clerk should know about how the file was read.
+    pub notes: Vec<String>,
+    /// For an exception register: each school it covers and the first day it covers.
+    pub covered: Vec<(String, NaiveDate)>,
 }
 
 /// A cleaned file: record batches for the lake, and the rejects.
@@ -67,6 +97,8 @@ pub struct Cleaned {
     pub partitions: Vec<String>,
     /// Rejected cells counted but not listed (past [`MAX_REJECTS_LISTED`]).
     pub unlisted: u64,
+    /// For an exception register: the (school, class, date) it covers.
+    pub covered: u64,
 }
 
 /// Where a stored column's value comes from.
@@ -87,10 +119,14 @@ const CHUNK_ROWS: usize = 64 * 1024;
 fn find_header(
     d: &Dataset,
     upload: &Upload,
+    file_date: Option<NaiveDate>,
     rows: &mut Rows,
     rec: &mut StringRecord,
 ) -> Result<(Vec<Source>, HeaderReport), String> {
     let mut best: Option<(usize, Vec<String>)> = None;
+    // The date of the file when no column holds it: `--date`, else a title row, else the
+    // file name.
+    let mut date = upload.date.map(|day| (day, "--date".to_string()));
     for _ in 0..HEADER_SEARCH_ROWS {
         let Some(line) = rows.next_into(rec)? else {
             break;
@@ -99,6 +135,10 @@ fn find_header(
             .iter()
             .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
             .collect();
+        let upload = &Upload {
+            date: date.as_ref().map(|(d, _)| *d).or(file_date),
+            ..upload.clone()
+        };
         let matched = d
             .columns
             .iter()
@@ -109,7 +149,22 @@ fn find_header(
             .filter(|c| !cells.iter().any(|h| c.matches(h)) && supplied(c, upload).is_none())
             .collect();
         if missing.is_empty() {
-            return map_header(d, upload, &cells, line);
+            let (sources, mut report) = map_header(d, upload, &cells, line)?;
+            if matches!(sources.first(), Some(Source::Fixed(Some(_))))
+                && d.columns.first().is_some_and(|c| c.name == "date")
+            {
+                report.date_source = Some(match date {
+                    Some((day, from)) => format!("{day} from {from}"),
+                    None => format!(
+                        "{} from the file name",
+                        file_date.map(|d| d.to_string()).unwrap_or_default()
+                    ),
+                });
+            }
+            return Ok((sources, report));
+        }
+        if date.is_none() {
+            date = title_date(&cells).map(|day| (day, format!("the title on row {line}")));
         }
         let better = match &best {
             None => cells.iter().any(|c| !c.is_empty()),
@@ -130,6 +185,12 @@ fn find_header(
         .filter(|c| !found.iter().any(|h| c.matches(h)) && supplied(c, upload).is_none())
         .map(|c| match c.required {
             Required::FromUpload if c.name == "school_code" => format!("{} (or --school)", c.name),
+            Required::FromUpload if c.name == "date" => {
+                format!(
+                    "{} (or --date, a title row 日期：… or a date in the file name)",
+                    c.name
+                )
+            }
             Required::FromUpload => format!("{} (or --as-of)", c.name),
             _ => c.name.to_string(),
         })
@@ -144,9 +205,12 @@ fn find_header(
         .iter()
         .filter(|other| other.name != d.name)
         .filter(|other| {
-            other
-                .required_columns()
-                .all(|c| found.iter().any(|h| c.matches(h)) || c.required == Required::FromUpload)
+            // An upload may supply a school or a roster date, but a file of events without
+            // any date column is not taken for one.
+            other.required_columns().all(|c| {
+                found.iter().any(|h| c.matches(h))
+                    || (c.required == Required::FromUpload && c.name != "date")
+            })
         })
         .map(|o| o.name)
         .collect();
@@ -160,8 +224,118 @@ fn supplied(c: &Column, upload: &Upload) -> Option<String> {
     match (c.required, c.name) {
         (Required::FromUpload, "school_code") => upload.school.clone(),
         (Required::FromUpload, "as_of_date") => upload.as_of.map(|d| d.to_string()),
+        (Required::FromUpload, "date") => upload.date.map(|d| d.to_string()),
+        (_, "class_code") => upload.class.clone(),
         _ => None,
     }
+}
+
+/// Words that label a file's date in a title row (`日期：2026-11-18`, `统计日期: 2026/11/18`).
+const DATE_LABELS: &[&str] = &[
+    "统计日期",
+    "填报日期",
+    "检查日期",
+    "上报日期",
+    "日期",
+    "date",
+];
+
+/// The date a title row names: a cell `日期：2026-11-18`, or a label cell and the date beside it.
+fn title_date(cells: &[String]) -> Option<NaiveDate> {
+    let filled: Vec<&str> = cells
+        .iter()
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+        .collect();
+    for (i, cell) in filled.iter().enumerate() {
+        for label in DATE_LABELS {
+            let Some(at) = cell.find(label) else { continue };
+            let rest = cell[at + label.len()..].trim_start_matches([':', '：', ' ', '\u{3000}']);
+            let text = if rest.is_empty() {
+                filled.get(i + 1).copied().unwrap_or("")
+            } else {
+                rest
+            };
+            // The date runs to the first space after it (`2026-11-18 星期三` included).
+            if let Ok(day) = values::parse_date(text, false) {
+                return Some(day);
+            }
+            if let Some(first) = text.split_whitespace().next() {
+                if let Ok(day) = values::parse_date(first, false) {
+                    return Some(day);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The date a file's name carries (`晨检_2026-11-18.xlsx`, `20261118缺勤登记.csv`), if exactly
+/// one date is in it.
+pub fn file_name_date(name: &str) -> Option<NaiveDate> {
+    let stem = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let bytes = stem.as_bytes();
+    let mut found = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        // The longest run of digits and date separators from here.
+        let mut j = i;
+        while j < bytes.len()
+            && (bytes[j].is_ascii_digit() || matches!(bytes[j], b'-' | b'.' | b'_'))
+        {
+            j += 1;
+        }
+        let run = stem[i..j]
+            .trim_end_matches(['-', '.', '_'])
+            .replace('_', "-");
+        if let Ok(day) = values::parse_date(&run, false) {
+            if found.is_some_and(|f| f != day) {
+                return None;
+            }
+            found = Some(day);
+        }
+        i = j.max(i + 1);
+    }
+    found
+}
+
+/// Words that begin a total row or a sign-off or notes line: counted and skipped, not rows.
+const SKIPPED_ROW_WORDS: &[&str] = &[
+    "合计",
+    "总计",
+    "小计",
+    "总数",
+    "填表人",
+    "审核人",
+    "负责人",
+    "制表人",
+    "填报人",
+    "签字",
+    "注:",
+    "注：",
+    "说明:",
+    "说明：",
+    "备注:",
+    "备注：",
+];
+
+/// Whether a row is a total or a sign-off line: its first filled cell begins with one of
+/// [`SKIPPED_ROW_WORDS`].
+fn is_skipped_row(rec: &StringRecord) -> bool {
+    rec.iter()
+        .map(clean_text)
+        .find(|c| !c.is_empty())
+        .is_some_and(|first| SKIPPED_ROW_WORDS.iter().any(|w| first.starts_with(w)))
+}
+
+/// A cell as a value: surrounding spaces and Excel's leading text marker `'` removed.
+fn clean_text(cell: &str) -> &str {
+    let t = cell.trim();
+    t.strip_prefix('\'').map(str::trim).unwrap_or(t)
 }
 
 fn map_header(
@@ -293,13 +467,15 @@ pub struct CleanContext<'a> {
     pub batch_id: &'a str,
     /// Microseconds since the epoch, UTC: orders uploads for "later upload wins".
     pub ingested_at: i64,
+    /// The date the file's name carries, the last place a missing `date` is taken from.
+    pub file_date: Option<NaiveDate>,
 }
 
 /// Cleans a whole table. `Err` is a whole-file rejection (no header, a broken text table).
 pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cleaned, String> {
     let d = ctx.dataset;
     let mut rec = StringRecord::new();
-    let (sources, header) = find_header(d, ctx.upload, &mut rows, &mut rec)?;
+    let (sources, header) = find_header(d, ctx.upload, ctx.file_date, &mut rows, &mut rec)?;
     let schema = d.lake_schema();
     let labels = column_labels(d, &sources, &header);
     let mut pseudo = Pseudonymiser::new(ctx.key);
@@ -318,12 +494,37 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         rows_rejected: 0,
         partitions: Vec::new(),
         unlisted: 0,
+        covered: 0,
     };
     let partition_idx = d
         .partition_by
         .first()
         .and_then(|p| d.columns.iter().position(|c| c.name == *p));
     let mut partition_days = std::collections::BTreeSet::new();
+    let grade_idx = d.columns.iter().position(|c| c.name == "grade");
+    // An exception register's coverage: (school, class or "" for the whole school, day).
+    let mut coverage: std::collections::BTreeSet<(String, String, i32)> = Default::default();
+    let covers = |vals: &[Val], coverage: &mut std::collections::BTreeSet<_>| {
+        let text = |name: &str| match d.columns.iter().position(|c| c.name == name) {
+            Some(j) => match &vals[j] {
+                Val::Str(s) => s.to_string(),
+                Val::Shared(s) => s.to_string(),
+                _ => String::new(),
+            },
+            None => String::new(),
+        };
+        let day = d
+            .columns
+            .iter()
+            .position(|c| c.name == "date")
+            .and_then(|j| match vals[j] {
+                Val::Date(day) => Some(day),
+                _ => None,
+            });
+        if let Some(day) = day {
+            coverage.insert((text("school_code"), text("class_code"), day));
+        }
+    };
     let mut last_day = None;
     let mut in_chunk = 0usize;
     let mut storage: Vec<Val<'static>> = Vec::with_capacity(d.columns.len());
@@ -347,6 +548,10 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
+        if is_skipped_row(&rec) {
+            out.header.rows_skipped += 1;
+            continue;
+        }
         out.rows_read += 1;
         if let Some(reason) = rec.get(0).and_then(|c| c.strip_prefix(UNREADABLE_ROW)) {
             out.rows_rejected += 1;
@@ -360,13 +565,18 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         }
         let mut vals: Vec<Val> = recycle(std::mem::take(&mut storage));
         row_rejects.clear();
+        let cell_of = |j: usize| match &sources[j] {
+            Source::Cell(i) => rec.get(*i).map(clean_text).filter(|s| !s.is_empty()),
+            Source::Fixed(_) => None,
+        };
+        // The row's grade, for a class written as a bare number beside it (`1班`).
+        let grade = grade_idx
+            .and_then(|j| cell_of(j).or(fallback[j].as_deref()))
+            .and_then(|t| values::parse_grade(t).ok())
+            .map(|g| g as u32);
         for (j, c) in d.columns.iter().enumerate() {
-            let cell = match &sources[j] {
-                Source::Cell(i) => rec.get(*i).map(str::trim).filter(|s| !s.is_empty()),
-                Source::Fixed(_) => None,
-            };
-            let text = cell.or(fallback[j].as_deref());
-            match parse_cell(ctx, c, text, spreadsheet) {
+            let text = cell_of(j).or(fallback[j].as_deref());
+            match parse_cell(ctx, c, text, spreadsheet, grade) {
                 Ok(Parsed::Val(v)) => vals.push(v),
                 Ok(Parsed::Pseudonymise(raw)) => vals.push(Val::Shared(pseudo.pseudonym(raw))),
                 Err(reason) => {
@@ -380,7 +590,7 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
                 }
             }
         }
-        check_row_rules(ctx, d, &vals, &labels, line, &mut row_rejects);
+        check_row_rules(ctx, d, &mut vals, &labels, line, &mut row_rejects);
         if !row_rejects.is_empty() {
             out.rows_rejected += 1;
             for r in row_rejects.drain(..) {
@@ -388,6 +598,9 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
             }
             storage = recycle(vals);
             continue;
+        }
+        if d.coverage_rows {
+            covers(&vals, &mut coverage);
         }
         if let Some(p) = partition_idx {
             if let Val::Date(day) = vals[p] {
@@ -414,6 +627,54 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
             )?);
             in_chunk = 0;
         }
+    }
+    if d.coverage_rows {
+        // The file's day — `--date`, or its title's or name's when no column holds it —
+        // covers it (and `--class` its class) even when nobody is listed on it.
+        let file_day = d
+            .columns
+            .iter()
+            .position(|c| c.name == "date")
+            .and_then(|j| match &sources[j] {
+                Source::Fixed(Some(text)) => values::parse_date(text, false).ok(),
+                _ => None,
+            })
+            .or(ctx.upload.date);
+        if let (Some(school), Some(day)) = (&ctx.upload.school, file_day) {
+            let class = ctx.upload.class.clone().unwrap_or_default();
+            coverage.insert((school.clone(), class, values::days_since_epoch(day)));
+        }
+        for (school, class, day) in &coverage {
+            for (b, c) in builders.iter_mut().zip(d.columns) {
+                b.push(&match c.name {
+                    "date" => Val::Date(*day),
+                    "school_code" => Val::Str(Cow::Borrowed(school.as_str())),
+                    "class_code" if !class.is_empty() => Val::Str(Cow::Borrowed(class.as_str())),
+                    _ => Val::Null,
+                });
+            }
+            partition_days.insert(*day);
+            // Row 0: not a row of the file.
+            row_numbers.append_value(0);
+            in_chunk += 1;
+        }
+        out.covered = coverage.len() as u64;
+        let mut first: std::collections::BTreeMap<&str, i32> = Default::default();
+        for (school, _, day) in &coverage {
+            let e = first.entry(school.as_str()).or_insert(*day);
+            *e = (*e).min(*day);
+        }
+        out.header.covered = first
+            .into_iter()
+            .map(|(s, d)| (s.to_string(), values::date_from_days(d)))
+            .collect();
+        let classes = coverage.iter().filter(|(_, c, _)| !c.is_empty()).count();
+        out.header.notes.push(format!(
+            "an exception register: covers {} class-day(s) and {} whole-school day(s); every \
+             other student of the roster in force there counts as present",
+            classes,
+            coverage.len() - classes
+        ));
     }
     if in_chunk > 0 {
         out.batches.push(finish_chunk(
@@ -518,6 +779,7 @@ fn parse_cell<'a>(
     c: &Column,
     text: Option<&'a str>,
     spreadsheet: bool,
+    grade: Option<u32>,
 ) -> Result<Parsed<'a>, String> {
     let Some(t) = text else {
         return if c.required != Required::No {
@@ -544,6 +806,17 @@ fn parse_cell<'a>(
                     // School codes are stored in upper case, so `abc01` and `ABC01` are one school.
                     if t.bytes().any(|b| b.is_ascii_lowercase()) {
                         return Ok(Parsed::Val(Val::Str(Cow::Owned(t.to_ascii_uppercase()))));
+                    }
+                }
+                Rule::ClassName => {
+                    let class = edulake_schemas::class::normalise(t, grade);
+                    if let Some(up) = &ctx.upload.class {
+                        if *up != class {
+                            return Err(format!("class '{t}' is not the upload's class '{up}'"));
+                        }
+                    }
+                    if class != t {
+                        return Ok(Parsed::Val(Val::Str(Cow::Owned(class))));
                     }
                 }
                 Rule::Issuer => {
@@ -637,23 +910,81 @@ fn parse_cell<'a>(
 }
 
 fn int_in_range(c: &Column, v: i64) -> Result<i32, String> {
-    if let Rule::Range(lo, hi) = c.rule {
-        if !(lo..=hi).contains(&(v as f64)) {
+    match c.rule {
+        Rule::Range(lo, hi) if !(lo..=hi).contains(&(v as f64)) => {
             return Err(format!("{v} is outside {lo}..{hi}"));
         }
+        Rule::AtMost(_) | Rule::Remainder { .. } if v < 0 => {
+            return Err(format!("{v} is not a count of people (≥ 0)"));
+        }
+        _ => {}
     }
     i32::try_from(v).map_err(|_| format!("{v} is too large"))
 }
 
-/// Rules that relate two columns of a row.
+/// Rules that relate two columns of a row; a count given as the rest of two others is
+/// derived here (实到 = 应到 − 缺勤).
 fn check_row_rules(
     ctx: &CleanContext,
     d: &Dataset,
-    vals: &[Val],
+    vals: &mut [Val],
     labels: &[String],
     line: u64,
     rejects: &mut Vec<Reject>,
 ) {
+    let index = |name: &str| d.columns.iter().position(|x| x.name == name);
+    let int = |vals: &[Val], j: Option<usize>| match j.map(|j| &vals[j]) {
+        Some(Val::Int(v)) => Some(*v),
+        _ => None,
+    };
+    // Derived counts first: the comparisons below may read them.
+    for (j, c) in d.columns.iter().enumerate() {
+        let Rule::Remainder { total, part } = c.rule else {
+            continue;
+        };
+        let (t, p) = (int(vals, index(total)), int(vals, index(part)));
+        let mut reject = |value: String, reason: String| {
+            rejects.push(Reject {
+                row: line,
+                column: labels[j].clone(),
+                value,
+                reason,
+            })
+        };
+        match (&vals[j], t, p) {
+            (Val::Int(v), Some(t), Some(p)) if v + p != t => reject(
+                v.to_string(),
+                format!("{} + {part} is not {total}: {v} + {p} ≠ {t}", c.name),
+            ),
+            (Val::Null, Some(t), Some(p)) if p > t => reject(
+                String::new(),
+                format!("{part} {p} is more than {total} {t}"),
+            ),
+            (Val::Null, Some(t), Some(p)) => vals[j] = Val::Int(t - p),
+            (Val::Null, _, None) => reject(
+                String::new(),
+                format!(
+                    "neither {} nor {part} is given: one of them is needed",
+                    c.name
+                ),
+            ),
+            _ => {}
+        }
+    }
+    for (j, c) in d.columns.iter().enumerate() {
+        if let Rule::AtMost(other) = c.rule {
+            if let (Some(v), Some(limit)) = (int(vals, Some(j)), int(vals, index(other))) {
+                if v > limit {
+                    rejects.push(Reject {
+                        row: line,
+                        column: labels[j].clone(),
+                        value: v.to_string(),
+                        reason: format!("{} {v} is more than {other} {limit}", c.name),
+                    });
+                }
+            }
+        }
+    }
     for (j, c) in d.columns.iter().enumerate() {
         if let Rule::NotBefore(other) = c.rule {
             let Some(k) = d.columns.iter().position(|x| x.name == other) else {

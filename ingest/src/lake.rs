@@ -20,6 +20,7 @@ use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
 use deltalake::kernel::{Action, StructType};
 use deltalake::logstore::LogStore;
+use deltalake::operations::write::SchemaMode;
 use deltalake::parquet::basic::{Compression, ZstdLevel};
 use deltalake::parquet::file::properties::WriterProperties;
 use deltalake::parquet::schema::types::ColumnPath;
@@ -50,6 +51,9 @@ pub struct BatchRecord {
     pub dataset: String,
     pub school_code: Option<String>,
     pub as_of_date: Option<String>,
+    /// What else the upload said (`date=2026-11-16;class=7-1` for an exception register).
+    #[serde(default)]
+    pub upload: Option<String>,
     pub source_file: String,
     pub source_sha256: String,
     pub format: String,
@@ -76,13 +80,24 @@ impl BatchRecord {
             &self.source_sha256,
             self.school_code.as_deref(),
             self.as_of_date.as_deref(),
+            self.upload.as_deref(),
         )
     }
 }
 
 /// [`BatchRecord::identity`] of a file's hash and what its upload said.
-pub fn identity(sha256: &str, school: Option<&str>, as_of: Option<&str>) -> String {
-    format!("{sha256}|{}|{}", school.unwrap_or(""), as_of.unwrap_or(""))
+pub fn identity(
+    sha256: &str,
+    school: Option<&str>,
+    as_of: Option<&str>,
+    upload: Option<&str>,
+) -> String {
+    let mut id = format!("{sha256}|{}|{}", school.unwrap_or(""), as_of.unwrap_or(""));
+    if let Some(u) = upload {
+        id.push('|');
+        id.push_str(u);
+    }
+    id
 }
 
 /// One file's rows and its record, ready for a commit.
@@ -483,6 +498,8 @@ impl Lake {
         table
             .write(vec![batch])
             .with_save_mode(SaveMode::Append)
+            // An index written before a column was added to the record gains it.
+            .with_schema_mode(SchemaMode::Merge)
             .await?;
         Ok(())
     }
@@ -632,6 +649,7 @@ pub fn batches_schema() -> SchemaRef {
             true,
         ),
         Field::new("reject_report", DataType::Utf8, true),
+        Field::new("upload", DataType::Utf8, true),
     ]))
 }
 
@@ -656,6 +674,7 @@ fn batch_records_to_arrow(records: &[BatchRecord]) -> Result<RecordBatch> {
     let sha = s(&|r| Some(r.source_sha256.clone()));
     let format = s(&|r| Some(r.format.clone()));
     let report = s(&|r| r.reject_report.clone());
+    let upload = s(&|r| r.upload.clone());
     let int = |f: &dyn Fn(&BatchRecord) -> i64| -> ArrayRef {
         let mut b = Int64Builder::new();
         for r in records {
@@ -689,6 +708,7 @@ fn batch_records_to_arrow(records: &[BatchRecord]) -> Result<RecordBatch> {
         int(&|r| r.table_version),
         Arc::new(dates.finish()),
         report,
+        upload,
     ];
     Ok(RecordBatch::try_new(batches_schema(), cols)?)
 }
@@ -711,6 +731,10 @@ fn batch_records_from_arrow(rb: &RecordBatch) -> Result<Vec<BatchRecord>> {
         "reject_report",
     ] {
         texts.insert(name, arrow::compute::cast(col(name)?, &DataType::Utf8)?);
+    }
+    // A lake indexed before uploads were described has no `upload` column: none said more.
+    if let Some(upload) = rb.column_by_name("upload") {
+        texts.insert("upload", arrow::compute::cast(upload, &DataType::Utf8)?);
     }
     let text = |name: &str, i: usize| -> Result<Option<String>> {
         let a = texts
@@ -743,6 +767,10 @@ fn batch_records_from_arrow(rb: &RecordBatch) -> Result<Vec<BatchRecord>> {
             dataset: text("dataset", i)?.unwrap_or_default(),
             school_code: text("school_code", i)?,
             as_of_date: text("as_of_date", i)?,
+            upload: match texts.contains_key("upload") {
+                true => text("upload", i)?,
+                false => None,
+            },
             source_file: text("source_file", i)?.unwrap_or_default(),
             source_sha256: text("source_sha256", i)?.unwrap_or_default(),
             format: text("format", i)?.unwrap_or_default(),

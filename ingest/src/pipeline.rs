@@ -133,6 +133,7 @@ fn upload_identity(sha: &str, upload: &Upload) -> String {
         sha,
         upload.school.as_deref(),
         upload.as_of.map(|d| d.to_string()).as_deref(),
+        upload.described().as_deref(),
     )
 }
 
@@ -433,6 +434,10 @@ fn prepare(
         },
         batch_id: &batch_id,
         ingested_at,
+        file_date: path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(crate::clean::file_name_date),
     };
     let format = table.sniffed.to_string();
     let cleaned = match clean(&ctx, table.rows, table.spreadsheet) {
@@ -459,6 +464,7 @@ fn prepare(
         dataset: opts.dataset.name.to_string(),
         school_code: opts.upload.school.clone(),
         as_of_date: opts.upload.as_of.map(|d| d.to_string()),
+        upload: opts.upload.described(),
         source_file: path.display().to_string(),
         source_sha256: sha,
         format,

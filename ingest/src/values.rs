@@ -33,10 +33,38 @@ fn ymd(y: &str, m: &str, d: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
 }
 
-/// A date in any accepted form: `2026-09-01`, `2026/9/1`, `20260901`, `2026年9月1日`, and,
-/// from a spreadsheet, an Excel serial number.
+/// A date followed by a weekday (`星期一`, `周一`, `(周一)`, `礼拜一`): the date, and the weekday
+/// from Monday = 0.
+fn strip_weekday(s: &str) -> Option<(&str, u32)> {
+    const DAYS: [&str; 7] = ["一", "二", "三", "四", "五", "六", "日"];
+    for word in ["星期", "周", "礼拜"] {
+        let Some(at) = s.find(word) else { continue };
+        let rest = s[at + word.len()..].trim_end_matches([')', '）', ' ']);
+        let day = if rest == "天" {
+            6
+        } else {
+            DAYS.iter().position(|d| *d == rest)? as u32
+        };
+        let date = s[..at].trim_end_matches(['(', '（', ' ', '\u{3000}']);
+        return (!date.is_empty()).then_some((date, day));
+    }
+    None
+}
+
+/// A date in any accepted form: `2026-09-01`, `2026/9/1`, `2026.9.1`, `20260901`,
+/// `2026年9月1日`, a platform's `26-11-16 星期一` (two-digit year, weekday), and, from a
+/// spreadsheet, an Excel serial number.
 pub fn parse_date(s: &str, spreadsheet: bool) -> Result<NaiveDate, String> {
     let mut s = s.trim();
+    // A weekday after the date (`26-11-16 星期一`, `2026-11-16(周一)`) says nothing more; it is
+    // checked against the date so a typo in either is caught.
+    if let Some((date, weekday)) = strip_weekday(s) {
+        let d = parse_date(date, false)?;
+        if d.weekday().num_days_from_monday() != weekday {
+            return Err(format!("'{s}': {d} is not that day of the week"));
+        }
+        return Ok(d);
+    }
     // A spreadsheet date cell that carries a time of day: the date is what counts.
     if spreadsheet {
         if let Some((d, t)) = s.split_once(' ') {
@@ -74,6 +102,13 @@ pub fn parse_date(s: &str, spreadsheet: bool) -> Result<NaiveDate, String> {
     {
         if let Some(d) = ymd(parts[0], parts[1], parts[2]) {
             return Ok(d);
+        }
+        // `26-11-16` as DingTalk writes it: year first, this century. Only with dashes and two
+        // digits in each part, so `16/11/26` is not read as 2016.
+        if body.contains('-') && parts.iter().all(|p| p.len() == 2) {
+            if let Some(d) = ymd(&format!("20{}", parts[0]), parts[1], parts[2]) {
+                return Ok(d);
+            }
         }
     }
     Err(format!(
@@ -154,9 +189,24 @@ pub fn parse_bool(s: &str) -> Result<bool, String> {
     }
 }
 
-/// An integer; `12.0` as Excel writes it is accepted.
+/// Units a count or an amount may carry in its cell (`40人`, `0.5天`, `36.5℃`).
+const UNITS: &[&str] = &["℃", "°C", "°c", "°", "度", "人", "名", "天", "次"];
+
+/// The number of a cell without its unit.
+fn without_unit(s: &str) -> &str {
+    let mut t = s.trim();
+    for u in UNITS {
+        if let Some(x) = t.strip_suffix(u) {
+            t = x.trim_end();
+            break;
+        }
+    }
+    t
+}
+
+/// An integer; `12.0` as Excel writes it is accepted, and a unit (`40人`).
 pub fn parse_int(s: &str) -> Result<i64, String> {
-    let t = s.trim();
+    let t = without_unit(s);
     if let Ok(v) = t.parse::<i64>() {
         return Ok(v);
     }
@@ -166,9 +216,9 @@ pub fn parse_int(s: &str) -> Result<i64, String> {
     }
 }
 
-/// A number; a trailing unit `℃`/`°C` is accepted.
+/// A number; a trailing unit (`℃`, `°C`, `度`, `天`) is accepted.
 pub fn parse_float(s: &str) -> Result<f64, String> {
-    let t = s.trim().trim_end_matches(['℃', 'C', 'c', '°', ' ']);
+    let t = without_unit(s);
     match t.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
         _ => Err(format!("'{}' is not a number", s.trim())),

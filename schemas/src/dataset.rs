@@ -85,6 +85,17 @@ pub enum Rule {
     NotBefore(&'static str),
     /// A person's identifier, replaced by its keyed hash at ingest.
     Pseudonymised,
+    /// A count of people (≥ 0) not more than the named count of the same row.
+    AtMost(&'static str),
+    /// A count of people (≥ 0): `total` minus `part` when the cell is empty, and
+    /// `self + part = total` when all three are given (实到 + 缺勤 = 应到).
+    Remainder {
+        total: &'static str,
+        part: &'static str,
+    },
+    /// A class name, normalised to `grade-class` where it names both (`七年级(1)班` → `7-1`),
+    /// with the row's `grade` for a bare class number (`1班`).
+    ClassName,
 }
 
 /// One column of a dataset.
@@ -135,6 +146,9 @@ pub struct Dataset {
     /// Hive-style partition columns of the raw lake table.
     pub partition_by: &'static [&'static str],
     pub columns: &'static [Column],
+    /// Rows without a person mark what an upload covers (an exception register's classes and
+    /// days), so every column but `date` and `school_code` may be empty in the lake.
+    pub coverage_rows: bool,
 }
 
 /// Columns every raw table carries besides the dataset's own: the batch a row came from, when
@@ -172,6 +186,9 @@ impl Dataset {
 
     /// Stored columns that are never null: required ones and those with a default.
     pub fn is_not_null(&self, c: &Column) -> bool {
+        if self.coverage_rows && !matches!(c.name, "date" | "school_code") {
+            return false;
+        }
         c.required != Required::No || c.default.is_some()
     }
 

@@ -1,4 +1,4 @@
-//! The six datasets of DATA.md.
+//! The datasets of DATA.md and REPORTING.md, and the exception registers' table.
 
 use crate::dataset::{Column, Dataset, Kind, Required, Rule};
 use crate::vocab::*;
@@ -48,8 +48,35 @@ const fn student_id() -> Column {
 
 const fn event_date(aliases: &'static [&'static str]) -> Column {
     Column {
-        doc: "within the bureau's date window (not in the future)",
-        ..col("date", Kind::Date, Required::Yes, aliases)
+        doc: "within the bureau's date window (not in the future); or from the upload \
+              (`--date`), a title row (`日期：2026-11-18`) or the file name",
+        ..col("date", Kind::Date, Required::FromUpload, aliases)
+    }
+}
+
+const CLASS_ALIASES: &[&str] = &["班级", "班级代码", "班级编号", "班级名称", "班别", "class"];
+
+/// A class, normalised where it names a grade and a class (`七年级(1)班`, `初一1班`, `7-1`, or
+/// `1班` beside a grade column all give `7-1`); other codes kept as sent.
+const fn class_code(required: Required) -> Column {
+    Column {
+        rule: Rule::ClassName,
+        doc: "`七年级(1)班`, `初一1班`, `7年级1班`, `7-1` and `1班` beside a grade are all `7-1`",
+        ..col("class_code", Kind::Str, required, CLASS_ALIASES)
+    }
+}
+
+/// A count of people in a class report, at most the class's `expected`.
+const fn class_count(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    of: &'static str,
+    doc: &'static str,
+) -> Column {
+    Column {
+        rule: Rule::AtMost(of),
+        doc,
+        ..col(name, Kind::Int, Required::No, aliases)
     }
 }
 
@@ -60,6 +87,7 @@ pub static SCHOOLS: Dataset = Dataset {
     row_is: "one school or training institution",
     key: &["school_code"],
     partition_by: &[],
+    coverage_rows: false,
     columns: &[
         Column {
             rule: Rule::SchoolCode,
@@ -119,6 +147,7 @@ pub static ENROLMENT: Dataset = Dataset {
     row_is: "one student on the school's roster as of a date",
     key: &["school_code", "as_of_date", "student_id"],
     partition_by: &[],
+    coverage_rows: false,
     columns: &[
         student_id(),
         school_code_of_upload(),
@@ -127,12 +156,7 @@ pub static ENROLMENT: Dataset = Dataset {
             doc: "1–12; also 一年级…六年级, 七年级/初一…九年级/初三, 高一…高三",
             ..col("grade", Kind::Grade, Required::Yes, &["年级"])
         },
-        col(
-            "class_code",
-            Kind::Str,
-            Required::Yes,
-            &["班级", "班级代码", "班级编号", "class"],
-        ),
+        class_code(Required::Yes),
         col(
             "gender",
             Kind::Enum(&GENDER),
@@ -151,7 +175,7 @@ pub static ENROLMENT: Dataset = Dataset {
                 "status",
                 Kind::Enum(&ENROLMENT_STATUS),
                 Required::No,
-                &["学籍状态", "在籍状态", "状态"],
+                &["学籍状态", "在籍状态", "学生状态", "状态"],
             )
         },
         Column {
@@ -173,15 +197,11 @@ pub static ATTENDANCE: Dataset = Dataset {
     row_is: "one student on one school day",
     key: &["date", "student_id"],
     partition_by: &["date"],
+    coverage_rows: false,
     columns: &[
         event_date(&["日期", "考勤日期"]),
         school_code_of_upload(),
-        col(
-            "class_code",
-            Kind::Str,
-            Required::Yes,
-            &["班级", "班级代码", "班级编号", "class"],
-        ),
+        class_code(Required::Yes),
         student_id(),
         col(
             "status",
@@ -199,15 +219,11 @@ pub static HEALTH_REPORT: Dataset = Dataset {
     row_is: "one student's check-in for one day",
     key: &["date", "student_id"],
     partition_by: &["date"],
+    coverage_rows: false,
     columns: &[
         event_date(&["日期", "打卡日期", "填报日期"]),
         school_code_of_upload(),
-        col(
-            "class_code",
-            Kind::Str,
-            Required::No,
-            &["班级", "班级代码", "class"],
-        ),
+        class_code(Required::No),
         student_id(),
         Column {
             rule: Rule::Range(34.0, 43.0),
@@ -250,6 +266,7 @@ pub static NOTICES: Dataset = Dataset {
     row_is: "one notice",
     key: &["notice_id"],
     partition_by: &[],
+    coverage_rows: false,
     columns: &[
         col(
             "notice_id",
@@ -289,6 +306,7 @@ pub static NOTICE_READS: Dataset = Dataset {
     row_is: "one notice delivered to one recipient",
     key: &["notice_id", "recipient_id"],
     partition_by: &[],
+    coverage_rows: false,
     columns: &[
         col(
             "notice_id",
@@ -336,14 +354,276 @@ pub static NOTICE_READS: Dataset = Dataset {
     ],
 };
 
-static ALL: [&Dataset; 6] = [
+pub static CLASS_REPORT: Dataset = Dataset {
+    name: "class_report",
+    chinese: "班级日报",
+    sent_by: "each class or school (晨午检日报, 因病缺课日报, school daily figures)",
+    row_is:
+        "one class's (or, with no class, the whole school's) counts for one day and check session",
+    key: &["date", "school_code", "class_code", "session"],
+    partition_by: &["date"],
+    coverage_rows: false,
+    columns: &[
+        event_date(&["日期", "检查日期", "填报日期", "统计日期", "上报日期"]),
+        school_code_of_upload(),
+        Column {
+            default: Some(""),
+            doc: "empty = a report for the whole school; otherwise normalised like every class \
+                  (`七年级(1)班` → `7-1`)",
+            ..class_code(Required::No)
+        },
+        Column {
+            rule: Rule::Range(1.0, 12.0),
+            doc: "1–12, grade words as in `enrolment`",
+            ..col("grade", Kind::Grade, Required::No, &["年级", "级部"])
+        },
+        Column {
+            default: Some("day"),
+            doc: "`morning` 晨检 · `noon` 午检 · `evening` 晚检 · `day` 全天 (default)",
+            ..col(
+                "session",
+                Kind::Enum(&SESSION),
+                Required::No,
+                &["时段", "检查时段", "晨午晚检情况", "晨午检"],
+            )
+        },
+        Column {
+            rule: Rule::Range(0.0, 100_000.0),
+            doc: "≥ 0",
+            ..col(
+                "expected",
+                Kind::Int,
+                Required::Yes,
+                &["应到", "应到人数", "应到学生人数", "班级人数"],
+            )
+        },
+        Column {
+            rule: Rule::Remainder {
+                total: "expected",
+                part: "absent",
+            },
+            doc: "or derived as expected − absent; present + absent = expected when both are given",
+            ..col(
+                "present",
+                Kind::Int,
+                Required::No,
+                &["实到", "实到人数", "实到学生人数", "出勤人数"],
+            )
+        },
+        class_count(
+            "absent",
+            &["缺勤", "缺课", "缺勤人数", "缺课人数", "缺勤学生人数"],
+            "expected",
+            "≤ expected",
+        ),
+        class_count(
+            "sick_absent",
+            &[
+                "因病缺课",
+                "因病缺勤",
+                "因病缺课人数",
+                "因病缺勤人数",
+                "因病缺课学生人数",
+                "病假",
+                "病假人数",
+            ],
+            "absent",
+            "≤ absent",
+        ),
+        class_count(
+            "personal_absent",
+            &["事假", "事假人数", "因事缺课", "因事缺课人数"],
+            "absent",
+            "≤ absent",
+        ),
+        class_count("late", &["迟到", "迟到人数"], "present", "≤ present"),
+        class_count(
+            "fever",
+            &["发热", "发热人数", "发热学生人数", "发烧", "发烧人数"],
+            "expected",
+            "≤ expected",
+        ),
+        class_count(
+            "cough",
+            &["咳嗽", "咳嗽人数", "咳嗽学生人数"],
+            "expected",
+            "≤ expected",
+        ),
+        class_count(
+            "sore_throat",
+            &["咽痛", "咽痛人数", "咽痛学生人数"],
+            "expected",
+            "≤ expected",
+        ),
+        class_count(
+            "fatigue",
+            &["乏力", "乏力人数", "乏力学生人数"],
+            "expected",
+            "≤ expected",
+        ),
+        class_count(
+            "diarrhea",
+            &["腹泻", "腹泻人数", "腹泻学生人数"],
+            "expected",
+            "≤ expected",
+        ),
+        class_count(
+            "vomiting",
+            &["呕吐", "呕吐人数", "呕吐学生人数"],
+            "expected",
+            "≤ expected",
+        ),
+        class_count(
+            "rash",
+            &["皮疹", "皮疹人数", "皮疹学生人数"],
+            "expected",
+            "≤ expected",
+        ),
+        class_count(
+            "jaundice",
+            &["黄疸", "黄疸人数", "黄疸学生人数"],
+            "expected",
+            "≤ expected",
+        ),
+        class_count(
+            "conjunctivitis",
+            &[
+                "结膜充血",
+                "红眼",
+                "结膜充血/红眼",
+                "结膜充血(红眼)",
+                "结膜充血人数",
+                "红眼人数",
+                "结膜充血学生人数",
+            ],
+            "expected",
+            "≤ expected",
+        ),
+        class_count(
+            "parotitis",
+            &[
+                "腮腺肿大",
+                "腮腺肿大(或疼痛)",
+                "腮腺肿大或疼痛",
+                "腮腺肿大人数",
+                "腮腺肿大学生人数",
+            ],
+            "expected",
+            "≤ expected",
+        ),
+        class_count(
+            "other",
+            &[
+                "其他",
+                "其他症状",
+                "其他人数",
+                "其他症状人数",
+                "其他学生人数",
+                "其他症状学生人数",
+            ],
+            "expected",
+            "≤ expected",
+        ),
+    ],
+};
+
+/// The symptom columns of a class report, in the order of the symptom vocabulary.
+pub const CLASS_REPORT_SYMPTOMS: &[&str] = &[
+    "fever",
+    "cough",
+    "sore_throat",
+    "fatigue",
+    "diarrhea",
+    "vomiting",
+    "rash",
+    "jaundice",
+    "conjunctivitis",
+    "parotitis",
+    "other",
+];
+
+/// An exception register as the lake keeps it (`ingest --dataset attendance --exceptions`):
+/// the students listed (not present that day), and one row without a student for each
+/// (school, class, date) the register covers — every student of the roster in force in a
+/// covered class who is not listed was present. The present rows are derived when reading, so a
+/// roster ingested later corrects them.
+pub static ATTENDANCE_EXCEPTIONS: Dataset = Dataset {
+    name: "attendance_exceptions",
+    chinese: "缺勤登记",
+    sent_by: "school clerk: only the students not present (缺勤登记, 因病缺课追踪记录表)",
+    row_is: "one student not present on one day, or (no student) a class-day the register covers",
+    key: &["date", "student_id"],
+    partition_by: &["date"],
+    coverage_rows: true,
+    columns: &[
+        event_date(&[
+            "日期",
+            "缺勤日期",
+            "考勤日期",
+            "请假日期",
+            "检查日期",
+            "填报日期",
+        ]),
+        school_code_of_upload(),
+        Column {
+            doc: "the class the student is in (or `--class` for the whole register); empty on a \
+                  coverage row = the whole school",
+            ..class_code(Required::No)
+        },
+        student_id(),
+        Column {
+            default: Some("absent"),
+            doc: "default `absent`; `late` and `early_leave` count as attended",
+            ..col(
+                "status",
+                Kind::Enum(&ATTENDANCE_STATUS),
+                Required::No,
+                &[
+                    "考勤状态",
+                    "出勤情况",
+                    "状态",
+                    "缺勤类型",
+                    "缺勤原因",
+                    "请假类型",
+                    "缺课原因",
+                ],
+            )
+        },
+    ],
+};
+
+static ALL: [&Dataset; 7] = [
     &SCHOOLS,
     &ENROLMENT,
     &ATTENDANCE,
     &HEALTH_REPORT,
     &NOTICES,
     &NOTICE_READS,
+    &CLASS_REPORT,
 ];
+
+/// Every table a batch is ingested into: the datasets, and an exception register's.
+static STORED: [&Dataset; 8] = [
+    &SCHOOLS,
+    &ENROLMENT,
+    &ATTENDANCE,
+    &HEALTH_REPORT,
+    &NOTICES,
+    &NOTICE_READS,
+    &CLASS_REPORT,
+    &ATTENDANCE_EXCEPTIONS,
+];
+
+/// Every raw table of the lake: the datasets, then the tables that keep other shapes of a
+/// dataset (an exception register of attendance).
+pub fn stored() -> &'static [&'static Dataset] {
+    &STORED
+}
+
+/// The raw table of that name, a dataset or another shape's.
+pub fn stored_by_name(name: &str) -> Option<&'static Dataset> {
+    STORED.iter().copied().find(|d| d.name == name)
+}
 
 /// Every dataset, in the order of DATA.md.
 pub fn all() -> &'static [&'static Dataset] {

@@ -8,11 +8,15 @@
 //!   clerks write), and the header words for personal data that is never stored.
 //! - [`dataset`]: the types that describe a dataset: [`Dataset`], [`Column`], [`Kind`],
 //!   [`Rule`], and the Arrow schema of a dataset's raw lake table.
-//! - [`datasets`]: the six datasets themselves (`schools`, `enrolment`, `attendance`,
-//!   `health_report`, `notices`, `notice_reads`).
+//! - [`datasets`]: the datasets themselves (`schools`, `enrolment`, `attendance`,
+//!   `health_report`, `notices`, `notice_reads`, `class_report`), and the table that keeps
+//!   attendance sent as exception registers (`attendance_exceptions`); [`stored`] lists every
+//!   raw table.
+//! - [`class`]: class names as schools write them (`七年级(1)班`, `初一1班`) to one code (`7-1`).
 //! - [`dictionary`]: the Markdown data dictionary printed by `edulake schema`.
 //! - [`text`]: text as written for people (a CSV cell made safe for a spreadsheet).
 
+pub mod class;
 pub mod dataset;
 pub mod datasets;
 pub mod dictionary;
@@ -20,7 +24,7 @@ pub mod text;
 pub mod vocab;
 
 pub use dataset::{Column, Dataset, Kind, Required, Rule, META_COLUMNS};
-pub use datasets::{all, by_name, names};
+pub use datasets::{all, by_name, names, stored, stored_by_name};
 pub use vocab::{Vocabulary, PERSONAL_HEADERS};
 
 /// Normalises a header or an enum word for matching: trims spaces (ASCII and full-width) and

@@ -50,7 +50,7 @@ pub static GENDER: Vocabulary = Vocabulary {
 pub static ENROLMENT_STATUS: Vocabulary = Vocabulary {
     name: "enrolment_status",
     values: &[
-        ("enrolled", &["在籍", "在读", "正常"]),
+        ("enrolled", &["在籍", "在读", "正常", "在校"]),
         ("transferred_out", &["转出"]),
         ("suspended", &["休学"]),
         ("graduated", &["毕业"]),
@@ -75,10 +75,18 @@ pub static SYMPTOM: Vocabulary = Vocabulary {
     values: &[
         ("fever", &["发热", "发烧"]),
         ("cough", &["咳嗽"]),
-        ("fatigue", &["乏力"]),
         ("sore_throat", &["咽痛", "咽喉痛"]),
+        ("fatigue", &["乏力"]),
         ("diarrhea", &["腹泻"]),
-        ("other", &["其他"]),
+        ("vomiting", &["呕吐"]),
+        ("rash", &["皮疹"]),
+        ("jaundice", &["黄疸"]),
+        (
+            "conjunctivitis",
+            &["结膜充血", "红眼", "结膜充血/红眼", "红眼病"],
+        ),
+        ("parotitis", &["腮腺肿大", "腮腺肿大或疼痛", "腮腺肿痛"]),
+        ("other", &["其他", "其他症状"]),
     ],
 };
 
@@ -87,6 +95,17 @@ pub static NO_SYMPTOM: &[&str] = &["none", "无", "正常", "健康"];
 
 /// Separators of a symptom list.
 pub static LIST_SEPARATORS: &[char] = &[',', '，', ';', '；', '、', '/'];
+
+/// The check session of a class report (晨午检): the day's first session gives its attendance.
+pub static SESSION: Vocabulary = Vocabulary {
+    name: "session",
+    values: &[
+        ("morning", &["晨检", "早检", "上午"]),
+        ("noon", &["午检", "中午", "下午"]),
+        ("evening", &["晚检", "晚上"]),
+        ("day", &["全天", "全日", "日报"]),
+    ],
+};
 
 pub static NOTICE_CATEGORY: Vocabulary = Vocabulary {
     name: "notice_category",

@@ -111,6 +111,10 @@ pub enum Command {
         /// Only these datasets (comma-separated).
         #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(edulake_schemas::names()))]
         datasets: Vec<String>,
+        /// Every school sends a row per student and day, and per-student check-ins, instead of
+        /// reporting the way real districts do (class reports, exception registers, rows).
+        #[arg(long)]
+        per_student: bool,
     },
     /// Read extracts (files or folders) into the lake, one batch per file.
     Ingest {
@@ -122,6 +126,17 @@ pub enum Command {
         /// The snapshot date of a roster (fills a missing as_of_date column).
         #[arg(long = "as-of")]
         as_of: Option<String>,
+        /// The day the files are for (fills a missing date column; an exception register
+        /// covers it even when it lists nobody).
+        #[arg(long)]
+        date: Option<String>,
+        /// The class the files are for (fills a missing class_code column).
+        #[arg(long)]
+        class: Option<String>,
+        /// The files list only the students who were not present (缺勤登记): every other
+        /// student of the roster in force in the classes and days they cover was present.
+        #[arg(long)]
+        exceptions: bool,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -158,6 +173,9 @@ pub enum Command {
         /// Distinct ill students in a class on a day that raise an alert.
         #[arg(long, default_value_t = 3)]
         threshold: u32,
+        /// Which alerts: cluster (聚集性预警), follow_up (因病缺课追踪) or all.
+        #[arg(long, default_value = "cluster", value_parser = clap::builder::PossibleValuesParser::new(["cluster", "follow_up", "all"]))]
+        kind: String,
     },
     /// List every indicator with its definition.
     Indicators,

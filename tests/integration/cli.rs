@@ -138,9 +138,9 @@ fn generate_messy_then_ingest_every_dataset() {
         "--out",
         out.to_str().unwrap(),
         "--schools",
-        "4",
+        "5",
         "--students",
-        "120",
+        "150",
         "--days",
         "6",
         "--messy",
@@ -165,9 +165,36 @@ fn generate_messy_then_ingest_every_dataset() {
         stdout.contains("花名册") && stdout.contains("looks like a `enrolment` file"),
         "{stdout}"
     );
-    assert!(stdout.contains("4 stored"), "{stdout}");
+    // Of five schools, three send class reports, one exception registers, one rows.
+    assert!(stdout.contains("1 stored"), "{stdout}");
+    let o = f.cli(&[
+        "--quiet",
+        "ingest",
+        "--dataset",
+        "class_report",
+        out.join("class_report").to_str().unwrap(),
+    ]);
+    let (stdout, _) = text(&o);
+    assert!(
+        stdout.contains("3 stored") && !stdout.contains("REJECTED"),
+        "{stdout}"
+    );
+    let o = f.cli(&[
+        "--quiet",
+        "ingest",
+        "--dataset",
+        "attendance",
+        "--exceptions",
+        "--school",
+        "1301000004",
+        out.join("attendance_exceptions/1301000004")
+            .to_str()
+            .unwrap(),
+    ]);
+    let (stdout, _) = text(&o);
+    assert!(stdout.contains("6 stored"), "{stdout}");
     let o = f.cli(&["--quiet", "batches", "--format", "csv"]);
-    assert_eq!(text(&o).0.lines().count(), 5);
+    assert_eq!(text(&o).0.lines().count(), 1 + 1 + 3 + 6);
 }
 
 #[tokio::test]
@@ -251,7 +278,7 @@ async fn export_writes_every_format_and_alerts_and_indicators_list() {
     let alerts = String::from_utf8(run(&["alerts"])).unwrap();
     assert_eq!(
         alerts,
-        "school_code,school_name,class_code,date,count\nS4,四小,4A,2026-09-09,3\n"
+        "kind,district,school_code,school_name,class_code,date,count\ncluster,D2,S4,四小,4A,2026-09-09,3\n"
     );
     let empty = String::from_utf8(run(&[
         "alerts",
@@ -261,7 +288,10 @@ async fn export_writes_every_format_and_alerts_and_indicators_list() {
         "2027-01-02",
     ]))
     .unwrap();
-    assert_eq!(empty, "school_code,school_name,class_code,date,count\n");
+    assert_eq!(
+        empty,
+        "kind,district,school_code,school_name,class_code,date,count\n"
+    );
     let list = String::from_utf8(run(&["indicators"])).unwrap();
     for i in edulake_transform::indicators::all() {
         assert!(

@@ -178,7 +178,7 @@ async fn every_page_link_and_download_works() {
     assert_eq!(status, StatusCode::OK);
     assert!(String::from_utf8(alerts)
         .unwrap()
-        .starts_with("\u{feff}school_code,school_name,class_code,date,count"));
+        .starts_with("\u{feff}kind,district,school_code,school_name,class_code,date,count"));
 
     // The notices page: every notice, then one notice by school; its downloads are the
     // export's rows of that notice.
@@ -281,7 +281,11 @@ async fn every_page_link_and_download_works() {
     )
     .await;
     let mine = String::from_utf8(mine).unwrap();
-    let attendance = mine.lines().filter(|l| l.contains(",attendance,")).count();
+    // School 1301000001 sends class reports (the generator's real shapes).
+    let attendance = mine
+        .lines()
+        .filter(|l| l.contains(",class_report,"))
+        .count();
     assert!(
         attendance >= 1 && mine.lines().count() < count + 1,
         "{mine}"
@@ -311,7 +315,9 @@ async fn every_page_link_and_download_works() {
         .unwrap();
     let expected = f
         .query(&format!(
-            "SELECT count(*) FROM schools WHERE school_code NOT IN (SELECT school_code FROM attendance WHERE date = DATE '{day}')"
+            "SELECT count(*) FROM schools WHERE school_code NOT IN (SELECT school_code FROM attendance WHERE date = DATE '{day}' \
+             UNION SELECT school_code FROM class_report WHERE date = DATE '{day}' \
+             UNION SELECT school_code FROM raw_attendance_exceptions WHERE date = DATE '{day}')"
         ))
         .await[0][0]
         .parse::<usize>()

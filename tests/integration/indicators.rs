@@ -4,7 +4,7 @@
 //! school sent nothing, an unread receipt, and classes with exactly 3 and 2 ill students.
 
 use edulake_ingest::Upload;
-use edulake_transform::indicators::{Grain, Level, Request, Role};
+use edulake_transform::indicators::{AlertKind, Grain, Level, Request, Role};
 use edulake_transform::QueryLayer;
 
 use crate::common::*;
@@ -344,12 +344,21 @@ async fn cluster_alerts_by_hand() {
     // S4 class 4A on 09-09: Q on sick leave, P and R with fever (their reports have no class:
     // it comes from that day's attendance) → exactly 3. S1 class 2 on 09-01 has 2 (C fever,
     // D sick leave): no alert.
-    let (_, b) = layer.alerts(None, None, 3).await.unwrap();
-    assert_eq!(rows(&b), vec![vec!["S4", "四小", "4A", "2026-09-09", "3"]]);
-    let (_, b) = layer.alerts(None, None, 2).await.unwrap();
+    let (_, b) = layer
+        .alerts(None, None, 3, AlertKind::Cluster)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(&b),
+        vec![vec!["cluster", "D2", "S4", "四小", "4A", "2026-09-09", "3"]]
+    );
+    let (_, b) = layer
+        .alerts(None, None, 2, AlertKind::Cluster)
+        .await
+        .unwrap();
     let two: Vec<String> = rows(&b)
         .iter()
-        .map(|r| format!("{} {} {} {}", r[0], r[2], r[3], r[4]))
+        .map(|r| format!("{} {} {} {}", r[2], r[4], r[5], r[6]))
         .collect();
     assert!(two.contains(&"S1 2 2026-09-01 2".to_string()), "{two:?}");
     let (_, b) = layer
@@ -357,6 +366,7 @@ async fn cluster_alerts_by_hand() {
             Some(chrono::NaiveDate::from_ymd_opt(2026, 9, 10).unwrap()),
             None,
             3,
+            AlertKind::Cluster,
         )
         .await
         .unwrap();

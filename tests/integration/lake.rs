@@ -41,6 +41,7 @@ async fn the_same_file_twice_changes_nothing() {
             Upload {
                 school: Some("S001".into()),
                 as_of: None,
+                ..Default::default()
             },
             &[p],
         )

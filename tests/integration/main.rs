@@ -16,4 +16,5 @@ mod properties;
 mod python;
 mod rejects;
 mod s3;
+mod shapes;
 mod visitors;

@@ -97,6 +97,7 @@ async fn a_file_without_school_column_needs_the_upload_school() {
             Upload {
                 school: Some("S009".into()),
                 as_of: None,
+                ..Default::default()
             },
             &[p],
         )
@@ -115,6 +116,7 @@ async fn a_roster_without_date_takes_as_of() {
     let upload = Upload {
         school: Some("S001".into()),
         as_of: Some(chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap()),
+        ..Default::default()
     };
     let out = f.ingest("enrolment", upload, &[p]).await;
     assert_eq!(stored(&out[0]).rows_stored, 1);
@@ -147,6 +149,7 @@ date,school_code,class_code,student_id,status
             Upload {
                 school: Some("S001".into()),
                 as_of: None,
+                ..Default::default()
             },
             &[p],
         )
@@ -242,6 +245,7 @@ async fn the_upload_date_and_school_must_agree_with_the_file() {
     let upload = Upload {
         school: Some("S001".into()),
         as_of: Some(chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap()),
+        ..Default::default()
     };
     let out = f.ingest("enrolment", upload, &[p]).await;
     let rec = stored(&out[0]);
@@ -263,6 +267,7 @@ async fn the_upload_date_and_school_must_agree_with_the_file() {
             Upload {
                 school: Some("S001".into()),
                 as_of: None,
+                ..Default::default()
             },
             &[p],
         )

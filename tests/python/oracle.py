@@ -9,6 +9,7 @@ and exits non-zero on the first disagreement.
 import csv
 import io
 import math
+import os
 import subprocess
 import sys
 
@@ -23,6 +24,7 @@ KEYS = {
     "health_report": ["date", "student_id"],
     "notices": ["notice_id"],
     "notice_reads": ["notice_id", "recipient_id"],
+    "class_report": ["date", "school_code", "class_code", "session"],
 }
 LEVEL_KEYS = {
     "class": ["district", "school_code", "school_name", "class_code"],
@@ -33,18 +35,38 @@ LEVEL_KEYS = {
 
 con = duckdb.connect()
 con.execute("SET TimeZone = 'UTC'")
+
+
+def raw_table(name):
+    path = f"{LAKE}/{name}"
+    if os.path.isdir(os.path.join(path, "_delta_log")):
+        return DeltaTable(path).to_pyarrow_table()
+    return None
+
+
 for name, key in KEYS.items():
-    raw = DeltaTable(f"{LAKE}/{name}").to_pyarrow_table()
+    raw = raw_table(name)
+    if raw is None:
+        raise SystemExit(f"the lake has no {name} table: the oracle's district sends every dataset")
     con.register(f"raw_{name}", raw)
     con.execute(
         f"CREATE TABLE {name} AS SELECT * EXCLUDE (_rn) FROM (SELECT *, row_number() OVER "
         f"(PARTITION BY {', '.join(key)} ORDER BY _ingested_at DESC, _row DESC) AS _rn FROM raw_{name}) WHERE _rn = 1"
     )
+# Exception registers: the listed students and the coverage rows (no student) as sent.
+exc = raw_table("attendance_exceptions")
+if exc is None:
+    con.execute("""CREATE TABLE raw_exc (date DATE, school_code VARCHAR, class_code VARCHAR, student_id VARCHAR,
+                   status VARCHAR, _batch_id VARCHAR, _ingested_at TIMESTAMPTZ, _row BIGINT)""")
+else:
+    con.register("raw_exc", exc)
+con.execute("CREATE VIEW raw_exc_dates AS SELECT date FROM raw_exc")
 # Local dates in Asia/Shanghai (UTC+8, no daylight saving).
 con.execute("CREATE MACRO local_day(ts) AS CAST(CAST(ts AS TIMESTAMP) + INTERVAL 8 HOUR AS DATE)")
 LO, HI = con.execute(
     """SELECT min(d), max(d) FROM (
          SELECT date AS d FROM attendance UNION ALL SELECT date FROM health_report
+         UNION ALL SELECT date FROM class_report UNION ALL SELECT date FROM raw_exc_dates
          UNION ALL SELECT as_of_date FROM enrolment UNION ALL SELECT local_day(published_at) FROM notices)"""
 ).fetchone()
 con.execute(f"CREATE TABLE days AS SELECT CAST(d AS DATE) AS day FROM range(DATE '{LO}', DATE '{HI}' + INTERVAL 1 DAY, INTERVAL 1 DAY) t(d)")
@@ -58,6 +80,75 @@ con.execute(
        SELECT i.school_code, i.day, e.student_id, e.class_code, e.grade, e.gender
        FROM inforce i JOIN enrolment e USING (school_code, as_of_date) WHERE e.status = 'enrolled'"""
 )
+
+# REPORTING.md, written again from its text.
+# The roster in force on each covered day (a register counts only where one is).
+con.execute(
+    """CREATE TABLE exc_inforce AS
+       SELECT c.school_code, c.date, c._batch_id, max(e.as_of_date) AS as_of_date
+       FROM (SELECT DISTINCT school_code, date, _batch_id FROM raw_exc WHERE student_id IS NULL) c
+       JOIN (SELECT DISTINCT school_code, as_of_date FROM enrolment) e
+         ON e.school_code = c.school_code AND e.as_of_date <= c.date
+       GROUP BY ALL"""
+)
+# Every candidate row of a (date, student): sent rows; listed students (their class from the
+# roster when the register gives none); and every roster student of a covered class not listed
+# by that register, present. Later upload wins.
+con.execute(
+    """CREATE TABLE att AS
+       WITH listed AS (
+         SELECT x.date, x.school_code,
+                coalesce(x.class_code, (SELECT any_value(e.class_code) FROM enrolment e
+                    WHERE e.school_code = x.school_code AND e.as_of_date = f.as_of_date AND e.student_id = x.student_id
+                      AND e.status = 'enrolled')) AS class_code,
+                x.student_id, x.status, x._ingested_at, x._row
+         FROM raw_exc x JOIN exc_inforce f USING (school_code, date, _batch_id)
+         WHERE x.student_id IS NOT NULL),
+       derived AS (
+         SELECT c.date, c.school_code, e.class_code, e.student_id, 'present' AS status, c._ingested_at, 0 AS _row
+         FROM raw_exc c JOIN exc_inforce f USING (school_code, date, _batch_id)
+         JOIN enrolment e ON e.school_code = c.school_code AND e.as_of_date = f.as_of_date AND e.status = 'enrolled'
+                         AND (c.class_code IS NULL OR e.class_code = c.class_code)
+         WHERE c.student_id IS NULL
+           AND e.student_id NOT IN (SELECT l.student_id FROM raw_exc l
+                                    WHERE l._batch_id = c._batch_id AND l.date = c.date AND l.student_id IS NOT NULL)),
+       candidates AS (
+         SELECT date, school_code, class_code, student_id, status, _ingested_at, _row FROM attendance
+         UNION ALL SELECT * FROM listed
+         UNION ALL SELECT * FROM derived)
+       SELECT date, school_code, class_code, student_id, status FROM candidates
+       QUALIFY row_number() OVER (PARTITION BY date, student_id ORDER BY _ingested_at DESC, _row DESC) = 1"""
+)
+# Class reports: attendance from the day's first session (morning, day, noon, evening), each
+# symptom the largest over the sessions.
+SYMPTOMS = ["fever", "cough", "sore_throat", "fatigue", "diarrhea", "vomiting", "rash", "jaundice",
+            "conjunctivitis", "parotitis", "other"]
+con.execute(
+    f"""CREATE TABLE reports AS
+       SELECT school_code, class_code, date,
+              arg_min(expected, o) AS expected, arg_min(present, o) AS present, arg_min(late, o) AS late,
+              arg_min(sick_absent, o) AS sick_absent,
+              {", ".join(f"max({x}) AS {x}" for x in SYMPTOMS)}
+       FROM (SELECT *, CASE session WHEN 'morning' THEN 0 WHEN 'day' THEN 1 WHEN 'noon' THEN 2 ELSE 3 END AS o
+             FROM class_report)
+       GROUP BY school_code, class_code, date"""
+)
+# Which shape counts for each class-day: rows, else the class's report, else the school's
+# report where no class of the school has data that day.
+con.execute(
+    """CREATE TABLE class_shape AS
+       WITH rows_days AS (SELECT DISTINCT school_code, class_code, date FROM att)
+       SELECT school_code, class_code, date, 'rows' AS shape FROM rows_days
+       UNION ALL
+       SELECT r.school_code, r.class_code, r.date, 'class_report' FROM reports r
+       WHERE r.class_code <> '' AND (r.school_code, r.class_code, r.date) NOT IN (SELECT * FROM rows_days)
+       UNION ALL
+       SELECT r.school_code, r.class_code, r.date, 'school_report' FROM reports r
+       WHERE r.class_code = ''
+         AND (r.school_code, r.date) NOT IN (SELECT school_code, date FROM rows_days)
+         AND (r.school_code, r.date) NOT IN (SELECT school_code, date FROM reports WHERE class_code <> '')"""
+)
+con.execute("CREATE TABLE by_report AS SELECT r.* FROM reports r JOIN class_shape c USING (school_code, class_code, date) WHERE c.shape <> 'rows'")
 
 
 def pstart(expr, grain):
@@ -99,23 +190,84 @@ def fact(ind, grain):
     if ind in ("attendance_rate", "absence_rate", "late_rate", "sick_leave_rate"):
         cond = {"attendance_rate": f"status IN ({ATT})", "absence_rate": f"status IN ({ABS})",
                 "late_rate": "status = 'late'", "sick_leave_rate": "status = 'sick_leave'"}[ind]
-        return f"SELECT school_code, class_code, date AS day, CASE WHEN {cond} THEN 1 ELSE 0 END AS num, 1 AS den FROM attendance", "sum"
+        counted = {"attendance_rate": "present", "absence_rate": "expected - present",
+                   "late_rate": "late", "sick_leave_rate": "sick_absent"}[ind]
+        return f"""SELECT school_code, class_code, date AS day, CASE WHEN {cond} THEN 1 ELSE 0 END AS num, 1 AS den FROM att
+                   UNION ALL
+                   SELECT school_code, class_code, date, {counted}, expected FROM by_report WHERE {counted} IS NOT NULL""", "sum"
     if ind == "attendance_reporting_rate":
-        return """SELECT r.school_code, r.class_code, r.day, CASE WHEN a.student_id IS NULL THEN 0 ELSE 1 END AS num, 1 AS den
-                  FROM roster r JOIN (SELECT DISTINCT school_code, date FROM attendance) sd ON sd.school_code = r.school_code AND sd.date = r.day
-                  LEFT JOIN attendance a ON a.school_code = r.school_code AND a.date = r.day AND a.student_id = r.student_id""", "sum"
+        return """WITH sd AS (SELECT DISTINCT school_code, date FROM class_shape)
+                  SELECT r.school_code, r.class_code, r.day,
+                         CASE WHEN a.student_id IS NOT NULL
+                                OR (r.school_code, r.class_code, r.day) IN (SELECT school_code, class_code, date FROM by_report)
+                                OR (r.school_code, r.day) IN (SELECT school_code, date FROM by_report WHERE class_code = '')
+                              THEN 1 ELSE 0 END AS num, 1 AS den
+                  FROM roster r JOIN sd ON sd.school_code = r.school_code AND sd.date = r.day
+                  LEFT JOIN att a ON a.school_code = r.school_code AND a.date = r.day AND a.student_id = r.student_id""", "sum"
+    if ind == "class_reporting_rate":
+        return """WITH collection AS (SELECT DISTINCT date FROM class_shape),
+                  classes AS (SELECT DISTINCT school_code, class_code, day FROM roster JOIN collection ON collection.date = roster.day)
+                  SELECT c.school_code, c.class_code, c.day,
+                         CASE WHEN (c.school_code, c.class_code, c.day) IN (SELECT school_code, class_code, date FROM att)
+                                OR (c.school_code, c.class_code, c.day) IN (SELECT school_code, class_code, date FROM reports)
+                                OR (c.school_code, c.day) IN (SELECT school_code, date FROM reports WHERE class_code = '')
+                              THEN 1 ELSE 0 END AS num, 1 AS den
+                  FROM classes c""", "sum"
+    if ind == "symptom_cases":
+        cases = " UNION ALL ".join(
+            f"SELECT school_code, class_code, date AS day, {x} AS num FROM h_reports WHERE {x} > 0" for x in SYMPTOMS)
+        return f"""WITH per_student AS (
+                      SELECT school_code, class_code, date AS day, 1 AS num FROM (SELECT school_code, class_code, date, unnest(symptoms) FROM health_report)
+                      UNION ALL
+                      SELECT school_code, class_code, date, 1 FROM health_report
+                      WHERE temperature >= 37.3 AND NOT coalesce(list_contains(symptoms, 'fever'), false)),
+                  hr_days AS (SELECT DISTINCT school_code, class_code, date FROM health_report),
+                  h_reports AS (
+                      SELECT r.* FROM reports r
+                      WHERE NOT EXISTS (SELECT 1 FROM hr_days p WHERE p.school_code = r.school_code AND p.date = r.date
+                                          AND (p.class_code = r.class_code OR p.class_code IS NULL OR r.class_code = ''))
+                        AND (r.class_code <> '' OR NOT EXISTS (SELECT 1 FROM reports c WHERE c.school_code = r.school_code
+                                                              AND c.date = r.date AND c.class_code <> '')))
+                  SELECT * FROM per_student UNION ALL {cases}""", "count"
     if ind == "chronic_absence_rate":
         return f"""SELECT school_code, arg_max(class_code, date) AS class_code, DATE '{LO}' AS day,
                           CASE WHEN count(*) >= 10 AND sum(CASE WHEN status IN ({ABS}) THEN 1 ELSE 0 END) >= 0.1 * count(*) THEN 1 ELSE 0 END AS num,
                           CASE WHEN count(*) >= 10 THEN 1 ELSE 0 END AS den
-                   FROM attendance GROUP BY school_code, student_id""", "sum"
+                   FROM att GROUP BY school_code, student_id""", "sum"
     if ind == "health_report_rate":
-        return """SELECT r.school_code, r.class_code, r.day, CASE WHEN h.student_id IS NULL THEN 0 ELSE 1 END AS num, 1 AS den
-                  FROM roster r JOIN (SELECT DISTINCT date FROM health_report) c ON c.date = r.day
-                  LEFT JOIN (SELECT DISTINCT school_code, date, student_id FROM health_report) h
-                    ON h.school_code = r.school_code AND h.date = r.day AND h.student_id = r.student_id""", "sum"
-    if ind in ("fever_rate", "symptom_rate"):
-        cond = FEVER if ind == "fever_rate" else "(temperature >= 37.3 OR len(symptoms) > 0)"
+        # Per roster class-day: the students who checked in; else the class's report (present
+        # of expected); else, for the whole school-day, the school's report.
+        return """WITH collection AS (SELECT DISTINCT date FROM health_report UNION SELECT DISTINCT date FROM class_report),
+                  roster_days AS (SELECT r.* FROM roster r JOIN collection c ON c.date = r.day),
+                  checked AS (
+                    SELECT r.school_code, r.class_code, r.day, r.student_id,
+                           h.student_id IS NOT NULL AS done
+                    FROM roster_days r
+                    LEFT JOIN (SELECT DISTINCT school_code, date, student_id FROM health_report) h
+                      ON h.school_code = r.school_code AND h.date = r.day AND h.student_id = r.student_id),
+                  class_has AS (SELECT DISTINCT school_code, class_code, day FROM checked WHERE done),
+                  cr AS (SELECT r.school_code, r.class_code, r.date AS day, r.present, r.expected FROM reports r
+                         WHERE r.class_code <> '' AND (r.school_code, r.class_code, r.date) NOT IN (SELECT * FROM class_has)),
+                  sr AS (SELECT r.school_code, r.class_code, r.date AS day, r.present, r.expected FROM reports r
+                         WHERE r.class_code = '' AND (r.school_code, r.date) NOT IN (SELECT school_code, day FROM class_has)
+                           AND (r.school_code, r.date) NOT IN (SELECT school_code, day FROM cr))
+                  SELECT school_code, class_code, day, CASE WHEN done THEN 1 ELSE 0 END AS num, 1 AS den FROM checked c
+                  WHERE (school_code, class_code, day) NOT IN (SELECT school_code, class_code, day FROM cr)
+                    AND (school_code, day) NOT IN (SELECT school_code, day FROM sr)
+                  UNION ALL SELECT school_code, class_code, day, present, expected FROM cr
+                  UNION ALL SELECT school_code, class_code, day, present, expected FROM sr""", "sum"
+    if ind == "fever_rate":
+        return f"""WITH hr_days AS (SELECT DISTINCT school_code, class_code, date FROM health_report),
+                   fr AS (SELECT r.* FROM reports r
+                          WHERE r.fever IS NOT NULL
+                            AND NOT EXISTS (SELECT 1 FROM hr_days p WHERE p.school_code = r.school_code AND p.date = r.date
+                                              AND (p.class_code = r.class_code OR p.class_code IS NULL OR r.class_code = ''))
+                            AND (r.class_code <> '' OR NOT EXISTS (SELECT 1 FROM reports c WHERE c.school_code = r.school_code
+                                     AND c.date = r.date AND c.class_code <> '' AND c.fever IS NOT NULL)))
+                   SELECT school_code, class_code, date AS day, CASE WHEN {FEVER} THEN 1 ELSE 0 END AS num, 1 AS den FROM health_report
+                   UNION ALL SELECT school_code, class_code, date, fever, present FROM fr""", "sum"
+    if ind == "symptom_rate":
+        cond = "(temperature >= 37.3 OR len(symptoms) > 0)"
         return f"SELECT school_code, class_code, date AS day, CASE WHEN {cond} THEN 1 ELSE 0 END AS num, 1 AS den FROM health_report", "sum"
     if ind == "risk_contact_count":
         return "SELECT school_code, class_code, date AS day, student_id AS unit FROM health_report WHERE risk_contact", "distinct"
@@ -194,6 +346,8 @@ CASES = {
     "late_rate": ["school"],
     "sick_leave_rate": ["class", "school"],
     "attendance_reporting_rate": ["class", "school", "district"],
+    "class_reporting_rate": ["class", "school", "bureau"],
+    "symptom_cases": ["school", "district"],
     "chronic_absence_rate": ["class", "school", "bureau"],
     "health_report_rate": ["class", "school", "bureau"],
     "fever_rate": ["school", "district"],

@@ -3,6 +3,9 @@
 -- fever that day (temperature ≥ 37.3 °C or fever among the symptoms) or are on sick_leave that
 -- day. A health report's class is its own class_code, else the student's class in the roster
 -- in force, else their class in that day's attendance. Lists the count, never the students.
+-- Class reports give alerts too: a class-day without per-student rows (attendance or health
+-- reports) whose report counts {threshold} or more with fever or {threshold} or more sick
+-- (因病缺课); its count is the larger of the two. Where both exist, the per-student count is it.
 -- grain: one row per (school_code, class_code, date); the school's name is added by the
 -- wrapper. Kept in the lake with threshold 1 (mart_alerts), so any threshold reads from it.
 WITH fever AS (
@@ -11,7 +14,7 @@ WITH fever AS (
     WHERE temperature >= 37.3 OR array_has(symptoms, 'fever')
 ),
 sick AS (
-    SELECT school_code, class_code, date, student_id FROM attendance WHERE status = 'sick_leave'
+    SELECT school_code, class_code, date, student_id FROM attendance_rows WHERE status = 'sick_leave'
 ),
 fever_classed AS (
     SELECT fever.school_code,
@@ -21,16 +24,38 @@ fever_classed AS (
     FROM fever
     LEFT JOIN roster
       ON roster.school_code = fever.school_code AND roster.day = fever.date AND roster.student_id = fever.student_id
-    LEFT JOIN attendance
+    LEFT JOIN attendance_rows attendance
       ON attendance.school_code = fever.school_code AND attendance.date = fever.date AND attendance.student_id = fever.student_id
 ),
 ill AS (
     SELECT school_code, class_code, date, student_id FROM fever_classed
     UNION
     SELECT school_code, class_code, date, student_id FROM sick
+),
+per_student_days AS (
+    SELECT DISTINCT school_code, class_code, date FROM attendance_rows
+    UNION
+    SELECT DISTINCT school_code, class_code, date FROM fever_classed
+),
+from_reports AS (
+    SELECT r.school_code, r.class_code, r.date,
+           greatest(coalesce(r.fever, 0), coalesce(r.sick_absent, 0)) AS count
+    FROM class_report_days r
+    JOIN periods ON periods.day = r.date
+    WHERE r.class_code <> ''
+      AND NOT EXISTS (
+          SELECT 1 FROM per_student_days p
+          WHERE p.school_code = r.school_code AND p.class_code = r.class_code AND p.date = r.date
+      )
+),
+from_rows AS (
+    SELECT ill.school_code, ill.class_code, ill.date, count(DISTINCT ill.student_id) AS count
+    FROM ill
+    JOIN periods ON periods.day = ill.date
+    GROUP BY ill.school_code, ill.class_code, ill.date
 )
-SELECT ill.school_code, ill.class_code, ill.date, count(DISTINCT ill.student_id) AS count
-FROM ill
-JOIN periods ON periods.day = ill.date
-GROUP BY ill.school_code, ill.class_code, ill.date
-HAVING count(DISTINCT ill.student_id) >= {threshold}
+SELECT school_code, class_code, date, CAST(count AS BIGINT) AS count
+FROM from_rows WHERE count >= {threshold}
+UNION ALL
+SELECT school_code, class_code, date, CAST(count AS BIGINT) AS count
+FROM from_reports WHERE count >= {threshold}

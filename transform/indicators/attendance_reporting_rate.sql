@@ -7,11 +7,19 @@
 -- definition: attendance rows of students in roster(S, D) / Σ enrolled(S, D) over the school
 -- days D of S (dates with at least one attendance row of S) with a known roster: how
 -- completely a school reports. At class level, students of that class in the roster.
+-- Per-student rows are those of attendance_rows (an exception register reports every student
+-- of the classes it covers); a class-day reported by a class report (or a school report) counts
+-- its roster class as reported, and a day with a report of any shape is a school day.
 -- grain: one row per (school_code, class_code of the roster, period). Computed from class
 -- sizes of each snapshot and attendance rows matched to the snapshot in force, so no row
 -- per student and day is ever made.
 WITH school_days AS (
-    SELECT DISTINCT school_code, date AS day FROM attendance
+    SELECT DISTINCT school_code, date AS day FROM class_days
+),
+by_report AS (
+    -- class-days whose attendance came as counts: the class report's class, or every class
+    -- of a school report's school
+    SELECT DISTINCT school_code, class_code, date AS day FROM class_days WHERE shape <> 'rows'
 ),
 in_force AS (
     SELECT roster_day.school_code, roster_day.day, roster_day.as_of_date
@@ -33,11 +41,11 @@ expected AS (
 ),
 matched AS (
     -- each row of a student in a snapshot of its school (the small side, enrolled, first)
-    SELECT attendance.school_code, attendance.date AS day, enrolled.as_of_date, enrolled.class_code
+    SELECT attendance_rows.school_code, attendance_rows.date AS day, enrolled.as_of_date, enrolled.class_code
     FROM enrolled
-    JOIN attendance
-      ON attendance.school_code = enrolled.school_code
-     AND attendance.student_id = enrolled.student_id
+    JOIN attendance_rows
+      ON attendance_rows.school_code = enrolled.school_code
+     AND attendance_rows.student_id = enrolled.student_id
 ),
 reported AS (
     -- ... kept where that snapshot is the one in force that day
@@ -53,7 +61,8 @@ SELECT expected.school_code,
        expected.class_code,
        periods.period_start,
        periods.period_end,
-       sum(coalesce(reported.students, 0)) AS numerator,
+       sum(CASE WHEN by_report.school_code IS NOT NULL OR school_report.school_code IS NOT NULL
+                THEN expected.students ELSE coalesce(reported.students, 0) END) AS numerator,
        sum(expected.students) AS denominator
 FROM expected
 JOIN periods ON periods.day = expected.day
@@ -61,4 +70,12 @@ LEFT JOIN reported
   ON reported.school_code = expected.school_code
  AND reported.class_code = expected.class_code
  AND reported.day = expected.day
+LEFT JOIN by_report
+  ON by_report.school_code = expected.school_code
+ AND by_report.class_code = expected.class_code
+ AND by_report.day = expected.day
+LEFT JOIN by_report school_report
+  ON school_report.school_code = expected.school_code
+ AND school_report.class_code = ''
+ AND school_report.day = expected.day
 GROUP BY expected.school_code, expected.class_code, periods.period_start, periods.period_end

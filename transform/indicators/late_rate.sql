@@ -4,21 +4,21 @@
 -- aggregate: sum
 -- levels: class school district bureau
 -- mart: day (its day rows are kept in the lake as mart_late_rate)
--- definition: attendance rows with status late / attendance rows.
+-- definition: rows with status late / attendance rows; from a class report late / expected (a report
+-- without a late count is left out).
 -- grain: one row per (school_code, class_code, period); the wrapper sums numerators and
 -- denominators up to the level asked for.
-WITH att AS (
-    SELECT school_code, class_code, date, status FROM attendance
-),
-days AS (
-    SELECT day, period_start, period_end FROM periods
+WITH days AS (
+    SELECT school_code, class_code, date, late AS num, expected
+    FROM class_days
+    WHERE late IS NOT NULL
 )
-SELECT att.school_code,
-       att.class_code,
-       days.period_start,
-       days.period_end,
-       sum(CASE WHEN att.status IN ('late') THEN 1 ELSE 0 END) AS numerator,
-       count(*) AS denominator
-FROM att
-JOIN days ON att.date = days.day
-GROUP BY att.school_code, att.class_code, days.period_start, days.period_end
+SELECT days.school_code,
+       days.class_code,
+       periods.period_start,
+       periods.period_end,
+       sum(days.num) AS numerator,
+       sum(days.expected) AS denominator
+FROM days
+JOIN periods ON days.date = periods.day
+GROUP BY days.school_code, days.class_code, periods.period_start, periods.period_end

@@ -86,11 +86,52 @@ static FILES: &[(&str, &str)] = &[
         "data_freshness",
         include_str!("../indicators/data_freshness.sql"),
     ),
+    (
+        "class_reporting_rate",
+        include_str!("../indicators/class_reporting_rate.sql"),
+    ),
+    (
+        "symptom_cases",
+        include_str!("../indicators/symptom_cases.sql"),
+    ),
 ];
 
-const ROSTER_DAY: &str = include_str!("../indicators/_roster_day.sql");
-const ROSTER: &str = include_str!("../indicators/_roster.sql");
 const ALERTS: &str = include_str!("../indicators/_alerts.sql");
+const FOLLOW_UP: &str = include_str!("../indicators/_follow_up.sql");
+
+/// The helpers every indicator may read, in the order they are defined (each reads only the
+/// current views, `periods` and the helpers before it). A rule several indicators share (what
+/// counts as attended, which shape of a report wins) is written once, in its helper.
+static HELPERS: &[(&str, &str)] = &[
+    ("roster_day", include_str!("../indicators/_roster_day.sql")),
+    ("roster", include_str!("../indicators/_roster.sql")),
+    (
+        "attendance_rows",
+        include_str!("../indicators/_attendance_rows.sql"),
+    ),
+    (
+        "class_report_days",
+        include_str!("../indicators/_class_report_days.sql"),
+    ),
+    ("class_days", include_str!("../indicators/_class_days.sql")),
+];
+
+/// The lake tables (datasets, and other shapes' tables) a SQL text reads, through the helpers
+/// it names.
+pub fn tables_read(sql: &str) -> Vec<&'static str> {
+    let mut words: std::collections::HashSet<String> = sql_words(sql).collect();
+    // Helpers read helpers defined before them: expanding from the last covers every chain.
+    for (name, helper) in HELPERS.iter().rev() {
+        if words.contains(*name) {
+            words.extend(sql_words(helper));
+        }
+    }
+    edulake_schemas::stored()
+        .iter()
+        .map(|d| d.name)
+        .filter(|n| words.contains(*n))
+        .collect()
+}
 
 /// A level of the drill-down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -437,12 +478,12 @@ fn periods_rows(days: impl Iterator<Item = (NaiveDate, NaiveDate, NaiveDate)>) -
 
 /// The common CTEs every indicator may read, then the body under `body_name`.
 pub fn with_helpers(periods: &str, body_name: &str, body: &str) -> String {
-    format!(
-        "WITH periods AS ({periods}),\nroster_day AS ({}),\nroster AS ({}),\n{body_name} AS ({})\n",
-        strip_comments(ROSTER_DAY),
-        strip_comments(ROSTER),
-        strip_comments(body)
-    )
+    let mut out = format!("WITH periods AS ({periods}),\n");
+    for (name, sql) in HELPERS {
+        out.push_str(&format!("{name} AS ({}),\n", strip_comments(sql)));
+    }
+    out.push_str(&format!("{body_name} AS ({})\n", strip_comments(body)));
+    out
 }
 
 /// An indicator's rows at day grain over these days: what its mart holds, with the day in
@@ -454,7 +495,8 @@ pub fn mart_sql(ind: &Indicator, days: &[NaiveDate]) -> String {
     )
 }
 
-/// The cluster alerts' rows (threshold 1) over these days: what the alerts mart holds.
+/// The cluster alerts' rows (threshold 1) over these days: what the alerts mart holds (the
+/// follow-up alerts look back past a build's days, so they are computed when read).
 pub fn alerts_mart_sql(days: &[NaiveDate]) -> String {
     let body = ALERTS.replace("{threshold}", "1");
     format!(
@@ -477,6 +519,30 @@ pub fn sql_words(sql: &str) -> impl Iterator<Item = String> {
 pub fn alerts_source() -> &'static str {
     ALERTS
 }
+
+/// Which alerts to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertKind {
+    /// 聚集性预警: ill students in one class on one day.
+    Cluster,
+    /// 因病缺课追踪: a student on sick leave three school days running.
+    FollowUp,
+    All,
+}
+
+impl AlertKind {
+    pub fn parse(s: &str) -> Option<AlertKind> {
+        match s {
+            "cluster" => Some(AlertKind::Cluster),
+            "follow_up" => Some(AlertKind::FollowUp),
+            "all" => Some(AlertKind::All),
+            _ => None,
+        }
+    }
+}
+
+/// How far before a range the follow-up alerts look for the start of a run of sick days.
+const FOLLOW_UP_LOOKBACK_DAYS: i64 = 31;
 
 fn strip_comments(sql: &str) -> String {
     sql.lines()
@@ -657,32 +723,50 @@ pub fn export_sql(
     ))
 }
 
-/// The SQL of the cluster alerts between two dates: from the alerts mart when it is fresh
-/// (`mart`), else computed from the current views.
+/// The SQL of the alerts between two dates (CLI.md `alerts`: kind, district, school_code,
+/// school_name, class_code, date, count): the cluster alerts from the alerts mart when it is
+/// fresh (`mart`), else computed from the current views; the follow-up alerts computed. Not
+/// sorted: [`crate::QueryLayer::alerts`] sorts the few rows (DataFusion 55 refuses a plan
+/// sorting a union by a column that is a different constant in each branch).
 pub fn alerts_sql(
     (from, to): (NaiveDate, NaiveDate),
     data_days: &[NaiveDate],
     threshold: u32,
+    kind: AlertKind,
     mart: Option<&str>,
 ) -> Result<String> {
     // Alerts are on days with data only: a day without data has none.
     let start = data_days.partition_point(|d| *d < from);
     let end = data_days.partition_point(|d| *d <= to);
     let periods = day_periods_sql(&data_days[start..end]);
-    let body = match mart {
+    let back = data_days.partition_point(|d| *d < from - Duration::days(FOLLOW_UP_LOOKBACK_DAYS));
+    let lookback = day_periods_sql(&data_days[back..end]);
+    let cluster = match mart {
         Some(table) => format!(
             "SELECT school_code, class_code, date, count FROM {table} \
              WHERE date BETWEEN {} AND {} AND count >= {threshold}",
             sql_date(from),
             sql_date(to)
         ),
-        None => ALERTS.replace("{threshold}", &threshold.to_string()),
+        None => strip_comments(&ALERTS.replace("{threshold}", &threshold.to_string())),
     };
+    let mut parts = Vec::new();
+    if kind != AlertKind::FollowUp {
+        parts.push("SELECT 'cluster' AS kind, school_code, class_code, date, count FROM cluster");
+    }
+    if kind != AlertKind::Cluster {
+        parts.push(
+            "SELECT 'follow_up' AS kind, school_code, class_code, date, count FROM follow_up",
+        );
+    }
     Ok(format!(
-        "{}SELECT a.school_code, s.school_name, a.class_code, a.date, a.count \
-         FROM alerts a LEFT JOIN schools s ON s.school_code = a.school_code \
-         ORDER BY a.date, a.school_code, a.class_code",
-        with_helpers(&periods, "alerts", &body)
+        "{}, cluster AS ({cluster}),\nlookback AS ({lookback}),\nfollow_up AS ({})\n\
+         SELECT a.kind, s.district, a.school_code, s.school_name, a.class_code, a.date, \
+         CAST(a.count AS BIGINT) AS count \
+         FROM ({}) a LEFT JOIN schools s ON s.school_code = a.school_code",
+        with_helpers(&periods, "unused", "SELECT 1").trim_end(),
+        strip_comments(FOLLOW_UP),
+        parts.join(" UNION ALL "),
     ))
 }
 

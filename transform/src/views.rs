@@ -225,7 +225,7 @@ impl QueryLayer {
         crate::bounded::register_bounded_functions(&ctx);
         let mut versions = BTreeMap::new();
         let mut event_days: BTreeSet<NaiveDate> = BTreeSet::new();
-        for d in edulake_schemas::all() {
+        for d in edulake_schemas::stored() {
             let (v, days) = register_table(
                 &ctx,
                 lake,
@@ -236,6 +236,15 @@ impl QueryLayer {
             .await?;
             versions.insert(d.name.to_string(), v);
             event_days.extend(days);
+        }
+        // The tables of other shapes (an exception register's rows and coverage) are read as
+        // they were sent: every row counts, the helpers decide which wins.
+        for d in edulake_schemas::stored()
+            .iter()
+            .filter(|d| edulake_schemas::by_name(d.name).is_none())
+        {
+            ctx.sql(&format!("CREATE VIEW {0} AS SELECT * FROM raw_{0}", d.name))
+                .await?;
         }
         register_batches(&ctx, lake).await?;
         if catch_up_batches(&ctx, lake).await? {
@@ -300,6 +309,15 @@ impl QueryLayer {
                     layer.scopable.insert(d.name, (provider, dated));
                 }
             }
+        }
+        for d in edulake_schemas::stored()
+            .iter()
+            .filter(|d| edulake_schemas::by_name(d.name).is_none())
+        {
+            let provider = layer.ctx.table_provider(d.name).await?;
+            layer
+                .scopable
+                .insert(d.name, (provider, d.partition_by == ["date"]));
         }
         // A stale mart is still a table for `sql`: the same rows, computed now.
         for mart in stale_indicators {
@@ -443,6 +461,40 @@ impl QueryLayer {
         Ok((schema, bounded::collect(stream, &pool, limits).await?))
     }
 
+    /// Of these (school, first day) pairs, those with no roster in force on that day: an
+    /// exception register there has no one to count as present until a roster arrives.
+    pub async fn without_roster(
+        &self,
+        covered: &[(String, NaiveDate)],
+    ) -> Result<Vec<(String, NaiveDate)>> {
+        use arrow::array::{Array, AsArray};
+        if covered.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (_, batches) = self
+            .run("SELECT school_code, min(as_of_date) AS first FROM enrolment GROUP BY school_code")
+            .await?;
+        let mut first: HashMap<String, NaiveDate> = HashMap::new();
+        for b in &batches {
+            let schools = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
+            let schools = schools.as_string::<i32>();
+            let days = b.column(1).as_primitive::<arrow::datatypes::Date32Type>();
+            for i in 0..b.num_rows() {
+                if !days.is_null(i) {
+                    first.insert(
+                        schools.value(i).to_string(),
+                        edulake_ingest::values::date_from_days(days.value(i)),
+                    );
+                }
+            }
+        }
+        Ok(covered
+            .iter()
+            .filter(|(school, day)| first.get(school).is_none_or(|f| f > day))
+            .cloned()
+            .collect())
+    }
+
     /// The first and last date with data in the lake (events, roster snapshots, notices).
     pub async fn data_range(&self) -> Result<Option<(NaiveDate, NaiveDate)>> {
         Ok(self
@@ -511,17 +563,45 @@ impl QueryLayer {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
         threshold: u32,
+        kind: indicators::AlertKind,
     ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         let (from, to) = self.range(from, to).await?;
         let mart = Mart::Alerts;
         let from_mart = self.is_fresh(&mart).then(|| mart.sql_name());
-        self.run(&indicators::alerts_sql(
-            (from, to),
-            &self.data_days,
-            threshold,
-            from_mart.as_deref(),
-        )?)
-        .await
+        let (schema, batches) = self
+            .run(&indicators::alerts_sql(
+                (from, to),
+                &self.data_days,
+                threshold,
+                kind,
+                from_mart.as_deref(),
+            )?)
+            .await?;
+        // By date, school, class, then kind. (A mart's text comes as views: the batches'
+        // own schema, not the plan's, says so.)
+        let Some(schema) = batches.first().map(|b| b.schema()) else {
+            return Ok((schema, Vec::new()));
+        };
+        let all = arrow::compute::concat_batches(&schema, &batches)?;
+        let column = |name: &str| -> Result<arrow::array::ArrayRef> {
+            let i = schema.index_of(name)?;
+            Ok(arrow::compute::cast(
+                all.column(i),
+                &arrow::datatypes::DataType::Utf8,
+            )?)
+        };
+        let keys = ["date", "school_code", "class_code", "kind"]
+            .iter()
+            .map(|name| {
+                Ok(arrow::compute::SortColumn {
+                    values: column(name)?,
+                    options: None,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let order = arrow::compute::lexsort_to_indices(&keys, None)?;
+        let sorted = arrow::compute::take_record_batch(&all, &order)?;
+        Ok((schema, vec![sorted]))
     }
 }
 
@@ -590,7 +670,7 @@ async fn catch_up_batches(ctx: &SessionContext, lake: &Lake) -> Result<bool> {
     }
     let mut added = false;
     let none = HashSet::new();
-    for d in edulake_schemas::all() {
+    for d in edulake_schemas::stored() {
         let (missing, _) = lake
             .catch_up(d, indexed.get(d.name).unwrap_or(&none))
             .await?;
@@ -634,6 +714,11 @@ pub fn tables_markdown() -> String {
             d.key.join(", ")
         ));
     }
+    out.push_str(
+        "| `attendance_exceptions` | attendance sent as exception registers (`ingest --exceptions`), as sent: \
+         the students listed, and a row without a student for each (school, class, date) a register covers \
+         (no class: the whole school) |\n",
+    );
     out.push_str("| `batches` | one row per ingested file: ");
     let names: Vec<String> = batches_schema()
         .fields()

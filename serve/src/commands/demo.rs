@@ -26,6 +26,7 @@ pub async fn run(
     opts.days = days;
     opts.seed = seed;
     opts.messy = true;
+    opts.real_shapes = true;
     println!("Generating a synthetic district ({schools} schools, {students} students, {days} school days) in {}", out.display());
     let g = generate(&out, &opts)?;
     println!(
@@ -47,8 +48,42 @@ pub async fn run(
         let s =
             crate::commands::ingest_files(env, d.name, Upload::default(), &paths, false).await?;
         println!(
-            "ingest {:<14} {:>4} files stored ({:>9} rows, {:>3} rows rejected), {:>4} already ingested, {} rejected whole",
+            "ingest {:<21} {:>4} files stored ({:>9} rows, {:>3} rows rejected), {:>4} already ingested, {} rejected whole",
             d.name, s.stored, s.rows_stored, s.rows_rejected, s.already, s.rejected
+        );
+    }
+    // Exception registers, a folder per school: each day's file covers that school's day.
+    let registers = out.join(edulake_schemas::datasets::ATTENDANCE_EXCEPTIONS.name);
+    let mut total = crate::commands::Summary::default();
+    if let Ok(entries) = std::fs::read_dir(&registers) {
+        let mut folders: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        folders.sort();
+        for folder in folders {
+            let school = folder
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_string);
+            let upload = Upload {
+                school,
+                ..Default::default()
+            };
+            let s = crate::commands::ingest_files(
+                env,
+                edulake_schemas::datasets::ATTENDANCE_EXCEPTIONS.name,
+                upload,
+                &[folder],
+                false,
+            )
+            .await?;
+            total.stored += s.stored;
+            total.rows_stored += s.rows_stored;
+            total.rows_rejected += s.rows_rejected;
+            total.already += s.already;
+            total.rejected += s.rejected;
+        }
+        println!(
+            "ingest {:<21} {:>4} files stored ({:>9} rows, {:>3} rows rejected), {:>4} already ingested, {} rejected whole",
+            "attendance --exceptions", total.stored, total.rows_stored, total.rows_rejected, total.already, total.rejected
         );
     }
     println!("\nBuilding the indicator tables:");

@@ -84,10 +84,18 @@ pub async fn alerts(
     to: Option<String>,
     format: AlertFormat,
     threshold: u32,
+    kind: &str,
 ) -> anyhow::Result<ExitCode> {
+    let kind = indicators::AlertKind::parse(kind)
+        .ok_or_else(|| anyhow::anyhow!("--kind {kind}: expected cluster, follow_up or all"))?;
     let layer = QueryLayer::open(&env.lake()?).await?;
     let (schema, batches) = layer
-        .alerts(date("--from", from)?, date("--to", to)?, threshold.max(1))
+        .alerts(
+            date("--from", from)?,
+            date("--to", to)?,
+            threshold.max(1),
+            kind,
+        )
         .await?;
     let format = match format {
         AlertFormat::Csv => Format::Csv,

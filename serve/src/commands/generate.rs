@@ -14,6 +14,8 @@ pub struct Size {
     pub students: usize,
     pub days: usize,
     pub health_days: Option<usize>,
+    /// Every school sends per-student rows (else: the shapes real districts send).
+    pub per_student: bool,
 }
 
 pub fn run(
@@ -39,6 +41,7 @@ pub fn run(
     opts.health_days = size.health_days;
     opts.seed = seed;
     opts.messy = messy;
+    opts.real_shapes = !size.per_student;
     if !datasets.is_empty() {
         opts.datasets = datasets;
     }

@@ -19,32 +19,54 @@ pub struct Summary {
     pub rejected: usize,
 }
 
-pub async fn run(
-    env: &Env,
-    dataset: &str,
-    school: Option<String>,
-    as_of: Option<String>,
-    paths: Vec<PathBuf>,
-) -> anyhow::Result<ExitCode> {
-    let as_of = match as_of {
-        Some(s) => {
-            let day = edulake_ingest::values::parse_date(&s, false)
-                .map_err(|e| anyhow!("--as-of: {e}"))?;
-            let today = edulake_ingest::values::today(edulake_ingest::bureau_tz()?);
-            edulake_ingest::values::Window::up_to(today)
-                .and_then(|w| w.check(day))
-                .map_err(|e| anyhow!("--as-of: {e}"))?;
-            Some(day)
-        }
-        None => None,
-    };
-    if let Some(code) = &school {
+/// What `edulake ingest` was told about its files.
+pub struct What {
+    pub dataset: String,
+    pub school: Option<String>,
+    pub as_of: Option<String>,
+    pub date: Option<String>,
+    pub class: Option<String>,
+    pub exceptions: bool,
+}
+
+/// A date given on the command line, within the bureau's window.
+fn flag_date(flag: &str, text: Option<String>) -> anyhow::Result<Option<chrono::NaiveDate>> {
+    let Some(s) = text else { return Ok(None) };
+    let day = edulake_ingest::values::parse_date(&s, false).map_err(|e| anyhow!("{flag}: {e}"))?;
+    let today = edulake_ingest::values::today(edulake_ingest::bureau_tz()?);
+    edulake_ingest::values::Window::up_to(today)
+        .and_then(|w| w.check(day))
+        .map_err(|e| anyhow!("{flag}: {e}"))?;
+    Ok(Some(day))
+}
+
+pub async fn run(env: &Env, what: What, paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
+    if let Some(code) = &what.school {
         edulake_ingest::values::check_school_code(code).map_err(|e| anyhow!("--school: {e}"))?;
     }
-    let upload = Upload {
-        school: school.map(|s| s.to_ascii_uppercase()),
-        as_of,
+    let dataset = match (what.dataset.as_str(), what.exceptions) {
+        ("attendance", true) => edulake_schemas::datasets::ATTENDANCE_EXCEPTIONS.name,
+        (other, true) => {
+            return Err(anyhow!(
+                "--exceptions is for attendance registers, not for {other}"
+            ))
+        }
+        (other, false) => other,
     };
+    let upload = Upload {
+        school: what.school.map(|s| s.to_ascii_uppercase()),
+        as_of: flag_date("--as-of", what.as_of)?,
+        date: flag_date("--date", what.date)?,
+        class: what
+            .class
+            .map(|c| edulake_schemas::class::normalise(&c, None))
+            .filter(|c| !c.is_empty()),
+    };
+    if what.exceptions && upload.date.is_some() && upload.school.is_none() {
+        return Err(anyhow!(
+            "--date with --exceptions covers a day of one school: give --school too"
+        ));
+    }
     let summary = ingest_files(env, dataset, upload, &paths, true).await?;
     println!(
         "{} file(s): {} stored ({} rows, {} rows rejected), {} already ingested, {} rejected whole",
@@ -70,8 +92,8 @@ pub async fn ingest_files(
     paths: &[PathBuf],
     print: bool,
 ) -> anyhow::Result<Summary> {
-    let d =
-        edulake_schemas::by_name(dataset).ok_or_else(|| anyhow!("unknown dataset {dataset}"))?;
+    let d = edulake_schemas::stored_by_name(dataset)
+        .ok_or_else(|| anyhow!("unknown dataset {dataset}"))?;
     let lake = env.lake()?;
     let (key, origin) = env.state.key()?;
     if let KeyOrigin::Created(path) = &origin {
@@ -91,7 +113,11 @@ pub async fn ingest_files(
     let total = expand(paths).len() as u64;
     let bar = crate::progress::bar(total, &format!("ingest {dataset}"), env.quiet);
     let mut summary = Summary::default();
+    let mut covered: Vec<(String, chrono::NaiveDate)> = Vec::new();
     let mut on_file = |fo: &FileOutcome| {
+        if let Outcome::Stored { header, .. } = &fo.outcome {
+            covered.extend(header.covered.iter().cloned());
+        }
         match &fo.outcome {
             Outcome::Stored { record, .. } => {
                 summary.stored += 1;
@@ -110,6 +136,16 @@ pub async fn ingest_files(
         .await
         .with_context(|| format!("ingest into {dataset}"))?;
     bar.finish_and_clear();
+    if print && !covered.is_empty() {
+        let layer = edulake_transform::QueryLayer::open(&lake).await?;
+        for (school, day) in layer.without_roster(&covered).await? {
+            eprintln!(
+                "edulake: warning: school {school} has no roster in force on {day}: the register's \
+                 students not listed cannot be counted as present until its roster (enrolment) is \
+                 ingested; its attendance there stays unknown until then"
+            );
+        }
+    }
     Ok(summary)
 }
 
@@ -149,6 +185,15 @@ pub fn print_outcome(fo: &FileOutcome) {
                     "  unknown columns not stored: {}",
                     header.unknown.join(", ")
                 );
+            }
+            if let Some(source) = &header.date_source {
+                println!("  date: {source}");
+            }
+            if header.rows_skipped > 0 {
+                println!("  {} total or sign-off row(s) skipped", header.rows_skipped);
+            }
+            for note in &header.notes {
+                println!("  {note}");
             }
         }
         Outcome::AlreadyIngested { batch_id } => {

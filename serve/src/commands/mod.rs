@@ -35,6 +35,7 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
             end,
             health_days,
             datasets,
+            per_student,
         } => generate::run(
             env,
             out,
@@ -43,6 +44,7 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
                 students,
                 days,
                 health_days,
+                per_student,
             },
             seed,
             messy,
@@ -53,8 +55,21 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
             dataset,
             school,
             as_of,
+            date,
+            class,
+            exceptions,
             paths,
-        } => ingest::run(env, &dataset, school, as_of, paths).await,
+        } => {
+            let what = ingest::What {
+                dataset,
+                school,
+                as_of,
+                date,
+                class,
+                exceptions,
+            };
+            ingest::run(env, what, paths).await
+        }
         Command::Batches { format } => query::batches(env, format).await,
         Command::Sql { format, query } => query::sql(env, &query, format).await,
         Command::Schema { dataset } => query::schema(dataset.as_deref()),
@@ -65,7 +80,8 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
             to,
             format,
             threshold,
-        } => export::alerts(env, from, to, format, threshold).await,
+            kind,
+        } => export::alerts(env, from, to, format, threshold, &kind).await,
         Command::Indicators => export::indicators(),
         Command::Serve { addr } => {
             let listener = crate::web::listen(&addr).await?;

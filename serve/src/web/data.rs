@@ -94,6 +94,14 @@ pub(super) fn batches_sql(scope: &Scope, range: Option<(NaiveDate, NaiveDate)>) 
                     "SELECT _batch_id AS id FROM raw_health_report WHERE school_code {of}{}",
                     dates("date")
                 ),
+                format!(
+                    "SELECT _batch_id AS id FROM raw_class_report WHERE school_code {of}{}",
+                    dates("date")
+                ),
+                format!(
+                    "SELECT _batch_id AS id FROM raw_attendance_exceptions WHERE school_code {of}{}",
+                    dates("date")
+                ),
                 format!("SELECT _batch_id AS id FROM raw_enrolment WHERE school_code {of}"),
                 format!("SELECT _batch_id AS id FROM raw_notice_reads WHERE school_code {of}"),
                 format!("SELECT _batch_id AS id FROM raw_schools WHERE school_code {of}"),
@@ -349,8 +357,9 @@ pub async fn reject_report(
 }
 
 /// The datasets a clerk may upload, in the order of the form.
-const UPLOADABLE: [&str; 6] = [
+const UPLOADABLE: [&str; 7] = [
     "attendance",
+    "class_report",
     "health_report",
     "enrolment",
     "notice_reads",
@@ -368,7 +377,7 @@ pub async fn upload_form(
     Ok(Html(html::page(
         &view,
         &t(lang, "nav_upload"),
-        &form(lang, None, "", ""),
+        &form(lang, None, &FormValues::default()),
     ))
     .into_response())
 }
@@ -379,7 +388,17 @@ async fn upload_view(state: &AppState, params: &Params) -> Result<View, AppError
     Ok(view_of(&layer, params, "/upload").await?.0)
 }
 
-fn form(lang: Lang, dataset: Option<&str>, school: &str, as_of: &str) -> String {
+/// What a clerk filled in on the upload form, shown again with its result.
+#[derive(Debug, Default, Clone)]
+struct FormValues {
+    school: String,
+    as_of: String,
+    date: String,
+    class: String,
+    exceptions: bool,
+}
+
+fn form(lang: Lang, dataset: Option<&str>, v: &FormValues) -> String {
     let options: String = UPLOADABLE
         .iter()
         .map(|d| {
@@ -395,16 +414,25 @@ fn form(lang: Lang, dataset: Option<&str>, school: &str, as_of: &str) -> String 
          <label>{l_dataset} <select name=\"dataset\" required>{options}</select></label>\
          <label>{l_school} <input name=\"school\" value=\"{school}\" placeholder=\"{p_school}\" autocomplete=\"off\"></label>\
          <label>{l_as_of} <input type=\"date\" name=\"as_of\" value=\"{as_of}\"></label>\
+         <label>{l_date} <input type=\"date\" name=\"date\" value=\"{date}\"></label>\
+         <label>{l_class} <input name=\"class\" value=\"{class}\" autocomplete=\"off\"></label>\
+         <label class=\"check\"><input type=\"checkbox\" name=\"exceptions\" value=\"1\"{checked}> {l_exceptions}</label>\
          <label class=\"drop\">{l_files}<input type=\"file\" name=\"files\" multiple required \
          accept=\".csv,.txt,.xlsx,.xls,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\"></label>\
          <button type=\"submit\">{l_submit}</button></form><p class=\"hint\">{hint}</p></section>",
         code = lang.code(),
         l_dataset = esc(&t(lang, "upload_dataset")),
         l_school = esc(&t(lang, "upload_school")),
-        school = esc(school),
+        school = esc(&v.school),
         p_school = esc(&t(lang, "upload_school_hint")),
         l_as_of = esc(&t(lang, "upload_as_of")),
-        as_of = esc(as_of),
+        as_of = esc(&v.as_of),
+        l_date = esc(&t(lang, "upload_date")),
+        date = esc(&v.date),
+        l_class = esc(&t(lang, "upload_class")),
+        class = esc(&v.class),
+        l_exceptions = esc(&t(lang, "upload_exceptions")),
+        checked = if v.exceptions { " checked" } else { "" },
         l_files = esc(&t(lang, "upload_files")),
         l_submit = esc(&t(lang, "upload_submit")),
         hint = esc(&t(lang, "upload_hint")),
@@ -503,7 +531,8 @@ pub async fn upload(
     // reject reports keep what they said. The folder goes when this handler ends, however it
     // ends (a failed write, a failed ingest, a client that went away).
     let folder = UploadFolder(state.state.root().join("uploads").join(upload_folder()));
-    let (mut dataset, mut school, mut as_of) = (String::new(), String::new(), String::new());
+    let mut dataset = String::new();
+    let mut v = FormValues::default();
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     let broken = |e: axum::extract::multipart::MultipartError| {
         bad(format!("{}: {e}", t(lang, "upload_broken")))
@@ -542,8 +571,11 @@ pub async fn upload(
             let text = String::from_utf8_lossy(&text).trim().to_string();
             match name.as_str() {
                 "dataset" => dataset = text,
-                "school" => school = text.to_ascii_uppercase(),
-                "as_of" => as_of = text,
+                "school" => v.school = text.to_ascii_uppercase(),
+                "as_of" => v.as_of = text,
+                "date" => v.date = text,
+                "class" => v.class = text,
+                "exceptions" => v.exceptions = !text.is_empty(),
                 _ => {}
             }
             continue;
@@ -592,7 +624,7 @@ pub async fn upload(
             &format!(
                 "<p class=\"error\">{}</p>{}",
                 esc(&problem),
-                form(lang, dataset, &school, &as_of)
+                form(lang, dataset, &v)
             ),
         ))
         .into_response()
@@ -604,36 +636,63 @@ pub async fn upload(
     if files.is_empty() {
         return Ok(again(t(lang, "upload_no_files"), Some(d.name)));
     }
-    if !school.is_empty() {
-        if let Err(e) = edulake_ingest::values::check_school_code(&school) {
+    if v.exceptions && d.name != "attendance" {
+        return Ok(again(
+            t(lang, "upload_exceptions_not_attendance"),
+            Some(d.name),
+        ));
+    }
+    if !v.school.is_empty() {
+        if let Err(e) = edulake_ingest::values::check_school_code(&v.school) {
             return Ok(again(
                 format!("{}: {e}", t(lang, "upload_school")),
                 Some(d.name),
             ));
         }
     }
-    let as_of_date = match as_of.as_str() {
-        "" => None,
-        s => match edulake_ingest::values::parse_date(s, false).and_then(|day| {
+    let form_date = |text: &str| match text {
+        "" => Ok(None),
+        s => edulake_ingest::values::parse_date(s, false).and_then(|day| {
             let tz = edulake_ingest::bureau_tz().map_err(|e| e.to_string())?;
             edulake_ingest::values::Window::up_to(edulake_ingest::values::today(tz))?
                 .check(day)
-                .map(|_| day)
-        }) {
-            Ok(day) => Some(day),
-            Err(e) => {
-                return Ok(again(
-                    format!("{}: {e}", t(lang, "upload_as_of")),
-                    Some(d.name),
-                ))
-            }
-        },
+                .map(|_| Some(day))
+        }),
+    };
+    let as_of_date = match form_date(&v.as_of) {
+        Ok(day) => day,
+        Err(e) => {
+            return Ok(again(
+                format!("{}: {e}", t(lang, "upload_as_of")),
+                Some(d.name),
+            ))
+        }
+    };
+    let date = match form_date(&v.date) {
+        Ok(day) => day,
+        Err(e) => {
+            return Ok(again(
+                format!("{}: {e}", t(lang, "upload_date")),
+                Some(d.name),
+            ))
+        }
+    };
+    let upload = Upload {
+        school: (!v.school.is_empty()).then(|| v.school.clone()),
+        as_of: as_of_date,
+        date,
+        class: Some(edulake_schemas::class::normalise(&v.class, None)).filter(|c| !c.is_empty()),
+    };
+    let d = if v.exceptions {
+        &edulake_schemas::datasets::ATTENDANCE_EXCEPTIONS
+    } else {
+        d
     };
 
     let outcomes = {
         let _one_at_a_time = state.uploading.lock().await;
         let paths: Vec<PathBuf> = files.iter().map(|(_, p)| p.clone()).collect();
-        ingest(&state, d, &school, as_of_date, &paths)
+        ingest(&state, d, upload, &paths)
             .await
             .map_err(|e| AppError::Internal(lang, format!("{e:#}")))?
     };
@@ -668,7 +727,7 @@ pub async fn upload(
             None
         ),
         esc(&t(lang, "upload_refresh")),
-        form(lang, Some(d.name), &school, &as_of),
+        form(lang, Some(&dataset), &v),
     );
     Ok(Html(html::page(&view, &t(lang, "nav_upload"), &body)).into_response())
 }
@@ -676,8 +735,7 @@ pub async fn upload(
 async fn ingest(
     state: &AppState,
     d: &'static edulake_schemas::Dataset,
-    school: &str,
-    as_of: Option<NaiveDate>,
+    upload: Upload,
     paths: &[PathBuf],
 ) -> anyhow::Result<Vec<FileOutcome>> {
     let (key, origin) = state.state.key()?;
@@ -688,10 +746,7 @@ async fn ingest(
         );
     }
     let mut opts = IngestOptions::new(d, edulake_ingest::bureau_tz()?);
-    opts.upload = Upload {
-        school: (!school.is_empty()).then(|| school.to_string()),
-        as_of,
-    };
+    opts.upload = upload;
     Ok(edulake_ingest::ingest(&state.lake, &state.state, &key, &opts, paths, &mut |_| {}).await?)
 }
 

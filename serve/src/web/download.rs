@@ -149,7 +149,10 @@ pub async fn download(
             )
         }
         (None, Some("alerts")) => {
-            let (schema, batches) = layer.alerts(from, to, 3).await.map_err(internal(lang))?;
+            let (schema, batches) = layer
+                .alerts(from, to, 3, edulake_transform::indicators::AlertKind::All)
+                .await
+                .map_err(internal(lang))?;
             // Only the alerts of the district or school asked for.
             let keep: Option<Vec<String>> = match (&p.district, &p.school) {
                 (_, Some(s)) if !s.is_empty() => Some(vec![s.clone()]),

@@ -131,12 +131,15 @@ impl Scope {
         }
     }
 
-    /// The SQL of the schools in this scope with no attendance on a day (催报).
+    /// The SQL of the schools in this scope with no attendance in any shape (rows, an
+    /// exception register, a class or school report) on a day (催报).
     pub(super) fn missing_sql(&self, day: NaiveDate) -> String {
         format!(
             "SELECT s.district, s.school_code, s.school_name FROM schools s \
              WHERE s.school_code IN ({}) AND s.school_code NOT IN \
-             (SELECT DISTINCT school_code FROM attendance WHERE date = DATE '{day}') \
+             (SELECT school_code FROM attendance WHERE date = DATE '{day}' \
+              UNION SELECT school_code FROM attendance_exceptions WHERE date = DATE '{day}' \
+              UNION SELECT school_code FROM class_report WHERE date = DATE '{day}') \
              ORDER BY s.district, s.school_code",
             self.schools_sql()
         )
@@ -590,6 +593,7 @@ async fn scope_page(
             &content,
             Some(&href),
         ));
+        body.push_str(&classes_missing_by_school(&layer, &view, &scope, day).await?);
     }
 
     // Alerts in the range.
@@ -612,7 +616,9 @@ async fn scope_page(
             .rev()
             .map(|r| {
                 let code = alerts_all.text(*r, "school_code");
+                let kind = alerts_all.text(*r, "kind");
                 vec![
+                    esc(&t(lang, &format!("alert_{kind}"))),
                     esc(&alerts_all.text(*r, "date")),
                     link(
                         &view.link(&format!("/school/{}", enc(&code))),
@@ -625,6 +631,7 @@ async fn scope_page(
             .collect();
         table(
             &[
+                t(lang, "alert_kind"),
                 t(lang, "date"),
                 t(lang, "school"),
                 t(lang, "class"),
@@ -873,4 +880,86 @@ pub async fn school(
         scope_page(&state, &params, &path, Scope::School(code.clone()))
     })
     .await
+}
+
+/// The schools of a scope with classes that sent no attendance in any shape on `day`
+/// (class_reporting_rate 0 of 1 at class level), most such classes first; the download lists
+/// every class.
+async fn classes_missing_by_school(
+    layer: &QueryLayer,
+    view: &View,
+    scope: &Scope,
+    day: NaiveDate,
+) -> Result<String, AppError> {
+    let lang = view.lang;
+    let rows = export(
+        layer,
+        lang,
+        scope,
+        Ask {
+            indicator: "class_reporting_rate",
+            level: Level::Class,
+            grain: Grain::Day,
+            range: (day, day),
+            by: None,
+        },
+    )
+    .await?;
+    // (district, school name, code) → (classes not reported, classes)
+    let mut by_school: std::collections::BTreeMap<(String, String, String), (u32, u32)> =
+        Default::default();
+    for r in 0..rows.len() {
+        let key = (
+            rows.text(r, "district"),
+            rows.text(r, "school_name"),
+            rows.text(r, "school_code"),
+        );
+        let e = by_school.entry(key).or_default();
+        e.1 += 1;
+        if rows.num(r, "numerator") == Some(0.0) {
+            e.0 += 1;
+        }
+    }
+    let mut missing: Vec<_> = by_school.into_iter().filter(|(_, (m, _))| *m > 0).collect();
+    missing.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(&b.0)));
+    const SHOWN: usize = 20;
+    let content = if rows.len() == 0 {
+        html::empty(lang, "no_data")
+    } else if missing.is_empty() {
+        html::empty(lang, "classes_missing_none")
+    } else {
+        let body: Vec<Vec<String>> = missing
+            .iter()
+            .take(SHOWN)
+            .map(|((district, name, code), (m, n))| {
+                vec![
+                    esc(district),
+                    link(&view.link(&format!("/school/{}", enc(code))), name),
+                    format!("{m} / {n}"),
+                ]
+            })
+            .collect();
+        table(
+            &[
+                t(lang, "district"),
+                t(lang, "school"),
+                t(lang, "classes_missing"),
+            ],
+            &body,
+        )
+    };
+    let href = download_href(
+        view,
+        scope,
+        "class_reporting_rate",
+        Level::Class,
+        Grain::Day,
+        (day, day),
+    );
+    Ok(section(
+        lang,
+        &format!("{} ({day})", t(lang, "classes_missing")),
+        &content,
+        Some(&href),
+    ))
 }

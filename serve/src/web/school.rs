@@ -1,5 +1,6 @@
 //! What only a school page has: enrolment by grade and gender, pupil-teacher ratio,
-//! chronic absence and the read rate of each notice.
+//! chronic absence, the classes that have not reported (催报), symptom cases and the read rate
+//! of each notice.
 
 use edulake_transform::indicators::{Grain, Level, Request};
 use edulake_transform::QueryLayer;
@@ -64,6 +65,9 @@ pub(super) async fn school_sections(
         None,
         &format!("{} – {}", view.from, view.to),
     ));
+    out.push_str("</div><div class=\"grid2\">");
+    out.push_str(&classes_missing(layer, view, scope).await?);
+    out.push_str(&symptom_cases(layer, view, scope).await?);
     out.push_str("</div><div class=\"grid2\">");
     for (by, key) in [("grade", "enrolment_grade"), ("gender", "enrolment_gender")] {
         let mut req = Request::new("enrolled");
@@ -147,4 +151,103 @@ pub(super) async fn school_sections(
         Some(&href),
     ));
     Ok(out)
+}
+
+/// The classes of the school's roster that sent no attendance in any shape on the range's last
+/// day (class_reporting_rate 0 of 1 at class level): whom to remind.
+async fn classes_missing(
+    layer: &QueryLayer,
+    view: &View,
+    scope: &Scope,
+) -> Result<String, AppError> {
+    let lang = view.lang;
+    let day = view.to;
+    let rows = export(
+        layer,
+        lang,
+        scope,
+        Ask {
+            indicator: "class_reporting_rate",
+            level: Level::Class,
+            grain: Grain::Day,
+            range: (day, day),
+            by: None,
+        },
+    )
+    .await?;
+    let missing: Vec<Vec<String>> = (0..rows.len())
+        .filter(|r| rows.num(*r, "numerator") == Some(0.0))
+        .map(|r| vec![esc(&rows.text(r, "class_code"))])
+        .collect();
+    let content = if rows.len() == 0 {
+        html::empty(lang, "no_data")
+    } else if missing.is_empty() {
+        html::empty(lang, "classes_missing_none")
+    } else {
+        table(&[t(lang, "class")], &missing)
+    };
+    let href = download_href(
+        view,
+        scope,
+        "class_reporting_rate",
+        Level::Class,
+        Grain::Day,
+        (day, day),
+    );
+    Ok(section(
+        lang,
+        &format!("{} ({day})", t(lang, "classes_missing")),
+        &content,
+        Some(&href),
+    ))
+}
+
+/// Symptom cases in the range by symptom, from check-ins and class reports alike.
+async fn symptom_cases(layer: &QueryLayer, view: &View, scope: &Scope) -> Result<String, AppError> {
+    let lang = view.lang;
+    let range = (view.from, view.to);
+    let rows = export(
+        layer,
+        lang,
+        scope,
+        Ask {
+            indicator: "symptom_cases",
+            level: Level::School,
+            grain: Grain::Total,
+            range,
+            by: Some("symptom"),
+        },
+    )
+    .await?;
+    let body: Vec<Vec<String>> = (0..rows.len())
+        .map(|r| {
+            let symptom = rows.text(r, "symptom");
+            vec![
+                esc(&super::i18n::lookup(lang, &format!("symptom_{symptom}")).unwrap_or(symptom)),
+                esc(&rows.text(r, "value")),
+            ]
+        })
+        .collect();
+    let content = if body.is_empty() {
+        html::empty(lang, "no_data")
+    } else {
+        table(&[t(lang, "symptom"), t(lang, "count")], &body)
+    };
+    let href = format!(
+        "{}&by=symptom",
+        download_href(
+            view,
+            scope,
+            "symptom_cases",
+            Level::School,
+            Grain::Total,
+            range
+        )
+    );
+    Ok(section(
+        lang,
+        &t(lang, "symptom_cases"),
+        &content,
+        Some(&href),
+    ))
 }

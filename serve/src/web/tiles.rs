@@ -48,11 +48,21 @@ pub(super) async fn tiles(
     let att = daily("attendance_rate");
     let health = daily("health_report_rate");
     let fever = daily("fever_rate");
+    let class_reporting = daily("class_reporting_rate");
+    // A school reported when it sent attendance in any shape: rows, a register, a report.
+    let reported_on = |d: NaiveDate| {
+        format!(
+            "(SELECT count(DISTINCT school_code) FROM (SELECT school_code, date FROM attendance \
+             UNION ALL SELECT school_code, date FROM attendance_exceptions \
+             UNION ALL SELECT school_code, date FROM class_report) AS sent \
+             WHERE date = DATE '{d}' AND school_code IN ({schools_of}))"
+        )
+    };
     let reporting_sql = format!(
-            "SELECT (SELECT count(DISTINCT school_code) FROM attendance WHERE date = DATE '{day}' AND school_code IN ({schools_of})) AS today, \
-             (SELECT count(DISTINCT school_code) FROM attendance WHERE date = DATE '{week_before}' AND school_code IN ({schools_of})) AS last_week, \
-             (SELECT count(*) FROM ({schools_of}) AS scope) AS schools"
-        );
+        "SELECT {} AS today, {} AS last_week, (SELECT count(*) FROM ({schools_of}) AS scope) AS schools",
+        reported_on(day),
+        reported_on(week_before)
+    );
     let reporting = sql_rows(layer, lang, &reporting_sql);
     let notices_now = export(
         layer,
@@ -80,7 +90,12 @@ pub(super) async fn tiles(
     );
     let alerts = async {
         layer
-            .alerts(Some(view.from.min(week_before)), Some(view.to.max(day)), 3)
+            .alerts(
+                Some(view.from.min(week_before)),
+                Some(view.to.max(day)),
+                3,
+                edulake_transform::indicators::AlertKind::All,
+            )
             .await
             .map_err(internal(lang))
     };
@@ -90,6 +105,7 @@ pub(super) async fn tiles(
         health,
         fever,
         reporting,
+        class_reporting,
         notices_now,
         notices_before,
         (alert_schema, alert_batches),
@@ -99,6 +115,7 @@ pub(super) async fn tiles(
         health,
         fever,
         reporting,
+        class_reporting,
         notices_now,
         notices_before,
         alerts,
@@ -142,6 +159,13 @@ pub(super) async fn tiles(
     ));
     for (key, rows, field, unit, good) in [
         ("kpi_attendance", &att, "value", Unit::Rate, true),
+        (
+            "kpi_class_reporting",
+            &class_reporting,
+            "value",
+            Unit::Rate,
+            true,
+        ),
         ("kpi_health", &health, "value", Unit::Rate, true),
         ("kpi_fever", &fever, "numerator", Unit::Number, false),
     ] {

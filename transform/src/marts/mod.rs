@@ -122,20 +122,14 @@ impl Mart {
         }
     }
 
-    /// The datasets it reads, found in its SQL (the roster helpers read enrolment).
+    /// The lake tables it reads, found in its SQL and the helpers it names.
     pub fn sources(&self) -> Vec<&'static str> {
         let sql = match self {
             Mart::Current(d) => return vec![d.name],
             Mart::Indicator(i) => i.sql,
             Mart::Alerts => indicators::alerts_source(),
         };
-        let words: HashSet<String> = indicators::sql_words(sql).collect();
-        let roster = words.contains("roster") || words.contains("roster_day");
-        edulake_schemas::all()
-            .iter()
-            .map(|d| d.name)
-            .filter(|n| words.contains(*n) || (*n == "enrolment" && roster))
-            .collect()
+        indicators::tables_read(sql)
     }
 
     /// Whether its rows have a `date` and are replaced day by day.
@@ -362,7 +356,7 @@ async fn build_one(
     let reads_dated = mart
         .sources()
         .iter()
-        .any(|s| edulake_schemas::by_name(s).is_some_and(|d| d.partition_by == ["date"]));
+        .any(|s| edulake_schemas::stored_by_name(s).is_some_and(|d| d.partition_by == ["date"]));
     let chunks = if schools.is_some() {
         // A few schools' rows: a month of days at a time is small.
         days.chunks(31).map(<[NaiveDate]>::to_vec).collect()
@@ -516,8 +510,10 @@ async fn touched_days(
         if versions.len() as i64 != now - then {
             return Ok(None);
         }
+        let dated =
+            edulake_schemas::stored_by_name(source).is_some_and(|d| d.partition_by == ["date"]);
         match source.as_str() {
-            "attendance" | "health_report" => {
+            _ if dated => {
                 for b in &new {
                     for d in &b.dates {
                         let day = NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|e| {
@@ -628,17 +624,22 @@ mod tests {
     #[test]
     fn marts_know_what_they_read() {
         let by_name = |n: &str| Mart::all().into_iter().find(|m| m.sql_name() == n).unwrap();
-        assert_eq!(
-            by_name("mart_attendance_rate").sources(),
-            vec!["attendance"]
-        );
+        // Attendance in every shape: rows, exception registers (derived from the roster) and
+        // class reports.
+        let every_shape = vec![
+            "enrolment",
+            "attendance",
+            "class_report",
+            "attendance_exceptions",
+        ];
+        assert_eq!(by_name("mart_attendance_rate").sources(), every_shape);
         assert_eq!(
             by_name("mart_attendance_reporting_rate").sources(),
-            vec!["enrolment", "attendance"]
+            every_shape
         );
         assert_eq!(
             by_name("mart_health_report_rate").sources(),
-            vec!["enrolment", "health_report"]
+            vec!["enrolment", "health_report", "class_report"]
         );
         assert_eq!(
             by_name("mart_notice_read_rate").sources(),
@@ -646,7 +647,13 @@ mod tests {
         );
         assert_eq!(
             by_name("mart_alerts").sources(),
-            vec!["enrolment", "attendance", "health_report"]
+            vec![
+                "enrolment",
+                "attendance",
+                "health_report",
+                "class_report",
+                "attendance_exceptions"
+            ]
         );
         assert!(Mart::all().iter().all(|m| !m.definition().is_empty()));
     }
@@ -659,6 +666,7 @@ mod tests {
             dataset: "attendance".into(),
             school_code: None,
             as_of_date: None,
+            upload: None,
             source_file: "f".into(),
             source_sha256: "h".into(),
             format: "csv".into(),

@@ -1,0 +1,110 @@
+-- helper: attendance_rows
+-- definition: every per-student attendance row the indicators count (REPORTING.md): the rows
+-- sent; the students an exception register lists; and, for each (school, class, date) a
+-- register covers (no class: the whole school), every other student of the roster in force
+-- that day in that class, present. The present rows are derived here, when reading, so a
+-- roster ingested later corrects them. Where no roster is in force, a register's day counts
+-- nothing, not even its listed students (its denominator is unknown, not the list). For one
+-- (date, student) the latest upload wins among all three (a register sent again without a
+-- student makes them present; a row sent after a register replaces its row).
+-- attended: present, late, early_leave. absence: absent, sick_leave, personal_leave. This is the
+-- one place that says so; every attendance indicator reads `attended` and `absence` from here.
+-- grain: one row per (date, student_id).
+WITH covered AS (
+    SELECT school_code, class_code, date, _batch_id, _ingested_at
+    FROM attendance_exceptions
+    WHERE student_id IS NULL
+),
+listed AS (
+    SELECT date, school_code, class_code, student_id, status, _batch_id, _ingested_at, _row
+    FROM attendance_exceptions
+    WHERE student_id IS NOT NULL
+),
+snapshots AS (
+    SELECT DISTINCT school_code, as_of_date FROM enrolment
+),
+covered_in_force AS (
+    SELECT covered.school_code, covered.class_code, covered.date, covered._batch_id,
+           covered._ingested_at, max(snapshots.as_of_date) AS as_of_date
+    FROM covered
+    JOIN snapshots
+      ON snapshots.school_code = covered.school_code AND snapshots.as_of_date <= covered.date
+    GROUP BY covered.school_code, covered.class_code, covered.date, covered._batch_id, covered._ingested_at
+),
+roster_of_covered AS (
+    SELECT covered_in_force.date, covered_in_force.school_code, enrolment.class_code,
+           enrolment.student_id, covered_in_force._batch_id, covered_in_force._ingested_at
+    FROM covered_in_force
+    JOIN enrolment
+      ON enrolment.school_code = covered_in_force.school_code
+     AND enrolment.as_of_date = covered_in_force.as_of_date
+     AND enrolment.status = 'enrolled'
+     AND (covered_in_force.class_code IS NULL OR enrolment.class_code = covered_in_force.class_code)
+),
+derived AS (
+    -- the covered roster's students the same register does not list: present
+    SELECT r.date, r.school_code, r.class_code, r.student_id, 'present' AS status, r._ingested_at, 0 AS _row
+    FROM roster_of_covered r
+    WHERE NOT EXISTS (
+        SELECT 1 FROM listed
+        WHERE listed._batch_id = r._batch_id AND listed.date = r.date AND listed.student_id = r.student_id
+    )
+),
+registers_in_force AS (
+    SELECT DISTINCT _batch_id, school_code, date FROM covered_in_force
+),
+roster_class AS (
+    SELECT _batch_id, date, student_id, max(class_code) AS class_code
+    FROM roster_of_covered
+    GROUP BY _batch_id, date, student_id
+),
+listed_classed AS (
+    -- a listed student without a class takes their class in the roster of the register's day;
+    -- a register's students count only where a roster is in force
+    SELECT listed.date, listed.school_code,
+           coalesce(listed.class_code, roster_class.class_code) AS class_code,
+           listed.student_id, listed.status, listed._ingested_at, listed._row
+    FROM listed
+    JOIN registers_in_force f
+      ON f._batch_id = listed._batch_id AND f.school_code = listed.school_code AND f.date = listed.date
+    LEFT JOIN roster_class
+      ON roster_class._batch_id = listed._batch_id AND roster_class.date = listed.date
+     AND roster_class.student_id = listed.student_id
+),
+registered AS (
+    SELECT date, school_code, class_code, student_id, status, _ingested_at, _row FROM listed_classed
+    UNION ALL
+    SELECT date, school_code, class_code, student_id, status, _ingested_at, _row FROM derived
+),
+registered_latest AS (
+    SELECT date, school_code, class_code, student_id, status, _ingested_at
+    FROM (
+        SELECT *, row_number() OVER (PARTITION BY date, student_id ORDER BY _ingested_at DESC, _row DESC) AS rn
+        FROM registered
+    )
+    WHERE rn = 1
+),
+chosen AS (
+    -- for a (date, student) both sent and registered, the later upload
+    SELECT sent.date AS s_date, sent.school_code AS s_school, sent.class_code AS s_class,
+           sent.student_id AS s_student, sent.status AS s_status,
+           reg.date AS r_date, reg.school_code AS r_school, reg.class_code AS r_class,
+           reg.student_id AS r_student, reg.status AS r_status,
+           reg.student_id IS NULL
+             OR (sent.student_id IS NOT NULL AND sent._ingested_at >= reg._ingested_at) AS use_sent
+    FROM attendance sent
+    FULL OUTER JOIN registered_latest reg
+      ON sent.date = reg.date AND sent.student_id = reg.student_id
+),
+rows_all AS (
+    SELECT CASE WHEN use_sent THEN s_date ELSE r_date END AS date,
+           CASE WHEN use_sent THEN s_school ELSE r_school END AS school_code,
+           CASE WHEN use_sent THEN s_class ELSE r_class END AS class_code,
+           CASE WHEN use_sent THEN s_student ELSE r_student END AS student_id,
+           CASE WHEN use_sent THEN s_status ELSE r_status END AS status
+    FROM chosen
+)
+SELECT date, school_code, class_code, student_id, status,
+       status IN ('present', 'late', 'early_leave') AS attended,
+       status IN ('absent', 'sick_leave', 'personal_leave') AS absence
+FROM rows_all
