@@ -603,16 +603,12 @@ static ALL: [&Dataset; 7] = [
 ];
 
 /// Every table a batch is ingested into: the datasets, and an exception register's.
-static STORED: [&Dataset; 8] = [
-    &SCHOOLS,
-    &ENROLMENT,
-    &ATTENDANCE,
-    &HEALTH_REPORT,
-    &NOTICES,
-    &NOTICE_READS,
-    &CLASS_REPORT,
-    &ATTENDANCE_EXCEPTIONS,
-];
+static STORED: std::sync::LazyLock<Vec<&'static Dataset>> = std::sync::LazyLock::new(|| {
+    ALL.iter()
+        .copied()
+        .chain([&ATTENDANCE_EXCEPTIONS])
+        .collect()
+});
 
 /// Every raw table of the lake: the datasets, then the tables that keep other shapes of a
 /// dataset (an exception register of attendance).

@@ -96,7 +96,12 @@ def main():
                              text=True, check=True).stdout
         return list(csv.reader(io.StringIO(out)))[1:]
 
-    district, school = sql("SELECT district, school_code FROM schools ORDER BY school_code LIMIT 1")[0]
+    # A school that sends per-student rows (most send class reports): the freshness step
+    # uploads a correction of its rows.
+    district, school = sql("SELECT district, school_code FROM schools WHERE school_code IN "
+                           "(SELECT school_code FROM mart_attendance_rate) AND school_code IN "
+                           "(SELECT school_code FROM attendance WHERE date = (SELECT max(date) FROM attendance)) "
+                           "ORDER BY school_code LIMIT 1")[0]
     url = f"http://127.0.0.1:{args.port}"
     t0 = time.perf_counter()
     log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)

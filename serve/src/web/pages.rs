@@ -892,19 +892,7 @@ async fn classes_missing_by_school(
     day: NaiveDate,
 ) -> Result<String, AppError> {
     let lang = view.lang;
-    let rows = export(
-        layer,
-        lang,
-        scope,
-        Ask {
-            indicator: "class_reporting_rate",
-            level: Level::Class,
-            grain: Grain::Day,
-            range: (day, day),
-            by: None,
-        },
-    )
-    .await?;
+    let rows = super::school::class_reporting_on(layer, view, scope, day).await?;
     // (district, school name, code) → (classes not reported, classes)
     let mut by_school: std::collections::BTreeMap<(String, String, String), (u32, u32)> =
         Default::default();

@@ -162,19 +162,7 @@ async fn classes_missing(
 ) -> Result<String, AppError> {
     let lang = view.lang;
     let day = view.to;
-    let rows = export(
-        layer,
-        lang,
-        scope,
-        Ask {
-            indicator: "class_reporting_rate",
-            level: Level::Class,
-            grain: Grain::Day,
-            range: (day, day),
-            by: None,
-        },
-    )
-    .await?;
+    let rows = class_reporting_on(layer, view, scope, day).await?;
     let missing: Vec<Vec<String>> = (0..rows.len())
         .filter(|r| rows.num(*r, "numerator") == Some(0.0))
         .map(|r| vec![esc(&rows.text(r, "class_code"))])
@@ -200,6 +188,29 @@ async fn classes_missing(
         &content,
         Some(&href),
     ))
+}
+
+/// Whether each class of a scope's rosters reported attendance in any shape on a day
+/// (class_reporting_rate at class level: 1 of 1 or 0 of 1).
+pub(super) async fn class_reporting_on(
+    layer: &QueryLayer,
+    view: &View,
+    scope: &Scope,
+    day: chrono::NaiveDate,
+) -> Result<Rows, AppError> {
+    export(
+        layer,
+        view.lang,
+        scope,
+        Ask {
+            indicator: "class_reporting_rate",
+            level: Level::Class,
+            grain: Grain::Day,
+            range: (day, day),
+            by: None,
+        },
+    )
+    .await
 }
 
 /// Symptom cases in the range by symptom, from check-ins and class reports alike.
