@@ -460,6 +460,16 @@ async fn an_exception_register_before_and_after_its_roster() {
         counts(&f, "attendance_rate", Level::Class, Grain::Day, None).await[0],
         "E1 7-1 2026-10-12 19 20"
     );
+    // `edulake sql` sees the rows as the indicators count them, and where they came from.
+    assert_eq!(
+        f.query("SELECT shape, count(*) FROM class_days GROUP BY shape ORDER BY shape").await,
+        vec![vec!["register", "3"]]
+    );
+    assert_eq!(
+        f.query("SELECT source, count(*) FROM attendance_rows GROUP BY source ORDER BY source")
+            .await,
+        vec![vec!["register", "39"], vec!["rows", "1"]]
+    );
     // The lake keeps what was sent: the listed students and the coverage, not derived rows.
     assert_eq!(
         f.query("SELECT count(*) FROM raw_attendance_exceptions WHERE student_id IS NOT NULL")
@@ -504,6 +514,10 @@ async fn the_finest_shape_wins_on_a_class_day() {
     assert_eq!(
         counts(&f, "attendance_rate", Level::Class, Grain::Total, None).await,
         vec!["M1 7-1 2 3", "M1 7-2 10 10"]
+    );
+    assert_eq!(
+        f.query("SELECT class_code, shape FROM class_days ORDER BY class_code").await,
+        vec![vec!["7-1", "rows"], vec!["7-2", "class_report"]]
     );
     // Late comes from the rows (1 of 3); 7-2's report has no late count.
     assert_eq!(

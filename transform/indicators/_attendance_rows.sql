@@ -9,6 +9,7 @@
 -- student makes them present; a row sent after a register replaces its row).
 -- attended: present, late, early_leave. absence: absent, sick_leave, personal_leave. This is the
 -- one place that says so; every attendance indicator reads `attended` and `absence` from here.
+-- source: 'rows' (sent as a row) or 'register' (listed in or derived from a register).
 -- grain: one row per (date, student_id).
 WITH covered AS (
     SELECT school_code, class_code, date, _batch_id, _ingested_at
@@ -101,10 +102,11 @@ rows_all AS (
            CASE WHEN use_sent THEN s_school ELSE r_school END AS school_code,
            CASE WHEN use_sent THEN s_class ELSE r_class END AS class_code,
            CASE WHEN use_sent THEN s_student ELSE r_student END AS student_id,
-           CASE WHEN use_sent THEN s_status ELSE r_status END AS status
+           CASE WHEN use_sent THEN s_status ELSE r_status END AS status,
+           CASE WHEN use_sent THEN 'rows' ELSE 'register' END AS source
     FROM chosen
 )
-SELECT date, school_code, class_code, student_id, status,
+SELECT date, school_code, class_code, student_id, status, source,
        status IN ('present', 'late', 'early_leave') AS attended,
        status IN ('absent', 'sick_leave', 'personal_leave') AS absence
 FROM rows_all

@@ -7,6 +7,8 @@
 -- be split between classes). Per-student rows give expected = rows, present = attended rows,
 -- late, sick_absent and personal_absent by status; a report gives its own counts, and a count
 -- it lacks is empty (left out of the indicator that needs it).
+-- shape: rows (per-student rows sent), register (any from an exception register),
+-- class_report or school_report: which shape the class-day's numbers came from.
 -- grain: one row per (school_code, class_code, date); class_code is '' for a school report.
 WITH per_student AS (
     SELECT school_code, class_code, date,
@@ -14,7 +16,8 @@ WITH per_student AS (
            sum(CASE WHEN attended THEN 1 ELSE 0 END) AS present,
            sum(CASE WHEN status = 'late' THEN 1 ELSE 0 END) AS late,
            sum(CASE WHEN status = 'sick_leave' THEN 1 ELSE 0 END) AS sick_absent,
-           sum(CASE WHEN status = 'personal_leave' THEN 1 ELSE 0 END) AS personal_absent
+           sum(CASE WHEN status = 'personal_leave' THEN 1 ELSE 0 END) AS personal_absent,
+           max(CASE WHEN source = 'rows' THEN 0 ELSE 1 END) AS from_register
     FROM attendance_rows
     GROUP BY school_code, class_code, date
 ),
@@ -23,7 +26,8 @@ per_class AS (
     SELECT coalesce(p.school_code, r.school_code) AS school_code,
            coalesce(p.class_code, r.class_code) AS class_code,
            coalesce(p.date, r.date) AS date,
-           CASE WHEN p.school_code IS NOT NULL THEN 'rows'
+           CASE WHEN p.school_code IS NOT NULL AND p.from_register = 1 THEN 'register'
+                WHEN p.school_code IS NOT NULL THEN 'rows'
                 WHEN r.class_code = '' THEN 'school_report'
                 ELSE 'class_report' END AS shape,
            CASE WHEN p.school_code IS NOT NULL THEN p.expected ELSE r.expected END AS expected,

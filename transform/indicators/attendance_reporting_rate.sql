@@ -19,7 +19,8 @@ WITH school_days AS (
 by_report AS (
     -- class-days whose attendance came as counts: the class report's class, or every class
     -- of a school report's school
-    SELECT DISTINCT school_code, class_code, date AS day FROM class_days WHERE shape <> 'rows'
+    SELECT DISTINCT school_code, class_code, date AS day FROM class_days
+    WHERE shape IN ('class_report', 'school_report')
 ),
 in_force AS (
     SELECT roster_day.school_code, roster_day.day, roster_day.as_of_date

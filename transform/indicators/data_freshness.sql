@@ -8,7 +8,8 @@
 -- definition: per school and dataset, the latest date with data up to the end of the range
 -- (given as period_start = period_end) and the days from it to today in the bureau's time
 -- zone (value). Attendance counts every shape (rows, exception registers, class reports);
--- health check-ins count class reports (晨午检) too.
+-- health check-ins count class reports (晨午检) too; class_report and attendance_exceptions
+-- also have their own rows (which shapes a school sends, and when it last did).
 -- grain: one row per (school_code, dataset).
 WITH dated AS (
     SELECT school_code, 'attendance' AS dataset, date AS day FROM attendance
@@ -18,6 +19,10 @@ WITH dated AS (
     SELECT school_code, 'attendance' AS dataset, date AS day FROM class_report
     UNION ALL
     SELECT school_code, 'health_report' AS dataset, date AS day FROM class_report
+    UNION ALL
+    SELECT school_code, 'class_report' AS dataset, date AS day FROM class_report
+    UNION ALL
+    SELECT school_code, 'attendance_exceptions' AS dataset, date AS day FROM attendance_exceptions
     UNION ALL
     SELECT school_code, 'health_report' AS dataset, date AS day FROM health_report
     UNION ALL

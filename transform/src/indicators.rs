@@ -116,6 +116,18 @@ static HELPERS: &[(&str, &str)] = &[
     ("class_days", include_str!("../indicators/_class_days.sql")),
 ];
 
+/// The helpers that read no `periods` (nor the roster by day): `attendance_rows`,
+/// `class_report_days` and `class_days`, which `edulake sql` also offers as views.
+pub fn helpers_without_periods() -> impl Iterator<Item = (&'static str, String)> {
+    HELPERS.iter().filter_map(|(name, sql)| {
+        let words: std::collections::HashSet<String> = sql_words(sql).collect();
+        (!["periods", "roster", "roster_day"]
+            .iter()
+            .any(|w| words.contains(*w)))
+        .then(|| (*name, strip_comments(sql)))
+    })
+}
+
 /// The lake tables (datasets, and other shapes' tables) a SQL text reads, through the helpers
 /// it names.
 pub fn tables_read(sql: &str) -> Vec<&'static str> {

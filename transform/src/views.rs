@@ -319,6 +319,14 @@ impl QueryLayer {
                 .scopable
                 .insert(d.name, (provider, d.partition_by == ["date"]));
         }
+        // Attendance as the indicators count it, for `sql`: every per-student row (sent or
+        // from a register) and each class-day's numbers with the shape they came from.
+        for (name, sql) in indicators::helpers_without_periods() {
+            layer
+                .ctx
+                .sql(&format!("CREATE VIEW {name} AS {sql}"))
+                .await?;
+        }
         // A stale mart is still a table for `sql`: the same rows, computed now.
         for mart in stale_indicators {
             layer
@@ -714,6 +722,14 @@ pub fn tables_markdown() -> String {
             d.key.join(", ")
         ));
     }
+    out.push_str(
+        "| `attendance_rows` | attendance as the indicators count it: one row per (date, student), sent or \
+         listed in or derived from an exception register (`source`: rows or register), with `attended` and `absence` |\n\
+         | `class_days` | each (school, class, date)'s attendance from the finest shape held (`shape`: rows, register, \
+         class_report or school_report): expected, present, late, sick_absent, personal_absent |\n\
+         | `class_report_days` | class reports per (school, class, date), sessions merged (attendance of the first \
+         session, each symptom the largest) |\n",
+    );
     out.push_str(
         "| `attendance_exceptions` | attendance sent as exception registers (`ingest --exceptions`), as sent: \
          the students listed, and a row without a student for each (school, class, date) a register covers \

@@ -63,7 +63,11 @@ pub async fn sql(env: &Env, query: &str, format: SqlFormat) -> anyhow::Result<Ex
 }
 
 pub async fn batches(env: &Env, format: SqlFormat) -> anyhow::Result<ExitCode> {
-    let query = "SELECT batch_id, dataset, school_code, source_file, source_sha256, rows_read, rows_stored, \
+    let query = "SELECT batch_id, dataset, \
+                 CASE dataset WHEN 'attendance' THEN 'rows' WHEN 'health_report' THEN 'rows' \
+                 WHEN 'attendance_exceptions' THEN 'exception register' WHEN 'class_report' THEN 'class report' \
+                 ELSE '' END AS shape, \
+                 school_code, source_file, source_sha256, rows_read, rows_stored, \
                  rows_rejected, ingested_at FROM batches ORDER BY ingested_at, batch_id";
     sql(env, query, format).await
 }

@@ -33,8 +33,10 @@ const RECEIVE_RATE: u64 = 8 << 10;
 const RECEIVE_TIME: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The dated datasets whose freshness the data page shows, with their label keys.
-const FRESHNESS: [(&str, &str); 4] = [
-    ("attendance", "ds_attendance"),
+const FRESHNESS: [(&str, &str); 6] = [
+    ("attendance", "ds_attendance_any"),
+    ("class_report", "ds_class_report"),
+    ("attendance_exceptions", "ds_attendance_exceptions"),
     ("health_report", "ds_health_report"),
     ("enrolment", "ds_enrolment"),
     ("notice_reads", "ds_notice_reads"),

@@ -141,6 +141,7 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("alert_cluster", "聚集性预警", "Cluster"),
     ("alert_follow_up", "因病缺课追踪", "Sick 3 days running"),
     ("ds_attendance_exceptions", "缺勤登记", "Absence registers"),
+    ("ds_attendance_any", "考勤（任一方式）", "Attendance (any shape)"),
     ("ds_enrolment", "学籍名册", "Enrolment roster"),
     ("ds_notice_reads", "通知回执", "Notice receipts"),
     ("ds_schools", "学校名录", "School registry"),
