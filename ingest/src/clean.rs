@@ -502,6 +502,10 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         .and_then(|p| d.columns.iter().position(|c| c.name == *p));
     let mut partition_days = std::collections::BTreeSet::new();
     let grade_idx = d.columns.iter().position(|c| c.name == "grade");
+    let day_idx = d
+        .columns
+        .iter()
+        .position(|c| matches!(c.name, "date" | "as_of_date"));
     // An exception register's coverage: (school, class or "" for the whole school, day).
     let mut coverage: std::collections::BTreeSet<(String, String, i32)> = Default::default();
     let covers = |vals: &[Val], coverage: &mut std::collections::BTreeSet<_>| {
@@ -569,14 +573,19 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
             Source::Cell(i) => rec.get(*i).map(clean_text).filter(|s| !s.is_empty()),
             Source::Fixed(_) => None,
         };
-        // The row's grade, for a class written as a bare number beside it (`1班`).
+        // The row's day (a cohort's grade depends on it) and grade (a class written as a bare
+        // number beside it, `1班`).
+        let day = day_idx
+            .and_then(|j| cell_of(j).or(fallback[j].as_deref()))
+            .and_then(|t| values::parse_date(t, spreadsheet).ok());
         let grade = grade_idx
             .and_then(|j| cell_of(j).or(fallback[j].as_deref()))
-            .and_then(|t| values::parse_grade(t).ok())
+            .and_then(|t| values::parse_grade_on(t, day).ok())
             .map(|g| g as u32);
+        let row = RowContext { grade, day };
         for (j, c) in d.columns.iter().enumerate() {
             let text = cell_of(j).or(fallback[j].as_deref());
-            match parse_cell(ctx, c, text, spreadsheet, grade) {
+            match parse_cell(ctx, c, text, spreadsheet, row) {
                 Ok(Parsed::Val(v)) => vals.push(v),
                 Ok(Parsed::Pseudonymise(raw)) => vals.push(Val::Shared(pseudo.pseudonym(raw))),
                 Err(reason) => {
@@ -774,12 +783,21 @@ enum Parsed<'a> {
     Pseudonymise(&'a str),
 }
 
+/// What other cells of a row say that a cell's meaning depends on.
+#[derive(Debug, Clone, Copy)]
+struct RowContext {
+    /// The row's grade (a class written `1班` beside it).
+    grade: Option<u32>,
+    /// The row's date or roster date (a cohort `初2025级` is a grade on a day).
+    day: Option<NaiveDate>,
+}
+
 fn parse_cell<'a>(
     ctx: &CleanContext,
     c: &Column,
     text: Option<&'a str>,
     spreadsheet: bool,
-    grade: Option<u32>,
+    row: RowContext,
 ) -> Result<Parsed<'a>, String> {
     let Some(t) = text else {
         return if c.required != Required::No {
@@ -809,7 +827,7 @@ fn parse_cell<'a>(
                     }
                 }
                 Rule::ClassName => {
-                    let class = edulake_schemas::class::normalise(t, grade);
+                    let class = edulake_schemas::class::normalise(t, row.grade);
                     if let Some(up) = &ctx.upload.class {
                         if *up != class {
                             return Err(format!("class '{t}' is not the upload's class '{up}'"));
@@ -866,7 +884,7 @@ fn parse_cell<'a>(
             Val::List(items)
         }
         Kind::Int => Val::Int(int_in_range(c, values::parse_int(t)?)?),
-        Kind::Grade => Val::Int(values::parse_grade(t)? as i32),
+        Kind::Grade => Val::Int(values::parse_grade_on(t, row.day)? as i32),
         Kind::Float => {
             let f = values::parse_float(t)?;
             if let Rule::Range(lo, hi) = c.rule {

@@ -265,6 +265,45 @@ pub fn parse_grade(s: &str) -> Result<i64, String> {
     Err(bad())
 }
 
+/// A cohort written instead of a grade (`初2025级`, `高2024级`, `2025级`: the year of entry) as
+/// the grade it is in on `day`: a school year starts on 1 September; junior cohorts start in
+/// grade 7, senior in 10, others (primary) in 1.
+pub fn parse_cohort(s: &str, day: NaiveDate) -> Option<i64> {
+    let t = s.trim().strip_suffix('级')?;
+    let (first, year) = match t.strip_prefix('初') {
+        Some(y) => (7, y),
+        None => match t.strip_prefix('高') {
+            Some(y) => (10, y),
+            None => (1, t),
+        },
+    };
+    if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let entry: i64 = year.parse().ok()?;
+    let school_year = i64::from(day.year()) - i64::from(day.month() < 9);
+    let grade = school_year - entry + first;
+    let last = match first {
+        7 => 9,
+        10 => 12,
+        _ => 6,
+    };
+    (first..=last).contains(&grade).then_some(grade)
+}
+
+/// A grade, or a cohort ([`parse_cohort`]) on the row's day when one is known.
+pub fn parse_grade_on(s: &str, day: Option<NaiveDate>) -> Result<i64, String> {
+    match parse_grade(s) {
+        Ok(g) => Ok(g),
+        Err(e) => match day {
+            Some(d) if s.trim().ends_with('级') => parse_cohort(s, d).ok_or_else(|| {
+                format!("'{}' is not a cohort in school on {d} (a cohort is 初2025级, 高2024级 or 2025级)", s.trim())
+            }),
+            _ => Err(e),
+        },
+    }
+}
+
 /// A school code: 1–20 ASCII letters or digits.
 pub fn check_school_code(s: &str) -> Result<(), String> {
     if !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -331,6 +370,20 @@ pub fn year_of(d: NaiveDate) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cohorts_are_grades_of_the_school_year() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(parse_cohort("初2025级", d("2026-11-16")), Some(8));
+        assert_eq!(parse_cohort("初2025级", d("2026-06-30")), Some(7));
+        assert_eq!(parse_cohort("高2024级", d("2026-11-16")), Some(12));
+        assert_eq!(parse_cohort("2025级", d("2026-09-01")), Some(2));
+        assert_eq!(parse_cohort("初2020级", d("2026-11-16")), None, "graduated");
+        assert_eq!(parse_cohort("初25级", d("2026-11-16")), None);
+        assert_eq!(parse_grade_on("初2025级", Some(d("2026-11-16"))), Ok(8));
+        assert_eq!(parse_grade_on("初三", None), Ok(9));
+        assert!(parse_grade_on("初2025级", None).is_err());
+    }
 
     fn d(y: i32, m: u32, dd: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, dd).unwrap()

@@ -153,7 +153,7 @@ pub static ENROLMENT: Dataset = Dataset {
         school_code_of_upload(),
         Column {
             rule: Rule::Range(1.0, 12.0),
-            doc: "1–12; also 一年级…六年级, 七年级/初一…九年级/初三, 高一…高三",
+            doc: "1–12; also 一年级…六年级, 七年级/初一…九年级/初三, 高一…高三, or a cohort (初2025级, 高2024级, 2025级: the year of entry) as of the row's date",
             ..col("grade", Kind::Grade, Required::Yes, &["年级"])
         },
         class_code(Required::Yes),

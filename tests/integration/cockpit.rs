@@ -597,3 +597,58 @@ fn the_demo_in_a_browser() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The upload page takes an absence register: its box, date and class, as a clerk fills them
+/// in; the register counts once the school's roster is in, and the page says when it is not.
+#[tokio::test]
+async fn a_clerk_uploads_an_absence_register() {
+    let f = Fixture::new();
+    let roster = f.write(
+        "名册.csv",
+        (1..=20)
+            .map(|i| format!("G{i:02},E1,7,七年级(1)班,男,2026-09-01\n"))
+            .fold(
+                String::from("学籍号,学校代码,年级,班级,性别,快照日期\n"),
+                |a, b| a + &b,
+            ),
+    );
+    f.ingest("enrolment", edulake_ingest::Upload::default(), &[roster])
+        .await;
+    let state = cockpit(&f).await;
+    let register = "学籍号,姓名,缺勤类型\nG03,张三,病假\nG07,李四,事假\nG11,王五,旷课\n".as_bytes();
+    let fields = |school: &'static str| {
+        vec![
+            ("dataset", "attendance"),
+            ("exceptions", "1"),
+            ("school", school),
+            ("date", "2026-10-12"),
+            ("class", "七年级(1)班"),
+        ]
+    };
+    let (status, page) = post(
+        &state,
+        "/upload",
+        form(&fields("E1"), &[("缺勤登记.csv", register)]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("已入库") && !page.contains("没有生效的学籍名册"), "{page}");
+    assert_eq!(
+        f.query("SELECT numerator, denominator FROM (SELECT sum(CASE WHEN attended THEN 1 ELSE 0 END) AS numerator, count(*) AS denominator FROM attendance_rows)").await,
+        vec![vec!["17", "20"]]
+    );
+    // A school with no roster: stored, and the clerk is told what is missing.
+    let (status, page) = post(
+        &state,
+        "/upload",
+        form(&fields("E2"), &[("缺勤登记.csv", register)]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("学校 E2 在 2026-10-12 没有生效的学籍名册"), "{page}");
+    // The box is for attendance only.
+    let mut wrong = fields("E1");
+    wrong[0] = ("dataset", "health_report");
+    let (_, page) = post(&state, "/upload", form(&wrong, &[("x.csv", register)])).await;
+    assert!(page.contains("只适用于考勤"), "{page}");
+}

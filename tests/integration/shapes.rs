@@ -77,8 +77,9 @@ fn rosters() -> String {
     for i in 1..=10 {
         out.push_str(&format!("B{i:02},K1,7,1班,女,在读,2026-09-01\n"));
     }
-    // Class 2 written as `(2)班` beside its grade, 7: class 7-2.
-    out = out.replace(",7,1班,", ",7,(2)班,");
+    // Class 2 written as `(2)班` beside its grade, given as its cohort (entered in 2026: grade 7
+    // in the school year from 1 September 2026): class 7-2.
+    out = out.replace(",7,1班,", ",初2026级,(2)班,");
     for i in 1..=5 {
         out.push_str(&format!("C{i:02},K2,7,7-1,男,在读,2026-09-01\n"));
     }
@@ -462,7 +463,8 @@ async fn an_exception_register_before_and_after_its_roster() {
     );
     // `edulake sql` sees the rows as the indicators count them, and where they came from.
     assert_eq!(
-        f.query("SELECT shape, count(*) FROM class_days GROUP BY shape ORDER BY shape").await,
+        f.query("SELECT shape, count(*) FROM class_days GROUP BY shape ORDER BY shape")
+            .await,
         vec![vec!["register", "3"]]
     );
     assert_eq!(
@@ -516,7 +518,8 @@ async fn the_finest_shape_wins_on_a_class_day() {
         vec!["M1 7-1 2 3", "M1 7-2 10 10"]
     );
     assert_eq!(
-        f.query("SELECT class_code, shape FROM class_days ORDER BY class_code").await,
+        f.query("SELECT class_code, shape FROM class_days ORDER BY class_code")
+            .await,
         vec![vec!["7-1", "rows"], vec!["7-2", "class_report"]]
     );
     // Late comes from the rows (1 of 3); 7-2's report has no late count.

@@ -368,4 +368,48 @@ for ind, levels in CASES.items():
         for grain in grains:
             check(ind, level, grain)
             n += 1
-print(f"oracle agrees on {n} exports")
+
+
+def alerts_check():
+    """Cluster and follow-up alerts (INDICATORS.md) computed again, against `edulake alerts`."""
+    mine = subprocess.run([EDULAKE, "--quiet", "--lake", LAKE, "--state", STATE, "alerts", "--kind", "all"],
+                          capture_output=True, text=True)
+    assert mine.returncode == 0, mine.stderr
+    mine = sorted(tuple(r) for r in list(csv.reader(io.StringIO(mine.stdout)))[1:])
+    theirs = con.execute(
+        f"""WITH fever AS (
+              SELECT h.school_code, coalesce(h.class_code, r.class_code, a.class_code) AS class_code, h.date, h.student_id
+              FROM health_report h
+              LEFT JOIN roster r ON r.school_code = h.school_code AND r.day = h.date AND r.student_id = h.student_id
+              LEFT JOIN att a ON a.school_code = h.school_code AND a.date = h.date AND a.student_id = h.student_id
+              WHERE {FEVER}),
+            ill AS (SELECT * FROM fever UNION SELECT school_code, class_code, date, student_id FROM att WHERE status = 'sick_leave'),
+            from_rows AS (SELECT school_code, class_code, date, count(DISTINCT student_id) AS n FROM ill GROUP BY ALL),
+            per_student AS (SELECT school_code, class_code, date FROM att
+                            UNION SELECT school_code, class_code, date FROM health_report WHERE class_code IS NOT NULL
+                            UNION SELECT school_code, class_code, date FROM fever),
+            from_reports AS (SELECT school_code, class_code, date, greatest(coalesce(fever, 0), coalesce(sick_absent, 0)) AS n
+                             FROM reports r WHERE class_code <> ''
+                               AND (school_code, class_code, date) NOT IN (SELECT * FROM per_student)),
+            school_days AS (SELECT school_code, date, row_number() OVER (PARTITION BY school_code ORDER BY date) AS k
+                            FROM (SELECT DISTINCT school_code, date FROM class_shape)),
+            sick AS (SELECT a.school_code, a.class_code, a.student_id, a.date, d.k FROM att a
+                     JOIN school_days d USING (school_code, date) WHERE a.status = 'sick_leave'),
+            follow AS (SELECT s.school_code, s.class_code, s.date, count(DISTINCT s.student_id) AS n FROM sick s
+                       WHERE EXISTS (SELECT 1 FROM sick p WHERE p.school_code = s.school_code AND p.student_id = s.student_id AND p.k = s.k - 1)
+                         AND EXISTS (SELECT 1 FROM sick q WHERE q.school_code = s.school_code AND q.student_id = s.student_id AND q.k = s.k - 2)
+                       GROUP BY ALL),
+            alerts AS (SELECT 'cluster' AS kind, * FROM from_rows WHERE n >= 3
+                       UNION ALL SELECT 'cluster', * FROM from_reports WHERE n >= 3
+                       UNION ALL SELECT 'follow_up', * FROM follow)
+          SELECT a.kind, s.district, a.school_code, s.school_name, a.class_code, CAST(a.date AS VARCHAR), CAST(a.n AS VARCHAR)
+          FROM alerts a LEFT JOIN schools s USING (school_code)"""
+    ).fetchall()
+    theirs = sorted(tuple("" if v is None else str(v) for v in r) for r in theirs)
+    assert mine == theirs, f"alerts: edulake {mine[:5]}... oracle {theirs[:5]}..."
+    kinds = {k for k, *_ in mine}
+    print(f"ok alerts: {len(mine)} ({', '.join(sorted(kinds))})")
+
+
+alerts_check()
+print(f"oracle agrees on {n} exports and the alerts")

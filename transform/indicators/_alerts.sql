@@ -33,7 +33,11 @@ ill AS (
     SELECT school_code, class_code, date, student_id FROM sick
 ),
 per_student_days AS (
+    -- class-days with per-student rows: attendance, or health reports (of their own class, or
+    -- classed as above when they report fever)
     SELECT DISTINCT school_code, class_code, date FROM attendance_rows
+    UNION
+    SELECT DISTINCT school_code, class_code, date FROM health_report WHERE class_code IS NOT NULL
     UNION
     SELECT DISTINCT school_code, class_code, date FROM fever_classed
 ),

@@ -6,9 +6,12 @@
 //! - [`bounded`]: what a query someone typed may cost (text, depth, memory, time) and the
 //!   checks that hold it to that.
 //! - [`views`]: the tables a user sees: each dataset's current view ("later upload wins"),
-//!   its raw table with every ingested row, and `batches`.
+//!   its raw table with every ingested row, the exception registers as sent, attendance as
+//!   the indicators count it (`attendance_rows`, `class_days`), and `batches`.
 //! - [`indicators`]: every indicator of INDICATORS.md, one SQL file each under
-//!   `transform/indicators/`, and the wrapper that exports one at a level, grain and range.
+//!   `transform/indicators/`, the helpers they share (`_*.sql`: the roster in force, the rows
+//!   an exception register implies, which shape of a class-day's report wins), and the
+//!   wrapper that exports one at a level, grain and range; the alerts (cluster, follow-up).
 //! - [`marts`]: the tables `edulake build` keeps in the lake ahead of time (current views and
 //!   indicator rows at day grain), when they are fresh, and the incremental build.
 //! - [`udf`]: SQL functions edulake adds (`local_date`).

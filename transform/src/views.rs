@@ -3,6 +3,9 @@
 //! - `<dataset>`: the current view of a dataset: for each key, the row of the latest upload
 //!   ("later upload wins"; within one file, the later row).
 //! - `raw_<dataset>`: every row ever ingested, with the batch it came from.
+//! - `attendance_exceptions`: exception registers as sent (listed students, covered class-days).
+//! - `attendance_rows`, `class_report_days`, `class_days`: attendance as the indicators count
+//!   it (the helpers of the same names, see [`crate::indicators`]).
 //! - `batches`: one row per ingested file (see `edulake batches`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};

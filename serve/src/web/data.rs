@@ -699,6 +699,33 @@ pub async fn upload(
             .map_err(|e| AppError::Internal(lang, format!("{e:#}")))?
     };
     drop(folder);
+    // An exception register where no roster is in force counts nobody present yet: say so.
+    let covered: Vec<(String, NaiveDate)> = outcomes
+        .iter()
+        .filter_map(|fo| match &fo.outcome {
+            Outcome::Stored { header, .. } => Some(header.covered.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let mut warnings = String::new();
+    if !covered.is_empty() {
+        let layer = edulake_transform::QueryLayer::open(&state.lake)
+            .await
+            .map_err(|e| AppError::Internal(lang, e.to_string()))?;
+        let missing = layer
+            .without_roster(&covered)
+            .await
+            .map_err(|e| AppError::Internal(lang, e.to_string()))?;
+        for (school, day) in missing {
+            warnings.push_str(&format!(
+                "<p class=\"error\">{}</p>",
+                esc(&t(lang, "upload_no_roster")
+                    .replace("{school}", &school)
+                    .replace("{day}", &day.to_string()))
+            ));
+        }
+    }
     // Show the upload in the cockpit now rather than at the next look at the lake.
     let refresher = state.clone();
     tokio::spawn(async move {
@@ -721,7 +748,7 @@ pub async fn upload(
         t(lang, "reject_report"),
     ];
     let body = format!(
-        "{}<p class=\"hint\">{}</p>{}",
+        "{}{warnings}<p class=\"hint\">{}</p>{}",
         section(
             lang,
             &t(lang, "upload_results"),

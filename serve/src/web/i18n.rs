@@ -142,6 +142,11 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("alert_follow_up", "因病缺课追踪", "Sick 3 days running"),
     ("ds_attendance_exceptions", "缺勤登记", "Absence registers"),
     ("ds_attendance_any", "考勤（任一方式）", "Attendance (any shape)"),
+    (
+        "upload_no_roster",
+        "学校 {school} 在 {day} 没有生效的学籍名册：缺勤登记中未列出的学生暂不能计为出勤，请先上传该校名册。",
+        "School {school} has no roster in force on {day}: the students the register does not list cannot be counted as present until its roster is uploaded.",
+    ),
     ("ds_enrolment", "学籍名册", "Enrolment roster"),
     ("ds_notice_reads", "通知回执", "Notice receipts"),
     ("ds_schools", "学校名录", "School registry"),

@@ -936,18 +936,7 @@ async fn classes_missing_by_school(
             &body,
         )
     };
-    let href = download_href(
-        view,
-        scope,
-        "class_reporting_rate",
-        Level::Class,
-        Grain::Day,
-        (day, day),
-    );
-    Ok(section(
-        lang,
-        &format!("{} ({day})", t(lang, "classes_missing")),
-        &content,
-        Some(&href),
+    Ok(super::school::classes_missing_section(
+        view, scope, day, &content,
     ))
 }

@@ -174,6 +174,17 @@ async fn classes_missing(
     } else {
         table(&[t(lang, "class")], &missing)
     };
+    Ok(classes_missing_section(view, scope, day, &content))
+}
+
+/// The section of the classes not reported on a day, with the download of every class's
+/// reporting that day.
+pub(super) fn classes_missing_section(
+    view: &View,
+    scope: &Scope,
+    day: chrono::NaiveDate,
+    content: &str,
+) -> String {
     let href = download_href(
         view,
         scope,
@@ -182,12 +193,12 @@ async fn classes_missing(
         Grain::Day,
         (day, day),
     );
-    Ok(section(
-        lang,
-        &format!("{} ({day})", t(lang, "classes_missing")),
-        &content,
+    section(
+        view.lang,
+        &format!("{} ({day})", t(view.lang, "classes_missing")),
+        content,
         Some(&href),
-    ))
+    )
 }
 
 /// Whether each class of a scope's rosters reported attendance in any shape on a day
