@@ -632,7 +632,10 @@ async fn a_clerk_uploads_an_absence_register() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    assert!(page.contains("已入库") && !page.contains("没有生效的学籍名册"), "{page}");
+    assert!(
+        page.contains("已入库") && !page.contains("没有生效的学籍名册"),
+        "{page}"
+    );
     assert_eq!(
         f.query("SELECT numerator, denominator FROM (SELECT sum(CASE WHEN attended THEN 1 ELSE 0 END) AS numerator, count(*) AS denominator FROM attendance_rows)").await,
         vec![vec!["17", "20"]]
@@ -645,7 +648,10 @@ async fn a_clerk_uploads_an_absence_register() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    assert!(page.contains("学校 E2 在 2026-10-12 没有生效的学籍名册"), "{page}");
+    assert!(
+        page.contains("学校 E2 在 2026-10-12 没有生效的学籍名册"),
+        "{page}"
+    );
     // The box is for attendance only.
     let mut wrong = fields("E1");
     wrong[0] = ("dataset", "health_report");
