@@ -8,14 +8,16 @@
 //! - [`tiles`]: the tiles and trends at the top of the overview, district and school pages.
 //! - [`download`]: the CSV and Excel downloads of every chart and table.
 //! - [`notices`]: 通知查阅, read rates of each notice by school.
-//! - [`data`]: 数据报送 (what each school sent and when), the clerks' upload page and
-//!   reject reports.
+//! - [`data`]: 数据报送 (what each school sent and when) and reject reports.
+//! - [`upload`]: the clerks' upload page.
+//! - [`cache`]: pages rendered once for what they show, gzipped once.
 //! - [`query`]: the SQL endpoint, each query in a process of its own.
 //! - [`html`], [`charts`], [`i18n`]: the page frame and tables, SVG charts, every word in
 //!   Chinese and English.
 //! - [`guard`]: the hosts the cockpit answers to, and forms only from its own pages.
 //! - [`AppError`]: the one error type of the handlers, turned into a page in one place.
 
+pub mod cache;
 pub mod charts;
 pub mod data;
 pub mod download;
@@ -27,6 +29,7 @@ pub mod pages;
 pub mod query;
 pub mod school;
 pub mod tiles;
+pub mod upload;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -93,7 +96,7 @@ impl AppState {
         state: StateDir,
         serving: Serving,
     ) -> anyhow::Result<Arc<AppState>> {
-        data::remove_stale_uploads(&state);
+        upload::remove_stale_uploads(&state);
         let layer = QueryLayer::open(&lake).await?;
         let versions = raw_versions(&lake).await?;
         Ok(Arc::new(AppState {
@@ -103,7 +106,7 @@ impl AppState {
             rendered: Mutex::new(HashMap::new()),
             versions: Mutex::new(versions),
             uploading: Mutex::new(()),
-            receiving: Arc::new(tokio::sync::Semaphore::new(data::RECEIVING_AT_ONCE)),
+            receiving: Arc::new(tokio::sync::Semaphore::new(upload::RECEIVING_AT_ONCE)),
             allowed_hosts: serving.allowed_hosts,
             query_program: serving.query_program,
             queries: Arc::new(tokio::sync::Semaphore::new(query::AT_ONCE)),
@@ -219,7 +222,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/school/{code}", get(pages::school))
         .route("/notices", get(notices::notices))
         .route("/data", get(data::data))
-        .route("/upload", get(data::upload_form).post(data::upload))
+        .route("/upload", get(upload::upload_form).post(upload::upload))
         .route("/rejects/{batch_id}", get(data::reject_report))
         .route("/sql", get(query::sql))
         .route("/download", get(download::download))
@@ -227,7 +230,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/assets/icon.svg", get(icon))
         .route("/favicon.ico", get(icon))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(data::UPLOAD_LIMIT))
+        .layer(DefaultBodyLimit::max(upload::UPLOAD_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::check,

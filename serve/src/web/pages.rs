@@ -6,10 +6,9 @@ use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
 use arrow::util::display::array_value_to_string;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
@@ -20,6 +19,9 @@ use super::charts::{self, MapPoint, Unit};
 use super::html::{self, enc, esc, link, section, table};
 use super::i18n::{t, Lang};
 use super::{AppError, AppState, View};
+
+pub use super::cache::Rendered;
+pub(super) use super::cache::{cached_page, page_key};
 
 /// The query every page takes.
 #[derive(Debug, Default, Deserialize)]
@@ -302,106 +304,6 @@ pub(super) fn clamp_to_data(
     }
 }
 
-/// A rendered page from the cache, or rendered now and kept. Pages are kept by what they
-/// show: the path and the parameters a page reads, the range as resolved (clamped to the
-/// data); a parameter no page reads does not make another page.
-pub(super) async fn cached_page<F, Fut>(
-    state: &AppState,
-    uri: &Uri,
-    params: &Params,
-    headers: &HeaderMap,
-    render: F,
-) -> Result<Response, AppError>
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<String, AppError>>,
-{
-    let layer = state.layer().await;
-    let (view, _) = view_of(&layer, params, uri.path()).await?;
-    drop(layer);
-    let key = page_key(uri.path(), &view, params);
-    let cell = state.page_cell(&key).await;
-    let page = cell
-        .get_or_try_init(|| async { Ok::<_, AppError>(Rendered::new(render().await?)) })
-        .await;
-    match page {
-        Ok(page) => Ok(page.respond(headers)),
-        Err(e) => {
-            // A page that could not be made (an unknown district, say) takes no place.
-            state.forget_page(&key).await;
-            Err(e)
-        }
-    }
-}
-
-/// The cache's key of a page: its path, language and range, and the parameters that page
-/// reads (the notices page its notice, the data page its district or school).
-pub(super) fn page_key(path: &str, view: &View, params: &Params) -> String {
-    let given = |v: &Option<String>, reads: bool| {
-        if reads {
-            v.as_deref().unwrap_or("").trim().to_string()
-        } else {
-            String::new()
-        }
-    };
-    format!(
-        "{path}|{}|{}|{}|{}|{}|{}",
-        view.lang.code(),
-        view.from,
-        view.to,
-        given(&params.notice, path == "/notices"),
-        given(&params.district, path == "/data"),
-        given(&params.school, path == "/data")
-    )
-}
-
-/// A page as rendered, and gzipped once for the browsers that take it (every browser does;
-/// a slow government network notices).
-#[derive(Clone)]
-pub struct Rendered {
-    plain: Bytes,
-    gzip: Bytes,
-}
-
-impl Rendered {
-    pub fn new(page: String) -> Rendered {
-        use std::io::Write;
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        let gzip = gz
-            .write_all(page.as_bytes())
-            .and_then(|_| gz.finish())
-            .unwrap_or_default();
-        Rendered {
-            plain: Bytes::from(page),
-            gzip: Bytes::from(gzip),
-        }
-    }
-
-    pub fn size(&self) -> usize {
-        self.plain.len() + self.gzip.len()
-    }
-
-    fn respond(&self, headers: &HeaderMap) -> Response {
-        let gzip_ok = !self.gzip.is_empty()
-            && headers
-                .get_all(header::ACCEPT_ENCODING)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .any(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
-        let html = (header::CONTENT_TYPE, "text/html; charset=utf-8");
-        let vary = (header::VARY, "accept-encoding");
-        if gzip_ok {
-            (
-                [html, vary, (header::CONTENT_ENCODING, "gzip")],
-                self.gzip.clone(),
-            )
-                .into_response()
-        } else {
-            ([html, vary], self.plain.clone()).into_response()
-        }
-    }
-}
-
 /// The overview, a district or a school: tiles, trends, comparison, schools not reporting,
 /// alerts and the map.
 async fn scope_page(
@@ -593,7 +495,7 @@ async fn scope_page(
             &content,
             Some(&href),
         ));
-        body.push_str(&classes_missing_by_school(&layer, &view, &scope, day).await?);
+        body.push_str(&super::school::classes_missing_by_school(&layer, &view, &scope, day).await?);
     }
 
     // Alerts in the range.
@@ -880,63 +782,4 @@ pub async fn school(
         scope_page(&state, &params, &path, Scope::School(code.clone()))
     })
     .await
-}
-
-/// The schools of a scope with classes that sent no attendance in any shape on `day`
-/// (class_reporting_rate 0 of 1 at class level), most such classes first; the download lists
-/// every class.
-async fn classes_missing_by_school(
-    layer: &QueryLayer,
-    view: &View,
-    scope: &Scope,
-    day: NaiveDate,
-) -> Result<String, AppError> {
-    let lang = view.lang;
-    let rows = super::school::class_reporting_on(layer, view, scope, day).await?;
-    // (district, school name, code) → (classes not reported, classes)
-    let mut by_school: std::collections::BTreeMap<(String, String, String), (u32, u32)> =
-        Default::default();
-    for r in 0..rows.len() {
-        let key = (
-            rows.text(r, "district"),
-            rows.text(r, "school_name"),
-            rows.text(r, "school_code"),
-        );
-        let e = by_school.entry(key).or_default();
-        e.1 += 1;
-        if rows.num(r, "numerator") == Some(0.0) {
-            e.0 += 1;
-        }
-    }
-    let mut missing: Vec<_> = by_school.into_iter().filter(|(_, (m, _))| *m > 0).collect();
-    missing.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(&b.0)));
-    const SHOWN: usize = 20;
-    let content = if rows.len() == 0 {
-        html::empty(lang, "no_data")
-    } else if missing.is_empty() {
-        html::empty(lang, "classes_missing_none")
-    } else {
-        let body: Vec<Vec<String>> = missing
-            .iter()
-            .take(SHOWN)
-            .map(|((district, name, code), (m, n))| {
-                vec![
-                    esc(district),
-                    link(&view.link(&format!("/school/{}", enc(code))), name),
-                    format!("{m} / {n}"),
-                ]
-            })
-            .collect();
-        table(
-            &[
-                t(lang, "district"),
-                t(lang, "school"),
-                t(lang, "classes_missing"),
-            ],
-            &body,
-        )
-    };
-    Ok(super::school::classes_missing_section(
-        view, scope, day, &content,
-    ))
 }

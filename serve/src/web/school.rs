@@ -6,7 +6,9 @@ use edulake_transform::indicators::{Grain, Level, Request};
 use edulake_transform::QueryLayer;
 
 use super::charts::Unit;
-use super::html::{self, esc, section, table, tile};
+use chrono::NaiveDate;
+
+use super::html::{self, enc, esc, link, section, table, tile};
 use super::i18n::t;
 use super::pages::{download_href, export, internal, Ask, Rows, Scope};
 use super::{AppError, View};
@@ -272,4 +274,61 @@ async fn symptom_cases(layer: &QueryLayer, view: &View, scope: &Scope) -> Result
         &content,
         Some(&href),
     ))
+}
+
+/// The schools of a scope with classes that sent no attendance in any shape on `day`
+/// (class_reporting_rate 0 of 1 at class level), most such classes first; the download lists
+/// every class.
+pub(super) async fn classes_missing_by_school(
+    layer: &QueryLayer,
+    view: &View,
+    scope: &Scope,
+    day: NaiveDate,
+) -> Result<String, AppError> {
+    let lang = view.lang;
+    let rows = class_reporting_on(layer, view, scope, day).await?;
+    // (district, school name, code) → (classes not reported, classes)
+    let mut by_school: std::collections::BTreeMap<(String, String, String), (u32, u32)> =
+        Default::default();
+    for r in 0..rows.len() {
+        let key = (
+            rows.text(r, "district"),
+            rows.text(r, "school_name"),
+            rows.text(r, "school_code"),
+        );
+        let e = by_school.entry(key).or_default();
+        e.1 += 1;
+        if rows.num(r, "numerator") == Some(0.0) {
+            e.0 += 1;
+        }
+    }
+    let mut missing: Vec<_> = by_school.into_iter().filter(|(_, (m, _))| *m > 0).collect();
+    missing.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then_with(|| a.0.cmp(&b.0)));
+    const SHOWN: usize = 20;
+    let content = if rows.len() == 0 {
+        html::empty(lang, "no_data")
+    } else if missing.is_empty() {
+        html::empty(lang, "classes_missing_none")
+    } else {
+        let body: Vec<Vec<String>> = missing
+            .iter()
+            .take(SHOWN)
+            .map(|((district, name, code), (m, n))| {
+                vec![
+                    esc(district),
+                    link(&view.link(&format!("/school/{}", enc(code))), name),
+                    format!("{m} / {n}"),
+                ]
+            })
+            .collect();
+        table(
+            &[
+                t(lang, "district"),
+                t(lang, "school"),
+                t(lang, "classes_missing"),
+            ],
+            &body,
+        )
+    };
+    Ok(classes_missing_section(view, scope, day, &content))
 }

@@ -17,103 +17,112 @@ use chrono::{Datelike, Duration, NaiveDate};
 
 use crate::error::{Result, TransformError};
 
+mod alerts;
+pub use alerts::{alerts_mart_sql, alerts_source, alerts_sql, AlertKind};
+
 /// The SQL files, embedded so the binary carries them.
 static FILES: &[(&str, &str)] = &[
     (
         "attendance_rate",
-        include_str!("../indicators/attendance_rate.sql"),
+        include_str!("../../indicators/attendance_rate.sql"),
     ),
     (
         "absence_rate",
-        include_str!("../indicators/absence_rate.sql"),
+        include_str!("../../indicators/absence_rate.sql"),
     ),
-    ("late_rate", include_str!("../indicators/late_rate.sql")),
+    ("late_rate", include_str!("../../indicators/late_rate.sql")),
     (
         "sick_leave_rate",
-        include_str!("../indicators/sick_leave_rate.sql"),
+        include_str!("../../indicators/sick_leave_rate.sql"),
     ),
     (
         "attendance_reporting_rate",
-        include_str!("../indicators/attendance_reporting_rate.sql"),
+        include_str!("../../indicators/attendance_reporting_rate.sql"),
     ),
     (
         "chronic_absence_rate",
-        include_str!("../indicators/chronic_absence_rate.sql"),
+        include_str!("../../indicators/chronic_absence_rate.sql"),
     ),
     (
         "health_report_rate",
-        include_str!("../indicators/health_report_rate.sql"),
+        include_str!("../../indicators/health_report_rate.sql"),
     ),
-    ("fever_rate", include_str!("../indicators/fever_rate.sql")),
+    (
+        "fever_rate",
+        include_str!("../../indicators/fever_rate.sql"),
+    ),
     (
         "symptom_rate",
-        include_str!("../indicators/symptom_rate.sql"),
+        include_str!("../../indicators/symptom_rate.sql"),
     ),
     (
         "risk_contact_count",
-        include_str!("../indicators/risk_contact_count.sql"),
+        include_str!("../../indicators/risk_contact_count.sql"),
     ),
-    ("enrolled", include_str!("../indicators/enrolled.sql")),
+    ("enrolled", include_str!("../../indicators/enrolled.sql")),
     (
         "female_share",
-        include_str!("../indicators/female_share.sql"),
+        include_str!("../../indicators/female_share.sql"),
     ),
     (
         "pupil_teacher_ratio",
-        include_str!("../indicators/pupil_teacher_ratio.sql"),
+        include_str!("../../indicators/pupil_teacher_ratio.sql"),
     ),
     (
         "transfers_out",
-        include_str!("../indicators/transfers_out.sql"),
+        include_str!("../../indicators/transfers_out.sql"),
     ),
     (
         "notice_read_rate",
-        include_str!("../indicators/notice_read_rate.sql"),
+        include_str!("../../indicators/notice_read_rate.sql"),
     ),
     (
         "notice_read_24h_rate",
-        include_str!("../indicators/notice_read_24h_rate.sql"),
+        include_str!("../../indicators/notice_read_24h_rate.sql"),
     ),
     (
         "notice_median_hours",
-        include_str!("../indicators/notice_median_hours.sql"),
+        include_str!("../../indicators/notice_median_hours.sql"),
     ),
     (
         "school_count",
-        include_str!("../indicators/school_count.sql"),
+        include_str!("../../indicators/school_count.sql"),
     ),
     (
         "data_freshness",
-        include_str!("../indicators/data_freshness.sql"),
+        include_str!("../../indicators/data_freshness.sql"),
     ),
     (
         "class_reporting_rate",
-        include_str!("../indicators/class_reporting_rate.sql"),
+        include_str!("../../indicators/class_reporting_rate.sql"),
     ),
     (
         "symptom_cases",
-        include_str!("../indicators/symptom_cases.sql"),
+        include_str!("../../indicators/symptom_cases.sql"),
     ),
 ];
-
-const ALERTS: &str = include_str!("../indicators/_alerts.sql");
-const FOLLOW_UP: &str = include_str!("../indicators/_follow_up.sql");
 
 /// The helpers every indicator may read, in the order they are defined (each reads only the
 /// current views, `periods` and the helpers before it). A rule several indicators share (what
 /// counts as attended, which shape of a report wins) is written once, in its helper.
 static HELPERS: &[(&str, &str)] = &[
-    ("roster_day", include_str!("../indicators/_roster_day.sql")),
-    ("roster", include_str!("../indicators/_roster.sql")),
+    (
+        "roster_day",
+        include_str!("../../indicators/_roster_day.sql"),
+    ),
+    ("roster", include_str!("../../indicators/_roster.sql")),
     (
         "attendance_rows",
-        include_str!("../indicators/_attendance_rows.sql"),
+        include_str!("../../indicators/_attendance_rows.sql"),
     ),
     (
         "class_report_days",
-        include_str!("../indicators/_class_report_days.sql"),
+        include_str!("../../indicators/_class_report_days.sql"),
     ),
-    ("class_days", include_str!("../indicators/_class_days.sql")),
+    (
+        "class_days",
+        include_str!("../../indicators/_class_days.sql"),
+    ),
 ];
 
 /// The helpers that read no `periods` (nor the roster by day): `attendance_rows`,
@@ -507,16 +516,6 @@ pub fn mart_sql(ind: &Indicator, days: &[NaiveDate]) -> String {
     )
 }
 
-/// The cluster alerts' rows (threshold 1) over these days: what the alerts mart holds (the
-/// follow-up alerts look back past a build's days, so they are computed when read).
-pub fn alerts_mart_sql(days: &[NaiveDate]) -> String {
-    let body = ALERTS.replace("{threshold}", "1");
-    format!(
-        "{}SELECT school_code, class_code, date, count FROM alerts",
-        with_helpers(&day_periods_sql(days), "alerts", &body)
-    )
-}
-
 /// The words of a SQL text outside its comments (to find the tables it reads).
 pub fn sql_words(sql: &str) -> impl Iterator<Item = String> {
     let text = strip_comments(sql);
@@ -527,36 +526,7 @@ pub fn sql_words(sql: &str) -> impl Iterator<Item = String> {
         .into_iter()
 }
 
-/// The alerts helper's SQL, to find the tables it reads.
-pub fn alerts_source() -> &'static str {
-    ALERTS
-}
-
-/// Which alerts to list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlertKind {
-    /// 聚集性预警: ill students in one class on one day.
-    Cluster,
-    /// 因病缺课追踪: a student on sick leave three school days running.
-    FollowUp,
-    All,
-}
-
-impl AlertKind {
-    pub fn parse(s: &str) -> Option<AlertKind> {
-        match s {
-            "cluster" => Some(AlertKind::Cluster),
-            "follow_up" => Some(AlertKind::FollowUp),
-            "all" => Some(AlertKind::All),
-            _ => None,
-        }
-    }
-}
-
-/// How far before a range the follow-up alerts look for the start of a run of sick days.
-const FOLLOW_UP_LOOKBACK_DAYS: i64 = 31;
-
-fn strip_comments(sql: &str) -> String {
+pub(crate) fn strip_comments(sql: &str) -> String {
     sql.lines()
         .filter(|l| !l.trim_start().starts_with("--"))
         .collect::<Vec<_>>()
@@ -732,53 +702,6 @@ pub fn export_sql(
             with_helpers(&periods_sql(req.grain, from, to, data_days)?, "fact", &fact).trim_end(),
         cols = out_cols.join(", "),
         order = order.join(", "),
-    ))
-}
-
-/// The SQL of the alerts between two dates (CLI.md `alerts`: kind, district, school_code,
-/// school_name, class_code, date, count): the cluster alerts from the alerts mart when it is
-/// fresh (`mart`), else computed from the current views; the follow-up alerts computed. Not
-/// sorted: [`crate::QueryLayer::alerts`] sorts the few rows (DataFusion 55 refuses a plan
-/// sorting a union by a column that is a different constant in each branch).
-pub fn alerts_sql(
-    (from, to): (NaiveDate, NaiveDate),
-    data_days: &[NaiveDate],
-    threshold: u32,
-    kind: AlertKind,
-    mart: Option<&str>,
-) -> Result<String> {
-    // Alerts are on days with data only: a day without data has none.
-    let start = data_days.partition_point(|d| *d < from);
-    let end = data_days.partition_point(|d| *d <= to);
-    let periods = day_periods_sql(&data_days[start..end]);
-    let back = data_days.partition_point(|d| *d < from - Duration::days(FOLLOW_UP_LOOKBACK_DAYS));
-    let lookback = day_periods_sql(&data_days[back..end]);
-    let cluster = match mart {
-        Some(table) => format!(
-            "SELECT school_code, class_code, date, count FROM {table} \
-             WHERE date BETWEEN {} AND {} AND count >= {threshold}",
-            sql_date(from),
-            sql_date(to)
-        ),
-        None => strip_comments(&ALERTS.replace("{threshold}", &threshold.to_string())),
-    };
-    let mut parts = Vec::new();
-    if kind != AlertKind::FollowUp {
-        parts.push("SELECT 'cluster' AS kind, school_code, class_code, date, count FROM cluster");
-    }
-    if kind != AlertKind::Cluster {
-        parts.push(
-            "SELECT 'follow_up' AS kind, school_code, class_code, date, count FROM follow_up",
-        );
-    }
-    Ok(format!(
-        "{}, cluster AS ({cluster}),\nlookback AS ({lookback}),\nfollow_up AS ({})\n\
-         SELECT a.kind, s.district, a.school_code, s.school_name, a.class_code, a.date, \
-         CAST(a.count AS BIGINT) AS count \
-         FROM ({}) a LEFT JOIN schools s ON s.school_code = a.school_code",
-        with_helpers(&periods, "unused", "SELECT 1").trim_end(),
-        strip_comments(FOLLOW_UP),
-        parts.join(" UNION ALL "),
     ))
 }
 

@@ -1,0 +1,274 @@
+//! Finding a file's header and what the rows above and among its data say: the columns a
+//! header names, a date in a title row or the file's name, and total and sign-off rows.
+
+use super::*;
+
+/// How many leading rows are searched for the header.
+const HEADER_SEARCH_ROWS: usize = 50;
+
+/// Finds the header: the first row naming every required column. Returns the source of each
+/// dataset column and the report, or a sentence saying why the file does not fit.
+pub(super) fn find_header(
+    d: &Dataset,
+    upload: &Upload,
+    file_date: Option<NaiveDate>,
+    rows: &mut Rows,
+    rec: &mut StringRecord,
+) -> Result<(Vec<Source>, HeaderReport), String> {
+    let mut best: Option<(usize, Vec<String>)> = None;
+    // The date of the file when no column holds it: `--date`, else a title row, else the
+    // file name.
+    let mut date = upload.date.map(|day| (day, "--date".to_string()));
+    for _ in 0..HEADER_SEARCH_ROWS {
+        let Some(line) = rows.next_into(rec)? else {
+            break;
+        };
+        let cells: Vec<String> = rec
+            .iter()
+            .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
+            .collect();
+        let upload = &Upload {
+            date: date.as_ref().map(|(d, _)| *d).or(file_date),
+            ..upload.clone()
+        };
+        let matched = d
+            .columns
+            .iter()
+            .filter(|c| cells.iter().any(|h| c.matches(h)))
+            .count();
+        let missing: Vec<&Column> = d
+            .required_columns()
+            .filter(|c| !cells.iter().any(|h| c.matches(h)) && supplied(c, upload).is_none())
+            .collect();
+        if missing.is_empty() {
+            let (sources, mut report) = map_header(d, upload, &cells, line)?;
+            if matches!(sources.first(), Some(Source::Fixed(Some(_))))
+                && d.columns.first().is_some_and(|c| c.name == "date")
+            {
+                report.date_source = Some(match date {
+                    Some((day, from)) => format!("{day} from {from}"),
+                    None => format!(
+                        "{} from the file name",
+                        file_date.map(|d| d.to_string()).unwrap_or_default()
+                    ),
+                });
+            }
+            return Ok((sources, report));
+        }
+        if date.is_none() {
+            date = title_date(&cells).map(|day| (day, format!("the title on row {line}")));
+        }
+        let better = match &best {
+            None => cells.iter().any(|c| !c.is_empty()),
+            Some((m, _)) => matched > *m,
+        };
+        if better {
+            best = Some((matched, cells));
+        }
+    }
+    let found = best.map(|(_, c)| c).unwrap_or_default();
+    let found_list: Vec<&str> = found
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let missing: Vec<String> = d
+        .required_columns()
+        .filter(|c| !found.iter().any(|h| c.matches(h)) && supplied(c, upload).is_none())
+        .map(|c| match c.required {
+            Required::FromUpload if c.name == "school_code" => format!("{} (or --school)", c.name),
+            Required::FromUpload if c.name == "date" => {
+                format!(
+                    "{} (or --date, a title row 日期：… or a date in the file name)",
+                    c.name
+                )
+            }
+            Required::FromUpload => format!("{} (or --as-of)", c.name),
+            _ => c.name.to_string(),
+        })
+        .collect();
+    let mut msg = format!(
+        "not a `{}` file: required column(s) missing: {}; columns found: [{}]",
+        d.name,
+        missing.join(", "),
+        found_list.join(", ")
+    );
+    let fits: Vec<&str> = edulake_schemas::all()
+        .iter()
+        .filter(|other| other.name != d.name)
+        .filter(|other| {
+            // An upload may supply a school or a roster date, but a file of events without
+            // any date column is not taken for one.
+            other.required_columns().all(|c| {
+                found.iter().any(|h| c.matches(h))
+                    || (c.required == Required::FromUpload && c.name != "date")
+            })
+        })
+        .map(|o| o.name)
+        .collect();
+    if !fits.is_empty() {
+        msg.push_str(&format!("; it looks like a `{}` file", fits.join("` or `")));
+    }
+    Err(msg)
+}
+
+pub(super) fn supplied(c: &Column, upload: &Upload) -> Option<String> {
+    match (c.required, c.name) {
+        (Required::FromUpload, "school_code") => upload.school.clone(),
+        (Required::FromUpload, "as_of_date") => upload.as_of.map(|d| d.to_string()),
+        (Required::FromUpload, "date") => upload.date.map(|d| d.to_string()),
+        (_, "class_code") => upload.class.clone(),
+        _ => None,
+    }
+}
+
+/// Words that label a file's date in a title row (`日期：2026-11-18`, `统计日期: 2026/11/18`).
+const DATE_LABELS: &[&str] = &[
+    "统计日期",
+    "填报日期",
+    "检查日期",
+    "上报日期",
+    "日期",
+    "date",
+];
+
+/// The date a title row names: a cell `日期：2026-11-18`, or a label cell and the date beside it.
+pub(super) fn title_date(cells: &[String]) -> Option<NaiveDate> {
+    let filled: Vec<&str> = cells
+        .iter()
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+        .collect();
+    for (i, cell) in filled.iter().enumerate() {
+        for label in DATE_LABELS {
+            let Some(at) = cell.find(label) else { continue };
+            let rest = cell[at + label.len()..].trim_start_matches([':', '：', ' ', '\u{3000}']);
+            let text = if rest.is_empty() {
+                filled.get(i + 1).copied().unwrap_or("")
+            } else {
+                rest
+            };
+            // The date runs to the first space after it (`2026-11-18 星期三` included).
+            if let Ok(day) = values::parse_date(text, false) {
+                return Some(day);
+            }
+            if let Some(first) = text.split_whitespace().next() {
+                if let Ok(day) = values::parse_date(first, false) {
+                    return Some(day);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The date a file's name carries (`晨检_2026-11-18.xlsx`, `20261118缺勤登记.csv`), if exactly
+/// one date is in it.
+pub fn file_name_date(name: &str) -> Option<NaiveDate> {
+    let stem = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let bytes = stem.as_bytes();
+    let mut found = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        // The longest run of digits and date separators from here.
+        let mut j = i;
+        while j < bytes.len()
+            && (bytes[j].is_ascii_digit() || matches!(bytes[j], b'-' | b'.' | b'_'))
+        {
+            j += 1;
+        }
+        let run = stem[i..j]
+            .trim_end_matches(['-', '.', '_'])
+            .replace('_', "-");
+        if let Ok(day) = values::parse_date(&run, false) {
+            if found.is_some_and(|f| f != day) {
+                return None;
+            }
+            found = Some(day);
+        }
+        i = j.max(i + 1);
+    }
+    found
+}
+
+/// Words that begin a total row or a sign-off or notes line: counted and skipped, not rows.
+const SKIPPED_ROW_WORDS: &[&str] = &[
+    "合计",
+    "总计",
+    "小计",
+    "总数",
+    "填表人",
+    "审核人",
+    "负责人",
+    "制表人",
+    "填报人",
+    "签字",
+    "注:",
+    "注：",
+    "说明:",
+    "说明：",
+    "备注:",
+    "备注：",
+];
+
+/// Whether a row is a total or a sign-off line: its first filled cell begins with one of
+/// [`SKIPPED_ROW_WORDS`].
+pub(super) fn is_skipped_row(rec: &StringRecord) -> bool {
+    rec.iter()
+        .map(clean_text)
+        .find(|c| !c.is_empty())
+        .is_some_and(|first| SKIPPED_ROW_WORDS.iter().any(|w| first.starts_with(w)))
+}
+
+/// A cell as a value: surrounding spaces and Excel's leading text marker `'` removed.
+pub(super) fn clean_text(cell: &str) -> &str {
+    let t = cell.trim();
+    t.strip_prefix('\'').map(str::trim).unwrap_or(t)
+}
+
+pub(super) fn map_header(
+    d: &Dataset,
+    upload: &Upload,
+    cells: &[String],
+    line: u64,
+) -> Result<(Vec<Source>, HeaderReport), String> {
+    let mut report = HeaderReport {
+        header_row: line,
+        cells: cells.to_vec(),
+        ..Default::default()
+    };
+    let mut sources = Vec::with_capacity(d.columns.len());
+    for c in d.columns {
+        let hits: Vec<usize> = (0..cells.len()).filter(|i| c.matches(&cells[*i])).collect();
+        match hits.as_slice() {
+            [] => sources.push(Source::Fixed(
+                supplied(c, upload).or(c.default.map(String::from)),
+            )),
+            [i] => sources.push(Source::Cell(*i)),
+            many => {
+                let names: Vec<&str> = many.iter().map(|i| cells[*i].as_str()).collect();
+                return Err(format!(
+                    "{} columns mean `{}`: {}; keep one",
+                    many.len(),
+                    c.name,
+                    names.join(", ")
+                ));
+            }
+        }
+    }
+    for h in cells {
+        if h.is_empty() || d.column_for_header(h).is_some() {
+            continue;
+        }
+        if is_personal_header(h) {
+            report.personal_dropped.push(h.clone());
+        } else {
+            report.unknown.push(h.clone());
+        }
+    }
+    Ok((sources, report))
+}

@@ -1,0 +1,108 @@
+//! The cockpit's page cache: a page is rendered once for what it shows and kept, gzipped once.
+
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
+
+use super::pages::{view_of, Params};
+use super::{AppError, AppState, View};
+
+/// A rendered page from the cache, or rendered now and kept. Pages are kept by what they
+/// show: the path and the parameters a page reads, the range as resolved (clamped to the
+/// data); a parameter no page reads does not make another page.
+pub(super) async fn cached_page<F, Fut>(
+    state: &AppState,
+    uri: &Uri,
+    params: &Params,
+    headers: &HeaderMap,
+    render: F,
+) -> Result<Response, AppError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<String, AppError>>,
+{
+    let layer = state.layer().await;
+    let (view, _) = view_of(&layer, params, uri.path()).await?;
+    drop(layer);
+    let key = page_key(uri.path(), &view, params);
+    let cell = state.page_cell(&key).await;
+    let page = cell
+        .get_or_try_init(|| async { Ok::<_, AppError>(Rendered::new(render().await?)) })
+        .await;
+    match page {
+        Ok(page) => Ok(page.respond(headers)),
+        Err(e) => {
+            // A page that could not be made (an unknown district, say) takes no place.
+            state.forget_page(&key).await;
+            Err(e)
+        }
+    }
+}
+
+/// The cache's key of a page: its path, language and range, and the parameters that page
+/// reads (the notices page its notice, the data page its district or school).
+pub(super) fn page_key(path: &str, view: &View, params: &Params) -> String {
+    let given = |v: &Option<String>, reads: bool| {
+        if reads {
+            v.as_deref().unwrap_or("").trim().to_string()
+        } else {
+            String::new()
+        }
+    };
+    format!(
+        "{path}|{}|{}|{}|{}|{}|{}",
+        view.lang.code(),
+        view.from,
+        view.to,
+        given(&params.notice, path == "/notices"),
+        given(&params.district, path == "/data"),
+        given(&params.school, path == "/data")
+    )
+}
+
+/// A page as rendered, and gzipped once for the browsers that take it (every browser does;
+/// a slow government network notices).
+#[derive(Clone)]
+pub struct Rendered {
+    plain: Bytes,
+    gzip: Bytes,
+}
+
+impl Rendered {
+    pub fn new(page: String) -> Rendered {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let gzip = gz
+            .write_all(page.as_bytes())
+            .and_then(|_| gz.finish())
+            .unwrap_or_default();
+        Rendered {
+            plain: Bytes::from(page),
+            gzip: Bytes::from(gzip),
+        }
+    }
+
+    pub fn size(&self) -> usize {
+        self.plain.len() + self.gzip.len()
+    }
+
+    fn respond(&self, headers: &HeaderMap) -> Response {
+        let gzip_ok = !self.gzip.is_empty()
+            && headers
+                .get_all(header::ACCEPT_ENCODING)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+        let html = (header::CONTENT_TYPE, "text/html; charset=utf-8");
+        let vary = (header::VARY, "accept-encoding");
+        if gzip_ok {
+            (
+                [html, vary, (header::CONTENT_ENCODING, "gzip")],
+                self.gzip.clone(),
+            )
+                .into_response()
+        } else {
+            ([html, vary], self.plain.clone()).into_response()
+        }
+    }
+}

@@ -1,0 +1,488 @@
+//! The clerks' upload page: the form, its files received to disk as they come (bounded in size,
+//! pace and number at once), each stored as a batch as `edulake ingest` would, and what became
+//! of each.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use axum::extract::{Multipart, Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use chrono::NaiveDate;
+
+use edulake_ingest::{FileOutcome, IngestOptions, KeyOrigin, Outcome, Upload};
+
+use super::html::{self, enc, esc, link, section, table};
+use super::i18n::{t, Lang};
+use super::pages::{view_of, Params};
+use super::{AppError, AppState, View};
+
+/// The largest upload the server reads (all files of one form together).
+pub const UPLOAD_LIMIT: usize = 512 * 1024 * 1024;
+
+/// Uploads received at once (each written to disk as it comes).
+pub const RECEIVING_AT_ONCE: usize = 4;
+
+/// The longest wait for the next bytes of an upload.
+const RECEIVE_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+/// The slowest an upload may come, on average, after its first minute (bytes a second).
+const RECEIVE_RATE: u64 = 8 << 10;
+/// The longest an upload may take to arrive.
+const RECEIVE_TIME: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The datasets a clerk may upload, in the order of the form.
+const UPLOADABLE: [&str; 7] = [
+    "attendance",
+    "class_report",
+    "health_report",
+    "enrolment",
+    "notice_reads",
+    "schools",
+    "notices",
+];
+
+/// The upload form.
+pub async fn upload_form(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<Params>,
+) -> Result<Response, AppError> {
+    let lang = Lang::parse(params.lang.as_deref());
+    let view = upload_view(&state, &params).await?;
+    Ok(Html(html::page(
+        &view,
+        &t(lang, "nav_upload"),
+        &form(lang, None, &FormValues::default()),
+    ))
+    .into_response())
+}
+
+/// The upload page has no dates of its own; it keeps the range for the links away from it.
+async fn upload_view(state: &AppState, params: &Params) -> Result<View, AppError> {
+    let layer = state.layer().await;
+    Ok(view_of(&layer, params, "/upload").await?.0)
+}
+
+/// What a clerk filled in on the upload form, shown again with its result.
+#[derive(Debug, Default, Clone)]
+struct FormValues {
+    school: String,
+    as_of: String,
+    date: String,
+    class: String,
+    exceptions: bool,
+}
+
+fn form(lang: Lang, dataset: Option<&str>, v: &FormValues) -> String {
+    let options: String = UPLOADABLE
+        .iter()
+        .map(|d| {
+            format!(
+                "<option value=\"{d}\"{}>{}</option>",
+                if Some(*d) == dataset { " selected" } else { "" },
+                esc(&t(lang, &format!("ds_{d}")))
+            )
+        })
+        .collect();
+    format!(
+        "<section><form class=\"upload\" method=\"post\" action=\"/upload?lang={code}\" enctype=\"multipart/form-data\">\
+         <label>{l_dataset} <select name=\"dataset\" required>{options}</select></label>\
+         <label>{l_school} <input name=\"school\" value=\"{school}\" placeholder=\"{p_school}\" autocomplete=\"off\"></label>\
+         <label>{l_as_of} <input type=\"date\" name=\"as_of\" value=\"{as_of}\"></label>\
+         <label>{l_date} <input type=\"date\" name=\"date\" value=\"{date}\"></label>\
+         <label>{l_class} <input name=\"class\" value=\"{class}\" autocomplete=\"off\"></label>\
+         <label class=\"check\"><input type=\"checkbox\" name=\"exceptions\" value=\"1\"{checked}> {l_exceptions}</label>\
+         <label class=\"drop\">{l_files}<input type=\"file\" name=\"files\" multiple required \
+         accept=\".csv,.txt,.xlsx,.xls,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\"></label>\
+         <button type=\"submit\">{l_submit}</button></form><p class=\"hint\">{hint}</p></section>",
+        code = lang.code(),
+        l_dataset = esc(&t(lang, "upload_dataset")),
+        l_school = esc(&t(lang, "upload_school")),
+        school = esc(&v.school),
+        p_school = esc(&t(lang, "upload_school_hint")),
+        l_as_of = esc(&t(lang, "upload_as_of")),
+        as_of = esc(&v.as_of),
+        l_date = esc(&t(lang, "upload_date")),
+        date = esc(&v.date),
+        l_class = esc(&t(lang, "upload_class")),
+        class = esc(&v.class),
+        l_exceptions = esc(&t(lang, "upload_exceptions")),
+        checked = if v.exceptions { " checked" } else { "" },
+        l_files = esc(&t(lang, "upload_files")),
+        l_submit = esc(&t(lang, "upload_submit")),
+        hint = esc(&t(lang, "upload_hint")),
+    )
+}
+
+/// A unique folder name for one upload's files.
+fn upload_folder() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}-{}-{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%.f"),
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// An upload's files in the state directory, deleted with this value.
+struct UploadFolder(PathBuf);
+
+impl Drop for UploadFolder {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_dir_all(&self.0) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::error!(
+                    "cannot delete the uploaded files in {}: {e}",
+                    self.0.display()
+                );
+            }
+        }
+    }
+}
+
+/// Deletes what uploads left in the state directory when a server stopped in the middle of
+/// one (called when the cockpit starts): a folder of a process that is no longer running (its
+/// name says which), or of this one's number (a process before it), or older than ten
+/// minutes. An upload of another server still running on the same state directory is left to
+/// finish.
+pub fn remove_stale_uploads(state: &edulake_ingest::StateDir) {
+    let Ok(entries) = std::fs::read_dir(state.root().join("uploads")) else {
+        return;
+    };
+    let running = |pid: u32| {
+        pid != std::process::id() && std::path::Path::new(&format!("/proc/{pid}")).exists()
+    };
+    let proc_known = std::path::Path::new("/proc/self").exists();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let pid = name.split('-').nth(1).and_then(|p| p.parse::<u32>().ok());
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_none_or(|age| age > std::time::Duration::from_secs(600));
+        let orphan = proc_known && pid.is_none_or(|p| !running(p));
+        if old || orphan {
+            if let Err(err) = std::fs::remove_dir_all(e.path()) {
+                tracing::error!("cannot delete an old upload {}: {err}", e.path().display());
+            }
+        }
+    }
+}
+
+/// A file name a clerk's browser sent, made safe to write: its last component, with no
+/// separators or control characters.
+fn safe_name(name: &str, i: usize) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = last
+        .chars()
+        .filter(|c| !c.is_control() && *c != ':')
+        .collect();
+    let clean = clean.trim().trim_start_matches('.');
+    if clean.is_empty() {
+        format!("upload-{i}")
+    } else {
+        clean.to_string()
+    }
+}
+
+/// Receives the upload form: stores each file as one batch (as `edulake ingest` would),
+/// shows what became of each, and refreshes the cockpit.
+pub async fn upload(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<Params>,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    let lang = Lang::parse(params.lang.as_deref());
+    let bad = |msg: String| AppError::BadRequest(lang, msg);
+    // A few uploads are received at once, each written to disk as it comes (never held in
+    // memory); more wait for none of them, they are told to try again.
+    let Ok(_receiving) = state.receiving.clone().try_acquire_owned() else {
+        return Err(bad(t(lang, "upload_busy")));
+    };
+    // The uploaded files hold names of children: only the lake (pseudonymised) and the
+    // reject reports keep what they said. The folder goes when this handler ends, however it
+    // ends (a failed write, a failed ingest, a client that went away).
+    let folder = UploadFolder(state.state.root().join("uploads").join(upload_folder()));
+    let mut dataset = String::new();
+    let mut v = FormValues::default();
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    let broken = |e: axum::extract::multipart::MultipartError| {
+        bad(format!("{}: {e}", t(lang, "upload_broken")))
+    };
+    // A sender that trickles holds a place others need: each part must come within
+    // RECEIVE_IDLE of the last, at RECEIVE_RATE on average after the first minute, and the
+    // whole within RECEIVE_TIME.
+    let started = std::time::Instant::now();
+    let mut received = 0u64;
+    let too_slow = || bad(t(lang, "upload_too_slow"));
+    let paced = |received: u64| {
+        let secs = started.elapsed().as_secs();
+        secs <= RECEIVE_TIME.as_secs() && (secs < 60 || received / secs >= RECEIVE_RATE)
+    };
+    while let Some(mut field) = tokio::time::timeout(RECEIVE_IDLE, multipart.next_field())
+        .await
+        .map_err(|_| too_slow())?
+        .map_err(broken)?
+    {
+        let name = field.name().unwrap_or("").to_string();
+        let file_name = field.file_name().unwrap_or("").to_string();
+        if name != "files" {
+            // A form's words are short: at most 1 KiB of each is read.
+            let mut text = Vec::new();
+            while let Some(chunk) = tokio::time::timeout(RECEIVE_IDLE, field.chunk())
+                .await
+                .map_err(|_| too_slow())?
+                .map_err(broken)?
+            {
+                received += chunk.len() as u64;
+                if !paced(received) {
+                    return Err(too_slow());
+                }
+                text.extend_from_slice(&chunk[..chunk.len().min(1024 - text.len().min(1024))]);
+            }
+            let text = String::from_utf8_lossy(&text).trim().to_string();
+            match name.as_str() {
+                "dataset" => dataset = text,
+                "school" => v.school = text.to_ascii_uppercase(),
+                "as_of" => v.as_of = text,
+                "date" => v.date = text,
+                "class" => v.class = text,
+                "exceptions" => v.exceptions = !text.is_empty(),
+                _ => {}
+            }
+            continue;
+        }
+        let stored = safe_name(&file_name, files.len());
+        let mut path = folder.0.join(&stored);
+        // Two files of the same name in one upload: keep both.
+        if files.iter().any(|(_, p)| *p == path) {
+            path = folder.0.join(format!("{}-{stored}", files.len()));
+        }
+        let file = state
+            .state
+            .create(&path)
+            .map_err(|e| AppError::Internal(lang, e.to_string()))?;
+        let mut file = tokio::fs::File::from_std(file);
+        let mut size = 0usize;
+        while let Some(chunk) = tokio::time::timeout(RECEIVE_IDLE, field.chunk())
+            .await
+            .map_err(|_| too_slow())?
+            .map_err(broken)?
+        {
+            size += chunk.len();
+            received += chunk.len() as u64;
+            if !paced(received) {
+                return Err(too_slow());
+            }
+            tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
+                .await
+                .map_err(|e| AppError::Internal(lang, e.to_string()))?;
+        }
+        tokio::io::AsyncWriteExt::flush(&mut file)
+            .await
+            .map_err(|e| AppError::Internal(lang, e.to_string()))?;
+        // A form sent with no file chosen has one empty part with no name.
+        if size == 0 && file_name.is_empty() {
+            let _ = std::fs::remove_file(&path);
+            continue;
+        }
+        files.push((stored, path));
+    }
+    let view = upload_view(&state, &params).await?;
+    let again = |problem: String, dataset: Option<&str>| {
+        Html(html::page(
+            &view,
+            &t(lang, "nav_upload"),
+            &format!(
+                "<p class=\"error\">{}</p>{}",
+                esc(&problem),
+                form(lang, dataset, &v)
+            ),
+        ))
+        .into_response()
+    };
+    let Some(d) = edulake_schemas::by_name(&dataset).filter(|d| UPLOADABLE.contains(&d.name))
+    else {
+        return Ok(again(t(lang, "upload_no_dataset"), None));
+    };
+    if files.is_empty() {
+        return Ok(again(t(lang, "upload_no_files"), Some(d.name)));
+    }
+    if v.exceptions && d.name != "attendance" {
+        return Ok(again(
+            t(lang, "upload_exceptions_not_attendance"),
+            Some(d.name),
+        ));
+    }
+    if !v.school.is_empty() {
+        if let Err(e) = edulake_ingest::values::check_school_code(&v.school) {
+            return Ok(again(
+                format!("{}: {e}", t(lang, "upload_school")),
+                Some(d.name),
+            ));
+        }
+    }
+    let form_date = |text: &str| match text {
+        "" => Ok(None),
+        s => edulake_ingest::values::parse_date(s, false).and_then(|day| {
+            let tz = edulake_ingest::bureau_tz().map_err(|e| e.to_string())?;
+            edulake_ingest::values::Window::up_to(edulake_ingest::values::today(tz))?
+                .check(day)
+                .map(|_| Some(day))
+        }),
+    };
+    let as_of_date = match form_date(&v.as_of) {
+        Ok(day) => day,
+        Err(e) => {
+            return Ok(again(
+                format!("{}: {e}", t(lang, "upload_as_of")),
+                Some(d.name),
+            ))
+        }
+    };
+    let date = match form_date(&v.date) {
+        Ok(day) => day,
+        Err(e) => {
+            return Ok(again(
+                format!("{}: {e}", t(lang, "upload_date")),
+                Some(d.name),
+            ))
+        }
+    };
+    let upload = Upload {
+        school: (!v.school.is_empty()).then(|| v.school.clone()),
+        as_of: as_of_date,
+        date,
+        class: Some(edulake_schemas::class::normalise(&v.class, None)).filter(|c| !c.is_empty()),
+    };
+    let d = if v.exceptions {
+        &edulake_schemas::datasets::ATTENDANCE_EXCEPTIONS
+    } else {
+        d
+    };
+
+    let outcomes = {
+        let _one_at_a_time = state.uploading.lock().await;
+        let paths: Vec<PathBuf> = files.iter().map(|(_, p)| p.clone()).collect();
+        ingest(&state, d, upload, &paths)
+            .await
+            .map_err(|e| AppError::Internal(lang, format!("{e:#}")))?
+    };
+    drop(folder);
+    // An exception register where no roster is in force counts nobody present yet: say so.
+    let covered: Vec<(String, NaiveDate)> = outcomes
+        .iter()
+        .filter_map(|fo| match &fo.outcome {
+            Outcome::Stored { header, .. } => Some(header.covered.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let mut warnings = String::new();
+    if !covered.is_empty() {
+        let layer = edulake_transform::QueryLayer::open(&state.lake)
+            .await
+            .map_err(|e| AppError::Internal(lang, e.to_string()))?;
+        let missing = layer
+            .without_roster(&covered)
+            .await
+            .map_err(|e| AppError::Internal(lang, e.to_string()))?;
+        for (school, day) in missing {
+            warnings.push_str(&format!(
+                "<p class=\"error\">{}</p>",
+                esc(&t(lang, "upload_no_roster")
+                    .replace("{school}", &school)
+                    .replace("{day}", &day.to_string()))
+            ));
+        }
+    }
+    // Show the upload in the cockpit now rather than at the next look at the lake.
+    let refresher = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = refresher.refresh().await {
+            tracing::warn!("cockpit refresh after an upload: {e:#}");
+        }
+    });
+
+    let cells: Vec<Vec<String>> = outcomes
+        .iter()
+        .zip(&files)
+        .map(|(fo, (name, _))| outcome_cells(fo, name, lang))
+        .collect();
+    let heads = vec![
+        t(lang, "source_file"),
+        t(lang, "upload_result"),
+        t(lang, "rows_read"),
+        t(lang, "rows_stored"),
+        t(lang, "rows_rejected"),
+        t(lang, "reject_report"),
+    ];
+    let body = format!(
+        "{}{warnings}<p class=\"hint\">{}</p>{}",
+        section(
+            lang,
+            &t(lang, "upload_results"),
+            &table(&heads, &cells),
+            None
+        ),
+        esc(&t(lang, "upload_refresh")),
+        form(lang, Some(&dataset), &v),
+    );
+    Ok(Html(html::page(&view, &t(lang, "nav_upload"), &body)).into_response())
+}
+
+async fn ingest(
+    state: &AppState,
+    d: &'static edulake_schemas::Dataset,
+    upload: Upload,
+    paths: &[PathBuf],
+) -> anyhow::Result<Vec<FileOutcome>> {
+    let (key, origin) = state.state.key()?;
+    if let KeyOrigin::Created(path) = origin {
+        tracing::warn!(
+            "created the pseudonymisation key at {} (owner-only); back it up and keep it secret",
+            path.display()
+        );
+    }
+    let mut opts = IngestOptions::new(d, edulake_ingest::bureau_tz()?);
+    opts.upload = upload;
+    Ok(edulake_ingest::ingest(&state.lake, &state.state, &key, &opts, paths, &mut |_| {}).await?)
+}
+
+fn outcome_cells(fo: &FileOutcome, name: &str, lang: Lang) -> Vec<String> {
+    let mut row = vec![esc(name)];
+    match &fo.outcome {
+        Outcome::Stored { record, .. } => {
+            row.push(format!(
+                "<span class=\"ok\">{}</span>",
+                esc(&t(lang, "upload_stored"))
+            ));
+            row.push(record.rows_read.to_string());
+            row.push(record.rows_stored.to_string());
+            row.push(record.rows_rejected.to_string());
+            row.push(if record.reject_report.is_some() {
+                link(
+                    &format!("/rejects/{}?lang={}", enc(&record.batch_id), lang.code()),
+                    &t(lang, "download_csv"),
+                )
+            } else {
+                String::new()
+            });
+        }
+        Outcome::AlreadyIngested { batch_id } => {
+            row.push(format!("{} ({batch_id})", esc(&t(lang, "upload_already"))));
+            row.extend([String::new(), String::new(), String::new(), String::new()]);
+        }
+        Outcome::Rejected { problem } => {
+            row.push(format!(
+                "<span class=\"error\">{}</span>: {}",
+                esc(&t(lang, "upload_rejected")),
+                esc(problem)
+            ));
+            row.extend([String::new(), String::new(), String::new(), String::new()]);
+        }
+    }
+    row
+}
