@@ -275,10 +275,45 @@ impl Lake {
         }
     }
 
-    /// The dataset's table, created on first use.
+    /// The dataset's table, created on first use; a table written before a column was added
+    /// to the dataset (a `local_id`) gains it, null in the files written before.
     pub async fn dataset_table(&self, d: &Dataset) -> Result<DeltaTable> {
-        self.load_or_create(d.name, &d.lake_schema(), d.partition_by, &[])
-            .await
+        let want = d.lake_schema();
+        let table = self
+            .load_or_create(d.name, &want, d.partition_by, &[])
+            .await?;
+        let lacks = |t: &DeltaTable| -> Result<bool> {
+            let have = t.snapshot()?.schema();
+            Ok(want
+                .fields()
+                .iter()
+                .any(|f| have.field(f.name()).is_none()))
+        };
+        if !lacks(&table)? {
+            return Ok(table);
+        }
+        let evolved = table
+            .write(vec![RecordBatch::new_empty(want.clone())])
+            .with_save_mode(SaveMode::Append)
+            .with_schema_mode(SchemaMode::Merge)
+            .await;
+        match evolved {
+            Ok(t) => {
+                self.remember(d.name, &t);
+                Ok(t)
+            }
+            Err(e) => {
+                // Another process may have evolved it first.
+                let again = self.load(d.name).await?;
+                match again {
+                    Some(t) if !lacks(&t)? => Ok(t),
+                    _ => Err(IngestError::Lake(format!(
+                        "cannot add the new columns of {} to its table: {e}",
+                        d.name
+                    ))),
+                }
+            }
+        }
     }
 
     /// Checks that the lake was pseudonymised under this key (recording it on first use).

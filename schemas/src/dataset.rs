@@ -69,6 +69,9 @@ pub enum Required {
     No,
     /// Required, but an upload may supply it instead (`--school`, `--as-of`).
     FromUpload,
+    /// Required unless the file has the named column instead (a national id, or a local id
+    /// that the roster resolves).
+    Unless(&'static str),
 }
 
 /// A validation rule beyond the kind.
@@ -85,6 +88,9 @@ pub enum Rule {
     NotBefore(&'static str),
     /// A person's identifier, replaced by its keyed hash at ingest.
     Pseudonymised,
+    /// A person's school-local identifier (校内学号, UserId): unique only within a school, so
+    /// hashed together with the row's school code.
+    LocalId,
     /// A count of people (≥ 0) not more than the named count of the same row.
     AtMost(&'static str),
     /// A count of people (≥ 0): `total` minus `part` when the cell is empty, and
@@ -129,7 +135,7 @@ impl Column {
 
     /// Whether the stored value is a pseudonym of a person.
     pub fn is_pseudonymised(&self) -> bool {
-        self.rule == Rule::Pseudonymised
+        matches!(self.rule, Rule::Pseudonymised | Rule::LocalId)
     }
 }
 

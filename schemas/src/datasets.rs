@@ -4,7 +4,19 @@ use crate::dataset::{Column, Dataset, Kind, Required, Rule};
 use crate::vocab::*;
 
 const SCHOOL_CODE_ALIASES: &[&str] = &["学校代码", "学校标识码", "学校编号", "school_id"];
-const STUDENT_ID_ALIASES: &[&str] = &["学籍号", "全国学籍号", "学生编号", "学号"];
+const STUDENT_ID_ALIASES: &[&str] = &["学籍号", "全国学籍号", "国家学籍号", "学生编号"];
+/// School-local ids (REPORTING.md): unique only within a school.
+const LOCAL_ID_ALIASES: &[&str] = &[
+    "校内学号",
+    "学号",
+    "学籍辅号",
+    "工号",
+    "用户ID",
+    "UserId",
+    "用户编号",
+    "账号",
+    "教育ID",
+];
 
 const fn col(
     name: &'static str,
@@ -38,11 +50,32 @@ const fn school_code_of_upload() -> Column {
     }
 }
 
+/// The national id (学籍号), or — when a row has only a local id — that local id's
+/// pseudonym, which the roster resolves to the national one at read/build time.
 const fn student_id() -> Column {
     Column {
         rule: Rule::Pseudonymised,
-        doc: "pseudonymised (keyed hash) at ingest",
-        ..col("student_id", Kind::Str, Required::Yes, STUDENT_ID_ALIASES)
+        doc: "national id (学籍号), pseudonymised (keyed hash) at ingest; several national-id \
+              columns must agree; †a row with only a local id stores the local id's pseudonym \
+              here, resolved through the school's roster when reading",
+        ..col(
+            "student_id",
+            Kind::Str,
+            Required::Unless("local_id"),
+            STUDENT_ID_ALIASES,
+        )
+    }
+}
+
+/// A school-local id (校内学号, 学籍辅号, UserId…), pseudonymised with the school code. On a
+/// roster row beside a national id it links the two (the crosswalk).
+const fn local_id() -> Column {
+    Column {
+        rule: Rule::LocalId,
+        doc: "school-local id, pseudonymised together with the school code; on a roster beside \
+              `student_id` it links the two (latest roster wins); with several local-id columns \
+              the first filled one is kept",
+        ..col("local_id", Kind::Str, Required::No, LOCAL_ID_ALIASES)
     }
 }
 
@@ -150,6 +183,7 @@ pub static ENROLMENT: Dataset = Dataset {
     coverage_rows: false,
     columns: &[
         student_id(),
+        local_id(),
         school_code_of_upload(),
         Column {
             rule: Rule::Range(1.0, 12.0),
@@ -203,6 +237,7 @@ pub static ATTENDANCE: Dataset = Dataset {
         school_code_of_upload(),
         class_code(Required::Yes),
         student_id(),
+        local_id(),
         col(
             "status",
             Kind::Enum(&ATTENDANCE_STATUS),
@@ -225,6 +260,7 @@ pub static HEALTH_REPORT: Dataset = Dataset {
         school_code_of_upload(),
         class_code(Required::No),
         student_id(),
+        local_id(),
         Column {
             rule: Rule::Range(34.0, 43.0),
             doc: "34.0–43.0 °C",
@@ -571,6 +607,7 @@ pub static ATTENDANCE_EXCEPTIONS: Dataset = Dataset {
             ..class_code(Required::No)
         },
         student_id(),
+        local_id(),
         Column {
             default: Some("absent"),
             doc: "default `absent`; `late` and `early_leave` count as attended",

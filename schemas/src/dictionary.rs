@@ -37,6 +37,7 @@ pub fn dataset_markdown(d: &Dataset) -> String {
             Required::Yes => "yes",
             Required::No => "no",
             Required::FromUpload => "yes*",
+            Required::Unless(_) => "yes†",
         };
         let _ = writeln!(
             out,

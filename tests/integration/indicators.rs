@@ -611,4 +611,10 @@ async fn oracle_duckdb_agrees_on_every_indicator() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("oracle agrees on"), "{stdout}");
+    // The district has a school on a platform keyed by local ids, linked by its roster.
+    assert!(
+        stdout.contains("local ids linked by rosters:")
+            && !stdout.contains("local ids linked by rosters: 0\n"),
+        "{stdout}"
+    );
 }

@@ -8,6 +8,7 @@ mod cockpit;
 mod exactly_once;
 mod formats;
 mod hostile;
+mod ids;
 mod indicators;
 mod lake;
 mod marts;

@@ -76,10 +76,10 @@ async fn two_columns_meaning_the_same_are_ambiguous() {
     let f = Fixture::new();
     let p = f.write(
         "a.csv",
-        "date,school_code,class_code,学号,学籍号,status\n2026-09-01,S001,101,G1,G1,present\n",
+        "date,school_code,class_code,学籍号,状态,status\n2026-09-01,S001,101,G1,present,present\n",
     );
     let out = f.ingest("attendance", Upload::default(), &[p]).await;
-    assert!(rejected(&out[0]).contains("student_id"));
+    assert!(rejected(&out[0]).contains("2 columns mean `status`"));
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ fn day(s: &str) -> NaiveDate {
 
 /// (keys…, day, numerator, denominator) of an export (the day at day grain only), fractional
 /// values dropped (they are n/d), counts kept.
-async fn counts(
+pub async fn counts(
     f: &Fixture,
     indicator: &str,
     level: Level,

@@ -57,9 +57,43 @@ for name, key in KEYS.items():
 exc = raw_table("attendance_exceptions")
 if exc is None:
     con.execute("""CREATE TABLE raw_exc (date DATE, school_code VARCHAR, class_code VARCHAR, student_id VARCHAR,
-                   status VARCHAR, _batch_id VARCHAR, _ingested_at TIMESTAMPTZ, _row BIGINT)""")
+                   local_id VARCHAR, status VARCHAR, _batch_id VARCHAR, _ingested_at TIMESTAMPTZ, _row BIGINT)""")
 else:
     con.register("raw_exc", exc)
+# Local ids (REPORTING.md, "the roster is the crosswalk"): a row sent with only a local id holds
+# that id's pseudonym in student_id as well as in local_id; a roster row carrying both ids links
+# them, the latest roster (snapshot date, then upload) winning. Resolved rows then compete with
+# rows sent under the national id by key: the later upload wins.
+con.execute(
+    """CREATE TABLE links AS SELECT school_code, local_id, student_id AS national FROM (
+         SELECT *, row_number() OVER (PARTITION BY school_code, local_id
+                                      ORDER BY as_of_date DESC, _ingested_at DESC) AS rn
+         FROM enrolment WHERE local_id IS NOT NULL AND student_id <> local_id) WHERE rn = 1"""
+)
+
+
+def resolve(name, key):
+    con.execute(
+        f"""CREATE TABLE {name}_resolved AS
+           SELECT t.* REPLACE (CASE WHEN t.student_id = t.local_id AND l.national IS NOT NULL
+                                    THEN l.national ELSE t.student_id END AS student_id)
+           FROM {name} t LEFT JOIN links l ON l.school_code = t.school_code AND l.local_id = t.local_id"""
+    )
+    con.execute(f"DROP TABLE {name}")
+    if key is None:
+        con.execute(f"ALTER TABLE {name}_resolved RENAME TO {name}")
+        return
+    con.execute(
+        f"CREATE TABLE {name} AS SELECT * EXCLUDE (_rn) FROM (SELECT *, row_number() OVER "
+        f"(PARTITION BY {', '.join(key)} ORDER BY _ingested_at DESC, _row DESC) AS _rn FROM {name}_resolved) WHERE _rn = 1"
+    )
+
+
+for name in ["enrolment", "attendance", "health_report"]:
+    resolve(name, KEYS[name])
+print("local ids linked by rosters:", con.execute("SELECT count(*) FROM links").fetchone()[0])
+con.execute("CREATE TABLE raw_exc_sent AS SELECT * FROM raw_exc")
+resolve("raw_exc_sent", None)
 con.execute("CREATE VIEW raw_exc_dates AS SELECT date FROM raw_exc")
 # Local dates in Asia/Shanghai (UTC+8, no daylight saving).
 con.execute("CREATE MACRO local_day(ts) AS CAST(CAST(ts AS TIMESTAMP) + INTERVAL 8 HOUR AS DATE)")
@@ -86,7 +120,7 @@ con.execute(
 con.execute(
     """CREATE TABLE exc_inforce AS
        SELECT c.school_code, c.date, c._batch_id, max(e.as_of_date) AS as_of_date
-       FROM (SELECT DISTINCT school_code, date, _batch_id FROM raw_exc WHERE student_id IS NULL) c
+       FROM (SELECT DISTINCT school_code, date, _batch_id FROM raw_exc_sent WHERE student_id IS NULL) c
        JOIN (SELECT DISTINCT school_code, as_of_date FROM enrolment) e
          ON e.school_code = c.school_code AND e.as_of_date <= c.date
        GROUP BY ALL"""
@@ -102,15 +136,15 @@ con.execute(
                     WHERE e.school_code = x.school_code AND e.as_of_date = f.as_of_date AND e.student_id = x.student_id
                       AND e.status = 'enrolled')) AS class_code,
                 x.student_id, x.status, x._ingested_at, x._row
-         FROM raw_exc x JOIN exc_inforce f USING (school_code, date, _batch_id)
+         FROM raw_exc_sent x JOIN exc_inforce f USING (school_code, date, _batch_id)
          WHERE x.student_id IS NOT NULL),
        derived AS (
          SELECT c.date, c.school_code, e.class_code, e.student_id, 'present' AS status, c._ingested_at, 0 AS _row
-         FROM raw_exc c JOIN exc_inforce f USING (school_code, date, _batch_id)
+         FROM raw_exc_sent c JOIN exc_inforce f USING (school_code, date, _batch_id)
          JOIN enrolment e ON e.school_code = c.school_code AND e.as_of_date = f.as_of_date AND e.status = 'enrolled'
                          AND (c.class_code IS NULL OR e.class_code = c.class_code)
          WHERE c.student_id IS NULL
-           AND e.student_id NOT IN (SELECT l.student_id FROM raw_exc l
+           AND e.student_id NOT IN (SELECT l.student_id FROM raw_exc_sent l
                                     WHERE l._batch_id = c._batch_id AND l.date = c.date AND l.student_id IS NOT NULL)),
        candidates AS (
          SELECT date, school_code, class_code, student_id, status, _ingested_at, _row FROM attendance

@@ -10,7 +10,7 @@
 -- wrapper. Kept in the lake with threshold 1 (mart_alerts), so any threshold reads from it.
 WITH fever AS (
     SELECT school_code, class_code, date, student_id
-    FROM health_report
+    FROM health_ids
     WHERE temperature >= 37.3 OR array_has(symptoms, 'fever')
 ),
 sick AS (
@@ -37,7 +37,7 @@ per_student_days AS (
     -- classed as above when they report fever)
     SELECT DISTINCT school_code, class_code, date FROM attendance_rows
     UNION
-    SELECT DISTINCT school_code, class_code, date FROM health_report WHERE class_code IS NOT NULL
+    SELECT DISTINCT school_code, class_code, date FROM health_ids WHERE class_code IS NOT NULL
     UNION
     SELECT DISTINCT school_code, class_code, date FROM fever_classed
 ),

@@ -13,12 +13,12 @@
 -- grain: one row per (date, student_id).
 WITH covered AS (
     SELECT school_code, class_code, date, _batch_id, _ingested_at
-    FROM attendance_exceptions
+    FROM exception_ids
     WHERE student_id IS NULL
 ),
 listed AS (
     SELECT date, school_code, class_code, student_id, status, _batch_id, _ingested_at, _row
-    FROM attendance_exceptions
+    FROM exception_ids
     WHERE student_id IS NOT NULL
 ),
 snapshots AS (
@@ -36,7 +36,7 @@ roster_of_covered AS (
     SELECT covered_in_force.date, covered_in_force.school_code, enrolment.class_code,
            enrolment.student_id, covered_in_force._batch_id, covered_in_force._ingested_at
     FROM covered_in_force
-    JOIN enrolment
+    JOIN enrolment_ids enrolment
       ON enrolment.school_code = covered_in_force.school_code
      AND enrolment.as_of_date = covered_in_force.as_of_date
      AND enrolment.status = 'enrolled'
@@ -93,7 +93,7 @@ chosen AS (
            reg.student_id AS r_student, reg.status AS r_status,
            reg.student_id IS NULL
              OR (sent.student_id IS NOT NULL AND sent._ingested_at >= reg._ingested_at) AS use_sent
-    FROM attendance sent
+    FROM attendance_ids sent
     FULL OUTER JOIN registered_latest reg
       ON sent.date = reg.date AND sent.student_id = reg.student_id
 ),

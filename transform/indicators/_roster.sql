@@ -7,7 +7,7 @@ WITH in_force AS (
 ),
 snapshot_rows AS (
     SELECT school_code, as_of_date, student_id, class_code, grade, gender
-    FROM enrolment
+    FROM enrolment_ids
     WHERE status = 'enrolled'
 )
 SELECT in_force.school_code, in_force.day, snapshot_rows.student_id,

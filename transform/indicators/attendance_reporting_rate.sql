@@ -28,7 +28,7 @@ in_force AS (
     JOIN school_days ON school_days.school_code = roster_day.school_code AND school_days.day = roster_day.day
 ),
 enrolled AS (
-    SELECT school_code, as_of_date, class_code, student_id FROM enrolment WHERE status = 'enrolled'
+    SELECT school_code, as_of_date, class_code, student_id FROM enrolment_ids WHERE status = 'enrolled'
 ),
 class_sizes AS (
     SELECT school_code, as_of_date, class_code, count(*) AS students

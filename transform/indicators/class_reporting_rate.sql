@@ -15,7 +15,7 @@ WITH collection_days AS (
     SELECT DISTINCT date AS day FROM class_days
 ),
 snapshot_classes AS (
-    SELECT DISTINCT school_code, as_of_date, class_code FROM enrolment WHERE status = 'enrolled'
+    SELECT DISTINCT school_code, as_of_date, class_code FROM enrolment_ids WHERE status = 'enrolled'
 ),
 expected AS (
     SELECT roster_day.school_code, snapshot_classes.class_code, roster_day.day

@@ -9,7 +9,7 @@
 -- for a school-day with none) as fever / present; one without a fever count is left out.
 -- grain: one row per (school_code, class_code, period).
 WITH reports AS (
-    SELECT school_code, class_code, date, temperature, symptoms FROM health_report
+    SELECT school_code, class_code, date, temperature, symptoms FROM health_ids
 ),
 per_student AS (
     SELECT school_code, class_code, date,

@@ -24,7 +24,7 @@ in_force AS (
     JOIN collection_days ON collection_days.day = roster_day.day
 ),
 enrolled AS (
-    SELECT school_code, as_of_date, class_code, student_id FROM enrolment WHERE status = 'enrolled'
+    SELECT school_code, as_of_date, class_code, student_id FROM enrolment_ids WHERE status = 'enrolled'
 ),
 class_sizes AS (
     SELECT school_code, as_of_date, class_code, count(*) AS students
@@ -40,7 +40,7 @@ matched AS (
     -- each row of a student in a snapshot of its school (the small side, enrolled, first)
     SELECT health_report.school_code, health_report.date AS day, enrolled.as_of_date, enrolled.class_code
     FROM enrolled
-    JOIN health_report
+    JOIN health_ids health_report
       ON health_report.school_code = enrolled.school_code
      AND health_report.student_id = enrolled.student_id
 ),

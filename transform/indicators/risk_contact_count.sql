@@ -12,6 +12,6 @@ SELECT health_report.school_code,
        periods.period_start,
        periods.period_end,
        health_report.student_id AS unit
-FROM health_report
+FROM health_ids health_report
 JOIN periods ON health_report.date = periods.day
 WHERE health_report.risk_contact

@@ -11,7 +11,7 @@
 -- per-student reports (a school report for a school-day with none). `--by symptom` splits it.
 -- grain: one row per (school_code, class_code, symptom, period).
 WITH reports AS (
-    SELECT school_code, class_code, date, temperature, symptoms FROM health_report
+    SELECT school_code, class_code, date, temperature, symptoms FROM health_ids
 ),
 listed AS (
     SELECT school_code, class_code, date, unnest(symptoms) AS symptom FROM reports

@@ -7,7 +7,7 @@
 -- definition: health reports with any symptom, or temperature ≥ 37.3 °C / health reports.
 -- grain: one row per (school_code, class_code, period).
 WITH reports AS (
-    SELECT school_code, class_code, date, temperature, symptoms FROM health_report
+    SELECT school_code, class_code, date, temperature, symptoms FROM health_ids
 )
 SELECT reports.school_code,
        reports.class_code,

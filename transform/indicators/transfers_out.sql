@@ -28,9 +28,9 @@ SELECT before.school_code,
        CAST(NULL AS BIGINT) AS denominator
 FROM previous
 JOIN periods ON periods.day = previous.as_of_date
-JOIN enrolment now
+JOIN enrolment_ids now
   ON now.school_code = previous.school_code AND now.as_of_date = previous.as_of_date AND now.status = 'transferred_out'
-JOIN enrolment before
+JOIN enrolment_ids before
   ON before.school_code = previous.school_code AND before.as_of_date = previous.previous_date
  AND before.student_id = now.student_id AND before.status = 'enrolled'
 GROUP BY before.school_code, before.class_code, before.grade, before.gender, periods.period_start, periods.period_end

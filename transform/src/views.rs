@@ -630,7 +630,36 @@ async fn register_table(
         Some(t) => {
             t.update_datafusion_session(&ctx.state())?;
             let provider = t.table_provider().await?;
-            ctx.register_table(as_name, provider)?;
+            let have = provider.schema();
+            let lacking = schema
+                .fields()
+                .iter()
+                .any(|f| have.field_with_name(f.name()).is_err());
+            if lacking {
+                // A table written before a column was added to its dataset (a lake opened
+                // read-only, not yet written by this version): the column reads as empty.
+                let stored = format!("{as_name}__stored");
+                ctx.register_table(&stored, provider)?;
+                let cols: Vec<String> = schema
+                    .fields()
+                    .iter()
+                    .map(|f| match have.field_with_name(f.name()) {
+                        Ok(_) => format!("\"{}\"", f.name()),
+                        Err(_) => format!(
+                            "arrow_cast(NULL, '{}') AS \"{}\"",
+                            f.data_type(),
+                            f.name()
+                        ),
+                    })
+                    .collect();
+                ctx.sql(&format!(
+                    "CREATE VIEW {as_name} AS SELECT {} FROM {stored}",
+                    cols.join(", ")
+                ))
+                .await?;
+            } else {
+                ctx.register_table(as_name, provider)?;
+            }
             let days = t
                 .get_file_uris()?
                 .filter_map(|uri| {

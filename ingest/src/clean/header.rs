@@ -38,7 +38,7 @@ pub(super) fn find_header(
             .count();
         let missing: Vec<&Column> = d
             .required_columns()
-            .filter(|c| !cells.iter().any(|h| c.matches(h)) && supplied(c, upload).is_none())
+            .filter(|c| !named(d, c, &cells) && supplied(c, upload).is_none())
             .collect();
         if missing.is_empty() {
             let (sources, mut report) = map_header(d, upload, &cells, line)?;
@@ -74,8 +74,9 @@ pub(super) fn find_header(
         .collect();
     let missing: Vec<String> = d
         .required_columns()
-        .filter(|c| !found.iter().any(|h| c.matches(h)) && supplied(c, upload).is_none())
+        .filter(|c| !named(d, c, &found) && supplied(c, upload).is_none())
         .map(|c| match c.required {
+            Required::Unless(other) => format!("{} (or {other})", c.name),
             Required::FromUpload if c.name == "school_code" => format!("{} (or --school)", c.name),
             Required::FromUpload if c.name == "date" => {
                 format!(
@@ -100,7 +101,7 @@ pub(super) fn find_header(
             // An upload may supply a school or a roster date, but a file of events without
             // any date column is not taken for one.
             other.required_columns().all(|c| {
-                found.iter().any(|h| c.matches(h))
+                named(other, c, &found)
                     || (c.required == Required::FromUpload && c.name != "date")
             })
         })
@@ -110,6 +111,17 @@ pub(super) fn find_header(
         msg.push_str(&format!("; it looks like a `{}` file", fits.join("` or `")));
     }
     Err(msg)
+}
+
+/// Whether a header names a column, or the column it may stand in for (a local id for a
+/// national one).
+fn named(d: &Dataset, c: &Column, cells: &[String]) -> bool {
+    let has = |c: &Column| cells.iter().any(|h| c.matches(h));
+    has(c)
+        || match c.required {
+            Required::Unless(other) => d.column(other).is_some_and(has),
+            _ => false,
+        }
 }
 
 pub(super) fn supplied(c: &Column, upload: &Upload) -> Option<String> {
@@ -249,6 +261,23 @@ pub(super) fn map_header(
                 supplied(c, upload).or(c.default.map(String::from)),
             )),
             [i] => sources.push(Source::Cell(*i)),
+            many if c.is_pseudonymised() => {
+                let names: Vec<&str> = many.iter().map(|i| cells[*i].as_str()).collect();
+                report.notes.push(if c.rule == Rule::LocalId {
+                    format!(
+                        "{} are all local ids: the first filled one is kept as `{}`",
+                        names.join(", "),
+                        c.name
+                    )
+                } else {
+                    format!(
+                        "{} all name `{}`: a row where they differ is rejected",
+                        names.join(", "),
+                        c.name
+                    )
+                });
+                sources.push(Source::Cells(many.to_vec()));
+            }
             many => {
                 let names: Vec<&str> = many.iter().map(|i| cells[*i].as_str()).collect();
                 return Err(format!(

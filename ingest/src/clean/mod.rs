@@ -109,6 +109,9 @@ pub struct Cleaned {
 #[derive(Debug, Clone)]
 enum Source {
     Cell(usize),
+    /// Several columns naming the same person's id (学籍号 and 全国学籍号; 校内学号 and
+    /// 学籍辅号): national ids must agree; of local ids the first filled one is kept.
+    Cells(Vec<usize>),
     /// Absent from the file: the upload's value, the column's default, or null.
     Fixed(Option<String>),
 }
@@ -275,7 +278,9 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         .zip(&sources)
         .map(|(c, s)| match s {
             Source::Fixed(v) => v.clone(),
-            Source::Cell(_) => supplied(c, ctx.upload).or(c.default.map(String::from)),
+            Source::Cell(_) | Source::Cells(_) => {
+                supplied(c, ctx.upload).or(c.default.map(String::from))
+            }
         })
         .collect();
     loop {
@@ -306,6 +311,10 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         row_rejects.clear();
         let cell_of = |j: usize| match &sources[j] {
             Source::Cell(i) => rec.get(*i).map(clean_text).filter(|s| !s.is_empty()),
+            Source::Cells(many) => many
+                .iter()
+                .filter_map(|i| rec.get(*i).map(clean_text))
+                .find(|s| !s.is_empty()),
             Source::Fixed(_) => None,
         };
         // The row's day (a cohort's grade depends on it) and grade (a class written as a bare
@@ -318,11 +327,23 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
             .and_then(|t| values::parse_grade_on(t, day).ok())
             .map(|g| g as u32);
         let row = RowContext { grade, day };
+        let mut local_raw = None;
         for (j, c) in d.columns.iter().enumerate() {
             let text = cell_of(j).or(fallback[j].as_deref());
-            match parse_cell(ctx, c, text, spreadsheet, row) {
+            let parsed = match &sources[j] {
+                Source::Cells(many) if c.rule == Rule::Pseudonymised => {
+                    ids_agree(&rec, many, &out.header.cells)
+                        .and_then(|_| parse_cell(ctx, c, text, spreadsheet, row))
+                }
+                _ => parse_cell(ctx, c, text, spreadsheet, row),
+            };
+            match parsed {
                 Ok(Parsed::Val(v)) => vals.push(v),
                 Ok(Parsed::Pseudonymise(raw)) => vals.push(Val::Shared(pseudo.pseudonym(raw))),
+                Ok(Parsed::Local(raw)) => {
+                    local_raw = Some((j, raw));
+                    vals.push(Val::Null);
+                }
                 Err(reason) => {
                     row_rejects.push(Reject {
                         row: line,
@@ -333,6 +354,14 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
                     vals.push(Val::Null);
                 }
             }
+        }
+        if let Err(r) = resolve_ids(d, &mut vals, local_raw, &mut pseudo) {
+            row_rejects.push(Reject {
+                row: line,
+                column: labels[r.0].clone(),
+                value: String::new(),
+                reason: r.1,
+            });
         }
         check_row_rules(ctx, d, &mut vals, &labels, line, &mut row_rejects);
         if !row_rejects.is_empty() {
@@ -516,6 +545,80 @@ fn finish_chunk(
 enum Parsed<'a> {
     Val(Val<'a>),
     Pseudonymise(&'a str),
+    /// A local id: hashed with the row's school code once the whole row is read.
+    Local(&'a str),
+}
+
+/// Several national-id columns of one row must name the same person (a row where they differ
+/// is rejected, not the file).
+fn ids_agree(rec: &StringRecord, columns: &[usize], header: &[String]) -> Result<(), String> {
+    let filled: Vec<(usize, &str)> = columns
+        .iter()
+        .filter_map(|i| rec.get(*i).map(|t| (*i, clean_text(t))))
+        .filter(|(_, t)| !t.is_empty())
+        .collect();
+    let Some((first, id)) = filled.first() else {
+        return Ok(());
+    };
+    match filled
+        .iter()
+        .find(|(_, t)| crate::pseudo::normalise_id(t) != crate::pseudo::normalise_id(id))
+    {
+        Some((other, t)) => Err(format!(
+            "{} '{id}' and {} '{t}' name different students",
+            header[*first], header[*other]
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A row's person: the local id hashed with the school code (a local id is unique only
+/// within its school); a row with only a local id stores that pseudonym as its `student_id`,
+/// which the roster resolves when reading. `Err`: the column to blame and why.
+fn resolve_ids(
+    d: &Dataset,
+    vals: &mut [Val],
+    local_raw: Option<(usize, &str)>,
+    pseudo: &mut Pseudonymiser,
+) -> Result<(), (usize, String)> {
+    let Some(sid) = d.columns.iter().position(|c| c.name == "student_id") else {
+        return Ok(());
+    };
+    if let Some((j, raw)) = local_raw {
+        let school = d
+            .columns
+            .iter()
+            .position(|c| c.name == "school_code")
+            .and_then(|k| match &vals[k] {
+                Val::Str(s) => Some(s.to_string()),
+                _ => None,
+            });
+        // Without a valid school the row is already rejected for it.
+        if let Some(school) = school {
+            vals[j] = Val::Shared(pseudo.pseudonym(&local_key(&school, raw)));
+        }
+    }
+    if matches!(vals[sid], Val::Null) {
+        match local_raw.map(|(j, _)| &vals[j]) {
+            Some(Val::Shared(p)) => vals[sid] = Val::Shared(p.clone()),
+            Some(_) => {}
+            None => {
+                return Err((
+                    sid,
+                    "required value is missing: a national id (学籍号) or a local id \
+                     (校内学号, 学号, UserId…) is needed"
+                        .into(),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What a local id is hashed as: with its school, so the same 学号 in two schools is two
+/// people, and never equal to a national id's pseudonym.
+pub fn local_key(school: &str, local: &str) -> String {
+    format!("LOCAL|{}|{}", school.to_ascii_uppercase(), local)
 }
 
 /// What other cells of a row say that a cell's meaning depends on.
@@ -535,7 +638,7 @@ fn parse_cell<'a>(
     row: RowContext,
 ) -> Result<Parsed<'a>, String> {
     let Some(t) = text else {
-        return if c.required != Required::No {
+        return if !matches!(c.required, Required::No | Required::Unless(_)) {
             Err("required value is missing".into())
         } else {
             Ok(Parsed::Val(Val::Null))
@@ -543,6 +646,9 @@ fn parse_cell<'a>(
     };
     if c.rule == Rule::Pseudonymised {
         return Ok(Parsed::Pseudonymise(t));
+    }
+    if c.rule == Rule::LocalId {
+        return Ok(Parsed::Local(t));
     }
     let v = match c.kind {
         Kind::Str => {

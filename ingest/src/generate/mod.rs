@@ -147,6 +147,12 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                     .extend([p.id.clone(), p.name.clone(), p.parent_phone.clone()]);
             }
         }
+        for (si, _) in schools.iter().enumerate() {
+            if Shape::of(opts, si) == Shape::Platform {
+                g.personal
+                    .extend((0..opts.students.max(1)).map(shapes::local_id));
+            }
+        }
         g.personal.sort();
         g.personal.dedup();
     }
@@ -261,6 +267,13 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                     "学籍状态",
                     "快照日期",
                 ];
+                let platform = Shape::of(opts, si) == Shape::Platform;
+                if platform {
+                    // The 学籍 export of a school on a platform: its own 学号 beside the
+                    // 学籍号 (the crosswalk).
+                    header.insert(1, "local_id");
+                    zh.insert(1, "学号");
+                }
                 if st.personal {
                     header.push("学生姓名");
                     zh.push("学生姓名");
@@ -305,6 +318,9 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                         Cell::Text(status.to_string()),
                         date_cell(as_of, st),
                     ];
+                    if platform {
+                        row.insert(1, Cell::Text(shapes::local_id(i)));
+                    }
                     if st.personal {
                         row.push(Cell::Text(p.name.clone()));
                         row.push(Cell::Text(p.parent_phone.clone()));
@@ -380,10 +396,19 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
         if opts.wants("attendance") && shape == Shape::Exceptions {
             write_registers(out, opts, &mut rng, s, &days, &mut g)?;
         }
-        if opts.wants("attendance") && shape == Shape::Rows {
-            let st = style_for(&mut rng);
+        let platform = shape == Shape::Platform;
+        // A platform writes Chinese headers and values, its own 学号 and dates.
+        let platform_style = |st: Style| Style {
+            chinese: st.chinese || platform,
+            ..st
+        };
+        if opts.wants("attendance") && matches!(shape, Shape::Rows | Shape::Platform) {
+            let st = platform_style(style_for(&mut rng));
             let header = ["date", "school_code", "class_code", "student_id", "status"];
-            let zh = ["日期", "学校代码", "班级", "学籍号", "考勤状态"];
+            let mut zh = ["日期", "学校代码", "班级", "学籍号", "考勤状态"];
+            if platform {
+                zh[3] = "学号";
+            }
             let mut rows = Vec::with_capacity(days.len() * s.students.len());
             for (di, day) in days.iter().enumerate() {
                 // Some schools forget to report some days.
@@ -399,6 +424,13 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                         Cell::Text(p.id.clone()),
                         Cell::Text(status.to_string()),
                     ];
+                    if platform {
+                        row[0] = Cell::Text(shapes::platform_date(*day));
+                        row[3] = Cell::Text(shapes::local_id(pi));
+                        if status == "出勤" {
+                            row[4] = Cell::Text("正常".into());
+                        }
+                    }
                     if opts.messy && (pi * 31 + di * 7 + si) % 997 == 0 {
                         g.bad_rows += 1;
                         match di % 3 {
@@ -422,7 +454,7 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
             )?;
         }
         if opts.wants("health_report") && shape != Shape::ClassReport {
-            let st = style_for(&mut rng);
+            let st = platform_style(style_for(&mut rng));
             let header = [
                 "date",
                 "school_code",
@@ -433,16 +465,19 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                 "risk_contact",
                 "reported_at",
             ];
-            let zh = [
+            let mut zh = [
                 "日期",
                 "学校代码",
                 "班级",
-                "学号",
+                "学籍号",
                 "体温",
                 "症状",
                 "是否接触风险人员",
                 "填报时间",
             ];
+            if platform {
+                zh[3] = "校内学号";
+            }
             let mut rows = Vec::new();
             let first_day = days.len() - opts.health_days.unwrap_or(days.len()).min(days.len());
             let cluster_day = first_day + (days.len() - first_day) * 2 / 3;
@@ -510,6 +545,11 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                             at.format("%H:%M:%S")
                         )),
                     ];
+                    if platform {
+                        // The check-in app's export: its 校内学号, the temperature's unit.
+                        row[3] = Cell::Text(shapes::local_id(pi));
+                        row[4] = Cell::Text(format!("{temp:.1}℃"));
+                    }
                     if opts.messy && (pi * 13 + di + si) % 1499 == 0 {
                         g.bad_rows += 1;
                         row[4] = Cell::Text("99.5".into());

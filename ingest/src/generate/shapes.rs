@@ -13,12 +13,17 @@ pub(super) enum Shape {
     Exceptions,
     /// A row per student and day.
     Rows,
+    /// A platform's export (a check-in app, an attendance machine): a row per student and day,
+    /// but keyed by the school's own 学号 (a local id), dates as `26-10-09 星期五`,
+    /// temperatures with their unit; the school's roster carries both ids and links them.
+    Platform,
 }
 
 impl Shape {
     pub(super) fn of(opts: &GenerateOptions, school: usize) -> Shape {
         match (opts.real_shapes, school % 5) {
             (false, _) => Shape::Rows,
+            (true, _) if school % 10 == 5 => Shape::Platform,
             (true, 0..=2) => Shape::ClassReport,
             (true, 3) => Shape::Exceptions,
             (true, _) => Shape::Rows,
@@ -210,4 +215,20 @@ pub(super) fn write_registers(
         )?;
     }
     Ok(())
+}
+
+/// A pupil's id in the school's own system (学号): unique only within the school, so two
+/// platform schools have the same ones.
+pub(super) fn local_id(pupil: usize) -> String {
+    format!("XH{:05}", pupil + 1)
+}
+
+/// A date as platform exports write it: two-digit year and the weekday (`26-10-09 星期五`).
+pub(super) fn platform_date(day: NaiveDate) -> String {
+    const WEEKDAYS: [&str; 7] = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"];
+    format!(
+        "{} {}",
+        day.format("%y-%m-%d"),
+        WEEKDAYS[day.weekday().num_days_from_monday() as usize]
+    )
 }

@@ -104,26 +104,77 @@ static FILES: &[(&str, &str)] = &[
 
 /// The helpers every indicator may read, in the order they are defined (each reads only the
 /// current views, `periods` and the helpers before it). A rule several indicators share (what
-/// counts as attended, which shape of a report wins) is written once, in its helper.
-static HELPERS: &[(&str, &str)] = &[
-    (
-        "roster_day",
-        include_str!("../../indicators/_roster_day.sql"),
-    ),
-    ("roster", include_str!("../../indicators/_roster.sql")),
-    (
-        "attendance_rows",
-        include_str!("../../indicators/_attendance_rows.sql"),
-    ),
-    (
-        "class_report_days",
-        include_str!("../../indicators/_class_report_days.sql"),
-    ),
-    (
-        "class_days",
-        include_str!("../../indicators/_class_days.sql"),
-    ),
-];
+/// counts as attended, which shape of a report wins, whose id a local id is) is written once,
+/// in its helper.
+static HELPERS: std::sync::LazyLock<Vec<(&'static str, String)>> =
+    std::sync::LazyLock::new(|| {
+        let fixed = |name, sql: &str| (name, sql.to_string());
+        vec![
+            fixed("id_links", include_str!("../../indicators/_id_links.sql")),
+            ("enrolment_ids", person_ids("enrolment", &["school_code", "as_of_date", "student_id"])),
+            ("attendance_ids", person_ids("attendance", &["date", "student_id"])),
+            ("health_ids", person_ids("health_report", &["date", "student_id"])),
+            (
+                "exception_ids",
+                person_ids("attendance_exceptions", &["_batch_id", "date", "student_id"]),
+            ),
+            fixed("roster_day", include_str!("../../indicators/_roster_day.sql")),
+            fixed("roster", include_str!("../../indicators/_roster.sql")),
+            fixed(
+                "attendance_rows",
+                include_str!("../../indicators/_attendance_rows.sql"),
+            ),
+            fixed(
+                "class_report_days",
+                include_str!("../../indicators/_class_report_days.sql"),
+            ),
+            fixed("class_days", include_str!("../../indicators/_class_days.sql")),
+        ]
+    });
+
+/// `<table>_ids`: a table's rows with local ids resolved through the roster, from the one
+/// template `_person_ids.sql` (the rule is written once; only the table and its columns vary).
+fn person_ids(table: &str, key: &[&str]) -> String {
+    let d = edulake_schemas::stored_by_name(table).expect("a stored table");
+    let mut columns: Vec<&str> = d.columns.iter().map(|c| c.stored_name()).collect();
+    columns.extend(["_batch_id", "_ingested_at"]);
+    if d.coverage_rows {
+        // Read as sent (every row, with its row number), not through a current view.
+        columns.push("_row");
+    }
+    let prefixed = |p: &str| {
+        columns
+            .iter()
+            .map(|c| format!("{p}.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let resolved = columns
+        .iter()
+        .map(|c| match *c {
+            "student_id" => "coalesce(l.student_id, t.student_id) AS student_id".to_string(),
+            c => format!("t.{c}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let joined = |f: &dyn Fn(usize, &str) -> String, sep: &str| {
+        key.iter()
+            .enumerate()
+            .map(|(i, k)| f(i, k))
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
+    include_str!("../../indicators/_person_ids.sql")
+        .replace("{table}", table)
+        .replace("{resolved_columns}", &resolved)
+        .replace("{n_columns}", &prefixed("n"))
+        .replace("{l_columns}", &prefixed("l"))
+        .replace("{columns}", &columns.join(", "))
+        .replace("{key_as}", &joined(&|i, k| format!("{k} AS _k{i}"), ", "))
+        .replace("{lk_n}", &joined(&|i, k| format!("l._k{i} = n.{k}"), " AND "))
+        .replace("{l_nk}", &joined(&|i, k| format!("l.{k} = n._k{i}"), " AND "))
+        .replace("{key}", &key.join(", "))
+}
 
 /// The helpers that read no `periods` (nor the roster by day): `attendance_rows`,
 /// `class_report_days` and `class_days`, which `edulake sql` also offers as views.
@@ -500,7 +551,7 @@ fn periods_rows(days: impl Iterator<Item = (NaiveDate, NaiveDate, NaiveDate)>) -
 /// The common CTEs every indicator may read, then the body under `body_name`.
 pub fn with_helpers(periods: &str, body_name: &str, body: &str) -> String {
     let mut out = format!("WITH periods AS ({periods}),\n");
-    for (name, sql) in HELPERS {
+    for (name, sql) in HELPERS.iter() {
         out.push_str(&format!("{name} AS ({}),\n", strip_comments(sql)));
     }
     out.push_str(&format!("{body_name} AS ({})\n", strip_comments(body)));

@@ -525,9 +525,13 @@ async fn touched_days(
             }
             "enrolment" => {
                 // A new snapshot changes the roster in force from its date on.
+                // A roster that links local ids to national ones may resolve rows of any
+                // earlier day: then every day is recomputed.
                 let (_, rows) = layer
                     .run(&format!(
-                        "SELECT min(as_of_date) FROM raw_enrolment WHERE _batch_id IN ({})",
+                        "SELECT CASE WHEN bool_or(local_id IS NOT NULL AND student_id <> local_id) \
+                                THEN DATE '0001-01-01' ELSE min(as_of_date) END \
+                         FROM raw_enrolment WHERE _batch_id IN ({})",
                         batch_id_list(&new)
                     ))
                     .await?;
