@@ -65,12 +65,11 @@ pub fn parse_date(s: &str, spreadsheet: bool) -> Result<NaiveDate, String> {
         }
         return Ok(d);
     }
-    // A spreadsheet date cell that carries a time of day: the date is what counts.
-    if spreadsheet {
-        if let Some((d, t)) = s.split_once(' ') {
-            if t.contains(':') {
-                s = d;
-            }
+    // A timestamp where a date is asked for (a spreadsheet cell or text with a time of
+    // day, `2026-10-12 08:00`): its date, the local one as the file writes local times.
+    if let Some((d, t)) = s.split_once(' ') {
+        if t.contains(':') {
+            s = d;
         }
     }
     let bytes = s.as_bytes();

@@ -626,6 +626,27 @@ pub static ATTENDANCE_EXCEPTIONS: Dataset = Dataset {
                 ],
             )
         },
+        Column {
+            doc: "a leave approval's first day (a time gives its day); with `leave_end` the row \
+                  stands for every school day (Monday–Friday) of the span up to today, and \
+                  `date` may be left out",
+            ..col(
+                "leave_start",
+                Kind::Date,
+                Required::No,
+                &["请假开始时间", "请假开始日期", "开始时间", "开始日期"],
+            )
+        },
+        Column {
+            rule: Rule::NotBefore("leave_start"),
+            doc: "a leave approval's last day; not before `leave_start`",
+            ..col(
+                "leave_end",
+                Kind::Date,
+                Required::No,
+                &["请假结束时间", "请假结束日期", "结束时间", "结束日期"],
+            )
+        },
     ],
 };
 

@@ -50,6 +50,8 @@ pub struct QueryLayer {
     /// Every date with data, sorted: the partitions, roster snapshots and notices' days. What
     /// a read or a build spans is these days, never every day between the first and last.
     data_days: Vec<NaiveDate>,
+    /// The tables holding rows sent with only a local id, whose ids the helpers resolve.
+    local_ids: indicators::LocalIds,
 }
 
 /// The SQL of a dataset's current view; with `days`, only the rows of those days (for a
@@ -254,6 +256,7 @@ impl QueryLayer {
             register_batches(&ctx, lake).await?;
         }
         let data_days = other_days(&ctx, &event_days).await?;
+        let local_ids = tables_with_local_ids(&ctx).await?;
         let mut layer = QueryLayer {
             ctx,
             lake: lake.clone(),
@@ -262,6 +265,7 @@ impl QueryLayer {
             scopable: HashMap::new(),
             event_days: event_days.into_iter().collect(),
             data_days,
+            local_ids,
         };
         let mut stale_indicators = Vec::new();
         for mart in Mart::all() {
@@ -324,7 +328,7 @@ impl QueryLayer {
         }
         // Attendance as the indicators count it, for `sql`: every per-student row (sent or
         // from a register) and each class-day's numbers with the shape they came from.
-        for (name, sql) in indicators::helpers_without_periods() {
+        for (name, sql) in indicators::helpers_without_periods(layer.local_ids) {
             layer
                 .ctx
                 .sql(&format!("CREATE VIEW {name} AS {sql}"))
@@ -337,11 +341,16 @@ impl QueryLayer {
                 .sql(&format!(
                     "CREATE VIEW {} AS {}",
                     mart.sql_name(),
-                    mart.sql(&layer.data_days)
+                    mart.sql(&layer.data_days, layer.local_ids)
                 ))
                 .await?;
         }
         Ok(layer)
+    }
+
+    /// The tables holding rows sent with only a local id (see [`indicators::LocalIds`]).
+    pub fn local_ids(&self) -> indicators::LocalIds {
+        self.local_ids
     }
 
     /// The lake this session reads.
@@ -565,7 +574,14 @@ impl QueryLayer {
         let (from, to) = self.range(req.from, req.to).await?;
         let mart = Mart::Indicator(ind);
         let from_mart = (ind.mart && self.is_fresh(&mart)).then(|| mart.sql_name());
-        indicators::export_sql(ind, req, (from, to), &self.data_days, from_mart.as_deref())
+        indicators::export_sql(
+            ind,
+            req,
+            (from, to),
+            &self.data_days,
+            from_mart.as_deref(),
+            self.local_ids,
+        )
     }
 
     /// The cluster alerts (school, class, date, count) between two dates.
@@ -586,6 +602,7 @@ impl QueryLayer {
                 threshold,
                 kind,
                 from_mart.as_deref(),
+                self.local_ids,
             )?)
             .await?;
         // By date, school, class, then kind. (A mart's text comes as views: the batches'
@@ -717,6 +734,25 @@ async fn catch_up_batches(ctx: &SessionContext, lake: &Lake) -> Result<bool> {
         added |= !missing.is_empty();
     }
     Ok(added)
+}
+
+/// The tables holding any row sent with only a local id (its `student_id` is the local id's
+/// pseudonym). Files without such rows are passed over by their statistics.
+async fn tables_with_local_ids(ctx: &SessionContext) -> Result<indicators::LocalIds> {
+    let mut found = Vec::new();
+    for t in indicators::LocalIds::TABLES {
+        let rows = ctx
+            .sql(&format!(
+                "SELECT 1 FROM raw_{t} WHERE local_id IS NOT NULL AND student_id = local_id LIMIT 1"
+            ))
+            .await?
+            .collect()
+            .await?;
+        if rows.iter().any(|b| b.num_rows() > 0) {
+            found.push(t);
+        }
+    }
+    Ok(indicators::LocalIds::of(found))
 }
 
 /// The dated partitions' days with the roster snapshots' and notices' days, sorted.

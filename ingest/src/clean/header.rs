@@ -120,6 +120,8 @@ fn named(d: &Dataset, c: &Column, cells: &[String]) -> bool {
     has(c)
         || match c.required {
             Required::Unless(other) => d.column(other).is_some_and(has),
+            // A leave approval's span stands for its days.
+            Required::FromUpload if c.name == "date" => d.column("leave_start").is_some_and(has),
             _ => false,
         }
 }

@@ -267,6 +267,20 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
             coverage.insert((text("school_code"), text("class_code"), day));
         }
     };
+    let date_idx = d.columns.iter().position(|c| c.name == "date");
+    // The columns of a leave approval's span, when the file has both.
+    let span_idx = match (
+        d.columns.iter().position(|c| c.name == "leave_start"),
+        d.columns.iter().position(|c| c.name == "leave_end"),
+    ) {
+        (Some(a), Some(b)) if matches!(sources[a], Source::Cell(_))
+            && matches!(sources[b], Source::Cell(_)) =>
+        {
+            Some((a, b))
+        }
+        _ => None,
+    };
+    let mut spans = 0u64;
     let mut last_day = None;
     let mut in_chunk = 0usize;
     let mut storage: Vec<Val<'static>> = Vec::with_capacity(d.columns.len());
@@ -328,7 +342,16 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
             .map(|g| g as u32);
         let row = RowContext { grade, day };
         let mut local_raw = None;
+        // A leave approval's span (请假开始时间 / 请假结束时间) stands for its days.
+        let span = span_idx.and_then(|(a, b)| {
+            let at = |j| cell_of(j).and_then(|t| values::parse_date(t, spreadsheet).ok());
+            at(a).zip(at(b))
+        });
         for (j, c) in d.columns.iter().enumerate() {
+            if span.is_some() && Some(j) == date_idx {
+                vals.push(Val::Null);
+                continue;
+            }
             let text = cell_of(j).or(fallback[j].as_deref());
             let parsed = match &sources[j] {
                 Source::Cells(many) if c.rule == Rule::Pseudonymised => {
@@ -372,42 +395,73 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
             storage = recycle(vals);
             continue;
         }
-        if d.coverage_rows {
-            covers(&vals, &mut coverage);
-        }
-        if let Some(p) = partition_idx {
-            if let Val::Date(day) = vals[p] {
-                if last_day != Some(day) {
-                    partition_days.insert(day);
-                    last_day = Some(day);
+        // The days the row stands for: its date, or each school day of its leave span.
+        let days: Vec<Option<i32>> = match (span, date_idx) {
+            (Some((from, to)), Some(_)) => match leave_days(from, to, &ctx.window) {
+                Ok(days) => {
+                    spans += 1;
+                    days.into_iter().map(Some).collect()
+                }
+                Err(reason) => {
+                    out.rows_rejected += 1;
+                    out.list(Reject {
+                        row: line,
+                        column: "leave_start, leave_end".into(),
+                        value: format!("{from} – {to}"),
+                        reason,
+                    });
+                    storage = recycle(vals);
+                    continue;
+                }
+            },
+            _ => vec![None],
+        };
+        for on in days {
+            if let (Some(day), Some(j)) = (on, date_idx) {
+                vals[j] = Val::Date(day);
+            }
+            if d.coverage_rows {
+                covers(&vals, &mut coverage);
+            }
+            if let Some(p) = partition_idx {
+                if let Val::Date(day) = vals[p] {
+                    if last_day != Some(day) {
+                        partition_days.insert(day);
+                        last_day = Some(day);
+                    }
                 }
             }
-        }
-        for (b, v) in builders.iter_mut().zip(vals.iter()) {
-            b.push(v);
+            for (b, v) in builders.iter_mut().zip(vals.iter()) {
+                b.push(v);
+            }
+            row_numbers.append_value(line as i64);
+            in_chunk += 1;
+            if in_chunk == CHUNK_ROWS {
+                out.batches.push(finish_chunk(
+                    ctx,
+                    &schema,
+                    &mut builders,
+                    &mut row_numbers,
+                    in_chunk,
+                )?);
+                in_chunk = 0;
+            }
         }
         storage = recycle(vals);
-        row_numbers.append_value(line as i64);
         out.rows_stored += 1;
-        in_chunk += 1;
-        if in_chunk == CHUNK_ROWS {
-            out.batches.push(finish_chunk(
-                ctx,
-                &schema,
-                &mut builders,
-                &mut row_numbers,
-                in_chunk,
-            )?);
-            in_chunk = 0;
-        }
+    }
+    if spans > 0 {
+        out.header.notes.push(format!(
+            "{spans} leave approval(s) (请假开始时间 – 请假结束时间): each stands for every school \
+             day (Monday–Friday) of its span up to today"
+        ));
     }
     if d.coverage_rows {
         // The file's day — `--date`, or its title's or name's when no column holds it —
-        // covers it (and `--class` its class) even when nobody is listed on it.
-        let file_day = d
-            .columns
-            .iter()
-            .position(|c| c.name == "date")
+        // covers it (and `--class` its class) even when nobody is listed on it. A file of
+        // leave approvals covers the days of its spans, and `--date` only when given.
+        let file_day = date_idx
+            .filter(|_| span_idx.is_none())
             .and_then(|j| match &sources[j] {
                 Source::Fixed(Some(text)) => values::parse_date(text, false).ok(),
                 _ => None,
@@ -613,6 +667,39 @@ fn resolve_ids(
         }
     }
     Ok(())
+}
+
+/// The longest leave approval taken: a longer span is a typo, not a leave.
+const MAX_LEAVE_DAYS: i64 = 366;
+
+/// The school days (Monday–Friday) of a leave span within the date window, as days since the
+/// epoch. The school's own calendar is not known, so weekends are its only days off.
+fn leave_days(from: NaiveDate, to: NaiveDate, window: &values::Window) -> Result<Vec<i32>, String> {
+    use chrono::Datelike;
+    if to < from {
+        return Err(format!("the leave ends ({to}) before it starts ({from})"));
+    }
+    if (to - from).num_days() >= MAX_LEAVE_DAYS {
+        return Err(format!(
+            "a leave of more than {MAX_LEAVE_DAYS} days ({from} – {to}) is not taken as one"
+        ));
+    }
+    let first = from.max(window.earliest);
+    let last = to.min(window.today);
+    let days: Vec<i32> = first
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .filter(|d| d.weekday().number_from_monday() <= 5)
+        .map(values::days_since_epoch)
+        .collect();
+    if days.is_empty() {
+        return Err(format!(
+            "the leave {from} – {to} has no school day up to today ({}): send it again once it \
+             has begun",
+            window.today
+        ));
+    }
+    Ok(days)
 }
 
 /// What a local id is hashed as: with its school, so the same 学号 in two schools is two
@@ -849,6 +936,16 @@ fn check_row_rules(
             let Some(k) = d.columns.iter().position(|x| x.name == other) else {
                 continue;
             };
+            if let (Val::Date(this), Val::Date(that)) = (&vals[j], &vals[k]) {
+                if this < that {
+                    rejects.push(Reject {
+                        row: line,
+                        column: labels[j].clone(),
+                        value: values::date_from_days(*this).to_string(),
+                        reason: format!("{} is before {}", c.name, other),
+                    });
+                }
+            }
             if let (Val::Ts(this), Val::Ts(that)) = (&vals[j], &vals[k]) {
                 if this < that {
                     rejects.push(Reject {

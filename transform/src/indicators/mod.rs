@@ -102,45 +102,110 @@ static FILES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Which tables hold rows sent with only a local id (REPORTING.md): only their `<table>_ids`
+/// helper resolves ids through the roster; every other one is the table itself (the same
+/// rows, from a much smaller plan). A table never loses such rows once it has them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalIds(u8);
+
+impl LocalIds {
+    /// The tables whose rows may carry only a local id.
+    pub const TABLES: [&'static str; 4] = [
+        "enrolment",
+        "attendance",
+        "health_report",
+        "attendance_exceptions",
+    ];
+    /// Every table resolves: the SQL in full, as a definition and for other engines.
+    pub const ALL: LocalIds = LocalIds(0b1111);
+    pub const NONE: LocalIds = LocalIds(0);
+
+    /// These tables resolve.
+    pub fn of<'a>(tables: impl IntoIterator<Item = &'a str>) -> LocalIds {
+        let mut mask = 0;
+        for t in tables {
+            if let Some(i) = Self::TABLES.iter().position(|x| *x == t) {
+                mask |= 1 << i;
+            }
+        }
+        LocalIds(mask)
+    }
+
+    pub fn resolves(&self, table: &str) -> bool {
+        Self::TABLES
+            .iter()
+            .position(|x| *x == table)
+            .is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+}
+
 /// The helpers every indicator may read, in the order they are defined (each reads only the
 /// current views, `periods` and the helpers before it). A rule several indicators share (what
 /// counts as attended, which shape of a report wins, whose id a local id is) is written once,
-/// in its helper.
-static HELPERS: std::sync::LazyLock<Vec<(&'static str, String)>> =
-    std::sync::LazyLock::new(|| {
-        let fixed = |name, sql: &str| (name, sql.to_string());
-        vec![
-            fixed("id_links", include_str!("../../indicators/_id_links.sql")),
-            ("enrolment_ids", person_ids("enrolment", &["school_code", "as_of_date", "student_id"])),
-            ("attendance_ids", person_ids("attendance", &["date", "student_id"])),
-            ("health_ids", person_ids("health_report", &["date", "student_id"])),
-            (
-                "exception_ids",
-                person_ids("attendance_exceptions", &["_batch_id", "date", "student_id"]),
-            ),
-            fixed("roster_day", include_str!("../../indicators/_roster_day.sql")),
-            fixed("roster", include_str!("../../indicators/_roster.sql")),
-            fixed(
-                "attendance_rows",
-                include_str!("../../indicators/_attendance_rows.sql"),
-            ),
-            fixed(
-                "class_report_days",
-                include_str!("../../indicators/_class_report_days.sql"),
-            ),
-            fixed("class_days", include_str!("../../indicators/_class_days.sql")),
-        ]
-    });
+/// in its helper. `<table>_ids` (`None` here) is the table with local ids resolved, see
+/// [`person_ids`].
+static HELPERS: &[(&str, Option<&str>)] = &[
+    (
+        "id_links",
+        Some(include_str!("../../indicators/_id_links.sql")),
+    ),
+    ("enrolment_ids", None),
+    ("attendance_ids", None),
+    ("health_ids", None),
+    ("exception_ids", None),
+    (
+        "roster_day",
+        Some(include_str!("../../indicators/_roster_day.sql")),
+    ),
+    ("roster", Some(include_str!("../../indicators/_roster.sql"))),
+    (
+        "attendance_rows",
+        Some(include_str!("../../indicators/_attendance_rows.sql")),
+    ),
+    (
+        "class_report_days",
+        Some(include_str!("../../indicators/_class_report_days.sql")),
+    ),
+    (
+        "class_days",
+        Some(include_str!("../../indicators/_class_days.sql")),
+    ),
+];
+
+/// The table and key of each `<table>_ids` helper.
+fn ids_helper(name: &str) -> (&'static str, &'static [&'static str]) {
+    match name {
+        "enrolment_ids" => ("enrolment", &["school_code", "as_of_date", "student_id"]),
+        "attendance_ids" => ("attendance", &["date", "student_id"]),
+        "health_ids" => ("health_report", &["date", "student_id"]),
+        _ => ("attendance_exceptions", &["_batch_id", "date", "student_id"]),
+    }
+}
+
+/// The helpers' SQL, each `<table>_ids` resolving where `ids` says.
+fn helpers(ids: LocalIds) -> impl Iterator<Item = (&'static str, String)> {
+    HELPERS.iter().map(move |(name, sql)| match sql {
+        Some(sql) => (*name, sql.to_string()),
+        None => {
+            let (table, key) = ids_helper(name);
+            (*name, person_ids(table, key, ids.resolves(table)))
+        }
+    })
+}
 
 /// `<table>_ids`: a table's rows with local ids resolved through the roster, from the one
-/// template `_person_ids.sql` (the rule is written once; only the table and its columns vary).
-fn person_ids(table: &str, key: &[&str]) -> String {
+/// template `_person_ids.sql` (the rule is written once; only the table and its columns vary);
+/// without `resolve`, the table's rows as they are.
+fn person_ids(table: &str, key: &[&str], resolve: bool) -> String {
     let d = edulake_schemas::stored_by_name(table).expect("a stored table");
     let mut columns: Vec<&str> = d.columns.iter().map(|c| c.stored_name()).collect();
     columns.extend(["_batch_id", "_ingested_at"]);
     if d.coverage_rows {
         // Read as sent (every row, with its row number), not through a current view.
         columns.push("_row");
+    }
+    if !resolve {
+        return format!("SELECT {} FROM {table}", columns.join(", "));
     }
     let prefixed = |p: &str| {
         columns
@@ -178,13 +243,13 @@ fn person_ids(table: &str, key: &[&str]) -> String {
 
 /// The helpers that read no `periods` (nor the roster by day): `attendance_rows`,
 /// `class_report_days` and `class_days`, which `edulake sql` also offers as views.
-pub fn helpers_without_periods() -> impl Iterator<Item = (&'static str, String)> {
-    HELPERS.iter().filter_map(|(name, sql)| {
-        let words: std::collections::HashSet<String> = sql_words(sql).collect();
+pub fn helpers_without_periods(ids: LocalIds) -> impl Iterator<Item = (&'static str, String)> {
+    helpers(ids).filter_map(|(name, sql)| {
+        let words: std::collections::HashSet<String> = sql_words(&sql).collect();
         (!["periods", "roster", "roster_day"]
             .iter()
             .any(|w| words.contains(*w)))
-        .then(|| (*name, strip_comments(sql)))
+        .then(|| (name, strip_comments(&sql)))
     })
 }
 
@@ -193,7 +258,8 @@ pub fn helpers_without_periods() -> impl Iterator<Item = (&'static str, String)>
 pub fn tables_read(sql: &str) -> Vec<&'static str> {
     let mut words: std::collections::HashSet<String> = sql_words(sql).collect();
     // Helpers read helpers defined before them: expanding from the last covers every chain.
-    for (name, helper) in HELPERS.iter().rev() {
+    let all: Vec<(&str, String)> = helpers(LocalIds::ALL).collect();
+    for (name, helper) in all.iter().rev() {
         if words.contains(*name) {
             words.extend(sql_words(helper));
         }
@@ -549,10 +615,10 @@ fn periods_rows(days: impl Iterator<Item = (NaiveDate, NaiveDate, NaiveDate)>) -
 }
 
 /// The common CTEs every indicator may read, then the body under `body_name`.
-pub fn with_helpers(periods: &str, body_name: &str, body: &str) -> String {
+pub fn with_helpers(periods: &str, body_name: &str, body: &str, ids: LocalIds) -> String {
     let mut out = format!("WITH periods AS ({periods}),\n");
-    for (name, sql) in HELPERS.iter() {
-        out.push_str(&format!("{name} AS ({}),\n", strip_comments(sql)));
+    for (name, sql) in helpers(ids) {
+        out.push_str(&format!("{name} AS ({}),\n", strip_comments(&sql)));
     }
     out.push_str(&format!("{body_name} AS ({})\n", strip_comments(body)));
     out
@@ -560,10 +626,10 @@ pub fn with_helpers(periods: &str, body_name: &str, body: &str) -> String {
 
 /// An indicator's rows at day grain over these days: what its mart holds, with the day in
 /// `date` in place of the period.
-pub fn mart_sql(ind: &Indicator, days: &[NaiveDate]) -> String {
+pub fn mart_sql(ind: &Indicator, days: &[NaiveDate], ids: LocalIds) -> String {
     format!(
         "{}SELECT * EXCLUDE (period_start, period_end), period_start AS date FROM fact",
-        with_helpers(&day_periods_sql(days), "fact", ind.sql)
+        with_helpers(&day_periods_sql(days), "fact", ind.sql, ids)
     )
 }
 
@@ -595,6 +661,7 @@ pub fn export_sql(
     (from, to): (NaiveDate, NaiveDate),
     data_days: &[NaiveDate],
     mart: Option<&str>,
+    ids: LocalIds,
 ) -> Result<String> {
     if !ind.levels.contains(&req.level) {
         return Err(TransformError::BadQuery(format!(
@@ -750,7 +817,8 @@ pub fn export_sql(
     Ok(format!(
         "{with}, aggregated AS ({aggregated})\nSELECT {cols} FROM aggregated a ORDER BY {order}",
         with =
-            with_helpers(&periods_sql(req.grain, from, to, data_days)?, "fact", &fact).trim_end(),
+            with_helpers(&periods_sql(req.grain, from, to, data_days)?, "fact", &fact, ids)
+                .trim_end(),
         cols = out_cols.join(", "),
         order = order.join(", "),
     ))

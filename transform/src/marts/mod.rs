@@ -52,7 +52,7 @@ use crate::error::{Result, TransformError};
 mod dedupe;
 mod scope;
 
-use crate::indicators::{self, Indicator};
+use crate::indicators::{self, Indicator, LocalIds};
 use crate::views::{
     current_view_sql, current_view_sql_with, raw_rows_sql, row_filter, school_list, QueryLayer,
 };
@@ -147,20 +147,22 @@ impl Mart {
         }
     }
 
-    /// Its rows over these days (every row, for a mart without dates).
-    pub fn sql(&self, days: &[NaiveDate]) -> String {
+    /// Its rows over these days (every row, for a mart without dates), resolving the local
+    /// ids of the tables `ids` names.
+    pub fn sql(&self, days: &[NaiveDate], ids: LocalIds) -> String {
         match self {
             Mart::Current(d) if self.dated() => current_view_sql(d, Some(days)),
             Mart::Current(d) => current_view_sql(d, None),
-            Mart::Indicator(i) => indicators::mart_sql(i, days),
-            Mart::Alerts => indicators::alerts_mart_sql(days),
+            Mart::Indicator(i) => indicators::mart_sql(i, days, ids),
+            Mart::Alerts => indicators::alerts_mart_sql(days, ids),
         }
     }
 
-    /// A digest of the SQL that computes it.
+    /// A digest of the SQL that computes it (in full: a table gaining rows with local ids
+    /// changes its version, so the days it touches are recomputed anyway).
     pub fn definition(&self) -> String {
         let day = NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date");
-        hex::encode(&Sha256::digest(self.sql(&[day]).as_bytes())[..8])
+        hex::encode(&Sha256::digest(self.sql(&[day], LocalIds::ALL).as_bytes())[..8])
     }
 
     fn writer_properties(&self) -> WriterProperties {
@@ -389,7 +391,7 @@ async fn build_one(
                     current_view_sql_with(d, &filter, Some(DUP_FUNCTION))
                 }
             }
-            _ => mart.sql(chunk),
+            _ => mart.sql(chunk, layer.local_ids()),
         };
         let plan = layer.context().sql(&sql).await;
         if scoped {
@@ -471,7 +473,7 @@ pub async fn full_build_sql(layer: &QueryLayer) -> Result<Vec<(String, String)>>
         .map(|m| {
             let sql = match m {
                 Mart::Current(d) => current_view_sql(d, None),
-                other => other.sql(&days),
+                other => other.sql(&days, layer.local_ids()),
             };
             (m.sql_name(), sql)
         })
