@@ -284,10 +284,7 @@ impl Lake {
             .await?;
         let lacks = |t: &DeltaTable| -> Result<bool> {
             let have = t.snapshot()?.schema();
-            Ok(want
-                .fields()
-                .iter()
-                .any(|f| have.field(f.name()).is_none()))
+            Ok(want.fields().iter().any(|f| have.field(f.name()).is_none()))
         };
         if !lacks(&table)? {
             return Ok(table);

@@ -397,6 +397,9 @@ mod tests {
             "2026年9月1日",
             " 2026-9-1 ",
             "2026.09.01",
+            // A timestamp where a date is asked for gives its (local) date.
+            "2026-09-01 08:00",
+            "2026/9/1 17:30:05",
         ] {
             assert_eq!(parse_date(s, false).unwrap(), d(2026, 9, 1), "{s}");
         }

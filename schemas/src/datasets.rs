@@ -371,12 +371,15 @@ pub static NOTICE_READS: Dataset = Dataset {
                 &["接收人类型", "身份"],
             )
         },
-        col(
-            "delivered_at",
-            Kind::Timestamp,
-            Required::Yes,
-            &["送达时间", "发送时间"],
-        ),
+        Column {
+            doc: "empty: taken as delivered when the notice was published (`published_at`)",
+            ..col(
+                "delivered_at",
+                Kind::Timestamp,
+                Required::No,
+                &["送达时间", "发送时间"],
+            )
+        },
         Column {
             rule: Rule::NotBefore("delivered_at"),
             doc: "empty = unread; not before `delivered_at`",

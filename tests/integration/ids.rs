@@ -39,7 +39,8 @@ const CHECK_INS: &str = "打卡日期,校内学号,班级,体温\n\
 /// Excel's text marker), 学号 and 学籍辅号 (two local ids). N12's two national ids differ: that
 /// row is rejected, not the file.
 fn crosswalk_roster() -> String {
-    let mut out = String::from("学籍号,全国学籍号,学号,学籍辅号,学校代码,年级,班级,性别,学生状态,快照日期\n");
+    let mut out =
+        String::from("学籍号,全国学籍号,学号,学籍辅号,学校代码,年级,班级,性别,学生状态,快照日期\n");
     for i in 1..=10 {
         out.push_str(&format!(
             "'N{i:02},N{i:02},{},F{i},L1,7,七年级(1)班,男,在读,2026-10-14\n",
@@ -131,5 +132,8 @@ async fn national_id_columns_must_agree() {
     let out = f.ingest("attendance", Upload::default(), &[p]).await;
     assert_eq!(stored(&out[0]).rows_rejected, 1);
     let report = std::fs::read_to_string(reject_report(&out[0])).unwrap();
-    assert!(report.contains("a national id (学籍号) or a local id"), "{report}");
+    assert!(
+        report.contains("a national id (学籍号) or a local id"),
+        "{report}"
+    );
 }

@@ -478,6 +478,32 @@ async fn notice_indicators_by_hand() {
             "D1 S1 一小 N2   6.000000000"
         ]
     );
+    // A messaging platform's read-status export says when r4 read N2, not when it reached
+    // them: delivered at N2's publication (00:30 on 2 September), read 23.5 h later.
+    let p = f.write(
+        "阅读情况.csv",
+        "通知编号,学校代码,接收人,阅读时间\nN2,S1,r4,2026-09-03 00:00\n",
+    );
+    let out = f.ingest("notice_reads", Upload::default(), &[p]).await;
+    assert_eq!(stored(&out[0]).rows_stored, 1, "{out:?}");
+    let got = nums(
+        export(
+            &f,
+            "notice_read_24h_rate",
+            Level::School,
+            Grain::Total,
+            None,
+        )
+        .await,
+        2,
+    );
+    assert_eq!(got, vec![format!("D1 S1 3 5 {}", r(3.0, 5.0))]);
+    // Read after 1, 26, 6 and 23.5 hours: the median is 14.75.
+    let got = nums(
+        export(&f, "notice_median_hours", Level::School, Grain::Total, None).await,
+        2,
+    );
+    assert_eq!(got, vec!["D1 S1   14.750000000"]);
 }
 
 #[tokio::test]

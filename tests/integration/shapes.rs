@@ -491,6 +491,72 @@ async fn an_exception_register_before_and_after_its_roster() {
     );
 }
 
+/// Leave approvals as the approval system exports them: a span per row, times of day, a status
+/// column the lake does not keep. G10's leave is next week.
+fn leave_approvals() -> String {
+    let today = chrono::Local::now().date_naive();
+    let next = |n| (today + chrono::Duration::days(n)).to_string();
+    format!(
+        "学籍号,姓名,请假类型,请假开始时间,请假结束时间,审批状态
+G03,张三,病假,2026-10-12 08:00,2026-10-14 17:30,已通过
+G07,李四,事假,2026-10-09 08:00,2026-10-12 12:00,已通过
+G09,王五,事假,2026-10-13 08:00,2026-10-12 17:00,已通过
+G10,赵六,事假,{} 08:00,{} 17:00,已通过
+",
+        next(7),
+        next(9)
+    )
+}
+
+#[tokio::test]
+async fn leave_approvals_cover_every_school_day_of_their_span() {
+    let f = Fixture::new();
+    let roster = f.write("名册.csv", e1_roster());
+    f.ingest("enrolment", Upload::default(), &[roster]).await;
+    let p = f.write("请假审批.csv", leave_approvals());
+    let out = f.cli(&[
+        "ingest",
+        "--dataset",
+        "attendance",
+        "--exceptions",
+        "--school",
+        "E1",
+        "--class",
+        "7-1",
+        p.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // G09's leave ends before it starts; G10's has not begun.
+    assert!(stdout.contains("stored 2 of 4 rows"), "{stdout}");
+    assert!(stdout.contains("2 leave approval(s)"), "{stdout}");
+    let report = only_reject_report(&f, "attendance_exceptions");
+    assert!(
+        report.contains("leave_end is before leave_start"),
+        "{report}"
+    );
+    assert!(report.contains("has no school day up to today"), "{report}");
+    // G03: Monday 12 – Wednesday 14 October; G07: Friday 9 and Monday 12 (not the weekend).
+    // Every other pupil of 7-1 was present on the four days the register covers.
+    assert_eq!(
+        counts(&f, "attendance_rate", Level::Class, Grain::Day, None).await,
+        vec![
+            "E1 7-1 2026-10-09 19 20",
+            "E1 7-1 2026-10-12 18 20",
+            "E1 7-1 2026-10-13 19 20",
+            "E1 7-1 2026-10-14 19 20"
+        ]
+    );
+    assert_eq!(
+        counts(&f, "sick_leave_rate", Level::Class, Grain::Total, None).await,
+        vec!["E1 7-1 3 80"]
+    );
+}
+
 #[tokio::test]
 async fn the_finest_shape_wins_on_a_class_day() {
     let f = Fixture::new();

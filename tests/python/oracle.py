@@ -322,7 +322,8 @@ def fact(ind, grain):
                   FROM prev p JOIN enrolment n ON n.school_code = p.school_code AND n.as_of_date = p.as_of_date AND n.status = 'transferred_out'
                   JOIN enrolment o ON o.school_code = p.school_code AND o.as_of_date = p.prev_date AND o.student_id = n.student_id AND o.status = 'enrolled'""", "count"
     if ind in ("notice_read_rate", "notice_read_24h_rate", "notice_median_hours"):
-        base = """SELECT r.school_code, NULL AS class_code, local_day(n.published_at) AS day, r.delivered_at, r.read_at
+        base = """SELECT r.school_code, NULL AS class_code, local_day(n.published_at) AS day,
+                         coalesce(r.delivered_at, n.published_at) AS delivered_at, r.read_at
                   FROM notice_reads r JOIN notices n ON n.notice_id = r.notice_id"""
         if ind == "notice_read_rate":
             return f"SELECT *, CASE WHEN read_at IS NOT NULL THEN 1 ELSE 0 END AS num, 1 AS den FROM ({base})", "sum"

@@ -28,7 +28,7 @@ WITH dated AS (
     UNION ALL
     SELECT school_code, 'enrolment' AS dataset, as_of_date AS day FROM enrolment
     UNION ALL
-    SELECT school_code, 'notice_reads' AS dataset, local_date(delivered_at) AS day FROM notice_reads
+    SELECT school_code, 'notice_reads' AS dataset, local_date(coalesce(delivered_at, read_at)) AS day FROM notice_reads
 ),
 latest AS (
     SELECT dated.school_code, dated.dataset, max(dated.day) AS day

@@ -6,10 +6,10 @@
 -- mart: day (its day rows are kept in the lake as mart_notice_median_hours)
 -- by: notice
 -- definition: the median of (read_at − delivered_at) in hours over read receipts, by notice or
--- school. A notice belongs to the period in which it was published.
+-- school; a receipt without delivered_at was delivered when its notice was published. A notice belongs to the period in which it was published.
 -- grain: one row per read receipt; the wrapper takes the median at the level asked for.
 WITH published AS (
-    SELECT notice_id, title, local_date(published_at) AS day FROM notices
+    SELECT notice_id, title, published_at, local_date(published_at) AS day FROM notices
 ),
 receipts AS (
     SELECT notice_id, school_code, delivered_at, read_at FROM notice_reads WHERE read_at IS NOT NULL
@@ -20,7 +20,7 @@ SELECT receipts.school_code,
        published.title,
        periods.period_start,
        periods.period_end,
-       CAST(arrow_cast(receipts.read_at, 'Int64') - arrow_cast(receipts.delivered_at, 'Int64') AS DOUBLE) / 3600000000.0 AS value
+       CAST(arrow_cast(receipts.read_at, 'Int64') - arrow_cast(coalesce(receipts.delivered_at, published.published_at), 'Int64') AS DOUBLE) / 3600000000.0 AS value
 FROM receipts
 JOIN published ON published.notice_id = receipts.notice_id
 JOIN periods ON periods.day = published.day

@@ -662,11 +662,9 @@ async fn register_table(
                     .iter()
                     .map(|f| match have.field_with_name(f.name()) {
                         Ok(_) => format!("\"{}\"", f.name()),
-                        Err(_) => format!(
-                            "arrow_cast(NULL, '{}') AS \"{}\"",
-                            f.data_type(),
-                            f.name()
-                        ),
+                        Err(_) => {
+                            format!("arrow_cast(NULL, '{}') AS \"{}\"", f.data_type(), f.name())
+                        }
                     })
                     .collect();
                 ctx.sql(&format!(

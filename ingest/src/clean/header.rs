@@ -101,8 +101,7 @@ pub(super) fn find_header(
             // An upload may supply a school or a roster date, but a file of events without
             // any date column is not taken for one.
             other.required_columns().all(|c| {
-                named(other, c, &found)
-                    || (c.required == Required::FromUpload && c.name != "date")
+                named(other, c, &found) || (c.required == Required::FromUpload && c.name != "date")
             })
         })
         .map(|o| o.name)

@@ -273,8 +273,8 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         d.columns.iter().position(|c| c.name == "leave_start"),
         d.columns.iter().position(|c| c.name == "leave_end"),
     ) {
-        (Some(a), Some(b)) if matches!(sources[a], Source::Cell(_))
-            && matches!(sources[b], Source::Cell(_)) =>
+        (Some(a), Some(b))
+            if matches!(sources[a], Source::Cell(_)) && matches!(sources[b], Source::Cell(_)) =>
         {
             Some((a, b))
         }
@@ -831,7 +831,18 @@ fn parse_cell<'a>(
                     ));
                 }
             }
-            ctx.window.check(day)?;
+            if matches!(c.name, "leave_start" | "leave_end") {
+                // A leave may run past today (its days up to today count), not past a year.
+                if day < ctx.window.earliest || (day - ctx.window.today).num_days() > MAX_LEAVE_DAYS
+                {
+                    return Err(format!(
+                        "{day} is outside the dates a leave can have ({} to a year after today)",
+                        ctx.window.earliest
+                    ));
+                }
+            } else {
+                ctx.window.check(day)?;
+            }
             Val::Date(values::days_since_epoch(day))
         }
         Kind::BirthYear => {

@@ -617,8 +617,11 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
         write_table(out, "notices", "通知", &header, &zh, rows, st, &mut g)?;
     }
     if opts.wants("notice_reads") {
-        for s in &schools {
+        for (si, s) in schools.iter().enumerate() {
             let st = style_for(&mut rng);
+            // A messaging platform's read-status export says when a parent read, not when
+            // the notice reached them (taken as its publication).
+            let undelivered = Shape::of(opts, si) == Shape::Platform;
             let header = [
                 "notice_id",
                 "school_code",
@@ -652,7 +655,11 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                         Cell::Text(s.code.clone()),
                         Cell::Text(p.parent_phone.clone()),
                         Cell::Text(if st.chinese { "家长" } else { "parent" }.into()),
-                        Cell::Text(delivered.format("%Y-%m-%d %H:%M:%S").to_string()),
+                        Cell::Text(if undelivered {
+                            String::new()
+                        } else {
+                            delivered.format("%Y-%m-%d %H:%M:%S").to_string()
+                        }),
                         Cell::Text(
                             read.map(|r| r.format("%Y-%m-%d %H:%M:%S").to_string())
                                 .unwrap_or_default(),

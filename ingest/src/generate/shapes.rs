@@ -225,7 +225,15 @@ pub(super) fn local_id(pupil: usize) -> String {
 
 /// A date as platform exports write it: two-digit year and the weekday (`26-10-09 星期五`).
 pub(super) fn platform_date(day: NaiveDate) -> String {
-    const WEEKDAYS: [&str; 7] = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"];
+    const WEEKDAYS: [&str; 7] = [
+        "星期一",
+        "星期二",
+        "星期三",
+        "星期四",
+        "星期五",
+        "星期六",
+        "星期日",
+    ];
     format!(
         "{} {}",
         day.format("%y-%m-%d"),

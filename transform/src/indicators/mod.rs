@@ -178,7 +178,10 @@ fn ids_helper(name: &str) -> (&'static str, &'static [&'static str]) {
         "enrolment_ids" => ("enrolment", &["school_code", "as_of_date", "student_id"]),
         "attendance_ids" => ("attendance", &["date", "student_id"]),
         "health_ids" => ("health_report", &["date", "student_id"]),
-        _ => ("attendance_exceptions", &["_batch_id", "date", "student_id"]),
+        _ => (
+            "attendance_exceptions",
+            &["_batch_id", "date", "student_id"],
+        ),
     }
 }
 
@@ -236,8 +239,14 @@ fn person_ids(table: &str, key: &[&str], resolve: bool) -> String {
         .replace("{l_columns}", &prefixed("l"))
         .replace("{columns}", &columns.join(", "))
         .replace("{key_as}", &joined(&|i, k| format!("{k} AS _k{i}"), ", "))
-        .replace("{lk_n}", &joined(&|i, k| format!("l._k{i} = n.{k}"), " AND "))
-        .replace("{l_nk}", &joined(&|i, k| format!("l.{k} = n._k{i}"), " AND "))
+        .replace(
+            "{lk_n}",
+            &joined(&|i, k| format!("l._k{i} = n.{k}"), " AND "),
+        )
+        .replace(
+            "{l_nk}",
+            &joined(&|i, k| format!("l.{k} = n._k{i}"), " AND "),
+        )
         .replace("{key}", &key.join(", "))
 }
 
@@ -816,9 +825,13 @@ pub fn export_sql(
     ]);
     Ok(format!(
         "{with}, aggregated AS ({aggregated})\nSELECT {cols} FROM aggregated a ORDER BY {order}",
-        with =
-            with_helpers(&periods_sql(req.grain, from, to, data_days)?, "fact", &fact, ids)
-                .trim_end(),
+        with = with_helpers(
+            &periods_sql(req.grain, from, to, data_days)?,
+            "fact",
+            &fact,
+            ids
+        )
+        .trim_end(),
         cols = out_cols.join(", "),
         order = order.join(", "),
     ))
