@@ -144,6 +144,10 @@ pub enum Command {
     Batches {
         #[arg(long, value_enum, default_value_t = SqlFormat::Table)]
         format: SqlFormat,
+        /// Instead, for each school and day, how many class-days were counted from each shape
+        /// of report (per-student rows, exception register, class report, school report).
+        #[arg(long)]
+        shapes: bool,
     },
     /// Run a read-only SQL query over the lake's tables.
     Sql {

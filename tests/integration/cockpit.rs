@@ -657,4 +657,15 @@ async fn a_clerk_uploads_an_absence_register() {
     wrong[0] = ("dataset", "health_report");
     let (_, page) = post(&state, "/upload", form(&wrong, &[("x.csv", register)])).await;
     assert!(page.contains("只适用于考勤"), "{page}");
+    // The Data page says which shape E1's day was counted from: one class-day by register.
+    state.refresh().await.unwrap();
+    let (status, page) = cockpit_get(&state, "/data?school=E1&from=2026-10-01&to=2026-10-15").await;
+    let page = String::from_utf8(page).unwrap();
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("各校各日的报送形式"), "{page}");
+    let shapes = page.split("各校各日的报送形式").nth(1).unwrap();
+    assert!(
+        shapes.contains("<td>2026-10-12</td><td></td><td>1</td><td></td><td></td>"),
+        "{shapes}"
+    );
 }

@@ -14,6 +14,8 @@
 //!   wrapper that exports one at a level, grain and range; the alerts (cluster, follow-up).
 //! - [`marts`]: the tables `edulake build` keeps in the lake ahead of time (current views and
 //!   indicator rows at day grain), when they are fresh, and the incremental build.
+//! - [`shapes`]: which shape of report (rows, register, class or school report) each school's
+//!   days were counted from.
 //! - [`udf`]: SQL functions edulake adds (`local_date`).
 //! - [`output`]: results as a text table, CSV, JSON, Parquet or XLSX.
 
@@ -22,6 +24,7 @@ pub mod error;
 pub mod indicators;
 pub mod marts;
 pub mod output;
+pub mod shapes;
 pub mod udf;
 pub mod views;
 

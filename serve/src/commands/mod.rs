@@ -70,7 +70,7 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
             };
             ingest::run(env, what, paths).await
         }
-        Command::Batches { format } => query::batches(env, format).await,
+        Command::Batches { format, shapes } => query::batches(env, format, shapes).await,
         Command::Sql { format, query } => query::sql(env, &query, format).await,
         Command::Schema { dataset } => query::schema(dataset.as_deref()),
         Command::Build { full, show_sql } => build::run(env, full, show_sql).await,

@@ -62,7 +62,11 @@ pub async fn sql(env: &Env, query: &str, format: SqlFormat) -> anyhow::Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn batches(env: &Env, format: SqlFormat) -> anyhow::Result<ExitCode> {
+pub async fn batches(env: &Env, format: SqlFormat, shapes: bool) -> anyhow::Result<ExitCode> {
+    if shapes {
+        let sql = edulake_transform::shapes::shapes_sql(&Default::default());
+        return self::sql(env, &sql, format).await;
+    }
     let query = "SELECT batch_id, dataset, \
                  CASE dataset WHEN 'attendance' THEN 'rows' WHEN 'health_report' THEN 'rows' \
                  WHEN 'attendance_exceptions' THEN 'exception register' WHEN 'class_report' THEN 'class report' \

@@ -13,6 +13,8 @@ use edulake_transform::indicators::{sql_str, Grain, Level};
 
 use super::html::{self, enc, esc, link, section, table};
 use super::i18n::{t, Lang};
+use edulake_transform::shapes::ShapesOf;
+
 use super::pages::{cached_page, download_href, export, sql_rows, view_of, Ask, Params, Scope};
 use super::{AppError, AppState};
 
@@ -28,6 +30,9 @@ const FRESHNESS: [(&str, &str); 6] = [
 
 /// At most this many batches are listed on a page; the download has them all.
 const BATCHES_SHOWN: usize = 200;
+
+/// The shapes of report a class-day may be counted from, finest first.
+const SHAPES: [&str; 4] = ["rows", "register", "class_report", "school_report"];
 
 /// The data page: freshness by school and dataset, and the batches received.
 pub async fn data(
@@ -219,6 +224,68 @@ async fn render_data(state: &AppState, params: &Params) -> Result<String, AppErr
         &content,
         Some(&href),
     ));
+
+    // Which shape each school's days were counted from (REPORTING.md's precedence).
+    let shapes = sql_rows(
+        &layer,
+        lang,
+        &edulake_transform::shapes::shapes_sql(&ShapesOf {
+            district: match &scope {
+                Scope::District(d) => Some(d.as_str()),
+                _ => None,
+            },
+            school: match &scope {
+                Scope::School(s) => Some(s.as_str()),
+                _ => None,
+            },
+            from: Some(view.from),
+            to: Some(view.to),
+        }),
+    )
+    .await?;
+    let cells: Vec<Vec<String>> = (0..shapes.len().min(BATCHES_SHOWN))
+        .map(|r| {
+            let mut row = vec![
+                esc(&shapes.text(r, "district")),
+                link(
+                    &view.link(&format!(
+                        "/data?school={}",
+                        enc(&shapes.text(r, "school_code"))
+                    )),
+                    &shapes.text(r, "school_name"),
+                ),
+                shapes.text(r, "date"),
+            ];
+            for shape in SHAPES {
+                row.push(match shapes.text(r, shape).as_str() {
+                    "0" => String::new(),
+                    n => n.to_string(),
+                });
+            }
+            row
+        })
+        .collect();
+    let content = if cells.is_empty() {
+        html::empty(lang, "shapes_none")
+    } else {
+        let more = if shapes.len() > BATCHES_SHOWN {
+            format!(
+                "<p class=\"hint\">{} {BATCHES_SHOWN} / {}</p>",
+                esc(&t(lang, "batches_shown")),
+                shapes.len()
+            )
+        } else {
+            String::new()
+        };
+        let mut heads = vec![t(lang, "district"), t(lang, "school"), t(lang, "date")];
+        heads.extend(SHAPES.iter().map(|s| t(lang, &format!("shape_{s}"))));
+        format!(
+            "<p class=\"hint\">{}</p>{more}{}",
+            esc(&t(lang, "shapes_hint")),
+            table(&heads, &cells)
+        )
+    };
+    body.push_str(&section(lang, &t(lang, "shapes"), &content, None));
 
     // The batches received.
     let batches = sql_rows(&layer, lang, &batches_sql(&scope, Some(range))).await?;
