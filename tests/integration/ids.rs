@@ -65,6 +65,11 @@ async fn local_ids_resolve_through_a_roster_that_arrives_later() {
     let p = f.write("考勤日报.csv", DAILY_EXPORT);
     let out = f.ingest("attendance", school(), &[p]).await;
     assert_eq!(stored(&out[0]).rows_stored, 11, "{out:?}");
+    // The clerk is told what the lake will do with them.
+    assert!(
+        format!("{out:?}").contains("11 row(s) name the student by a school-local id only"),
+        "{out:?}"
+    );
     let p = f.write("晨检打卡.csv", CHECK_INS);
     let out = f.ingest("health_report", school(), &[p]).await;
     assert_eq!(stored(&out[0]).rows_stored, 5, "{out:?}");

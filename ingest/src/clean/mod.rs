@@ -281,6 +281,9 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         _ => None,
     };
     let mut spans = 0u64;
+    // Rows naming their person by a local id alone (学号, UserId): resolved through the
+    // roster when read.
+    let mut only_local = 0u64;
     let mut last_day = None;
     let mut in_chunk = 0usize;
     let mut storage: Vec<Val<'static>> = Vec::with_capacity(d.columns.len());
@@ -378,13 +381,15 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
                 }
             }
         }
-        if let Err(r) = resolve_ids(d, &mut vals, local_raw, &mut pseudo) {
-            row_rejects.push(Reject {
+        match resolve_ids(d, &mut vals, local_raw, &mut pseudo) {
+            Ok(true) => only_local += 1,
+            Ok(false) => {}
+            Err(r) => row_rejects.push(Reject {
                 row: line,
                 column: labels[r.0].clone(),
                 value: String::new(),
                 reason: r.1,
-            });
+            }),
         }
         check_row_rules(ctx, d, &mut vals, &labels, line, &mut row_rejects);
         if !row_rejects.is_empty() {
@@ -449,6 +454,13 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         }
         storage = recycle(vals);
         out.rows_stored += 1;
+    }
+    if only_local > 0 && d.name != "enrolment" {
+        out.header.notes.push(format!(
+            "{only_local} row(s) name the student by a school-local id only (学号, 校内学号, \
+             UserId…): each counts as a student of its school, and is matched to the roster \
+             once a roster carrying both that id and the 学籍号 is uploaded"
+        ));
     }
     if spans > 0 {
         out.header.notes.push(format!(
@@ -628,15 +640,16 @@ fn ids_agree(rec: &StringRecord, columns: &[usize], header: &[String]) -> Result
 
 /// A row's person: the local id hashed with the school code (a local id is unique only
 /// within its school); a row with only a local id stores that pseudonym as its `student_id`,
-/// which the roster resolves when reading. `Err`: the column to blame and why.
+/// which the roster resolves when reading. Returns whether the row has only a local id;
+/// `Err`: the column to blame and why.
 fn resolve_ids(
     d: &Dataset,
     vals: &mut [Val],
     local_raw: Option<(usize, &str)>,
     pseudo: &mut Pseudonymiser,
-) -> Result<(), (usize, String)> {
+) -> Result<bool, (usize, String)> {
     let Some(sid) = d.columns.iter().position(|c| c.name == "student_id") else {
-        return Ok(());
+        return Ok(false);
     };
     if let Some((j, raw)) = local_raw {
         let school = d
@@ -654,7 +667,10 @@ fn resolve_ids(
     }
     if matches!(vals[sid], Val::Null) {
         match local_raw.map(|(j, _)| &vals[j]) {
-            Some(Val::Shared(p)) => vals[sid] = Val::Shared(p.clone()),
+            Some(Val::Shared(p)) => {
+                vals[sid] = Val::Shared(p.clone());
+                return Ok(true);
+            }
             Some(_) => {}
             None => {
                 return Err((
@@ -666,7 +682,7 @@ fn resolve_ids(
             }
         }
     }
-    Ok(())
+    Ok(false)
 }
 
 /// The longest leave approval taken: a longer span is a typo, not a leave.

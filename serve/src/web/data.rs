@@ -243,19 +243,25 @@ async fn render_data(state: &AppState, params: &Params) -> Result<String, AppErr
         }),
     )
     .await?;
+    let one_school = matches!(scope, Scope::School(_));
     let cells: Vec<Vec<String>> = (0..shapes.len().min(BATCHES_SHOWN))
         .map(|r| {
-            let mut row = vec![
-                esc(&shapes.text(r, "district")),
-                link(
-                    &view.link(&format!(
-                        "/data?school={}",
-                        enc(&shapes.text(r, "school_code"))
-                    )),
-                    &shapes.text(r, "school_name"),
-                ),
-                shapes.text(r, "date"),
-            ];
+            // One school's page needs no school columns.
+            let mut row = if one_school {
+                Vec::new()
+            } else {
+                vec![
+                    esc(&shapes.text(r, "district")),
+                    link(
+                        &view.link(&format!(
+                            "/data?school={}",
+                            enc(&shapes.text(r, "school_code"))
+                        )),
+                        &shapes.text(r, "school_name"),
+                    ),
+                ]
+            };
+            row.push(shapes.text(r, "date"));
             for shape in SHAPES {
                 row.push(match shapes.text(r, shape).as_str() {
                     "0" => String::new(),
@@ -277,7 +283,11 @@ async fn render_data(state: &AppState, params: &Params) -> Result<String, AppErr
         } else {
             String::new()
         };
-        let mut heads = vec![t(lang, "district"), t(lang, "school"), t(lang, "date")];
+        let mut heads = if one_school {
+            vec![t(lang, "date")]
+        } else {
+            vec![t(lang, "district"), t(lang, "school"), t(lang, "date")]
+        };
         heads.extend(SHAPES.iter().map(|s| t(lang, &format!("shape_{s}"))));
         format!(
             "<p class=\"hint\">{}</p>{more}{}",
