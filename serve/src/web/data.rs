@@ -274,15 +274,7 @@ async fn render_data(state: &AppState, params: &Params) -> Result<String, AppErr
     let content = if cells.is_empty() {
         html::empty(lang, "shapes_none")
     } else {
-        let more = if shapes.len() > BATCHES_SHOWN {
-            format!(
-                "<p class=\"hint\">{} {BATCHES_SHOWN} / {}</p>",
-                esc(&t(lang, "batches_shown")),
-                shapes.len()
-            )
-        } else {
-            String::new()
-        };
+        let more = shown_of(lang, shapes.len());
         let mut heads = if one_school {
             vec![t(lang, "date")]
         } else {
@@ -305,15 +297,7 @@ async fn render_data(state: &AppState, params: &Params) -> Result<String, AppErr
     let content = if cells.is_empty() {
         html::empty(lang, "batches_none")
     } else {
-        let more = if batches.len() > BATCHES_SHOWN {
-            format!(
-                "<p class=\"hint\">{} {BATCHES_SHOWN} / {}</p>",
-                esc(&t(lang, "batches_shown")),
-                batches.len()
-            )
-        } else {
-            String::new()
-        };
+        let more = shown_of(lang, batches.len());
         format!("{more}{}", table(&batch_heads(lang), &cells))
     };
     let href = format!(
@@ -334,6 +318,18 @@ async fn render_data(state: &AppState, params: &Params) -> Result<String, AppErr
         }
     };
     Ok(html::page(&view, &title, &body))
+}
+
+/// "Showing the first N of M", when a table holds more rows than a page shows.
+fn shown_of(lang: Lang, total: usize) -> String {
+    if total > BATCHES_SHOWN {
+        format!(
+            "<p class=\"hint\">{} {BATCHES_SHOWN} / {total}</p>",
+            esc(&t(lang, "batches_shown"))
+        )
+    } else {
+        String::new()
+    }
 }
 
 fn batch_heads(lang: Lang) -> Vec<String> {
