@@ -172,15 +172,35 @@ static HELPERS: &[(&str, Option<&str>)] = &[
     ),
 ];
 
-/// The table and key of each `<table>_ids` helper.
-fn ids_helper(name: &str) -> (&'static str, &'static [&'static str]) {
+/// The table, key and groups of each `<table>_ids` helper: a group (a school's day, roster
+/// snapshot or register) is where one person's key can be sent under both kinds of id.
+fn ids_helper(
+    name: &str,
+) -> (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+) {
     match name {
-        "enrolment_ids" => ("enrolment", &["school_code", "as_of_date", "student_id"]),
-        "attendance_ids" => ("attendance", &["date", "student_id"]),
-        "health_ids" => ("health_report", &["date", "student_id"]),
+        "enrolment_ids" => (
+            "enrolment",
+            &["school_code", "as_of_date", "student_id"],
+            &["school_code", "as_of_date"],
+        ),
+        "attendance_ids" => (
+            "attendance",
+            &["date", "student_id"],
+            &["school_code", "date"],
+        ),
+        "health_ids" => (
+            "health_report",
+            &["date", "student_id"],
+            &["school_code", "date"],
+        ),
         _ => (
             "attendance_exceptions",
             &["_batch_id", "date", "student_id"],
+            &["school_code", "_batch_id", "date"],
         ),
     }
 }
@@ -190,8 +210,8 @@ fn helpers(ids: LocalIds) -> impl Iterator<Item = (&'static str, String)> {
     HELPERS.iter().map(move |(name, sql)| match sql {
         Some(sql) => (*name, sql.to_string()),
         None => {
-            let (table, key) = ids_helper(name);
-            (*name, person_ids(table, key, ids.resolves(table)))
+            let (table, key, group) = ids_helper(name);
+            (*name, person_ids(table, key, group, ids.resolves(table)))
         }
     })
 }
@@ -199,7 +219,7 @@ fn helpers(ids: LocalIds) -> impl Iterator<Item = (&'static str, String)> {
 /// `<table>_ids`: a table's rows with local ids resolved through the roster, from the one
 /// template `_person_ids.sql` (the rule is written once; only the table and its columns vary);
 /// without `resolve`, the table's rows as they are.
-fn person_ids(table: &str, key: &[&str], resolve: bool) -> String {
+fn person_ids(table: &str, key: &[&str], group: &[&str], resolve: bool) -> String {
     let d = edulake_schemas::stored_by_name(table).expect("a stored table");
     let mut columns: Vec<&str> = d.columns.iter().map(|c| c.stored_name()).collect();
     columns.extend(["_batch_id", "_ingested_at"]);
@@ -210,44 +230,40 @@ fn person_ids(table: &str, key: &[&str], resolve: bool) -> String {
     if !resolve {
         return format!("SELECT {} FROM {table}", columns.join(", "));
     }
-    let prefixed = |p: &str| {
-        columns
+    let list = |f: &dyn Fn(usize, &str) -> String, items: &[&str], sep: &str| {
+        items
             .iter()
-            .map(|c| format!("{p}.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let resolved = columns
-        .iter()
-        .map(|c| match *c {
-            "student_id" => "coalesce(l.student_id, t.student_id) AS student_id".to_string(),
-            c => format!("t.{c}"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    let joined = |f: &dyn Fn(usize, &str) -> String, sep: &str| {
-        key.iter()
             .enumerate()
-            .map(|(i, k)| f(i, k))
+            .map(|(i, c)| f(i, c))
             .collect::<Vec<_>>()
             .join(sep)
     };
+    let resolved = list(
+        &|_, c| match c {
+            "student_id" => "coalesce(l._ln, t.student_id) AS student_id".to_string(),
+            c => format!("t.{c}"),
+        },
+        &columns,
+        ", ",
+    );
     include_str!("../../indicators/_person_ids.sql")
         .replace("{table}", table)
         .replace("{resolved_columns}", &resolved)
-        .replace("{n_columns}", &prefixed("n"))
-        .replace("{l_columns}", &prefixed("l"))
+        .replace(
+            "{r_columns}",
+            &list(&|_, c| format!("r.{c}"), &columns, ", "),
+        )
         .replace("{columns}", &columns.join(", "))
-        .replace("{key_as}", &joined(&|i, k| format!("{k} AS _k{i}"), ", "))
         .replace(
-            "{lk_n}",
-            &joined(&|i, k| format!("l._k{i} = n.{k}"), " AND "),
+            "{group_as}",
+            &list(&|i, c| format!("{c} AS _g{i}"), group, ", "),
         )
+        .replace("{group}", &group.join(", "))
         .replace(
-            "{l_nk}",
-            &joined(&|i, k| format!("l.{k} = n._k{i}"), " AND "),
+            "{m_r_group}",
+            &list(&|i, c| format!("m._g{i} = r.{c}"), group, " AND "),
         )
-        .replace("{key}", &key.join(", "))
+        .replace("{r_key}", &list(&|_, c| format!("r.{c}"), key, ", "))
 }
 
 /// The helpers that read no `periods` (nor the roster by day): `attendance_rows`,
