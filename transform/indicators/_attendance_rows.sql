@@ -5,8 +5,8 @@
 -- that day in that class, present. The present rows are derived here, when reading, so a
 -- roster ingested later corrects them. Where no roster is in force, a register's day counts
 -- nothing, not even its listed students (its denominator is unknown, not the list). For one
--- (date, student) of a school the latest upload wins among all three (a register sent again
--- without a student makes them present; a row sent after a register replaces its row).
+-- (date, student) the latest upload wins among all three (a register sent again without a
+-- student makes them present; a row sent after a register replaces its row).
 -- attended: present, late, early_leave. absence: absent, sick_leave, personal_leave. This is the
 -- one place that says so; every attendance indicator reads `attended` and `absence` from here.
 -- source: 'rows' (sent as a row) or 'register' (listed in or derived from a register).
@@ -44,12 +44,12 @@ roster_of_covered AS (
 ),
 derived AS (
     -- the covered roster's students the same register does not list: present
-    -- (the listed are few, the roster many: the listed are the join's build side)
     SELECT r.date, r.school_code, r.class_code, r.student_id, 'present' AS status, r._ingested_at, 0 AS _row
-    FROM (SELECT _batch_id AS _lb, date AS _ld, student_id AS _ls FROM listed) l
-    RIGHT JOIN roster_of_covered r
-      ON l._lb = r._batch_id AND l._ld = r.date AND l._ls = r.student_id
-    WHERE l._lb IS NULL
+    FROM roster_of_covered r
+    WHERE NOT EXISTS (
+        SELECT 1 FROM listed
+        WHERE listed._batch_id = r._batch_id AND listed.date = r.date AND listed.student_id = r.student_id
+    )
 ),
 registers_in_force AS (
     SELECT DISTINCT _batch_id, school_code, date FROM covered_in_force
@@ -85,35 +85,6 @@ registered_latest AS (
     )
     WHERE rn = 1
 ),
-sent AS (
-    SELECT date, school_code, class_code, student_id, status, _ingested_at FROM attendance_ids
-),
-both_days AS (
-    -- the school-days with both rows sent and a register: only there can one (date, student)
-    -- be in both (the rest pass as they are, without a join over every row)
-    SELECT s._s0, s._s1
-    FROM (SELECT DISTINCT school_code AS _s0, date AS _s1 FROM sent) s
-    JOIN (SELECT DISTINCT school_code AS _r0, date AS _r1 FROM registered_latest) r
-      ON s._s0 = r._r0 AND s._s1 = r._r1
-),
-sent_alone AS (
-    SELECT sent.date, sent.school_code, sent.class_code, sent.student_id, sent.status, 'rows' AS source
-    FROM both_days b
-    RIGHT JOIN sent ON b._s0 = sent.school_code AND b._s1 = sent.date
-    WHERE b._s0 IS NULL
-),
-registered_alone AS (
-    SELECT reg.date, reg.school_code, reg.class_code, reg.student_id, reg.status, 'register' AS source
-    FROM both_days b
-    RIGHT JOIN registered_latest reg ON b._s0 = reg.school_code AND b._s1 = reg.date
-    WHERE b._s0 IS NULL
-),
-sent_both AS (
-    SELECT sent.* FROM both_days b JOIN sent ON b._s0 = sent.school_code AND b._s1 = sent.date
-),
-registered_both AS (
-    SELECT reg.* FROM both_days b JOIN registered_latest reg ON b._s0 = reg.school_code AND b._s1 = reg.date
-),
 chosen AS (
     -- for a (date, student) both sent and registered, the later upload
     SELECT sent.date AS s_date, sent.school_code AS s_school, sent.class_code AS s_class,
@@ -122,8 +93,8 @@ chosen AS (
            reg.student_id AS r_student, reg.status AS r_status,
            reg.student_id IS NULL
              OR (sent.student_id IS NOT NULL AND sent._ingested_at >= reg._ingested_at) AS use_sent
-    FROM sent_both sent
-    FULL OUTER JOIN registered_both reg
+    FROM attendance_ids sent
+    FULL OUTER JOIN registered_latest reg
       ON sent.date = reg.date AND sent.student_id = reg.student_id
 ),
 rows_all AS (
@@ -134,10 +105,6 @@ rows_all AS (
            CASE WHEN use_sent THEN s_status ELSE r_status END AS status,
            CASE WHEN use_sent THEN 'rows' ELSE 'register' END AS source
     FROM chosen
-    UNION ALL
-    SELECT * FROM sent_alone
-    UNION ALL
-    SELECT * FROM registered_alone
 )
 SELECT date, school_code, class_code, student_id, status, source,
        status IN ('present', 'late', 'early_leave') AS attended,
