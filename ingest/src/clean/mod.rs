@@ -1,5 +1,9 @@
 //! Cleaning: from rows of text cells to the typed, validated, pseudonymised columns of a
 //! dataset's lake table, with every bad row rejected alone and reported.
+//!
+//! Layout: `header` (the header row, title and file-name dates, skipped rows), `ids` (national
+//! and local ids, leave spans), `rules` (rules across the cells of a row); this file walks the
+//! rows and builds the columns.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -22,8 +26,13 @@ use crate::read::{Rows, UNREADABLE_ROW};
 use crate::values;
 
 mod header;
+mod ids;
+mod rules;
 pub use header::file_name_date;
 use header::{clean_text, find_header, is_skipped_row, supplied};
+pub use ids::local_key;
+use ids::{ids_agree, leave_days, resolve_ids, MAX_LEAVE_DAYS};
+use rules::check_row_rules;
 
 /// What the upload itself says, for columns a file may leave out.
 #[derive(Debug, Clone, Default)]
@@ -615,115 +624,6 @@ enum Parsed<'a> {
     Local(&'a str),
 }
 
-/// Several national-id columns of one row must name the same person (a row where they differ
-/// is rejected, not the file).
-fn ids_agree(rec: &StringRecord, columns: &[usize], header: &[String]) -> Result<(), String> {
-    let filled: Vec<(usize, &str)> = columns
-        .iter()
-        .filter_map(|i| rec.get(*i).map(|t| (*i, clean_text(t))))
-        .filter(|(_, t)| !t.is_empty())
-        .collect();
-    let Some((first, id)) = filled.first() else {
-        return Ok(());
-    };
-    match filled
-        .iter()
-        .find(|(_, t)| crate::pseudo::normalise_id(t) != crate::pseudo::normalise_id(id))
-    {
-        Some((other, t)) => Err(format!(
-            "{} '{id}' and {} '{t}' name different students",
-            header[*first], header[*other]
-        )),
-        None => Ok(()),
-    }
-}
-
-/// A row's person: the local id hashed with the school code (a local id is unique only
-/// within its school); a row with only a local id stores that pseudonym as its `student_id`,
-/// which the roster resolves when reading. Returns whether the row has only a local id;
-/// `Err`: the column to blame and why.
-fn resolve_ids(
-    d: &Dataset,
-    vals: &mut [Val],
-    local_raw: Option<(usize, &str)>,
-    pseudo: &mut Pseudonymiser,
-) -> Result<bool, (usize, String)> {
-    let Some(sid) = d.columns.iter().position(|c| c.name == "student_id") else {
-        return Ok(false);
-    };
-    if let Some((j, raw)) = local_raw {
-        let school = d
-            .columns
-            .iter()
-            .position(|c| c.name == "school_code")
-            .and_then(|k| match &vals[k] {
-                Val::Str(s) => Some(s.to_string()),
-                _ => None,
-            });
-        // Without a valid school the row is already rejected for it.
-        if let Some(school) = school {
-            vals[j] = Val::Shared(pseudo.pseudonym(&local_key(&school, raw)));
-        }
-    }
-    if matches!(vals[sid], Val::Null) {
-        match local_raw.map(|(j, _)| &vals[j]) {
-            Some(Val::Shared(p)) => {
-                vals[sid] = Val::Shared(p.clone());
-                return Ok(true);
-            }
-            Some(_) => {}
-            None => {
-                return Err((
-                    sid,
-                    "required value is missing: a national id (学籍号) or a local id \
-                     (校内学号, 学号, UserId…) is needed"
-                        .into(),
-                ))
-            }
-        }
-    }
-    Ok(false)
-}
-
-/// The longest leave approval taken: a longer span is a typo, not a leave.
-const MAX_LEAVE_DAYS: i64 = 366;
-
-/// The school days (Monday–Friday) of a leave span within the date window, as days since the
-/// epoch. The school's own calendar is not known, so weekends are its only days off.
-fn leave_days(from: NaiveDate, to: NaiveDate, window: &values::Window) -> Result<Vec<i32>, String> {
-    use chrono::Datelike;
-    if to < from {
-        return Err(format!("the leave ends ({to}) before it starts ({from})"));
-    }
-    if (to - from).num_days() >= MAX_LEAVE_DAYS {
-        return Err(format!(
-            "a leave of more than {MAX_LEAVE_DAYS} days ({from} – {to}) is not taken as one"
-        ));
-    }
-    let first = from.max(window.earliest);
-    let last = to.min(window.today);
-    let days: Vec<i32> = first
-        .iter_days()
-        .take_while(|d| *d <= last)
-        .filter(|d| d.weekday().number_from_monday() <= 5)
-        .map(values::days_since_epoch)
-        .collect();
-    if days.is_empty() {
-        return Err(format!(
-            "the leave {from} – {to} has no school day up to today ({}): send it again once it \
-             has begun",
-            window.today
-        ));
-    }
-    Ok(days)
-}
-
-/// What a local id is hashed as: with its school, so the same 学号 in two schools is two
-/// people, and never equal to a national id's pseudonym.
-pub fn local_key(school: &str, local: &str) -> String {
-    format!("LOCAL|{}|{}", school.to_ascii_uppercase(), local)
-}
-
 /// What other cells of a row say that a cell's meaning depends on.
 #[derive(Debug, Clone, Copy)]
 struct RowContext {
@@ -893,98 +793,6 @@ fn int_in_range(c: &Column, v: i64) -> Result<i32, String> {
         _ => {}
     }
     i32::try_from(v).map_err(|_| format!("{v} is too large"))
-}
-
-/// Rules that relate two columns of a row; a count given as the rest of two others is
-/// derived here (实到 = 应到 − 缺勤).
-fn check_row_rules(
-    ctx: &CleanContext,
-    d: &Dataset,
-    vals: &mut [Val],
-    labels: &[String],
-    line: u64,
-    rejects: &mut Vec<Reject>,
-) {
-    let index = |name: &str| d.columns.iter().position(|x| x.name == name);
-    let int = |vals: &[Val], j: Option<usize>| match j.map(|j| &vals[j]) {
-        Some(Val::Int(v)) => Some(*v),
-        _ => None,
-    };
-    // Derived counts first: the comparisons below may read them.
-    for (j, c) in d.columns.iter().enumerate() {
-        let Rule::Remainder { total, part } = c.rule else {
-            continue;
-        };
-        let (t, p) = (int(vals, index(total)), int(vals, index(part)));
-        let mut reject = |value: String, reason: String| {
-            rejects.push(Reject {
-                row: line,
-                column: labels[j].clone(),
-                value,
-                reason,
-            })
-        };
-        match (&vals[j], t, p) {
-            (Val::Int(v), Some(t), Some(p)) if v + p != t => reject(
-                v.to_string(),
-                format!("{} + {part} is not {total}: {v} + {p} ≠ {t}", c.name),
-            ),
-            (Val::Null, Some(t), Some(p)) if p > t => reject(
-                String::new(),
-                format!("{part} {p} is more than {total} {t}"),
-            ),
-            (Val::Null, Some(t), Some(p)) => vals[j] = Val::Int(t - p),
-            (Val::Null, _, None) => reject(
-                String::new(),
-                format!(
-                    "neither {} nor {part} is given: one of them is needed",
-                    c.name
-                ),
-            ),
-            _ => {}
-        }
-    }
-    for (j, c) in d.columns.iter().enumerate() {
-        if let Rule::AtMost(other) = c.rule {
-            if let (Some(v), Some(limit)) = (int(vals, Some(j)), int(vals, index(other))) {
-                if v > limit {
-                    rejects.push(Reject {
-                        row: line,
-                        column: labels[j].clone(),
-                        value: v.to_string(),
-                        reason: format!("{} {v} is more than {other} {limit}", c.name),
-                    });
-                }
-            }
-        }
-    }
-    for (j, c) in d.columns.iter().enumerate() {
-        if let Rule::NotBefore(other) = c.rule {
-            let Some(k) = d.columns.iter().position(|x| x.name == other) else {
-                continue;
-            };
-            if let (Val::Date(this), Val::Date(that)) = (&vals[j], &vals[k]) {
-                if this < that {
-                    rejects.push(Reject {
-                        row: line,
-                        column: labels[j].clone(),
-                        value: values::date_from_days(*this).to_string(),
-                        reason: format!("{} is before {}", c.name, other),
-                    });
-                }
-            }
-            if let (Val::Ts(this), Val::Ts(that)) = (&vals[j], &vals[k]) {
-                if this < that {
-                    rejects.push(Reject {
-                        row: line,
-                        column: labels[j].clone(),
-                        value: format_ts(*this, ctx.tz),
-                        reason: format!("{} is before {}", c.name, other),
-                    });
-                }
-            }
-        }
-    }
 }
 
 fn format_ts(micros: i64, tz: Tz) -> String {

@@ -1,0 +1,122 @@
+//! Who a row is about, and which days it stands for: national and local ids (a local id
+//! hashed with its school; several national-id columns that must agree) and a leave
+//! approval's span.
+
+use super::*;
+
+/// Several national-id columns of one row must name the same person (a row where they differ
+/// is rejected, not the file).
+pub(super) fn ids_agree(
+    rec: &StringRecord,
+    columns: &[usize],
+    header: &[String],
+) -> Result<(), String> {
+    let filled: Vec<(usize, &str)> = columns
+        .iter()
+        .filter_map(|i| rec.get(*i).map(|t| (*i, clean_text(t))))
+        .filter(|(_, t)| !t.is_empty())
+        .collect();
+    let Some((first, id)) = filled.first() else {
+        return Ok(());
+    };
+    match filled
+        .iter()
+        .find(|(_, t)| crate::pseudo::normalise_id(t) != crate::pseudo::normalise_id(id))
+    {
+        Some((other, t)) => Err(format!(
+            "{} '{id}' and {} '{t}' name different students",
+            header[*first], header[*other]
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A row's person: the local id hashed with the school code (a local id is unique only
+/// within its school); a row with only a local id stores that pseudonym as its `student_id`,
+/// which the roster resolves when reading. Returns whether the row has only a local id;
+/// `Err`: the column to blame and why.
+pub(super) fn resolve_ids(
+    d: &Dataset,
+    vals: &mut [Val],
+    local_raw: Option<(usize, &str)>,
+    pseudo: &mut Pseudonymiser,
+) -> Result<bool, (usize, String)> {
+    let Some(sid) = d.columns.iter().position(|c| c.name == "student_id") else {
+        return Ok(false);
+    };
+    if let Some((j, raw)) = local_raw {
+        let school = d
+            .columns
+            .iter()
+            .position(|c| c.name == "school_code")
+            .and_then(|k| match &vals[k] {
+                Val::Str(s) => Some(s.to_string()),
+                _ => None,
+            });
+        // Without a valid school the row is already rejected for it.
+        if let Some(school) = school {
+            vals[j] = Val::Shared(pseudo.pseudonym(&local_key(&school, raw)));
+        }
+    }
+    if matches!(vals[sid], Val::Null) {
+        match local_raw.map(|(j, _)| &vals[j]) {
+            Some(Val::Shared(p)) => {
+                vals[sid] = Val::Shared(p.clone());
+                return Ok(true);
+            }
+            Some(_) => {}
+            None => {
+                return Err((
+                    sid,
+                    "required value is missing: a national id (学籍号) or a local id \
+                     (校内学号, 学号, UserId…) is needed"
+                        .into(),
+                ))
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// The longest leave approval taken: a longer span is a typo, not a leave.
+pub(super) const MAX_LEAVE_DAYS: i64 = 366;
+
+/// The school days (Monday–Friday) of a leave span within the date window, as days since the
+/// epoch. The school's own calendar is not known, so weekends are its only days off.
+pub(super) fn leave_days(
+    from: NaiveDate,
+    to: NaiveDate,
+    window: &values::Window,
+) -> Result<Vec<i32>, String> {
+    use chrono::Datelike;
+    if to < from {
+        return Err(format!("the leave ends ({to}) before it starts ({from})"));
+    }
+    if (to - from).num_days() >= MAX_LEAVE_DAYS {
+        return Err(format!(
+            "a leave of more than {MAX_LEAVE_DAYS} days ({from} – {to}) is not taken as one"
+        ));
+    }
+    let first = from.max(window.earliest);
+    let last = to.min(window.today);
+    let days: Vec<i32> = first
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .filter(|d| d.weekday().number_from_monday() <= 5)
+        .map(values::days_since_epoch)
+        .collect();
+    if days.is_empty() {
+        return Err(format!(
+            "the leave {from} – {to} has no school day up to today ({}): send it again once it \
+             has begun",
+            window.today
+        ));
+    }
+    Ok(days)
+}
+
+/// What a local id is hashed as: with its school, so the same 学号 in two schools is two
+/// people, and never equal to a national id's pseudonym.
+pub fn local_key(school: &str, local: &str) -> String {
+    format!("LOCAL|{}|{}", school.to_ascii_uppercase(), local)
+}

@@ -1,0 +1,166 @@
+//! The helpers every indicator reads (`_*.sql`), in order, and which of the `<table>_ids`
+//! helpers resolve local ids for a lake.
+
+/// Which tables hold rows sent with only a local id (REPORTING.md): only their `<table>_ids`
+/// helper resolves ids through the roster; every other one is the table itself (the same
+/// rows, from a much smaller plan). A table never loses such rows once it has them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalIds(u8);
+
+impl LocalIds {
+    /// The tables whose rows may carry only a local id.
+    pub const TABLES: [&'static str; 4] = [
+        "enrolment",
+        "attendance",
+        "health_report",
+        "attendance_exceptions",
+    ];
+    /// Every table resolves: the SQL in full, as a definition and for other engines.
+    pub const ALL: LocalIds = LocalIds(0b1111);
+    pub const NONE: LocalIds = LocalIds(0);
+
+    /// These tables resolve.
+    pub fn of<'a>(tables: impl IntoIterator<Item = &'a str>) -> LocalIds {
+        let mut mask = 0;
+        for t in tables {
+            if let Some(i) = Self::TABLES.iter().position(|x| *x == t) {
+                mask |= 1 << i;
+            }
+        }
+        LocalIds(mask)
+    }
+
+    pub fn resolves(&self, table: &str) -> bool {
+        Self::TABLES
+            .iter()
+            .position(|x| *x == table)
+            .is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+}
+
+/// The helpers every indicator may read, in the order they are defined (each reads only the
+/// current views, `periods` and the helpers before it). A rule several indicators share (what
+/// counts as attended, which shape of a report wins, whose id a local id is) is written once,
+/// in its helper. `<table>_ids` (`None` here) is the table with local ids resolved, see
+/// [`person_ids`].
+static HELPERS: &[(&str, Option<&str>)] = &[
+    (
+        "id_links",
+        Some(include_str!("../../indicators/_id_links.sql")),
+    ),
+    ("enrolment_ids", None),
+    ("attendance_ids", None),
+    ("health_ids", None),
+    ("exception_ids", None),
+    (
+        "roster_day",
+        Some(include_str!("../../indicators/_roster_day.sql")),
+    ),
+    ("roster", Some(include_str!("../../indicators/_roster.sql"))),
+    (
+        "attendance_rows",
+        Some(include_str!("../../indicators/_attendance_rows.sql")),
+    ),
+    (
+        "class_report_days",
+        Some(include_str!("../../indicators/_class_report_days.sql")),
+    ),
+    (
+        "class_days",
+        Some(include_str!("../../indicators/_class_days.sql")),
+    ),
+];
+
+/// The table, key and groups of each `<table>_ids` helper: a group (a school's day, roster
+/// snapshot or register) is where one person's key can be sent under both kinds of id.
+fn ids_helper(
+    name: &str,
+) -> (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+) {
+    match name {
+        "enrolment_ids" => (
+            "enrolment",
+            &["school_code", "as_of_date", "student_id"],
+            &["school_code", "as_of_date"],
+        ),
+        "attendance_ids" => (
+            "attendance",
+            &["date", "student_id"],
+            &["school_code", "date"],
+        ),
+        "health_ids" => (
+            "health_report",
+            &["date", "student_id"],
+            &["school_code", "date"],
+        ),
+        _ => (
+            "attendance_exceptions",
+            &["_batch_id", "date", "student_id"],
+            &["school_code", "_batch_id", "date"],
+        ),
+    }
+}
+
+/// The helpers' SQL, each `<table>_ids` resolving where `ids` says.
+pub(super) fn helpers(ids: LocalIds) -> impl Iterator<Item = (&'static str, String)> {
+    HELPERS.iter().map(move |(name, sql)| match sql {
+        Some(sql) => (*name, sql.to_string()),
+        None => {
+            let (table, key, group) = ids_helper(name);
+            (*name, person_ids(table, key, group, ids.resolves(table)))
+        }
+    })
+}
+
+/// `<table>_ids`: a table's rows with local ids resolved through the roster, from the one
+/// template `_person_ids.sql` (the rule is written once; only the table and its columns vary);
+/// without `resolve`, the table's rows as they are.
+fn person_ids(table: &str, key: &[&str], group: &[&str], resolve: bool) -> String {
+    let d = edulake_schemas::stored_by_name(table).expect("a stored table");
+    let mut columns: Vec<&str> = d.columns.iter().map(|c| c.stored_name()).collect();
+    columns.extend(["_batch_id", "_ingested_at"]);
+    if d.coverage_rows {
+        // Read as sent (every row, with its row number), not through a current view.
+        columns.push("_row");
+    }
+    if !resolve {
+        return format!("SELECT {} FROM {table}", columns.join(", "));
+    }
+    let list = |f: &dyn Fn(usize, &str) -> String, items: &[&str], sep: &str| {
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, c)| f(i, c))
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
+    let resolved = list(
+        &|_, c| match c {
+            "student_id" => "coalesce(l._ln, t.student_id) AS student_id".to_string(),
+            c => format!("t.{c}"),
+        },
+        &columns,
+        ", ",
+    );
+    include_str!("../../indicators/_person_ids.sql")
+        .replace("{table}", table)
+        .replace("{resolved_columns}", &resolved)
+        .replace(
+            "{r_columns}",
+            &list(&|_, c| format!("r.{c}"), &columns, ", "),
+        )
+        .replace("{columns}", &columns.join(", "))
+        .replace(
+            "{group_as}",
+            &list(&|i, c| format!("{c} AS _g{i}"), group, ", "),
+        )
+        .replace("{group}", &group.join(", "))
+        .replace(
+            "{m_r_group}",
+            &list(&|i, c| format!("m._g{i} = r.{c}"), group, " AND "),
+        )
+        .replace("{r_key}", &list(&|_, c| format!("r.{c}"), key, ", "))
+}
