@@ -16,6 +16,8 @@
 //!   indicator rows at day grain), when they are fresh, and the incremental build.
 //! - [`shapes`]: which shape of report (rows, register, class or school report) each school's
 //!   days were counted from.
+//! - `registry`: each lake table registered in a session (older tables given new columns),
+//!   the batch index caught up.
 //! - [`udf`]: SQL functions edulake adds (`local_date`).
 //! - [`output`]: results as a text table, CSV, JSON, Parquet or XLSX.
 
@@ -24,6 +26,7 @@ pub mod error;
 pub mod indicators;
 pub mod marts;
 pub mod output;
+mod registry;
 pub mod shapes;
 pub mod udf;
 pub mod views;

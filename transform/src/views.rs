@@ -8,13 +8,12 @@
 //!   it (the helpers of the same names, see [`crate::indicators`]).
 //! - `batches`: one row per ingested file (see `edulake batches`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
-use datafusion::datasource::MemTable;
 use datafusion::execution::context::SQLOptions;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
@@ -24,7 +23,7 @@ use datafusion::scalar::ScalarValue;
 use deltalake::delta_datafusion::planner::DeltaPlanner;
 
 use chrono::NaiveDate;
-use edulake_ingest::lake::{batches_schema, BATCHES_TABLE};
+use edulake_ingest::lake::batches_schema;
 use edulake_ingest::Lake;
 use edulake_schemas::Dataset;
 
@@ -32,6 +31,9 @@ use crate::bounded::{self, Limits};
 use crate::error::{Result, TransformError};
 use crate::indicators::{self, Request};
 use crate::marts::{self, Mart};
+use crate::registry::{
+    catch_up_batches, other_days, register_batches, register_table, tables_with_local_ids,
+};
 
 /// The one place user reads go through.
 pub struct QueryLayer {
@@ -631,150 +633,6 @@ impl QueryLayer {
         let sorted = arrow::compute::take_record_batch(&all, &order)?;
         Ok((schema, vec![sorted]))
     }
-}
-
-/// Registers a Delta table, or an empty table of the same schema if it does not exist yet,
-/// so queries over a fresh lake answer with no rows instead of an error. Returns the version
-/// registered (−1 for none) and, for a table partitioned by date, the dates of its partitions.
-async fn register_table(
-    ctx: &SessionContext,
-    lake: &Lake,
-    table: &str,
-    as_name: &str,
-    schema: SchemaRef,
-) -> Result<(i64, BTreeSet<NaiveDate>)> {
-    match lake.load(table).await? {
-        Some(t) => {
-            t.update_datafusion_session(&ctx.state())?;
-            let provider = t.table_provider().await?;
-            let have = provider.schema();
-            let lacking = schema
-                .fields()
-                .iter()
-                .any(|f| have.field_with_name(f.name()).is_err());
-            if lacking {
-                // A table written before a column was added to its dataset (a lake opened
-                // read-only, not yet written by this version): the column reads as empty.
-                let stored = format!("{as_name}__stored");
-                ctx.register_table(&stored, provider)?;
-                let cols: Vec<String> = schema
-                    .fields()
-                    .iter()
-                    .map(|f| match have.field_with_name(f.name()) {
-                        Ok(_) => format!("\"{}\"", f.name()),
-                        Err(_) => {
-                            format!("arrow_cast(NULL, '{}') AS \"{}\"", f.data_type(), f.name())
-                        }
-                    })
-                    .collect();
-                ctx.sql(&format!(
-                    "CREATE VIEW {as_name} AS SELECT {} FROM {stored}",
-                    cols.join(", ")
-                ))
-                .await?;
-            } else {
-                ctx.register_table(as_name, provider)?;
-            }
-            let days = t
-                .get_file_uris()?
-                .filter_map(|uri| {
-                    uri.split('/')
-                        .find_map(|part| part.strip_prefix("date="))
-                        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-                })
-                .collect();
-            Ok((t.version().map_or(-1, |v| v as i64), days))
-        }
-        None => {
-            let empty = MemTable::try_new(schema, vec![vec![]])?;
-            ctx.register_table(as_name, Arc::new(empty))?;
-            Ok((-1, BTreeSet::new()))
-        }
-    }
-}
-
-/// Registers `batches`: the batch index, a record appended twice (two processes catching the
-/// index up at once) counted once.
-async fn register_batches(ctx: &SessionContext, lake: &Lake) -> Result<()> {
-    let _ = ctx.deregister_table("_batches_index")?;
-    let _ = ctx.deregister_table("batches")?;
-    register_table(ctx, lake, BATCHES_TABLE, "_batches_index", batches_schema()).await?;
-    ctx.sql("CREATE VIEW batches AS SELECT DISTINCT ON (batch_id) * FROM _batches_index ORDER BY batch_id, table_version")
-        .await?;
-    Ok(())
-}
-
-/// Catches the batch index up with data commits it does not list (a process that died
-/// between its data commit and its index entry). Returns whether it added any.
-async fn catch_up_batches(ctx: &SessionContext, lake: &Lake) -> Result<bool> {
-    use arrow::array::AsArray;
-    let df = ctx
-        .sql("SELECT dataset, table_version FROM _batches_index GROUP BY dataset, table_version")
-        .await?;
-    let mut indexed: HashMap<String, HashSet<i64>> = HashMap::new();
-    for b in df.collect().await? {
-        let names = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
-        let names = names.as_string::<i32>();
-        let versions = b.column(1).as_primitive::<arrow::datatypes::Int64Type>();
-        for i in 0..b.num_rows() {
-            indexed
-                .entry(names.value(i).to_string())
-                .or_default()
-                .insert(versions.value(i));
-        }
-    }
-    let mut added = false;
-    let none = HashSet::new();
-    for d in edulake_schemas::stored() {
-        let (missing, _) = lake
-            .catch_up(d, indexed.get(d.name).unwrap_or(&none))
-            .await?;
-        added |= !missing.is_empty();
-    }
-    Ok(added)
-}
-
-/// The tables holding any row sent with only a local id (its `student_id` is the local id's
-/// pseudonym). Files without such rows are passed over by their statistics.
-async fn tables_with_local_ids(ctx: &SessionContext) -> Result<indicators::LocalIds> {
-    let mut found = Vec::new();
-    for t in indicators::LocalIds::TABLES {
-        let rows = ctx
-            .sql(&format!(
-                "SELECT 1 FROM raw_{t} WHERE local_id IS NOT NULL AND student_id = local_id LIMIT 1"
-            ))
-            .await?
-            .collect()
-            .await?;
-        if rows.iter().any(|b| b.num_rows() > 0) {
-            found.push(t);
-        }
-    }
-    Ok(indicators::LocalIds::of(found))
-}
-
-/// The dated partitions' days with the roster snapshots' and notices' days, sorted.
-async fn other_days(
-    ctx: &SessionContext,
-    event_days: &BTreeSet<NaiveDate>,
-) -> Result<Vec<NaiveDate>> {
-    use arrow::array::{Array, AsArray};
-    let df = ctx
-        .sql(
-            "SELECT DISTINCT as_of_date AS d FROM raw_enrolment \
-             UNION SELECT DISTINCT local_date(published_at) AS d FROM raw_notices",
-        )
-        .await?;
-    let mut days = event_days.clone();
-    for b in df.collect().await? {
-        let a = b.column(0).as_primitive::<arrow::datatypes::Date32Type>();
-        for i in 0..a.len() {
-            if !a.is_null(i) {
-                days.insert(edulake_ingest::values::date_from_days(a.value(i)));
-            }
-        }
-    }
-    Ok(days.into_iter().collect())
 }
 
 /// The SQL tables, for the data dictionary.
