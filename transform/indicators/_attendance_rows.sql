@@ -11,15 +11,31 @@
 -- one place that says so; every attendance indicator reads `attended` and `absence` from here.
 -- source: 'rows' (sent as a row) or 'register' (listed in or derived from a register).
 -- grain: one row per (date, student_id).
+-- Text is cast to VARCHAR as it is read: compact strings of its own for each row, so the
+-- joins and sorts below hold (and count) what they keep, not the scans' whole pages.
 WITH covered AS (
-    SELECT school_code, class_code, date, _batch_id, _ingested_at
+    SELECT CAST(school_code AS VARCHAR) AS school_code, CAST(class_code AS VARCHAR) AS class_code,
+           date, CAST(_batch_id AS VARCHAR) AS _batch_id, _ingested_at
     FROM exception_ids
     WHERE student_id IS NULL
 ),
 listed AS (
-    SELECT date, school_code, class_code, student_id, status, _batch_id, _ingested_at, _row
+    SELECT date, CAST(school_code AS VARCHAR) AS school_code, CAST(class_code AS VARCHAR) AS class_code,
+           CAST(student_id AS VARCHAR) AS student_id, CAST(status AS VARCHAR) AS status,
+           CAST(_batch_id AS VARCHAR) AS _batch_id, _ingested_at, _row
     FROM exception_ids
     WHERE student_id IS NOT NULL
+),
+enrolled AS (
+    SELECT CAST(school_code AS VARCHAR) AS school_code, as_of_date,
+           CAST(class_code AS VARCHAR) AS class_code, CAST(student_id AS VARCHAR) AS student_id
+    FROM enrolment_ids
+    WHERE status = 'enrolled'
+),
+sent AS (
+    SELECT date, CAST(school_code AS VARCHAR) AS school_code, CAST(class_code AS VARCHAR) AS class_code,
+           CAST(student_id AS VARCHAR) AS student_id, CAST(status AS VARCHAR) AS status, _ingested_at
+    FROM attendance_ids
 ),
 snapshots AS (
     SELECT DISTINCT school_code, as_of_date FROM enrolment
@@ -36,10 +52,9 @@ roster_of_covered AS (
     SELECT covered_in_force.date, covered_in_force.school_code, enrolment.class_code,
            enrolment.student_id, covered_in_force._batch_id, covered_in_force._ingested_at
     FROM covered_in_force
-    JOIN enrolment_ids enrolment
+    JOIN enrolled enrolment
       ON enrolment.school_code = covered_in_force.school_code
      AND enrolment.as_of_date = covered_in_force.as_of_date
-     AND enrolment.status = 'enrolled'
      AND (covered_in_force.class_code IS NULL OR enrolment.class_code = covered_in_force.class_code)
 ),
 derived AS (
@@ -78,12 +93,14 @@ registered AS (
     SELECT date, school_code, class_code, student_id, status, _ingested_at, _row FROM derived
 ),
 registered_latest AS (
-    SELECT date, school_code, class_code, student_id, status, _ingested_at
-    FROM (
-        SELECT *, row_number() OVER (PARTITION BY date, student_id ORDER BY _ingested_at DESC, _row DESC) AS rn
-        FROM registered
-    )
-    WHERE rn = 1
+    -- for one (date, student) listed or derived more than once, the later upload, then row
+    SELECT date, student_id,
+           first_value(school_code ORDER BY _ingested_at DESC, _row DESC) AS school_code,
+           first_value(class_code ORDER BY _ingested_at DESC, _row DESC) AS class_code,
+           first_value(status ORDER BY _ingested_at DESC, _row DESC) AS status,
+           max(_ingested_at) AS _ingested_at
+    FROM registered
+    GROUP BY date, student_id
 ),
 chosen AS (
     -- for a (date, student) both sent and registered, the later upload
@@ -93,7 +110,7 @@ chosen AS (
            reg.student_id AS r_student, reg.status AS r_status,
            reg.student_id IS NULL
              OR (sent.student_id IS NOT NULL AND sent._ingested_at >= reg._ingested_at) AS use_sent
-    FROM attendance_ids sent
+    FROM sent
     FULL OUTER JOIN registered_latest reg
       ON sent.date = reg.date AND sent.student_id = reg.student_id
 ),

@@ -40,27 +40,27 @@ by_report AS (
       ))
 ),
 from_reports AS (
-    SELECT school_code, class_code, date, 'fever' AS symptom, CAST(fever AS BIGINT) AS cases FROM by_report WHERE fever > 0
-    UNION ALL
-    SELECT school_code, class_code, date, 'cough' AS symptom, CAST(cough AS BIGINT) AS cases FROM by_report WHERE cough > 0
-    UNION ALL
-    SELECT school_code, class_code, date, 'sore_throat' AS symptom, CAST(sore_throat AS BIGINT) AS cases FROM by_report WHERE sore_throat > 0
-    UNION ALL
-    SELECT school_code, class_code, date, 'fatigue' AS symptom, CAST(fatigue AS BIGINT) AS cases FROM by_report WHERE fatigue > 0
-    UNION ALL
-    SELECT school_code, class_code, date, 'diarrhea' AS symptom, CAST(diarrhea AS BIGINT) AS cases FROM by_report WHERE diarrhea > 0
-    UNION ALL
-    SELECT school_code, class_code, date, 'vomiting' AS symptom, CAST(vomiting AS BIGINT) AS cases FROM by_report WHERE vomiting > 0
-    UNION ALL
-    SELECT school_code, class_code, date, 'rash' AS symptom, CAST(rash AS BIGINT) AS cases FROM by_report WHERE rash > 0
-    UNION ALL
-    SELECT school_code, class_code, date, 'jaundice' AS symptom, CAST(jaundice AS BIGINT) AS cases FROM by_report WHERE jaundice > 0
-    UNION ALL
-    SELECT school_code, class_code, date, 'conjunctivitis' AS symptom, CAST(conjunctivitis AS BIGINT) AS cases FROM by_report WHERE conjunctivitis > 0
-    UNION ALL
-    SELECT school_code, class_code, date, 'parotitis' AS symptom, CAST(parotitis AS BIGINT) AS cases FROM by_report WHERE parotitis > 0
-    UNION ALL
-    SELECT school_code, class_code, date, 'other' AS symptom, CAST(other AS BIGINT) AS cases FROM by_report WHERE other > 0
+    -- each symptom column of a report as a row of its own (the reports read once)
+    SELECT school_code, class_code, date, symptom, cases
+    FROM (
+        SELECT b.school_code, b.class_code, b.date, s.symptom,
+               CAST(CASE s.symptom
+                    WHEN 'fever' THEN b.fever
+                    WHEN 'cough' THEN b.cough
+                    WHEN 'sore_throat' THEN b.sore_throat
+                    WHEN 'fatigue' THEN b.fatigue
+                    WHEN 'diarrhea' THEN b.diarrhea
+                    WHEN 'vomiting' THEN b.vomiting
+                    WHEN 'rash' THEN b.rash
+                    WHEN 'jaundice' THEN b.jaundice
+                    WHEN 'conjunctivitis' THEN b.conjunctivitis
+                    WHEN 'parotitis' THEN b.parotitis
+                    WHEN 'other' THEN b.other
+               END AS BIGINT) AS cases
+        FROM by_report b
+        CROSS JOIN (VALUES ('fever'), ('cough'), ('sore_throat'), ('fatigue'), ('diarrhea'), ('vomiting'), ('rash'), ('jaundice'), ('conjunctivitis'), ('parotitis'), ('other')) AS s(symptom)
+    )
+    WHERE cases > 0
 ),
 cases AS (
     SELECT school_code, class_code, date, symptom, cases FROM per_student

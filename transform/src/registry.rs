@@ -15,6 +15,19 @@ use edulake_ingest::Lake;
 use crate::error::Result;
 use crate::indicators;
 
+/// A Delta table's provider in this session, reading as the session's settings say: text as
+/// compact strings (`Utf8`), not views into the decoded pages, which joins and sorts holding
+/// a few rows of many batches would count (and keep) in full.
+pub(crate) async fn provider(
+    ctx: &SessionContext,
+    t: &deltalake::DeltaTable,
+) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+    t.update_datafusion_session(&ctx.state())?;
+    Ok(t.table_provider()
+        .with_session(Arc::new(ctx.state()))
+        .await?)
+}
+
 /// Registers a Delta table, or an empty table of the same schema if it does not exist yet,
 /// so queries over a fresh lake answer with no rows instead of an error. Returns the version
 /// registered (−1 for none) and, for a table partitioned by date, the dates of its partitions.
@@ -27,8 +40,7 @@ pub(crate) async fn register_table(
 ) -> Result<(i64, BTreeSet<NaiveDate>)> {
     match lake.load(table).await? {
         Some(t) => {
-            t.update_datafusion_session(&ctx.state())?;
-            let provider = t.table_provider().await?;
+            let provider = provider(ctx, &t).await?;
             let have = provider.schema();
             let lacking = schema
                 .fields()

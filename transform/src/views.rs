@@ -74,6 +74,9 @@ pub fn current_view_sql(d: &Dataset, days: Option<&[NaiveDate]>) -> String {
 /// Without the function, the view is plain SQL that any engine runs (`edulake build
 /// --show-sql`): the duplicated keys by an aggregate, joined.
 pub fn current_view_sql_with(d: &Dataset, filter: &str, dup_function: Option<&str>) -> String {
+    if keeps_every_row(d) {
+        return format!("SELECT * FROM raw_{}{filter}", d.name);
+    }
     let cols = current_columns(d);
     let key: Vec<String> = d.key_stored().iter().map(|k| format!("\"{k}\"")).collect();
     let Some(f) = dup_function else {
@@ -111,6 +114,13 @@ pub fn current_view_sql_with(d: &Dataset, filter: &str, dup_function: Option<&st
         key = key.join(", "),
         name = d.name
     )
+}
+
+/// Whether a raw table's current view is every row as sent: the tables of other shapes (an
+/// exception register's rows and coverage), where the helpers decide which row wins. Their
+/// current table is the rows compacted (a register comes as one small file a school a day).
+pub fn keeps_every_row(d: &Dataset) -> bool {
+    edulake_schemas::by_name(d.name).is_none()
 }
 
 /// The current view's columns with text in compact arrays (`Utf8`), and the same columns
@@ -214,9 +224,17 @@ impl QueryLayer {
     }
 
     async fn open_with(lake: &Lake, find_duplicates: bool) -> Result<QueryLayer> {
-        let config = SessionConfig::new()
+        // `CAST(x AS VARCHAR)` gives compact strings (`Utf8`), not views into the scan's
+        // pages: what the helpers use to keep a join's or sort's memory to what it holds.
+        let mut config = SessionConfig::new()
             .with_information_schema(true)
             .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+        config.options_mut().sql_parser.map_string_types_to_utf8view = false;
+        config
+            .options_mut()
+            .execution
+            .parquet
+            .schema_force_view_types = false;
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_pool(Arc::new(FairSpillPool::new(memory_limit())))
             .build_arc()?;
@@ -244,15 +262,6 @@ impl QueryLayer {
             versions.insert(d.name.to_string(), v);
             event_days.extend(days);
         }
-        // The tables of other shapes (an exception register's rows and coverage) are read as
-        // they were sent: every row counts, the helpers decide which wins.
-        for d in edulake_schemas::stored()
-            .iter()
-            .filter(|d| edulake_schemas::by_name(d.name).is_none())
-        {
-            ctx.sql(&format!("CREATE VIEW {0} AS SELECT * FROM raw_{0}", d.name))
-                .await?;
-        }
         register_batches(&ctx, lake).await?;
         if catch_up_batches(&ctx, lake).await? {
             register_batches(&ctx, lake).await?;
@@ -278,12 +287,10 @@ impl QueryLayer {
             layer.fresh.insert(mart.table(), table.is_some());
             match (table, mart) {
                 (Some(t), _) => {
-                    t.update_datafusion_session(&layer.ctx.state())?;
-                    layer
-                        .ctx
-                        .register_table(mart.sql_name(), t.table_provider().await?)?;
+                    let provider = crate::registry::provider(&layer.ctx, &t).await?;
+                    layer.ctx.register_table(mart.sql_name(), provider)?;
                 }
-                (None, Mart::Current(d)) if !find_duplicates => {
+                (None, Mart::Current(d)) if !find_duplicates || keeps_every_row(d) => {
                     layer
                         .ctx
                         .sql(&format!(
@@ -309,28 +316,28 @@ impl QueryLayer {
                         .sql(&format!("CREATE VIEW {} AS {view}", d.name))
                         .await?;
                 }
+                // Stale, the helper is computed where it is named (its view below).
+                (None, Mart::AttendanceRows) => {}
                 (None, other) => stale_indicators.push(other),
             }
-            if let Mart::Current(d) = mart {
-                let dated = d.partition_by == ["date"];
-                if dated || d.name == "enrolment" {
+            match mart {
+                Mart::Current(d) if d.partition_by == ["date"] || d.name == "enrolment" => {
+                    let dated = d.partition_by == ["date"];
                     let provider = layer.ctx.table_provider(d.name).await?;
                     layer.scopable.insert(d.name, (provider, dated));
                 }
+                Mart::AttendanceRows if layer.is_fresh(&mart) => {
+                    let provider = layer.ctx.table_provider(indicators::KEPT_HELPER).await?;
+                    layer
+                        .scopable
+                        .insert(indicators::KEPT_HELPER, (provider, true));
+                }
+                _ => {}
             }
-        }
-        for d in edulake_schemas::stored()
-            .iter()
-            .filter(|d| edulake_schemas::by_name(d.name).is_none())
-        {
-            let provider = layer.ctx.table_provider(d.name).await?;
-            layer
-                .scopable
-                .insert(d.name, (provider, d.partition_by == ["date"]));
         }
         // Attendance as the indicators count it, for `sql`: every per-student row (sent or
         // from a register) and each class-day's numbers with the shape they came from.
-        for (name, sql) in indicators::helpers_without_periods(layer.local_ids) {
+        for (name, sql) in indicators::helpers_without_periods(layer.helpers()) {
             layer
                 .ctx
                 .sql(&format!("CREATE VIEW {name} AS {sql}"))
@@ -343,7 +350,7 @@ impl QueryLayer {
                 .sql(&format!(
                     "CREATE VIEW {} AS {}",
                     mart.sql_name(),
-                    mart.sql(&layer.data_days, layer.local_ids)
+                    mart.sql(&layer.data_days, layer.helpers())
                 ))
                 .await?;
         }
@@ -353,6 +360,15 @@ impl QueryLayer {
     /// The tables holding rows sent with only a local id (see [`indicators::LocalIds`]).
     pub fn local_ids(&self) -> indicators::LocalIds {
         self.local_ids
+    }
+
+    /// How this session reads the helpers: its local ids, and `attendance_rows` from its
+    /// kept table where that is fresh.
+    pub fn helpers(&self) -> indicators::Helpers {
+        indicators::Helpers {
+            ids: self.local_ids,
+            kept_rows: self.is_fresh(&Mart::AttendanceRows),
+        }
     }
 
     /// The lake this session reads.
@@ -582,7 +598,7 @@ impl QueryLayer {
             (from, to),
             &self.data_days,
             from_mart.as_deref(),
-            self.local_ids,
+            self.helpers(),
         )
     }
 
@@ -604,7 +620,7 @@ impl QueryLayer {
                 threshold,
                 kind,
                 from_mart.as_deref(),
-                self.local_ids,
+                self.helpers(),
             )?)
             .await?;
         // By date, school, class, then kind. (A mart's text comes as views: the batches'

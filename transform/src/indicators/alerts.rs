@@ -3,7 +3,7 @@
 
 use chrono::{Duration, NaiveDate};
 
-use super::{day_periods_sql, sql_date, strip_comments, with_helpers, LocalIds};
+use super::{day_periods_sql, sql_date, strip_comments, with_helpers, Helpers};
 use crate::error::Result;
 
 const ALERTS: &str = include_str!("../../indicators/_alerts.sql");
@@ -11,11 +11,11 @@ const FOLLOW_UP: &str = include_str!("../../indicators/_follow_up.sql");
 
 /// The cluster alerts' rows (threshold 1) over these days: what the alerts mart holds (the
 /// follow-up alerts look back past a build's days, so they are computed when read).
-pub fn alerts_mart_sql(days: &[NaiveDate], ids: LocalIds) -> String {
+pub fn alerts_mart_sql(days: &[NaiveDate], h: Helpers) -> String {
     let body = ALERTS.replace("{threshold}", "1");
     format!(
         "{}SELECT school_code, class_code, date, count FROM alerts",
-        with_helpers(&day_periods_sql(days), "alerts", &body, ids)
+        with_helpers(&day_periods_sql(days), "alerts", &body, h)
     )
 }
 
@@ -59,7 +59,7 @@ pub fn alerts_sql(
     threshold: u32,
     kind: AlertKind,
     mart: Option<&str>,
-    ids: LocalIds,
+    h: Helpers,
 ) -> Result<String> {
     // Alerts are on days with data only: a day without data has none.
     let start = data_days.partition_point(|d| *d < from);
@@ -90,7 +90,7 @@ pub fn alerts_sql(
          SELECT a.kind, s.district, a.school_code, s.school_name, a.class_code, a.date, \
          CAST(a.count AS BIGINT) AS count \
          FROM ({}) a LEFT JOIN schools s ON s.school_code = a.school_code",
-        with_helpers(&periods, "unused", "SELECT 1", ids).trim_end(),
+        with_helpers(&periods, "unused", "SELECT 1", h).trim_end(),
         strip_comments(FOLLOW_UP),
         parts.join(" UNION ALL "),
     ))

@@ -38,6 +38,27 @@ impl LocalIds {
     }
 }
 
+/// How one session reads the helpers: which `<table>_ids` resolve local ids, and whether
+/// `attendance_rows` is its kept table (`marts/attendance_rows`, built before the indicators
+/// and fresh) rather than computed in each query that reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Helpers {
+    pub ids: LocalIds,
+    pub kept_rows: bool,
+}
+
+impl From<LocalIds> for Helpers {
+    fn from(ids: LocalIds) -> Self {
+        Helpers {
+            ids,
+            kept_rows: false,
+        }
+    }
+}
+
+/// The helper a build keeps as a table of its own: every indicator of attendance reads it.
+pub const KEPT_HELPER: &str = "attendance_rows";
+
 /// The helpers every indicator may read, in the order they are defined (each reads only the
 /// current views, `periods` and the helpers before it). A rule several indicators share (what
 /// counts as attended, which shape of a report wins, whose id a local id is) is written once,
@@ -104,15 +125,35 @@ fn ids_helper(
     }
 }
 
-/// The helpers' SQL, each `<table>_ids` resolving where `ids` says.
-pub(super) fn helpers(ids: LocalIds) -> impl Iterator<Item = (&'static str, String)> {
-    HELPERS.iter().map(move |(name, sql)| match sql {
-        Some(sql) => (*name, sql.to_string()),
-        None => {
-            let (table, key, group) = ids_helper(name);
-            (*name, person_ids(table, key, group, ids.resolves(table)))
-        }
-    })
+/// The helpers' SQL, each `<table>_ids` resolving where `h.ids` says; without
+/// `attendance_rows` where it is a kept table (the name then reads the table).
+pub(super) fn helpers(h: Helpers) -> impl Iterator<Item = (&'static str, String)> {
+    HELPERS
+        .iter()
+        .filter(move |(name, _)| !(h.kept_rows && *name == KEPT_HELPER))
+        .map(move |(name, sql)| match sql {
+            Some(sql) => (*name, sql.to_string()),
+            None => {
+                let (table, key, group) = ids_helper(name);
+                (*name, person_ids(table, key, group, h.ids.resolves(table)))
+            }
+        })
+}
+
+/// The SQL of the kept `attendance_rows` over these days.
+pub fn kept_rows_sql(days: &[chrono::NaiveDate], ids: LocalIds) -> String {
+    format!(
+        "{}SELECT * FROM kept",
+        super::with_helpers(
+            &super::day_periods_sql(days),
+            "kept",
+            &format!(
+                "SELECT * FROM {KEPT_HELPER} WHERE date IN ({})",
+                crate::marts::date_list(days)
+            ),
+            ids.into(),
+        )
+    )
 }
 
 /// `<table>_ids`: a table's rows with local ids resolved through the roster, from the one

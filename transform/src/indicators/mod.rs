@@ -21,7 +21,7 @@ mod alerts;
 mod helpers;
 pub use alerts::{alerts_mart_sql, alerts_source, alerts_sql, AlertKind};
 use helpers::helpers;
-pub use helpers::LocalIds;
+pub use helpers::{kept_rows_sql, Helpers, LocalIds, KEPT_HELPER};
 
 /// The SQL files, embedded so the binary carries them.
 static FILES: &[(&str, &str)] = &[
@@ -107,8 +107,8 @@ static FILES: &[(&str, &str)] = &[
 
 /// The helpers that read no `periods` (nor the roster by day): `attendance_rows`,
 /// `class_report_days` and `class_days`, which `edulake sql` also offers as views.
-pub fn helpers_without_periods(ids: LocalIds) -> impl Iterator<Item = (&'static str, String)> {
-    helpers(ids).filter_map(|(name, sql)| {
+pub fn helpers_without_periods(h: Helpers) -> impl Iterator<Item = (&'static str, String)> {
+    helpers(h).filter_map(|(name, sql)| {
         let words: std::collections::HashSet<String> = sql_words(&sql).collect();
         (!["periods", "roster", "roster_day"]
             .iter()
@@ -122,7 +122,7 @@ pub fn helpers_without_periods(ids: LocalIds) -> impl Iterator<Item = (&'static 
 pub fn tables_read(sql: &str) -> Vec<&'static str> {
     let mut words: std::collections::HashSet<String> = sql_words(sql).collect();
     // Helpers read helpers defined before them: expanding from the last covers every chain.
-    let all: Vec<(&str, String)> = helpers(LocalIds::ALL).collect();
+    let all: Vec<(&str, String)> = helpers(LocalIds::ALL.into()).collect();
     for (name, helper) in all.iter().rev() {
         if words.contains(*name) {
             words.extend(sql_words(helper));
@@ -479,9 +479,9 @@ fn periods_rows(days: impl Iterator<Item = (NaiveDate, NaiveDate, NaiveDate)>) -
 }
 
 /// The common CTEs every indicator may read, then the body under `body_name`.
-pub fn with_helpers(periods: &str, body_name: &str, body: &str, ids: LocalIds) -> String {
+pub fn with_helpers(periods: &str, body_name: &str, body: &str, h: Helpers) -> String {
     let mut out = format!("WITH periods AS ({periods}),\n");
-    for (name, sql) in helpers(ids) {
+    for (name, sql) in helpers(h) {
         out.push_str(&format!("{name} AS ({}),\n", strip_comments(&sql)));
     }
     out.push_str(&format!("{body_name} AS ({})\n", strip_comments(body)));
@@ -490,10 +490,10 @@ pub fn with_helpers(periods: &str, body_name: &str, body: &str, ids: LocalIds) -
 
 /// An indicator's rows at day grain over these days: what its mart holds, with the day in
 /// `date` in place of the period.
-pub fn mart_sql(ind: &Indicator, days: &[NaiveDate], ids: LocalIds) -> String {
+pub fn mart_sql(ind: &Indicator, days: &[NaiveDate], h: Helpers) -> String {
     format!(
         "{}SELECT * EXCLUDE (period_start, period_end), period_start AS date FROM fact",
-        with_helpers(&day_periods_sql(days), "fact", ind.sql, ids)
+        with_helpers(&day_periods_sql(days), "fact", ind.sql, h)
     )
 }
 
@@ -525,7 +525,7 @@ pub fn export_sql(
     (from, to): (NaiveDate, NaiveDate),
     data_days: &[NaiveDate],
     mart: Option<&str>,
-    ids: LocalIds,
+    h: Helpers,
 ) -> Result<String> {
     if !ind.levels.contains(&req.level) {
         return Err(TransformError::BadQuery(format!(
@@ -684,7 +684,7 @@ pub fn export_sql(
             &periods_sql(req.grain, from, to, data_days)?,
             "fact",
             &fact,
-            ids
+            h
         )
         .trim_end(),
         cols = out_cols.join(", "),

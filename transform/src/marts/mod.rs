@@ -2,6 +2,8 @@
 //!
 //! - `current/<dataset>`: a dataset's current view, materialised (attendance and
 //!   health_report partitioned by date). In SQL it is the dataset's name.
+//!   `current/attendance_exceptions` is every row of the exception registers as sent,
+//!   compacted (a register comes as one small file per school and day).
 //! - `marts/<indicator>` (SQL `mart_<indicator>`): an indicator's rows at day grain with
 //!   numerators and denominators (or the units or values its aggregate needs), for every
 //!   indicator whose day rows add up to each coarser grain (header `mart: day`); partitioned
@@ -52,9 +54,10 @@ use crate::error::{Result, TransformError};
 mod dedupe;
 mod scope;
 
-use crate::indicators::{self, Indicator, LocalIds};
+use crate::indicators::{self, Helpers, Indicator, LocalIds};
 use crate::views::{
-    current_view_sql, current_view_sql_with, raw_rows_sql, row_filter, school_list, QueryLayer,
+    current_view_sql, current_view_sql_with, keeps_every_row, raw_rows_sql, row_filter,
+    school_list, QueryLayer,
 };
 use dedupe::DUP_FUNCTION;
 pub use dedupe::{duplicate_keys, DupKeys};
@@ -72,6 +75,9 @@ const CHUNK_ROWS: u64 = 20_000_000;
 pub enum Mart {
     /// A dataset's current view.
     Current(&'static Dataset),
+    /// The helper `attendance_rows` (every per-student attendance row the indicators count),
+    /// kept by day: read by every indicator of attendance, computed once per build.
+    AttendanceRows,
     /// An indicator's rows at day grain.
     Indicator(&'static Indicator),
     /// Ill students per class and day.
@@ -88,12 +94,13 @@ pub struct MartState {
 }
 
 impl Mart {
-    /// Every mart, current views first (the others read them).
+    /// Every mart, in the order of [`Mart::stage`]: each reads the ones before it.
     pub fn all() -> Vec<Mart> {
-        let mut marts: Vec<Mart> = edulake_schemas::all()
+        let mut marts: Vec<Mart> = edulake_schemas::stored()
             .iter()
             .map(|d| Mart::Current(d))
             .collect();
+        marts.push(Mart::AttendanceRows);
         marts.extend(
             indicators::all()
                 .iter()
@@ -104,10 +111,21 @@ impl Mart {
         marts
     }
 
+    /// When a build makes it: the current views (0), then `attendance_rows` (1), which reads
+    /// them, then the indicators (2), which read both.
+    pub fn stage(&self) -> u8 {
+        match self {
+            Mart::Current(_) => 0,
+            Mart::AttendanceRows => 1,
+            Mart::Indicator(_) | Mart::Alerts => 2,
+        }
+    }
+
     /// Its folder under the lake root.
     pub fn table(&self) -> String {
         match self {
             Mart::Current(d) => format!("current/{}", d.name),
+            Mart::AttendanceRows => format!("marts/{}", indicators::KEPT_HELPER),
             Mart::Indicator(i) => format!("marts/{}", i.name),
             Mart::Alerts => "marts/alerts".into(),
         }
@@ -117,6 +135,7 @@ impl Mart {
     pub fn sql_name(&self) -> String {
         match self {
             Mart::Current(d) => d.name.to_string(),
+            Mart::AttendanceRows => indicators::KEPT_HELPER.to_string(),
             Mart::Indicator(i) => format!("mart_{}", i.name),
             Mart::Alerts => "mart_alerts".into(),
         }
@@ -126,6 +145,7 @@ impl Mart {
     pub fn sources(&self) -> Vec<&'static str> {
         let sql = match self {
             Mart::Current(d) => return vec![d.name],
+            Mart::AttendanceRows => indicators::KEPT_HELPER,
             Mart::Indicator(i) => i.sql,
             Mart::Alerts => indicators::alerts_source(),
         };
@@ -147,14 +167,15 @@ impl Mart {
         }
     }
 
-    /// Its rows over these days (every row, for a mart without dates), resolving the local
-    /// ids of the tables `ids` names.
-    pub fn sql(&self, days: &[NaiveDate], ids: LocalIds) -> String {
+    /// Its rows over these days (every row, for a mart without dates), reading the helpers
+    /// as `h` says.
+    pub fn sql(&self, days: &[NaiveDate], h: Helpers) -> String {
         match self {
             Mart::Current(d) if self.dated() => current_view_sql(d, Some(days)),
             Mart::Current(d) => current_view_sql(d, None),
-            Mart::Indicator(i) => indicators::mart_sql(i, days, ids),
-            Mart::Alerts => indicators::alerts_mart_sql(days, ids),
+            Mart::AttendanceRows => indicators::kept_rows_sql(days, h.ids),
+            Mart::Indicator(i) => indicators::mart_sql(i, days, h),
+            Mart::Alerts => indicators::alerts_mart_sql(days, h),
         }
     }
 
@@ -162,7 +183,7 @@ impl Mart {
     /// changes its version, so the days it touches are recomputed anyway).
     pub fn definition(&self) -> String {
         let day = NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date");
-        hex::encode(&Sha256::digest(self.sql(&[day], LocalIds::ALL).as_bytes())[..8])
+        hex::encode(&Sha256::digest(self.sql(&[day], LocalIds::ALL.into()).as_bytes())[..8])
     }
 
     fn writer_properties(&self) -> WriterProperties {
@@ -248,13 +269,14 @@ pub async fn build(
     mut on_mart: impl FnMut(&MartBuilt),
 ) -> Result<Vec<MartBuilt>> {
     let mut batches = lake.batches().await?;
-    for d in edulake_schemas::all() {
+    for d in edulake_schemas::stored() {
         let (missing, _) = lake.sync_batches(d, &batches).await?;
         batches.extend(missing);
     }
     let per_day = rows_per_day(&batches);
     let mut done = Vec::new();
-    // The current views first: the indicator marts read them.
+    // Stage by stage, each read through a session that finds the marts of the stages before
+    // it fresh (the current views, then `attendance_rows`).
     let layer = QueryLayer::open_for_build(lake).await?;
     let scope = if options.full {
         None
@@ -262,22 +284,18 @@ pub async fn build(
         school_scope(&layer, &batches).await?
     };
     let scope = scope.as_ref();
-    for mart in Mart::all()
-        .into_iter()
-        .filter(|m| matches!(m, Mart::Current(_)))
-    {
-        let built = build_again_if_busy(&layer, mart, &batches, &per_day, scope, options).await?;
-        on_mart(&built);
-        done.push(built);
-    }
-    let layer = QueryLayer::open_for_build(lake).await?;
-    for mart in Mart::all()
-        .into_iter()
-        .filter(|m| !matches!(m, Mart::Current(_)))
-    {
-        let built = build_again_if_busy(&layer, mart, &batches, &per_day, scope, options).await?;
-        on_mart(&built);
-        done.push(built);
+    let mut layer = Some(layer);
+    for stage in 0..=2 {
+        let layer = match layer.take() {
+            Some(first) => first,
+            None => QueryLayer::open_for_build(lake).await?,
+        };
+        for mart in Mart::all().into_iter().filter(|m| m.stage() == stage) {
+            let built =
+                build_again_if_busy(&layer, mart, &batches, &per_day, scope, options).await?;
+            on_mart(&built);
+            done.push(built);
+        }
     }
     Ok(done)
 }
@@ -380,6 +398,10 @@ async fn build_one(
             layer.scope(Some((chunk.as_slice(), schools)))?;
         }
         let sql = match mart {
+            Mart::Current(d) if keeps_every_row(d) => {
+                let days = mart.dated().then_some(chunk.as_slice());
+                current_view_sql_with(d, &row_filter(days, schools), None)
+            }
             Mart::Current(d) => {
                 let days = mart.dated().then_some(chunk.as_slice());
                 let keys = duplicate_keys(layer.context(), d, days, schools).await?;
@@ -391,7 +413,7 @@ async fn build_one(
                     current_view_sql_with(d, &filter, Some(DUP_FUNCTION))
                 }
             }
-            _ => mart.sql(chunk, layer.local_ids()),
+            _ => mart.sql(chunk, layer.helpers()),
         };
         let plan = layer.context().sql(&sql).await;
         if scoped {
@@ -473,7 +495,14 @@ pub async fn full_build_sql(layer: &QueryLayer) -> Result<Vec<(String, String)>>
         .map(|m| {
             let sql = match m {
                 Mart::Current(d) => current_view_sql(d, None),
-                other => other.sql(&days, layer.local_ids()),
+                // In the order given, `attendance_rows` is a table when the indicators run.
+                other => other.sql(
+                    &days,
+                    Helpers {
+                        ids: layer.local_ids(),
+                        kept_rows: true,
+                    },
+                ),
             };
             (m.sql_name(), sql)
         })
@@ -553,19 +582,48 @@ async fn touched_days(
     Ok(Some(days))
 }
 
-/// Splits days into runs whose estimated rows (from the batch records of the dated
-/// datasets) stay under the chunk size, so a build's memory does not grow with the lake.
-/// Rows stored per day by the batches (a batch's rows shared evenly by its days); read once
-/// per build, as a city's batches name hundreds of thousands of days.
+/// Rows read per day by the build, estimated from the batch records (read once per build,
+/// as a city's batches name hundreds of thousands of days): the rows each batch stored,
+/// shared evenly by its days, and for each school and day an exception register covers, the
+/// rows its roster implies (the school's latest roster, or an average school's where the
+/// rosters came in files of several schools).
 fn rows_per_day(batches: &[BatchRecord]) -> BTreeMap<NaiveDate, u64> {
     let mut per_day: BTreeMap<NaiveDate, u64> = BTreeMap::new();
-    for b in batches.iter().filter(|b| !b.dates.is_empty()) {
-        let share = b.rows_stored / b.dates.len() as u64;
-        for d in &b.dates {
-            if let Ok(day) = NaiveDate::parse_from_str(d, "%Y-%m-%d") {
-                *per_day.entry(day).or_default() += share;
+    let mut roster: HashMap<&str, (i64, u64)> = HashMap::new();
+    let mut unsplit = 0u64;
+    let mut schools: HashSet<&str> = HashSet::new();
+    let mut registered: HashSet<(&str, NaiveDate)> = HashSet::new();
+    for b in batches {
+        let school = b.school_code.as_deref();
+        schools.extend(school);
+        if b.dataset == "enrolment" {
+            match school {
+                Some(s) => {
+                    let latest = roster.entry(s).or_default();
+                    *latest = (*latest).max((b.ingested_at, b.rows_stored));
+                }
+                None => unsplit += b.rows_stored,
             }
         }
+        if b.dates.is_empty() {
+            continue;
+        }
+        let share = b.rows_stored / b.dates.len() as u64;
+        for day in b
+            .dates
+            .iter()
+            .filter_map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        {
+            *per_day.entry(day).or_default() += share;
+            if b.dataset == edulake_schemas::datasets::ATTENDANCE_EXCEPTIONS.name {
+                registered.insert((school.unwrap_or(""), day));
+            }
+        }
+    }
+    let average = unsplit / schools.len().max(1) as u64;
+    for (school, day) in registered {
+        let implied = roster.get(school).map_or(average, |r| r.1);
+        *per_day.entry(day).or_default() += implied;
     }
     per_day
 }
@@ -608,6 +666,10 @@ pub fn tables_markdown() -> String {
     for mart in Mart::all() {
         let definition = match mart {
             Mart::Current(_) => continue,
+            Mart::AttendanceRows => "every per-student attendance row the indicators count: the rows sent, \
+                 and the students an exception register lists or implies (present), one per (date, student_id), \
+                 with `status`, `source`, `attended` and `absence` (helper `attendance_rows`)"
+                .to_string(),
             Mart::Indicator(i) => i.definition.clone(),
             Mart::Alerts => "ill students (fever reported or on sick leave) per (school_code, class_code, date), \
                  `count` ≥ 1: `edulake alerts` keeps the rows with count ≥ its threshold"
