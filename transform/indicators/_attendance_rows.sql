@@ -11,30 +11,23 @@
 -- one place that says so; every attendance indicator reads `attended` and `absence` from here.
 -- source: 'rows' (sent as a row) or 'register' (listed in or derived from a register).
 -- grain: one row per (date, student_id).
--- Text is cast to VARCHAR as it is read: compact strings of its own for each row, so the
--- joins and sorts below hold (and count) what they keep, not the scans' whole pages.
 WITH covered AS (
-    SELECT CAST(school_code AS VARCHAR) AS school_code, CAST(class_code AS VARCHAR) AS class_code,
-           date, CAST(_batch_id AS VARCHAR) AS _batch_id, _ingested_at
+    SELECT school_code, class_code, date, _batch_id, _ingested_at
     FROM exception_ids
     WHERE student_id IS NULL
 ),
 listed AS (
-    SELECT date, CAST(school_code AS VARCHAR) AS school_code, CAST(class_code AS VARCHAR) AS class_code,
-           CAST(student_id AS VARCHAR) AS student_id, CAST(status AS VARCHAR) AS status,
-           CAST(_batch_id AS VARCHAR) AS _batch_id, _ingested_at, _row
+    SELECT date, school_code, class_code, student_id, status, _batch_id, _ingested_at, _row
     FROM exception_ids
     WHERE student_id IS NOT NULL
 ),
 enrolled AS (
-    SELECT CAST(school_code AS VARCHAR) AS school_code, as_of_date,
-           CAST(class_code AS VARCHAR) AS class_code, CAST(student_id AS VARCHAR) AS student_id
+    SELECT school_code, as_of_date, class_code, student_id
     FROM enrolment_ids
     WHERE status = 'enrolled'
 ),
 sent AS (
-    SELECT date, CAST(school_code AS VARCHAR) AS school_code, CAST(class_code AS VARCHAR) AS class_code,
-           CAST(student_id AS VARCHAR) AS student_id, CAST(status AS VARCHAR) AS status, _ingested_at
+    SELECT date, school_code, class_code, student_id, status, _ingested_at
     FROM attendance_ids
 ),
 snapshots AS (

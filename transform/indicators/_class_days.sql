@@ -22,22 +22,21 @@ WITH per_student AS (
     GROUP BY school_code, class_code, date
 ),
 per_class AS (
-    -- per-student rows where a class-day has them, else its report (a class's or the school's)
-    SELECT coalesce(p.school_code, r.school_code) AS school_code,
-           coalesce(p.class_code, r.class_code) AS class_code,
-           coalesce(p.date, r.date) AS date,
-           CASE WHEN p.school_code IS NOT NULL AND p.from_register = 1 THEN 'register'
-                WHEN p.school_code IS NOT NULL THEN 'rows'
-                WHEN r.class_code = '' THEN 'school_report'
-                ELSE 'class_report' END AS shape,
-           CASE WHEN p.school_code IS NOT NULL THEN p.expected ELSE r.expected END AS expected,
-           CASE WHEN p.school_code IS NOT NULL THEN p.present ELSE r.present END AS present,
-           CASE WHEN p.school_code IS NOT NULL THEN p.late ELSE r.late END AS late,
-           CASE WHEN p.school_code IS NOT NULL THEN p.sick_absent ELSE r.sick_absent END AS sick_absent,
-           CASE WHEN p.school_code IS NOT NULL THEN p.personal_absent ELSE r.personal_absent END AS personal_absent
-    FROM per_student p
-    FULL OUTER JOIN class_report_days r
-      ON p.school_code = r.school_code AND p.class_code = r.class_code AND p.date = r.date
+    -- per-student rows where a class-day has them, else its report (a class's or the school's);
+    -- a union, not a join on coalesced keys, so a filter on the date reaches every table read
+    SELECT school_code, class_code, date,
+           CASE WHEN from_register = 1 THEN 'register' ELSE 'rows' END AS shape,
+           expected, present, late, sick_absent, personal_absent
+    FROM per_student
+    UNION ALL
+    SELECT r.school_code, r.class_code, r.date,
+           CASE WHEN r.class_code = '' THEN 'school_report' ELSE 'class_report' END AS shape,
+           r.expected, r.present, r.late, r.sick_absent, r.personal_absent
+    FROM class_report_days r
+    WHERE NOT EXISTS (
+        SELECT 1 FROM attendance_rows a
+        WHERE a.school_code = r.school_code AND a.class_code = r.class_code AND a.date = r.date
+    )
 ),
 with_classes AS (
     -- whether the school has any class with data that day (then its own report is not used)

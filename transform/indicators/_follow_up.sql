@@ -3,12 +3,15 @@
 -- consecutive school days of that school ending on that date (a school day of S: a date on
 -- which S reported attendance in any shape). Counts the students, never names them. School
 -- days are numbered over `lookback` (the days with data from a month before the range), so a
--- run that began before the range is seen.
+-- run that began before the range is seen; {lookback_from} and {to} are its first and last
+-- day, so that only those days are read.
 -- grain: one row per (school_code, class_code, date).
 WITH school_days AS (
     SELECT class_days.school_code, class_days.date,
            row_number() OVER (PARTITION BY class_days.school_code ORDER BY class_days.date) AS n
-    FROM (SELECT DISTINCT school_code, date FROM class_days) class_days
+    FROM (
+        SELECT DISTINCT school_code, date FROM class_days WHERE date BETWEEN {lookback_from} AND {to}
+    ) class_days
     JOIN lookback ON lookback.day = class_days.date
 ),
 sick AS (
@@ -18,6 +21,7 @@ sick AS (
     JOIN school_days
       ON school_days.school_code = attendance_rows.school_code AND school_days.date = attendance_rows.date
     WHERE attendance_rows.status = 'sick_leave'
+      AND attendance_rows.date BETWEEN {lookback_from} AND {to}
 )
 SELECT s3.school_code, s3.class_code, s3.date, count(DISTINCT s3.student_id) AS count
 FROM sick s3

@@ -12,12 +12,13 @@
 //!   `transform/indicators/`, the helpers they share (`_*.sql`: the roster in force, the rows
 //!   an exception register implies, which shape of a class-day's report wins), and the
 //!   wrapper that exports one at a level, grain and range; the alerts (cluster, follow-up).
-//! - [`marts`]: the tables `edulake build` keeps in the lake ahead of time (current views and
-//!   indicator rows at day grain), when they are fresh, and the incremental build.
+//! - [`marts`]: the tables `edulake build` keeps in the lake ahead of time (current views,
+//!   the registers compacted, `attendance_rows`, and indicator rows at day grain), when they
+//!   are fresh, and the incremental build stage by stage.
+//! - `registry`: each lake table registered in a session (text read as compact strings,
+//!   older tables given new columns), the batch index caught up.
 //! - [`shapes`]: which shape of report (rows, register, class or school report) each school's
 //!   days were counted from.
-//! - `registry`: each lake table registered in a session (older tables given new columns),
-//!   the batch index caught up.
 //! - [`udf`]: SQL functions edulake adds (`local_date`).
 //! - [`output`]: results as a text table, CSV, JSON, Parquet or XLSX.
 

@@ -97,19 +97,13 @@ pub fn current_view_sql_with(d: &Dataset, filter: &str, dup_function: Option<&st
             name = d.name
         );
     };
-    // The rows of keys sent more than once are ranked with their text in compact arrays of
-    // their own: a scan's text arrays are views into its whole decoded pages, which a sort
-    // holding a few rows of each batch would count in full (2.6 GB counted for 335 MiB held,
-    // and the query refused). So the sort's memory is what it really holds, and it spills
-    // when that is more than its share.
-    let (compact, viewed) = compact_columns(d);
     let call = format!("{f}({})", key.join(", "));
     format!(
         "WITH r AS (SELECT * FROM raw_{name}{filter}) \
          SELECT {cols} FROM r WHERE NOT {call} \
          UNION ALL \
-         SELECT {viewed} FROM (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _ingested_at DESC, _row DESC) AS _rn \
-           FROM (SELECT {compact}, _row FROM r WHERE {call})) WHERE _rn = 1",
+         SELECT {cols} FROM (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _ingested_at DESC, _row DESC) AS _rn \
+           FROM r WHERE {call}) WHERE _rn = 1",
         cols = cols.join(", "),
         key = key.join(", "),
         name = d.name
@@ -121,34 +115,6 @@ pub fn current_view_sql_with(d: &Dataset, filter: &str, dup_function: Option<&st
 /// current table is the rows compacted (a register comes as one small file a school a day).
 pub fn keeps_every_row(d: &Dataset) -> bool {
     edulake_schemas::by_name(d.name).is_none()
-}
-
-/// The current view's columns with text in compact arrays (`Utf8`), and the same columns
-/// back as the scan gives them (`Utf8View`), for [`current_view_sql_with`].
-fn compact_columns(d: &Dataset) -> (String, String) {
-    let schema = d.lake_schema();
-    let mut compact = Vec::new();
-    let mut viewed = Vec::new();
-    for name in d
-        .columns
-        .iter()
-        .map(|c| c.stored_name())
-        .chain(["_batch_id", "_ingested_at"])
-    {
-        let kind = schema.field_with_name(name).map(|f| f.data_type().clone());
-        let (to, back) = match kind {
-            Ok(arrow::datatypes::DataType::Utf8) => ("Utf8", "Utf8View"),
-            Ok(arrow::datatypes::DataType::List(_)) => ("List(Utf8)", "List(Utf8View)"),
-            _ => {
-                compact.push(format!("\"{name}\""));
-                viewed.push(format!("\"{name}\""));
-                continue;
-            }
-        };
-        compact.push(format!("arrow_cast(\"{name}\", '{to}') AS \"{name}\""));
-        viewed.push(format!("arrow_cast(\"{name}\", '{back}') AS \"{name}\""));
-    }
-    (compact.join(", "), viewed.join(", "))
 }
 
 /// The columns of a current view: the dataset's, and the batch each row came from.
@@ -224,8 +190,10 @@ impl QueryLayer {
     }
 
     async fn open_with(lake: &Lake, find_duplicates: bool) -> Result<QueryLayer> {
-        // `CAST(x AS VARCHAR)` gives compact strings (`Utf8`), not views into the scan's
-        // pages: what the helpers use to keep a join's or sort's memory to what it holds.
+        // Text as compact strings (`Utf8`), from the scans and from `CAST(x AS VARCHAR)`: a
+        // scan's string views point into its whole decoded pages, and a join or sort holding
+        // a few rows of many batches was counted (and kept) every page in full (2.6 GB
+        // counted for 335 MiB held; at 2,000 schools the build ran out of its pool).
         let mut config = SessionConfig::new()
             .with_information_schema(true)
             .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));

@@ -91,7 +91,12 @@ pub fn alerts_sql(
          CAST(a.count AS BIGINT) AS count \
          FROM ({}) a LEFT JOIN schools s ON s.school_code = a.school_code",
         with_helpers(&periods, "unused", "SELECT 1", h).trim_end(),
-        strip_comments(FOLLOW_UP),
+        strip_comments(FOLLOW_UP)
+            .replace(
+                "{lookback_from}",
+                &sql_date(from - Duration::days(FOLLOW_UP_LOOKBACK_DAYS))
+            )
+            .replace("{to}", &sql_date(to)),
         parts.join(" UNION ALL "),
     ))
 }
