@@ -70,8 +70,10 @@ def run(cmd, env=None, capture=False):
 
 
 def duck_dialect(sql):
-    """The few spellings DuckDB needs: our UDF and two DataFusion function names."""
-    return re.sub(r"\b(first|last)_value\(", r"\1(", sql)
+    """The few spellings DuckDB needs: two DataFusion function names, and a timestamp as
+    microseconds (DuckDB casts no timestamp to BIGINT)."""
+    sql = re.sub(r"\b(first|last)_value\(", r"\1(", sql)
+    return re.sub(r"CAST\(CAST\((\w+) AS BIGINT\) AS VARCHAR\)", r"CAST(epoch_us(\1) AS VARCHAR)", sql)
 
 
 def duck_main(args):

@@ -63,9 +63,18 @@ registers_in_force AS (
     SELECT DISTINCT _batch_id, school_code, date FROM covered_in_force
 ),
 roster_class AS (
-    SELECT _batch_id, date, student_id, max(class_code) AS class_code
-    FROM roster_of_covered
-    GROUP BY _batch_id, date, student_id
+    -- the class, in the roster of the register's day, of each listed student sent without one
+    -- (looked up from those few rows, not by probing every roster row the registers cover)
+    SELECT listed._batch_id, listed.date, listed.student_id, max(enrolment.class_code) AS class_code
+    FROM listed
+    JOIN covered_in_force c
+      ON c._batch_id = listed._batch_id AND c.school_code = listed.school_code AND c.date = listed.date
+    JOIN enrolled enrolment
+      ON enrolment.school_code = c.school_code AND enrolment.as_of_date = c.as_of_date
+     AND enrolment.student_id = listed.student_id
+     AND (c.class_code IS NULL OR enrolment.class_code = c.class_code)
+    WHERE listed.class_code IS NULL
+    GROUP BY listed._batch_id, listed.date, listed.student_id
 ),
 listed_classed AS (
     -- a listed student without a class takes their class in the roster of the register's day;
@@ -85,15 +94,27 @@ registered AS (
     UNION ALL
     SELECT date, school_code, class_code, student_id, status, _ingested_at, _row FROM derived
 ),
-registered_latest AS (
-    -- for one (date, student) listed or derived more than once, the later upload, then row
-    SELECT date, student_id,
-           first_value(school_code ORDER BY _ingested_at DESC, _row DESC) AS school_code,
-           first_value(class_code ORDER BY _ingested_at DESC, _row DESC) AS class_code,
-           first_value(status ORDER BY _ingested_at DESC, _row DESC) AS status,
-           max(_ingested_at) AS _ingested_at
+picked AS (
+    -- for one (date, student) listed or derived more than once, the later upload, then the
+    -- later row: the greatest of texts that begin with both at a fixed width (upload time in
+    -- µs since 1970, 16 digits from 2001 to 2286; row + 10^12, 13 digits) and carry the row's
+    -- values, so that one plain `max` picks it (a `first_value` ordered by two columns held
+    -- every row's state and spilled)
+    SELECT date, student_id, max(_ingested_at) AS _ingested_at,
+           max(CAST(CAST(_ingested_at AS BIGINT) AS VARCHAR)
+               || CAST(_row + 1000000000000 AS VARCHAR)
+               || status || '|' || school_code || '|' || coalesce('=' || class_code, '')) AS _pick
     FROM registered
     GROUP BY date, student_id
+),
+registered_latest AS (
+    -- the values back out of the text picked (statuses and school codes hold no '|')
+    SELECT date, student_id, _ingested_at,
+           split_part(substr(_pick, 30), '|', 1) AS status,
+           split_part(_pick, '|', 2) AS school_code,
+           CASE WHEN right(_pick, 1) = '|' THEN NULL
+                ELSE substr(regexp_replace(_pick, '^[^|]*[|][^|]*[|]', ''), 2) END AS class_code
+    FROM picked
 ),
 chosen AS (
     -- for a (date, student) both sent and registered, the later upload
