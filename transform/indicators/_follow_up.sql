@@ -4,15 +4,19 @@
 -- which S reported attendance in any shape). Counts the students, never names them. School
 -- days are numbered over `lookback` (the days with data from a month before the range), so a
 -- run that began before the range is seen; {lookback_from} and {to} are its first and last
--- day, so that only those days are read.
+-- day, so that only those days are read. The school-days are those of class_days, read from
+-- what it is made of (per-student rows and reports of any shape: every school-day of one is a
+-- school-day of the other) without counting each class-day.
 -- grain: one row per (school_code, class_code, date).
 WITH school_days AS (
-    SELECT class_days.school_code, class_days.date,
-           row_number() OVER (PARTITION BY class_days.school_code ORDER BY class_days.date) AS n
+    SELECT reported.school_code, reported.date,
+           row_number() OVER (PARTITION BY reported.school_code ORDER BY reported.date) AS n
     FROM (
-        SELECT DISTINCT school_code, date FROM class_days WHERE date BETWEEN {lookback_from} AND {to}
-    ) class_days
-    JOIN lookback ON lookback.day = class_days.date
+        SELECT school_code, date FROM attendance_rows WHERE date BETWEEN {lookback_from} AND {to}
+        UNION
+        SELECT school_code, date FROM class_report_days WHERE date BETWEEN {lookback_from} AND {to}
+    ) reported
+    JOIN lookback ON lookback.day = reported.date
 ),
 sick AS (
     SELECT attendance_rows.school_code, attendance_rows.class_code, attendance_rows.student_id,

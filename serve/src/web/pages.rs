@@ -367,10 +367,6 @@ async fn scope_page(
         .max()
         .unwrap_or(view.to);
     let mut body = String::new();
-    let (tiles, alerts) = super::tiles::tiles(&layer, &view, &scope, day).await?;
-    body.push_str(&tiles);
-    body.push_str(&super::tiles::trends(&layer, &view, &scope, day).await?);
-
     // One level down: districts of the bureau, schools of a district, classes of a school.
     let (down, key, label_col) = match &scope {
         Scope::Bureau => (Level::District, "by_district", "district"),
@@ -378,19 +374,34 @@ async fn scope_page(
         Scope::School(_) => (Level::Class, "classes", "class_code"),
     };
     let range = (view.from, view.to);
-    let rows = export(
-        &layer,
-        lang,
-        &scope,
-        Ask {
-            indicator: "attendance_rate",
-            level: down,
-            grain: Grain::Total,
-            range,
-            by: None,
+    // The page's parts that do not depend on one another are read side by side: a cold page
+    // (the first after an upload) is many small queries, each waiting on its own reads.
+    let ((tiles, alerts), trends, rows, school_part) = futures::try_join!(
+        super::tiles::tiles(&layer, &view, &scope, day),
+        super::tiles::trends(&layer, &view, &scope, day),
+        export(
+            &layer,
+            lang,
+            &scope,
+            Ask {
+                indicator: "attendance_rate",
+                level: down,
+                grain: Grain::Total,
+                range,
+                by: None,
+            },
+        ),
+        async {
+            match scope {
+                Scope::School(_) => super::school::school_sections(&layer, &view, &scope)
+                    .await
+                    .map(Some),
+                _ => Ok(None),
+            }
         },
-    )
-    .await?;
+    )?;
+    body.push_str(&tiles);
+    body.push_str(&trends);
     // Lowest attendance first: the table from the top, the chart from the top.
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by(|a, b| {
@@ -454,8 +465,8 @@ async fn scope_page(
         Some(&href),
     ));
 
-    if let Scope::School(_) = scope {
-        body.push_str(&super::school::school_sections(&layer, &view, &scope).await?);
+    if let Some(part) = school_part {
+        body.push_str(&part);
     } else {
         // Schools that have not reported on the latest day.
         let missing = sql_rows(&layer, lang, &scope.missing_sql(day)).await?;
@@ -708,16 +719,28 @@ impl NoticeLevel for Level {
     }
 }
 
-/// Renders the overview and these schools' pages (Chinese, default range) into the cache,
-/// as requests for them would, side by side.
+/// Renders these schools' pages, then the overview (Chinese, default range) into the cache,
+/// as requests for them would: the schools first, side by side, for the clerks who just
+/// uploaded and are looking; the overview after them, with both cores to itself.
 pub(super) async fn prerender(state: &AppState, schools: &[String]) {
-    let mut pages = vec![("/".to_string(), Scope::Bureau)];
-    pages.extend(schools.iter().map(|code| {
-        (
-            format!("/school/{}", enc(code)),
-            Scope::School(code.clone()),
-        )
-    }));
+    let pages: Vec<(String, Scope)> = schools
+        .iter()
+        .map(|code| {
+            (
+                format!("/school/{}", enc(code)),
+                Scope::School(code.clone()),
+            )
+        })
+        .collect();
+    render_all(state, pages).await;
+    render_all(state, vec![("/".to_string(), Scope::Bureau)]).await;
+}
+
+/// Renders pages into the cache side by side.
+async fn render_all(state: &AppState, pages: Vec<(String, Scope)>) {
+    if pages.is_empty() {
+        return;
+    }
     let layer = state.layer().await;
     let Ok((view, _)) = view_of(&layer, &Params::default(), "/").await else {
         return;
