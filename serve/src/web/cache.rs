@@ -1,10 +1,12 @@
-//! The cockpit's page cache: a page is rendered once for what it shows and kept, gzipped once.
+//! The cockpit's page cache: a page is rendered once for what it shows and kept, gzipped once;
+//! after a refresh, the pages clerks and officials look at first are rendered ahead.
 
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 
-use super::pages::{view_of, Params};
+use super::html::enc;
+use super::pages::{scope_page, view_of, Params, Scope};
 use super::{AppError, AppState, View};
 
 /// A rendered page from the cache, or rendered now and kept. Pages are kept by what they
@@ -105,4 +107,49 @@ impl Rendered {
             ([html, vary], self.plain.clone()).into_response()
         }
     }
+}
+
+/// Renders these schools' pages, then the overview (Chinese, default range) into the cache,
+/// as requests for them would: the schools first, side by side, for the clerks who just
+/// uploaded and are looking; the overview after them, with both cores to itself.
+pub(super) async fn prerender(state: &AppState, schools: &[String]) {
+    let pages: Vec<(String, Scope)> = schools
+        .iter()
+        .map(|code| {
+            (
+                format!("/school/{}", enc(code)),
+                Scope::School(code.clone()),
+            )
+        })
+        .collect();
+    render_all(state, pages).await;
+    render_all(state, vec![("/".to_string(), Scope::Bureau)]).await;
+}
+
+/// Renders pages into the cache side by side.
+async fn render_all(state: &AppState, pages: Vec<(String, Scope)>) {
+    if pages.is_empty() {
+        return;
+    }
+    let layer = state.layer().await;
+    let Ok((view, _)) = view_of(&layer, &Params::default(), "/").await else {
+        return;
+    };
+    drop(layer);
+    let view = &view;
+    let renders = pages.into_iter().map(|(path, scope)| async move {
+        let cell = state
+            .page_cell(&page_key(&path, view, &Params::default()))
+            .await;
+        let rendered = cell
+            .get_or_try_init(|| async {
+                let page = scope_page(state, &Params::default(), &path, scope).await?;
+                Ok::<_, AppError>(Rendered::new(page))
+            })
+            .await;
+        if let Err(e) = rendered {
+            tracing::warn!("cockpit: rendering {path}: {e:?}");
+        }
+    });
+    futures::future::join_all(renders).await;
 }

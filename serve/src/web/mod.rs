@@ -10,7 +10,8 @@
 //! - [`notices`]: 通知查阅, read rates of each notice by school.
 //! - [`data`]: 数据报送 (what each school sent and when) and reject reports.
 //! - [`upload`]: the clerks' upload page.
-//! - [`cache`]: pages rendered once for what they show, gzipped once.
+//! - [`cache`]: pages rendered once for what they show, gzipped once; the pages rendered ahead
+//!   after a refresh (the uploaded schools', then the overview).
 //! - [`query`]: the SQL endpoint, each query in a process of its own.
 //! - [`html`], [`charts`], [`i18n`]: the page frame and tables, SVG charts, every word in
 //!   Chinese and English.
@@ -149,7 +150,7 @@ impl AppState {
         drop(versions);
         let shown_s = started.elapsed().as_secs_f64();
         // The page every official opens first is ready before anyone asks for it.
-        pages::prerender(self, &schools).await;
+        cache::prerender(self, &schools).await;
         tracing::info!(
             "cockpit refreshed: {} marts rebuilt in {build_s:.2} s, new data shown after {shown_s:.2} s, overview ready after {:.2} s",
             built.iter().filter(|b| !matches!(b.work, edulake_transform::marts::Work::Fresh)).count(),
@@ -366,7 +367,7 @@ pub async fn serve(
     let serving = Serving::at(listener.local_addr()?)?;
     let state = AppState::open(lake, state, serving).await?;
     if !state.refresh().await? {
-        pages::prerender(&state, &[]).await;
+        cache::prerender(&state, &[]).await;
     }
     tokio::spawn(watch(state.clone(), Duration::from_secs(2)));
     println!(

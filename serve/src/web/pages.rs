@@ -20,8 +20,8 @@ use super::html::{self, enc, esc, link, section, table};
 use super::i18n::{t, Lang};
 use super::{AppError, AppState, View};
 
+pub(super) use super::cache::cached_page;
 pub use super::cache::Rendered;
-pub(super) use super::cache::{cached_page, page_key};
 
 /// The query every page takes.
 #[derive(Debug, Default, Deserialize)]
@@ -306,7 +306,7 @@ pub(super) fn clamp_to_data(
 
 /// The overview, a district or a school: tiles, trends, comparison, schools not reporting,
 /// alerts and the map.
-async fn scope_page(
+pub(super) async fn scope_page(
     state: &AppState,
     params: &Params,
     path: &str,
@@ -717,51 +717,6 @@ impl NoticeLevel for Level {
             self
         }
     }
-}
-
-/// Renders these schools' pages, then the overview (Chinese, default range) into the cache,
-/// as requests for them would: the schools first, side by side, for the clerks who just
-/// uploaded and are looking; the overview after them, with both cores to itself.
-pub(super) async fn prerender(state: &AppState, schools: &[String]) {
-    let pages: Vec<(String, Scope)> = schools
-        .iter()
-        .map(|code| {
-            (
-                format!("/school/{}", enc(code)),
-                Scope::School(code.clone()),
-            )
-        })
-        .collect();
-    render_all(state, pages).await;
-    render_all(state, vec![("/".to_string(), Scope::Bureau)]).await;
-}
-
-/// Renders pages into the cache side by side.
-async fn render_all(state: &AppState, pages: Vec<(String, Scope)>) {
-    if pages.is_empty() {
-        return;
-    }
-    let layer = state.layer().await;
-    let Ok((view, _)) = view_of(&layer, &Params::default(), "/").await else {
-        return;
-    };
-    drop(layer);
-    let view = &view;
-    let renders = pages.into_iter().map(|(path, scope)| async move {
-        let cell = state
-            .page_cell(&page_key(&path, view, &Params::default()))
-            .await;
-        let rendered = cell
-            .get_or_try_init(|| async {
-                let page = scope_page(state, &Params::default(), &path, scope).await?;
-                Ok::<_, AppError>(Rendered::new(page))
-            })
-            .await;
-        if let Err(e) = rendered {
-            tracing::warn!("cockpit: rendering {path}: {e:?}");
-        }
-    });
-    futures::future::join_all(renders).await;
 }
 
 /// 总览: the whole bureau.
