@@ -16,30 +16,39 @@ WITH fever AS (
 sick AS (
     SELECT school_code, class_code, date, student_id FROM attendance_rows WHERE status = 'sick_leave'
 ),
-fever_classed AS (
+fever_unclassed AS (
+    -- a fever report sent without a class: the student's class in the roster in force (looked
+    -- up for these few rows, not by expanding the roster to every day), else in that day's
+    -- attendance
     SELECT fever.school_code,
-           coalesce(fever.class_code, roster.class_code, attendance.class_code) AS class_code,
+           coalesce(enrolment.class_code, attendance.class_code) AS class_code,
            fever.date,
            fever.student_id
     FROM fever
-    LEFT JOIN roster
-      ON roster.school_code = fever.school_code AND roster.day = fever.date AND roster.student_id = fever.student_id
+    LEFT JOIN roster_day
+      ON roster_day.school_code = fever.school_code AND roster_day.day = fever.date
+    LEFT JOIN enrolment_ids enrolment
+      ON enrolment.school_code = fever.school_code AND enrolment.as_of_date = roster_day.as_of_date
+     AND enrolment.student_id = fever.student_id AND enrolment.status = 'enrolled'
     LEFT JOIN attendance_rows attendance
       ON attendance.school_code = fever.school_code AND attendance.date = fever.date AND attendance.student_id = fever.student_id
+    WHERE fever.class_code IS NULL
 ),
 ill AS (
-    SELECT school_code, class_code, date, student_id FROM fever_classed
+    SELECT school_code, class_code, date, student_id FROM fever WHERE class_code IS NOT NULL
+    UNION
+    SELECT school_code, class_code, date, student_id FROM fever_unclassed
     UNION
     SELECT school_code, class_code, date, student_id FROM sick
 ),
 per_student_days AS (
-    -- class-days with per-student rows: attendance, or health reports (of their own class, or
-    -- classed as above when they report fever)
-    SELECT DISTINCT school_code, class_code, date FROM attendance_rows
+    -- class-days with per-student rows: attendance (class_days' own shapes), or health reports
+    -- (of their own class, or classed as above when they report fever)
+    SELECT school_code, class_code, date FROM class_days WHERE shape IN ('rows', 'register')
     UNION
     SELECT DISTINCT school_code, class_code, date FROM health_ids WHERE class_code IS NOT NULL
     UNION
-    SELECT DISTINCT school_code, class_code, date FROM fever_classed
+    SELECT DISTINCT school_code, class_code, date FROM fever_unclassed
 ),
 from_reports AS (
     SELECT r.school_code, r.class_code, r.date,

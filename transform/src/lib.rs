@@ -13,8 +13,9 @@
 //!   an exception register implies, which shape of a class-day's report wins), and the
 //!   wrapper that exports one at a level, grain and range; the alerts (cluster, follow-up).
 //! - [`marts`]: the tables `edulake build` keeps in the lake ahead of time (current views,
-//!   the registers compacted, `attendance_rows`, and indicator rows at day grain), when they
-//!   are fresh, and the incremental build stage by stage.
+//!   the registers compacted, the helpers several indicators share (`attendance_rows`,
+//!   `health_ids`, `class_report_days`, `class_days`), and indicator rows at day grain), when
+//!   they are fresh, and the incremental build stage by stage.
 //! - `registry`: each lake table registered in a session (text read as compact strings,
 //!   older tables given new columns), the batch index caught up.
 //! - [`shapes`]: which shape of report (rows, register, class or school report) each school's

@@ -285,7 +285,7 @@ impl QueryLayer {
                         .await?;
                 }
                 // Stale, the helper is computed where it is named (its view below).
-                (None, Mart::AttendanceRows) => {}
+                (None, Mart::Kept(_)) => {}
                 (None, other) => stale_indicators.push(other),
             }
             match mart {
@@ -294,11 +294,9 @@ impl QueryLayer {
                     let provider = layer.ctx.table_provider(d.name).await?;
                     layer.scopable.insert(d.name, (provider, dated));
                 }
-                Mart::AttendanceRows if layer.is_fresh(&mart) => {
-                    let provider = layer.ctx.table_provider(indicators::KEPT_HELPER).await?;
-                    layer
-                        .scopable
-                        .insert(indicators::KEPT_HELPER, (provider, true));
+                Mart::Kept(name) if layer.is_fresh(&mart) => {
+                    let provider = layer.ctx.table_provider(name).await?;
+                    layer.scopable.insert(name, (provider, true));
                 }
                 _ => {}
             }
@@ -330,12 +328,16 @@ impl QueryLayer {
         self.local_ids
     }
 
-    /// How this session reads the helpers: its local ids, and `attendance_rows` from its
-    /// kept table where that is fresh.
+    /// How this session reads the helpers: its local ids, and each kept helper from its
+    /// table where that is fresh.
     pub fn helpers(&self) -> indicators::Helpers {
+        let kept = indicators::KEPT
+            .iter()
+            .filter(|(name, _)| self.is_fresh(&Mart::Kept(name)))
+            .fold(indicators::Kept::NONE, |k, (name, _)| k.with(name));
         indicators::Helpers {
             ids: self.local_ids,
-            kept_rows: self.is_fresh(&Mart::AttendanceRows),
+            kept,
         }
     }
 

@@ -38,26 +38,66 @@ impl LocalIds {
     }
 }
 
-/// How one session reads the helpers: which `<table>_ids` resolve local ids, and whether
-/// `attendance_rows` is its kept table (`marts/attendance_rows`, built before the indicators
-/// and fresh) rather than computed in each query that reads it.
+/// The helpers a build keeps as tables of their own (`marts/<name>`, by day), in the order
+/// it builds them, each with its stage: every indicator reading one then scans a table instead
+/// of computing the helper again in each query (DataFusion inlines a CTE wherever it is
+/// named, so a helper named in three places of a statement was computed three times).
+/// `attendance_rows`, `health_ids` and `class_report_days` read only the current views;
+/// `class_days` reads the first and the last.
+pub const KEPT: &[(&str, u8)] = &[
+    ("attendance_rows", 1),
+    ("health_ids", 1),
+    ("class_report_days", 1),
+    ("class_days", 2),
+];
+
+/// Which of the [`KEPT`] helpers a session reads as tables (fresh ones), the rest computed
+/// where they are named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Kept(u8);
+
+impl Kept {
+    pub const NONE: Kept = Kept(0);
+    pub const ALL: Kept = Kept((1 << KEPT.len()) - 1);
+
+    fn bit(name: &str) -> u8 {
+        KEPT.iter()
+            .position(|(n, _)| *n == name)
+            .map_or(0, |i| 1 << i)
+    }
+
+    /// These and `name`.
+    pub fn with(self, name: &str) -> Kept {
+        Kept(self.0 | Self::bit(name))
+    }
+
+    /// These but `name`.
+    pub fn without(self, name: &str) -> Kept {
+        Kept(self.0 & !Self::bit(name))
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.0 & Self::bit(name) != 0
+    }
+}
+
+/// How one session reads the helpers: which `<table>_ids` resolve local ids, and which of the
+/// [`KEPT`] helpers are tables (built before the indicators and fresh) rather than computed in
+/// each query that names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Helpers {
     pub ids: LocalIds,
-    pub kept_rows: bool,
+    pub kept: Kept,
 }
 
 impl From<LocalIds> for Helpers {
     fn from(ids: LocalIds) -> Self {
         Helpers {
             ids,
-            kept_rows: false,
+            kept: Kept::NONE,
         }
     }
 }
-
-/// The helper a build keeps as a table of its own: every indicator of attendance reads it.
-pub const KEPT_HELPER: &str = "attendance_rows";
 
 /// The helpers every indicator may read, in the order they are defined (each reads only the
 /// current views, `periods` and the helpers before it). A rule several indicators share (what
@@ -125,12 +165,31 @@ fn ids_helper(
     }
 }
 
-/// The helpers' SQL, each `<table>_ids` resolving where `h.ids` says; without
-/// `attendance_rows` where it is a kept table (the name then reads the table).
+/// A helper's definition, from its SQL file's header (for the data dictionary).
+pub fn helper_definition(name: &str) -> String {
+    let Some((_, sql)) = HELPERS.iter().find(|(n, _)| *n == name) else {
+        return String::new();
+    };
+    match sql {
+        Some(sql) => super::header_fields(sql)
+            .remove("definition")
+            .unwrap_or_default(),
+        None => format!(
+            "`{}` — {}",
+            ids_helper(name).0,
+            super::header_fields(include_str!("../../indicators/_person_ids.sql"))
+                .remove("definition")
+                .unwrap_or_default()
+        ),
+    }
+}
+
+/// The helpers' SQL, each `<table>_ids` resolving where `h.ids` says; without the helpers
+/// that are kept tables (their names then read the tables).
 pub(super) fn helpers(h: Helpers) -> impl Iterator<Item = (&'static str, String)> {
     HELPERS
         .iter()
-        .filter(move |(name, _)| !(h.kept_rows && *name == KEPT_HELPER))
+        .filter(move |(name, _)| !h.kept.contains(name))
         .map(move |(name, sql)| match sql {
             Some(sql) => (*name, sql.to_string()),
             None => {
@@ -140,18 +199,23 @@ pub(super) fn helpers(h: Helpers) -> impl Iterator<Item = (&'static str, String)
         })
 }
 
-/// The SQL of the kept `attendance_rows` over these days.
-pub fn kept_rows_sql(days: &[chrono::NaiveDate], ids: LocalIds) -> String {
+/// The SQL of a kept helper's table over these days, reading the helpers as `h` says (never
+/// the table itself).
+pub fn kept_sql(name: &str, days: &[chrono::NaiveDate], h: Helpers) -> String {
+    let h = Helpers {
+        kept: h.kept.without(name),
+        ..h
+    };
     format!(
         "{}SELECT * FROM kept",
         super::with_helpers(
             &super::day_periods_sql(days),
             "kept",
             &format!(
-                "SELECT * FROM {KEPT_HELPER} WHERE date IN ({})",
+                "SELECT * FROM {name} WHERE date IN ({})",
                 crate::marts::date_list(days)
             ),
-            ids.into(),
+            h,
         )
     )
 }

@@ -21,7 +21,7 @@ mod alerts;
 mod helpers;
 pub use alerts::{alerts_mart_sql, alerts_source, alerts_sql, AlertKind};
 use helpers::helpers;
-pub use helpers::{kept_rows_sql, Helpers, LocalIds, KEPT_HELPER};
+pub use helpers::{helper_definition, kept_sql, Helpers, Kept, LocalIds, KEPT};
 
 /// The SQL files, embedded so the binary carries them.
 static FILES: &[(&str, &str)] = &[
@@ -270,7 +270,9 @@ impl Indicator {
     }
 }
 
-fn parse_header(name: &'static str, sql: &'static str) -> Indicator {
+/// The `-- key: value` fields of a SQL file's header comment (a line without a key goes on
+/// the field before it).
+pub(crate) fn header_fields(sql: &str) -> HashMap<&str, String> {
     let mut fields: HashMap<&str, String> = HashMap::new();
     let mut last: Option<&str> = None;
     for line in sql.lines() {
@@ -292,6 +294,11 @@ fn parse_header(name: &'static str, sql: &'static str) -> Indicator {
             }
         }
     }
+    fields
+}
+
+fn parse_header(name: &'static str, sql: &'static str) -> Indicator {
+    let fields = header_fields(sql);
     let words = |k: &str| -> Vec<String> {
         fields
             .get(k)

@@ -4,6 +4,9 @@
 //!   health_report partitioned by date). In SQL it is the dataset's name.
 //!   `current/attendance_exceptions` is every row of the exception registers as sent,
 //!   compacted (a register comes as one small file per school and day).
+//! - `marts/<helper>` (SQL `<helper>`): the helpers of [`indicators::KEPT`] (`attendance_rows`,
+//!   `health_ids`, `class_report_days`, `class_days`), by day: each computed once per build
+//!   rather than in every statement, and every place of a statement, that names it.
 //! - `marts/<indicator>` (SQL `mart_<indicator>`): an indicator's rows at day grain with
 //!   numerators and denominators (or the units or values its aggregate needs), for every
 //!   indicator whose day rows add up to each coarser grain (header `mart: day`); partitioned
@@ -54,7 +57,7 @@ use crate::error::{Result, TransformError};
 mod dedupe;
 mod scope;
 
-use crate::indicators::{self, Helpers, Indicator, LocalIds};
+use crate::indicators::{self, Helpers, Indicator, Kept, LocalIds};
 use crate::views::{
     current_view_sql, current_view_sql_with, keeps_every_row, raw_rows_sql, row_filter,
     school_list, QueryLayer,
@@ -75,9 +78,10 @@ const CHUNK_ROWS: u64 = 20_000_000;
 pub enum Mart {
     /// A dataset's current view.
     Current(&'static Dataset),
-    /// The helper `attendance_rows` (every per-student attendance row the indicators count),
-    /// kept by day: read by every indicator of attendance, computed once per build.
-    AttendanceRows,
+    /// A helper kept as a table by day ([`indicators::KEPT`]: `attendance_rows`, every
+    /// per-student attendance row the indicators count; `class_days`, ...): computed once per
+    /// build instead of in every statement (and every place of a statement) that names it.
+    Kept(&'static str),
     /// An indicator's rows at day grain.
     Indicator(&'static Indicator),
     /// Ill students per class and day.
@@ -100,7 +104,7 @@ impl Mart {
             .iter()
             .map(|d| Mart::Current(d))
             .collect();
-        marts.push(Mart::AttendanceRows);
+        marts.extend(indicators::KEPT.iter().map(|(name, _)| Mart::Kept(name)));
         marts.extend(
             indicators::all()
                 .iter()
@@ -111,21 +115,27 @@ impl Mart {
         marts
     }
 
-    /// When a build makes it: the current views (0), then `attendance_rows` (1), which reads
-    /// them, then the indicators (2), which read both.
+    /// When a build makes it: the current views (0), then the kept helpers (1 and 2, see
+    /// [`indicators::KEPT`]), which read them, then the indicators (3), which read all.
     pub fn stage(&self) -> u8 {
         match self {
             Mart::Current(_) => 0,
-            Mart::AttendanceRows => 1,
-            Mart::Indicator(_) | Mart::Alerts => 2,
+            Mart::Kept(name) => indicators::KEPT
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or(1, |(_, stage)| *stage),
+            Mart::Indicator(_) | Mart::Alerts => 3,
         }
     }
+
+    /// The last stage of a build.
+    pub const LAST_STAGE: u8 = 3;
 
     /// Its folder under the lake root.
     pub fn table(&self) -> String {
         match self {
             Mart::Current(d) => format!("current/{}", d.name),
-            Mart::AttendanceRows => format!("marts/{}", indicators::KEPT_HELPER),
+            Mart::Kept(name) => format!("marts/{name}"),
             Mart::Indicator(i) => format!("marts/{}", i.name),
             Mart::Alerts => "marts/alerts".into(),
         }
@@ -135,7 +145,7 @@ impl Mart {
     pub fn sql_name(&self) -> String {
         match self {
             Mart::Current(d) => d.name.to_string(),
-            Mart::AttendanceRows => indicators::KEPT_HELPER.to_string(),
+            Mart::Kept(name) => name.to_string(),
             Mart::Indicator(i) => format!("mart_{}", i.name),
             Mart::Alerts => "mart_alerts".into(),
         }
@@ -145,7 +155,7 @@ impl Mart {
     pub fn sources(&self) -> Vec<&'static str> {
         let sql = match self {
             Mart::Current(d) => return vec![d.name],
-            Mart::AttendanceRows => indicators::KEPT_HELPER,
+            Mart::Kept(name) => name,
             Mart::Indicator(i) => i.sql,
             Mart::Alerts => indicators::alerts_source(),
         };
@@ -173,7 +183,7 @@ impl Mart {
         match self {
             Mart::Current(d) if self.dated() => current_view_sql(d, Some(days)),
             Mart::Current(d) => current_view_sql(d, None),
-            Mart::AttendanceRows => indicators::kept_rows_sql(days, h.ids),
+            Mart::Kept(name) => indicators::kept_sql(name, days, h),
             Mart::Indicator(i) => indicators::mart_sql(i, days, h),
             Mart::Alerts => indicators::alerts_mart_sql(days, h),
         }
@@ -276,7 +286,7 @@ pub async fn build(
     let per_day = rows_per_day(&batches);
     let mut done = Vec::new();
     // Stage by stage, each read through a session that finds the marts of the stages before
-    // it fresh (the current views, then `attendance_rows`).
+    // it fresh (the current views, then the kept helpers).
     let layer = QueryLayer::open_for_build(lake).await?;
     let scope = if options.full {
         None
@@ -284,17 +294,20 @@ pub async fn build(
         school_scope(&layer, &batches).await?
     };
     let scope = scope.as_ref();
-    let mut layer = Some(layer);
-    for stage in 0..=2 {
-        let layer = match layer.take() {
-            Some(first) => first,
-            None => QueryLayer::open_for_build(lake).await?,
-        };
+    let mut layer = layer;
+    for stage in 0..=Mart::LAST_STAGE {
+        let mut changed = false;
         for mart in Mart::all().into_iter().filter(|m| m.stage() == stage) {
             let built =
                 build_again_if_busy(&layer, mart, &batches, &per_day, scope, options).await?;
+            changed |= built.work != Work::Fresh;
             on_mart(&built);
             done.push(built);
+        }
+        // The next stage reads this one's tables as they are now: a session opened again
+        // (only if one of them changed; else the one it has already finds them fresh).
+        if changed && stage < Mart::LAST_STAGE {
+            layer = QueryLayer::open_for_build(lake).await?;
         }
     }
     Ok(done)
@@ -495,12 +508,12 @@ pub async fn full_build_sql(layer: &QueryLayer) -> Result<Vec<(String, String)>>
         .map(|m| {
             let sql = match m {
                 Mart::Current(d) => current_view_sql(d, None),
-                // In the order given, `attendance_rows` is a table when the indicators run.
+                // In the order given, each kept helper is a table when the marts after it run.
                 other => other.sql(
                     &days,
                     Helpers {
                         ids: layer.local_ids(),
-                        kept_rows: true,
+                        kept: Kept::ALL,
                     },
                 ),
             };
@@ -666,10 +679,10 @@ pub fn tables_markdown() -> String {
     for mart in Mart::all() {
         let definition = match mart {
             Mart::Current(_) => continue,
-            Mart::AttendanceRows => "every per-student attendance row the indicators count: the rows sent, \
-                 and the students an exception register lists or implies (present), one per (date, student_id), \
-                 with `status`, `source`, `attended` and `absence` (helper `attendance_rows`)"
-                .to_string(),
+            Mart::Kept(name) => format!(
+                "{} (helper `{name}`, kept as a table)",
+                indicators::helper_definition(name)
+            ),
             Mart::Indicator(i) => i.definition.clone(),
             Mart::Alerts => "ill students (fever reported or on sick leave) per (school_code, class_code, date), \
                  `count` ≥ 1: `edulake alerts` keeps the rows with count ≥ its threshold"
