@@ -127,13 +127,13 @@ enum Work {
 }
 
 /// The identity of an upload for "the same file ingested twice": its bytes and what the
-/// upload said about them.
-fn upload_identity(sha: &str, upload: &Upload) -> String {
+/// upload said about them (or the file's name, about its date).
+fn upload_identity(sha: &str, upload: &Upload, file: &Path) -> String {
     identity(
         sha,
         upload.school.as_deref(),
         upload.as_of.map(|d| d.to_string()).as_deref(),
-        upload.described().as_deref(),
+        upload.described_for(file).as_deref(),
     )
 }
 
@@ -228,7 +228,11 @@ pub async fn ingest(
                     let item = match w {
                         Work::Done(outcome) => Grouped::Final(outcome),
                         Work::Ready(p) => {
-                            let id = upload_identity(&p.record.source_sha256, &opts.upload);
+                            let id = upload_identity(
+                                &p.record.source_sha256,
+                                &opts.upload,
+                                Path::new(&p.record.source_file),
+                            );
                             match seen.get(&id) {
                                 // The same file twice in one call: the second changes nothing.
                                 Some(batch_id) => Grouped::Final(Outcome::AlreadyIngested { batch_id: batch_id.clone() }),
@@ -413,7 +417,7 @@ fn prepare(
         }
     };
     let sha = hex::encode(Sha256::digest(&bytes));
-    if let Some(batch_id) = known.get(&upload_identity(&sha, &opts.upload)) {
+    if let Some(batch_id) = known.get(&upload_identity(&sha, &opts.upload, path)) {
         return Work::Done(Outcome::AlreadyIngested {
             batch_id: batch_id.clone(),
         });
@@ -464,7 +468,7 @@ fn prepare(
         dataset: opts.dataset.name.to_string(),
         school_code: opts.upload.school.clone(),
         as_of_date: opts.upload.as_of.map(|d| d.to_string()),
-        upload: opts.upload.described(),
+        upload: opts.upload.described_for(path),
         source_file: path.display().to_string(),
         source_sha256: sha,
         format,

@@ -491,6 +491,49 @@ async fn an_exception_register_before_and_after_its_roster() {
     );
 }
 
+/// A clerk's absence list is often the same two days running (the same pupils off sick), and
+/// its date is in the file's name only: the second day's file is that day's register, not "the
+/// same file again".
+#[tokio::test]
+async fn a_register_dated_by_its_name_is_not_another_days_file() {
+    let f = Fixture::new();
+    let roster = f.write("名册.csv", e1_roster());
+    f.ingest("enrolment", Upload::default(), &[roster]).await;
+    for name in [
+        "缺勤登记_2026-10-14.csv",
+        "缺勤登记_2026-10-15.csv",
+        "缺勤登记_2026-10-15.csv",
+    ] {
+        let register = f.write(name, REGISTER);
+        let out = f.cli(&[
+            "ingest",
+            "--dataset",
+            "attendance",
+            "--exceptions",
+            "--school",
+            "E1",
+            "--class",
+            "7-1",
+            register.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // The third file is the second sent again: already ingested, counted once.
+    assert_eq!(
+        f.query("SELECT count(*) FROM batches WHERE dataset = 'attendance_exceptions'")
+            .await,
+        vec![vec!["2"]]
+    );
+    assert_eq!(
+        counts(&f, "attendance_rate", Level::Class, Grain::Day, None).await,
+        vec!["E1 7-1 2026-10-14 17 20", "E1 7-1 2026-10-15 17 20"]
+    );
+}
+
 /// Leave approvals as the approval system exports them: a span per row, times of day, a status
 /// column the lake does not keep. G10's leave is next week.
 fn leave_approvals() -> String {

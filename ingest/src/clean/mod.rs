@@ -1,9 +1,9 @@
 //! Cleaning: from rows of text cells to the typed, validated, pseudonymised columns of a
 //! dataset's lake table, with every bad row rejected alone and reported.
 //!
-//! Layout: `header` (the header row, title and file-name dates, skipped rows), `ids` (national
-//! and local ids, leave spans), `rules` (rules across the cells of a row); this file walks the
-//! rows and builds the columns.
+//! Layout: `header` (the header row, title and file-name dates, skipped rows), `cells` (one
+//! cell read as its column's kind), `ids` (national and local ids, leave spans), `rules` (rules
+//! across the cells of a row); this file walks the rows and builds the columns.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -18,20 +18,22 @@ use chrono_tz::Tz;
 use csv::StringRecord;
 
 use edulake_schemas::dataset::{Column, Dataset, Kind, Required, Rule};
-use edulake_schemas::vocab::{is_personal_header, ISSUER_BUREAU, LIST_SEPARATORS, NO_SYMPTOM};
+use edulake_schemas::vocab::is_personal_header;
 
 use crate::limits::{MAX_REJECTS_LISTED, MAX_REJECT_VALUE_CHARS};
 use crate::pseudo::{Key, Pseudonymiser};
 use crate::read::{Rows, UNREADABLE_ROW};
 use crate::values;
 
+mod cells;
 mod header;
 mod ids;
 mod rules;
+use cells::{format_ts, parse_cell, Parsed, RowContext};
 pub use header::file_name_date;
 use header::{clean_text, find_header, is_skipped_row, supplied};
 pub use ids::local_key;
-use ids::{ids_agree, leave_days, resolve_ids, MAX_LEAVE_DAYS};
+use ids::{ids_agree, leave_days, resolve_ids};
 use rules::check_row_rules;
 
 /// What the upload itself says, for columns a file may leave out.
@@ -62,6 +64,27 @@ impl Upload {
             parts.push(format!("class={c}"));
         }
         (!parts.is_empty()).then(|| parts.join(";"))
+    }
+
+    /// [`Upload::described`] for one file: with the date its name carries when the upload gave
+    /// none (`缺勤登记_2026-11-17.csv`), so that one day's file is not "already ingested" as
+    /// another day's whose bytes are the same (an absence list naming the same students, an
+    /// empty zero report).
+    pub fn described_for(&self, file: &std::path::Path) -> Option<String> {
+        let name_date = self
+            .date
+            .is_none()
+            .then(|| {
+                file.file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(file_name_date)
+            })
+            .flatten();
+        match (self.described(), name_date) {
+            (d, None) => d,
+            (None, Some(day)) => Some(format!("name_date={day}")),
+            (Some(d), Some(day)) => Some(format!("{d};name_date={day}")),
+        }
     }
 }
 
@@ -615,188 +638,4 @@ fn finish_chunk(
     cols.push(Arc::new(row_numbers.finish()));
     RecordBatch::try_new(schema.clone(), cols)
         .map_err(|e| format!("internal error building columns: {e}"))
-}
-
-enum Parsed<'a> {
-    Val(Val<'a>),
-    Pseudonymise(&'a str),
-    /// A local id: hashed with the row's school code once the whole row is read.
-    Local(&'a str),
-}
-
-/// What other cells of a row say that a cell's meaning depends on.
-#[derive(Debug, Clone, Copy)]
-struct RowContext {
-    /// The row's grade (a class written `1班` beside it).
-    grade: Option<u32>,
-    /// The row's date or roster date (a cohort `初2025级` is a grade on a day).
-    day: Option<NaiveDate>,
-}
-
-fn parse_cell<'a>(
-    ctx: &CleanContext,
-    c: &Column,
-    text: Option<&'a str>,
-    spreadsheet: bool,
-    row: RowContext,
-) -> Result<Parsed<'a>, String> {
-    let Some(t) = text else {
-        return if !matches!(c.required, Required::No | Required::Unless(_)) {
-            Err("required value is missing".into())
-        } else {
-            Ok(Parsed::Val(Val::Null))
-        };
-    };
-    if c.rule == Rule::Pseudonymised {
-        return Ok(Parsed::Pseudonymise(t));
-    }
-    if c.rule == Rule::LocalId {
-        return Ok(Parsed::Local(t));
-    }
-    let v = match c.kind {
-        Kind::Str => {
-            match c.rule {
-                Rule::SchoolCode => {
-                    values::check_school_code(t)?;
-                    if let (Some(up), "school_code") = (&ctx.upload.school, c.name) {
-                        if !up.eq_ignore_ascii_case(t) {
-                            return Err(format!(
-                                "school_code '{t}' is not the upload's school '{up}'"
-                            ));
-                        }
-                    }
-                    // School codes are stored in upper case, so `abc01` and `ABC01` are one school.
-                    if t.bytes().any(|b| b.is_ascii_lowercase()) {
-                        return Ok(Parsed::Val(Val::Str(Cow::Owned(t.to_ascii_uppercase()))));
-                    }
-                }
-                Rule::ClassName => {
-                    let class = edulake_schemas::class::normalise(t, row.grade);
-                    if let Some(up) = &ctx.upload.class {
-                        if *up != class {
-                            return Err(format!("class '{t}' is not the upload's class '{up}'"));
-                        }
-                    }
-                    if class != t {
-                        return Ok(Parsed::Val(Val::Str(Cow::Owned(class))));
-                    }
-                }
-                Rule::Issuer => {
-                    if ISSUER_BUREAU.iter().any(|b| b.eq_ignore_ascii_case(t)) {
-                        return Ok(Parsed::Val(Val::Str(Cow::Borrowed("bureau"))));
-                    }
-                    values::check_school_code(t).map_err(|_| {
-                        format!("'{t}' is neither `bureau` (教育局) nor a school code")
-                    })?;
-                }
-                _ => {}
-            }
-            Val::Str(Cow::Borrowed(t))
-        }
-        Kind::Enum(vocab) => match vocab.resolve(t) {
-            Some(v) => Val::Str(Cow::Borrowed(v)),
-            None => {
-                return Err(format!(
-                    "'{t}' is not a known {} (expected one of: {})",
-                    vocab.name,
-                    vocab.canonical().collect::<Vec<_>>().join(", ")
-                ))
-            }
-        },
-        Kind::EnumList(vocab) => {
-            let mut items: Vec<&'static str> = Vec::new();
-            for part in t
-                .split(LIST_SEPARATORS)
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-            {
-                if NO_SYMPTOM.iter().any(|n| n.eq_ignore_ascii_case(part)) {
-                    continue;
-                }
-                match vocab.resolve(part) {
-                    Some(v) if !items.contains(&v) => items.push(v),
-                    Some(_) => {}
-                    None => {
-                        return Err(format!(
-                            "'{part}' is not a known {} (expected: {}, or 无 for none)",
-                            vocab.name,
-                            vocab.canonical().collect::<Vec<_>>().join(", ")
-                        ))
-                    }
-                }
-            }
-            Val::List(items)
-        }
-        Kind::Int => Val::Int(int_in_range(c, values::parse_int(t)?)?),
-        Kind::Grade => Val::Int(values::parse_grade_on(t, row.day)? as i32),
-        Kind::Float => {
-            let f = values::parse_float(t)?;
-            if let Rule::Range(lo, hi) = c.rule {
-                if !(lo..=hi).contains(&f) {
-                    return Err(format!("{f} is outside {lo}..{hi}"));
-                }
-            }
-            Val::Float(f)
-        }
-        Kind::Date => {
-            let day = values::parse_date(t, spreadsheet)?;
-            if let (Some(up), "as_of_date") = (ctx.upload.as_of, c.name) {
-                if day != up {
-                    return Err(format!(
-                        "as_of_date {day} is not the upload's date {up} (--as-of)"
-                    ));
-                }
-            }
-            if matches!(c.name, "leave_start" | "leave_end") {
-                // A leave may run past today (its days up to today count), not past a year.
-                if day < ctx.window.earliest || (day - ctx.window.today).num_days() > MAX_LEAVE_DAYS
-                {
-                    return Err(format!(
-                        "{day} is outside the dates a leave can have ({} to a year after today)",
-                        ctx.window.earliest
-                    ));
-                }
-            } else {
-                ctx.window.check(day)?;
-            }
-            Val::Date(values::days_since_epoch(day))
-        }
-        Kind::BirthYear => {
-            let born = values::parse_date(t, spreadsheet)?;
-            let year = values::year_of(born);
-            if born > ctx.window.today || year < 1900 {
-                return Err(format!("{born} is not a plausible date of birth"));
-            }
-            Val::Int(year)
-        }
-        Kind::Timestamp => {
-            let micros = values::parse_timestamp(t, ctx.tz, spreadsheet)?;
-            let local = chrono::DateTime::from_timestamp_micros(micros)
-                .map(|ts| ts.with_timezone(&ctx.tz).date_naive())
-                .ok_or_else(|| format!("'{t}' is not a plausible time"))?;
-            ctx.window.check(local)?;
-            Val::Ts(micros)
-        }
-        Kind::Bool => Val::Bool(values::parse_bool(t)?),
-    };
-    Ok(Parsed::Val(v))
-}
-
-fn int_in_range(c: &Column, v: i64) -> Result<i32, String> {
-    match c.rule {
-        Rule::Range(lo, hi) if !(lo..=hi).contains(&(v as f64)) => {
-            return Err(format!("{v} is outside {lo}..{hi}"));
-        }
-        Rule::AtMost(_) | Rule::Remainder { .. } if v < 0 => {
-            return Err(format!("{v} is not a count of people (≥ 0)"));
-        }
-        _ => {}
-    }
-    i32::try_from(v).map_err(|_| format!("{v} is too large"))
-}
-
-fn format_ts(micros: i64, tz: Tz) -> String {
-    chrono::DateTime::from_timestamp_micros(micros)
-        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_default()
 }
