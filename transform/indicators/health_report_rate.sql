@@ -54,41 +54,49 @@ reported AS (
      AND matched.as_of_date = in_force.as_of_date
     GROUP BY in_force.school_code, matched.class_code, in_force.day
 ),
-class_reports AS (
-    SELECT r.school_code, r.class_code, r.date AS day, r.present, r.expected
-    FROM class_report_days r
-    WHERE r.class_code <> ''
-      AND NOT EXISTS (
-          SELECT 1 FROM reported
-          WHERE reported.school_code = r.school_code AND reported.class_code = r.class_code AND reported.day = r.date
-      )
+class_day AS (
+    -- each class-day's candidates side by side (each part has one row per key): the roster's
+    -- class size, the students checked, and the class's (class '': the school's) report
+    SELECT school_code, class_code, day,
+           max(students) AS students, sum(checked) AS checked, max(has_rows) AS has_rows,
+           max(r_present) AS r_present, max(r_expected) AS r_expected, max(has_report) AS has_report
+    FROM (
+        SELECT school_code, class_code, day, students, 0 AS checked, 0 AS has_rows,
+               CAST(NULL AS BIGINT) AS r_present, CAST(NULL AS BIGINT) AS r_expected, 0 AS has_report
+        FROM on_roster
+        UNION ALL
+        SELECT school_code, class_code, day, CAST(NULL AS BIGINT) AS students, students AS checked,
+               1 AS has_rows, CAST(NULL AS BIGINT) AS r_present, CAST(NULL AS BIGINT) AS r_expected,
+               0 AS has_report
+        FROM reported
+        UNION ALL
+        SELECT school_code, class_code, date AS day, CAST(NULL AS BIGINT) AS students, 0 AS checked,
+               0 AS has_rows, present AS r_present, expected AS r_expected, 1 AS has_report
+        FROM class_report_days
+    ) parts
+    GROUP BY school_code, class_code, day
 ),
-school_reports AS (
-    SELECT r.school_code, r.class_code, r.date AS day, r.present, r.expected
-    FROM class_report_days r
-    WHERE r.class_code = ''
-      AND NOT EXISTS (SELECT 1 FROM reported WHERE reported.school_code = r.school_code AND reported.day = r.date)
-      AND NOT EXISTS (SELECT 1 FROM class_reports c WHERE c.school_code = r.school_code AND c.day = r.date)
+flagged AS (
+    -- a class's report counts where its class-day has no per-student reports; the school's
+    -- report where no class of the school has either that day (written once, read once: a
+    -- window over the school-day, not the parts again)
+    SELECT school_code, class_code, day, students, checked, r_present, r_expected,
+           CASE WHEN class_code <> '' AND has_report = 1 AND has_rows = 0 THEN 1 ELSE 0 END AS class_report,
+           CASE WHEN max(CASE WHEN class_code = '' AND has_report = 1 THEN 1 ELSE 0 END)
+                         OVER (PARTITION BY school_code, day) = 1
+                 AND max(CASE WHEN has_rows = 1 OR (class_code <> '' AND has_report = 1) THEN 1 ELSE 0 END)
+                         OVER (PARTITION BY school_code, day) = 0
+                THEN 1 ELSE 0 END AS school_report
+    FROM class_day
 ),
 per_class_day AS (
-    SELECT on_roster.school_code, on_roster.class_code, on_roster.day,
-           coalesce(reported.students, 0) AS checked, on_roster.students AS students
-    FROM on_roster
-    LEFT JOIN reported
-      ON reported.school_code = on_roster.school_code
-     AND reported.class_code = on_roster.class_code
-     AND reported.day = on_roster.day
-    WHERE NOT EXISTS (
-        SELECT 1 FROM class_reports c
-        WHERE c.school_code = on_roster.school_code AND c.class_code = on_roster.class_code AND c.day = on_roster.day
-    )
-      AND NOT EXISTS (
-        SELECT 1 FROM school_reports sr WHERE sr.school_code = on_roster.school_code AND sr.day = on_roster.day
-    )
-    UNION ALL
-    SELECT school_code, class_code, day, present, expected FROM class_reports
-    UNION ALL
-    SELECT school_code, class_code, day, present, expected FROM school_reports
+    SELECT school_code, class_code, day,
+           CASE WHEN class_report = 1 OR class_code = '' THEN r_present ELSE checked END AS checked,
+           CASE WHEN class_report = 1 OR class_code = '' THEN r_expected ELSE students END AS students
+    FROM flagged
+    WHERE class_report = 1
+       OR (class_code = '' AND school_report = 1)
+       OR (class_code <> '' AND students IS NOT NULL AND school_report = 0)
 )
 SELECT per_class_day.school_code,
        per_class_day.class_code,
