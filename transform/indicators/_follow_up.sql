@@ -4,17 +4,14 @@
 -- which S reported attendance in any shape). Counts the students, never names them. School
 -- days are numbered over `lookback` (the days with data from a month before the range), so a
 -- run that began before the range is seen; {lookback_from} and {to} are its first and last
--- day, so that only those days are read. The school-days are those of class_days, read from
--- what it is made of (per-student rows and reports of any shape: every school-day of one is a
--- school-day of the other) without counting each class-day.
+-- day, so that only those days are read. The school-days are those of class_days (a kept
+-- table: far fewer rows than the per-student rows it counts).
 -- grain: one row per (school_code, class_code, date).
 WITH school_days AS (
     SELECT reported.school_code, reported.date,
            row_number() OVER (PARTITION BY reported.school_code ORDER BY reported.date) AS n
     FROM (
-        SELECT school_code, date FROM attendance_rows WHERE date BETWEEN {lookback_from} AND {to}
-        UNION
-        SELECT school_code, date FROM class_report_days WHERE date BETWEEN {lookback_from} AND {to}
+        SELECT DISTINCT school_code, date FROM class_days WHERE date BETWEEN {lookback_from} AND {to}
     ) reported
     JOIN lookback ON lookback.day = reported.date
 ),
@@ -26,12 +23,18 @@ sick AS (
       ON school_days.school_code = attendance_rows.school_code AND school_days.date = attendance_rows.date
     WHERE attendance_rows.status = 'sick_leave'
       AND attendance_rows.date BETWEEN {lookback_from} AND {to}
+),
+runs AS (
+    -- one row per sick day of a student (attendance_rows has one per date and student): the
+    -- school-day number of their sick day two before this one. It is n - 2 exactly when the
+    -- two school days before were sick days too (one pass, where joining `sick` to itself
+    -- twice computed it three times)
+    SELECT school_code, class_code, student_id, date, n,
+           lag(n, 2) OVER (PARTITION BY school_code, student_id ORDER BY n) AS n_two_before
+    FROM sick
 )
-SELECT s3.school_code, s3.class_code, s3.date, count(DISTINCT s3.student_id) AS count
-FROM sick s3
-JOIN periods ON periods.day = s3.date
-JOIN sick s2
-  ON s2.school_code = s3.school_code AND s2.student_id = s3.student_id AND s2.n = s3.n - 1
-JOIN sick s1
-  ON s1.school_code = s3.school_code AND s1.student_id = s3.student_id AND s1.n = s3.n - 2
-GROUP BY s3.school_code, s3.class_code, s3.date
+SELECT runs.school_code, runs.class_code, runs.date, count(DISTINCT runs.student_id) AS count
+FROM runs
+JOIN periods ON periods.day = runs.date
+WHERE runs.n_two_before = runs.n - 2
+GROUP BY runs.school_code, runs.class_code, runs.date

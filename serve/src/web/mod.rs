@@ -119,8 +119,8 @@ impl AppState {
         self.layer.read().await.clone()
     }
 
-    /// If the lake changed since the layer was opened: builds the marts, opens a new layer
-    /// and forgets the rendered pages. Returns whether it changed.
+    /// If the lake changed since the layer was opened: builds the marts, reads through the
+    /// session that built them (each mart fresh) and forgets the rendered pages. Returns whether it changed.
     pub async fn refresh(&self) -> anyhow::Result<bool> {
         let mut versions = self.versions.lock().await;
         let now = raw_versions(&self.lake).await?;
@@ -128,7 +128,13 @@ impl AppState {
             return Ok(false);
         }
         let started = std::time::Instant::now();
-        let built = edulake_transform::marts::build(&self.lake, Default::default(), |_| {}).await?;
+        let (built, layer) =
+            edulake_transform::marts::build_and_open(&self.lake, Default::default(), |b| {
+                if b.work != edulake_transform::marts::Work::Fresh {
+                    tracing::debug!("cockpit refresh: built {} in {:.2} s", b.name, b.seconds);
+                }
+            })
+            .await?;
         let build_s = started.elapsed().as_secs_f64();
         // The schools whose rows alone changed (an upload): their pages are rendered at once,
         // beside the overview, for the clerk who is looking.
@@ -143,7 +149,6 @@ impl AppState {
             }
         }
         schools.truncate(4);
-        let layer = QueryLayer::open(&self.lake).await?;
         *self.layer.write().await = Arc::new(layer);
         self.rendered.lock().await.clear();
         *versions = now;

@@ -1,6 +1,7 @@
 //! The pages of the cockpit and their downloads. Every number on a page comes from
 //! [`QueryLayer::export`] (or `alerts`), so a page, its download and `edulake export` agree.
 
+use futures::FutureExt;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -313,7 +314,12 @@ pub(super) async fn scope_page(
     scope: Scope,
 ) -> Result<String, AppError> {
     let layer = state.layer().await;
+    let started = std::time::Instant::now();
     let (view, latest) = view_of(&layer, params, path).await?;
+    tracing::debug!(
+        "page {path}: view in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
     let lang = view.lang;
     let title = match &scope {
         Scope::Bureau => t(lang, "page_overview"),
@@ -361,6 +367,10 @@ pub(super) async fn scope_page(
         },
     )
     .await?;
+    tracing::debug!(
+        "page {path}: latest day read after {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
     let day = (0..recent.len())
         .filter(|r| recent.num(*r, "denominator").is_some_and(|d| d > 0.0))
         .filter_map(|r| recent.date(r, "period_start"))
@@ -376,9 +386,22 @@ pub(super) async fn scope_page(
     let range = (view.from, view.to);
     // The page's parts that do not depend on one another are read side by side: a cold page
     // (the first after an upload) is many small queries, each waiting on its own reads.
+    fn logged<'a, T>(
+        path: &'a str,
+        part: &'static str,
+        started: std::time::Instant,
+    ) -> impl FnOnce(T) -> T + 'a {
+        move |r| {
+            tracing::debug!(
+                "page {path}: {part} after {:.2} s",
+                started.elapsed().as_secs_f64()
+            );
+            r
+        }
+    }
     let ((tiles, alerts), trends, rows, school_part) = futures::try_join!(
-        super::tiles::tiles(&layer, &view, &scope, day),
-        super::tiles::trends(&layer, &view, &scope, day),
+        super::tiles::tiles(&layer, &view, &scope, day).map(logged(path, "tiles", started)),
+        super::tiles::trends(&layer, &view, &scope, day).map(logged(path, "trends", started)),
         export(
             &layer,
             lang,
@@ -390,7 +413,8 @@ pub(super) async fn scope_page(
                 range,
                 by: None,
             },
-        ),
+        )
+        .map(logged(path, "level below", started)),
         async {
             match scope {
                 Scope::School(_) => super::school::school_sections(&layer, &view, &scope)
@@ -398,7 +422,8 @@ pub(super) async fn scope_page(
                     .map(Some),
                 _ => Ok(None),
             }
-        },
+        }
+        .map(logged(path, "school sections", started)),
     )?;
     body.push_str(&tiles);
     body.push_str(&trends);

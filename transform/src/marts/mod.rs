@@ -276,8 +276,39 @@ pub struct BuildOptions {
 pub async fn build(
     lake: &Lake,
     options: BuildOptions,
-    mut on_mart: impl FnMut(&MartBuilt),
+    on_mart: impl FnMut(&MartBuilt),
 ) -> Result<Vec<MartBuilt>> {
+    Ok(build_stages(lake, options, on_mart).await?.0)
+}
+
+/// [`build`], then the session it built through, every mart it wrote taken as fresh: what
+/// [`QueryLayer::open`] would give now, without opening the lake again (the cockpit, after an
+/// upload, shows the new data through it).
+pub async fn build_and_open(
+    lake: &Lake,
+    options: BuildOptions,
+    on_mart: impl FnMut(&MartBuilt),
+) -> Result<(Vec<MartBuilt>, QueryLayer)> {
+    let (done, mut layer) = build_stages(lake, options, on_mart).await?;
+    for mart in Mart::all()
+        .into_iter()
+        .filter(|m| m.stage() == Mart::LAST_STAGE)
+    {
+        if done
+            .iter()
+            .any(|b| b.name == mart.sql_name() && b.work != Work::Fresh)
+        {
+            layer.adopt(&mart).await?;
+        }
+    }
+    Ok((done, layer))
+}
+
+async fn build_stages(
+    lake: &Lake,
+    options: BuildOptions,
+    mut on_mart: impl FnMut(&MartBuilt),
+) -> Result<(Vec<MartBuilt>, QueryLayer)> {
     let mut batches = lake.batches().await?;
     for d in edulake_schemas::stored() {
         let (missing, _) = lake.sync_batches(d, &batches).await?;
@@ -296,21 +327,24 @@ pub async fn build(
     let scope = scope.as_ref();
     let mut layer = layer;
     for stage in 0..=Mart::LAST_STAGE {
-        let mut changed = false;
+        let mut changed = Vec::new();
         for mart in Mart::all().into_iter().filter(|m| m.stage() == stage) {
             let built =
                 build_again_if_busy(&layer, mart, &batches, &per_day, scope, options).await?;
-            changed |= built.work != Work::Fresh;
+            if built.work != Work::Fresh {
+                changed.push(mart);
+            }
             on_mart(&built);
             done.push(built);
         }
-        // The next stage reads this one's tables as they are now: a session opened again
-        // (only if one of them changed; else the one it has already finds them fresh).
-        if changed && stage < Mart::LAST_STAGE {
-            layer = QueryLayer::open_for_build(lake).await?;
+        // The next stage reads this one's tables as they are now.
+        if stage < Mart::LAST_STAGE {
+            for mart in &changed {
+                layer.adopt(mart).await?;
+            }
         }
     }
-    Ok(done)
+    Ok((done, layer))
 }
 
 /// [`build_one`], again when another build wrote the same mart at the same time (the cockpit
