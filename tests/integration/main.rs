@@ -15,6 +15,7 @@ mod marts;
 mod privacy;
 mod properties;
 mod python;
+mod registers;
 mod rejects;
 mod s3;
 mod shapes;

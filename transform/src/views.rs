@@ -323,30 +323,32 @@ impl QueryLayer {
         Ok(layer)
     }
 
-    /// Takes a mart a build has just written as fresh, as opening the session again would
-    /// find it (at city scale an open reads every table's log and every mart's record: about
-    /// two seconds, once per stage of an incremental build): its name now reads its table, a
+    /// Takes the marts a build has just written as fresh, as opening the session again would
+    /// find them (at city scale an open reads every table's log and every mart's record: about
+    /// two seconds, once per stage of an incremental build): each name now reads its table, a
     /// build scopes it like the other tables, and the helpers' views for `sql` follow.
-    pub async fn adopt(&mut self, mart: &Mart) -> Result<()> {
-        let Some(table) = self.lake.load(&mart.table()).await? else {
-            return Ok(());
-        };
-        if marts::state(&table).await?.as_ref() != Some(&self.wanted_state(mart)) {
-            return Ok(());
-        }
-        let provider = crate::registry::provider(&self.ctx, &table).await?;
-        self.ctx.deregister_table(mart.sql_name())?;
-        self.ctx.register_table(mart.sql_name(), provider.clone())?;
-        self.fresh.insert(mart.table(), true);
-        match mart {
-            Mart::Current(d) if d.partition_by == ["date"] || d.name == "enrolment" => {
-                self.scopable
-                    .insert(d.name, (provider, d.partition_by == ["date"]));
+    pub async fn adopt(&mut self, built: &[Mart]) -> Result<()> {
+        for mart in built {
+            let Some(table) = self.lake.load(&mart.table()).await? else {
+                continue;
+            };
+            if marts::state(&table).await?.as_ref() != Some(&self.wanted_state(mart)) {
+                continue;
             }
-            Mart::Kept(name) => {
-                self.scopable.insert(name, (provider, true));
+            let provider = crate::registry::provider(&self.ctx, &table).await?;
+            self.ctx.deregister_table(mart.sql_name())?;
+            self.ctx.register_table(mart.sql_name(), provider.clone())?;
+            self.fresh.insert(mart.table(), true);
+            match mart {
+                Mart::Current(d) if d.partition_by == ["date"] || d.name == "enrolment" => {
+                    self.scopable
+                        .insert(d.name, (provider, d.partition_by == ["date"]));
+                }
+                Mart::Kept(name) => {
+                    self.scopable.insert(name, (provider, true));
+                }
+                _ => {}
             }
-            _ => {}
         }
         for (name, sql) in indicators::helpers_without_periods(self.helpers()) {
             self.ctx

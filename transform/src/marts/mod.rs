@@ -28,6 +28,10 @@
 //! written in chunks of bounded size, each replacing its
 //! days in one Delta commit; only the last commit carries the record, so a build that dies
 //! half-way leaves a mart that is stale (never read) and rebuilt in full next time.
+//!
+//! Layout: `dedupe` (the keys sent more than once, found for a current view), `scope` (the
+//! schools an upload alone changed), `described` (the marts for the data dictionary and the
+//! statements of `--show-sql`); this file builds them, stage by stage.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::BuildHasherDefault;
@@ -55,15 +59,17 @@ use edulake_schemas::Dataset;
 use crate::error::{Result, TransformError};
 
 mod dedupe;
+mod described;
 mod scope;
 
-use crate::indicators::{self, Helpers, Indicator, Kept, LocalIds};
+use crate::indicators::{self, Helpers, Indicator, LocalIds};
 use crate::views::{
     current_view_sql, current_view_sql_with, keeps_every_row, raw_rows_sql, row_filter,
     school_list, QueryLayer,
 };
 use dedupe::DUP_FUNCTION;
 pub use dedupe::{duplicate_keys, DupKeys};
+pub use described::{full_build_sql, tables_markdown};
 use scope::batch_id_list;
 pub use scope::{school_scope, SchoolScope};
 
@@ -290,17 +296,15 @@ pub async fn build_and_open(
     on_mart: impl FnMut(&MartBuilt),
 ) -> Result<(Vec<MartBuilt>, QueryLayer)> {
     let (done, mut layer) = build_stages(lake, options, on_mart).await?;
-    for mart in Mart::all()
+    let last: Vec<Mart> = Mart::all()
         .into_iter()
         .filter(|m| m.stage() == Mart::LAST_STAGE)
-    {
-        if done
-            .iter()
-            .any(|b| b.name == mart.sql_name() && b.work != Work::Fresh)
-        {
-            layer.adopt(&mart).await?;
-        }
-    }
+        .filter(|m| {
+            done.iter()
+                .any(|b| b.name == m.sql_name() && b.work != Work::Fresh)
+        })
+        .collect();
+    layer.adopt(&last).await?;
     Ok((done, layer))
 }
 
@@ -338,10 +342,8 @@ async fn build_stages(
             done.push(built);
         }
         // The next stage reads this one's tables as they are now.
-        if stage < Mart::LAST_STAGE {
-            for mart in &changed {
-                layer.adopt(mart).await?;
-            }
+        if stage < Mart::LAST_STAGE && !changed.is_empty() {
+            layer.adopt(&changed).await?;
         }
     }
     Ok((done, layer))
@@ -533,29 +535,6 @@ fn keeps_schools(table: Option<&DeltaTable>) -> bool {
         .is_some_and(|s| s.schema().field("school_code").is_some())
 }
 
-/// Each mart's name and the SQL of a full build of it (what `edulake build --show-sql`
-/// prints): the statements another engine can run to compare.
-pub async fn full_build_sql(layer: &QueryLayer) -> Result<Vec<(String, String)>> {
-    let days = layer.data_days().to_vec();
-    Ok(Mart::all()
-        .into_iter()
-        .map(|m| {
-            let sql = match m {
-                Mart::Current(d) => current_view_sql(d, None),
-                // In the order given, each kept helper is a table when the marts after it run.
-                other => other.sql(
-                    &days,
-                    Helpers {
-                        ids: layer.local_ids(),
-                        kept: Kept::ALL,
-                    },
-                ),
-            };
-            (m.sql_name(), sql)
-        })
-        .collect())
-}
-
 /// The days a mart must recompute since `before`, or `None` for all of it.
 async fn touched_days(
     layer: &QueryLayer,
@@ -698,38 +677,6 @@ fn chunk_days(days: &[NaiveDate], per_day: &BTreeMap<NaiveDate, u64>) -> Vec<Vec
         chunks.push(Vec::new());
     }
     chunks
-}
-
-/// The marts for the data dictionary.
-pub fn tables_markdown() -> String {
-    let mut out = String::from(
-        "## Indicator tables (marts) for `edulake sql`\n\n\
-         Kept in the lake by `edulake build` (folder `marts/`), one row per day at the finest \
-         grain of the indicator; a week, month or range is Σ numerator / Σ denominator over its \
-         days. A mart that is not up to date with the lake is computed at query time instead, so \
-         a query never sees stale rows. The current views of the datasets are kept the same way \
-         (folder `current/`).\n\n| table | reads | definition |\n|---|---|---|\n",
-    );
-    for mart in Mart::all() {
-        let definition = match mart {
-            Mart::Current(_) => continue,
-            Mart::Kept(name) => format!(
-                "{} (helper `{name}`, kept as a table)",
-                indicators::helper_definition(name)
-            ),
-            Mart::Indicator(i) => i.definition.clone(),
-            Mart::Alerts => "ill students (fever reported or on sick leave) per (school_code, class_code, date), \
-                 `count` ≥ 1: `edulake alerts` keeps the rows with count ≥ its threshold"
-                .to_string(),
-        };
-        out.push_str(&format!(
-            "| `{}` | {} | {} |\n",
-            mart.sql_name(),
-            mart.sources().join(", "),
-            definition.replace('|', "\\|")
-        ));
-    }
-    out
 }
 
 #[cfg(test)]
