@@ -106,7 +106,7 @@ def main():
     t0 = time.perf_counter()
     log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
     server = subprocess.Popen(base + ["serve", "--addr", f"127.0.0.1:{args.port}"],
-                              env=dict(env, EDULAKE_LOG="warn,edulake_serve=debug"),
+                              env=dict(env, EDULAKE_LOG="warn,edulake_serve=debug,edulake_transform=debug"),
                               stdout=subprocess.PIPE, stderr=log, text=True)
     try:
         line = server.stdout.readline()

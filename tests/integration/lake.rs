@@ -91,6 +91,23 @@ async fn a_later_upload_corrects_earlier_rows() {
         .await,
         vec![vec!["sick_leave"]]
     );
+    // The batch index as this process kept it (read once, then the records each commit
+    // appended) is the index as a new process reads it whole.
+    let summary = |records: Vec<edulake_ingest::BatchRecord>| -> Vec<String> {
+        records
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {} {} {} {:?}",
+                    r.batch_id, r.source_file, r.table_version, r.rows_stored, r.dates
+                )
+            })
+            .collect()
+    };
+    let kept = summary(f.lake.batches().await.unwrap());
+    let fresh = edulake_ingest::Lake::open(f.lake_path().to_str().unwrap()).unwrap();
+    assert_eq!(kept.len(), 4, "{kept:?}");
+    assert_eq!(kept, summary(fresh.batches().await.unwrap()));
 }
 
 #[tokio::test]

@@ -374,14 +374,17 @@ async fn the_finest_shape_wins_on_a_class_day() {
 
 #[tokio::test]
 async fn three_school_days_of_sick_leave_raise_a_follow_up() {
+    use edulake_transform::marts::{self, BuildOptions};
     let f = Fixture::new();
     let schools = f.write(
         "schools.csv",
-        "school_code,school_name,district,school_type\nF1,五小,D3,小学\n",
+        "school_code,school_name,district,school_type\nF1,五小,D3,小学\nF2,六小,D3,小学\n",
     );
     f.ingest("schools", Upload::default(), &[schools]).await;
     // G05 is on sick leave on three school days running (Friday, then Monday and Tuesday: the
-    // weekend is not a school day); G06 on two, with a day present between.
+    // weekend is not a school day); G06 on two, with a day present between. At F2, whose
+    // school days are 10 July, then 1, 2 and 3 September, H01 is ill on all four: the summer
+    // between is longer than a run may span, so the run starts again on 1 September.
     let mut text = String::from("date,school_code,class_code,student_id,status\n");
     for (d, g05, g06) in [
         ("2026-10-09", "sick_leave", "sick_leave"),
@@ -391,11 +394,25 @@ async fn three_school_days_of_sick_leave_raise_a_follow_up() {
     ] {
         text.push_str(&format!("{d},F1,3-1,G05,{g05}\n{d},F1,3-1,G06,{g06}\n"));
     }
+    for d in ["2026-07-10", "2026-09-01", "2026-09-02", "2026-09-03"] {
+        text.push_str(&format!("{d},F2,1-1,H01,sick_leave\n"));
+    }
     let p = f.write("att.csv", text);
     f.ingest("attendance", Upload::default(), &[p]).await;
+    let follow_ups = |layer: QueryLayer| async move {
+        let (_, b) = layer
+            .alerts(None, None, 3, AlertKind::FollowUp)
+            .await
+            .unwrap();
+        rows(&b)
+            .into_iter()
+            .map(|r| format!("{} {} {} {}", r[2], r[4], r[5], r[6]))
+            .collect::<Vec<_>>()
+    };
+    let expected = vec!["F2 1-1 2026-09-03 1", "F1 3-1 2026-10-13 1"];
     let layer = QueryLayer::open(&f.lake).await.unwrap();
     let (_, b) = layer
-        .alerts(None, None, 3, AlertKind::FollowUp)
+        .alerts(Some(day("2026-10-13")), None, 3, AlertKind::FollowUp)
         .await
         .unwrap();
     assert_eq!(
@@ -408,8 +425,10 @@ async fn three_school_days_of_sick_leave_raise_a_follow_up() {
             "3-1",
             "2026-10-13",
             "1"
-        ]]
+        ]],
+        "a range starting after the run began still sees it"
     );
+    assert_eq!(follow_ups(layer).await, expected, "computed when read");
     // From the command line too, and not among the cluster alerts (the default kind).
     let out = f.cli(&["alerts", "--kind", "follow_up"]);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -423,12 +442,35 @@ async fn three_school_days_of_sick_leave_raise_a_follow_up() {
     );
     let out = f.cli(&["alerts"]);
     assert!(!String::from_utf8_lossy(&out.stdout).contains("follow_up"));
-    // A range starting after the run began still sees it.
-    let (_, b) = layer
-        .alerts(Some(day("2026-10-13")), None, 3, AlertKind::FollowUp)
+
+    // Built, the alerts are read from their mart, the same.
+    marts::build(&f.lake, BuildOptions::default(), |_| {})
         .await
         .unwrap();
-    assert_eq!(rows(&b).len(), 1);
+    assert_eq!(
+        f.query("SELECT school_code, date FROM mart_follow_up ORDER BY date")
+            .await,
+        vec![vec!["F2", "2026-09-03"], vec!["F1", "2026-10-13"]]
+    );
+    let layer = QueryLayer::open(&f.lake).await.unwrap();
+    assert_eq!(follow_ups(layer).await, expected, "from the mart");
+    // G05 was present on Monday after all: the correction of Monday ends the run that
+    // Tuesday's alert counted, and the build recomputes the days after the one it changed.
+    let p = f.write(
+        "correction.csv",
+        "date,school_code,class_code,student_id,status\n2026-10-12,F1,3-1,G05,present\n",
+    );
+    f.ingest("attendance", Upload::default(), &[p]).await;
+    let built = marts::build(&f.lake, BuildOptions::default(), |_| {})
+        .await
+        .unwrap();
+    let follow_up = built
+        .iter()
+        .find(|b| b.name == "mart_follow_up")
+        .expect("the follow-up mart");
+    assert_ne!(follow_up.work, marts::Work::Full, "{follow_up:?}");
+    let layer = QueryLayer::open(&f.lake).await.unwrap();
+    assert_eq!(follow_ups(layer).await, vec!["F2 1-1 2026-09-03 1"]);
 }
 
 /// A district reporting in every shape, built, then one more day of class reports, registers

@@ -432,7 +432,8 @@ def alerts_check():
                      JOIN school_days d USING (school_code, date) WHERE a.status = 'sick_leave'),
             follow AS (SELECT s.school_code, s.class_code, s.date, count(DISTINCT s.student_id) AS n FROM sick s
                        WHERE EXISTS (SELECT 1 FROM sick p WHERE p.school_code = s.school_code AND p.student_id = s.student_id AND p.k = s.k - 1)
-                         AND EXISTS (SELECT 1 FROM sick q WHERE q.school_code = s.school_code AND q.student_id = s.student_id AND q.k = s.k - 2)
+                         AND EXISTS (SELECT 1 FROM sick q WHERE q.school_code = s.school_code AND q.student_id = s.student_id AND q.k = s.k - 2
+                                     AND q.date >= s.date - INTERVAL 31 DAY)
                        GROUP BY ALL),
             alerts AS (SELECT 'cluster' AS kind, * FROM from_rows WHERE n >= 3
                        UNION ALL SELECT 'cluster', * FROM from_reports WHERE n >= 3

@@ -2,7 +2,7 @@
 //! schema, or a view adding a column an older table lacks), the batch index caught up with its
 //! commits, and what the open reads once (the days with data, the tables with local ids).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
@@ -100,22 +100,13 @@ pub(crate) async fn register_batches(ctx: &SessionContext, lake: &Lake) -> Resul
 
 /// Catches the batch index up with data commits it does not list (a process that died
 /// between its data commit and its index entry). Returns whether it added any.
-pub(crate) async fn catch_up_batches(ctx: &SessionContext, lake: &Lake) -> Result<bool> {
-    use arrow::array::AsArray;
-    let df = ctx
-        .sql("SELECT dataset, table_version FROM _batches_index GROUP BY dataset, table_version")
-        .await?;
+pub(crate) async fn catch_up_batches(lake: &Lake) -> Result<bool> {
     let mut indexed: HashMap<String, HashSet<i64>> = HashMap::new();
-    for b in df.collect().await? {
-        let names = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8)?;
-        let names = names.as_string::<i32>();
-        let versions = b.column(1).as_primitive::<arrow::datatypes::Int64Type>();
-        for i in 0..b.num_rows() {
-            indexed
-                .entry(names.value(i).to_string())
-                .or_default()
-                .insert(versions.value(i));
-        }
+    for r in lake.batches().await? {
+        indexed
+            .entry(r.dataset)
+            .or_default()
+            .insert(r.table_version);
     }
     let mut added = false;
     let none = HashSet::new();
@@ -130,9 +121,26 @@ pub(crate) async fn catch_up_batches(ctx: &SessionContext, lake: &Lake) -> Resul
 
 /// The tables holding any row sent with only a local id (its `student_id` is the local id's
 /// pseudonym). Files without such rows are passed over by their statistics.
-pub(crate) async fn tables_with_local_ids(ctx: &SessionContext) -> Result<indicators::LocalIds> {
+///
+/// `known`: what a session opened before found, and the versions it read. A table never loses
+/// such rows, so one that had them still has them, and one that had none at the same version
+/// has none (a city's rosters would otherwise be read whole at every refresh of the cockpit).
+pub(crate) async fn tables_with_local_ids(
+    ctx: &SessionContext,
+    versions: &BTreeMap<String, i64>,
+    known: Option<(indicators::LocalIds, &BTreeMap<String, i64>)>,
+) -> Result<indicators::LocalIds> {
     let mut found = Vec::new();
     for t in indicators::LocalIds::TABLES {
+        if let Some((ids, then)) = known {
+            if ids.resolves(t) {
+                found.push(t);
+                continue;
+            }
+            if then.get(t).is_some() && then.get(t) == versions.get(t) {
+                continue;
+            }
+        }
         let rows = ctx
             .sql(&format!(
                 "SELECT 1 FROM raw_{t} WHERE local_id IS NOT NULL AND student_id = local_id LIMIT 1"

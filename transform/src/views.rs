@@ -180,16 +180,35 @@ impl QueryLayer {
     /// A session over the lake as it is now: each mart that is fresh answers for its view,
     /// every other one is computed from the raw tables at query time.
     pub async fn open(lake: &Lake) -> Result<QueryLayer> {
-        Self::open_with(lake, true).await
+        Self::open_with(lake, false, None).await
     }
 
     /// A session for the build: a stale current view is left as its plain SQL instead of
-    /// finding its duplicate keys first (the build reads the raw tables for those).
+    /// finding its duplicate keys first (the build reads the raw tables for those), and a
+    /// stale indicator mart has no view (the build computes it from its SQL, and takes it as
+    /// a table once written: [`QueryLayer::adopt`]).
     pub async fn open_for_build(lake: &Lake) -> Result<QueryLayer> {
-        Self::open_with(lake, false).await
+        Self::open_with(lake, true, None).await
     }
 
-    async fn open_with(lake: &Lake, find_duplicates: bool) -> Result<QueryLayer> {
+    /// [`QueryLayer::open_for_build`], taking what a session opened before over the same lake
+    /// knew and still holds (the tables with local ids), instead of finding it again.
+    pub async fn open_for_build_after(lake: &Lake, previous: &QueryLayer) -> Result<QueryLayer> {
+        Self::open_with(lake, true, Some(previous)).await
+    }
+
+    async fn open_with(
+        lake: &Lake,
+        for_build: bool,
+        previous: Option<&QueryLayer>,
+    ) -> Result<QueryLayer> {
+        let started = std::time::Instant::now();
+        let step = |what: &str| {
+            tracing::debug!(
+                "open: {what} after {:.2} s",
+                started.elapsed().as_secs_f64()
+            )
+        };
         // Text as compact strings (`Utf8`), from the scans and from `CAST(x AS VARCHAR)`: a
         // scan's string views point into its whole decoded pages, and a join or sort holding
         // a few rows of many batches was counted (and kept) every page in full (2.6 GB
@@ -203,6 +222,10 @@ impl QueryLayer {
             .execution
             .parquet
             .schema_force_view_types = false;
+        // Filters evaluated while decoding: a school's rows of a month of per-student rows
+        // are found without decoding every other school's (its page is 3x faster; a full
+        // build is no slower).
+        config.options_mut().execution.parquet.pushdown_filters = true;
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_pool(Arc::new(FairSpillPool::new(memory_limit())))
             .build_arc()?;
@@ -230,12 +253,17 @@ impl QueryLayer {
             versions.insert(d.name.to_string(), v);
             event_days.extend(days);
         }
+        step("raw tables");
         register_batches(&ctx, lake).await?;
-        if catch_up_batches(&ctx, lake).await? {
+        if catch_up_batches(lake).await? {
             register_batches(&ctx, lake).await?;
         }
+        step("batches");
         let data_days = other_days(&ctx, &event_days).await?;
-        let local_ids = tables_with_local_ids(&ctx).await?;
+        step("data days");
+        let known = previous.map(|p| (p.local_ids, &p.versions));
+        let local_ids = tables_with_local_ids(&ctx, &versions, known).await?;
+        step("local ids");
         let mut layer = QueryLayer {
             ctx,
             lake: lake.clone(),
@@ -258,7 +286,7 @@ impl QueryLayer {
                     let provider = crate::registry::provider(&layer.ctx, &t).await?;
                     layer.ctx.register_table(mart.sql_name(), provider)?;
                 }
-                (None, Mart::Current(d)) if !find_duplicates || keeps_every_row(d) => {
+                (None, Mart::Current(d)) if for_build || keeps_every_row(d) => {
                     layer
                         .ctx
                         .sql(&format!(
@@ -286,6 +314,8 @@ impl QueryLayer {
                 }
                 // Stale, the helper is computed where it is named (its view below).
                 (None, Mart::Kept(_)) => {}
+                // A build computes a stale mart's rows from its SQL, not from its name.
+                (None, _) if for_build => {}
                 (None, other) => stale_indicators.push(other),
             }
             match mart {
@@ -301,6 +331,7 @@ impl QueryLayer {
                 _ => {}
             }
         }
+        step("marts");
         // Attendance as the indicators count it, for `sql`: every per-student row (sent or
         // from a register) and each class-day's numbers with the shape they came from.
         for (name, sql) in indicators::helpers_without_periods(layer.helpers()) {
@@ -320,6 +351,7 @@ impl QueryLayer {
                 ))
                 .await?;
         }
+        step("views");
         Ok(layer)
     }
 
@@ -607,7 +639,7 @@ impl QueryLayer {
         )
     }
 
-    /// The cluster alerts (school, class, date, count) between two dates.
+    /// The alerts (kind, district, school, class, date, count) between two dates.
     pub async fn alerts(
         &self,
         from: Option<NaiveDate>,
@@ -616,15 +648,18 @@ impl QueryLayer {
         kind: indicators::AlertKind,
     ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         let (from, to) = self.range(from, to).await?;
-        let mart = Mart::Alerts;
-        let from_mart = self.is_fresh(&mart).then(|| mart.sql_name());
+        let fresh = |mart: Mart| self.is_fresh(&mart).then(|| mart.sql_name());
+        let (cluster, follow_up) = (fresh(Mart::Alerts), fresh(Mart::FollowUp));
         let (schema, batches) = self
             .run(&indicators::alerts_sql(
                 (from, to),
                 &self.data_days,
                 threshold,
                 kind,
-                from_mart.as_deref(),
+                indicators::AlertMarts {
+                    cluster: cluster.as_deref(),
+                    follow_up: follow_up.as_deref(),
+                },
                 self.helpers(),
             )?)
             .await?;

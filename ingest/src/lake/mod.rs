@@ -72,6 +72,22 @@ pub struct Lake {
     /// Versions of each dataset table known to carry no batch, so a catch-up of the batch
     /// index does not read them again.
     without_batches: VersionsWithout,
+    /// The batch index as last read (its version and records), shared by the clones: a later
+    /// read takes only the records appended since (a city's index holds about 100,000, read
+    /// by every upload and every refresh of the cockpit).
+    records: RecordCache,
+}
+
+/// The batch index's version and its records at that version.
+type IndexAt = (i64, Arc<Vec<BatchRecord>>);
+
+#[derive(Clone, Default)]
+struct RecordCache(Arc<std::sync::Mutex<Option<IndexAt>>>);
+
+impl std::fmt::Debug for RecordCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecordCache")
+    }
 }
 
 #[derive(Clone, Default, Debug)]
@@ -126,6 +142,7 @@ impl Lake {
             root,
             loaded: TableCache::default(),
             without_batches: VersionsWithout::default(),
+            records: RecordCache::default(),
         })
     }
 
@@ -484,6 +501,37 @@ impl Lake {
         let Some(table) = self.load(BATCHES_TABLE).await? else {
             return Ok(Vec::new());
         };
+        let version = table.version().map_or(-1, |v| v as i64);
+        let known = self.records.0.lock().ok().and_then(|c| c.clone());
+        let records = match known {
+            Some((v, records)) if v == version => return Ok(records.as_ref().clone()),
+            Some((v, records)) if v < version => {
+                match appended_records(&table, v, version).await? {
+                    Some(new) => {
+                        // A record appended twice (a catch-up racing a live ingest) is one batch;
+                        // oldest first, as a whole read gives them.
+                        let mut seen: std::collections::HashSet<String> =
+                            records.iter().map(|r| r.batch_id.clone()).collect();
+                        let mut out = records.as_ref().clone();
+                        out.extend(new.into_iter().filter(|r| seen.insert(r.batch_id.clone())));
+                        out.sort_by(|a, b| {
+                            (a.ingested_at, &a.batch_id).cmp(&(b.ingested_at, &b.batch_id))
+                        });
+                        out
+                    }
+                    None => self.read_batches(&table).await?,
+                }
+            }
+            _ => self.read_batches(&table).await?,
+        };
+        if let Ok(mut c) = self.records.0.lock() {
+            *c = Some((version, Arc::new(records.clone())));
+        }
+        Ok(records)
+    }
+
+    /// Every record of the batch index as it is at `table`'s version.
+    async fn read_batches(&self, table: &DeltaTable) -> Result<Vec<BatchRecord>> {
         let ctx = SessionContext::new();
         table.update_datafusion_session(&ctx.state())?;
         let provider = table
@@ -580,6 +628,59 @@ pub fn is_lost_race(e: &deltalake::DeltaTableError) -> bool {
 }
 
 /// The batch records a commit of a dataset table carries, with that version.
+/// The records the batch index's commits after `from` up to `to` appended, read from the
+/// files they added; `None` where a commit did anything but append (a compaction, a schema
+/// change) or is gone: then the index is read whole.
+async fn appended_records(
+    table: &DeltaTable,
+    from: i64,
+    to: i64,
+) -> Result<Option<Vec<BatchRecord>>> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let store = table.object_store();
+    let mut out = Vec::new();
+    for v in (from + 1)..=to {
+        let Some(bytes) = table.log_store().read_commit_entry(v as u64).await? else {
+            return Ok(None);
+        };
+        for line in bytes.split(|b| *b == b'\n') {
+            let Ok(action) = serde_json::from_slice::<serde_json::Value>(line) else {
+                continue;
+            };
+            if ["remove", "metaData", "protocol", "cdc"]
+                .iter()
+                .any(|k| action.get(k).is_some())
+            {
+                return Ok(None);
+            }
+            let Some(path) = action
+                .get("add")
+                .and_then(|a| a.get("path"))
+                .and_then(|p| p.as_str())
+            else {
+                continue;
+            };
+            let Ok(path) = object_store::path::Path::from_url_path(path) else {
+                return Ok(None);
+            };
+            let file = object_store::ObjectStoreExt::get(&store, &path)
+                .await
+                .map_err(|e| IngestError::Lake(format!("_batches file {path}: {e}")))?
+                .bytes()
+                .await
+                .map_err(|e| IngestError::Lake(format!("_batches file {path}: {e}")))?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                .and_then(|b| b.build())
+                .map_err(|e| IngestError::Lake(format!("_batches file {path}: {e}")))?;
+            for rb in reader {
+                let rb = rb.map_err(|e| IngestError::Lake(format!("_batches file {path}: {e}")))?;
+                out.extend(batch_records_from_arrow(&rb)?);
+            }
+        }
+    }
+    Ok(Some(out))
+}
+
 async fn commit_records(table: &DeltaTable, version: i64) -> Result<Vec<BatchRecord>> {
     let Some(bytes) = table.log_store().read_commit_entry(version as u64).await? else {
         return Ok(Vec::new());

@@ -128,13 +128,19 @@ impl AppState {
             return Ok(false);
         }
         let started = std::time::Instant::now();
-        let (built, layer) =
-            edulake_transform::marts::build_and_open(&self.lake, Default::default(), |b| {
+        tracing::debug!("cockpit refresh: the lake changed");
+        let previous = self.layer().await;
+        let (built, layer) = edulake_transform::marts::build_and_open(
+            &self.lake,
+            Default::default(),
+            Some(&previous),
+            |b| {
                 if b.work != edulake_transform::marts::Work::Fresh {
                     tracing::debug!("cockpit refresh: built {} in {:.2} s", b.name, b.seconds);
                 }
-            })
-            .await?;
+            },
+        )
+        .await?;
         let build_s = started.elapsed().as_secs_f64();
         // The schools whose rows alone changed (an upload): their pages are rendered at once,
         // beside the overview, for the clerk who is looking.

@@ -22,32 +22,43 @@ pub(super) async fn school_sections(
     let lang = view.lang;
     let range = (view.from, view.to);
     let mut out = String::new();
-    let ptr = export(
-        layer,
-        lang,
-        scope,
-        Ask {
-            indicator: "pupil_teacher_ratio",
-            level: Level::School,
-            grain: Grain::Total,
-            range,
-            by: None,
-        },
-    )
-    .await?;
-    let chronic = export(
-        layer,
-        lang,
-        scope,
-        Ask {
-            indicator: "chronic_absence_rate",
-            level: Level::School,
-            grain: Grain::Total,
-            range,
-            by: None,
-        },
-    )
-    .await?;
+    let total = |indicator| {
+        export(
+            layer,
+            lang,
+            scope,
+            Ask {
+                indicator,
+                level: Level::School,
+                grain: Grain::Total,
+                range,
+                by: None,
+            },
+        )
+    };
+    // The school's totals split by one column (enrolment by grade and gender, read rate by
+    // notice).
+    let split = |indicator: &'static str, by: &'static str| async move {
+        let mut req = Request::new(indicator);
+        req.level = Level::School;
+        req.grain = Grain::Total;
+        req.from = Some(view.from);
+        req.to = Some(view.to);
+        req.by = Some(by.into());
+        scope.apply(&mut req);
+        let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;
+        Ok::<_, AppError>(Rows::from(&schema, &batches))
+    };
+    // Side by side: chronic absence reads a month of per-student rows, the rest are small.
+    let (ptr, chronic, missing, symptoms, by_grade, by_gender, by_notice) = tokio::try_join!(
+        total("pupil_teacher_ratio"),
+        total("chronic_absence_rate"),
+        classes_missing(layer, view, scope),
+        symptom_cases(layer, view, scope),
+        split("enrolled", "grade"),
+        split("enrolled", "gender"),
+        split("notice_read_rate", "notice"),
+    )?;
     out.push_str("<div class=\"tiles\">");
     out.push_str(&tile(
         &t(lang, "pupil_teacher_ratio"),
@@ -68,19 +79,13 @@ pub(super) async fn school_sections(
         &format!("{} – {}", view.from, view.to),
     ));
     out.push_str("</div><div class=\"grid2\">");
-    out.push_str(&classes_missing(layer, view, scope).await?);
-    out.push_str(&symptom_cases(layer, view, scope).await?);
+    out.push_str(&missing);
+    out.push_str(&symptoms);
     out.push_str("</div><div class=\"grid2\">");
-    for (by, key) in [("grade", "enrolment_grade"), ("gender", "enrolment_gender")] {
-        let mut req = Request::new("enrolled");
-        req.level = Level::School;
-        req.grain = Grain::Total;
-        req.from = Some(view.from);
-        req.to = Some(view.to);
-        req.by = Some(by.into());
-        scope.apply(&mut req);
-        let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;
-        let rows = Rows::from(&schema, &batches);
+    for (by, key, rows) in [
+        ("grade", "enrolment_grade", by_grade),
+        ("gender", "enrolment_gender", by_gender),
+    ] {
         let label = |v: String| match super::i18n::lookup(lang, &format!("gender_{v}")) {
             Some(word) if by == "gender" => word,
             _ => v,
@@ -100,15 +105,7 @@ pub(super) async fn school_sections(
         out.push_str(&section(lang, &t(lang, key), &content, Some(&href)));
     }
     out.push_str("</div>");
-    let mut req = Request::new("notice_read_rate");
-    req.level = Level::School;
-    req.grain = Grain::Total;
-    req.from = Some(view.from);
-    req.to = Some(view.to);
-    req.by = Some("notice".into());
-    scope.apply(&mut req);
-    let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;
-    let rows = Rows::from(&schema, &batches);
+    let rows = by_notice;
     let body_rows: Vec<Vec<String>> = (0..rows.len())
         .map(|r| {
             vec![

@@ -51,6 +51,7 @@ pub fn tables_markdown() -> String {
             Mart::Alerts => "ill students (fever reported or on sick leave) per (school_code, class_code, date), \
                  `count` ≥ 1: `edulake alerts` keeps the rows with count ≥ its threshold"
                 .to_string(),
+            Mart::FollowUp => indicators::follow_up_definition(),
         };
         out.push_str(&format!(
             "| `{}` | {} | {} |\n",

@@ -92,6 +92,8 @@ pub enum Mart {
     Indicator(&'static Indicator),
     /// Ill students per class and day.
     Alerts,
+    /// Students on sick leave three school days running, per class and day.
+    FollowUp,
 }
 
 /// What a mart was built from.
@@ -118,6 +120,7 @@ impl Mart {
                 .map(Mart::Indicator),
         );
         marts.push(Mart::Alerts);
+        marts.push(Mart::FollowUp);
         marts
     }
 
@@ -130,7 +133,7 @@ impl Mart {
                 .iter()
                 .find(|(n, _)| n == name)
                 .map_or(1, |(_, stage)| *stage),
-            Mart::Indicator(_) | Mart::Alerts => 3,
+            Mart::Indicator(_) | Mart::Alerts | Mart::FollowUp => 3,
         }
     }
 
@@ -144,6 +147,7 @@ impl Mart {
             Mart::Kept(name) => format!("marts/{name}"),
             Mart::Indicator(i) => format!("marts/{}", i.name),
             Mart::Alerts => "marts/alerts".into(),
+            Mart::FollowUp => "marts/follow_up".into(),
         }
     }
 
@@ -154,6 +158,7 @@ impl Mart {
             Mart::Kept(name) => name.to_string(),
             Mart::Indicator(i) => format!("mart_{}", i.name),
             Mart::Alerts => "mart_alerts".into(),
+            Mart::FollowUp => "mart_follow_up".into(),
         }
     }
 
@@ -164,6 +169,7 @@ impl Mart {
             Mart::Kept(name) => name,
             Mart::Indicator(i) => i.sql,
             Mart::Alerts => indicators::alerts_source(),
+            Mart::FollowUp => indicators::follow_up_source(),
         };
         indicators::tables_read(sql)
     }
@@ -192,6 +198,7 @@ impl Mart {
             Mart::Kept(name) => indicators::kept_sql(name, days, h),
             Mart::Indicator(i) => indicators::mart_sql(i, days, h),
             Mart::Alerts => indicators::alerts_mart_sql(days, h),
+            Mart::FollowUp => indicators::follow_up_mart_sql(days, h),
         }
     }
 
@@ -284,18 +291,20 @@ pub async fn build(
     options: BuildOptions,
     on_mart: impl FnMut(&MartBuilt),
 ) -> Result<Vec<MartBuilt>> {
-    Ok(build_stages(lake, options, on_mart).await?.0)
+    Ok(build_stages(lake, options, None, on_mart).await?.0)
 }
 
 /// [`build`], then the session it built through, every mart it wrote taken as fresh: what
 /// [`QueryLayer::open`] would give now, without opening the lake again (the cockpit, after an
-/// upload, shows the new data through it).
+/// upload, shows the new data through it). `previous`: the session in use until now, whose
+/// findings still true are taken instead of found again.
 pub async fn build_and_open(
     lake: &Lake,
     options: BuildOptions,
+    previous: Option<&QueryLayer>,
     on_mart: impl FnMut(&MartBuilt),
 ) -> Result<(Vec<MartBuilt>, QueryLayer)> {
-    let (done, mut layer) = build_stages(lake, options, on_mart).await?;
+    let (done, mut layer) = build_stages(lake, options, previous, on_mart).await?;
     let last: Vec<Mart> = Mart::all()
         .into_iter()
         .filter(|m| m.stage() == Mart::LAST_STAGE)
@@ -311,23 +320,37 @@ pub async fn build_and_open(
 async fn build_stages(
     lake: &Lake,
     options: BuildOptions,
+    previous: Option<&QueryLayer>,
     mut on_mart: impl FnMut(&MartBuilt),
 ) -> Result<(Vec<MartBuilt>, QueryLayer)> {
+    let started = std::time::Instant::now();
+    let step = |what: &str| {
+        tracing::debug!(
+            "build: {what} after {:.2} s",
+            started.elapsed().as_secs_f64()
+        )
+    };
     let mut batches = lake.batches().await?;
     for d in edulake_schemas::stored() {
         let (missing, _) = lake.sync_batches(d, &batches).await?;
         batches.extend(missing);
     }
+    step("batches synced");
     let per_day = rows_per_day(&batches);
     let mut done = Vec::new();
     // Stage by stage, each read through a session that finds the marts of the stages before
     // it fresh (the current views, then the kept helpers).
-    let layer = QueryLayer::open_for_build(lake).await?;
+    let layer = match previous {
+        Some(p) => QueryLayer::open_for_build_after(lake, p).await?,
+        None => QueryLayer::open_for_build(lake).await?,
+    };
+    step("opened");
     let scope = if options.full {
         None
     } else {
         school_scope(&layer, &batches).await?
     };
+    step("scope found");
     let scope = scope.as_ref();
     let mut layer = layer;
     for stage in 0..=Mart::LAST_STAGE {
@@ -397,6 +420,16 @@ async fn build_one(
     } else {
         touched_days(layer, &mart, before.as_ref(), &want, batches).await?
     };
+    // A follow-up alert on a day reads the days before it: a changed day changes the alerts
+    // after it too.
+    let touched = match (mart, touched) {
+        (Mart::FollowUp, Some(days)) => Some(days_and_after(
+            layer.data_days(),
+            &days,
+            indicators::FOLLOW_UP_RUN_DAYS,
+        )),
+        (_, touched) => touched,
+    };
     let work = match (&touched, scope, &before) {
         (Some(days), Some(scope), Some(before))
             if !days.is_empty()
@@ -426,7 +459,10 @@ async fn build_one(
         .sources()
         .iter()
         .any(|s| edulake_schemas::stored_by_name(s).is_some_and(|d| d.partition_by == ["date"]));
-    let chunks = if schools.is_some() {
+    let chunks = if matches!(mart, Mart::FollowUp) {
+        // It reads only the sick days (and the days before its first): one pass.
+        vec![days.clone()]
+    } else if schools.is_some() {
         // A few schools' rows: a month of days at a time is small.
         days.chunks(31).map(<[NaiveDate]>::to_vec).collect()
     } else if mart.dated() && reads_dated {
@@ -444,7 +480,16 @@ async fn build_one(
     for (i, chunk) in chunks.iter().enumerate() {
         let last = i + 1 == chunks.len();
         if scoped {
-            layer.scope(Some((chunk.as_slice(), schools)))?;
+            let read = match (mart, chunk.first(), chunk.last()) {
+                (Mart::FollowUp, Some(first), Some(last)) => {
+                    let (from, to) = indicators::follow_up_window(*first, *last);
+                    let data = layer.data_days();
+                    data[data.partition_point(|d| *d < from)..data.partition_point(|d| *d <= to)]
+                        .to_vec()
+                }
+                _ => chunk.clone(),
+            };
+            layer.scope(Some((read.as_slice(), schools)))?;
         }
         let sql = match mart {
             Mart::Current(d) if keeps_every_row(d) => {
@@ -606,6 +651,20 @@ async fn touched_days(
         }
     }
     Ok(Some(days))
+}
+
+/// These days and the days with data up to `after` days after each of them.
+fn days_and_after(
+    data_days: &[NaiveDate],
+    days: &BTreeSet<NaiveDate>,
+    after: i64,
+) -> BTreeSet<NaiveDate> {
+    let mut out = days.clone();
+    for day in days {
+        let last = *day + chrono::Duration::days(after);
+        out.extend(data_days.iter().filter(|d| *d > day && **d <= last));
+    }
+    out
 }
 
 /// Rows read per day by the build, estimated from the batch records (read once per build,
