@@ -1,6 +1,6 @@
-//! The alerts of INDICATORS.md: cluster alerts (聚集性预警, kept in the alerts mart at threshold
-//! 1) and follow-up alerts (因病缺课追踪, kept in the follow-up mart; a day's alerts read
-//! the [`FOLLOW_UP_RUN_DAYS`] before it).
+//! The alerts of INDICATORS.md: cluster alerts (聚集性预警, kept in the alerts mart at
+//! threshold one) and follow-up alerts (因病缺课追踪, kept in the follow-up mart; a day's
+//! alerts read the [`FOLLOW_UP_RUN_DAYS`] before it).
 
 use chrono::{Duration, NaiveDate};
 
