@@ -213,7 +213,9 @@ impl QueryLayer {
         // scan's string views point into its whole decoded pages, and a join or sort holding
         // a few rows of many batches was counted (and kept) every page in full (2.6 GB
         // counted for 335 MiB held; at 2,000 schools the build ran out of its pool).
-        let mut config = SessionConfig::new()
+        // DataFusion's own settings from `DATAFUSION_*` variables first (an operator tuning a
+        // machine: `DATAFUSION_EXECUTION_BATCH_SIZE=16384`); the ones below are ours.
+        let mut config = SessionConfig::from_env()?
             .with_information_schema(true)
             .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
         config.options_mut().sql_parser.map_string_types_to_utf8view = false;
