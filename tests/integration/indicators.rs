@@ -504,6 +504,22 @@ async fn notice_indicators_by_hand() {
         2,
     );
     assert_eq!(got, vec!["D1 S1   14.750000000"]);
+    // r3 read N1 after all: the platform's export of the next day says so, and the receipt
+    // sent again replaces the first (one receipt per notice and recipient, the later upload).
+    let p = f.write(
+        "阅读情况_0902.csv",
+        "通知编号,学校代码,接收人,阅读时间\nN1,S1,r3,2026-09-02 08:00\n",
+    );
+    f.ingest("notice_reads", Upload::default(), &[p]).await;
+    assert_eq!(
+        f.query("SELECT count(*) FROM notice_reads").await,
+        vec![vec!["5"]]
+    );
+    let got = nums(
+        export(&f, "notice_read_rate", Level::School, Grain::Total, None).await,
+        2,
+    );
+    assert_eq!(got, vec![format!("D1 S1 5 5 {}", r(5.0, 5.0))]);
 }
 
 #[tokio::test]

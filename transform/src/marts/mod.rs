@@ -13,6 +13,9 @@
 //!   by `date`.
 //! - `marts/alerts` (SQL `mart_alerts`): ill students per class and day, i.e. the alerts at
 //!   threshold 1; any threshold filters it.
+//! - `marts/follow_up` (SQL `mart_follow_up`): students on sick leave three school days
+//!   running, per class and day (因病缺课追踪). A day's rows read the 31 days before it, so a
+//!   day that changes recomputes the 31 days after it too.
 //!
 //! The last commit of a mart records what it was built from: the version of every raw table
 //! it reads and a digest of its SQL (`edulake.mart` in the commit info). A mart whose record
