@@ -12,18 +12,25 @@
 WITH published AS (
     SELECT notice_id, title, published_at, local_date(published_at) AS day FROM notices
 ),
-receipts AS (
-    SELECT notice_id, school_code, delivered_at, read_at FROM notice_reads
+counted AS (
+    -- each school's receipts of each notice counted first, with only the publication time
+    -- beside each receipt (the title and period are joined to the counts)
+    SELECT notice_reads.notice_id, notice_reads.school_code,
+           sum(CASE WHEN notice_reads.read_at <= coalesce(notice_reads.delivered_at, published.published_at) + INTERVAL '24 hours' THEN 1 ELSE 0 END) AS numerator,
+           count(*) AS denominator
+    FROM notice_reads
+    JOIN published ON published.notice_id = notice_reads.notice_id
+    GROUP BY notice_reads.notice_id, notice_reads.school_code
 )
-SELECT receipts.school_code,
+SELECT counted.school_code,
        CAST(NULL AS VARCHAR) AS class_code,
        published.notice_id,
        published.title,
        periods.period_start,
        periods.period_end,
-       sum(CASE WHEN receipts.read_at <= coalesce(receipts.delivered_at, published.published_at) + INTERVAL '24 hours' THEN 1 ELSE 0 END) AS numerator,
-       count(*) AS denominator
-FROM receipts
-JOIN published ON published.notice_id = receipts.notice_id
+       sum(counted.numerator) AS numerator,
+       sum(counted.denominator) AS denominator
+FROM counted
+JOIN published ON published.notice_id = counted.notice_id
 JOIN periods ON periods.day = published.day
-GROUP BY receipts.school_code, published.notice_id, published.title, periods.period_start, periods.period_end
+GROUP BY counted.school_code, published.notice_id, published.title, periods.period_start, periods.period_end
