@@ -176,6 +176,19 @@ fn memory_limit() -> usize {
         << 20
 }
 
+/// The name a build scopes a mart's table by (to the days and schools it recomputes), and
+/// whether by date: the current views of the dated datasets and the roster, and the kept
+/// helpers. The indicator marts read them and are not read by other marts.
+fn scoped_as(mart: &Mart) -> Option<(&'static str, bool)> {
+    match mart {
+        Mart::Current(d) if d.partition_by == ["date"] || d.name == "enrolment" => {
+            Some((d.name, d.partition_by == ["date"]))
+        }
+        Mart::Kept(name) => Some((name, true)),
+        _ => None,
+    }
+}
+
 impl QueryLayer {
     /// A session over the lake as it is now: each mart that is fresh answers for its view,
     /// every other one is computed from the raw tables at query time.
@@ -320,17 +333,11 @@ impl QueryLayer {
                 (None, _) if for_build => {}
                 (None, other) => stale_indicators.push(other),
             }
-            match mart {
-                Mart::Current(d) if d.partition_by == ["date"] || d.name == "enrolment" => {
-                    let dated = d.partition_by == ["date"];
-                    let provider = layer.ctx.table_provider(d.name).await?;
-                    layer.scopable.insert(d.name, (provider, dated));
-                }
-                Mart::Kept(name) if layer.is_fresh(&mart) => {
-                    let provider = layer.ctx.table_provider(name).await?;
-                    layer.scopable.insert(name, (provider, true));
-                }
-                _ => {}
+            // A stale kept helper is computed where it is named: nothing to scope.
+            let stale_helper = matches!(mart, Mart::Kept(_)) && !layer.is_fresh(&mart);
+            if let (Some((name, dated)), false) = (scoped_as(&mart), stale_helper) {
+                let provider = layer.ctx.table_provider(name).await?;
+                layer.scopable.insert(name, (provider, dated));
             }
         }
         step("marts");
@@ -373,15 +380,8 @@ impl QueryLayer {
             self.ctx.deregister_table(mart.sql_name())?;
             self.ctx.register_table(mart.sql_name(), provider.clone())?;
             self.fresh.insert(mart.table(), true);
-            match mart {
-                Mart::Current(d) if d.partition_by == ["date"] || d.name == "enrolment" => {
-                    self.scopable
-                        .insert(d.name, (provider, d.partition_by == ["date"]));
-                }
-                Mart::Kept(name) => {
-                    self.scopable.insert(name, (provider, true));
-                }
-                _ => {}
+            if let Some((name, dated)) = scoped_as(mart) {
+                self.scopable.insert(name, (provider, dated));
             }
         }
         for (name, sql) in indicators::helpers_without_periods(self.helpers()) {
