@@ -91,6 +91,10 @@ pub enum Rule {
     /// A person's school-local identifier (校内学号, UserId): unique only within a school, so
     /// hashed together with the row's school code.
     LocalId,
+    /// The further local ids of a row with several (a roster's 学籍辅号 beside its 校内学号):
+    /// never named by a header, filled from the local-id columns after the first filled one,
+    /// each hashed like a [`Rule::LocalId`], separated by spaces.
+    MoreLocalIds,
     /// A count of people (≥ 0) not more than the named count of the same row.
     AtMost(&'static str),
     /// A count of people (≥ 0): `total` minus `part` when the cell is empty, and
@@ -135,7 +139,10 @@ impl Column {
 
     /// Whether the stored value is a pseudonym of a person.
     pub fn is_pseudonymised(&self) -> bool {
-        matches!(self.rule, Rule::Pseudonymised | Rule::LocalId)
+        matches!(
+            self.rule,
+            Rule::Pseudonymised | Rule::LocalId | Rule::MoreLocalIds
+        )
     }
 }
 

@@ -74,7 +74,7 @@ const fn local_id() -> Column {
         rule: Rule::LocalId,
         doc: "school-local id, pseudonymised together with the school code; on a roster beside \
               `student_id` it links the two (latest roster wins); with several local-id columns \
-              the first filled one is kept",
+              the first filled one (a roster keeps the others in `other_local_ids`)",
         ..col("local_id", Kind::Str, Required::No, LOCAL_ID_ALIASES)
     }
 }
@@ -184,6 +184,13 @@ pub static ENROLMENT: Dataset = Dataset {
     columns: &[
         student_id(),
         local_id(),
+        Column {
+            rule: Rule::MoreLocalIds,
+            doc: "the row's further local ids (学籍辅号 beside 校内学号, UserId beside 工号…), each \
+                  pseudonymised like `local_id`, separated by spaces; each names the same \
+                  student, so each links to `student_id` as `local_id` does",
+            ..col("other_local_ids", Kind::Str, Required::No, &[])
+        },
         school_code_of_upload(),
         Column {
             rule: Rule::Range(1.0, 12.0),
@@ -353,12 +360,31 @@ pub static NOTICE_READS: Dataset = Dataset {
         school_code_of_upload(),
         Column {
             rule: Rule::Pseudonymised,
-            doc: "pseudonymised (a phone number is hashed like any id)",
+            doc: "pseudonymised (a phone number is hashed like any id); †a receipt with only a \
+                  messaging account stores the account's pseudonym here",
             ..col(
                 "recipient_id",
                 Kind::Str,
-                Required::Yes,
-                &["接收人", "接收人账号", "家长账号", "手机号"],
+                Required::Unless("local_id"),
+                &["接收人", "手机号", "接收人手机号", "家长手机号"],
+            )
+        },
+        Column {
+            rule: Rule::LocalId,
+            doc: "the recipient's messaging account (账号, UserId: unique only within a school), \
+                  pseudonymised together with the school code",
+            ..col(
+                "local_id",
+                Kind::Str,
+                Required::No,
+                &[
+                    "接收人账号",
+                    "家长账号",
+                    "账号",
+                    "用户ID",
+                    "UserId",
+                    "用户编号",
+                ],
             )
         },
         Column {
@@ -389,6 +415,71 @@ pub static NOTICE_READS: Dataset = Dataset {
                 Required::No,
                 &["阅读时间", "已读时间", "查看时间"],
             )
+        },
+    ],
+};
+
+/// Read statistics per notice (INDICATORS.md): what a messaging platform shows when it keeps
+/// no receipt per recipient — how many received a notice and how many read it, per school or
+/// per class. They count in `notice_read_rate` only where no receipts of that notice and
+/// school exist.
+pub static NOTICE_READ_COUNTS: Dataset = Dataset {
+    name: "notice_read_counts",
+    chinese: "阅读统计",
+    sent_by: "pulled from the messaging system, or its statistics page exported by a clerk",
+    row_is: "one notice's recipients and readers in one school (or, with a class, one class)",
+    key: &["notice_id", "school_code", "class_code"],
+    partition_by: &[],
+    coverage_rows: false,
+    columns: &[
+        col(
+            "notice_id",
+            Kind::Str,
+            Required::Yes,
+            &["通知编号", "通知ID"],
+        ),
+        school_code_of_upload(),
+        Column {
+            default: Some(""),
+            doc: "empty = the whole school; where a school has rows by class, they are its \
+                  counts and its whole-school row is not added to them",
+            ..class_code(Required::No)
+        },
+        Column {
+            rule: Rule::Range(0.0, 10_000_000.0),
+            doc: "≥ 0: the recipients the notice was sent to",
+            ..col(
+                "recipients",
+                Kind::Int,
+                Required::Yes,
+                &[
+                    "接收人数",
+                    "应读人数",
+                    "应收人数",
+                    "发送人数",
+                    "通知人数",
+                    "总人数",
+                ],
+            )
+        },
+        Column {
+            rule: Rule::Remainder {
+                total: "recipients",
+                part: "unread",
+            },
+            doc: "or derived as recipients − unread; read + unread = recipients when both are \
+                  given",
+            ..col(
+                "read_count",
+                Kind::Int,
+                Required::No,
+                &["已读人数", "已读", "已查看人数", "阅读人数"],
+            )
+        },
+        Column {
+            rule: Rule::AtMost("recipients"),
+            doc: "≤ recipients",
+            ..col("unread", Kind::Int, Required::No, &["未读人数", "未读"])
         },
     ],
 };
@@ -653,13 +744,14 @@ pub static ATTENDANCE_EXCEPTIONS: Dataset = Dataset {
     ],
 };
 
-static ALL: [&Dataset; 7] = [
+static ALL: [&Dataset; 8] = [
     &SCHOOLS,
     &ENROLMENT,
     &ATTENDANCE,
     &HEALTH_REPORT,
     &NOTICES,
     &NOTICE_READS,
+    &NOTICE_READ_COUNTS,
     &CLASS_REPORT,
 ];
 

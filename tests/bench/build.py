@@ -37,7 +37,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-DATASETS = ["schools", "enrolment", "attendance", "health_report", "notices", "notice_reads", "class_report"]
+DATASETS = ["schools", "enrolment", "attendance", "health_report", "notices", "notice_reads", "notice_read_counts", "class_report"]
 DATED = {"attendance", "health_report", "class_report"}
 # Exception registers: their own raw table; its current table is every row as sent, compacted.
 REGISTERS = "attendance_exceptions"
@@ -95,6 +95,8 @@ def duck_main(args):
     con.execute("CREATE MACRO local_date(ts) AS CAST(CAST(ts AS TIMESTAMP) + INTERVAL 8 HOUR AS DATE)")
     con.execute("CREATE MACRO arrow_cast(x, t) AS epoch_us(x)")
     for name in DATASETS:
+        if not (Path(plan["lake"]) / name / "_delta_log").is_dir():
+            continue  # a table this lake has no rows of (a statement reading it fails loudly)
         files = DeltaTable(f"{plan['lake']}/{name}").file_uris()
         files = [f.removeprefix("file://") for f in files]
         hive = "true" if name in DATED else "false"

@@ -30,10 +30,12 @@ const DAILY_EXPORT: &str = "考勤日报 日期：2026-10-12\n\
 1007,庚,七年级(1)班,正常\n1008,辛,七年级(1)班,正常\n1009,壬,七年级(1)班,病假\n\
 1010,癸,七年级(1)班,迟到\n1011,子,七年级(1)班,正常\n";
 
-/// The parents' check-in export: 校内学号, temperatures with their unit.
-const CHECK_INS: &str = "打卡日期,校内学号,班级,体温\n\
-2026-10-12,1001,7-1,36.5℃\n2026-10-12,1002,7-1,36.6℃\n2026-10-12,1003,7-1,38.1℃\n\
-2026-10-12,1004,7-1,36.4℃\n2026-10-12,1005,7-1,36.7℃\n";
+/// The parents' check-in export: the check-in app's own id (学籍辅号, not the attendance
+/// system's 学号), temperatures with their unit. Only the roster's second local-id column
+/// links these.
+const CHECK_INS: &str = "打卡日期,学籍辅号,班级,体温\n\
+2026-10-12,F1,7-1,36.5℃\n2026-10-12,F2,7-1,36.6℃\n2026-10-12,F3,7-1,38.1℃\n\
+2026-10-12,F4,7-1,36.4℃\n2026-10-12,F5,7-1,36.7℃\n";
 
 /// The 学籍 system's export a month later: 学籍号 and 全国学籍号 (the same id twice, one with
 /// Excel's text marker), 学号 and 学籍辅号 (two local ids). N12's two national ids differ: that
@@ -86,13 +88,17 @@ async fn local_ids_resolve_through_a_roster_that_arrives_later() {
     let out = f.ingest("enrolment", Upload::default(), &[p]).await;
     let rec = stored(&out[0]);
     assert_eq!((rec.rows_stored, rec.rows_rejected), (10, 1), "{out:?}");
+    assert!(
+        format!("{out:?}").contains("the others as `other_local_ids`"),
+        "{out:?}"
+    );
     let report = std::fs::read_to_string(reject_report(&out[0])).unwrap();
     assert!(
         report.contains("'N12' and 全国学籍号 'N99' name different students"),
         "{report}"
     );
-    // 1001–1010 are now N01–N10 of the roster in force on 12 October; 1011 still counts as a
-    // person of L1, not on its roster.
+    // 1001–1010 (学号) and F1–F10 (学籍辅号) are now N01–N10 of the roster in force on 12
+    // October; 1011 still counts as a person of L1, not on its roster.
     assert_eq!(total("attendance_rate").await, vec!["L1 10 11"]);
     assert_eq!(total("attendance_reporting_rate").await, vec!["L1 10 10"]);
     assert_eq!(total("health_report_rate").await, vec!["L1 5 10"]);

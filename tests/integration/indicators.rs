@@ -522,6 +522,113 @@ async fn notice_indicators_by_hand() {
     assert_eq!(got, vec![format!("D1 S1 5 5 {}", r(5.0, 5.0))]);
 }
 
+/// Read statistics per notice (a messaging platform's 阅读统计 page, exported): they count in
+/// `notice_read_rate` for a school with no receipt of the notice, by class where the school
+/// sent classes, and rows whose counts disagree are rejected alone.
+#[tokio::test]
+async fn notice_read_statistics_by_hand() {
+    let f = district().await;
+    let p = f.write(
+        "阅读统计.csv",
+        "通知编号,学校代码,班级,应读人数,已读人数,未读人数\n\
+         N1,S1,,100,40,60\n\
+         N1,S2,七年级(1)班,30,27,\n\
+         N1,S2,7-2,20,,5\n\
+         N1,S2,,50,10,40\n\
+         N2,S3,,40,30,10\n\
+         N2,S4,,40,45,\n\
+         N2,S4,1-1,40,30,5\n\
+         合计,,,280,152,\n",
+    );
+    let out = f
+        .ingest("notice_read_counts", Upload::default(), &[p])
+        .await;
+    let rec = stored(&out[0]);
+    // 5 stored; S4's two rows rejected (45 read of 40; 30 + 5 ≠ 40); the total row skipped.
+    assert_eq!((rec.rows_stored, rec.rows_rejected), (5, 2), "{out:?}");
+    let report = std::fs::read_to_string(reject_report(&out[0])).unwrap();
+    assert!(report.contains("45") && report.contains("≠"), "{report}");
+    // S1 has receipts of N1 (3 of 4 read, with N2's): its statistics are not added. S2: its
+    // classes, 27 + 15 of 30 + 20, not its whole-school row. S3: 30 of 40.
+    let got = nums(
+        export(&f, "notice_read_rate", Level::School, Grain::Total, None).await,
+        2,
+    );
+    assert_eq!(
+        got,
+        vec![
+            format!("D1 S1 3 4 {}", r(3.0, 4.0)),
+            format!("D1 S2 42 50 {}", r(42.0, 50.0)),
+            format!("D2 S3 30 40 {}", r(30.0, 40.0)),
+        ]
+    );
+    let got = nums(
+        export(&f, "notice_read_rate", Level::District, Grain::Total, None).await,
+        1,
+    );
+    assert_eq!(
+        got,
+        vec![
+            format!("D1 45 54 {}", r(45.0, 54.0)),
+            format!("D2 30 40 {}", r(30.0, 40.0)),
+        ]
+    );
+    // Receipts sent later for S2 replace its statistics of N1.
+    let p = f.write(
+        "回执.csv",
+        "通知编号,学校代码,接收人,送达时间,阅读时间\nN1,S2,p1,2026-09-01 08:31,\n",
+    );
+    f.ingest("notice_reads", Upload::default(), &[p]).await;
+    let got = nums(
+        export(&f, "notice_read_rate", Level::School, Grain::Total, None).await,
+        2,
+    );
+    assert_eq!(got[1], format!("D1 S2 0 1 {}", r(0.0, 1.0)));
+}
+
+/// A messaging platform names parents by their account (用户ID), unique only within a school:
+/// the same account at two schools is two recipients, not one receipt sent twice.
+#[tokio::test]
+async fn messaging_accounts_are_local_to_their_school() {
+    let f = district().await;
+    let p = f.write(
+        "阅读情况.csv",
+        "通知编号,学校代码,用户ID,阅读时间\nN1,S3,u1,2026-09-01 10:00\nN1,S4,u1,\nN1,S4,,\n",
+    );
+    let out = f.ingest("notice_reads", Upload::default(), &[p]).await;
+    let rec = stored(&out[0]);
+    assert_eq!((rec.rows_stored, rec.rows_rejected), (2, 1), "{out:?}");
+    assert!(
+        format!("{out:?}").contains("2 receipt(s) name the recipient by a messaging account"),
+        "{out:?}"
+    );
+    let report = std::fs::read_to_string(reject_report(&out[0])).unwrap();
+    assert!(report.contains("messaging account"), "{report}");
+    let got = nums(
+        export(&f, "notice_read_rate", Level::School, Grain::Total, None).await,
+        2,
+    );
+    assert_eq!(
+        got,
+        vec![
+            format!("D1 S1 3 4 {}", r(3.0, 4.0)),
+            format!("D2 S3 1 1 {}", r(1.0, 1.0)),
+            format!("D2 S4 0 1 {}", r(0.0, 1.0)),
+        ]
+    );
+    // S4's parent u1 read it after all: the export sent again replaces S4's receipt only.
+    let p = f.write(
+        "阅读情况2.csv",
+        "通知编号,学校代码,用户ID,阅读时间\nN1,S4,u1,2026-09-01 11:00\n",
+    );
+    f.ingest("notice_reads", Upload::default(), &[p]).await;
+    let got = nums(
+        export(&f, "notice_read_rate", Level::District, Grain::Total, None).await,
+        1,
+    );
+    assert_eq!(got[1], format!("D2 2 2 {}", r(2.0, 2.0)));
+}
+
 #[tokio::test]
 async fn schools_and_freshness_by_hand() {
     let f = district().await;
@@ -657,6 +764,18 @@ async fn oracle_duckdb_agrees_on_every_indicator() {
     assert!(
         stdout.contains("local ids linked by rosters:")
             && !stdout.contains("local ids linked by rosters: 0\n"),
+        "{stdout}"
+    );
+    // ... whose check-in app names pupils by the roster's second local id (学籍辅号) ...
+    assert!(
+        stdout.contains("check-ins resolved through a roster's further local id:")
+            && !stdout.contains("check-ins resolved through a roster's further local id: 0\n"),
+        "{stdout}"
+    );
+    // ... and a school whose messaging platform gives read statistics, not receipts.
+    assert!(
+        stdout.contains("schools with read statistics:")
+            && !stdout.contains("schools with read statistics: 0\n"),
         "{stdout}"
     );
 }

@@ -35,5 +35,5 @@ async fn the_lake_opens_in_python_deltalake_and_pyarrow() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("ok: 8 tables"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ok: 9 tables"));
 }

@@ -24,6 +24,7 @@ KEYS = {
     "health_report": ["date", "student_id"],
     "notices": ["notice_id"],
     "notice_reads": ["notice_id", "recipient_id"],
+    "notice_read_counts": ["notice_id", "school_code", "class_code"],
     "class_report": ["date", "school_code", "class_code", "session"],
 }
 LEVEL_KEYS = {
@@ -64,11 +65,17 @@ else:
 # that id's pseudonym in student_id as well as in local_id; a roster row carrying both ids links
 # them, the latest roster (snapshot date, then upload) winning. Resolved rows then compete with
 # rows sent under the national id by key: the later upload wins.
+# A roster row with several local ids (学号 and 学籍辅号) links each of them.
 con.execute(
     """CREATE TABLE links AS SELECT school_code, local_id, student_id AS national FROM (
          SELECT *, row_number() OVER (PARTITION BY school_code, local_id
                                       ORDER BY as_of_date DESC, _ingested_at DESC) AS rn
-         FROM enrolment WHERE local_id IS NOT NULL AND student_id <> local_id) WHERE rn = 1"""
+         FROM (SELECT school_code, local_id, student_id, as_of_date, _ingested_at FROM enrolment
+               WHERE local_id IS NOT NULL AND student_id <> local_id
+               UNION ALL
+               SELECT school_code, unnest(string_split(other_local_ids, ' ')), student_id, as_of_date, _ingested_at
+               FROM enrolment WHERE other_local_ids IS NOT NULL AND local_id IS NOT NULL AND student_id <> local_id))
+       WHERE rn = 1"""
 )
 
 
@@ -92,6 +99,11 @@ def resolve(name, key):
 for name in ["enrolment", "attendance", "health_report"]:
     resolve(name, KEYS[name])
 print("local ids linked by rosters:", con.execute("SELECT count(*) FROM links").fetchone()[0])
+print("check-ins resolved through a roster's further local id:", con.execute(
+    """SELECT count(*) FROM health_report h
+       WHERE h.student_id <> h.local_id AND EXISTS (
+         SELECT 1 FROM (SELECT school_code, unnest(string_split(other_local_ids, ' ')) AS id FROM enrolment) e
+         WHERE e.school_code = h.school_code AND e.id = h.local_id)""").fetchone()[0])
 con.execute("CREATE TABLE raw_exc_sent AS SELECT * FROM raw_exc")
 resolve("raw_exc_sent", None)
 con.execute("CREATE VIEW raw_exc_dates AS SELECT date FROM raw_exc")
@@ -326,7 +338,18 @@ def fact(ind, grain):
                          coalesce(r.delivered_at, n.published_at) AS delivered_at, r.read_at
                   FROM notice_reads r JOIN notices n ON n.notice_id = r.notice_id"""
         if ind == "notice_read_rate":
-            return f"SELECT *, CASE WHEN read_at IS NOT NULL THEN 1 ELSE 0 END AS num, 1 AS den FROM ({base})", "sum"
+            # Read statistics (INDICATORS.md) count for a school with no receipt of the notice:
+            # its classes' rows where it sent any, else its whole-school row.
+            stated = """SELECT c.school_code, NULL AS class_code, local_day(n.published_at) AS day,
+                               c.read_count AS num, c.recipients AS den
+                        FROM notice_read_counts c JOIN notices n ON n.notice_id = c.notice_id
+                        WHERE NOT EXISTS (SELECT 1 FROM notice_reads r
+                                          WHERE r.notice_id = c.notice_id AND r.school_code = c.school_code)
+                          AND (c.class_code <> '' OR NOT EXISTS (
+                                SELECT 1 FROM notice_read_counts k WHERE k.notice_id = c.notice_id
+                                AND k.school_code = c.school_code AND k.class_code <> ''))"""
+            return f"""SELECT school_code, class_code, day, CASE WHEN read_at IS NOT NULL THEN 1 ELSE 0 END AS num, 1 AS den
+                       FROM ({base}) UNION ALL {stated}""", "sum"
         if ind == "notice_read_24h_rate":
             return f"SELECT *, CASE WHEN read_at - delivered_at <= INTERVAL 24 HOUR THEN 1 ELSE 0 END AS num, 1 AS den FROM ({base})", "sum"
         return f"SELECT *, epoch(read_at - delivered_at) / 3600.0 AS value FROM ({base}) WHERE read_at IS NOT NULL", "median"
@@ -448,4 +471,6 @@ def alerts_check():
 
 
 alerts_check()
+stated = con.execute("SELECT count(DISTINCT school_code) FROM notice_read_counts").fetchone()[0]
+print(f"schools with read statistics: {stated}")
 print(f"oracle agrees on {n} exports and the alerts")

@@ -40,19 +40,25 @@ expected AS (
     FROM in_force
     JOIN class_sizes ON class_sizes.school_code = in_force.school_code AND class_sizes.as_of_date = in_force.as_of_date
 ),
+matched AS (
+    -- each row of a student in a snapshot of its school (the small side, enrolled, first)
+    SELECT attendance_rows.school_code, attendance_rows.date AS day, enrolled.as_of_date, enrolled.class_code
+    FROM enrolled
+    JOIN attendance_rows
+      ON attendance_rows.school_code = enrolled.school_code
+     AND attendance_rows.student_id = enrolled.student_id
+),
 reported AS (
-    -- each row of a student, matched to the roster in force at its school that day: the day's
-    -- snapshot is found first (a few rows per school-day), so each row meets one snapshot,
-    -- not every snapshot that lists its student
-    SELECT in_force.school_code, enrolled.class_code, in_force.day, count(*) AS students
-    FROM attendance_rows
-    JOIN in_force
-      ON in_force.school_code = attendance_rows.school_code AND in_force.day = attendance_rows.date
-    JOIN enrolled
-      ON enrolled.school_code = in_force.school_code
-     AND enrolled.as_of_date = in_force.as_of_date
-     AND enrolled.student_id = attendance_rows.student_id
-    GROUP BY in_force.school_code, enrolled.class_code, in_force.day
+    -- ... kept where that snapshot is the one in force that day (matching the day's snapshot
+    -- first and then the student made DuckDB pair every school-day with every student of its
+    -- roster: 331 s against 28 s at city scale, and edulake no faster)
+    SELECT in_force.school_code, matched.class_code, in_force.day, count(*) AS students
+    FROM in_force
+    JOIN matched
+      ON matched.school_code = in_force.school_code
+     AND matched.day = in_force.day
+     AND matched.as_of_date = in_force.as_of_date
+    GROUP BY in_force.school_code, matched.class_code, in_force.day
 )
 SELECT expected.school_code,
        expected.class_code,

@@ -6,7 +6,9 @@
 -- mart: day (its day rows are kept in the lake as mart_notice_read_rate)
 -- by: notice
 -- definition: read receipts with a read_at / read receipts. A notice belongs to the period in
--- which it was published (local date); a receipt belongs to the school of its row.
+-- which it was published (local date); a receipt belongs to the school of its row. Where a
+-- school has no receipt of a notice, its read statistics (notice_read_counts: readers /
+-- recipients, its classes' rows if it sent any, else its whole-school row) count instead.
 -- grain: one row per (school_code, notice, period).
 WITH published AS (
     SELECT notice_id, title, local_date(published_at) AS day FROM notices
@@ -19,16 +21,40 @@ counted AS (
            count(*) AS denominator
     FROM notice_reads
     GROUP BY notice_id, school_code
+),
+stated AS (
+    -- read statistics, by class (shape 2) or for the whole school (shape 3)
+    SELECT notice_id, school_code,
+           CASE WHEN class_code <> '' THEN 2 ELSE 3 END AS shape,
+           sum(read_count) AS numerator,
+           sum(recipients) AS denominator
+    FROM notice_read_counts
+    GROUP BY notice_id, school_code, CASE WHEN class_code <> '' THEN 2 ELSE 3 END
+),
+shapes AS (
+    SELECT notice_id, school_code, 1 AS shape, numerator, denominator FROM counted
+    UNION ALL
+    SELECT notice_id, school_code, shape, numerator, denominator FROM stated
+),
+every AS (
+    -- the finest a school sent of a notice: receipts, else its classes' statistics, else its
+    -- whole-school statistics
+    SELECT notice_id, school_code, numerator, denominator
+    FROM (
+        SELECT *, min(shape) OVER (PARTITION BY notice_id, school_code) AS finest
+        FROM shapes
+    )
+    WHERE shape = finest
 )
-SELECT counted.school_code,
+SELECT every.school_code,
        CAST(NULL AS VARCHAR) AS class_code,
        published.notice_id,
        published.title,
        periods.period_start,
        periods.period_end,
-       sum(counted.numerator) AS numerator,
-       sum(counted.denominator) AS denominator
-FROM counted
-JOIN published ON published.notice_id = counted.notice_id
+       sum(every.numerator) AS numerator,
+       sum(every.denominator) AS denominator
+FROM every
+JOIN published ON published.notice_id = every.notice_id
 JOIN periods ON periods.day = published.day
-GROUP BY counted.school_code, published.notice_id, published.title, periods.period_start, periods.period_end
+GROUP BY every.school_code, published.notice_id, published.title, periods.period_start, periods.period_end

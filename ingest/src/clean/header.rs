@@ -264,7 +264,16 @@ pub(super) fn map_header(
             [i] => sources.push(Source::Cell(*i)),
             many if c.is_pseudonymised() => {
                 let names: Vec<&str> = many.iter().map(|i| cells[*i].as_str()).collect();
-                report.notes.push(if c.rule == Rule::LocalId {
+                let keeps_more = d.columns.iter().any(|c| c.rule == Rule::MoreLocalIds);
+                report.notes.push(if c.rule == Rule::LocalId && keeps_more {
+                    format!(
+                        "{} are all local ids of the same student: the first filled one is \
+                         kept as `{}`, the others as `other_local_ids`, and each is linked to \
+                         the 学籍号",
+                        names.join(", "),
+                        c.name
+                    )
+                } else if c.rule == Rule::LocalId {
                     format!(
                         "{} are all local ids: the first filled one is kept as `{}`",
                         names.join(", "),

@@ -39,9 +39,16 @@ pub(super) fn resolve_ids(
     d: &Dataset,
     vals: &mut [Val],
     local_raw: Option<(usize, &str)>,
+    more_local: &[&str],
     pseudo: &mut Pseudonymiser,
 ) -> Result<bool, (usize, String)> {
-    let Some(sid) = d.columns.iter().position(|c| c.name == "student_id") else {
+    // The person's column: the pseudonymised one a local id may stand in for (a student's
+    // 学籍号, a receipt's recipient).
+    let Some(sid) = d
+        .columns
+        .iter()
+        .position(|c| c.rule == Rule::Pseudonymised && matches!(c.required, Required::Unless(_)))
+    else {
         return Ok(false);
     };
     if let Some((j, raw)) = local_raw {
@@ -56,6 +63,24 @@ pub(super) fn resolve_ids(
         // Without a valid school the row is already rejected for it.
         if let Some(school) = school {
             vals[j] = Val::Shared(pseudo.pseudonym(&local_key(&school, raw)));
+            // A roster keeps the row's further local ids (each its own system's name for the
+            // same student); another dataset keeps the first.
+            let more = d.columns.iter().position(|c| c.rule == Rule::MoreLocalIds);
+            if let (Some(k), false) = (more, more_local.is_empty()) {
+                let mut seen: Vec<&str> = Vec::new();
+                let mut hashed = String::new();
+                for raw in more_local {
+                    if seen.contains(raw) {
+                        continue;
+                    }
+                    seen.push(raw);
+                    if !hashed.is_empty() {
+                        hashed.push(' ');
+                    }
+                    hashed.push_str(&pseudo.pseudonym(&local_key(&school, raw)));
+                }
+                vals[k] = Val::Str(Cow::Owned(hashed));
+            }
         }
     }
     if matches!(vals[sid], Val::Null) {
@@ -65,11 +90,19 @@ pub(super) fn resolve_ids(
                 return Ok(true);
             }
             Some(_) => {}
-            None => {
+            None if d.columns[sid].name == "student_id" => {
                 return Err((
                     sid,
                     "required value is missing: a national id (学籍号) or a local id \
                      (校内学号, 学号, UserId…) is needed"
+                        .into(),
+                ))
+            }
+            None => {
+                return Err((
+                    sid,
+                    "required value is missing: the recipient (接收人, 手机号) or their \
+                     messaging account (账号, UserId…) is needed"
                         .into(),
                 ))
             }

@@ -377,6 +377,7 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
             .map(|g| g as u32);
         let row = RowContext { grade, day };
         let mut local_raw = None;
+        let mut more_local: Vec<&str> = Vec::new();
         // A leave approval's span (请假开始时间 / 请假结束时间) stands for its days.
         let span = span_idx.and_then(|(a, b)| {
             let at = |j| cell_of(j).and_then(|t| values::parse_date(t, spreadsheet).ok());
@@ -400,6 +401,14 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
                 Ok(Parsed::Pseudonymise(raw)) => vals.push(Val::Shared(pseudo.pseudonym(raw))),
                 Ok(Parsed::Local(raw)) => {
                     local_raw = Some((j, raw));
+                    if let Source::Cells(many) = &sources[j] {
+                        // The row's further local ids, each naming the same person.
+                        more_local.extend(
+                            many.iter()
+                                .filter_map(|i| rec.get(*i).map(clean_text))
+                                .filter(|t| !t.is_empty() && *t != raw),
+                        );
+                    }
                     vals.push(Val::Null);
                 }
                 Err(reason) => {
@@ -413,7 +422,7 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
                 }
             }
         }
-        match resolve_ids(d, &mut vals, local_raw, &mut pseudo) {
+        match resolve_ids(d, &mut vals, local_raw, &more_local, &mut pseudo) {
             Ok(true) => only_local += 1,
             Ok(false) => {}
             Err(r) => row_rejects.push(Reject {
@@ -487,7 +496,13 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         storage = recycle(vals);
         out.rows_stored += 1;
     }
-    if only_local > 0 && d.name != "enrolment" {
+    if only_local > 0 && d.name == "notice_reads" {
+        out.header.notes.push(format!(
+            "{only_local} receipt(s) name the recipient by a messaging account (账号, UserId…) \
+             only: an account is unique only within its school, so it is hashed with the \
+             school code"
+        ));
+    } else if only_local > 0 && d.name != "enrolment" {
         out.header.notes.push(format!(
             "{only_local} row(s) name the student by a school-local id only (学号, 校内学号, \
              UserId…): each counts as a student of its school, and is matched to the roster \

@@ -37,6 +37,10 @@ pub(super) fn check_row_rules(
                 v.to_string(),
                 format!("{} + {part} is not {total}: {v} + {p} ≠ {t}", c.name),
             ),
+            (Val::Int(v), Some(t), None) if *v > t => reject(
+                v.to_string(),
+                format!("{} {v} is more than {total} {t}", c.name),
+            ),
             (Val::Null, Some(t), Some(p)) if p > t => reject(
                 String::new(),
                 format!("{part} {p} is more than {total} {t}"),

@@ -14,7 +14,7 @@ mod files;
 mod shapes;
 use district::{attendance_status, grade_zh, make_schools, school_days, School, Student};
 use files::{date_cell, fmt_date, write_table, Cell, DateStyle, Format, Style};
-use shapes::{write_class_reports, write_registers, Shape};
+use shapes::{sends_read_counts, write_class_reports, write_read_counts, write_registers, Shape};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -112,6 +112,10 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
             if Shape::of(opts, si) == Shape::Platform {
                 g.personal
                     .extend((0..opts.students.max(1)).map(shapes::local_id));
+                g.personal
+                    .extend((0..opts.students.max(1)).map(shapes::aux_id));
+                g.personal
+                    .extend((0..opts.students.max(1)).map(shapes::account));
             }
         }
         g.personal.sort();
@@ -230,10 +234,12 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                 ];
                 let platform = Shape::of(opts, si) == Shape::Platform;
                 if platform {
-                    // The 学籍 export of a school on a platform: its own 学号 beside the
-                    // 学籍号 (the crosswalk).
+                    // The 学籍 export of a school on a platform: its own 学号 and the check-in
+                    // app's 学籍辅号 beside the 学籍号 (the crosswalk).
                     header.insert(1, "local_id");
                     zh.insert(1, "学号");
+                    header.insert(2, "学籍辅号");
+                    zh.insert(2, "学籍辅号");
                 }
                 if st.personal {
                     header.push("学生姓名");
@@ -281,6 +287,7 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                     ];
                     if platform {
                         row.insert(1, Cell::Text(shapes::local_id(i)));
+                        row.insert(2, Cell::Text(shapes::aux_id(i)));
                     }
                     if st.personal {
                         row.push(Cell::Text(p.name.clone()));
@@ -437,7 +444,7 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                 "填报时间",
             ];
             if platform {
-                zh[3] = "校内学号";
+                zh[3] = "学籍辅号";
             }
             let mut rows = Vec::new();
             let first_day = days.len() - opts.health_days.unwrap_or(days.len()).min(days.len());
@@ -507,8 +514,9 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                         )),
                     ];
                     if platform {
-                        // The check-in app's export: its 校内学号, the temperature's unit.
-                        row[3] = Cell::Text(shapes::local_id(pi));
+                        // The check-in app's export: its own id (学籍辅号, which only the
+                        // roster links), the temperature's unit.
+                        row[3] = Cell::Text(shapes::aux_id(pi));
                         row[4] = Cell::Text(format!("{temp:.1}℃"));
                     }
                     if opts.messy && (pi * 13 + di + si) % 1499 == 0 {
@@ -577,16 +585,33 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
         };
         write_table(out, "notices", "通知", &header, &zh, rows, st, &mut g)?;
     }
+    if opts.wants("notice_read_counts") {
+        let ids: Vec<&str> = notices.iter().map(|(id, ..)| id.as_str()).collect();
+        for (si, s) in schools.iter().enumerate() {
+            if sends_read_counts(opts, si) {
+                write_read_counts(out, &mut rng, s, &ids, &mut g)?;
+            }
+        }
+    }
     if opts.wants("notice_reads") {
         for (si, s) in schools.iter().enumerate() {
+            if sends_read_counts(opts, si) && opts.wants("notice_read_counts") {
+                continue;
+            }
             let st = style_for(&mut rng);
             // A messaging platform's read-status export says when a parent read, not when
             // the notice reached them (taken as its publication).
+            // It names parents by their account on the platform (用户ID, unique only within
+            // the school: two platform schools have the same ones), not their phone.
             let undelivered = Shape::of(opts, si) == Shape::Platform;
             let header = [
                 "notice_id",
                 "school_code",
-                "recipient_id",
+                if undelivered {
+                    "local_id"
+                } else {
+                    "recipient_id"
+                },
                 "recipient_role",
                 "delivered_at",
                 "read_at",
@@ -594,14 +619,18 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
             let zh = [
                 "通知编号",
                 "学校代码",
-                "家长账号",
+                if undelivered {
+                    "用户ID"
+                } else {
+                    "家长手机号"
+                },
                 "接收人类型",
                 "送达时间",
                 "阅读时间",
             ];
             let mut rows = Vec::new();
             for (id, _, _, d) in &notices {
-                for p in &s.students {
+                for (pi, p) in s.students.iter().enumerate() {
                     let delivered = d
                         .and_hms_opt(9, rng.random_range(0..10), 0)
                         .expect("valid time");
@@ -614,7 +643,11 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
                     rows.push(vec![
                         Cell::Text(id.clone()),
                         Cell::Text(s.code.clone()),
-                        Cell::Text(p.parent_phone.clone()),
+                        Cell::Text(if undelivered {
+                            shapes::account(pi)
+                        } else {
+                            p.parent_phone.clone()
+                        }),
                         Cell::Text(if st.chinese { "家长" } else { "parent" }.into()),
                         Cell::Text(if undelivered {
                             String::new()

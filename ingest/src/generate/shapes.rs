@@ -223,6 +223,17 @@ pub(super) fn local_id(pupil: usize) -> String {
     format!("XH{:05}", pupil + 1)
 }
 
+/// A pupil's id in the check-in app (学籍辅号): another local id, which the roster links too.
+pub(super) fn aux_id(pupil: usize) -> String {
+    format!("FZ{:06}", pupil * 7 + 3)
+}
+
+/// A parent's account on the school's messaging platform (用户ID): unique only within the
+/// school.
+pub(super) fn account(pupil: usize) -> String {
+    format!("u{:06}", pupil + 1)
+}
+
 /// A date as platform exports write it: two-digit year and the weekday (`26-10-09 星期五`).
 pub(super) fn platform_date(day: NaiveDate) -> String {
     const WEEKDAYS: [&str; 7] = [
@@ -238,5 +249,80 @@ pub(super) fn platform_date(day: NaiveDate) -> String {
         "{} {}",
         day.format("%y-%m-%d"),
         WEEKDAYS[day.weekday().num_days_from_monday() as usize]
+    )
+}
+
+/// Whether a school's messaging platform gives read statistics per class instead of a receipt
+/// per parent (some class-report schools).
+pub(super) fn sends_read_counts(opts: &GenerateOptions, school: usize) -> bool {
+    Shape::of(opts, school) == Shape::ClassReport && school.is_multiple_of(10)
+}
+
+/// A messaging platform's statistics page for each notice, exported: per class, how many
+/// parents it was sent to and how many read it (阅读统计).
+pub(super) fn write_read_counts(
+    out: &Path,
+    rng: &mut StdRng,
+    s: &School,
+    notices: &[&str],
+    g: &mut Generated,
+) -> std::io::Result<()> {
+    let header = [
+        "notice_id",
+        "school_code",
+        "class_code",
+        "recipients",
+        "read_count",
+        "unread",
+    ];
+    let zh = [
+        "通知编号",
+        "学校代码",
+        "班级",
+        "应读人数",
+        "已读人数",
+        "未读人数",
+    ];
+    let mut classes: Vec<(u8, usize, usize)> = Vec::new();
+    for p in &s.students {
+        match classes
+            .iter_mut()
+            .find(|(g, n, _)| *g == p.grade && *n == p.class_no)
+        {
+            Some((_, _, members)) => *members += 1,
+            None => classes.push((p.grade, p.class_no, 1)),
+        }
+    }
+    classes.sort();
+    let mut rows = Vec::new();
+    for id in notices {
+        for (grade, class_no, members) in &classes {
+            let read = (0..*members).filter(|_| rng.random_bool(0.85)).count();
+            rows.push(vec![
+                Cell::Text(id.to_string()),
+                Cell::Text(s.code.clone()),
+                Cell::Text(format!("{}({})班", grade_zh(*grade), class_no)),
+                Cell::Text(members.to_string()),
+                Cell::Text(read.to_string()),
+                Cell::Text((members - read).to_string()),
+            ]);
+        }
+    }
+    let st = Style {
+        format: Format::CsvBom,
+        chinese: true,
+        dates: DateStyle::Iso,
+        title_rows: false,
+        personal: false,
+    };
+    write_table(
+        out,
+        &format!("notice_read_counts/{}", s.code),
+        "阅读统计",
+        &header,
+        &zh,
+        rows,
+        st,
+        g,
     )
 }

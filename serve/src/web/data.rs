@@ -95,6 +95,9 @@ pub(super) fn batches_sql(scope: &Scope, range: Option<(NaiveDate, NaiveDate)>) 
                 ),
                 format!("SELECT _batch_id AS id FROM raw_enrolment WHERE school_code {of}"),
                 format!("SELECT _batch_id AS id FROM raw_notice_reads WHERE school_code {of}"),
+                format!(
+                    "SELECT _batch_id AS id FROM raw_notice_read_counts WHERE school_code {of}"
+                ),
                 format!("SELECT _batch_id AS id FROM raw_schools WHERE school_code {of}"),
             ]
             .join(" UNION ");

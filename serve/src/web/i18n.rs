@@ -149,6 +149,7 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("ds_enrolment", "学籍名册", "Enrolment roster"),
     ("ds_notice_reads", "通知回执", "Notice receipts"),
+    ("ds_notice_read_counts", "阅读统计（每班或每校人数）", "Read statistics (counts per class or school)"),
     ("ds_schools", "学校名录", "School registry"),
     ("ds_notices", "通知", "Notices"),
     ("freshness", "各校最新报送日期", "Latest date received from each school"),

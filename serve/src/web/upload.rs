@@ -31,12 +31,13 @@ const RECEIVE_RATE: u64 = 8 << 10;
 const RECEIVE_TIME: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The datasets a clerk may upload, in the order of the form.
-const UPLOADABLE: [&str; 7] = [
+const UPLOADABLE: [&str; 8] = [
     "attendance",
     "class_report",
     "health_report",
     "enrolment",
     "notice_reads",
+    "notice_read_counts",
     "schools",
     "notices",
 ];

@@ -136,15 +136,18 @@ pub(super) fn rows_per_day(batches: &[BatchRecord]) -> BTreeMap<NaiveDate, u64> 
     per_day
 }
 
+/// The days in chunks of at most `scale` × [`CHUNK_ROWS`] rows read (one day may be more).
 pub(super) fn chunk_days(
     days: &[NaiveDate],
     per_day: &BTreeMap<NaiveDate, u64>,
+    scale: u64,
 ) -> Vec<Vec<NaiveDate>> {
     let limit = std::env::var("EDULAKE_BUILD_CHUNK_ROWS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(CHUNK_ROWS)
-        .max(1);
+        .max(1)
+        .saturating_mul(scale);
     let mut chunks: Vec<Vec<NaiveDate>> = Vec::new();
     let mut rows = 0;
     for day in days {

@@ -180,6 +180,17 @@ impl Mart {
         indicators::tables_read(sql)
     }
 
+    /// How many times [`CHUNK_ROWS`] one build step of it may read. A current view and a kept
+    /// helper hold a row per student and day (their joins and dedupes hold what they read);
+    /// an indicator or the alerts hold a row per class and day: each step re-reads the rosters
+    /// and builds its joins again, so fewer, larger steps cost less.
+    fn chunk_scale(&self) -> u64 {
+        match self {
+            Mart::Current(_) | Mart::Kept(_) => 1,
+            Mart::Indicator(_) | Mart::Alerts | Mart::FollowUp => 8,
+        }
+    }
+
     /// Whether its rows have a `date` and are replaced day by day.
     pub fn dated(&self) -> bool {
         match self {
@@ -472,7 +483,7 @@ async fn build_one(
         // A few schools' rows: a month of days at a time is small.
         days.chunks(31).map(<[NaiveDate]>::to_vec).collect()
     } else if mart.dated() && reads_dated {
-        chunk_days(&days, per_day)
+        chunk_days(&days, per_day, mart.chunk_scale())
     } else if mart.dated() {
         vec![days.clone()]
     } else {
@@ -612,7 +623,7 @@ mod tests {
         );
         assert_eq!(
             by_name("mart_notice_read_rate").sources(),
-            vec!["notices", "notice_reads"]
+            vec!["notices", "notice_reads", "notice_read_counts"]
         );
         assert_eq!(
             by_name("mart_alerts").sources(),
@@ -657,7 +668,7 @@ mod tests {
             batch(&["2026-09-01", "2026-09-02"], CHUNK_ROWS * 3 / 2),
             batch(&["2026-09-03"], CHUNK_ROWS / 8),
         ];
-        let chunks = chunk_days(&days, &rows_per_day(&batches));
+        let chunks = chunk_days(&days, &rows_per_day(&batches), 1);
         assert_eq!(
             chunks,
             vec![
@@ -666,7 +677,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            chunk_days(&[], &rows_per_day(&batches)),
+            chunk_days(&[], &rows_per_day(&batches), 1),
             vec![Vec::<NaiveDate>::new()]
         );
     }
