@@ -722,8 +722,9 @@ pub static ATTENDANCE_EXCEPTIONS: Dataset = Dataset {
         },
         Column {
             doc: "a leave approval's first day (a time gives its day); with `leave_end` the row \
-                  stands for every school day (Monday–Friday) of the span up to today, and \
-                  `date` may be left out",
+                  stands for every school day of the span up to today (the weekdays on which \
+                  the school reports attendance in another shape), and `date` may be left out; \
+                  on a row without a student, the day it covers only as a day of a span",
             ..col(
                 "leave_start",
                 Kind::Date,

@@ -224,19 +224,52 @@ async fn leave_approvals_cover_every_school_day_of_their_span() {
         "{report}"
     );
     assert!(report.contains("has no school day up to today"), "{report}");
+    // A span counts on the school's school days only, and E1 has reported nothing else yet:
+    // its weekdays may be holidays.
+    assert!(
+        counts(&f, "attendance_rate", Level::Class, Grain::Day, None)
+            .await
+            .is_empty()
+    );
+    // 7-2's daily reports say E1 had school on 9, 12 and 13 October; 14 October was a holiday
+    // (校庆: nobody reported).
+    let p = f.write(
+        "7-2班日报.csv",
+        "日期,班级,应到人数,实到人数\n2026-10-09,7-2,10,10\n2026-10-12,7-2,10,9\n\
+         2026-10-13,7-2,10,10\n",
+    );
+    let school = Upload {
+        school: Some("E1".into()),
+        ..Default::default()
+    };
+    f.ingest("class_report", school, &[p]).await;
     // G03: Monday 12 – Wednesday 14 October; G07: Friday 9 and Monday 12 (not the weekend).
-    // Every other pupil of 7-1 was present on the four days the register covers.
+    // Every other pupil of 7-1 was present on the school days the leaves cover; 14 October,
+    // inside G03's span, is none.
     assert_eq!(
         counts(&f, "attendance_rate", Level::Class, Grain::Day, None).await,
         vec![
             "E1 7-1 2026-10-09 19 20",
             "E1 7-1 2026-10-12 18 20",
             "E1 7-1 2026-10-13 19 20",
-            "E1 7-1 2026-10-14 19 20"
+            "E1 7-2 2026-10-09 10 10",
+            "E1 7-2 2026-10-12 9 10",
+            "E1 7-2 2026-10-13 10 10"
         ]
     );
     assert_eq!(
         counts(&f, "sick_leave_rate", Level::Class, Grain::Total, None).await,
-        vec!["E1 7-1 3 80"]
+        vec!["E1 7-1 2 60"]
+    );
+    // Nor is it a day the bureau collected attendance on: no class is asked to report it.
+    let days: Vec<String> =
+        counts(&f, "class_reporting_rate", Level::School, Grain::Day, None).await;
+    assert_eq!(
+        days,
+        vec![
+            "E1 2026-10-09 2 2",
+            "E1 2026-10-12 2 2",
+            "E1 2026-10-13 2 2"
+        ]
     );
 }

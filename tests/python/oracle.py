@@ -58,7 +58,8 @@ for name, key in KEYS.items():
 exc = raw_table("attendance_exceptions")
 if exc is None:
     con.execute("""CREATE TABLE raw_exc (date DATE, school_code VARCHAR, class_code VARCHAR, student_id VARCHAR,
-                   local_id VARCHAR, status VARCHAR, _batch_id VARCHAR, _ingested_at TIMESTAMPTZ, _row BIGINT)""")
+                   local_id VARCHAR, status VARCHAR, leave_start DATE, leave_end DATE, _batch_id VARCHAR,
+                   _ingested_at TIMESTAMPTZ, _row BIGINT)""")
 else:
     con.register("raw_exc", exc)
 # Local ids (REPORTING.md, "the roster is the crosswalk"): a row sent with only a local id holds
@@ -106,6 +107,15 @@ print("check-ins resolved through a roster's further local id:", con.execute(
          WHERE e.school_code = h.school_code AND e.id = h.local_id)""").fetchone()[0])
 con.execute("CREATE TABLE raw_exc_sent AS SELECT * FROM raw_exc")
 resolve("raw_exc_sent", None)
+# A leave approval's span covers the school days of its school inside it (REPORTING.md): the
+# days the school reported attendance in another shape. Its rows (and what it covers) on
+# other days do not count.
+con.execute(
+    """DELETE FROM raw_exc_sent x WHERE x.leave_start IS NOT NULL AND NOT EXISTS (
+         SELECT 1 FROM (SELECT school_code, date FROM attendance UNION SELECT school_code, date FROM class_report
+                        UNION SELECT school_code, date FROM raw_exc WHERE leave_start IS NULL) o
+         WHERE o.school_code = x.school_code AND o.date = x.date)"""
+)
 con.execute("CREATE VIEW raw_exc_dates AS SELECT date FROM raw_exc")
 # Local dates in Asia/Shanghai (UTC+8, no daylight saving).
 con.execute("CREATE MACRO local_day(ts) AS CAST(CAST(ts AS TIMESTAMP) + INTERVAL 8 HOUR AS DATE)")

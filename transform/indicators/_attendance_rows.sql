@@ -6,19 +6,49 @@
 -- roster ingested later corrects them. Where no roster is in force, a register's day counts
 -- nothing, not even its listed students (its denominator is unknown, not the list). For one
 -- (date, student) the latest upload wins among all three (a register sent again without a
--- student makes them present; a row sent after a register replaces its row).
+-- student makes them present; a row sent after a register replaces its row). A leave approval
+-- (a register row with a span) counts on the school days of its school inside the span: the
+-- weekdays on which the school reported attendance in another shape.
 -- attended: present, late, early_leave. absence: absent, sick_leave, personal_leave. This is the
 -- one place that says so; every attendance indicator reads `attended` and `absence` from here.
 -- source: 'rows' (sent as a row) or 'register' (listed in or derived from a register).
 -- grain: one row per (date, student_id).
-WITH covered AS (
+WITH
+-- leaves: begin
+leave_days AS (
+    -- the (school, date) pairs only leave approvals' spans name (the weekdays of each span)
+    SELECT DISTINCT school_code, date FROM exception_ids WHERE leave_start IS NOT NULL
+),
+leave_school_days AS (
+    -- ... that are school days of the school: it reported attendance that day in another
+    -- shape (rows, a class or school report, a register); a holiday inside a span is none
+    SELECT school_code, date FROM leave_days l
+    WHERE EXISTS (SELECT 1 FROM attendance a WHERE a.school_code = l.school_code AND a.date = l.date)
+    UNION
+    SELECT school_code, date FROM leave_days l
+    WHERE EXISTS (SELECT 1 FROM class_report r WHERE r.school_code = l.school_code AND r.date = l.date)
+    UNION
+    SELECT school_code, date FROM leave_days l
+    WHERE EXISTS (SELECT 1 FROM exception_ids e
+                  WHERE e.leave_start IS NULL AND e.school_code = l.school_code AND e.date = l.date)
+),
+registered_rows AS (
+    -- the registers' rows that count: all but a leave span's days that are no school day
+    SELECT * FROM exception_ids WHERE leave_start IS NULL
+    UNION ALL
+    SELECT e.* FROM exception_ids e
+    JOIN leave_school_days d ON d.school_code = e.school_code AND d.date = e.date
+    WHERE e.leave_start IS NOT NULL
+),
+-- leaves: end
+covered AS (
     SELECT school_code, class_code, date, _batch_id, _ingested_at
-    FROM exception_ids
+    FROM registered_rows
     WHERE student_id IS NULL
 ),
 listed AS (
     SELECT date, school_code, class_code, student_id, status, _batch_id, _ingested_at, _row
-    FROM exception_ids
+    FROM registered_rows
     WHERE student_id IS NOT NULL
 ),
 enrolled AS (

@@ -120,7 +120,8 @@ pub(crate) async fn catch_up_batches(lake: &Lake) -> Result<bool> {
 }
 
 /// The tables holding any row sent with only a local id (its `student_id` is the local id's
-/// pseudonym). Files without such rows are passed over by their statistics.
+/// pseudonym), and whether any register row stands for a leave approval's span. Files without
+/// such rows are passed over by their statistics.
 ///
 /// `known`: what a session opened before found, and the versions it read. A table never loses
 /// such rows, so one that had them still has them, and one that had none at the same version
@@ -150,6 +151,27 @@ pub(crate) async fn tables_with_local_ids(
             .await?;
         if rows.iter().any(|b| b.num_rows() > 0) {
             found.push(t);
+        }
+    }
+    // Leave spans: files without any are passed over by their statistics.
+    let t = edulake_schemas::datasets::ATTENDANCE_EXCEPTIONS.name;
+    let leaves = indicators::LocalIds::LEAVES;
+    let unchanged =
+        known.is_some_and(|(_, then)| then.get(t).is_some() && then.get(t) == versions.get(t));
+    match known {
+        Some((ids, _)) if ids.leaves() => found.push(leaves),
+        _ if unchanged => {}
+        _ => {
+            let rows = ctx
+                .sql(&format!(
+                    "SELECT 1 FROM raw_{t} WHERE leave_start IS NOT NULL LIMIT 1"
+                ))
+                .await?
+                .collect()
+                .await?;
+            if rows.iter().any(|b| b.num_rows() > 0) {
+                found.push(leaves);
+            }
         }
     }
     Ok(indicators::LocalIds::of(found))

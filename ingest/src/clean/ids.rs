@@ -114,8 +114,9 @@ pub(super) fn resolve_ids(
 /// The longest leave approval taken: a longer span is a typo, not a leave.
 pub(super) const MAX_LEAVE_DAYS: i64 = 366;
 
-/// The school days (Monday–Friday) of a leave span within the date window, as days since the
-/// epoch. The school's own calendar is not known, so weekends are its only days off.
+/// The weekdays of a leave span within the date window, as days since the epoch: the days it
+/// may cover. Which of them are school days of the school (not a holiday) is known only from
+/// its other reports, so the build decides (`_attendance_rows.sql`).
 pub(super) fn leave_days(
     from: NaiveDate,
     to: NaiveDate,

@@ -511,8 +511,9 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
     }
     if spans > 0 {
         out.header.notes.push(format!(
-            "{spans} leave approval(s) (请假开始时间 – 请假结束时间): each stands for every school \
-             day (Monday–Friday) of its span up to today"
+            "{spans} leave approval(s) (请假开始时间 – 请假结束时间): each stands for the school \
+             days of its span up to today, the weekdays on which the school reports attendance \
+             in another shape (a holiday inside a span is none)"
         ));
     }
     if d.coverage_rows {
@@ -526,16 +527,28 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
                 _ => None,
             })
             .or(ctx.upload.date);
+        // A day only a leave approval's span covers is marked as one (its `leave_start` and
+        // `leave_end` are that day): it counts on the school's school days only, which the
+        // build knows from the school's other reports (a span runs over holidays).
+        let span_days: std::collections::BTreeSet<(String, String, i32)> = if span_idx.is_some() {
+            coverage.clone()
+        } else {
+            Default::default()
+        };
         if let (Some(school), Some(day)) = (&ctx.upload.school, file_day) {
             let class = ctx.upload.class.clone().unwrap_or_default();
-            coverage.insert((school.clone(), class, values::days_since_epoch(day)));
+            let key = (school.clone(), class, values::days_since_epoch(day));
+            coverage.insert(key);
         }
         for (school, class, day) in &coverage {
+            let of_span = file_day.map(values::days_since_epoch) != Some(*day)
+                && span_days.contains(&(school.clone(), class.clone(), *day));
             for (b, c) in builders.iter_mut().zip(d.columns) {
                 b.push(&match c.name {
                     "date" => Val::Date(*day),
                     "school_code" => Val::Str(Cow::Borrowed(school.as_str())),
                     "class_code" if !class.is_empty() => Val::Str(Cow::Borrowed(class.as_str())),
+                    "leave_start" | "leave_end" if of_span => Val::Date(*day),
                     _ => Val::Null,
                 });
             }

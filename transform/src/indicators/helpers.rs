@@ -3,7 +3,9 @@
 
 /// Which tables hold rows sent with only a local id (REPORTING.md): only their `<table>_ids`
 /// helper resolves ids through the roster; every other one is the table itself (the same
-/// rows, from a much smaller plan). A table never loses such rows once it has them.
+/// rows, from a much smaller plan). A table never loses such rows once it has them. Likewise
+/// whether any register row stands for a leave approval's span ([`LocalIds::LEAVES`]): only
+/// then does `attendance_rows` look for the school days of the spans.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LocalIds(u8);
 
@@ -15,19 +17,30 @@ impl LocalIds {
         "health_report",
         "attendance_exceptions",
     ];
-    /// Every table resolves: the SQL in full, as a definition and for other engines.
-    pub const ALL: LocalIds = LocalIds(0b1111);
+    /// The name [`LocalIds::of`] takes for "a register holds leave spans".
+    pub const LEAVES: &'static str = "leave spans";
+    /// Every table resolves, and leave spans are looked for: the SQL in full, as a definition
+    /// and for other engines.
+    pub const ALL: LocalIds = LocalIds(0b1_1111);
     pub const NONE: LocalIds = LocalIds(0);
 
-    /// These tables resolve.
+    /// These tables resolve (and, with [`LocalIds::LEAVES`] among them, leave spans count).
     pub fn of<'a>(tables: impl IntoIterator<Item = &'a str>) -> LocalIds {
         let mut mask = 0;
         for t in tables {
             if let Some(i) = Self::TABLES.iter().position(|x| *x == t) {
                 mask |= 1 << i;
             }
+            if t == Self::LEAVES {
+                mask |= 1 << Self::TABLES.len();
+            }
         }
         LocalIds(mask)
+    }
+
+    /// Whether some register row stands for a day of a leave approval's span.
+    pub fn leaves(&self) -> bool {
+        self.0 & (1 << Self::TABLES.len()) != 0
     }
 
     pub fn resolves(&self, table: &str) -> bool {
@@ -191,12 +204,31 @@ pub(super) fn helpers(h: Helpers) -> impl Iterator<Item = (&'static str, String)
         .iter()
         .filter(move |(name, _)| !h.kept.contains(name))
         .map(move |(name, sql)| match sql {
+            Some(sql) if *name == "attendance_rows" && !h.ids.leaves() => {
+                (*name, without_leaves(sql))
+            }
             Some(sql) => (*name, sql.to_string()),
             None => {
                 let (table, key, group) = ids_helper(name);
                 (*name, person_ids(table, key, group, h.ids.resolves(table)))
             }
         })
+}
+
+/// `attendance_rows` for a lake whose registers hold no leave span: the block that finds the
+/// spans' school days (between its `-- leaves:` markers) is every register row.
+fn without_leaves(sql: &str) -> String {
+    const BEGIN: &str = "-- leaves: begin\n";
+    const END: &str = "-- leaves: end\n";
+    match (sql.find(BEGIN), sql.find(END)) {
+        (Some(a), Some(b)) if a < b => format!(
+            "{}registered_rows AS (\n    -- no register of the lake has a leave span\n    \
+             SELECT * FROM exception_ids\n),\n{}",
+            &sql[..a],
+            &sql[b + END.len()..]
+        ),
+        _ => sql.to_string(),
+    }
 }
 
 /// The SQL of a kept helper's table over these days, reading the helpers as `h` says (never
@@ -268,4 +300,26 @@ fn person_ids(table: &str, key: &[&str], group: &[&str], resolve: bool) -> Strin
             &list(&|i, c| format!("m._g{i} = r.{c}"), group, " AND "),
         )
         .replace("{r_key}", &list(&|_, c| format!("r.{c}"), key, ", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attendance_rows_looks_for_leave_spans_only_where_a_register_has_them() {
+        let sql = |ids: LocalIds| {
+            helpers(ids.into())
+                .find(|(n, _)| *n == "attendance_rows")
+                .map(|(_, s)| s)
+                .unwrap()
+        };
+        let full = sql(LocalIds::ALL);
+        assert!(full.contains("leave_school_days") && full.contains("registered_rows AS ("));
+        let plain = sql(LocalIds::of(["attendance"]));
+        assert!(!plain.contains("leave_") && plain.contains("registered_rows AS ("));
+        assert!(!plain.contains("-- leaves:"));
+        let with = sql(LocalIds::of([LocalIds::LEAVES]));
+        assert_eq!(with, full);
+    }
 }
