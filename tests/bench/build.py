@@ -76,6 +76,16 @@ def duck_dialect(sql):
     return re.sub(r"CAST\(CAST\((\w+) AS BIGINT\) AS VARCHAR\)", r"CAST(epoch_us(\1) AS VARCHAR)", sql)
 
 
+def duck_type(arrow):
+    """DuckDB's name for an Arrow type as DataFusion's DESCRIBE prints it."""
+    if arrow.startswith("Timestamp"):
+        return "TIMESTAMPTZ"
+    if arrow.startswith("List"):
+        return "VARCHAR[]"
+    return {"Utf8": "VARCHAR", "Int32": "INTEGER", "Int64": "BIGINT", "Float64": "DOUBLE",
+            "Date32": "DATE", "Boolean": "BOOLEAN"}.get(arrow, "VARCHAR")
+
+
 def duck_main(args):
     """The DuckDB side, in its own process: `build.py --duck PLAN.json`."""
     import duckdb
@@ -95,12 +105,21 @@ def duck_main(args):
     con.execute("CREATE MACRO local_date(ts) AS CAST(CAST(ts AS TIMESTAMP) + INTERVAL 8 HOUR AS DATE)")
     con.execute("CREATE MACRO arrow_cast(x, t) AS epoch_us(x)")
     for name in DATASETS:
+        columns = plan.get("columns", {}).get(name, [])
         if not (Path(plan["lake"]) / name / "_delta_log").is_dir():
-            continue  # a table this lake has no rows of (a statement reading it fails loudly)
+            # A table this lake has no rows of: empty, with edulake's columns.
+            cols = ", ".join(f"CAST(NULL AS {duck_type(t)}) AS {c}" for c, t in columns) or "NULL AS none"
+            con.execute(f"CREATE VIEW raw_{name} AS SELECT {cols} WHERE false")
+            continue
         files = DeltaTable(f"{plan['lake']}/{name}").file_uris()
         files = [f.removeprefix("file://") for f in files]
         hive = "true" if name in DATED else "false"
-        con.execute(f"CREATE VIEW raw_{name} AS SELECT * FROM read_parquet({files!r}, hive_partitioning = {hive}, union_by_name = true)")
+        con.execute(f"CREATE VIEW raw_{name}__files AS SELECT * FROM read_parquet({files!r}, hive_partitioning = {hive}, union_by_name = true)")
+        # A column the dataset gained after these files were written reads as empty, as in
+        # edulake.
+        have = {r[0] for r in con.execute(f"DESCRIBE raw_{name}__files").fetchall()}
+        extra = "".join(f", CAST(NULL AS {duck_type(t)}) AS {c}" for c, t in columns if c not in have)
+        con.execute(f"CREATE VIEW raw_{name} AS SELECT *{extra} FROM raw_{name}__files")
     files = [f.removeprefix("file://") for f in DeltaTable(f"{plan['lake']}/{REGISTERS}").file_uris()]
     con.execute(f"CREATE VIEW raw_{REGISTERS} AS SELECT * FROM read_parquet({files!r}, hive_partitioning = true, union_by_name = true)")
     timings = {}
@@ -239,11 +258,17 @@ def main():
             exports.append((key, sql))
             ours[key] = (secs, out)
 
+    # Each raw table's columns as edulake reads them (a lake written before a column was added
+    # lacks it in its files).
+    columns = {}
+    for d in DATASETS:
+        described = run(base + ["sql", "--format", "csv", f"DESCRIBE raw_{d}"], env=env, capture=True)[2]
+        columns[d] = [(r[0], r[1]) for r in list(csv.reader(io.StringIO(described)))[1:]]
     plan_path = work / "duck-plan.json"
     result_path = work / "duck-result.json"
     plan_path.write_text(json.dumps({
         "lake": str(lake), "out": str(work / "duck"), "threads": args.threads, "memory_mb": args.duck_memory_mb,
-        "build": statements, "exports": exports, "result": str(result_path)}))
+        "build": statements, "exports": exports, "result": str(result_path), "columns": columns}))
     duck_s, duck_mb, _ = run([sys.executable, __file__, "--duck", plan_path])
     shutil.rmtree(work / "duck", ignore_errors=True)
     duck = json.loads(result_path.read_text())

@@ -522,6 +522,14 @@ async fn notice_indicators_by_hand() {
     assert_eq!(got, vec![format!("D1 S1 5 5 {}", r(5.0, 5.0))]);
 }
 
+/// `notice_read_rate` over the whole range at a level, its first `keys` columns and counts.
+async fn read_rates(f: &Fixture, level: Level, keys: usize) -> Vec<String> {
+    nums(
+        export(f, "notice_read_rate", level, Grain::Total, None).await,
+        keys,
+    )
+}
+
 /// Read statistics per notice (a messaging platform's 阅读统计 page, exported): they count in
 /// `notice_read_rate` for a school with no receipt of the notice, by class where the school
 /// sent classes, and rows whose counts disagree are rejected alone.
@@ -550,10 +558,7 @@ async fn notice_read_statistics_by_hand() {
     assert!(report.contains("45") && report.contains("≠"), "{report}");
     // S1 has receipts of N1 (3 of 4 read, with N2's): its statistics are not added. S2: its
     // classes, 27 + 15 of 30 + 20, not its whole-school row. S3: 30 of 40.
-    let got = nums(
-        export(&f, "notice_read_rate", Level::School, Grain::Total, None).await,
-        2,
-    );
+    let got = read_rates(&f, Level::School, 2).await;
     assert_eq!(
         got,
         vec![
@@ -562,10 +567,7 @@ async fn notice_read_statistics_by_hand() {
             format!("D2 S3 30 40 {}", r(30.0, 40.0)),
         ]
     );
-    let got = nums(
-        export(&f, "notice_read_rate", Level::District, Grain::Total, None).await,
-        1,
-    );
+    let got = read_rates(&f, Level::District, 1).await;
     assert_eq!(
         got,
         vec![
@@ -579,10 +581,7 @@ async fn notice_read_statistics_by_hand() {
         "通知编号,学校代码,接收人,送达时间,阅读时间\nN1,S2,p1,2026-09-01 08:31,\n",
     );
     f.ingest("notice_reads", Upload::default(), &[p]).await;
-    let got = nums(
-        export(&f, "notice_read_rate", Level::School, Grain::Total, None).await,
-        2,
-    );
+    let got = read_rates(&f, Level::School, 2).await;
     assert_eq!(got[1], format!("D1 S2 0 1 {}", r(0.0, 1.0)));
 }
 
@@ -604,10 +603,7 @@ async fn messaging_accounts_are_local_to_their_school() {
     );
     let report = std::fs::read_to_string(reject_report(&out[0])).unwrap();
     assert!(report.contains("messaging account"), "{report}");
-    let got = nums(
-        export(&f, "notice_read_rate", Level::School, Grain::Total, None).await,
-        2,
-    );
+    let got = read_rates(&f, Level::School, 2).await;
     assert_eq!(
         got,
         vec![
@@ -622,10 +618,7 @@ async fn messaging_accounts_are_local_to_their_school() {
         "通知编号,学校代码,用户ID,阅读时间\nN1,S4,u1,2026-09-01 11:00\n",
     );
     f.ingest("notice_reads", Upload::default(), &[p]).await;
-    let got = nums(
-        export(&f, "notice_read_rate", Level::District, Grain::Total, None).await,
-        1,
-    );
+    let got = read_rates(&f, Level::District, 1).await;
     assert_eq!(got[1], format!("D2 2 2 {}", r(2.0, 2.0)));
 }
 

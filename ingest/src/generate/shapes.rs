@@ -74,17 +74,7 @@ pub(super) fn write_class_reports(
         "咳嗽",
         "腹泻",
     ];
-    let mut classes: Vec<(u8, usize, Vec<&Student>)> = Vec::new();
-    for p in &s.students {
-        match classes
-            .iter_mut()
-            .find(|(g, n, _)| *g == p.grade && *n == p.class_no)
-        {
-            Some((_, _, members)) => members.push(p),
-            None => classes.push((p.grade, p.class_no, vec![p])),
-        }
-    }
-    classes.sort_by_key(|(g, n, _)| (*g, *n));
+    let classes = classes_of(s);
     let first_day = days.len() - opts.health_days.unwrap_or(days.len()).min(days.len());
     let cluster_day = first_day + (days.len() - first_day) * 2 / 3;
     let st = Style {
@@ -252,6 +242,22 @@ pub(super) fn platform_date(day: NaiveDate) -> String {
     )
 }
 
+/// A school's classes (grade, class number, pupils), in order.
+fn classes_of(s: &School) -> Vec<(u8, usize, Vec<&Student>)> {
+    let mut classes: Vec<(u8, usize, Vec<&Student>)> = Vec::new();
+    for p in &s.students {
+        match classes
+            .iter_mut()
+            .find(|(g, n, _)| *g == p.grade && *n == p.class_no)
+        {
+            Some((_, _, members)) => members.push(p),
+            None => classes.push((p.grade, p.class_no, vec![p])),
+        }
+    }
+    classes.sort_by_key(|(g, n, _)| (*g, *n));
+    classes
+}
+
 /// Whether a school's messaging platform gives read statistics per class instead of a receipt
 /// per parent (some class-report schools).
 pub(super) fn sends_read_counts(opts: &GenerateOptions, school: usize) -> bool {
@@ -283,21 +289,12 @@ pub(super) fn write_read_counts(
         "已读人数",
         "未读人数",
     ];
-    let mut classes: Vec<(u8, usize, usize)> = Vec::new();
-    for p in &s.students {
-        match classes
-            .iter_mut()
-            .find(|(g, n, _)| *g == p.grade && *n == p.class_no)
-        {
-            Some((_, _, members)) => *members += 1,
-            None => classes.push((p.grade, p.class_no, 1)),
-        }
-    }
-    classes.sort();
+    let classes = classes_of(s);
     let mut rows = Vec::new();
     for id in notices {
         for (grade, class_no, members) in &classes {
-            let read = (0..*members).filter(|_| rng.random_bool(0.85)).count();
+            let members = members.len();
+            let read = (0..members).filter(|_| rng.random_bool(0.85)).count();
             rows.push(vec![
                 Cell::Text(id.to_string()),
                 Cell::Text(s.code.clone()),
