@@ -36,6 +36,16 @@ const fn col(
     }
 }
 
+/// The notice a receipt or a read statistic is about.
+const fn notice_of_reads() -> Column {
+    col(
+        "notice_id",
+        Kind::Str,
+        Required::Yes,
+        &["通知编号", "通知ID"],
+    )
+}
+
 /// The school code of a data file: required, but an upload for one school may supply it.
 const fn school_code_of_upload() -> Column {
     Column {
@@ -351,12 +361,7 @@ pub static NOTICE_READS: Dataset = Dataset {
     partition_by: &[],
     coverage_rows: false,
     columns: &[
-        col(
-            "notice_id",
-            Kind::Str,
-            Required::Yes,
-            &["通知编号", "通知ID"],
-        ),
+        notice_of_reads(),
         school_code_of_upload(),
         Column {
             rule: Rule::Pseudonymised,
@@ -432,12 +437,7 @@ pub static NOTICE_READ_COUNTS: Dataset = Dataset {
     partition_by: &[],
     coverage_rows: false,
     columns: &[
-        col(
-            "notice_id",
-            Kind::Str,
-            Required::Yes,
-            &["通知编号", "通知ID"],
-        ),
+        notice_of_reads(),
         school_code_of_upload(),
         Column {
             default: Some(""),
