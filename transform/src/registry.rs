@@ -131,47 +131,35 @@ pub(crate) async fn tables_with_local_ids(
     versions: &BTreeMap<String, i64>,
     known: Option<(indicators::LocalIds, &BTreeMap<String, i64>)>,
 ) -> Result<indicators::LocalIds> {
+    use indicators::LocalIds;
+    // What to look for, in which table: rows with only a local id, and leave spans.
+    let checks = LocalIds::TABLES
+        .iter()
+        .map(|t| (*t, *t, "local_id IS NOT NULL AND student_id = local_id"))
+        .chain([(
+            LocalIds::LEAVES,
+            edulake_schemas::datasets::ATTENDANCE_EXCEPTIONS.name,
+            "leave_start IS NOT NULL",
+        )]);
     let mut found = Vec::new();
-    for t in indicators::LocalIds::TABLES {
+    for (what, t, predicate) in checks {
         if let Some((ids, then)) = known {
-            if ids.resolves(t) {
-                found.push(t);
+            if ids.holds(what) {
+                found.push(what);
                 continue;
             }
             if then.get(t).is_some() && then.get(t) == versions.get(t) {
                 continue;
             }
         }
+        // Files without such rows are passed over by their statistics.
         let rows = ctx
-            .sql(&format!(
-                "SELECT 1 FROM raw_{t} WHERE local_id IS NOT NULL AND student_id = local_id LIMIT 1"
-            ))
+            .sql(&format!("SELECT 1 FROM raw_{t} WHERE {predicate} LIMIT 1"))
             .await?
             .collect()
             .await?;
         if rows.iter().any(|b| b.num_rows() > 0) {
-            found.push(t);
-        }
-    }
-    // Leave spans: files without any are passed over by their statistics.
-    let t = edulake_schemas::datasets::ATTENDANCE_EXCEPTIONS.name;
-    let leaves = indicators::LocalIds::LEAVES;
-    let unchanged =
-        known.is_some_and(|(_, then)| then.get(t).is_some() && then.get(t) == versions.get(t));
-    match known {
-        Some((ids, _)) if ids.leaves() => found.push(leaves),
-        _ if unchanged => {}
-        _ => {
-            let rows = ctx
-                .sql(&format!(
-                    "SELECT 1 FROM raw_{t} WHERE leave_start IS NOT NULL LIMIT 1"
-                ))
-                .await?
-                .collect()
-                .await?;
-            if rows.iter().any(|b| b.num_rows() > 0) {
-                found.push(leaves);
-            }
+            found.push(what);
         }
     }
     Ok(indicators::LocalIds::of(found))

@@ -527,22 +527,17 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
                 _ => None,
             })
             .or(ctx.upload.date);
-        // A day only a leave approval's span covers is marked as one (its `leave_start` and
-        // `leave_end` are that day): it counts on the school's school days only, which the
-        // build knows from the school's other reports (a span runs over holidays).
-        let span_days: std::collections::BTreeSet<(String, String, i32)> = if span_idx.is_some() {
-            coverage.clone()
-        } else {
-            Default::default()
-        };
         if let (Some(school), Some(day)) = (&ctx.upload.school, file_day) {
             let class = ctx.upload.class.clone().unwrap_or_default();
-            let key = (school.clone(), class, values::days_since_epoch(day));
-            coverage.insert(key);
+            coverage.insert((school.clone(), class, values::days_since_epoch(day)));
         }
         for (school, class, day) in &coverage {
-            let of_span = file_day.map(values::days_since_epoch) != Some(*day)
-                && span_days.contains(&(school.clone(), class.clone(), *day));
+            // In a file of leave approvals, a day other than `--date` is covered as a day of a
+            // span, and marked as one (`leave_start` and `leave_end` are that day): it counts on
+            // the school's school days only, which the build knows from the school's other
+            // reports (a span runs over holidays).
+            let of_span =
+                span_idx.is_some() && file_day.map(values::days_since_epoch) != Some(*day);
             for (b, c) in builders.iter_mut().zip(d.columns) {
                 b.push(&match c.name {
                     "date" => Val::Date(*day),

@@ -38,6 +38,15 @@ impl LocalIds {
         LocalIds(mask)
     }
 
+    /// Whether `what` (a table of [`LocalIds::TABLES`], or [`LocalIds::LEAVES`]) was found.
+    pub fn holds(&self, what: &str) -> bool {
+        if what == Self::LEAVES {
+            self.leaves()
+        } else {
+            self.resolves(what)
+        }
+    }
+
     /// Whether some register row stands for a day of a leave approval's span.
     pub fn leaves(&self) -> bool {
         self.0 & (1 << Self::TABLES.len()) != 0
