@@ -148,3 +148,47 @@ async fn national_id_columns_must_agree() {
         "{report}"
     );
 }
+
+/// A build keeps what it found in the raw tables (here: no row sent by a local id yet) with the
+/// marts it writes, and the next build looks only at the partitions sent since: it must still
+/// find the rows sent by local id after the first build, and resolve them.
+#[tokio::test]
+async fn a_build_finds_local_ids_sent_after_the_last_build() {
+    use edulake_transform::marts::{self, BuildOptions};
+    let f = Fixture::new();
+    let school = || Upload {
+        school: Some("L1".into()),
+        ..Default::default()
+    };
+    let p = f.write("schools.csv", SCHOOLS);
+    f.ingest("schools", Upload::default(), &[p]).await;
+    let p = f.write("名册.csv", national_roster());
+    f.ingest("enrolment", Upload::default(), &[p]).await;
+    let mut friday = String::from("日期,学籍号,班级,考勤状态\n");
+    for i in 1..=10 {
+        friday.push_str(&format!("2026-10-09,N{i:02},七年级(1)班,出勤\n"));
+    }
+    let p = f.write("周五.csv", friday);
+    f.ingest("attendance", school(), &[p]).await;
+    marts::build(&f.lake, BuildOptions::default(), |_| {})
+        .await
+        .unwrap();
+    let layer = edulake_transform::QueryLayer::open(&f.lake).await.unwrap();
+    assert!(!layer.local_ids().resolves("attendance"));
+
+    // Monday's export by 学号, and the roster linking them, sent after that build.
+    let p = f.write("学籍导出.csv", crosswalk_roster());
+    f.ingest("enrolment", Upload::default(), &[p]).await;
+    let p = f.write("考勤日报.csv", DAILY_EXPORT);
+    f.ingest("attendance", school(), &[p]).await;
+    marts::build(&f.lake, BuildOptions::default(), |_| {})
+        .await
+        .unwrap();
+    let layer = edulake_transform::QueryLayer::open(&f.lake).await.unwrap();
+    assert!(layer.local_ids().resolves("attendance"));
+    // Friday 10 of 10; Monday 1001–1010 are N01–N10 (9 attended) and 1011 is a person of L1
+    // not on the roster (attended): 20 of 21 attended, and every rostered pupil reported.
+    let total = |ind: &'static str| counts(&f, ind, Level::School, Grain::Total, None);
+    assert_eq!(total("attendance_rate").await, vec!["L1 20 21"]);
+    assert_eq!(total("attendance_reporting_rate").await, vec!["L1 20 20"]);
+}

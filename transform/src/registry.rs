@@ -2,18 +2,20 @@
 //! schema, or a view adding a column an older table lacks), the batch index caught up with its
 //! commits, and what the open reads once (the days with data, the tables with local ids).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 use chrono::NaiveDate;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
-use edulake_ingest::lake::{batches_schema, BATCHES_TABLE};
+use edulake_ingest::lake::{batch_records_to_arrow, BATCHES_TABLE};
+use edulake_ingest::BatchRecord;
 use edulake_ingest::Lake;
 
-use crate::error::Result;
+use crate::error::{Result, TransformError};
 use crate::indicators;
+use crate::marts::{Found, Mart};
 
 /// A Delta table's provider in this session, reading as the session's settings say: text as
 /// compact strings (`Utf8`), not views into the decoded pages, which joins and sorts holding
@@ -87,49 +89,100 @@ pub(crate) async fn register_table(
     }
 }
 
-/// Registers `batches`: the batch index, a record appended twice (two processes catching the
-/// index up at once) counted once.
-pub(crate) async fn register_batches(ctx: &SessionContext, lake: &Lake) -> Result<()> {
-    let _ = ctx.deregister_table("_batches_index")?;
-    let _ = ctx.deregister_table("batches")?;
-    register_table(ctx, lake, BATCHES_TABLE, "_batches_index", batches_schema()).await?;
-    ctx.sql("CREATE VIEW batches AS SELECT DISTINCT ON (batch_id) * FROM _batches_index ORDER BY batch_id, table_version")
-        .await?;
+/// Loads every table a session reads (the datasets, the batch index, the marts) at once, each
+/// on its own task: a city's big tables take a few tenths of a second each to load, mostly
+/// decoding their logs. The lake keeps them; the session's reads take them from there.
+pub(crate) async fn preload(lake: &Lake) -> Result<()> {
+    let names = edulake_schemas::stored()
+        .iter()
+        .map(|d| d.name.to_string())
+        .chain([BATCHES_TABLE.to_string()])
+        .chain(Mart::all().into_iter().map(|m| m.table()));
+    let mut loads = tokio::task::JoinSet::new();
+    for name in names {
+        let lake = lake.clone();
+        loads.spawn(async move { lake.load(&name).await.map(|_| ()) });
+    }
+    while let Some(done) = loads.join_next().await {
+        done.map_err(|e| TransformError::Internal(format!("loading a table: {e}")))??;
+    }
     Ok(())
 }
 
-/// Catches the batch index up with data commits it does not list (a process that died
-/// between its data commit and its index entry). Returns whether it added any.
-pub(crate) async fn catch_up_batches(lake: &Lake) -> Result<bool> {
-    let mut indexed: HashMap<String, HashSet<i64>> = HashMap::new();
-    for r in lake.batches().await? {
-        indexed
-            .entry(r.dataset)
-            .or_default()
-            .insert(r.table_version);
-    }
-    let mut added = false;
-    let none = HashSet::new();
+/// Every batch of the lake: the batch index, caught up with data commits it does not list
+/// (a process that died between its data commit and its index entry).
+pub(crate) async fn batch_index(lake: &Lake) -> Result<Vec<BatchRecord>> {
+    let started = std::time::Instant::now();
+    let mut batches = lake.batches().await?;
+    tracing::debug!(
+        "batch index: read in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
     for d in edulake_schemas::stored() {
-        let (missing, _) = lake
-            .catch_up(d, indexed.get(d.name).unwrap_or(&none))
-            .await?;
-        added |= !missing.is_empty();
+        let (missing, _) = lake.sync_batches(d, &batches).await?;
+        batches.extend(missing);
     }
-    Ok(added)
+    tracing::debug!(
+        "batch index: caught up after {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(batches)
+}
+
+/// Registers `batches`, the batch index as read once by [`batch_index`].
+pub(crate) fn register_batches(ctx: &SessionContext, batches: &[BatchRecord]) -> Result<()> {
+    let started = std::time::Instant::now();
+    let rows = batch_records_to_arrow(batches)?;
+    tracing::debug!(
+        "batch index: as a table in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    let table = MemTable::try_new(rows.schema(), vec![vec![rows]])?;
+    let _ = ctx.deregister_table("batches")?;
+    ctx.register_table("batches", Arc::new(table))?;
+    Ok(())
+}
+
+/// What the latest build found in the raw tables (kept with the marts it wrote), if every
+/// table has been read by it at a version no later than now's.
+pub(crate) async fn found_by_a_build(
+    lake: &Lake,
+    versions: &BTreeMap<String, i64>,
+) -> Result<Option<Found>> {
+    let mut latest: Option<Found> = None;
+    for mart in Mart::all() {
+        let Some(table) = lake.load(&mart.table()).await? else {
+            continue;
+        };
+        let Some(found) = crate::marts::found(&table).await? else {
+            continue;
+        };
+        let usable = found
+            .versions
+            .iter()
+            .all(|(t, v)| versions.get(t).is_some_and(|now| v <= now));
+        let later = |f: &Found| f.versions.values().sum::<i64>();
+        if usable && latest.as_ref().is_none_or(|l| later(&found) > later(l)) {
+            latest = Some(found);
+        }
+    }
+    Ok(latest)
 }
 
 /// The tables holding any row sent with only a local id (its `student_id` is the local id's
 /// pseudonym), and whether any register row stands for a leave approval's span. Files without
 /// such rows are passed over by their statistics.
 ///
-/// `known`: what a session opened before found, and the versions it read. A table never loses
-/// such rows, so one that had them still has them, and one that had none at the same version
-/// has none (a city's rosters would otherwise be read whole at every refresh of the cockpit).
+/// `known`: what was found before, and the versions read then (by a session opened before, or
+/// the build that wrote the marts). A table never loses such rows, so one that had them still
+/// has them; one that had none then is looked at only in the partitions of the batches
+/// committed since (a city's tables would otherwise be searched at every build and every
+/// refresh of the cockpit).
 pub(crate) async fn tables_with_local_ids(
     ctx: &SessionContext,
     versions: &BTreeMap<String, i64>,
-    known: Option<(indicators::LocalIds, &BTreeMap<String, i64>)>,
+    batches: &[BatchRecord],
+    known: Option<Found>,
 ) -> Result<indicators::LocalIds> {
     use indicators::LocalIds;
     // What to look for, in which table: rows with only a local id, and leave spans.
@@ -143,18 +196,25 @@ pub(crate) async fn tables_with_local_ids(
         )]);
     let mut found = Vec::new();
     for (what, t, predicate) in checks {
-        if let Some((ids, then)) = known {
-            if ids.holds(what) {
+        let mut filter = String::new();
+        if let Some(k) = &known {
+            if k.local_ids.holds(what) {
                 found.push(what);
                 continue;
             }
-            if then.get(t).is_some() && then.get(t) == versions.get(t) {
-                continue;
+            match new_partitions(t, k.versions.get(t), versions.get(t), batches) {
+                NewRows::None => continue,
+                NewRows::OnDays(days) => {
+                    filter = format!(" AND date IN ({})", crate::marts::date_list(&days))
+                }
+                NewRows::Anywhere => {}
             }
         }
         // Files without such rows are passed over by their statistics.
         let rows = ctx
-            .sql(&format!("SELECT 1 FROM raw_{t} WHERE {predicate} LIMIT 1"))
+            .sql(&format!(
+                "SELECT 1 FROM raw_{t} WHERE {predicate}{filter} LIMIT 1"
+            ))
             .await?
             .collect()
             .await?;
@@ -163,6 +223,54 @@ pub(crate) async fn tables_with_local_ids(
         }
     }
     Ok(indicators::LocalIds::of(found))
+}
+
+/// Where a table's rows committed after version `then` up to `now` may be.
+enum NewRows {
+    None,
+    OnDays(Vec<NaiveDate>),
+    Anywhere,
+}
+
+fn new_partitions(
+    table: &str,
+    then: Option<&i64>,
+    now: Option<&i64>,
+    batches: &[BatchRecord],
+) -> NewRows {
+    let (Some(&then), Some(&now)) = (then, now) else {
+        return NewRows::Anywhere;
+    };
+    if now == then {
+        return NewRows::None;
+    }
+    if now < then || then < 0 {
+        return NewRows::Anywhere;
+    }
+    let dated = edulake_schemas::by_name(table).is_some_and(|d| d.partition_by == ["date"]);
+    let mut days = BTreeSet::new();
+    for b in batches
+        .iter()
+        .filter(|b| b.dataset == table && b.table_version > then && b.table_version <= now)
+    {
+        if !dated || b.dates.is_empty() {
+            return NewRows::Anywhere;
+        }
+        for d in &b.dates {
+            match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+                Ok(d) => {
+                    days.insert(d);
+                }
+                Err(_) => return NewRows::Anywhere,
+            }
+        }
+    }
+    // Versions without a batch (the table's maintenance) add no rows.
+    if days.is_empty() {
+        NewRows::None
+    } else {
+        NewRows::OnDays(days.into_iter().collect())
+    }
 }
 
 /// The dated partitions' days with the roster snapshots' and notices' days, sorted.

@@ -24,7 +24,7 @@ use deltalake::delta_datafusion::planner::DeltaPlanner;
 
 use chrono::NaiveDate;
 use edulake_ingest::lake::batches_schema;
-use edulake_ingest::Lake;
+use edulake_ingest::{BatchRecord, Lake};
 use edulake_schemas::Dataset;
 
 use crate::bounded::{self, Limits};
@@ -32,7 +32,8 @@ use crate::error::{Result, TransformError};
 use crate::indicators::{self, Request};
 use crate::marts::{self, Mart};
 use crate::registry::{
-    catch_up_batches, other_days, register_batches, register_table, tables_with_local_ids,
+    batch_index, found_by_a_build, other_days, preload, register_batches, register_table,
+    tables_with_local_ids,
 };
 
 /// The one place user reads go through.
@@ -54,6 +55,8 @@ pub struct QueryLayer {
     data_days: Vec<NaiveDate>,
     /// The tables holding rows sent with only a local id, whose ids the helpers resolve.
     local_ids: indicators::LocalIds,
+    /// Every batch of the lake as this session reads it (its `batches` table).
+    batches: Arc<Vec<BatchRecord>>,
 }
 
 /// The SQL of a dataset's current view; with `days`, only the rows of those days (for a
@@ -254,6 +257,8 @@ impl QueryLayer {
         let ctx = SessionContext::new_with_state(state);
         ctx.register_udf(crate::udf::local_date(edulake_ingest::bureau_tz()?));
         crate::bounded::register_bounded_functions(&ctx);
+        preload(lake).await?;
+        step("tables loaded");
         let mut versions = BTreeMap::new();
         let mut event_days: BTreeSet<NaiveDate> = BTreeSet::new();
         for d in edulake_schemas::stored() {
@@ -269,15 +274,16 @@ impl QueryLayer {
             event_days.extend(days);
         }
         step("raw tables");
-        register_batches(&ctx, lake).await?;
-        if catch_up_batches(lake).await? {
-            register_batches(&ctx, lake).await?;
-        }
+        let batches = Arc::new(batch_index(lake).await?);
+        register_batches(&ctx, &batches)?;
         step("batches");
         let data_days = other_days(&ctx, &event_days).await?;
         step("data days");
-        let known = previous.map(|p| (p.local_ids, &p.versions));
-        let local_ids = tables_with_local_ids(&ctx, &versions, known).await?;
+        let known = match previous {
+            Some(p) => Some(p.found()),
+            None => found_by_a_build(lake, &versions).await?,
+        };
+        let local_ids = tables_with_local_ids(&ctx, &versions, &batches, known).await?;
         step("local ids");
         let mut layer = QueryLayer {
             ctx,
@@ -288,6 +294,7 @@ impl QueryLayer {
             event_days: event_days.into_iter().collect(),
             data_days,
             local_ids,
+            batches,
         };
         let mut stale_indicators = Vec::new();
         for mart in Mart::all() {
@@ -390,6 +397,19 @@ impl QueryLayer {
                 .await?;
         }
         Ok(())
+    }
+
+    /// What this session found in the raw tables, and their versions it read.
+    pub fn found(&self) -> marts::Found {
+        marts::Found {
+            local_ids: self.local_ids,
+            versions: self.versions.clone(),
+        }
+    }
+
+    /// Every batch of the lake as this session reads it, oldest first.
+    pub fn batches(&self) -> &[BatchRecord] {
+        &self.batches
     }
 
     /// The tables holding rows sent with only a local id (see [`indicators::LocalIds`]).

@@ -104,7 +104,7 @@ fn parse_day(s: &str) -> Option<i32> {
         .map(values::days_since_epoch)
 }
 
-pub(super) fn batch_records_to_arrow(records: &[BatchRecord]) -> Result<RecordBatch> {
+pub fn batch_records_to_arrow(records: &[BatchRecord]) -> Result<RecordBatch> {
     let s = |f: &dyn Fn(&BatchRecord) -> Option<String>| -> ArrayRef {
         let mut b = StringBuilder::new();
         for r in records {

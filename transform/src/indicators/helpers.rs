@@ -6,7 +6,7 @@
 /// rows, from a much smaller plan). A table never loses such rows once it has them. Likewise
 /// whether any register row stands for a leave approval's span ([`LocalIds::LEAVES`]): only
 /// then does `attendance_rows` look for the school days of the spans.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LocalIds(u8);
 
 impl LocalIds {

@@ -81,6 +81,19 @@ pub use scope::{school_scope, SchoolScope};
 
 /// The commit-info key of a mart's record.
 pub const STATE_KEY: &str = "edulake.mart";
+/// The commit-info key of what the session that wrote a mart found in the raw tables
+/// ([`Found`]).
+const FOUND_KEY: &str = "edulake.found";
+
+/// What a session found by reading the raw tables (which hold rows with only a local id,
+/// whether a register holds leave spans) and the versions it read, kept with every mart it
+/// writes: the next process takes it instead of reading a city's tables again, and looks only
+/// at what was added since.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Found {
+    pub local_ids: LocalIds,
+    pub versions: BTreeMap<String, i64>,
+}
 
 /// Rows read per build step, unless `EDULAKE_BUILD_CHUNK_ROWS` says otherwise.
 const CHUNK_ROWS: u64 = 20_000_000;
@@ -242,6 +255,19 @@ impl Mart {
 
 /// The record in a mart's last commit, if it has one.
 pub async fn state(table: &DeltaTable) -> Result<Option<MartState>> {
+    last_commit_info(table, STATE_KEY).await
+}
+
+/// What the session that last wrote a mart had found in the raw tables, if it said.
+pub(crate) async fn found(table: &DeltaTable) -> Result<Option<Found>> {
+    last_commit_info(table, FOUND_KEY).await
+}
+
+/// The value under `key` in the commit info of a table's last commit, if it has one.
+async fn last_commit_info<T: serde::de::DeserializeOwned>(
+    table: &DeltaTable,
+    key: &str,
+) -> Result<Option<T>> {
     let Some(version) = table.version() else {
         return Ok(None);
     };
@@ -252,8 +278,8 @@ pub async fn state(table: &DeltaTable) -> Result<Option<MartState>> {
         let Ok(action) = serde_json::from_slice::<serde_json::Value>(line) else {
             continue;
         };
-        if let Some(state) = action.get("commitInfo").and_then(|ci| ci.get(STATE_KEY)) {
-            return Ok(serde_json::from_value(state.clone()).ok());
+        if let Some(value) = action.get("commitInfo").and_then(|ci| ci.get(key)) {
+            return Ok(serde_json::from_value(value.clone()).ok());
         }
     }
     Ok(None)
@@ -347,14 +373,6 @@ async fn build_stages(
             started.elapsed().as_secs_f64()
         )
     };
-    let mut batches = lake.batches().await?;
-    for d in edulake_schemas::stored() {
-        let (missing, _) = lake.sync_batches(d, &batches).await?;
-        batches.extend(missing);
-    }
-    step("batches synced");
-    let per_day = rows_per_day(&batches);
-    let mut done = Vec::new();
     // Stage by stage, each read through a session that finds the marts of the stages before
     // it fresh (the current views, then the kept helpers).
     let layer = match previous {
@@ -362,6 +380,9 @@ async fn build_stages(
         None => QueryLayer::open_for_build(lake).await?,
     };
     step("opened");
+    let batches = layer.batches().to_vec();
+    let per_day = rows_per_day(&batches);
+    let mut done = Vec::new();
     let scope = if options.full {
         None
     } else {
@@ -533,9 +554,16 @@ async fn build_one(
         let plan = plan?.logical_plan().clone();
         let mut commit = CommitProperties::default();
         if last {
-            let record =
-                serde_json::to_value(&want).map_err(|e| TransformError::Internal(e.to_string()))?;
-            commit = commit.with_metadata([(STATE_KEY.to_string(), record)]);
+            let json = |v: serde_json::Result<serde_json::Value>| {
+                v.map_err(|e| TransformError::Internal(e.to_string()))
+            };
+            commit = commit.with_metadata([
+                (STATE_KEY.to_string(), json(serde_json::to_value(&want))?),
+                (
+                    FOUND_KEY.to_string(),
+                    json(serde_json::to_value(layer.found()))?,
+                ),
+            ]);
         }
         let mut write = table
             .write(Vec::new())
