@@ -35,7 +35,6 @@ pub use state::{KeyOrigin, StateDir};
 
 /// The bureau's time zone: `EDULAKE_TZ`, default `Asia/Shanghai`.
 pub fn bureau_tz() -> Result<chrono_tz::Tz> {
-    let name = std::env::var("EDULAKE_TZ").unwrap_or_else(|_| "Asia/Shanghai".into());
-    name.parse()
-        .map_err(|_| IngestError::Config(format!("EDULAKE_TZ '{name}' is not a time zone name")))
+    edulake_schemas::lake::bureau_tz()
+        .map_err(|name| IngestError::Config(format!("EDULAKE_TZ '{name}' is not a time zone name")))
 }

@@ -7,15 +7,7 @@ use chrono_tz::Tz;
 
 use edulake_schemas::vocab::{FALSE_WORDS, TRUE_WORDS};
 
-/// Days from 1970-01-01 (Arrow `Date32`).
-pub fn days_since_epoch(d: NaiveDate) -> i32 {
-    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch")).num_days() as i32
-}
-
-/// The date of an Arrow `Date32` value.
-pub fn date_from_days(days: i32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch") + chrono::Duration::days(days as i64)
-}
+pub use edulake_schemas::lake::{date_from_days, days_since_epoch};
 
 /// An Excel serial day number (days since 1899-12-30, the 1900 leap-year bug included).
 pub fn excel_serial_date(serial: f64) -> Option<NaiveDate> {

@@ -1,7 +1,8 @@
 //! The datasets of `shared/contract/DATA.md`, as code.
 //!
-//! This crate is the bottom of edulake: it knows the datasets, not the engines. Everything
-//! that reads an extract, writes the lake or documents it asks this crate what a dataset is.
+//! This crate is the bottom of edulake: it knows the datasets and the lake's layout, not the
+//! engines. Everything that reads an extract, writes or reads the lake or documents it asks
+//! this crate what a dataset is.
 //!
 //! # Layout
 //! - [`vocab`]: enum vocabularies (canonical English value and the Chinese and code aliases
@@ -12,6 +13,9 @@
 //!   `health_report`, `notices`, `notice_reads`, `class_report`), and the table that keeps
 //!   attendance sent as exception registers (`attendance_exceptions`); [`stored`] lists every
 //!   raw table.
+//! - [`lake`]: the lake's layout: the batch index (`_batches`) and the batch record each
+//!   ingested file leaves in it and in the commit that stored it, dates as Arrow stores them,
+//!   the bureau's time zone.
 //! - [`class`]: class names as schools write them (`七年级(1)班`, `初一1班`) to one code (`7-1`).
 //! - [`dictionary`]: the Markdown data dictionary printed by `edulake schema`.
 //! - [`text`]: text as written for people (a CSV cell made safe for a spreadsheet).
@@ -20,6 +24,7 @@ pub mod class;
 pub mod dataset;
 pub mod datasets;
 pub mod dictionary;
+pub mod lake;
 pub mod text;
 pub mod vocab;
 

@@ -35,8 +35,15 @@ impl Env {
         }
     }
 
+    /// The lake to write (ingest), created if it is a new local folder.
     pub fn lake(&self) -> anyhow::Result<Lake> {
         Ok(Lake::open(&self.lake_location)?)
+    }
+
+    /// The lake to read (transform's handle): a local folder that is not there is an error,
+    /// not an empty lake.
+    pub fn reader(&self) -> anyhow::Result<edulake_transform::Lake> {
+        Ok(edulake_transform::Lake::open(&self.lake_location)?)
     }
 }
 

@@ -12,7 +12,10 @@ use edulake_transform::QueryLayer;
 /// A fresh lake and state directory in a temporary folder.
 pub struct Fixture {
     pub dir: tempfile::TempDir,
+    /// The lake as ingest writes it.
     pub lake: Lake,
+    /// The same lake as transform reads it.
+    pub reader: edulake_transform::Lake,
     pub state: StateDir,
     pub key: Key,
 }
@@ -26,11 +29,14 @@ impl Fixture {
     pub fn new() -> Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
         let lake = Lake::open(dir.path().join("lake").to_str().unwrap()).expect("lake");
+        let reader = edulake_transform::Lake::open(dir.path().join("lake").to_str().unwrap())
+            .expect("lake to read");
         let state = StateDir::new(dir.path().join("lake.state"));
         let (key, _) = state.key().expect("key");
         Fixture {
             dir,
             lake,
+            reader,
             state,
             key,
         }
@@ -76,7 +82,7 @@ impl Fixture {
 
     /// Rows of a query, every value as text (NULL as "").
     pub async fn query(&self, sql: &str) -> Vec<Vec<String>> {
-        let layer = QueryLayer::open(&self.lake).await.expect("query layer");
+        let layer = QueryLayer::open(&self.reader).await.expect("query layer");
         let (_, batches) = layer
             .sql(sql)
             .await

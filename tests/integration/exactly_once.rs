@@ -103,16 +103,15 @@ async fn a_crash_between_the_commit_and_the_batch_record_is_caught_up() {
         .unwrap();
     assert_eq!(o.status.code(), Some(86), "the injected crash");
     // The index was not written: the batch is only in the commit.
-    let lake = edulake_ingest::Lake::open(f.lake_path().to_str().unwrap()).unwrap();
-    let indexed = match lake
-        .load(edulake_ingest::lake::BATCHES_TABLE)
-        .await
-        .unwrap()
-    {
-        Some(t) => t.get_file_uris().unwrap().count(),
-        None => 0,
+    let indexed = || async {
+        let lake = edulake_ingest::Lake::open(f.lake_path().to_str().unwrap()).unwrap();
+        let index = lake
+            .load(edulake_ingest::lake::BATCHES_TABLE)
+            .await
+            .unwrap();
+        index.map_or(0, |t| t.get_file_uris().unwrap().count())
     };
-    assert_eq!(indexed, 0, "nothing indexed before the catch-up");
+    assert_eq!(indexed().await, 0, "nothing indexed before the catch-up");
 
     let o = f.cli(&["batches", "--format", "csv"]);
     let listed = String::from_utf8_lossy(&o.stdout).to_string();
@@ -122,6 +121,32 @@ async fn a_crash_between_the_commit_and_the_batch_record_is_caught_up() {
         listed.contains(",2,2,0,"),
         "rows read, stored, rejected: {listed}"
     );
+    // Reads (the listing, a build) never write the lake's index: the next ingest does.
+    let o = f.cli(&["--quiet", "build"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(indexed().await, 0, "a read wrote the batch index");
+    let other = f.write(
+        "来电后.csv",
+        "date,school_code,class_code,student_id,status\n2026-09-02,S001,101,G001,present\n",
+    );
+    let o = f.cli(&[
+        "--quiet",
+        "ingest",
+        "--dataset",
+        "attendance",
+        other.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lake = edulake_ingest::Lake::open(f.lake_path().to_str().unwrap()).unwrap();
+    let names: Vec<String> = lake
+        .batches()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.source_file)
+        .collect();
+    assert!(names.iter().any(|n| n.ends_with("断电前.csv")), "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with("来电后.csv")), "{names:?}");
 
     // The cockpit's Data page, opened on the lake as it was left.
     let f2 = Fixture::new();

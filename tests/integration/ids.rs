@@ -170,10 +170,12 @@ async fn a_build_finds_local_ids_sent_after_the_last_build() {
     }
     let p = f.write("周五.csv", friday);
     f.ingest("attendance", school(), &[p]).await;
-    marts::build(&f.lake, BuildOptions::default(), |_| {})
+    marts::build(&f.reader, BuildOptions::default(), |_| {})
         .await
         .unwrap();
-    let layer = edulake_transform::QueryLayer::open(&f.lake).await.unwrap();
+    let layer = edulake_transform::QueryLayer::open(&f.reader)
+        .await
+        .unwrap();
     assert!(!layer.local_ids().resolves("attendance"));
 
     // Monday's export by 学号, and the roster linking them, sent after that build.
@@ -181,10 +183,12 @@ async fn a_build_finds_local_ids_sent_after_the_last_build() {
     f.ingest("enrolment", Upload::default(), &[p]).await;
     let p = f.write("考勤日报.csv", DAILY_EXPORT);
     f.ingest("attendance", school(), &[p]).await;
-    marts::build(&f.lake, BuildOptions::default(), |_| {})
+    marts::build(&f.reader, BuildOptions::default(), |_| {})
         .await
         .unwrap();
-    let layer = edulake_transform::QueryLayer::open(&f.lake).await.unwrap();
+    let layer = edulake_transform::QueryLayer::open(&f.reader)
+        .await
+        .unwrap();
     assert!(layer.local_ids().resolves("attendance"));
     // Friday 10 of 10; Monday 1001–1010 are N01–N10 (9 attended) and 1011 is a person of L1
     // not on the roster (attended): 20 of 21 attended, and every rostered pupil reported.

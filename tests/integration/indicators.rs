@@ -122,7 +122,7 @@ async fn export(
     req.level = level;
     req.grain = grain;
     req.by = by.map(String::from);
-    let layer = QueryLayer::open(&f.lake).await.unwrap();
+    let layer = QueryLayer::open(&f.reader).await.unwrap();
     let (_, batches) = layer
         .export(&req)
         .await
@@ -277,7 +277,7 @@ async fn reporting_and_chronic_absence_by_hand() {
             &format!("D2 S4 1 2 {}", r(1.0, 2.0))
         ]
     );
-    let layer = QueryLayer::open(&f.lake).await.unwrap();
+    let layer = QueryLayer::open(&f.reader).await.unwrap();
     let mut req = Request::new("chronic_absence_rate");
     req.grain = Grain::Week;
     assert!(layer
@@ -340,7 +340,7 @@ async fn health_indicators_by_hand() {
 #[tokio::test]
 async fn cluster_alerts_by_hand() {
     let f = district().await;
-    let layer = QueryLayer::open(&f.lake).await.unwrap();
+    let layer = QueryLayer::open(&f.reader).await.unwrap();
     // S4 class 4A on 09-09: Q on sick leave, P and R with fever (their reports have no class:
     // it comes from that day's attendance) → exactly 3. S1 class 2 on 09-01 has 2 (C fever,
     // D sick leave): no alert.
@@ -655,7 +655,7 @@ async fn schools_and_freshness_by_hand() {
 #[tokio::test]
 async fn small_cells_are_hidden_from_everyone_but_the_bureau() {
     let f = district().await;
-    let layer = QueryLayer::open(&f.lake).await.unwrap();
+    let layer = QueryLayer::open(&f.reader).await.unwrap();
     let mut req = Request::new("attendance_rate");
     req.role = Role::Restricted;
     let (_, b) = layer.export(&req).await.unwrap();
@@ -677,7 +677,7 @@ async fn small_cells_are_hidden_from_everyone_but_the_bureau() {
 #[tokio::test]
 async fn bad_requests_name_the_choices() {
     let f = district().await;
-    let layer = QueryLayer::open(&f.lake).await.unwrap();
+    let layer = QueryLayer::open(&f.reader).await.unwrap();
     let err = layer
         .export(&Request::new("attendence_rate"))
         .await

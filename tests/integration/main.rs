@@ -3,6 +3,7 @@
 
 mod common;
 
+mod access;
 mod cli;
 mod cockpit;
 mod exactly_once;

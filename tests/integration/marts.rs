@@ -86,11 +86,11 @@ async fn incremental_build_equals_a_full_build() {
             ingest(&f, d, &path);
         }
     }
-    let first = marts::build(&f.lake, BuildOptions::default(), |_| {})
+    let first = marts::build(&f.reader, BuildOptions::default(), |_| {})
         .await
         .unwrap();
     assert!(first.iter().all(|m| m.work == Work::Full), "{first:?}");
-    let before = QueryLayer::open(&f.lake).await.unwrap();
+    let before = QueryLayer::open(&f.reader).await.unwrap();
     assert!(Mart::all().iter().all(|m| before.is_fresh(m)));
 
     // One more day, and a correction of one row of 30 September, sent later.
@@ -113,7 +113,7 @@ async fn incremental_build_equals_a_full_build() {
     ingest(&f, "attendance", &correction);
 
     // Until the build, the attendance marts are stale and exports compute from the views.
-    let stale = QueryLayer::open(&f.lake).await.unwrap();
+    let stale = QueryLayer::open(&f.reader).await.unwrap();
     let attendance_rate =
         Mart::Indicator(edulake_transform::indicators::by_name("attendance_rate").unwrap());
     assert!(!stale.is_fresh(&attendance_rate));
@@ -143,7 +143,7 @@ async fn incremental_build_equals_a_full_build() {
         .unwrap();
     let stale_alerts = rows(&b);
 
-    let second = marts::build(&f.lake, BuildOptions::default(), |_| {})
+    let second = marts::build(&f.reader, BuildOptions::default(), |_| {})
         .await
         .unwrap();
     let work = |name: &str| {
@@ -168,7 +168,7 @@ async fn incremental_build_equals_a_full_build() {
     assert_eq!(work("enrolment"), Work::Fresh);
 
     // Exports from the fresh marts are the exports the views gave.
-    let built = QueryLayer::open(&f.lake).await.unwrap();
+    let built = QueryLayer::open(&f.reader).await.unwrap();
     assert!(Mart::all().iter().all(|m| built.is_fresh(m)));
     for (req, expected) in &stale_exports {
         let (_, b) = built.export(req).await.unwrap();
@@ -193,7 +193,7 @@ async fn incremental_build_equals_a_full_build() {
     same_as_from_scratch(&f, &built).await;
 
     // Nothing new: nothing to do.
-    let third = marts::build(&f.lake, BuildOptions::default(), |_| {})
+    let third = marts::build(&f.reader, BuildOptions::default(), |_| {})
         .await
         .unwrap();
     assert!(third.iter().all(|m| m.work == Work::Fresh));
@@ -239,7 +239,7 @@ async fn incremental_build_equals_a_full_build() {
         ),
     );
     ingest(&f, "health_report", &fever);
-    let fourth = marts::build(&f.lake, BuildOptions::default(), |_| {})
+    let fourth = marts::build(&f.reader, BuildOptions::default(), |_| {})
         .await
         .unwrap();
     let work = |name: &str| {
@@ -266,7 +266,7 @@ async fn incremental_build_equals_a_full_build() {
     }
     assert_eq!(work("mart_notice_read_rate"), Work::Fresh);
     assert_eq!(work("enrolment"), Work::Fresh);
-    same_as_from_scratch(&f, &QueryLayer::open(&f.lake).await.unwrap()).await;
+    same_as_from_scratch(&f, &QueryLayer::open(&f.reader).await.unwrap()).await;
 
     // A school sends a row of a student another school also sent that day: the other
     // school's current rows may change too, so the whole day is recomputed.
@@ -281,13 +281,13 @@ async fn incremental_build_equals_a_full_build() {
         ),
     );
     ingest(&f, "attendance", &shared);
-    let fifth = marts::build(&f.lake, BuildOptions::default(), |_| {})
+    let fifth = marts::build(&f.reader, BuildOptions::default(), |_| {})
         .await
         .unwrap();
     let attendance = fifth.iter().find(|m| m.name == "attendance").unwrap();
     assert_eq!(attendance.work, Work::Days(vec![d("2026-10-07")]));
 
-    let built = QueryLayer::open(&f.lake).await.unwrap();
+    let built = QueryLayer::open(&f.reader).await.unwrap();
     assert!(Mart::all().iter().all(|m| built.is_fresh(m)));
     let status = f
         .query(&format!(
@@ -320,7 +320,7 @@ pub async fn same_as_from_scratch_but_empty(
     let scratch_dir = tempfile::tempdir().unwrap();
     let scratch_path = scratch_dir.path().join("lake");
     copy_dir(&f.lake_path(), &scratch_path, &["current", "marts"]);
-    let scratch = edulake_ingest::Lake::open(scratch_path.to_str().unwrap()).unwrap();
+    let scratch = edulake_transform::Lake::open(scratch_path.to_str().unwrap()).unwrap();
     marts::build(&scratch, BuildOptions::default(), |_| {})
         .await
         .unwrap();

@@ -28,7 +28,7 @@ pub async fn counts(
     req.level = level;
     req.grain = grain;
     req.by = by.map(String::from);
-    let layer = QueryLayer::open(&f.lake).await.unwrap();
+    let layer = QueryLayer::open(&f.reader).await.unwrap();
     let (schema, batches) = layer
         .export(&req)
         .await
@@ -267,7 +267,7 @@ async fn class_and_school_reports_by_hand() {
         vec!["K1 cough 2", "K1 fever 3"]
     );
     // A class report with 3 with fever raises a cluster alert for its class.
-    let layer = QueryLayer::open(&f.lake).await.unwrap();
+    let layer = QueryLayer::open(&f.reader).await.unwrap();
     let (_, b) = layer.alerts(None, None, 3, AlertKind::All).await.unwrap();
     assert_eq!(
         rows(&b),
@@ -410,7 +410,7 @@ async fn three_school_days_of_sick_leave_raise_a_follow_up() {
             .collect::<Vec<_>>()
     };
     let expected = vec!["F2 1-1 2026-09-03 1", "F1 3-1 2026-10-13 1"];
-    let layer = QueryLayer::open(&f.lake).await.unwrap();
+    let layer = QueryLayer::open(&f.reader).await.unwrap();
     let (_, b) = layer
         .alerts(Some(day("2026-10-13")), None, 3, AlertKind::FollowUp)
         .await
@@ -444,7 +444,7 @@ async fn three_school_days_of_sick_leave_raise_a_follow_up() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains("follow_up"));
 
     // Built, the alerts are read from their mart, the same.
-    marts::build(&f.lake, BuildOptions::default(), |_| {})
+    marts::build(&f.reader, BuildOptions::default(), |_| {})
         .await
         .unwrap();
     assert_eq!(
@@ -452,7 +452,7 @@ async fn three_school_days_of_sick_leave_raise_a_follow_up() {
             .await,
         vec![vec!["F2", "2026-09-03"], vec!["F1", "2026-10-13"]]
     );
-    let layer = QueryLayer::open(&f.lake).await.unwrap();
+    let layer = QueryLayer::open(&f.reader).await.unwrap();
     assert_eq!(follow_ups(layer).await, expected, "from the mart");
     // G05 was present on Monday after all: the correction of Monday ends the run that
     // Tuesday's alert counted, and the build recomputes the days after the one it changed.
@@ -461,7 +461,7 @@ async fn three_school_days_of_sick_leave_raise_a_follow_up() {
         "date,school_code,class_code,student_id,status\n2026-10-12,F1,3-1,G05,present\n",
     );
     f.ingest("attendance", Upload::default(), &[p]).await;
-    let built = marts::build(&f.lake, BuildOptions::default(), |_| {})
+    let built = marts::build(&f.reader, BuildOptions::default(), |_| {})
         .await
         .unwrap();
     let follow_up = built
@@ -469,7 +469,7 @@ async fn three_school_days_of_sick_leave_raise_a_follow_up() {
         .find(|b| b.name == "mart_follow_up")
         .expect("the follow-up mart");
     assert_ne!(follow_up.work, marts::Work::Full, "{follow_up:?}");
-    let layer = QueryLayer::open(&f.lake).await.unwrap();
+    let layer = QueryLayer::open(&f.reader).await.unwrap();
     assert_eq!(follow_ups(layer).await, vec!["F2 1-1 2026-09-03 1"]);
 }
 
@@ -515,7 +515,7 @@ async fn the_build_keeps_every_shape_up_to_date() {
         ingest(d, &if single.exists() { single } else { ex.join(d) }, &[]);
     }
     ingest("attendance", &registers, &register);
-    marts::build(&f.lake, BuildOptions::default(), |_| {})
+    marts::build(&f.reader, BuildOptions::default(), |_| {})
         .await
         .unwrap();
 
@@ -531,7 +531,7 @@ async fn the_build_keeps_every_shape_up_to_date() {
         ingest("class_report", p, &[]);
     }
     ingest("attendance", &register_day, &register);
-    let built = marts::build(&f.lake, BuildOptions::default(), |_| {})
+    let built = marts::build(&f.reader, BuildOptions::default(), |_| {})
         .await
         .unwrap();
     let work = |name: &str| built.iter().find(|m| m.name == name).unwrap().work.clone();
@@ -548,7 +548,7 @@ async fn the_build_keeps_every_shape_up_to_date() {
     }
     crate::marts::same_as_from_scratch_but_empty(
         &f,
-        &QueryLayer::open(&f.lake).await.unwrap(),
+        &QueryLayer::open(&f.reader).await.unwrap(),
         &["risk_contact"],
     )
     .await;
@@ -580,7 +580,7 @@ async fn the_build_keeps_every_shape_up_to_date() {
     );
     ingest("enrolment", &newer, &[]);
     let before = counts(&f, "attendance_rate", Level::School, Grain::Day, None).await;
-    let built = marts::build(&f.lake, BuildOptions::default(), |_| {})
+    let built = marts::build(&f.reader, BuildOptions::default(), |_| {})
         .await
         .unwrap();
     let work = |name: &str| built.iter().find(|m| m.name == name).unwrap().work.clone();
@@ -594,7 +594,7 @@ async fn the_build_keeps_every_shape_up_to_date() {
     );
     crate::marts::same_as_from_scratch_but_empty(
         &f,
-        &QueryLayer::open(&f.lake).await.unwrap(),
+        &QueryLayer::open(&f.reader).await.unwrap(),
         &["risk_contact"],
     )
     .await;

@@ -21,15 +21,13 @@ pub enum TransformError {
     #[error("lake: {0}")]
     Lake(String),
 
+    /// The operator's setting is wrong: a lake that is not there, a time zone that is not one.
+    #[error("{0}")]
+    Config(String),
+
     /// A bug in edulake.
     #[error("internal: {0}")]
     Internal(String),
-}
-
-impl From<edulake_ingest::IngestError> for TransformError {
-    fn from(e: edulake_ingest::IngestError) -> Self {
-        TransformError::Lake(e.to_string())
-    }
 }
 
 impl From<deltalake::DeltaTableError> for TransformError {

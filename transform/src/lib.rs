@@ -2,6 +2,8 @@
 //! [`QueryLayer`], a DataFusion session over the lake's Delta tables.
 //!
 //! # Layout
+//! - [`access`]: who reads ([`access::Principal`]: a role and a scope) and the session of
+//!   its own each one queries through, holding only what it may read, filtered to its scope.
 //! - [`error`]: [`TransformError`], whose variants say whose fault a failure is.
 //! - [`bounded`]: what a query someone typed may cost (text, depth, memory, time) and the
 //!   checks that hold it to that.
@@ -16,22 +18,30 @@
 //!   the registers compacted, the helpers several indicators share (`attendance_rows`,
 //!   `health_ids`, `class_report_days`, `class_days`), and indicator rows at day grain), when
 //!   they are fresh, and the incremental build stage by stage.
+//! - [`lake`]: transform's own read handle on the lake ([`Lake`]): tables and the batch index
+//!   as they are now, read forward from what was read before; it writes only the marts.
 //! - `registry`: each lake table registered in a session (text read as compact strings,
-//!   older tables given new columns), the batch index caught up.
+//!   older tables given new columns), the batch index as a table, what the raw tables hold.
 //! - [`shapes`]: which shape of report (rows, register, class or school report) each school's
 //!   days were counted from.
 //! - [`udf`]: SQL functions edulake adds (`local_date`).
+//! - [`reads`]: the typed reads of the pages and commands over a [`reads::Scope`] (schools,
+//!   who has not reported, the map, batches, shapes): the SQL the cockpit needs, here.
 //! - [`output`]: results as a text table, CSV, JSON, Parquet or XLSX.
 
+pub mod access;
 pub mod bounded;
 pub mod error;
 pub mod indicators;
+pub mod lake;
 pub mod marts;
 pub mod output;
+pub mod reads;
 mod registry;
 pub mod shapes;
 pub mod udf;
 pub mod views;
 
 pub use error::{Result, TransformError};
+pub use lake::Lake;
 pub use views::QueryLayer;

@@ -9,12 +9,11 @@ use arrow::datatypes::SchemaRef;
 use chrono::NaiveDate;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
-use edulake_ingest::lake::{batch_records_to_arrow, BATCHES_TABLE};
-use edulake_ingest::BatchRecord;
-use edulake_ingest::Lake;
+use edulake_schemas::lake::{batch_records_to_arrow, BatchRecord, BATCHES_TABLE};
 
 use crate::error::{Result, TransformError};
 use crate::indicators;
+use crate::lake::Lake;
 use crate::marts::{Found, Mart};
 
 /// A Delta table's provider in this session, reading as the session's settings say: text as
@@ -109,27 +108,7 @@ pub(crate) async fn preload(lake: &Lake) -> Result<()> {
     Ok(())
 }
 
-/// Every batch of the lake: the batch index, caught up with data commits it does not list
-/// (a process that died between its data commit and its index entry).
-pub(crate) async fn batch_index(lake: &Lake) -> Result<Vec<BatchRecord>> {
-    let started = std::time::Instant::now();
-    let mut batches = lake.batches().await?;
-    tracing::debug!(
-        "batch index: read in {:.2} s",
-        started.elapsed().as_secs_f64()
-    );
-    for d in edulake_schemas::stored() {
-        let (missing, _) = lake.sync_batches(d, &batches).await?;
-        batches.extend(missing);
-    }
-    tracing::debug!(
-        "batch index: caught up after {:.2} s",
-        started.elapsed().as_secs_f64()
-    );
-    Ok(batches)
-}
-
-/// Registers `batches`, the batch index as read once by [`batch_index`].
+/// Registers `batches`, the lake's batches as a session read them once ([`Lake::batches`]).
 pub(crate) fn register_batches(ctx: &SessionContext, batches: &[BatchRecord]) -> Result<()> {
     let started = std::time::Instant::now();
     let rows = batch_records_to_arrow(batches)?;
@@ -290,7 +269,7 @@ pub(crate) async fn other_days(
         let a = b.column(0).as_primitive::<arrow::datatypes::Date32Type>();
         for i in 0..a.len() {
             if !a.is_null(i) {
-                days.insert(edulake_ingest::values::date_from_days(a.value(i)));
+                days.insert(edulake_schemas::lake::date_from_days(a.value(i)));
             }
         }
     }

@@ -23,17 +23,16 @@ use datafusion::scalar::ScalarValue;
 use deltalake::delta_datafusion::planner::DeltaPlanner;
 
 use chrono::NaiveDate;
-use edulake_ingest::lake::batches_schema;
-use edulake_ingest::{BatchRecord, Lake};
+use edulake_schemas::lake::BatchRecord;
 use edulake_schemas::Dataset;
 
 use crate::bounded::{self, Limits};
 use crate::error::{Result, TransformError};
 use crate::indicators::{self, Request};
+use crate::lake::{bureau_tz, Lake};
 use crate::marts::{self, Mart};
 use crate::registry::{
-    batch_index, found_by_a_build, other_days, preload, register_batches, register_table,
-    tables_with_local_ids,
+    found_by_a_build, other_days, preload, register_batches, register_table, tables_with_local_ids,
 };
 
 /// The one place user reads go through.
@@ -255,7 +254,7 @@ impl QueryLayer {
             .with_query_planner(DeltaPlanner::new())
             .build();
         let ctx = SessionContext::new_with_state(state);
-        ctx.register_udf(crate::udf::local_date(edulake_ingest::bureau_tz()?));
+        ctx.register_udf(crate::udf::local_date(bureau_tz()?));
         crate::bounded::register_bounded_functions(&ctx);
         preload(lake).await?;
         step("tables loaded");
@@ -274,7 +273,7 @@ impl QueryLayer {
             event_days.extend(days);
         }
         step("raw tables");
-        let batches = Arc::new(batch_index(lake).await?);
+        let batches = Arc::new(lake.batches().await?);
         register_batches(&ctx, &batches)?;
         step("batches");
         let data_days = other_days(&ctx, &event_days).await?;
@@ -473,7 +472,7 @@ impl QueryLayer {
                     .iter()
                     .map(|d| {
                         lit(ScalarValue::Date32(Some(
-                            edulake_ingest::values::days_since_epoch(*d),
+                            edulake_schemas::lake::days_since_epoch(*d),
                         )))
                     })
                     .collect();
@@ -512,27 +511,7 @@ impl QueryLayer {
         &self,
         query: &str,
     ) -> Result<(SchemaRef, datafusion::execution::SendableRecordBatchStream)> {
-        bounded::check_text(query, &Limits::command_line())?;
-        let options = SQLOptions::new()
-            .with_allow_ddl(false)
-            .with_allow_dml(false)
-            .with_allow_statements(false);
-        let df = self
-            .ctx
-            .sql_with_options(query, options)
-            .await
-            .map_err(|e| match e {
-                datafusion::error::DataFusionError::Plan(msg)
-                    if msg.contains("not supported")
-                        || msg.contains("DDL")
-                        || msg.contains("DML") =>
-                {
-                    TransformError::BadQuery(format!("only read-only queries are allowed: {msg}"))
-                }
-                other => other.into(),
-            })?;
-        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-        Ok((schema, df.execute_stream().await?))
+        read_only_stream(&self.ctx, query).await
     }
 
     /// The session, for the indicators built on it.
@@ -580,7 +559,7 @@ impl QueryLayer {
                 if !days.is_null(i) {
                     first.insert(
                         schools.value(i).to_string(),
-                        edulake_ingest::values::date_from_days(days.value(i)),
+                        edulake_schemas::lake::date_from_days(days.value(i)),
                     );
                 }
             }
@@ -624,7 +603,7 @@ impl QueryLayer {
         match (from.or(data.map(|d| d.0)), to.or(data.map(|d| d.1))) {
             (Some(f), Some(t)) if f <= t => Ok((f, t)),
             _ => {
-                let today = edulake_ingest::values::today(edulake_ingest::bureau_tz()?);
+                let today = chrono::Utc::now().with_timezone(&bureau_tz()?).date_naive();
                 Ok((today + chrono::Duration::days(1), today))
             }
         }
@@ -738,7 +717,7 @@ pub fn tables_markdown() -> String {
          (no class: the whole school) |\n",
     );
     out.push_str("| `batches` | one row per ingested file: ");
-    let names: Vec<String> = batches_schema()
+    let names: Vec<String> = edulake_schemas::lake::batches_schema()
         .fields()
         .iter()
         .map(|f| format!("`{}`", f.name()))
@@ -746,4 +725,30 @@ pub fn tables_markdown() -> String {
     out.push_str(&names.join(", "));
     out.push_str(" |\n");
     out
+}
+
+/// A read-only query someone typed, run in `ctx`: checked against the command line's text
+/// limits, no DDL, DML, COPY or SET; a stream of batches.
+pub(crate) async fn read_only_stream(
+    ctx: &SessionContext,
+    query: &str,
+) -> Result<(SchemaRef, datafusion::execution::SendableRecordBatchStream)> {
+    bounded::check_text(query, &Limits::command_line())?;
+    let options = SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false);
+    let df = ctx
+        .sql_with_options(query, options)
+        .await
+        .map_err(|e| match e {
+            datafusion::error::DataFusionError::Plan(msg)
+                if msg.contains("not supported") || msg.contains("DDL") || msg.contains("DML") =>
+            {
+                TransformError::BadQuery(format!("only read-only queries are allowed: {msg}"))
+            }
+            other => other.into(),
+        })?;
+    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    Ok((schema, df.execute_stream().await?))
 }

@@ -6,7 +6,8 @@
 //! index of those records, appended right after each commit and caught up from the Delta log
 //! if a process died in between ([`Lake::sync_batches`]).
 //!
-//! - `records`: [`BatchRecord`], the record of one ingested file, and `_batches`' schema.
+//! The batch record and `_batches`' schema are the lake's layout, in `edulake_schemas::lake`:
+//! transform reads what this writes with its own handle.
 
 use std::sync::Arc;
 
@@ -30,14 +31,11 @@ use edulake_schemas::dataset::Dataset;
 
 use crate::error::{IngestError, Result};
 
-mod records;
-use records::batch_records_from_arrow;
-pub use records::{batch_records_to_arrow, batches_schema, identity, BatchRecord};
-
-/// Name of the batch index table under the lake root.
-pub const BATCHES_TABLE: &str = "_batches";
-/// Commit-info key under which a data commit carries its batch records.
-const COMMIT_KEY: &str = "edulake.batches";
+use edulake_schemas::lake::{
+    appended_files, batch_records_from_arrow, batch_records_to_arrow, merge_records,
+    records_in_commit, records_in_parquet, COMMIT_KEY,
+};
+pub use edulake_schemas::lake::{batches_schema, identity, BatchRecord, BATCHES_TABLE};
 /// How many times a commit is tried while other processes' commits land first.
 const MAX_COMMIT_ATTEMPTS: usize = 1000;
 /// Table property of `_batches` holding the key fingerprint.
@@ -508,18 +506,7 @@ impl Lake {
             Some((v, records)) if v == version => return Ok(records.as_ref().clone()),
             Some((v, records)) if v < version => {
                 match appended_records(&table, v, version).await? {
-                    Some(new) => {
-                        // A record appended twice (a catch-up racing a live ingest) is one batch;
-                        // oldest first, as a whole read gives them.
-                        let mut seen: std::collections::HashSet<String> =
-                            records.iter().map(|r| r.batch_id.clone()).collect();
-                        let mut out = records.as_ref().clone();
-                        out.extend(new.into_iter().filter(|r| seen.insert(r.batch_id.clone())));
-                        out.sort_by(|a, b| {
-                            (a.ingested_at, &a.batch_id).cmp(&(b.ingested_at, &b.batch_id))
-                        });
-                        out
-                    }
+                    Some(new) => merge_records(&records, new),
                     None => self.read_batches(&table).await?,
                 }
             }
@@ -658,7 +645,6 @@ pub fn is_lost_race(e: &deltalake::DeltaTableError) -> bool {
     }
 }
 
-/// The batch records a commit of a dataset table carries, with that version.
 /// The records the batch index's commits after `from` up to `to` appended, read from the
 /// files they added; `None` where a commit did anything but append (a compaction, a schema
 /// change) or is gone: then the index is read whole.
@@ -667,70 +653,37 @@ async fn appended_records(
     from: i64,
     to: i64,
 ) -> Result<Option<Vec<BatchRecord>>> {
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let store = table.object_store();
     let mut out = Vec::new();
     for v in (from + 1)..=to {
         let Some(bytes) = table.log_store().read_commit_entry(v as u64).await? else {
             return Ok(None);
         };
-        for line in bytes.split(|b| *b == b'\n') {
-            let Ok(action) = serde_json::from_slice::<serde_json::Value>(line) else {
-                continue;
-            };
-            if ["remove", "metaData", "protocol", "cdc"]
-                .iter()
-                .any(|k| action.get(k).is_some())
-            {
-                return Ok(None);
-            }
-            let Some(path) = action
-                .get("add")
-                .and_then(|a| a.get("path"))
-                .and_then(|p| p.as_str())
-            else {
-                continue;
-            };
-            let Ok(path) = object_store::path::Path::from_url_path(path) else {
+        let Some(files) = appended_files(&bytes) else {
+            return Ok(None);
+        };
+        for path in files {
+            let Ok(path) = object_store::path::Path::from_url_path(&path) else {
                 return Ok(None);
             };
+            let fail =
+                |e: &dyn std::fmt::Display| IngestError::Lake(format!("_batches file {path}: {e}"));
             let file = object_store::ObjectStoreExt::get(&store, &path)
                 .await
-                .map_err(|e| IngestError::Lake(format!("_batches file {path}: {e}")))?
+                .map_err(|e| fail(&e))?
                 .bytes()
                 .await
-                .map_err(|e| IngestError::Lake(format!("_batches file {path}: {e}")))?;
-            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-                .and_then(|b| b.build())
-                .map_err(|e| IngestError::Lake(format!("_batches file {path}: {e}")))?;
-            for rb in reader {
-                let rb = rb.map_err(|e| IngestError::Lake(format!("_batches file {path}: {e}")))?;
-                out.extend(batch_records_from_arrow(&rb)?);
-            }
+                .map_err(|e| fail(&e))?;
+            out.extend(records_in_parquet(file).map_err(|e| fail(&e))?);
         }
     }
     Ok(Some(out))
 }
 
+/// The batch records a commit of a dataset table carries, with that version.
 async fn commit_records(table: &DeltaTable, version: i64) -> Result<Vec<BatchRecord>> {
     let Some(bytes) = table.log_store().read_commit_entry(version as u64).await? else {
         return Ok(Vec::new());
     };
-    let mut out = Vec::new();
-    for line in bytes.split(|b| *b == b'\n') {
-        let Ok(action) = serde_json::from_slice::<serde_json::Value>(line) else {
-            continue;
-        };
-        let Some(records) = action.get("commitInfo").and_then(|ci| ci.get(COMMIT_KEY)) else {
-            continue;
-        };
-        let Ok(records) = serde_json::from_value::<Vec<BatchRecord>>(records.clone()) else {
-            continue;
-        };
-        out.extend(records.into_iter().map(|mut r| {
-            r.table_version = version;
-            r
-        }));
-    }
-    Ok(out)
+    Ok(records_in_commit(&bytes, version))
 }

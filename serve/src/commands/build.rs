@@ -10,7 +10,7 @@ use crate::Env;
 
 pub async fn run(env: &Env, full: bool, show_sql: bool) -> anyhow::Result<ExitCode> {
     if show_sql {
-        let layer = edulake_transform::QueryLayer::open(&env.lake()?).await?;
+        let layer = edulake_transform::QueryLayer::open(&env.reader()?).await?;
         let mut out = std::io::stdout().lock();
         for (name, sql) in marts::full_build_sql(&layer).await? {
             writeln!(out, "-- mart: {name}\n{sql};\n")?;
@@ -25,7 +25,7 @@ pub async fn run(env: &Env, full: bool, show_sql: bool) -> anyhow::Result<ExitCo
 /// Builds the marts, printing what each needed (unless quiet); returns what was done.
 pub async fn build(env: &Env, full: bool) -> anyhow::Result<Vec<MartBuilt>> {
     let started = Instant::now();
-    let lake = env.lake()?;
+    let lake = env.reader()?;
     let bar = crate::progress::bar(marts::Mart::all().len() as u64, "build", env.quiet);
     let done = marts::build(&lake, BuildOptions { full }, |m| {
         bar.inc(1);

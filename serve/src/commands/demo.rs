@@ -88,16 +88,9 @@ pub async fn run(
     }
     println!("\nBuilding the indicator tables:");
     crate::commands::build(env, false).await?;
-    let layer = QueryLayer::open(&env.lake()?).await?;
+    let layer = QueryLayer::open(&env.reader()?).await?;
     println!("\nWhat is in the lake at {}:", env.lake_location);
-    let mut counts = Vec::new();
-    for d in edulake_schemas::all() {
-        counts.push(format!(
-            "SELECT '{0}' AS \"table\", count(*) AS current_rows FROM {0}",
-            d.name
-        ));
-    }
-    let (schema, batches) = layer.sql(&counts.join(" UNION ALL ")).await?;
+    let (schema, batches) = layer.current_rows().await?;
     edulake_transform::output::write(
         &schema,
         &batches,
@@ -127,9 +120,10 @@ pub async fn run(
         format!(" --lake {}", env.lake_location)
     };
     println!(
-        "\nQuery it:\n  edulake{lake_arg} sql \"SELECT school_code, avg(CASE WHEN status IN ('present','late','early_leave') THEN 1.0 ELSE 0 END) AS attendance FROM attendance GROUP BY school_code ORDER BY attendance LIMIT 5\"\n  edulake{lake_arg} batches\n  edulake{lake_arg} schema\n  edulake{lake_arg} indicators\n  edulake{lake_arg} export --indicator attendance_rate --level school --grain week\n  edulake{lake_arg} alerts\nThe extracts are in {}; try: edulake{lake_arg} ingest --dataset attendance {}",
+        "\nQuery it:\n  edulake{lake_arg} sql \"{example}\"\n  edulake{lake_arg} batches\n  edulake{lake_arg} schema\n  edulake{lake_arg} indicators\n  edulake{lake_arg} export --indicator attendance_rate --level school --grain week\n  edulake{lake_arg} alerts\nThe extracts are in {}; try: edulake{lake_arg} ingest --dataset attendance {}",
         out.display(),
-        out.join("attendance").display()
+        out.join("attendance").display(),
+        example = edulake_transform::reads::EXAMPLE_QUERY,
     );
     println!();
     crate::web::serve(listener, env.lake()?, env.state.clone()).await?;

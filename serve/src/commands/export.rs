@@ -59,7 +59,7 @@ pub async fn export(env: &Env, a: ExportArgs) -> anyhow::Result<ExitCode> {
     req.role = Role::Bureau;
     // A bad indicator name is answered before the lake is opened.
     indicators::by_name(&req.indicator)?;
-    let layer = QueryLayer::open(&env.lake()?).await?;
+    let layer = QueryLayer::open(&env.reader()?).await?;
     if a.show_sql {
         let sql = layer.export_sql(&req).await?;
         write_to(a.out.as_ref(), format!("{sql};\n").as_bytes())?;
@@ -88,7 +88,7 @@ pub async fn alerts(
 ) -> anyhow::Result<ExitCode> {
     let kind = indicators::AlertKind::parse(kind)
         .ok_or_else(|| anyhow::anyhow!("--kind {kind}: expected cluster, follow_up or all"))?;
-    let layer = QueryLayer::open(&env.lake()?).await?;
+    let layer = QueryLayer::open(&env.reader()?).await?;
     let (schema, batches) = layer
         .alerts(
             date("--from", from)?,

@@ -137,7 +137,7 @@ pub async fn ingest_files(
         .with_context(|| format!("ingest into {dataset}"))?;
     bar.finish_and_clear();
     if print && !covered.is_empty() {
-        let layer = edulake_transform::QueryLayer::open(&lake).await?;
+        let layer = edulake_transform::QueryLayer::open(&env.reader()?).await?;
         for (school, day) in layer.without_roster(&covered).await? {
             eprintln!(
                 "edulake: warning: school {school} has no roster in force on {day}: the register's \

@@ -45,7 +45,7 @@ fn limit_time() {
 pub async fn sql(env: &Env, query: &str, format: SqlFormat) -> anyhow::Result<ExitCode> {
     limit_address_space()?;
     limit_time();
-    let layer = QueryLayer::open(&env.lake()?).await?;
+    let layer = QueryLayer::open(&env.reader()?).await?;
     // Written as it comes: a result bigger than memory still reaches a file or a pipe.
     let (schema, stream) = layer.sql_stream(query).await?;
     let limits = Limits::command_line();
@@ -63,17 +63,16 @@ pub async fn sql(env: &Env, query: &str, format: SqlFormat) -> anyhow::Result<Ex
 }
 
 pub async fn batches(env: &Env, format: SqlFormat, shapes: bool) -> anyhow::Result<ExitCode> {
-    if shapes {
-        let sql = edulake_transform::shapes::shapes_sql(&Default::default());
-        return self::sql(env, &sql, format).await;
-    }
-    let query = "SELECT batch_id, dataset, \
-                 CASE dataset WHEN 'attendance' THEN 'rows' WHEN 'health_report' THEN 'rows' \
-                 WHEN 'attendance_exceptions' THEN 'exception register' WHEN 'class_report' THEN 'class report' \
-                 ELSE '' END AS shape, \
-                 school_code, source_file, source_sha256, rows_read, rows_stored, \
-                 rows_rejected, ingested_at FROM batches ORDER BY ingested_at, batch_id";
-    sql(env, query, format).await
+    let layer = QueryLayer::open(&env.reader()?).await?;
+    let (schema, rows) = if shapes {
+        layer.shapes(&Default::default()).await?
+    } else {
+        layer.batch_list().await?
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    edulake_transform::output::write(&schema, &rows, format.into(), &mut out)?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn schema(dataset: Option<&str>) -> anyhow::Result<ExitCode> {

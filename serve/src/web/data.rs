@@ -9,13 +9,13 @@ use axum::http::{header, HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate};
 
-use edulake_transform::indicators::{sql_str, Grain, Level};
+use edulake_transform::indicators::{Grain, Level};
 
 use super::html::{self, enc, esc, link, section, table};
 use super::i18n::{t, Lang};
 use edulake_transform::shapes::ShapesOf;
 
-use super::pages::{cached_page, download_href, export, sql_rows, view_of, Ask, Params, Scope};
+use super::pages::{cached_page, download_href, export, read_rows, view_of, Ask, Params, Scope};
 use super::{AppError, AppState};
 
 /// The dated datasets whose freshness the data page shows, with their label keys.
@@ -54,61 +54,6 @@ pub(super) fn scope_of(district: &Option<String>, school: &Option<String>) -> Sc
         (Some(d), _) if !d.is_empty() => Scope::District(d.to_string()),
         _ => Scope::Bureau,
     }
-}
-
-/// The SQL of the batches in a scope, newest first. A batch belongs to a school when it was
-/// uploaded for it or holds rows of it (dated data: rows in the range).
-pub(super) fn batches_sql(scope: &Scope, range: Option<(NaiveDate, NaiveDate)>) -> String {
-    let schools = match scope {
-        Scope::Bureau => None,
-        Scope::District(d) => Some(format!(
-            "IN (SELECT school_code FROM schools WHERE district = {})",
-            sql_str(d)
-        )),
-        Scope::School(s) => Some(format!("= {}", sql_str(s))),
-    };
-    let filter = match schools {
-        None => String::new(),
-        Some(of) => {
-            let dates = |column: &str| match range {
-                Some((from, to)) => {
-                    format!(" AND {column} BETWEEN DATE '{from}' AND DATE '{to}'")
-                }
-                None => String::new(),
-            };
-            let holding = [
-                format!(
-                    "SELECT _batch_id AS id FROM raw_attendance WHERE school_code {of}{}",
-                    dates("date")
-                ),
-                format!(
-                    "SELECT _batch_id AS id FROM raw_health_report WHERE school_code {of}{}",
-                    dates("date")
-                ),
-                format!(
-                    "SELECT _batch_id AS id FROM raw_class_report WHERE school_code {of}{}",
-                    dates("date")
-                ),
-                format!(
-                    "SELECT _batch_id AS id FROM raw_attendance_exceptions WHERE school_code {of}{}",
-                    dates("date")
-                ),
-                format!("SELECT _batch_id AS id FROM raw_enrolment WHERE school_code {of}"),
-                format!("SELECT _batch_id AS id FROM raw_notice_reads WHERE school_code {of}"),
-                format!(
-                    "SELECT _batch_id AS id FROM raw_notice_read_counts WHERE school_code {of}"
-                ),
-                format!("SELECT _batch_id AS id FROM raw_schools WHERE school_code {of}"),
-            ]
-            .join(" UNION ");
-            format!("WHERE school_code {of} OR batch_id IN (SELECT id FROM ({holding}) AS holding)")
-        }
-    };
-    format!(
-        "SELECT batch_id, dataset, school_code, as_of_date, source_file, format, rows_read, \
-         rows_stored, rows_rejected, ingested_at, reject_report IS NOT NULL AS has_reject_report \
-         FROM batches {filter} ORDER BY ingested_at DESC, batch_id"
-    )
 }
 
 async fn render_data(state: &AppState, params: &Params) -> Result<String, AppError> {
@@ -229,10 +174,9 @@ async fn render_data(state: &AppState, params: &Params) -> Result<String, AppErr
     ));
 
     // Which shape each school's days were counted from (REPORTING.md's precedence).
-    let shapes = sql_rows(
-        &layer,
+    let shapes = read_rows(
         lang,
-        &edulake_transform::shapes::shapes_sql(&ShapesOf {
+        layer.shapes(&ShapesOf {
             district: match &scope {
                 Scope::District(d) => Some(d.as_str()),
                 _ => None,
@@ -293,7 +237,7 @@ async fn render_data(state: &AppState, params: &Params) -> Result<String, AppErr
     body.push_str(&section(lang, &t(lang, "shapes"), &content, None));
 
     // The batches received.
-    let batches = sql_rows(&layer, lang, &batches_sql(&scope, Some(range))).await?;
+    let batches = read_rows(lang, layer.batches_in(&scope.of(), Some(range))).await?;
     let cells: Vec<Vec<String>> = (0..batches.len().min(BATCHES_SHOWN))
         .map(|r| batch_cells(&batches, r, lang))
         .collect();
@@ -384,7 +328,7 @@ pub async fn reject_report(
     let lang = Lang::parse(params.lang.as_deref());
     // From the lake itself, not the layer: a report is there as soon as its upload is.
     let rel = state
-        .lake
+        .reader
         .batches()
         .await
         .map_err(|e| AppError::Internal(lang, e.to_string()))?

@@ -13,9 +13,10 @@ use serde::Deserialize;
 
 use edulake_transform::indicators::{Grain, Level, Request, Role};
 use edulake_transform::output::{self, Format};
+use edulake_transform::reads::Scope as ReadScope;
 
 use super::i18n::{t, Lang};
-use super::pages::{internal, sql_rows};
+use super::pages::internal;
 use super::{AppError, AppState};
 
 /// What a download asks for: an indicator export (as `edulake export`) or the alerts.
@@ -156,22 +157,12 @@ pub async fn download(
             // Only the alerts of the district or school asked for.
             let keep: Option<Vec<String>> = match (&p.district, &p.school) {
                 (_, Some(s)) if !s.is_empty() => Some(vec![s.clone()]),
-                (Some(d), _) if !d.is_empty() => {
-                    let rows = sql_rows(
-                        &layer,
-                        lang,
-                        &format!(
-                            "SELECT school_code FROM schools WHERE district = {}",
-                            edulake_transform::indicators::sql_str(d)
-                        ),
-                    )
-                    .await?;
-                    Some(
-                        (0..rows.len())
-                            .map(|r| rows.text(r, "school_code"))
-                            .collect(),
-                    )
-                }
+                (Some(d), _) if !d.is_empty() => Some(
+                    layer
+                        .schools_in(&ReadScope::District(d.clone()))
+                        .await
+                        .map_err(internal(lang))?,
+                ),
                 _ => None,
             };
             let batches = match keep {
@@ -185,7 +176,7 @@ pub async fn download(
             let day = date(&p.day, "day")?.ok_or_else(|| bad("day: the day is needed".into()))?;
             let scope = super::data::scope_of(&p.district, &p.school);
             let (schema, batches) = layer
-                .sql(&scope.missing_sql(day))
+                .schools_not_reporting(&scope.of(), day)
                 .await
                 .map_err(internal(lang))?;
             (format!("missing_{day}"), schema, batches)
@@ -193,7 +184,7 @@ pub async fn download(
         (None, Some("batches")) => {
             let scope = super::data::scope_of(&p.district, &p.school);
             let (schema, batches) = layer
-                .sql(&super::data::batches_sql(&scope, from.zip(to)))
+                .batches_in(&scope.of(), from.zip(to))
                 .await
                 .map_err(internal(lang))?;
             ("batches".to_string(), schema, batches)

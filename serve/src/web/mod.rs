@@ -51,7 +51,10 @@ use i18n::{t, Lang};
 
 /// What every handler shares.
 pub struct AppState {
+    /// The lake uploads are written to.
     pub lake: Lake,
+    /// The same lake as every read sees it (transform's handle).
+    pub reader: edulake_transform::Lake,
     /// Keys, reject reports and uploads in progress: never served as they are.
     pub state: StateDir,
     layer: RwLock<Arc<QueryLayer>>,
@@ -98,10 +101,12 @@ impl AppState {
         serving: Serving,
     ) -> anyhow::Result<Arc<AppState>> {
         upload::remove_stale_uploads(&state);
-        let layer = QueryLayer::open(&lake).await?;
-        let versions = raw_versions(&lake).await?;
+        let reader = edulake_transform::Lake::open(lake.root().as_str())?;
+        let layer = QueryLayer::open(&reader).await?;
+        let versions = raw_versions(&reader).await?;
         Ok(Arc::new(AppState {
             lake,
+            reader,
             state,
             layer: RwLock::new(Arc::new(layer)),
             rendered: Mutex::new(HashMap::new()),
@@ -123,7 +128,7 @@ impl AppState {
     /// session that built them (each mart fresh) and forgets the rendered pages. Returns whether it changed.
     pub async fn refresh(&self) -> anyhow::Result<bool> {
         let mut versions = self.versions.lock().await;
-        let now = raw_versions(&self.lake).await?;
+        let now = raw_versions(&self.reader).await?;
         if *versions == now {
             return Ok(false);
         }
@@ -131,7 +136,7 @@ impl AppState {
         tracing::debug!("cockpit refresh: the lake changed");
         let previous = self.layer().await;
         let (built, layer) = edulake_transform::marts::build_and_open(
-            &self.lake,
+            &self.reader,
             Default::default(),
             Some(&previous),
             |b| {
@@ -203,7 +208,7 @@ impl AppState {
     }
 }
 
-async fn raw_versions(lake: &Lake) -> anyhow::Result<Vec<i64>> {
+async fn raw_versions(lake: &edulake_transform::Lake) -> anyhow::Result<Vec<i64>> {
     let mut out = Vec::new();
     // Every raw table: the datasets and the exception registers' (an uploaded register
     // changes the numbers as much as a file of rows).

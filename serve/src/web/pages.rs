@@ -14,6 +14,7 @@ use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
 use edulake_transform::indicators::{Grain, Level, Request, Role};
+use edulake_transform::reads::{Rows as ReadRows, Scope as ReadScope};
 use edulake_transform::QueryLayer;
 
 use super::charts::{self, MapPoint, Unit};
@@ -121,31 +122,13 @@ impl Scope {
         }
     }
 
-    /// The SQL of the school codes in this scope.
-    pub(super) fn schools_sql(&self) -> String {
-        use edulake_transform::indicators::sql_str;
+    /// The same scope, as the query layer's reads take it.
+    pub(super) fn of(&self) -> ReadScope {
         match self {
-            Scope::Bureau => "SELECT school_code FROM schools".to_string(),
-            Scope::District(d) => format!(
-                "SELECT school_code FROM schools WHERE district = {}",
-                sql_str(d)
-            ),
-            Scope::School(s) => format!("SELECT {} AS school_code", sql_str(s)),
+            Scope::Bureau => ReadScope::Bureau,
+            Scope::District(d) => ReadScope::District(d.clone()),
+            Scope::School(s) => ReadScope::School(s.clone()),
         }
-    }
-
-    /// The SQL of the schools in this scope with no attendance in any shape (rows, an
-    /// exception register, a class or school report) on a day (催报).
-    pub(super) fn missing_sql(&self, day: NaiveDate) -> String {
-        format!(
-            "SELECT s.district, s.school_code, s.school_name FROM schools s \
-             WHERE s.school_code IN ({}) AND s.school_code NOT IN \
-             (SELECT school_code FROM attendance WHERE date = DATE '{day}' \
-              UNION SELECT school_code FROM attendance_exceptions WHERE date = DATE '{day}' \
-              UNION SELECT school_code FROM class_report WHERE date = DATE '{day}') \
-             ORDER BY s.district, s.school_code",
-            self.schools_sql()
-        )
     }
 
     pub(super) fn query(&self) -> String {
@@ -213,10 +196,11 @@ pub(super) fn download_href(
     )
 }
 
-pub(super) async fn sql_rows(layer: &QueryLayer, lang: Lang, sql: &str) -> Result<Rows, AppError> {
-    let started = std::time::Instant::now();
-    let (schema, batches) = layer.sql(sql).await.map_err(internal(lang))?;
-    tracing::debug!("sql {:.3} s: {sql}", started.elapsed().as_secs_f64());
+pub(super) async fn read_rows(
+    lang: Lang,
+    read: impl std::future::Future<Output = edulake_transform::Result<ReadRows>>,
+) -> Result<Rows, AppError> {
+    let (schema, batches) = read.await.map_err(internal(lang))?;
     Ok(Rows::from(&schema, &batches))
 }
 
@@ -269,22 +253,11 @@ pub(super) async fn ensure_known(
     lang: Lang,
     scope: &Scope,
 ) -> Result<(), AppError> {
-    use edulake_transform::indicators::sql_str;
-    let filter = match scope {
-        Scope::Bureau => return Ok(()),
-        Scope::District(d) => format!("district = {}", sql_str(d)),
-        Scope::School(s) => format!("school_code = {}", sql_str(s)),
-    };
-    let r = sql_rows(
-        layer,
-        lang,
-        &format!("SELECT school_code FROM schools WHERE {filter} LIMIT 1"),
-    )
-    .await?;
-    if r.len() == 0 {
-        return Err(AppError::NotFound(lang));
+    match layer.scope_is_known(&scope.of()).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(AppError::NotFound(lang)),
+        Err(e) => Err(internal(lang)(e)),
     }
-    Ok(())
 }
 
 /// A range reaching past the data shows nothing more than the data, and must cost no more:
@@ -328,30 +301,16 @@ pub(super) async fn scope_page(
             format!("{} · {d}", t(lang, "page_district"))
         }
         Scope::School(code) => {
-            let r = sql_rows(
-                &layer,
-                lang,
-                &format!(
-                    "SELECT school_name, district FROM schools WHERE school_code = {}",
-                    edulake_transform::indicators::sql_str(code)
-                ),
-            )
-            .await?;
-            if r.len() == 0 {
+            let Some((name, district)) = layer.school(code).await.map_err(internal(lang))? else {
                 return Err(AppError::NotFound(lang));
-            }
-            format!(
-                "{} · {} ({code})",
-                r.text(0, "district"),
-                r.text(0, "school_name")
-            )
+            };
+            format!("{district} · {name} ({code})")
         }
     };
     if latest.is_none() {
         return Ok(html::page(&view, &title, &html::empty(lang, "empty_lake")));
     }
     // The latest school day in the range: the day the tiles describe.
-    let schools_of = scope.schools_sql();
     // Read from the day-grain attendance of the last 60 days (a mart when built), not by
     // scanning every attendance row ever sent.
     let recent = export(
@@ -494,7 +453,7 @@ pub(super) async fn scope_page(
         body.push_str(&part);
     } else {
         // Schools that have not reported on the latest day.
-        let missing = sql_rows(&layer, lang, &scope.missing_sql(day)).await?;
+        let missing = read_rows(lang, layer.schools_not_reporting(&scope.of(), day)).await?;
         let content = if missing.len() == 0 {
             html::empty(lang, "missing_none")
         } else {
@@ -671,15 +630,7 @@ pub(super) async fn scope_page(
             &content,
             Some(&href),
         ));
-        let places = sql_rows(
-            &layer,
-            lang,
-            &format!(
-                "SELECT school_code, school_name, latitude, longitude FROM schools \
-                 WHERE school_code IN ({schools_of}) AND latitude IS NOT NULL AND longitude IS NOT NULL"
-            ),
-        )
-        .await?;
+        let places = read_rows(lang, layer.school_places(&scope.of())).await?;
         let points: Vec<MapPoint> = (0..places.len())
             .filter_map(|r| {
                 let code = places.text(r, "school_code");

@@ -9,7 +9,7 @@ use edulake_transform::QueryLayer;
 use super::charts::{self, Unit};
 use super::html::{self, section, tile};
 use super::i18n::{t, Lang};
-use super::pages::{download_href, export, internal, sql_rows, Ask, NoticeLevel, Rows, Scope};
+use super::pages::{download_href, export, internal, Ask, NoticeLevel, Rows, Scope};
 use super::{AppError, View};
 
 /// The cluster alerts (threshold 3) around the range, and which of them are in the scope.
@@ -27,7 +27,6 @@ pub(super) async fn tiles(
 ) -> Result<(String, ScopeAlerts), AppError> {
     let lang = view.lang;
     let week_before = day - Duration::days(7);
-    let schools_of = scope.schools_sql();
     let mut body = String::new();
 
     // Tiles: their queries run together; each daily one covers the week before to the day.
@@ -50,20 +49,13 @@ pub(super) async fn tiles(
     let fever = daily("fever_rate");
     let class_reporting = daily("class_reporting_rate");
     // A school reported when it sent attendance in any shape: rows, a register, a report.
-    let reported_on = |d: NaiveDate| {
-        format!(
-            "(SELECT count(DISTINCT school_code) FROM (SELECT school_code, date FROM attendance \
-             UNION ALL SELECT school_code, date FROM attendance_exceptions \
-             UNION ALL SELECT school_code, date FROM class_report) AS sent \
-             WHERE date = DATE '{d}' AND school_code IN ({schools_of}))"
-        )
+    let read_scope = scope.of();
+    let reporting = async {
+        layer
+            .schools_reporting(&read_scope, &[day, week_before])
+            .await
+            .map_err(internal(lang))
     };
-    let reporting_sql = format!(
-        "SELECT {} AS today, {} AS last_week, (SELECT count(*) FROM ({schools_of}) AS scope) AS schools",
-        reported_on(day),
-        reported_on(week_before)
-    );
-    let reporting = sql_rows(layer, lang, &reporting_sql);
     let notices_now = export(
         layer,
         lang,
@@ -99,7 +91,7 @@ pub(super) async fn tiles(
             .await
             .map_err(internal(lang))
     };
-    let in_scope = sql_rows(layer, lang, &schools_of);
+    let in_scope = async { layer.schools_in(&read_scope).await.map_err(internal(lang)) };
     let (
         att,
         health,
@@ -121,9 +113,6 @@ pub(super) async fn tiles(
         alerts,
         in_scope
     )?;
-    let in_scope: Vec<String> = (0..in_scope.len())
-        .map(|i| in_scope.text(i, "school_code"))
-        .collect();
     let alerts_all = Rows::from(&alert_schema, &alert_batches);
     let alert_rows: Vec<usize> = (0..alerts_all.len())
         .filter(|r| in_scope.contains(&alerts_all.text(*r, "school_code")))
@@ -146,9 +135,9 @@ pub(super) async fn tiles(
     let note = format!("{} {day}", t(lang, "latest_day"));
     let show = |v: Option<f64>, unit: Unit| v.map(|v| unit.show(v)).unwrap_or_else(|| "—".into());
     let (rep_today, rep_before, schools) = (
-        reporting.num(0, "today"),
-        reporting.num(0, "last_week"),
-        reporting.num(0, "schools").unwrap_or(0.0),
+        reporting.0.first().map(|n| *n as f64),
+        reporting.0.get(1).map(|n| *n as f64),
+        reporting.1 as f64,
     );
     body.push_str("<div class=\"tiles\">");
     body.push_str(&tile(

@@ -383,7 +383,7 @@ pub async fn upload(
         .collect();
     let mut warnings = String::new();
     if !covered.is_empty() {
-        let layer = edulake_transform::QueryLayer::open(&state.lake)
+        let layer = edulake_transform::QueryLayer::open(&state.reader)
             .await
             .map_err(|e| AppError::Internal(lang, e.to_string()))?;
         let missing = layer

@@ -62,7 +62,7 @@ pub(super) async fn touched_days(
                     .await?;
                 let first = rows.iter().find(|b| b.num_rows() > 0).and_then(|b| {
                     let a = b.column(0).as_primitive::<arrow::datatypes::Date32Type>();
-                    (!a.is_null(0)).then(|| edulake_ingest::values::date_from_days(a.value(0)))
+                    (!a.is_null(0)).then(|| edulake_schemas::lake::date_from_days(a.value(0)))
                 });
                 let Some(first) = first else {
                     return Ok(None);

@@ -57,10 +57,11 @@ use deltalake::{DeltaTable, DeltaTableBuilder};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use edulake_ingest::{BatchRecord, Lake};
+use edulake_schemas::lake::BatchRecord;
 use edulake_schemas::Dataset;
 
 use crate::error::{Result, TransformError};
+use crate::lake::Lake;
 
 mod days;
 mod dedupe;
@@ -578,7 +579,7 @@ async fn build_one(
                     .iter()
                     .map(|d| {
                         lit(ScalarValue::Date32(Some(
-                            edulake_ingest::values::days_since_epoch(*d),
+                            edulake_schemas::lake::days_since_epoch(*d),
                         )))
                     })
                     .collect(),
@@ -603,7 +604,7 @@ async fn build_one(
             _ => write.with_save_mode(SaveMode::Append),
         };
         table = write.await.map_err(|e| {
-            if edulake_ingest::lake::is_lost_race(&e) {
+            if crate::lake::is_lost_race(&e) {
                 TransformError::Busy(format!("{}: {e}", mart.sql_name()))
             } else {
                 e.into()

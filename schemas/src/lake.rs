@@ -1,5 +1,7 @@
-//! The batch record: what the lake keeps of each ingested file (in the commit that stored it,
-//! and in the `_batches` index), and its rows in Arrow.
+//! The lake's layout, shared by the crate that writes it (ingest) and the one that reads it
+//! (transform): the batch index's name and schema, the batch record (what the lake keeps of
+//! each ingested file, in the commit that stored it and in the `_batches` index) and its rows
+//! in Arrow, and how a commit of a dataset table carries its records.
 
 use std::sync::Arc;
 
@@ -10,12 +12,35 @@ use arrow::array::{
 use arrow::datatypes::{
     DataType, Date32Type, Field, Int64Type, Schema, SchemaRef, TimestampMicrosecondType,
 };
+use arrow::error::ArrowError;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use edulake_schemas::dataset::timestamp_type;
+use crate::dataset::timestamp_type;
 
-use crate::error::{IngestError, Result};
-use crate::values;
+type Result<T> = std::result::Result<T, ArrowError>;
+
+/// Name of the batch index table under the lake root.
+pub const BATCHES_TABLE: &str = "_batches";
+/// Commit-info key under which a data commit carries its batch records.
+pub const COMMIT_KEY: &str = "edulake.batches";
+
+/// Days since 1970-01-01: an Arrow `Date32` value.
+pub fn days_since_epoch(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch")).num_days() as i32
+}
+
+/// The date of an Arrow `Date32` value.
+pub fn date_from_days(days: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch") + chrono::Duration::days(days as i64)
+}
+
+/// The bureau's time zone (`EDULAKE_TZ`, else Asia/Shanghai): what "today" and a timestamp's
+/// day are. Err: the name given, which is not a time zone.
+pub fn bureau_tz() -> std::result::Result<chrono_tz::Tz, String> {
+    let name = std::env::var("EDULAKE_TZ").unwrap_or_else(|_| "Asia/Shanghai".into());
+    name.parse().map_err(|_| name)
+}
 
 /// The record of one ingested file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -99,11 +124,12 @@ pub fn batches_schema() -> SchemaRef {
 }
 
 fn parse_day(s: &str) -> Option<i32> {
-    values::parse_date(s, false)
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .ok()
-        .map(values::days_since_epoch)
+        .map(days_since_epoch)
 }
 
+/// The rows of `_batches` for these records.
 pub fn batch_records_to_arrow(records: &[BatchRecord]) -> Result<RecordBatch> {
     let s = |f: &dyn Fn(&BatchRecord) -> Option<String>| -> ArrayRef {
         let mut b = StringBuilder::new();
@@ -155,13 +181,14 @@ pub fn batch_records_to_arrow(records: &[BatchRecord]) -> Result<RecordBatch> {
         report,
         upload,
     ];
-    Ok(RecordBatch::try_new(batches_schema(), cols)?)
+    RecordBatch::try_new(batches_schema(), cols)
 }
 
-pub(super) fn batch_records_from_arrow(rb: &RecordBatch) -> Result<Vec<BatchRecord>> {
+/// The records of rows of `_batches`.
+pub fn batch_records_from_arrow(rb: &RecordBatch) -> Result<Vec<BatchRecord>> {
     let col = |name: &str| -> Result<&ArrayRef> {
         rb.column_by_name(name)
-            .ok_or_else(|| IngestError::Lake(format!("_batches has no column {name}")))
+            .ok_or_else(|| ArrowError::SchemaError(format!("_batches has no column {name}")))
     };
     // Each text column cast once (Utf8View or Utf8 in, Utf8 out), not once per row.
     let mut texts: std::collections::HashMap<&str, ArrayRef> = std::collections::HashMap::new();
@@ -184,7 +211,7 @@ pub(super) fn batch_records_from_arrow(rb: &RecordBatch) -> Result<Vec<BatchReco
     let text = |name: &str, i: usize| -> Result<Option<String>> {
         let a = texts
             .get(name)
-            .ok_or_else(|| IngestError::Internal(format!("_batches column {name} not read")))?
+            .ok_or_else(|| ArrowError::SchemaError(format!("_batches column {name} not read")))?
             .as_string::<i32>();
         Ok((!a.is_null(i)).then(|| a.value(i).to_string()))
     };
@@ -201,7 +228,7 @@ pub(super) fn batch_records_from_arrow(rb: &RecordBatch) -> Result<Vec<BatchReco
             let v = v.as_primitive::<Date32Type>();
             v.iter()
                 .flatten()
-                .map(|d| values::date_from_days(d).to_string())
+                .map(|d| date_from_days(d).to_string())
                 .collect()
         };
         let at = col("ingested_at")?
@@ -227,6 +254,76 @@ pub(super) fn batch_records_from_arrow(rb: &RecordBatch) -> Result<Vec<BatchReco
             dates,
             reject_report: text("reject_report", i)?,
         });
+    }
+    Ok(out)
+}
+
+/// The batch records a commit of a dataset table carries (its commit file's bytes), with that
+/// version.
+pub fn records_in_commit(commit: &[u8], version: i64) -> Vec<BatchRecord> {
+    let mut out = Vec::new();
+    for line in commit.split(|b| *b == b'\n') {
+        let Ok(action) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        let Some(records) = action.get("commitInfo").and_then(|ci| ci.get(COMMIT_KEY)) else {
+            continue;
+        };
+        let Ok(records) = serde_json::from_value::<Vec<BatchRecord>>(records.clone()) else {
+            continue;
+        };
+        out.extend(records.into_iter().map(|mut r| {
+            r.table_version = version;
+            r
+        }));
+    }
+    out
+}
+
+/// The files a commit of `_batches` added (paths relative to the table), or `None` where it
+/// did anything but append (a compaction, a schema change): then the index is read whole.
+pub fn appended_files(commit: &[u8]) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for line in commit.split(|b| *b == b'\n') {
+        let Ok(action) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        if ["remove", "metaData", "protocol", "cdc"]
+            .iter()
+            .any(|k| action.get(k).is_some())
+        {
+            return None;
+        }
+        if let Some(path) = action
+            .get("add")
+            .and_then(|a| a.get("path"))
+            .and_then(|p| p.as_str())
+        {
+            out.push(path.to_string());
+        }
+    }
+    Some(out)
+}
+
+/// `records` with `new` ones added: a record appended twice (a catch-up racing a live ingest)
+/// is one batch; oldest first, as a whole read of the index gives them.
+pub fn merge_records(records: &[BatchRecord], new: Vec<BatchRecord>) -> Vec<BatchRecord> {
+    let mut seen: std::collections::HashSet<String> =
+        records.iter().map(|r| r.batch_id.clone()).collect();
+    let mut out = records.to_vec();
+    out.extend(new.into_iter().filter(|r| seen.insert(r.batch_id.clone())));
+    out.sort_by(|a, b| (a.ingested_at, &a.batch_id).cmp(&(b.ingested_at, &b.batch_id)));
+    out
+}
+
+/// The records of one file of `_batches` (its bytes).
+pub fn records_in_parquet(file: bytes::Bytes) -> Result<Vec<BatchRecord>> {
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(|e| ArrowError::ParquetError(e.to_string()))?;
+    let mut out = Vec::new();
+    for rb in reader {
+        out.extend(batch_records_from_arrow(&rb?)?);
     }
     Ok(out)
 }

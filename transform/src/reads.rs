@@ -1,0 +1,252 @@
+//! The typed reads the cockpit's pages, downloads and commands make besides indicators and
+//! alerts, each over a [`Scope`] (the bureau, a district, a school): the schools of a scope,
+//! the ones that have not reported on a day (催报), how many did, their places on the map, the
+//! batches uploaded for them, which shape each school's days were counted from. The SQL is
+//! here; the callers only render what comes back.
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{Int64Type, SchemaRef};
+use chrono::NaiveDate;
+
+use crate::error::Result;
+use crate::indicators::sql_str;
+use crate::shapes::{shapes_sql, ShapesOf};
+use crate::views::QueryLayer;
+
+/// A query to try first (the demo shows it): the five schools with the lowest share of
+/// attended rows.
+pub const EXAMPLE_QUERY: &str = "SELECT school_code, avg(CASE WHEN status IN ('present','late','early_leave') THEN 1.0 ELSE 0 END) AS attendance FROM attendance GROUP BY school_code ORDER BY attendance LIMIT 5";
+
+/// Rows as a read returns them.
+pub type Rows = (SchemaRef, Vec<RecordBatch>);
+
+/// Where a read looks: the whole bureau, a district or a school.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Bureau,
+    District(String),
+    School(String),
+}
+
+impl Scope {
+    /// The SQL of the school codes in this scope.
+    fn schools_sql(&self) -> String {
+        match self {
+            Scope::Bureau => "SELECT school_code FROM schools".to_string(),
+            Scope::District(d) => {
+                format!(
+                    "SELECT school_code FROM schools WHERE district = {}",
+                    sql_str(d)
+                )
+            }
+            Scope::School(s) => format!("SELECT {} AS school_code", sql_str(s)),
+        }
+    }
+}
+
+/// The schools that sent attendance in any shape (rows, an exception register, a class or
+/// school report) on a day: the SQL of their codes.
+fn reported_sql(day: NaiveDate) -> String {
+    format!(
+        "SELECT school_code FROM attendance WHERE date = DATE '{day}' \
+         UNION SELECT school_code FROM attendance_exceptions WHERE date = DATE '{day}' \
+         UNION SELECT school_code FROM class_report WHERE date = DATE '{day}'"
+    )
+}
+
+/// The first column's texts.
+fn texts(rows: &Rows) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in &rows.1 {
+        let Ok(col) = arrow::compute::cast(b.column(0), &arrow::datatypes::DataType::Utf8) else {
+            continue;
+        };
+        let col = col.as_string::<i32>();
+        out.extend(
+            (0..col.len())
+                .filter(|i| col.is_valid(*i))
+                .map(|i| col.value(i).to_string()),
+        );
+    }
+    out
+}
+
+impl QueryLayer {
+    /// Whether the registry knows the district or school (the bureau always is).
+    pub async fn scope_is_known(&self, scope: &Scope) -> Result<bool> {
+        let filter = match scope {
+            Scope::Bureau => return Ok(true),
+            Scope::District(d) => format!("district = {}", sql_str(d)),
+            Scope::School(s) => format!("school_code = {}", sql_str(s)),
+        };
+        let rows = self
+            .run(&format!(
+                "SELECT school_code FROM schools WHERE {filter} LIMIT 1"
+            ))
+            .await?;
+        Ok(rows.1.iter().any(|b| b.num_rows() > 0))
+    }
+
+    /// A school's name and district, if the registry lists it.
+    pub async fn school(&self, code: &str) -> Result<Option<(String, String)>> {
+        let rows = self
+            .run(&format!(
+                "SELECT school_name, district FROM schools WHERE school_code = {}",
+                sql_str(code)
+            ))
+            .await?;
+        let names = texts(&rows);
+        let districts = texts(&(
+            rows.0.clone(),
+            rows.1
+                .iter()
+                .map(|b| b.project(&[1]))
+                .collect::<std::result::Result<Vec<_>, _>>()?,
+        ));
+        Ok(names.into_iter().zip(districts).next())
+    }
+
+    /// The codes of the schools in a scope (a school: itself, listed or not).
+    pub async fn schools_in(&self, scope: &Scope) -> Result<Vec<String>> {
+        Ok(texts(&self.run(&scope.schools_sql()).await?))
+    }
+
+    /// The schools of a scope with no attendance in any shape on a day (催报): district,
+    /// school_code, school_name.
+    pub async fn schools_not_reporting(&self, scope: &Scope, day: NaiveDate) -> Result<Rows> {
+        self.run(&format!(
+            "SELECT s.district, s.school_code, s.school_name FROM schools s \
+             WHERE s.school_code IN ({}) AND s.school_code NOT IN ({}) \
+             ORDER BY s.district, s.school_code",
+            scope.schools_sql(),
+            reported_sql(day)
+        ))
+        .await
+    }
+
+    /// How many schools of a scope reported attendance in any shape on each day, and how many
+    /// schools the scope has.
+    pub async fn schools_reporting(
+        &self,
+        scope: &Scope,
+        days: &[NaiveDate],
+    ) -> Result<(Vec<i64>, i64)> {
+        let schools = scope.schools_sql();
+        let mut columns: Vec<String> = days
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                format!(
+                    "(SELECT count(DISTINCT school_code) FROM ({}) AS sent \
+                     WHERE school_code IN ({schools})) AS d{i}",
+                    reported_sql(*d)
+                )
+            })
+            .collect();
+        columns.push(format!(
+            "(SELECT count(*) FROM ({schools}) AS scope) AS schools"
+        ));
+        let (_, batches) = self.run(&format!("SELECT {}", columns.join(", "))).await?;
+        let Some(b) = batches.iter().find(|b| b.num_rows() > 0) else {
+            return Ok((vec![0; days.len()], 0));
+        };
+        let count = |i: usize| -> i64 {
+            let c = b.column(i);
+            match arrow::compute::cast(c, &arrow::datatypes::DataType::Int64) {
+                Ok(c) => c.as_primitive::<Int64Type>().value(0),
+                Err(_) => 0,
+            }
+        };
+        Ok(((0..days.len()).map(count).collect(), count(days.len())))
+    }
+
+    /// Where the schools of a scope are: school_code, school_name, latitude, longitude (the
+    /// ones with both).
+    pub async fn school_places(&self, scope: &Scope) -> Result<Rows> {
+        self.run(&format!(
+            "SELECT school_code, school_name, latitude, longitude FROM schools \
+             WHERE school_code IN ({}) AND latitude IS NOT NULL AND longitude IS NOT NULL",
+            scope.schools_sql()
+        ))
+        .await
+    }
+
+    /// The batches of a scope, newest first. A batch belongs to a school when it was uploaded
+    /// for it or holds rows of it (dated data: rows in the range).
+    pub async fn batches_in(
+        &self,
+        scope: &Scope,
+        range: Option<(NaiveDate, NaiveDate)>,
+    ) -> Result<Rows> {
+        let filter = match scope {
+            Scope::Bureau => String::new(),
+            _ => {
+                // A school's own code as a literal: its files are then pruned by statistics.
+                let of = match scope {
+                    Scope::School(s) => format!("= {}", sql_str(s)),
+                    _ => format!("IN ({})", scope.schools_sql()),
+                };
+                let holding = edulake_schemas::stored()
+                    .iter()
+                    .filter(|d| d.column("school_code").is_some())
+                    .map(|d| {
+                        let dates = match range {
+                            Some((from, to)) if d.partition_by == ["date"] => {
+                                format!(" AND date BETWEEN DATE '{from}' AND DATE '{to}'")
+                            }
+                            _ => String::new(),
+                        };
+                        format!(
+                            "SELECT _batch_id AS id FROM raw_{} WHERE school_code {of}{dates}",
+                            d.name
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" UNION ");
+                format!(
+                    "WHERE school_code {of} OR batch_id IN (SELECT id FROM ({holding}) AS holding)"
+                )
+            }
+        };
+        self.run(&format!(
+            "SELECT batch_id, dataset, school_code, as_of_date, source_file, format, rows_read, \
+             rows_stored, rows_rejected, ingested_at, reject_report IS NOT NULL AS has_reject_report \
+             FROM batches {filter} ORDER BY ingested_at DESC, batch_id"
+        ))
+        .await
+    }
+
+    /// Every batch, oldest first, with the shape its rows were sent in, as `edulake batches`
+    /// lists them.
+    pub async fn batch_list(&self) -> Result<Rows> {
+        self.run(
+            "SELECT batch_id, dataset, \
+             CASE dataset WHEN 'attendance' THEN 'rows' WHEN 'health_report' THEN 'rows' \
+             WHEN 'attendance_exceptions' THEN 'exception register' WHEN 'class_report' THEN 'class report' \
+             ELSE '' END AS shape, \
+             school_code, source_file, source_sha256, rows_read, rows_stored, \
+             rows_rejected, ingested_at FROM batches ORDER BY ingested_at, batch_id",
+        )
+        .await
+    }
+
+    /// Which shape of report each school's days were counted from (REPORTING.md's precedence).
+    pub async fn shapes(&self, of: &ShapesOf<'_>) -> Result<Rows> {
+        self.run(&shapes_sql(of)).await
+    }
+
+    /// How many current rows each dataset holds: table, current_rows.
+    pub async fn current_rows(&self) -> Result<Rows> {
+        let query = edulake_schemas::all()
+            .iter()
+            .map(|d| {
+                format!(
+                    "SELECT '{0}' AS \"table\", count(*) AS current_rows FROM {0}",
+                    d.name
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        self.run(&query).await
+    }
+}
