@@ -134,3 +134,35 @@ async fn a_district_sees_its_schools_and_a_researcher_no_uploads() {
     assert!(Principal::new(Role::SchoolClerk, Scope::Bureau).is_err());
     assert!(Principal::new(Role::BureauAnalyst, Scope::School("S1".into())).is_err());
 }
+
+#[tokio::test]
+async fn each_role_may_look_at_its_own_scope_only() {
+    let f = three_schools().await;
+    let layer = QueryLayer::open(&f.reader).await.unwrap();
+    let school = |s: &str| Scope::School(s.into());
+    let district = |d: &str| Scope::District(d.into());
+    let officer = Principal::new(Role::DistrictOfficer, district("D1")).unwrap();
+    let clerk = Principal::new(Role::SchoolClerk, school("S1")).unwrap();
+    let admin = Principal::new(Role::BureauAdmin, Scope::Bureau).unwrap();
+    for (who, scope, allowed) in [
+        (&admin, Scope::Bureau, true),
+        (&admin, school("S3"), true),
+        (&officer, district("D1"), true),
+        (&officer, school("S2"), true),
+        (&officer, school("S3"), false),
+        (&officer, district("D2"), false),
+        (&officer, Scope::Bureau, false),
+        (&clerk, school("S1"), true),
+        (&clerk, school("S2"), false),
+        (&clerk, district("D1"), false),
+        (&clerk, Scope::Bureau, false),
+        // A school the registry does not list is no district's.
+        (&officer, school("S9"), false),
+    ] {
+        assert_eq!(
+            layer.allows(who, &scope).await.unwrap(),
+            allowed,
+            "{who:?} {scope:?}"
+        );
+    }
+}

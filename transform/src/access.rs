@@ -149,6 +149,22 @@ impl QueryLayer {
         Ok(ctx)
     }
 
+    /// Whether `who` may look at `scope` (a page, a download, an upload's school): the bureau
+    /// roles anywhere; a district officer its district and that district's schools; a clerk
+    /// its own school; a researcher the scope granted and what lies inside it.
+    pub async fn allows(&self, who: &Principal, scope: &Scope) -> Result<bool> {
+        Ok(match (&who.scope, scope) {
+            (Scope::Bureau, _) => true,
+            (Scope::District(mine), Scope::District(asked)) => mine == asked,
+            (Scope::District(mine), Scope::School(code)) => self
+                .school(code)
+                .await?
+                .is_some_and(|(_, district)| &district == mine),
+            (Scope::School(mine), Scope::School(asked)) => mine == asked,
+            (_, _) => false,
+        })
+    }
+
     /// A read-only query `who` typed, answered from `who`'s session within `limits`.
     pub async fn sql_as(&self, who: &Principal, query: &str, limits: &Limits) -> Result<Rows> {
         let ctx = self.session_for(who).await?;
