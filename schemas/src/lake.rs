@@ -327,3 +327,21 @@ pub fn records_in_parquet(file: bytes::Bytes) -> Result<Vec<BatchRecord>> {
     }
     Ok(out)
 }
+
+/// The lake's root as a URL: an object-store URL (`s3://bucket/prefix`) as given, with a
+/// trailing `/`; a local folder, which must exist, as an absolute `file://` URL. Err: why not,
+/// in a sentence naming the location.
+pub fn root_url(location: &str) -> std::result::Result<url::Url, String> {
+    if location.contains("://") {
+        let mut u = url::Url::parse(location).map_err(|e| format!("lake URL '{location}': {e}"))?;
+        if !u.path().ends_with('/') {
+            let p = format!("{}/", u.path());
+            u.set_path(&p);
+        }
+        return Ok(u);
+    }
+    let abs =
+        std::fs::canonicalize(location).map_err(|e| format!("no lake at '{location}': {e}"))?;
+    url::Url::from_directory_path(&abs)
+        .map_err(|_| format!("lake folder '{}' is not absolute", abs.display()))
+}

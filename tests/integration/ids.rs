@@ -53,17 +53,27 @@ fn crosswalk_roster() -> String {
     out
 }
 
-#[tokio::test]
-async fn local_ids_resolve_through_a_roster_that_arrives_later() {
-    let f = Fixture::new();
-    let school = || Upload {
+/// An upload for school L1 (its files carry no school code).
+fn school() -> Upload {
+    Upload {
         school: Some("L1".into()),
         ..Default::default()
-    };
+    }
+}
+
+/// L1 in the registry, with its 学籍 roster as first sent (national ids only).
+async fn school_with_national_roster() -> Fixture {
+    let f = Fixture::new();
     let p = f.write("schools.csv", SCHOOLS);
     f.ingest("schools", Upload::default(), &[p]).await;
     let p = f.write("名册.csv", national_roster());
     f.ingest("enrolment", Upload::default(), &[p]).await;
+    f
+}
+
+#[tokio::test]
+async fn local_ids_resolve_through_a_roster_that_arrives_later() {
+    let f = school_with_national_roster().await;
     let p = f.write("考勤日报.csv", DAILY_EXPORT);
     let out = f.ingest("attendance", school(), &[p]).await;
     assert_eq!(stored(&out[0]).rows_stored, 11, "{out:?}");
@@ -155,15 +165,7 @@ async fn national_id_columns_must_agree() {
 #[tokio::test]
 async fn a_build_finds_local_ids_sent_after_the_last_build() {
     use edulake_transform::marts::{self, BuildOptions};
-    let f = Fixture::new();
-    let school = || Upload {
-        school: Some("L1".into()),
-        ..Default::default()
-    };
-    let p = f.write("schools.csv", SCHOOLS);
-    f.ingest("schools", Upload::default(), &[p]).await;
-    let p = f.write("名册.csv", national_roster());
-    f.ingest("enrolment", Upload::default(), &[p]).await;
+    let f = school_with_national_roster().await;
     let mut friday = String::from("日期,学籍号,班级,考勤状态\n");
     for i in 1..=10 {
         friday.push_str(&format!("2026-10-09,N{i:02},七年级(1)班,出勤\n"));

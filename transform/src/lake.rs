@@ -51,21 +51,7 @@ impl Lake {
     /// The lake at a local path or an object-store URL (`s3://bucket/prefix`). A local folder
     /// must exist: reading a mistyped path answers with an error, not an empty lake.
     pub fn open(location: &str) -> Result<Lake> {
-        let root = if location.contains("://") {
-            let mut u = Url::parse(location)
-                .map_err(|e| TransformError::Config(format!("lake URL '{location}': {e}")))?;
-            if !u.path().ends_with('/') {
-                let p = format!("{}/", u.path());
-                u.set_path(&p);
-            }
-            u
-        } else {
-            let abs = std::fs::canonicalize(location)
-                .map_err(|e| TransformError::Config(format!("no lake at '{location}': {e}")))?;
-            Url::from_directory_path(&abs).map_err(|_| {
-                TransformError::Config(format!("lake folder '{}' is not absolute", abs.display()))
-            })?
-        };
+        let root = edulake_schemas::lake::root_url(location).map_err(TransformError::Config)?;
         Ok(Lake {
             root,
             tables: Arc::default(),
@@ -128,7 +114,7 @@ impl Lake {
     /// Every batch of the lake, oldest first: the batch index, and the batches of data commits
     /// it does not list yet (a process that died between its data commit and its index entry;
     /// the next ingest writes their entries).
-    pub async fn batches(&self) -> Result<Vec<BatchRecord>> {
+    pub async fn batches(&self) -> Result<Arc<Vec<BatchRecord>>> {
         let indexed = self.indexed().await?;
         let mut listed: HashMap<&str, HashSet<i64>> = HashMap::new();
         for r in indexed.iter() {
@@ -164,9 +150,9 @@ impl Lake {
         }
         let caught = self.lock_index()?.caught.clone();
         Ok(if caught.is_empty() {
-            indexed.as_ref().clone()
+            indexed
         } else {
-            merge_records(&indexed, caught)
+            Arc::new(merge_records(&indexed, caught))
         })
     }
 

@@ -273,7 +273,7 @@ impl QueryLayer {
             event_days.extend(days);
         }
         step("raw tables");
-        let batches = Arc::new(lake.batches().await?);
+        let batches = lake.batches().await?;
         register_batches(&ctx, &batches)?;
         step("batches");
         let data_days = other_days(&ctx, &event_days).await?;
@@ -407,8 +407,8 @@ impl QueryLayer {
     }
 
     /// Every batch of the lake as this session reads it, oldest first.
-    pub fn batches(&self) -> &[BatchRecord] {
-        &self.batches
+    pub fn batches(&self) -> Arc<Vec<BatchRecord>> {
+        self.batches.clone()
     }
 
     /// The tables holding rows sent with only a local id (see [`indicators::LocalIds`]).

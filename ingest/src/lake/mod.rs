@@ -118,24 +118,12 @@ impl Lake {
     /// Opens a lake at a local path or an object-store URL (`s3://bucket/prefix`). A local
     /// folder is created if missing.
     pub fn open(location: &str) -> Result<Lake> {
-        let root = if location.contains("://") {
-            let mut u = Url::parse(location)
-                .map_err(|e| IngestError::Config(format!("lake URL '{location}': {e}")))?;
-            if !u.path().ends_with('/') {
-                let p = format!("{}/", u.path());
-                u.set_path(&p);
-            }
-            u
-        } else {
+        if !location.contains("://") {
             std::fs::create_dir_all(location).map_err(|e| {
                 IngestError::Config(format!("cannot create lake folder '{location}': {e}"))
             })?;
-            let abs = std::fs::canonicalize(location)
-                .map_err(|e| IngestError::Config(format!("lake folder '{location}': {e}")))?;
-            Url::from_directory_path(&abs).map_err(|_| {
-                IngestError::Config(format!("lake folder '{}' is not absolute", abs.display()))
-            })?
-        };
+        }
+        let root = edulake_schemas::lake::root_url(location).map_err(IngestError::Config)?;
         Ok(Lake {
             root,
             loaded: TableCache::default(),
@@ -549,6 +537,9 @@ impl Lake {
     /// Catches `_batches` up with commits of the dataset table whose records were not indexed
     /// (a process that died between its data commit and its index append). Returns the
     /// records added and the table version up to which `known` and they hold every batch.
+    /// Every version not indexed is read (a process may have died between its commit and its
+    /// index entry while another process committed after it); a version found to carry no
+    /// batch (the table's creation, maintenance) is remembered and not read again.
     pub async fn sync_batches(
         &self,
         d: &Dataset,
@@ -559,18 +550,6 @@ impl Lake {
             .filter(|r| r.dataset == d.name)
             .map(|r| r.table_version)
             .collect();
-        self.catch_up(d, &indexed).await
-    }
-
-    /// [`Lake::sync_batches`] given the versions of the dataset table `_batches` indexes.
-    /// Every version not indexed is read (a process may have died between its commit and its
-    /// index entry while another process committed after it); a version found to carry no
-    /// batch (the table's creation, maintenance) is remembered and not read again.
-    pub async fn catch_up(
-        &self,
-        d: &Dataset,
-        indexed: &std::collections::HashSet<i64>,
-    ) -> Result<(Vec<BatchRecord>, i64)> {
         let Some(table) = self.load(d.name).await? else {
             return Ok((Vec::new(), -1));
         };

@@ -12,9 +12,7 @@ pub async fn run(env: &Env, full: bool, show_sql: bool) -> anyhow::Result<ExitCo
     if show_sql {
         let layer = edulake_transform::QueryLayer::open(&env.reader()?).await?;
         let mut out = std::io::stdout().lock();
-        for (name, sql) in marts::full_build_sql(&layer).await? {
-            writeln!(out, "-- mart: {name}\n{sql};\n")?;
-        }
+        out.write_all(marts::full_build_sql(&layer).await?.as_bytes())?;
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }

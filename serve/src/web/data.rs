@@ -332,9 +332,9 @@ pub async fn reject_report(
         .batches()
         .await
         .map_err(|e| AppError::Internal(lang, e.to_string()))?
-        .into_iter()
+        .iter()
         .find(|b| b.batch_id == batch_id)
-        .and_then(|b| b.reject_report)
+        .and_then(|b| b.reject_report.clone())
         .ok_or(AppError::NotFound(lang))?;
     let rel = PathBuf::from(rel);
     if rel

@@ -7,9 +7,9 @@ use crate::views::{current_view_sql, QueryLayer};
 
 use super::Mart;
 
-/// Each mart's name and the SQL of a full build of it (what `edulake build --show-sql`
-/// prints): the statements another engine can run to compare.
-pub async fn full_build_sql(layer: &QueryLayer) -> Result<Vec<(String, String)>> {
+/// The statements of a full build, one per mart under a `-- mart: <name>` line (what `edulake
+/// build --show-sql` prints): the script another engine can run to compare.
+pub async fn full_build_sql(layer: &QueryLayer) -> Result<String> {
     let days = layer.data_days().to_vec();
     Ok(Mart::all()
         .into_iter()
@@ -25,7 +25,7 @@ pub async fn full_build_sql(layer: &QueryLayer) -> Result<Vec<(String, String)>>
                     },
                 ),
             };
-            (m.sql_name(), sql)
+            format!("-- mart: {}\n{sql};\n\n", m.sql_name())
         })
         .collect())
 }

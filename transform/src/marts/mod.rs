@@ -381,7 +381,7 @@ async fn build_stages(
         None => QueryLayer::open_for_build(lake).await?,
     };
     step("opened");
-    let batches = layer.batches().to_vec();
+    let batches = layer.batches();
     let per_day = rows_per_day(&batches);
     let mut done = Vec::new();
     let scope = if options.full {
