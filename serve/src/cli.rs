@@ -153,7 +153,22 @@ pub enum Command {
     Sql {
         #[arg(long, value_enum, default_value_t = SqlFormat::Table)]
         format: SqlFormat,
+        /// Answer as this role would see it (the cockpit runs its users' queries so): only
+        /// the tables the role may read, filtered to --school or --district.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(ROLES))]
+        role: Option<String>,
+        /// With --role: the school it is limited to.
+        #[arg(long, requires = "role")]
+        school: Option<String>,
+        /// With --role: the district it is limited to.
+        #[arg(long, requires = "role", conflicts_with = "school")]
+        district: Option<String>,
         query: String,
+    },
+    /// The cockpit's accounts (kept in the state directory, outside the lake).
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
     },
     /// Bring the indicator tables (marts) up to date with everything ingested; incremental.
     Build {
@@ -192,6 +207,49 @@ pub enum Command {
     Schema {
         #[arg(value_parser = clap::builder::PossibleValuesParser::new(edulake_schemas::names()))]
         dataset: Option<String>,
+    },
+}
+
+/// The roles an account can have.
+pub const ROLES: [&str; 5] = [
+    "bureau_admin",
+    "bureau_analyst",
+    "district_officer",
+    "school_clerk",
+    "researcher",
+];
+
+/// `edulake users …`.
+#[derive(Debug, Subcommand)]
+pub enum UsersAction {
+    /// Create an account; prints a generated password once, unless one is given on stdin.
+    ///
+    /// Example: edulake users add wang --role school_clerk --school S001
+    Add {
+        /// The name the user signs in with.
+        login: String,
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(ROLES))]
+        role: String,
+        /// The school of a school_clerk (or a researcher limited to one school).
+        #[arg(long)]
+        school: Option<String>,
+        /// The district of a district_officer (or a researcher limited to one district).
+        #[arg(long, conflicts_with = "school")]
+        district: Option<String>,
+        /// Read the password from the first line of stdin instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the accounts: login, role, scope, whether disabled, when created.
+    List,
+    /// Disable an account and end its sessions.
+    Disable { login: String },
+    /// Give an account a new password (printed once, or read from stdin), enable it and end
+    /// its sessions.
+    ResetPassword {
+        login: String,
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 

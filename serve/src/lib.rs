@@ -2,12 +2,15 @@
 //! together.
 //!
 //! # Layout
+//! - [`accounts`]: accounts, sessions, sign-in throttling and the audit log (SQLite in the
+//!   state directory).
 //! - [`cli`]: the command line of `shared/contract/CLI.md` (clap).
 //! - [`commands`]: one module per subcommand; each takes its parsed arguments and a
 //!   [`Env`], prints its results and returns whether the work succeeded.
 //! - [`progress`]: progress bars on a terminal, silence in scripts.
 //! - [`web`]: the cockpit served by `edulake serve` (axum, pages rendered on the server).
 
+pub mod accounts;
 pub mod cli;
 pub mod commands;
 pub mod progress;

@@ -11,7 +11,7 @@ use edulake_transform::{QueryLayer, TransformError};
 use crate::common::*;
 
 /// Three schools in two districts, each with attendance on one day: S1 2 rows, S2 3, S3 4.
-async fn three_schools() -> Fixture {
+pub(crate) async fn three_schools() -> Fixture {
     let f = Fixture::new();
     let p = f.write(
         "schools.csv",
@@ -165,4 +165,35 @@ async fn each_role_may_look_at_its_own_scope_only() {
             "{who:?} {scope:?}"
         );
     }
+}
+
+/// `serve` renders; it writes no SQL over the lake (the accounts database of the state
+/// directory, `accounts.rs`, is its own): every read is one of transform's.
+#[test]
+fn serve_holds_no_sql_over_the_lake() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut stack = vec![root];
+    let mut seen = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") || path.ends_with("accounts.rs") {
+                continue;
+            }
+            seen += 1;
+            let text = std::fs::read_to_string(&path).unwrap();
+            for word in ["SELECT ", " FROM ", "UNION "] {
+                assert!(
+                    !text.contains(word),
+                    "{}: SQL in serve ({word:?})",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(seen > 10, "{seen}");
 }

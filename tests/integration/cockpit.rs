@@ -392,6 +392,20 @@ async fn post(
     uri: &str,
     (content_type, body): (String, Vec<u8>),
 ) -> (StatusCode, String) {
+    // The form's token of the upload page, first, as a browser sends it.
+    let (_, page) = get(state, "/upload").await;
+    let page = String::from_utf8(page).unwrap();
+    let token = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the upload form's token");
+    let boundary = content_type.split("boundary=").nth(1).unwrap();
+    let mut sent =
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n")
+            .into_bytes();
+    sent.extend_from_slice(&body);
+    let body = sent;
     let response = app(state.clone())
         .oneshot(
             Request::builder()
@@ -554,6 +568,18 @@ fn the_demo_in_a_browser() {
         }
     }
     let url = url.unwrap_or_else(|| panic!("the demo printed no URL:\n{printed}"));
+    // The accounts it printed: a login, a password of 16, the role.
+    let account = |login: &str| {
+        printed
+            .lines()
+            .find_map(|l| {
+                let mut words = l.split_whitespace();
+                (words.next() == Some(login)).then(|| words.next().unwrap().to_string())
+            })
+            .unwrap_or_else(|| panic!("the demo printed no account {login}:\n{printed}"))
+    };
+    let (admin, clerk) = (account("admin"), account("clerk"));
+    assert_eq!(admin.len(), 16);
     let school = f.cli(&[
         "sql",
         "--format",
@@ -579,7 +605,16 @@ fn the_demo_in_a_browser() {
     );
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/python/browser.py");
     let out = std::process::Command::new("python3")
-        .args([script, &url, artefacts, upload.to_str().unwrap()])
+        .args([
+            script,
+            &url,
+            artefacts,
+            upload.to_str().unwrap(),
+            "admin",
+            &admin,
+            "clerk",
+            &clerk,
+        ])
         .output()
         .expect("python3 must be installed (tests/setup.sh installs what the tests need)");
     drop(demo);

@@ -242,6 +242,8 @@ pub async fn cockpit(f: &Fixture) -> std::sync::Arc<edulake_serve::web::AppState
                 "127.0.0.1:8080".parse().unwrap(),
             ),
             query_program: env!("CARGO_BIN_EXE_edulake").into(),
+            loopback: true,
+            tls: false,
         },
     )
     .await

@@ -4,6 +4,7 @@
 mod common;
 
 mod access;
+mod accounts;
 mod cli;
 mod cockpit;
 mod exactly_once;

@@ -46,6 +46,17 @@ fn get(addr: &str, path: &str) -> (u16, String) {
     )
 }
 
+/// The form token of the cockpit's upload page.
+fn csrf_of(addr: &str) -> String {
+    let (status, page) = get(addr, "/upload");
+    assert_eq!(status, 200, "{page}");
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the upload form's token")
+        .to_string()
+}
+
 /// `q` for a URL.
 fn enc(q: &str) -> String {
     q.bytes()
@@ -249,11 +260,16 @@ fn hostile_queries_ranges_hosts_and_forms_are_refused_and_the_cockpit_stays_up()
         b"",
     );
     assert_eq!(status, 403, "{body}");
-    // 7. A form posted from another site: refused, nothing stored.
-    let form = "--XyZ\r\nContent-Disposition: form-data; name=\"dataset\"\r\n\r\nattendance\r\n\
+    // 7. A form posted from another site: refused, nothing stored. (The form carries the
+    // token of the cockpit's own upload page, as a browser's would.)
+    let token = csrf_of(&addr);
+    let form = format!(
+        "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n\
+                --XyZ\r\nContent-Disposition: form-data; name=\"dataset\"\r\n\r\nattendance\r\n\
                 --XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"x.csv\"\r\n\
                 Content-Type: text/csv\r\n\r\ndate,school_code,class_code,student_id,status\n\
-                2026-09-07,S001,101,G900,present\n\r\n--XyZ--\r\n";
+                2026-09-07,S001,101,G900,present\n\r\n--XyZ--\r\n"
+    );
     let (status, body) = http(
         &addr,
         &format!(
@@ -308,9 +324,11 @@ fn hostile_queries_ranges_hosts_and_forms_are_refused_and_the_cockpit_stays_up()
         .map(|i| {
             let addr = addr.clone();
             let zeros = zeros.clone();
+            let token = token.clone();
             std::thread::spawn(move || {
                 let mut form = format!(
-                    "--XyZ\r\nContent-Disposition: form-data; name=\"dataset\"\r\n\r\nattendance\r\n\
+                    "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n\
+                     --XyZ\r\nContent-Disposition: form-data; name=\"dataset\"\r\n\r\nattendance\r\n\
                      --XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"z{i}.csv\"\r\n\
                      Content-Type: text/csv\r\n\r\n"
                 )

@@ -1,8 +1,9 @@
 """The cockpit in a real browser: Debian's Chromium, driven by Playwright.
 
-    python3 tests/python/browser.py URL ARTEFACTS_DIR UPLOAD_CSV
+    python3 tests/python/browser.py URL ARTEFACTS_DIR UPLOAD_CSV ADMIN PASSWORD CLERK PASSWORD
 
-Opens each page of a running cockpit, finds its charts, follows a drill-down from the bureau
+Signs in as the bureau's administrator (the accounts the demo printed), opens each page of a
+running cockpit, finds its charts, follows a drill-down from the bureau
 to a district, a school and its classes, switches to English and back, sets a date range,
 uploads a file through the upload page, checks every link on the way, and fails on any
 console error, failed request or broken link. Screenshots of each page (desktop and phone)
@@ -19,6 +20,7 @@ from urllib.parse import urljoin, urlparse
 from playwright.sync_api import sync_playwright
 
 BASE, ARTEFACTS, UPLOAD = sys.argv[1].rstrip("/") + "/", sys.argv[2], sys.argv[3]
+ADMIN, ADMIN_PASSWORD, CLERK, CLERK_PASSWORD = sys.argv[4:8]
 os.makedirs(ARTEFACTS, exist_ok=True)
 CHROMIUM = os.environ.get("EDULAKE_CHROMIUM", "/usr/bin/chromium")
 
@@ -68,6 +70,21 @@ def no_overflow(page, where):
         fail(f"{where}: the page is {wide}px wider than a phone screen")
 
 
+def sign_in(page, login, password, name=None):
+    """Signs in through the sign-in page, as a user would."""
+    page.goto(BASE)
+    if "/login" not in page.url:
+        fail(f"the cockpit did not ask to sign in: {page.url}")
+    if name:
+        shot(page, name)
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", password)
+    page.locator("form.sign-in button").click()
+    page.wait_for_load_state()
+    if "/login" in page.url:
+        fail(f"signing in as {login} failed: {visible_text(page)[:300]}")
+
+
 def visible_text(page):
     return page.evaluate("document.body.innerText")
 
@@ -98,6 +115,9 @@ with sync_playwright() as p:
     desktop = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     page = desktop.new_page()
     watch(page)
+
+    # Nothing is shown before signing in; the administrator lands on the overview.
+    sign_in(page, ADMIN, ADMIN_PASSWORD, "00-sign-in")
 
     # The overview, in Chinese by default.
     page.goto(BASE)
@@ -229,10 +249,28 @@ with sync_playwright() as p:
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
     ppage = phone.new_page()
     watch(ppage)
+    sign_in(ppage, ADMIN, ADMIN_PASSWORD, "10-phone-sign-in")
     for path, name in [("", "10-phone-overview"), ("notices", "11-phone-notices"), ("upload", "12-phone-upload")]:
         ppage.goto(BASE + path)
         no_overflow(ppage, f"phone {path or 'overview'}")
         shot(ppage, name)
+
+    # A school's clerk lands on its school's page and sees no other.
+    clerk = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    cpage = clerk.new_page()
+    watch(cpage)
+    sign_in(cpage, CLERK, CLERK_PASSWORD)
+    if "/school/" not in cpage.url:
+        fail(f"the clerk landed on {cpage.url}, not its school")
+    shot(cpage, "13-clerk-school")
+    hrefs = cpage.eval_on_selector_all("nav a", "els => els.map(e => e.getAttribute('href'))")
+    if any(h.startswith("/notices") for h in hrefs):
+        fail(f"the clerk's navigation offers the bureau's pages: {hrefs}")
+    for path in ["", "notices", "district/x"]:
+        r = clerk.request.get(BASE + path, max_redirects=0)
+        if r.status not in (303, 403):
+            fail(f"the clerk opened /{path}: {r.status}")
+    check_links(cpage, clerk)
     browser.close()
 
 print(f"browser: {len(checked)} links checked, {len(problems)} problem(s); screenshots in {ARTEFACTS}")

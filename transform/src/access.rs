@@ -90,6 +90,15 @@ impl Principal {
         Ok(Principal { role, scope })
     }
 
+    /// How indicators are given to this principal: whole to the bureau's roles, with small
+    /// cells suppressed to everyone else (INDICATORS.md).
+    pub fn indicator_role(&self) -> crate::indicators::Role {
+        match self.role {
+            Role::BureauAdmin | Role::BureauAnalyst => crate::indicators::Role::Bureau,
+            _ => crate::indicators::Role::Restricted,
+        }
+    }
+
     /// Whether this principal may see which files were sent, by whom (batches, file names,
     /// reject reports).
     pub fn sees_uploads(&self) -> bool {
@@ -163,6 +172,20 @@ impl QueryLayer {
             (Scope::School(mine), Scope::School(asked)) => mine == asked,
             (_, _) => false,
         })
+    }
+
+    /// A read-only query `who` typed, from `who`'s session, as a stream (the caller bounds
+    /// it).
+    pub async fn sql_stream_as(
+        &self,
+        who: &Principal,
+        query: &str,
+    ) -> Result<(
+        arrow::datatypes::SchemaRef,
+        datafusion::execution::SendableRecordBatchStream,
+    )> {
+        let ctx = self.session_for(who).await?;
+        read_only_stream(&ctx, query).await
     }
 
     /// A read-only query `who` typed, answered from `who`'s session within `limits`.

@@ -125,7 +125,65 @@ pub async fn run(
         out.join("attendance").display(),
         example = edulake_transform::reads::EXAMPLE_QUERY,
     );
+    demo_accounts(env, &layer).await?;
     println!();
     crate::web::serve(listener, env.lake()?, env.state.clone()).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The demo's accounts, one of each role, each with a new random password printed once here
+/// (a demo run again gives them new ones).
+async fn demo_accounts(env: &Env, layer: &QueryLayer) -> anyhow::Result<()> {
+    use edulake_transform::access::{Principal, Role};
+    use edulake_transform::reads::Scope;
+    let accounts = crate::accounts::Accounts::open(env.state.root())?;
+    let first = layer.schools_in(&Scope::Bureau).await?.into_iter().min();
+    let place = match &first {
+        Some(code) => layer
+            .school(code)
+            .await?
+            .map(|(_, district)| (code.clone(), district)),
+        None => None,
+    };
+    let mut wanted = vec![
+        ("admin", Principal::new(Role::BureauAdmin, Scope::Bureau)?),
+        (
+            "analyst",
+            Principal::new(Role::BureauAnalyst, Scope::Bureau)?,
+        ),
+        (
+            "researcher",
+            Principal::new(Role::Researcher, Scope::Bureau)?,
+        ),
+    ];
+    if let Some((school, district)) = place {
+        wanted.insert(
+            2,
+            (
+                "officer",
+                Principal::new(Role::DistrictOfficer, Scope::District(district))?,
+            ),
+        );
+        wanted.insert(
+            3,
+            (
+                "clerk",
+                Principal::new(Role::SchoolClerk, Scope::School(school))?,
+            ),
+        );
+    }
+    println!("Accounts (passwords shown once; `edulake users` manages them):");
+    for (login, who) in wanted {
+        let password = match accounts.get(login)? {
+            Some(_) => accounts.reset_password(login, None)?,
+            None => accounts.add(login, &who, None)?,
+        };
+        let scope = match &who.scope {
+            Scope::Bureau => String::new(),
+            Scope::District(d) => format!(" of {d}"),
+            Scope::School(s) => format!(" of {s}"),
+        };
+        println!("  {login:<11} {password}  ({}{scope})", who.role.name());
+    }
+    Ok(())
 }

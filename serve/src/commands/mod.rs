@@ -6,6 +6,7 @@ mod export;
 mod generate;
 mod ingest;
 mod query;
+pub mod users;
 
 use std::process::ExitCode;
 
@@ -71,7 +72,19 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
             ingest::run(env, what, paths).await
         }
         Command::Batches { format, shapes } => query::batches(env, format, shapes).await,
-        Command::Sql { format, query } => query::sql(env, &query, format).await,
+        Command::Sql {
+            format,
+            role,
+            school,
+            district,
+            query,
+        } => {
+            let who = role
+                .map(|r| users::principal_of(&r, school, district))
+                .transpose()?;
+            query::sql(env, &query, format, who.as_ref()).await
+        }
+        Command::Users { action } => users::run(env, action).await,
         Command::Schema { dataset } => query::schema(dataset.as_deref()),
         Command::Build { full, show_sql } => build::run(env, full, show_sql).await,
         Command::Export(args) => export::export(env, args).await,

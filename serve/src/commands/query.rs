@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use edulake_transform::access::Principal;
 use edulake_transform::bounded::{with_deadline, Limits};
 use edulake_transform::QueryLayer;
 
@@ -42,12 +43,21 @@ fn limit_time() {
     }
 }
 
-pub async fn sql(env: &Env, query: &str, format: SqlFormat) -> anyhow::Result<ExitCode> {
+/// `edulake sql`: as the lake's owner, or as `who` would see it.
+pub async fn sql(
+    env: &Env,
+    query: &str,
+    format: SqlFormat,
+    who: Option<&Principal>,
+) -> anyhow::Result<ExitCode> {
     limit_address_space()?;
     limit_time();
     let layer = QueryLayer::open(&env.reader()?).await?;
     // Written as it comes: a result bigger than memory still reaches a file or a pipe.
-    let (schema, stream) = layer.sql_stream(query).await?;
+    let (schema, stream) = match who {
+        Some(who) => layer.sql_stream_as(who, query).await?,
+        None => layer.sql_stream(query).await?,
+    };
     let limits = Limits::command_line();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     edulake_transform::output::write_stream(

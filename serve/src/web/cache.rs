@@ -9,11 +9,15 @@ use super::html::enc;
 use super::pages::{scope_page, view_of, Params, Scope};
 use super::{AppError, AppState, View};
 
+use edulake_transform::access::Principal;
+use edulake_transform::reads::Scope as ReadScope;
+
 /// A rendered page from the cache, or rendered now and kept. Pages are kept by what they
 /// show: the path and the parameters a page reads, the range as resolved (clamped to the
 /// data); a parameter no page reads does not make another page.
 pub(super) async fn cached_page<F, Fut>(
     state: &AppState,
+    who: &Principal,
     uri: &Uri,
     params: &Params,
     headers: &HeaderMap,
@@ -24,7 +28,7 @@ where
     Fut: std::future::Future<Output = Result<String, AppError>>,
 {
     let layer = state.layer().await;
-    let (view, _) = view_of(&layer, params, uri.path()).await?;
+    let (view, _) = view_of(&layer, who, params, uri.path()).await?;
     drop(layer);
     let key = page_key(uri.path(), &view, params);
     let cell = state.page_cell(&key).await;
@@ -51,8 +55,15 @@ pub(super) fn page_key(path: &str, view: &View, params: &Params) -> String {
             String::new()
         }
     };
+    // Pages differ by who they are for (their navigation, and what a role may see).
     format!(
-        "{path}|{}|{}|{}|{}|{}|{}",
+        "{}|{}|{path}|{}|{}|{}|{}|{}|{}",
+        match view.who.role {
+            edulake_transform::access::Role::BureauAdmin
+            | edulake_transform::access::Role::BureauAnalyst => "bureau",
+            other => other.name(),
+        },
+        crate::accounts::scope_text(&view.who.scope),
         view.lang.code(),
         view.from,
         view.to,
@@ -132,18 +143,23 @@ async fn render_all(state: &AppState, pages: Vec<(String, Scope)>) {
         return;
     }
     let layer = state.layer().await;
-    let Ok((view, _)) = view_of(&layer, &Params::default(), "/").await else {
+    // Rendered for the bureau's roles (the same pages for both).
+    let who = Principal {
+        role: edulake_transform::access::Role::BureauAnalyst,
+        scope: ReadScope::Bureau,
+    };
+    let Ok((view, _)) = view_of(&layer, &who, &Params::default(), "/").await else {
         return;
     };
     drop(layer);
-    let view = &view;
+    let (view, who) = (&view, &who);
     let renders = pages.into_iter().map(|(path, scope)| async move {
         let cell = state
             .page_cell(&page_key(&path, view, &Params::default()))
             .await;
         let rendered = cell
             .get_or_try_init(|| async {
-                let page = scope_page(state, &Params::default(), &path, scope).await?;
+                let page = scope_page(state, who, &Params::default(), &path, scope).await?;
                 Ok::<_, AppError>(Rendered::new(page))
             })
             .await;

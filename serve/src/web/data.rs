@@ -15,8 +15,13 @@ use super::html::{self, enc, esc, link, section, table};
 use super::i18n::{t, Lang};
 use edulake_transform::shapes::ShapesOf;
 
-use super::pages::{cached_page, download_href, export, read_rows, view_of, Ask, Params, Scope};
+use super::auth::{check_scope, Visitor};
+use super::pages::{
+    cached_page, download_href, export, read_rows, view_of, Ask, Params, Scope, ScopeExt,
+};
 use super::{AppError, AppState};
+use axum::Extension;
+use edulake_transform::access::Principal;
 
 /// The dated datasets whose freshness the data page shows, with their label keys.
 const FRESHNESS: [(&str, &str); 6] = [
@@ -37,12 +42,30 @@ const SHAPES: [&str; 4] = ["rows", "register", "class_report", "school_report"];
 /// The data page: freshness by school and dataset, and the batches received.
 pub async fn data(
     State(state): State<Arc<AppState>>,
-    Query(params): Query<Params>,
+    Extension(visitor): Extension<Visitor>,
+    Query(mut params): Query<Params>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    cached_page(&state, &uri, &params, &headers, || {
-        render_data(&state, &params)
+    let lang = Lang::parse(params.lang.as_deref());
+    let who = visitor.require(lang)?;
+    // Without a district or school asked, each sees its own scope.
+    if scope_of(&params.district, &params.school) == Scope::Bureau {
+        match &who.scope {
+            Scope::Bureau => {}
+            Scope::District(d) => params.district = Some(d.clone()),
+            Scope::School(s) => params.school = Some(s.clone()),
+        }
+    }
+    check_scope(
+        &state,
+        &who,
+        &scope_of(&params.district, &params.school),
+        lang,
+    )
+    .await?;
+    cached_page(&state, &who, &uri, &params, &headers, || {
+        render_data(&state, &who, &params)
     })
     .await
 }
@@ -56,9 +79,13 @@ pub(super) fn scope_of(district: &Option<String>, school: &Option<String>) -> Sc
     }
 }
 
-async fn render_data(state: &AppState, params: &Params) -> Result<String, AppError> {
+async fn render_data(
+    state: &AppState,
+    who: &Principal,
+    params: &Params,
+) -> Result<String, AppError> {
     let layer = state.layer().await;
-    let (mut view, _) = view_of(&layer, params, "/data").await?;
+    let (mut view, _) = view_of(&layer, who, params, "/data").await?;
     let lang = view.lang;
     let scope = scope_of(&params.district, &params.school);
     match &scope {
@@ -80,7 +107,7 @@ async fn render_data(state: &AppState, params: &Params) -> Result<String, AppErr
     // Freshness: the latest date of each dataset per school, stalest first.
     let rows = export(
         &layer,
-        lang,
+        &view,
         &scope,
         Ask {
             indicator: "data_freshness",
@@ -237,7 +264,7 @@ async fn render_data(state: &AppState, params: &Params) -> Result<String, AppErr
     body.push_str(&section(lang, &t(lang, "shapes"), &content, None));
 
     // The batches received.
-    let batches = read_rows(lang, layer.batches_in(&scope.of(), Some(range))).await?;
+    let batches = read_rows(lang, layer.batches_in(&scope, Some(range))).await?;
     let cells: Vec<Vec<String>> = (0..batches.len().min(BATCHES_SHOWN))
         .map(|r| batch_cells(&batches, r, lang))
         .collect();
@@ -322,19 +349,31 @@ fn batch_cells(batches: &super::pages::Rows, r: usize, lang: Lang) -> Vec<String
 /// (personal data: it is read from the state directory, never from the lake).
 pub async fn reject_report(
     State(state): State<Arc<AppState>>,
+    Extension(visitor): Extension<Visitor>,
     Path(batch_id): Path<String>,
     Query(params): Query<Params>,
 ) -> Result<Response, AppError> {
     let lang = Lang::parse(params.lang.as_deref());
+    let who = visitor.require(lang)?;
     // From the lake itself, not the layer: a report is there as soon as its upload is.
-    let rel = state
+    let batches = state
         .reader
         .batches()
         .await
-        .map_err(|e| AppError::Internal(lang, e.to_string()))?
+        .map_err(|e| AppError::Internal(lang, e.to_string()))?;
+    let batch = batches
         .iter()
         .find(|b| b.batch_id == batch_id)
-        .and_then(|b| b.reject_report.clone())
+        .ok_or(AppError::NotFound(lang))?;
+    // A report is the school's that sent it (a file of many schools: the bureau's).
+    let of = match &batch.school_code {
+        Some(code) => Scope::School(code.clone()),
+        None => Scope::Bureau,
+    };
+    check_scope(&state, &who, &of, lang).await?;
+    let rel = batch
+        .reject_report
+        .clone()
         .ok_or(AppError::NotFound(lang))?;
     let rel = PathBuf::from(rel);
     if rel

@@ -8,13 +8,15 @@ use arrow::util::display::array_value_to_string;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use edulake_transform::indicators::{Grain, Level, Request, Role};
+use edulake_transform::indicators::{Grain, Level, Request};
 use edulake_transform::output::{self, Format};
 use edulake_transform::reads::Scope as ReadScope;
 
+use super::auth::{check_scope, Visitor};
 use super::i18n::{t, Lang};
 use super::pages::internal;
 use super::{AppError, AppState};
@@ -71,9 +73,26 @@ const DOWNLOAD_LIMIT: usize = 128 << 20;
 /// BOM (so Excel reads the Chinese), or an Excel workbook.
 pub async fn download(
     State(state): State<Arc<AppState>>,
-    Query(p): Query<DownloadParams>,
+    Extension(visitor): Extension<Visitor>,
+    Query(mut p): Query<DownloadParams>,
 ) -> Result<Response, AppError> {
     let lang = Lang::parse(p.lang.as_deref());
+    let who = visitor.require(lang)?;
+    // Without a district or school asked, each downloads its own scope.
+    if super::data::scope_of(&p.district, &p.school) == ReadScope::Bureau {
+        match &who.scope {
+            ReadScope::Bureau => {}
+            ReadScope::District(d) => p.district = Some(d.clone()),
+            ReadScope::School(s) => p.school = Some(s.clone()),
+        }
+    }
+    check_scope(
+        &state,
+        &who,
+        &super::data::scope_of(&p.district, &p.school),
+        lang,
+    )
+    .await?;
     let bad = |msg: String| AppError::BadRequest(lang, msg);
     let date = |s: &Option<String>, what: &str| -> Result<Option<NaiveDate>, AppError> {
         s.as_deref()
@@ -121,7 +140,7 @@ pub async fn download(
             req.district = p.district.clone().filter(|s| !s.is_empty());
             req.school = p.school.clone().filter(|s| !s.is_empty());
             req.by = p.by.clone().filter(|s| !s.is_empty());
-            req.role = Role::Bureau;
+            req.role = who.indicator_role();
             let limits = edulake_transform::bounded::Limits {
                 max_result_bytes: DOWNLOAD_LIMIT,
                 ..edulake_transform::bounded::Limits::web()
@@ -176,7 +195,7 @@ pub async fn download(
             let day = date(&p.day, "day")?.ok_or_else(|| bad("day: the day is needed".into()))?;
             let scope = super::data::scope_of(&p.district, &p.school);
             let (schema, batches) = layer
-                .schools_not_reporting(&scope.of(), day)
+                .schools_not_reporting(&scope, day)
                 .await
                 .map_err(internal(lang))?;
             (format!("missing_{day}"), schema, batches)
@@ -184,7 +203,7 @@ pub async fn download(
         (None, Some("batches")) => {
             let scope = super::data::scope_of(&p.district, &p.school);
             let (schema, batches) = layer
-                .batches_in(&scope.of(), from.zip(to))
+                .batches_in(&scope, from.zip(to))
                 .await
                 .map_err(internal(lang))?;
             ("batches".to_string(), schema, batches)

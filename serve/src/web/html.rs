@@ -42,22 +42,25 @@ pub fn enc(s: &str) -> String {
 /// the body.
 pub fn page(view: &View, title: &str, body: &str) -> String {
     let lang = view.lang;
-    let nav = [
-        ("/", "nav_overview"),
-        ("/notices", "nav_notices"),
-        ("/data", "nav_data"),
-        ("/upload", "nav_upload"),
-    ]
-    .iter()
-    .map(|(href, key)| {
-        format!(
-            "<a href=\"{}\">{}</a>",
-            esc(&view.link(href)),
-            esc(&t(lang, key))
-        )
-    })
-    .collect::<Vec<_>>()
-    .join("");
+    let home = super::auth::home(&view.who);
+    let nav = super::auth::nav(&view.who)
+        .into_iter()
+        .map(|(href, key)| {
+            if key == "nav_overview" {
+                (home.clone(), key)
+            } else {
+                (href.to_string(), key)
+            }
+        })
+        .map(|(href, key)| {
+            format!(
+                "<a href=\"{}\">{}</a>",
+                esc(&view.link(&href)),
+                esc(&t(lang, key))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("");
     let other = View {
         lang: lang.other(),
         ..view.clone()
@@ -106,7 +109,7 @@ pub fn page(view: &View, title: &str, body: &str) -> String {
         html_lang = lang.html(),
         title = esc(title),
         brand = esc(&t(lang, "brand")),
-        home = esc(&view.link("/")),
+        home = esc(&view.link(&home)),
         switch = esc(&other.link(&view.path)),
         other_code = lang.other().code(),
         switch_text = esc(&t(lang, "switch_lang")),
@@ -115,6 +118,20 @@ pub fn page(view: &View, title: &str, body: &str) -> String {
         from_v = view.from,
         to_v = view.to,
         apply = esc(&t(lang, "apply")),
+    )
+}
+
+/// A page without the cockpit's navigation and dates (signing in, the account, errors).
+pub fn bare(lang: Lang, title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · {brand}</title><link rel=\"stylesheet\" href=\"/assets/style.css\"><link rel=\"icon\" href=\"/assets/icon.svg\"></head>\
+         <body><header><a class=\"brand\" href=\"/?lang={code}\">{brand}</a></header><main><h1>{title}</h1>{body}</main></body></html>\n",
+        lang.html(),
+        title = esc(title),
+        brand = esc(&t(lang, "brand")),
+        code = lang.code(),
     )
 }
 
@@ -246,6 +263,10 @@ form.range .preset { font-size:.9rem; }
 .stale, .error { color:#b91c1c; } .ok { color:#15803d; }
 form.upload { display:grid; gap:.8rem; max-width:640px; }
 form.upload label { display:grid; gap:.3rem; }
+form.sign-in { display:grid; gap:.9rem; max-width:360px; background:#fff; border:1px solid var(--line); border-radius:8px; padding:1.4rem; }
+form.sign-in label { display:grid; gap:.3rem; } form.sign-in input { font-size:1rem; padding:.45rem; }
+form.filters { display:flex; flex-wrap:wrap; gap:.6rem; align-items:end; margin-bottom:.8rem; } form.filters label { display:grid; gap:.2rem; }
+.note { color:var(--muted); max-width:640px; }
 form.upload .drop { border:2px dashed var(--line); border-radius:8px; padding:1.2rem; background:var(--bg); }
 button { background:var(--blue); color:#fff; border:0; border-radius:4px; padding:.4rem 1rem; font-size:1rem; }
 @media (max-width: 600px) { main { padding:.5rem; } .tile .value { font-size:1.3rem; } header nav { order:3; flex-basis:100%; } }

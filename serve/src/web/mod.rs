@@ -16,8 +16,12 @@
 //! - [`html`], [`charts`], [`i18n`]: the page frame and tables, SVG charts, every word in
 //!   Chinese and English.
 //! - [`guard`]: the hosts the cockpit answers to, and forms only from its own pages.
+//! - [`auth`]: sessions, the rule of each route ([`routes`] is the one table of routes and
+//!   rules), signing in and out; [`audit`]: the audit log's page.
 //! - [`AppError`]: the one error type of the handlers, turned into a page in one place.
 
+pub mod audit;
+pub mod auth;
 pub mod cache;
 pub mod charts;
 pub mod data;
@@ -37,14 +41,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use chrono::NaiveDate;
 use tokio::sync::{Mutex, OnceCell, RwLock};
 
 use edulake_ingest::{Lake, StateDir};
+
+use crate::accounts::Accounts;
 use edulake_transform::QueryLayer;
 
 use i18n::{t, Lang};
@@ -74,6 +81,14 @@ pub struct AppState {
     /// run at once.
     query_program: std::path::PathBuf,
     queries: Arc<tokio::sync::Semaphore>,
+    /// Accounts, sessions and the audit log.
+    pub accounts: Accounts,
+    /// Whether the cockpit is served on a loopback address only.
+    loopback: bool,
+    /// Whether it is served over TLS (cookies are then `Secure`).
+    pub tls: bool,
+    /// The forms' token of the computer's own user while there are no accounts.
+    local_csrf: String,
 }
 
 /// How the cockpit is served: the names it answers to and the program queries run in.
@@ -81,6 +96,9 @@ pub struct Serving {
     pub allowed_hosts: guard::AllowedHosts,
     /// `edulake` (this binary, when serving).
     pub query_program: std::path::PathBuf,
+    /// Served on a loopback address only.
+    pub loopback: bool,
+    pub tls: bool,
 }
 
 impl Serving {
@@ -89,6 +107,8 @@ impl Serving {
         Ok(Serving {
             allowed_hosts: guard::AllowedHosts::for_address(addr),
             query_program: std::env::current_exe()?,
+            loopback: addr.ip().is_loopback(),
+            tls: false,
         })
     }
 }
@@ -101,6 +121,12 @@ impl AppState {
         serving: Serving,
     ) -> anyhow::Result<Arc<AppState>> {
         upload::remove_stale_uploads(&state);
+        let accounts = Accounts::open(state.root())?;
+        if !serving.loopback && !accounts.has_admin()? {
+            anyhow::bail!(
+                "the cockpit serves another address than this computer's only with an administrator account: create one with `edulake users add LOGIN --role bureau_admin`"
+            );
+        }
         let reader = edulake_transform::Lake::open(lake.root().as_str())?;
         let layer = QueryLayer::open(&reader).await?;
         let versions = raw_versions(&reader).await?;
@@ -116,7 +142,17 @@ impl AppState {
             allowed_hosts: serving.allowed_hosts,
             query_program: serving.query_program,
             queries: Arc::new(tokio::sync::Semaphore::new(query::AT_ONCE)),
+            accounts,
+            loopback: serving.loopback,
+            tls: serving.tls,
+            local_csrf: crate::accounts::generate_password(),
         }))
+    }
+
+    /// Whether the cockpit answers without signing in: no account exists yet and it is
+    /// served on a loopback address (its computer's own user).
+    pub fn open_without_accounts(&self) -> Result<bool, crate::accounts::AccountError> {
+        Ok(self.loopback && self.accounts.list()?.is_empty())
     }
 
     /// The query layer in use.
@@ -233,27 +269,116 @@ pub async fn watch(state: Arc<AppState>, every: Duration) {
     }
 }
 
+/// Every route of the cockpit with its rule: who may use it and what the audit log calls
+/// it. The router is made from this table, so no route is without a rule.
+pub fn routes() -> Vec<(auth::Rule, MethodRouter<Arc<AppState>>)> {
+    use auth::{Rule, Who, ADMIN, BUREAU, OFFICIALS, SCHOOL_VIEWERS, UPLOADERS};
+    let rule = |method, path, who, action| Rule {
+        method,
+        path,
+        who,
+        action,
+    };
+    vec![
+        (
+            rule("GET", "/", Who::SignedIn, "page"),
+            get(pages::overview),
+        ),
+        (
+            rule("GET", "/district/{name}", Who::Roles(OFFICIALS), "page"),
+            get(pages::district),
+        ),
+        (
+            rule("GET", "/school/{code}", Who::Roles(SCHOOL_VIEWERS), "page"),
+            get(pages::school),
+        ),
+        (
+            rule("GET", "/notices", Who::Roles(BUREAU), "page"),
+            get(notices::notices),
+        ),
+        (
+            rule("GET", "/data", Who::Roles(SCHOOL_VIEWERS), "page"),
+            get(data::data),
+        ),
+        (
+            rule("GET", "/upload", Who::Roles(UPLOADERS), "page"),
+            get(upload::upload_form),
+        ),
+        (
+            rule("POST", "/upload", Who::Roles(UPLOADERS), "upload"),
+            post(upload::upload),
+        ),
+        (
+            rule(
+                "GET",
+                "/rejects/{batch_id}",
+                Who::Roles(SCHOOL_VIEWERS),
+                "reject_report",
+            ),
+            get(data::reject_report),
+        ),
+        (rule("GET", "/sql", Who::SignedIn, "sql"), get(query::sql)),
+        (
+            rule("GET", "/download", Who::Roles(SCHOOL_VIEWERS), "download"),
+            get(download::download),
+        ),
+        (
+            rule("GET", "/audit", Who::Roles(ADMIN), "audit"),
+            get(audit::audit),
+        ),
+        (
+            rule("GET", "/account", Who::SignedIn, ""),
+            get(auth::account),
+        ),
+        (
+            rule("GET", "/login", Who::Anyone, ""),
+            get(auth::sign_in_form),
+        ),
+        (rule("POST", "/login", Who::Anyone, ""), post(auth::sign_in)),
+        (
+            rule("POST", "/logout", Who::SignedIn, "sign_out"),
+            post(auth::sign_out),
+        ),
+        (
+            rule("GET", "/assets/style.css", Who::Anyone, ""),
+            get(style),
+        ),
+        (rule("GET", "/assets/icon.svg", Who::Anyone, ""), get(icon)),
+        (rule("GET", "/favicon.ico", Who::Anyone, ""), get(icon)),
+    ]
+}
+
+/// The rules of [`routes`].
+pub fn route_table() -> Vec<auth::Rule> {
+    routes().into_iter().map(|(rule, _)| rule).collect()
+}
+
 /// The cockpit's routes.
 pub fn app(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route("/", get(pages::overview))
-        .route("/district/{name}", get(pages::district))
-        .route("/school/{code}", get(pages::school))
-        .route("/notices", get(notices::notices))
-        .route("/data", get(data::data))
-        .route("/upload", get(upload::upload_form).post(upload::upload))
-        .route("/rejects/{batch_id}", get(data::reject_report))
-        .route("/sql", get(query::sql))
-        .route("/download", get(download::download))
-        .route("/assets/style.css", get(style))
-        .route("/assets/icon.svg", get(icon))
-        .route("/favicon.ico", get(icon))
+    let mut router = Router::new();
+    for (rule, handler) in routes() {
+        let checked = handler.route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            move |State(state): State<Arc<AppState>>,
+                  request: axum::extract::Request,
+                  next: axum::middleware::Next| {
+                auth::require(rule, state, request, next)
+            },
+        ));
+        router = router.route(rule.path, checked);
+    }
+    router
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(upload::UPLOAD_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            auth::authenticate,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             guard::check,
         ))
+        .layer(axum::middleware::from_fn(guard::secure_headers))
         .with_state(state)
 }
 
@@ -290,6 +415,8 @@ async fn not_found(uri: axum::http::Uri) -> Response {
 /// The date range and language every page honours, and the path it is for.
 #[derive(Debug, Clone)]
 pub struct View {
+    /// Who the page is for (its navigation and links are theirs).
+    pub who: edulake_transform::access::Principal,
     pub lang: Lang,
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -390,6 +517,10 @@ pub async fn serve(
         "The cockpit is at http://{}/ (open it in a browser; Ctrl-C stops it)",
         listener.local_addr()?
     );
-    axum::serve(listener, app(state)).await?;
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await?;
     Ok(())
 }

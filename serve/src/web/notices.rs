@@ -27,11 +27,16 @@ const INDICATORS: [&str; 3] = [
 /// The notices page.
 pub async fn notices(
     State(state): State<Arc<AppState>>,
+    axum::Extension(visitor): axum::Extension<super::auth::Visitor>,
     Query(params): Query<Params>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    cached_page(&state, &uri, &params, &headers, || render(&state, &params)).await
+    let who = visitor.require(super::i18n::Lang::parse(params.lang.as_deref()))?;
+    cached_page(&state, &who, &uri, &params, &headers, || {
+        render(&state, &who, &params)
+    })
+    .await
 }
 
 /// One row per key (a notice, or a school) with the three indicators side by side.
@@ -61,7 +66,7 @@ async fn joined(
     for (i, indicator) in INDICATORS.iter().enumerate() {
         let rows = export(
             &layer,
-            view.lang,
+            view,
             &Scope::Bureau,
             Ask {
                 indicator,
@@ -102,9 +107,13 @@ fn hours(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into())
 }
 
-async fn render(state: &AppState, params: &Params) -> Result<String, AppError> {
+async fn render(
+    state: &AppState,
+    who: &edulake_transform::access::Principal,
+    params: &Params,
+) -> Result<String, AppError> {
     let layer = state.layer().await;
-    let (mut view, _) = view_of(&layer, params, "/notices").await?;
+    let (mut view, _) = view_of(&layer, who, params, "/notices").await?;
     if let Some(notice) = params.notice.as_deref().filter(|n| !n.is_empty()) {
         // The language switch and the date presets stay on this notice.
         view.path = format!("/notices?notice={}", enc(notice));

@@ -9,11 +9,16 @@ use arrow::record_batch::RecordBatch;
 use arrow::util::display::array_value_to_string;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
+
+use edulake_transform::access::{Principal, Role as AccessRole};
+
+use super::auth::{check_scope, Visitor};
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
-use edulake_transform::indicators::{Grain, Level, Request, Role};
+use edulake_transform::indicators::{Grain, Level, Request};
 use edulake_transform::reads::{Rows as ReadRows, Scope as ReadScope};
 use edulake_transform::QueryLayer;
 
@@ -96,16 +101,21 @@ pub(super) fn internal(lang: Lang) -> impl Fn(edulake_transform::TransformError)
     }
 }
 
-/// Where a page looks: the whole bureau, a district or a school.
-#[derive(Debug, Clone)]
-pub(super) enum Scope {
-    Bureau,
-    District(String),
-    School(String),
+/// Where a page looks: the whole bureau, a district or a school (the query layer's scope).
+pub(super) use edulake_transform::reads::Scope;
+
+/// What a page does with its scope.
+pub(super) trait ScopeExt {
+    /// Narrows an indicator request to the scope.
+    fn apply(&self, req: &mut Request);
+    /// The level one row of this scope is at.
+    fn level(&self) -> Level;
+    /// The scope as a link's parameters (`&district=…`).
+    fn query(&self) -> String;
 }
 
-impl Scope {
-    pub(super) fn apply(&self, req: &mut Request) {
+impl ScopeExt for Scope {
+    fn apply(&self, req: &mut Request) {
         match self {
             Scope::Bureau => {}
             Scope::District(d) => req.district = Some(d.clone()),
@@ -113,8 +123,7 @@ impl Scope {
         }
     }
 
-    /// The level one row of this scope is at.
-    pub(super) fn level(&self) -> Level {
+    fn level(&self) -> Level {
         match self {
             Scope::Bureau => Level::Bureau,
             Scope::District(_) => Level::District,
@@ -122,16 +131,7 @@ impl Scope {
         }
     }
 
-    /// The same scope, as the query layer's reads take it.
-    pub(super) fn of(&self) -> ReadScope {
-        match self {
-            Scope::Bureau => ReadScope::Bureau,
-            Scope::District(d) => ReadScope::District(d.clone()),
-            Scope::School(s) => ReadScope::School(s.clone()),
-        }
-    }
-
-    pub(super) fn query(&self) -> String {
+    fn query(&self) -> String {
         match self {
             Scope::Bureau => String::new(),
             Scope::District(d) => format!("&district={}", enc(d)),
@@ -152,17 +152,18 @@ pub(super) struct Ask<'a> {
 /// One export, as rows.
 pub(super) async fn export(
     layer: &QueryLayer,
-    lang: Lang,
+    view: &View,
     scope: &Scope,
     ask: Ask<'_>,
 ) -> Result<Rows, AppError> {
+    let lang = view.lang;
     let mut req = Request::new(ask.indicator);
     req.level = ask.level;
     req.grain = ask.grain;
     req.from = Some(ask.range.0);
     req.to = Some(ask.range.1);
     req.by = ask.by.map(str::to_string);
-    req.role = Role::Bureau;
+    req.role = view.who.indicator_role();
     scope.apply(&mut req);
     let started = std::time::Instant::now();
     let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;
@@ -207,6 +208,7 @@ pub(super) async fn read_rows(
 /// The view a request asks for; the range defaults to the 30 days up to the latest data.
 pub(super) async fn view_of(
     layer: &QueryLayer,
+    who: &Principal,
     params: &Params,
     path: &str,
 ) -> Result<(View, Option<NaiveDate>), AppError> {
@@ -237,6 +239,7 @@ pub(super) async fn view_of(
     let (from, to) = clamp_to_data(data, today, from, to);
     Ok((
         View {
+            who: who.clone(),
             lang,
             from,
             to,
@@ -253,7 +256,7 @@ pub(super) async fn ensure_known(
     lang: Lang,
     scope: &Scope,
 ) -> Result<(), AppError> {
-    match layer.scope_is_known(&scope.of()).await {
+    match layer.scope_is_known(scope).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(AppError::NotFound(lang)),
         Err(e) => Err(internal(lang)(e)),
@@ -282,13 +285,14 @@ pub(super) fn clamp_to_data(
 /// alerts and the map.
 pub(super) async fn scope_page(
     state: &AppState,
+    who: &Principal,
     params: &Params,
     path: &str,
     scope: Scope,
 ) -> Result<String, AppError> {
     let layer = state.layer().await;
     let started = std::time::Instant::now();
-    let (view, latest) = view_of(&layer, params, path).await?;
+    let (view, latest) = view_of(&layer, who, params, path).await?;
     tracing::debug!(
         "page {path}: view in {:.2} s",
         started.elapsed().as_secs_f64()
@@ -315,7 +319,7 @@ pub(super) async fn scope_page(
     // scanning every attendance row ever sent.
     let recent = export(
         &layer,
-        lang,
+        &view,
         &scope,
         Ask {
             indicator: "attendance_rate",
@@ -363,7 +367,7 @@ pub(super) async fn scope_page(
         super::tiles::trends(&layer, &view, &scope, day).map(logged(path, "trends", started)),
         export(
             &layer,
-            lang,
+            &view,
             &scope,
             Ask {
                 indicator: "attendance_rate",
@@ -453,7 +457,7 @@ pub(super) async fn scope_page(
         body.push_str(&part);
     } else {
         // Schools that have not reported on the latest day.
-        let missing = read_rows(lang, layer.schools_not_reporting(&scope.of(), day)).await?;
+        let missing = read_rows(lang, layer.schools_not_reporting(&scope, day)).await?;
         let content = if missing.len() == 0 {
             html::empty(lang, "missing_none")
         } else {
@@ -550,7 +554,7 @@ pub(super) async fn scope_page(
     if !matches!(scope, Scope::School(_)) {
         let rates = export(
             &layer,
-            lang,
+            &view,
             &scope,
             Ask {
                 indicator: "attendance_rate",
@@ -630,7 +634,7 @@ pub(super) async fn scope_page(
             &content,
             Some(&href),
         ));
-        let places = read_rows(lang, layer.school_places(&scope.of())).await?;
+        let places = read_rows(lang, layer.school_places(&scope)).await?;
         let points: Vec<MapPoint> = (0..places.len())
             .filter_map(|r| {
                 let code = places.text(r, "school_code");
@@ -698,12 +702,21 @@ impl NoticeLevel for Level {
 /// 总览: the whole bureau.
 pub async fn overview(
     State(state): State<Arc<AppState>>,
+    Extension(visitor): Extension<Visitor>,
     Query(params): Query<Params>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    cached_page(&state, &uri, &params, &headers, || {
-        scope_page(&state, &params, "/", Scope::Bureau)
+    let lang = Lang::parse(params.lang.as_deref());
+    let who = visitor.require(lang)?;
+    if who.scope != ReadScope::Bureau || who.role == AccessRole::Researcher {
+        // Each starts where its scope does.
+        let home = super::auth::home(&who);
+        let sep = if home.contains('?') { '&' } else { '?' };
+        return Ok(Redirect::to(&format!("{home}{sep}lang={}", lang.code())).into_response());
+    }
+    cached_page(&state, &who, &uri, &params, &headers, || {
+        scope_page(&state, &who, &params, "/", Scope::Bureau)
     })
     .await
 }
@@ -711,14 +724,18 @@ pub async fn overview(
 /// One district.
 pub async fn district(
     State(state): State<Arc<AppState>>,
+    Extension(visitor): Extension<Visitor>,
     Path(name): Path<String>,
     Query(params): Query<Params>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    let lang = Lang::parse(params.lang.as_deref());
+    let who = visitor.require(lang)?;
+    check_scope(&state, &who, &ReadScope::District(name.clone()), lang).await?;
     let path = format!("/district/{}", enc(&name));
-    cached_page(&state, &uri, &params, &headers, || {
-        scope_page(&state, &params, &path, Scope::District(name.clone()))
+    cached_page(&state, &who, &uri, &params, &headers, || {
+        scope_page(&state, &who, &params, &path, Scope::District(name.clone()))
     })
     .await
 }
@@ -726,14 +743,18 @@ pub async fn district(
 /// One school.
 pub async fn school(
     State(state): State<Arc<AppState>>,
+    Extension(visitor): Extension<Visitor>,
     Path(code): Path<String>,
     Query(params): Query<Params>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    let lang = Lang::parse(params.lang.as_deref());
+    let who = visitor.require(lang)?;
+    check_scope(&state, &who, &ReadScope::School(code.clone()), lang).await?;
     let path = format!("/school/{}", enc(&code));
-    cached_page(&state, &uri, &params, &headers, || {
-        scope_page(&state, &params, &path, Scope::School(code.clone()))
+    cached_page(&state, &who, &uri, &params, &headers, || {
+        scope_page(&state, &who, &params, &path, Scope::School(code.clone()))
     })
     .await
 }

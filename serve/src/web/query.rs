@@ -49,9 +49,11 @@ pub struct SqlParams {
 
 pub async fn sql(
     State(state): State<Arc<AppState>>,
+    axum::Extension(visitor): axum::Extension<super::auth::Visitor>,
     Query(p): Query<SqlParams>,
 ) -> Result<Response, AppError> {
     let lang = Lang::parse(p.lang.as_deref());
+    let who = visitor.require(lang)?;
     let bad = |msg: String| AppError::BadRequest(lang, msg);
     let q =
         p.q.filter(|q| !q.trim().is_empty())
@@ -71,8 +73,25 @@ pub async fn sql(
         .map_err(|_| bad(format!("{AT_ONCE} queries are running; try again shortly")))?
         .map_err(|e| AppError::Internal(lang, e.to_string()))?;
     let space = address_space_mb();
+    // The query runs as its asker: only the tables its role may read, filtered to its scope.
+    let mut args: Vec<String> = vec![
+        "--quiet".into(),
+        "sql".into(),
+        "--format".into(),
+        format.into(),
+        "--role".into(),
+        who.role.name().into(),
+    ];
+    match &who.scope {
+        edulake_transform::reads::Scope::Bureau => {}
+        edulake_transform::reads::Scope::District(d) => {
+            args.extend(["--district".into(), d.clone()])
+        }
+        edulake_transform::reads::Scope::School(s) => args.extend(["--school".into(), s.clone()]),
+    }
+    args.extend(["--".into(), q.clone()]);
     let mut child = tokio::process::Command::new(&state.query_program)
-        .args(["--quiet", "sql", "--format", format, "--", &q])
+        .args(&args)
         .env("EDULAKE_LAKE", state.lake.root().as_str())
         .env("EDULAKE_STATE", state.state.root())
         .env("EDULAKE_ADDRESS_SPACE_MB", space.to_string())

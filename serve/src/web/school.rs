@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 
 use super::html::{self, enc, esc, link, section, table, tile};
 use super::i18n::t;
-use super::pages::{download_href, export, internal, Ask, Rows, Scope};
+use super::pages::{download_href, export, internal, Ask, Rows, Scope, ScopeExt};
 use super::{AppError, View};
 
 /// What only a school page has: enrolment, pupil-teacher ratio, chronic absence, notices.
@@ -25,7 +25,7 @@ pub(super) async fn school_sections(
     let total = |indicator| {
         export(
             layer,
-            lang,
+            view,
             scope,
             Ask {
                 indicator,
@@ -45,6 +45,7 @@ pub(super) async fn school_sections(
         req.from = Some(view.from);
         req.to = Some(view.to);
         req.by = Some(by.into());
+        req.role = view.who.indicator_role();
         scope.apply(&mut req);
         let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;
         Ok::<_, AppError>(Rows::from(&schema, &batches))
@@ -210,7 +211,7 @@ pub(super) async fn class_reporting_on(
 ) -> Result<Rows, AppError> {
     export(
         layer,
-        view.lang,
+        view,
         scope,
         Ask {
             indicator: "class_reporting_rate",
@@ -229,7 +230,7 @@ async fn symptom_cases(layer: &QueryLayer, view: &View, scope: &Scope) -> Result
     let range = (view.from, view.to);
     let rows = export(
         layer,
-        lang,
+        view,
         scope,
         Ask {
             indicator: "symptom_cases",

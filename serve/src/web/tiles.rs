@@ -9,7 +9,7 @@ use edulake_transform::QueryLayer;
 use super::charts::{self, Unit};
 use super::html::{self, section, tile};
 use super::i18n::{t, Lang};
-use super::pages::{download_href, export, internal, Ask, NoticeLevel, Rows, Scope};
+use super::pages::{download_href, export, internal, Ask, NoticeLevel, Rows, Scope, ScopeExt};
 use super::{AppError, View};
 
 /// The cluster alerts (threshold 3) around the range, and which of them are in the scope.
@@ -33,7 +33,7 @@ pub(super) async fn tiles(
     let daily = |indicator| {
         export(
             layer,
-            lang,
+            view,
             scope,
             Ask {
                 indicator,
@@ -49,7 +49,7 @@ pub(super) async fn tiles(
     let fever = daily("fever_rate");
     let class_reporting = daily("class_reporting_rate");
     // A school reported when it sent attendance in any shape: rows, a register, a report.
-    let read_scope = scope.of();
+    let read_scope = scope.clone();
     let reporting = async {
         layer
             .schools_reporting(&read_scope, &[day, week_before])
@@ -58,7 +58,7 @@ pub(super) async fn tiles(
     };
     let notices_now = export(
         layer,
-        lang,
+        view,
         scope,
         Ask {
             indicator: "notice_read_rate",
@@ -70,7 +70,7 @@ pub(super) async fn tiles(
     );
     let notices_before = export(
         layer,
-        lang,
+        view,
         scope,
         Ask {
             indicator: "notice_read_rate",
@@ -209,7 +209,7 @@ pub(super) async fn trends(
     let trend = |indicator| {
         export(
             layer,
-            lang,
+            view,
             scope,
             Ask {
                 indicator,

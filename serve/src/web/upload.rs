@@ -12,10 +12,14 @@ use chrono::NaiveDate;
 
 use edulake_ingest::{FileOutcome, IngestOptions, KeyOrigin, Outcome, Upload};
 
+use super::auth::Visitor;
 use super::html::{self, enc, esc, link, section, table};
 use super::i18n::{t, Lang};
 use super::pages::{view_of, Params};
 use super::{AppError, AppState, View};
+
+use axum::Extension;
+use edulake_transform::access::Principal;
 
 /// The largest upload the server reads (all files of one form together).
 pub const UPLOAD_LIMIT: usize = 512 * 1024 * 1024;
@@ -42,25 +46,62 @@ const UPLOADABLE: [&str; 8] = [
     "notices",
 ];
 
+/// Datasets only the bureau uploads (the registry of schools, the notices it sent).
+const BUREAU_ONLY: [&str; 2] = ["schools", "notices"];
+
+/// Who is uploading: the session's form token, and the school a clerk uploads for (the only
+/// one its files may name).
+struct Uploader {
+    csrf: String,
+    school: Option<String>,
+}
+
+impl Uploader {
+    fn of(visitor: &Visitor, lang: Lang) -> Result<(Principal, Uploader), AppError> {
+        let who = visitor.require(lang)?;
+        let school = match &who.scope {
+            edulake_transform::reads::Scope::School(code) => Some(code.clone()),
+            _ => None,
+        };
+        let csrf = visitor
+            .signed
+            .as_ref()
+            .map(|s| s.csrf.clone())
+            .unwrap_or_default();
+        Ok((who, Uploader { csrf, school }))
+    }
+
+    /// Whether it may upload a dataset.
+    fn may(&self, dataset: &str) -> bool {
+        UPLOADABLE.contains(&dataset) && (self.school.is_none() || !BUREAU_ONLY.contains(&dataset))
+    }
+}
+
 /// The upload form.
 pub async fn upload_form(
     State(state): State<Arc<AppState>>,
+    Extension(visitor): Extension<Visitor>,
     Query(params): Query<Params>,
 ) -> Result<Response, AppError> {
     let lang = Lang::parse(params.lang.as_deref());
-    let view = upload_view(&state, &params).await?;
+    let (who, uploader) = Uploader::of(&visitor, lang)?;
+    let view = upload_view(&state, &who, &params).await?;
+    let values = FormValues {
+        school: uploader.school.clone().unwrap_or_default(),
+        ..Default::default()
+    };
     Ok(Html(html::page(
         &view,
         &t(lang, "nav_upload"),
-        &form(lang, None, &FormValues::default()),
+        &form(lang, None, &values, &uploader),
     ))
     .into_response())
 }
 
 /// The upload page has no dates of its own; it keeps the range for the links away from it.
-async fn upload_view(state: &AppState, params: &Params) -> Result<View, AppError> {
+async fn upload_view(state: &AppState, who: &Principal, params: &Params) -> Result<View, AppError> {
     let layer = state.layer().await;
-    Ok(view_of(&layer, params, "/upload").await?.0)
+    Ok(view_of(&layer, who, params, "/upload").await?.0)
 }
 
 /// What a clerk filled in on the upload form, shown again with its result.
@@ -73,9 +114,10 @@ struct FormValues {
     exceptions: bool,
 }
 
-fn form(lang: Lang, dataset: Option<&str>, v: &FormValues) -> String {
+fn form(lang: Lang, dataset: Option<&str>, v: &FormValues, uploader: &Uploader) -> String {
     let options: String = UPLOADABLE
         .iter()
+        .filter(|d| uploader.may(d))
         .map(|d| {
             format!(
                 "<option value=\"{d}\"{}>{}</option>",
@@ -86,8 +128,9 @@ fn form(lang: Lang, dataset: Option<&str>, v: &FormValues) -> String {
         .collect();
     format!(
         "<section><form class=\"upload\" method=\"post\" action=\"/upload?lang={code}\" enctype=\"multipart/form-data\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <label>{l_dataset} <select name=\"dataset\" required>{options}</select></label>\
-         <label>{l_school} <input name=\"school\" value=\"{school}\" placeholder=\"{p_school}\" autocomplete=\"off\"></label>\
+         <label>{l_school} <input name=\"school\" value=\"{school}\" placeholder=\"{p_school}\" autocomplete=\"off\"{fixed}></label>\
          <label>{l_as_of} <input type=\"date\" name=\"as_of\" value=\"{as_of}\"></label>\
          <label>{l_date} <input type=\"date\" name=\"date\" value=\"{date}\"></label>\
          <label>{l_class} <input name=\"class\" value=\"{class}\" autocomplete=\"off\"></label>\
@@ -96,6 +139,8 @@ fn form(lang: Lang, dataset: Option<&str>, v: &FormValues) -> String {
          accept=\".csv,.txt,.xlsx,.xls,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\"></label>\
          <button type=\"submit\">{l_submit}</button></form><p class=\"hint\">{hint}</p></section>",
         code = lang.code(),
+        csrf = esc(&uploader.csrf),
+        fixed = if uploader.school.is_some() { " readonly" } else { "" },
         l_dataset = esc(&t(lang, "upload_dataset")),
         l_school = esc(&t(lang, "upload_school")),
         school = esc(&v.school),
@@ -192,10 +237,14 @@ fn safe_name(name: &str, i: usize) -> String {
 /// shows what became of each, and refreshes the cockpit.
 pub async fn upload(
     State(state): State<Arc<AppState>>,
+    Extension(visitor): Extension<Visitor>,
     Query(params): Query<Params>,
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
     let lang = Lang::parse(params.lang.as_deref());
+    let (who, uploader) = Uploader::of(&visitor, lang)?;
+    // The form's token comes first (the form puts it there): no file is received before it.
+    let mut csrf_checked = false;
     let bad = |msg: String| AppError::BadRequest(lang, msg);
     // A few uploads are received at once, each written to disk as it comes (never held in
     // memory); more wait for none of them, they are told to try again.
@@ -245,6 +294,12 @@ pub async fn upload(
             }
             let text = String::from_utf8_lossy(&text).trim().to_string();
             match name.as_str() {
+                "csrf" => {
+                    if !visitor.csrf_ok(&text) {
+                        return Err(AppError::Forbidden(lang, "forbidden_csrf"));
+                    }
+                    csrf_checked = true;
+                }
                 "dataset" => dataset = text,
                 "school" => v.school = text.to_ascii_uppercase(),
                 "as_of" => v.as_of = text,
@@ -254,6 +309,9 @@ pub async fn upload(
                 _ => {}
             }
             continue;
+        }
+        if !csrf_checked {
+            return Err(AppError::Forbidden(lang, "forbidden_csrf"));
         }
         let stored = safe_name(&file_name, files.len());
         let mut path = folder.0.join(&stored);
@@ -291,7 +349,17 @@ pub async fn upload(
         }
         files.push((stored, path));
     }
-    let view = upload_view(&state, &params).await?;
+    if !csrf_checked {
+        return Err(AppError::Forbidden(lang, "forbidden_csrf"));
+    }
+    // A clerk uploads for its own school only: the form's school is its own, whatever was sent.
+    if let Some(own) = &uploader.school {
+        if !v.school.is_empty() && !v.school.eq_ignore_ascii_case(own) {
+            return Err(AppError::Forbidden(lang, "forbidden_scope"));
+        }
+        v.school = own.clone();
+    }
+    let view = upload_view(&state, &who, &params).await?;
     let again = |problem: String, dataset: Option<&str>| {
         Html(html::page(
             &view,
@@ -299,13 +367,12 @@ pub async fn upload(
             &format!(
                 "<p class=\"error\">{}</p>{}",
                 esc(&problem),
-                form(lang, dataset, &v)
+                form(lang, dataset, &v, &uploader)
             ),
         ))
         .into_response()
     };
-    let Some(d) = edulake_schemas::by_name(&dataset).filter(|d| UPLOADABLE.contains(&d.name))
-    else {
+    let Some(d) = edulake_schemas::by_name(&dataset).filter(|d| uploader.may(d.name)) else {
         return Ok(again(t(lang, "upload_no_dataset"), None));
     };
     if files.is_empty() {
@@ -429,7 +496,7 @@ pub async fn upload(
             None
         ),
         esc(&t(lang, "upload_refresh")),
-        form(lang, Some(&dataset), &v),
+        form(lang, Some(&dataset), &v, &uploader),
     );
     Ok(Html(html::page(&view, &t(lang, "nav_upload"), &body)).into_response())
 }

@@ -1,0 +1,806 @@
+//! Accounts in the cockpit (issue "Who may see what"): the authorization matrix of every route
+//! of the route table against every role and someone not signed in; a clerk kept to its
+//! school by every route, parameter and SQL; signing in (throttling, CSRF, session fixation)
+//! and out; the audit log of each action; `edulake users`.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use tower::ServiceExt;
+
+use edulake_ingest::Upload;
+use edulake_serve::accounts::AuditFilter;
+use edulake_serve::web::auth::Who;
+use edulake_serve::web::{app, route_table, AppState};
+use edulake_transform::access::{Principal, Role};
+use edulake_transform::reads::Scope;
+
+use crate::common::*;
+
+/// Three schools in two districts (S1, S2 in D1; S3 in D2) with attendance, and for S1 and
+/// S3 an upload of the school with a rejected row (a reject report each).
+async fn district_with_rejects() -> Fixture {
+    let f = crate::access::three_schools().await;
+    for school in ["S1", "S3"] {
+        let p = f.write(
+            &format!("{school}.csv"),
+            format!(
+                "date,school_code,class_code,student_id,status\n2026-09-02,{school},7-1,{school}G0,present\n2026-09-02,{school},7-1,{school}G1,不知道\n"
+            ),
+        );
+        f.ingest(
+            "attendance",
+            Upload {
+                school: Some(school.into()),
+                ..Default::default()
+            },
+            &[p],
+        )
+        .await;
+    }
+    assert!(f.cli(&["--quiet", "build"]).status.success());
+    f
+}
+
+/// A signed-in browser: its session cookie and its forms' token.
+#[derive(Clone)]
+struct Browser {
+    cookie: Option<String>,
+    csrf: String,
+}
+
+impl Browser {
+    fn anonymous() -> Browser {
+        Browser {
+            cookie: None,
+            csrf: String::new(),
+        }
+    }
+}
+
+/// An account of the role and scope, signed in (its session started as a sign-in would).
+fn signed_in(state: &AppState, login: &str, role: Role, scope: Scope) -> Browser {
+    state
+        .accounts
+        .add(login, &Principal::new(role, scope).unwrap(), None)
+        .unwrap();
+    let account = state.accounts.get(login).unwrap().unwrap();
+    let session = state.accounts.start_session(&account).unwrap();
+    Browser {
+        cookie: Some(format!(
+            "{}={}",
+            edulake_serve::web::auth::SESSION_COOKIE,
+            session.token
+        )),
+        csrf: session.csrf,
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+async fn send(
+    state: &Arc<AppState>,
+    browser: &Browser,
+    method: &str,
+    uri: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> Answer {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("host", "127.0.0.1:8080");
+    if let Some(c) = &browser.cookie {
+        request = request.header("cookie", c);
+    }
+    if let Some(t) = content_type {
+        request = request.header("content-type", t);
+    }
+    let response = app(state.clone())
+        .oneshot(request.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 64 << 20)
+        .await
+        .unwrap();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).to_string(),
+    }
+}
+
+async fn get(state: &Arc<AppState>, browser: &Browser, uri: &str) -> Answer {
+    send(state, browser, "GET", uri, None, Vec::new()).await
+}
+
+/// The upload form of a browser: its token first, then the fields, then one file.
+fn upload_form(csrf: &str, fields: &[(&str, &str)], file: &str) -> (String, Vec<u8>) {
+    let boundary = "----edulake-accounts-boundary";
+    let mut body = String::new();
+    for (name, value) in [("csrf", csrf)].iter().chain(fields) {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\n{file}\r\n--{boundary}--\r\n"
+    ));
+    (
+        format!("multipart/form-data; boundary={boundary}"),
+        body.into_bytes(),
+    )
+}
+
+/// What a request may come to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Answered (2xx).
+    Ok,
+    /// Sent elsewhere (3xx): to sign in, or to where its scope starts.
+    Redirect,
+    /// Refused (403).
+    Refused,
+}
+
+/// The requests the matrix makes of a route: each with a name of what it tries.
+fn requests_of(path: &str, method: &str) -> Vec<(&'static str, String)> {
+    match (method, path) {
+        ("GET", "/") => vec![("", "/".into())],
+        ("GET", "/district/{name}") => vec![("own", "/district/D1".into()), ("other", "/district/D2".into())],
+        ("GET", "/school/{code}") => vec![("own", "/school/S1".into()), ("other", "/school/S3".into())],
+        ("GET", "/notices") => vec![("", "/notices".into())],
+        ("GET", "/data") => vec![("", "/data".into()), ("own", "/data?school=S1".into()), ("other", "/data?school=S3".into())],
+        ("GET", "/upload") => vec![("", "/upload".into())],
+        ("POST", "/upload") => vec![("own", "/upload".into()), ("other", "/upload".into())],
+        ("GET", "/rejects/{batch_id}") => vec![("own", "S1".into()), ("other", "S3".into())],
+        ("GET", "/sql") => vec![("", "/sql?q=SELECT%20count(*)%20FROM%20schools&format=csv".into())],
+        ("GET", "/download") => vec![
+            ("own", "/download?indicator=attendance_rate&school=S1&format=csv".into()),
+            ("other", "/download?indicator=attendance_rate&school=S3&format=csv".into()),
+        ],
+        ("GET", "/audit") => vec![("", "/audit".into())],
+        ("GET", "/account") => vec![("", "/account".into())],
+        ("GET", "/login") => vec![("", "/login".into())],
+        ("POST", "/login") => vec![("", "/login".into())],
+        ("POST", "/logout") => vec![("", "/logout".into())],
+        ("GET", "/assets/style.css") | ("GET", "/assets/icon.svg") | ("GET", "/favicon.ico") => {
+            vec![("", path.into())]
+        }
+        _ => panic!(
+            "{method} {path}: a route the authorization matrix does not know; add what each role may do with it"
+        ),
+    }
+}
+
+/// What each role may do, written out here (not read from the route table): `own` is the
+/// role's own district or school (D1, S1), `other` another (D2, S3).
+fn expected(method: &str, path: &str, tried: &str, role: Option<Role>) -> Outcome {
+    use Outcome::*;
+    use Role::*;
+    let Some(role) = role else {
+        return match (method, path) {
+            ("GET", "/login")
+            | ("GET", "/assets/style.css")
+            | ("GET", "/assets/icon.svg")
+            | ("GET", "/favicon.ico") => Ok,
+            // The sign-in form without its token is refused; so is every other form.
+            ("POST", _) => Refused,
+            _ => Redirect,
+        };
+    };
+    let bureau = matches!(role, BureauAdmin | BureauAnalyst);
+    match (method, path) {
+        ("GET", "/assets/style.css") | ("GET", "/assets/icon.svg") | ("GET", "/favicon.ico") => Ok,
+        ("GET", "/login") => Redirect,
+        ("POST", "/login") => Refused,
+        ("POST", "/logout") => Redirect,
+        ("GET", "/account") => Ok,
+        ("GET", "/sql") => Ok,
+        ("GET", "/") if bureau => Ok,
+        ("GET", "/") => Redirect,
+        ("GET", "/audit") if role == BureauAdmin => Ok,
+        ("GET", "/notices") if bureau => Ok,
+        ("GET", "/district/{name}") if bureau => Ok,
+        ("GET", "/district/{name}") if role == DistrictOfficer && tried == "own" => Ok,
+        ("GET", "/school/{code}")
+        | ("GET", "/data")
+        | ("GET", "/download")
+        | ("GET", "/rejects/{batch_id}")
+            if bureau =>
+        {
+            Ok
+        }
+        ("GET", "/school/{code}")
+        | ("GET", "/data")
+        | ("GET", "/download")
+        | ("GET", "/rejects/{batch_id}")
+            if matches!(role, DistrictOfficer | SchoolClerk) && tried != "other" =>
+        {
+            Ok
+        }
+        ("GET", "/upload") if bureau || role == SchoolClerk => Ok,
+        ("POST", "/upload") if bureau => Ok,
+        ("POST", "/upload") if role == SchoolClerk && tried == "own" => Ok,
+        _ => Refused,
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_each_role_as_its_rule_says_and_is_audited() {
+    let f = district_with_rejects().await;
+    let state = cockpit(&f).await;
+    let batches = state.reader.batches().await.unwrap();
+    let report_of = |school: &str| {
+        batches
+            .iter()
+            .find(|b| b.school_code.as_deref() == Some(school) && b.reject_report.is_some())
+            .unwrap_or_else(|| panic!("no reject report of {school}"))
+            .batch_id
+            .clone()
+    };
+    let roles: Vec<(Option<Role>, Browser)> = vec![
+        (None, Browser::anonymous()),
+        (
+            Some(Role::BureauAdmin),
+            signed_in(&state, "admin", Role::BureauAdmin, Scope::Bureau),
+        ),
+        (
+            Some(Role::BureauAnalyst),
+            signed_in(&state, "analyst", Role::BureauAnalyst, Scope::Bureau),
+        ),
+        (
+            Some(Role::DistrictOfficer),
+            signed_in(
+                &state,
+                "officer",
+                Role::DistrictOfficer,
+                Scope::District("D1".into()),
+            ),
+        ),
+        (
+            Some(Role::SchoolClerk),
+            signed_in(
+                &state,
+                "clerk",
+                Role::SchoolClerk,
+                Scope::School("S1".into()),
+            ),
+        ),
+        (
+            Some(Role::Researcher),
+            signed_in(&state, "researcher", Role::Researcher, Scope::Bureau),
+        ),
+    ];
+    let mut tried = 0;
+    let mut failures = Vec::new();
+    for rule in route_table() {
+        for (what, target) in requests_of(rule.path, rule.method) {
+            for (role, browser) in &roles {
+                // Signing out ends the session: each role signs out with a session of its own.
+                let browser = if rule.path == "/logout" && role.is_some() {
+                    let login = role.unwrap().name();
+                    let account = state.accounts.get(login_of(login)).unwrap().unwrap();
+                    let s = state.accounts.start_session(&account).unwrap();
+                    Browser {
+                        cookie: Some(format!("edulake_session={}", s.token)),
+                        csrf: s.csrf,
+                    }
+                } else {
+                    browser.clone()
+                };
+                let answer = match (rule.method, rule.path) {
+                    ("GET", "/rejects/{batch_id}") => {
+                        get(
+                            &state,
+                            &browser,
+                            &format!("/rejects/{}", report_of(&target)),
+                        )
+                        .await
+                    }
+                    ("POST", "/upload") => {
+                        let school = if what == "own" { "S1" } else { "S3" };
+                        let (ct, body) = upload_form(
+                            &browser.csrf,
+                            &[("dataset", "attendance"), ("school", school)],
+                            &format!("date,class_code,student_id,status\n2026-09-03,7-1,X{school},present\n"),
+                        );
+                        send(&state, &browser, "POST", &target, Some(&ct), body).await
+                    }
+                    ("POST", _) => {
+                        let body = format!("csrf={}", browser.csrf).into_bytes();
+                        send(
+                            &state,
+                            &browser,
+                            "POST",
+                            &target,
+                            Some("application/x-www-form-urlencoded"),
+                            body,
+                        )
+                        .await
+                    }
+                    _ => get(&state, &browser, &target).await,
+                };
+                let got = if answer.status.is_success() {
+                    Outcome::Ok
+                } else if answer.status.is_redirection() {
+                    Outcome::Redirect
+                } else if answer.status == StatusCode::FORBIDDEN {
+                    Outcome::Refused
+                } else {
+                    failures.push(format!(
+                        "{} {target} ({what}) as {role:?}: {} {}",
+                        rule.method,
+                        answer.status,
+                        &answer.body[..answer.body.len().min(300)]
+                    ));
+                    continue;
+                };
+                let want = expected(rule.method, rule.path, what, *role);
+                if got != want {
+                    failures.push(format!(
+                        "{} {target} ({what}) as {role:?}: {got:?}, expected {want:?} ({})",
+                        rule.method, answer.status
+                    ));
+                }
+                // Someone not signed in is sent to sign in, not to a page.
+                if role.is_none() && got == Outcome::Redirect {
+                    let to = answer.headers["location"].to_str().unwrap();
+                    assert!(to.starts_with("/login"), "{target}: {to}");
+                }
+                tried += 1;
+            }
+        }
+        // The rule of the table is what the router applies: a rule that lets a role in lets
+        // the matrix's expectation in too (the two are written apart, and must agree).
+        if let Who::Roles(roles) = rule.who {
+            assert!(!roles.is_empty(), "{}", rule.path);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(tried > 100, "{tried}");
+
+    // Each action of the matrix is in the audit log, with who, what and how it ended.
+    let log = state
+        .accounts
+        .audit_log(&AuditFilter {
+            limit: 100_000,
+            ..Default::default()
+        })
+        .unwrap();
+    for (login, action, target, outcome) in [
+        ("clerk", "page", "/school/S3", "refused"),
+        ("clerk", "page", "/school/S1", "ok"),
+        (
+            "officer",
+            "download",
+            "/download?indicator=attendance_rate&school=S3&format=csv",
+            "refused",
+        ),
+        (
+            "researcher",
+            "sql",
+            "/sql?q=SELECT%20count(*)%20FROM%20schools&format=csv",
+            "ok",
+        ),
+        ("analyst", "audit", "/audit", "refused"),
+        ("admin", "upload", "/upload", "ok"),
+        ("", "page", "/school/S1", "refused"),
+    ] {
+        assert!(
+            log.iter().any(|e| e.login == login
+                && e.action == action
+                && e.target == target
+                && e.outcome == outcome
+                && e.address == "local"),
+            "no audit line {login} {action} {target} {outcome}"
+        );
+    }
+    let clerk_line = log.iter().find(|e| e.login == "clerk").unwrap();
+    assert_eq!(clerk_line.scope, "school:S1");
+    assert_eq!(clerk_line.role, "school_clerk");
+}
+
+fn login_of(role: &str) -> &'static str {
+    match role {
+        "bureau_admin" => "admin",
+        "bureau_analyst" => "analyst",
+        "district_officer" => "officer",
+        "school_clerk" => "clerk",
+        _ => "researcher",
+    }
+}
+
+#[tokio::test]
+async fn a_clerk_reaches_no_other_school_by_any_route_parameter_or_sql() {
+    let f = district_with_rejects().await;
+    let state = cockpit(&f).await;
+    let clerk = signed_in(
+        &state,
+        "clerk",
+        Role::SchoolClerk,
+        Scope::School("S1".into()),
+    );
+    // Every query, however written, answers from S1's rows only.
+    for sql in [
+        "SELECT DISTINCT school_code FROM attendance",
+        "SELECT DISTINCT a.school_code FROM attendance a JOIN schools s ON a.school_code = s.school_code",
+        "WITH x AS (SELECT * FROM raw_attendance) SELECT DISTINCT school_code FROM x",
+        "SELECT DISTINCT school_code FROM (SELECT * FROM attendance WHERE true OR school_code = 'S3') t",
+        "SELECT DISTINCT school_code FROM schools",
+    ] {
+        let uri = format!("/sql?format=csv&q={}", pct(sql));
+        let a = get(&state, &clerk, &uri).await;
+        assert_eq!(a.status, StatusCode::OK, "{sql}: {}", a.body);
+        assert_eq!(a.body.trim().lines().collect::<Vec<_>>(), ["school_code", "S1"], "{sql}");
+    }
+    let a = get(
+        &state,
+        &clerk,
+        &format!(
+            "/sql?format=csv&q={}",
+            pct("SELECT table_name FROM information_schema.tables WHERE table_name IN ('batches', 'raw_attendance', 'notices') ORDER BY 1")
+        ),
+    )
+    .await;
+    // It sees its own batches and raw rows (filtered); no table outside its school.
+    assert!(!a.body.contains("notices"), "{}", a.body);
+    for sql in [
+        "SELECT * FROM batches WHERE school_code = 'S3'",
+        "SELECT * FROM attendance WHERE school_code = 'S3'",
+    ] {
+        let a = get(&state, &clerk, &format!("/sql?format=csv&q={}", pct(sql))).await;
+        assert!(a.body.trim().lines().count() <= 1, "{sql}: {}", a.body);
+    }
+    // Downloads: asking for nothing gives its own school; asking for another is refused.
+    let own = get(
+        &state,
+        &clerk,
+        "/download?indicator=attendance_rate&format=csv",
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(
+        own.body.contains("S1") && !own.body.contains("S2") && !own.body.contains("S3"),
+        "{}",
+        own.body
+    );
+    for uri in [
+        "/download?indicator=attendance_rate&district=D1&format=csv",
+        "/download?table=alerts&school=S3&format=csv",
+        "/download?table=batches&district=D2&format=csv",
+        "/data?district=D1",
+    ] {
+        assert_eq!(
+            get(&state, &clerk, uri).await.status,
+            StatusCode::FORBIDDEN,
+            "{uri}"
+        );
+    }
+    // An upload naming another school is refused whole; rows of another school in its own
+    // file are rejected, the others stored.
+    let (ct, body) = upload_form(
+        &clerk.csrf,
+        &[("dataset", "attendance"), ("school", "S3")],
+        "date,class_code,student_id,status\n2026-09-04,7-1,Z1,present\n",
+    );
+    let a = send(&state, &clerk, "POST", "/upload", Some(&ct), body).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let (ct, body) = upload_form(
+        &clerk.csrf,
+        &[("dataset", "attendance")],
+        "date,school_code,class_code,student_id,status\n2026-09-04,S1,7-1,Z1,present\n2026-09-04,S3,7-1,Z2,present\n",
+    );
+    let a = send(&state, &clerk, "POST", "/upload?lang=en", Some(&ct), body).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(
+        f.query("SELECT school_code, count(*) FROM attendance WHERE date = DATE '2026-09-04' GROUP BY 1")
+            .await,
+        vec![vec!["S1".to_string(), "1".into()]]
+    );
+    // Nor may it upload the bureau's registry of schools.
+    let (ct, body) = upload_form(
+        &clerk.csrf,
+        &[("dataset", "schools")],
+        "school_code,school_name,district,school_type\nS1,一中,D2,初中\n",
+    );
+    send(&state, &clerk, "POST", "/upload?lang=en", Some(&ct), body).await;
+    assert_eq!(
+        f.query("SELECT district FROM schools WHERE school_code = 'S1'")
+            .await,
+        vec![vec!["D1".to_string()]]
+    );
+}
+
+fn pct(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The sign-in form's token and cookie, as a browser gets them.
+async fn sign_in_form(state: &Arc<AppState>, browser: &Browser) -> (String, String) {
+    let a = get(state, browser, "/login").await;
+    let token = a
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    let cookie = a.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    (token, cookie)
+}
+
+async fn sign_in(
+    state: &Arc<AppState>,
+    cookies: &str,
+    token: &str,
+    login: &str,
+    password: &str,
+) -> Answer {
+    let browser = Browser {
+        cookie: Some(cookies.to_string()),
+        csrf: String::new(),
+    };
+    let body = format!(
+        "csrf={token}&login={login}&password={}&next=%2Fschool%2FS1",
+        pct(password)
+    );
+    send(
+        state,
+        &browser,
+        "POST",
+        "/login",
+        Some("application/x-www-form-urlencoded"),
+        body.into_bytes(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn signing_in_is_throttled_checked_for_forgery_and_always_a_new_session() {
+    let f = crate::access::three_schools().await;
+    let state = cockpit(&f).await;
+    let clerk = Principal::new(Role::SchoolClerk, Scope::School("S1".into())).unwrap();
+    let password = state.accounts.add("li", &clerk, None).unwrap();
+    let anonymous = Browser::anonymous();
+
+    // Once an account exists, nobody reads without signing in.
+    let a = get(&state, &anonymous, "/school/S1").await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(a.headers["location"], "/login?lang=zh&next=%2Fschool%2FS1");
+
+    // A planted session token (session fixation) is not raised to a signed-in session.
+    let planted = "ab".repeat(32);
+    let (token, form_cookie) = sign_in_form(&state, &anonymous).await;
+    let cookies = format!("{form_cookie}; edulake_session={planted}");
+    let a = sign_in(&state, &cookies, &token, "li", &password).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    assert_eq!(a.headers["location"], "/school/S1");
+    let set: Vec<String> = a
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    let session = set
+        .iter()
+        .find(|c| c.starts_with("edulake_session="))
+        .unwrap();
+    assert!(
+        session.contains("HttpOnly")
+            && session.contains("SameSite=Lax")
+            && session.contains("Max-Age="),
+        "{session}"
+    );
+    let token_set = session
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("edulake_session=");
+    assert_ne!(token_set, planted);
+    let planted_browser = Browser {
+        cookie: Some(format!("edulake_session={planted}")),
+        csrf: String::new(),
+    };
+    assert_eq!(
+        get(&state, &planted_browser, "/school/S1").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let signed = Browser {
+        cookie: Some(format!("edulake_session={token_set}")),
+        csrf: String::new(),
+    };
+    assert_eq!(
+        get(&state, &signed, "/school/S1").await.status,
+        StatusCode::OK
+    );
+
+    // A sign-in form without the token of its own page (login CSRF) is refused.
+    let a = sign_in(
+        &state,
+        &form_cookie,
+        "0".repeat(64).as_str(),
+        "li",
+        &password,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+
+    // Signing out needs the session's token; then the session is gone.
+    let a = send(
+        &state,
+        &signed,
+        "POST",
+        "/logout",
+        Some("application/x-www-form-urlencoded"),
+        b"csrf=wrong".to_vec(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let account_page = get(&state, &signed, "/account").await.body;
+    let csrf = account_page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    let a = send(
+        &state,
+        &signed,
+        "POST",
+        "/logout",
+        Some("application/x-www-form-urlencoded"),
+        format!("csrf={csrf}").into_bytes(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        get(&state, &signed, "/school/S1").await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // Five wrong passwords, and the right one is refused too until the window passes.
+    let (token, form_cookie) = sign_in_form(&state, &anonymous).await;
+    for _ in 0..edulake_serve::accounts::FAILURES_PER_LOGIN {
+        let a = sign_in(&state, &form_cookie, &token, "li", "wrong password 123").await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+        assert!(a.body.contains("账号或密码不正确"), "{}", a.body);
+    }
+    let a = sign_in(&state, &form_cookie, &token, "li", &password).await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS, "{}", a.body);
+    assert!(a.headers.contains_key("retry-after"));
+    // Another account from the same address is not held up by li's failures.
+    let other = state.accounts.add("wang", &clerk, None).unwrap();
+    let a = sign_in(&state, &form_cookie, &token, "wang", &other).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+
+    let log = state.accounts.audit_log(&AuditFilter::default()).unwrap();
+    for outcome in ["ok", "refused", "throttled"] {
+        assert!(
+            log.iter()
+                .any(|e| e.action == "sign_in" && e.login == "li" && e.outcome == outcome),
+            "{outcome}"
+        );
+    }
+}
+
+#[test]
+fn users_are_added_listed_disabled_and_reset_from_the_command_line() {
+    let f = Fixture::new();
+    let o = f.cli(&[
+        "users",
+        "add",
+        "zhang",
+        "--role",
+        "district_officer",
+        "--district",
+        "长安区",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8(o.stdout).unwrap();
+    let password = out.rsplit(' ').next().unwrap().trim().to_string();
+    assert_eq!(password.len(), 16, "{out}");
+    // A clerk needs its school; a bureau role takes no school.
+    assert!(!f
+        .cli(&["users", "add", "li", "--role", "school_clerk"])
+        .status
+        .success());
+    assert!(!f
+        .cli(&[
+            "users",
+            "add",
+            "li",
+            "--role",
+            "bureau_admin",
+            "--school",
+            "S1"
+        ])
+        .status
+        .success());
+    assert!(!f
+        .cli(&["users", "add", "zhang", "--role", "researcher"])
+        .status
+        .success());
+    let list = String::from_utf8(f.cli(&["users", "list"]).stdout).unwrap();
+    assert!(
+        list.contains("zhang\tdistrict_officer\tdistrict:长安区\tfalse"),
+        "{list}"
+    );
+    assert!(!list.contains(&password));
+    let accounts =
+        edulake_serve::accounts::Accounts::open(&f.dir.path().join("lake.state")).unwrap();
+    assert!(matches!(
+        accounts.sign_in("zhang", &password, "127.0.0.1").unwrap(),
+        edulake_serve::accounts::SignIn::Started(..)
+    ));
+    assert!(f.cli(&["users", "disable", "zhang"]).status.success());
+    assert!(matches!(
+        accounts.sign_in("zhang", &password, "127.0.0.1").unwrap(),
+        edulake_serve::accounts::SignIn::Refused
+    ));
+    let o = f.cli(&["users", "reset-password", "zhang"]);
+    let fresh = String::from_utf8(o.stdout)
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_ne!(fresh, password);
+    assert!(matches!(
+        accounts.sign_in("zhang", &fresh, "127.0.0.1").unwrap(),
+        edulake_serve::accounts::SignIn::Started(..)
+    ));
+    let log = accounts.audit_log(&AuditFilter::default()).unwrap();
+    for action in ["account_add", "account_disable", "account_reset_password"] {
+        assert!(
+            log.iter()
+                .any(|e| e.action == action && e.target.starts_with("zhang")),
+            "{action}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_cockpit_on_another_address_needs_an_administrator() {
+    let f = crate::access::three_schools().await;
+    let open = |addr: &str| {
+        edulake_serve::web::AppState::open(
+            f.lake.clone(),
+            f.state.clone(),
+            edulake_serve::web::Serving::at(addr.parse().unwrap()).unwrap(),
+        )
+    };
+    let refused = open("0.0.0.0:8080")
+        .await
+        .err()
+        .expect("served to the network without accounts");
+    assert!(refused.to_string().contains("users add"), "{refused}");
+    let accounts = edulake_serve::accounts::Accounts::open(f.state.root()).unwrap();
+    accounts
+        .add(
+            "admin",
+            &Principal::new(Role::BureauAdmin, Scope::Bureau).unwrap(),
+            None,
+        )
+        .unwrap();
+    assert!(open("0.0.0.0:8080").await.is_ok());
+}
