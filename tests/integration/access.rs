@@ -43,45 +43,63 @@ async fn a_clerk_reads_its_own_school_through_every_form_of_sql() {
     let f = three_schools().await;
     let layer = QueryLayer::open(&f.reader).await.unwrap();
     let clerk = Principal::new(Role::SchoolClerk, Scope::School("S1".into())).unwrap();
-    let one = |v: &str| vec![vec![v.to_string()]];
+    let s1 = vec![vec!["S1".to_string()]];
+    for sql in [
+        "SELECT DISTINCT school_code FROM attendance_rate_school",
+        "SELECT DISTINCT a.school_code FROM attendance_rate_class AS a",
+        "SELECT DISTINCT a.school_code FROM attendance_rate_class a JOIN attendance_rate_school s ON a.school_code = s.school_code",
+        "WITH x AS (SELECT * FROM attendance_rate_class) SELECT DISTINCT school_code FROM x",
+        "SELECT DISTINCT school_code FROM (SELECT * FROM attendance_rate_school WHERE school_code <> 'S1' OR true) t",
+        "SELECT DISTINCT school_code FROM enrolled_school_by_gender UNION SELECT DISTINCT school_code FROM attendance_rate_school",
+    ] {
+        assert_eq!(answer(&layer, &clerk, sql).await.unwrap(), s1, "{sql}");
+    }
+    // Its school has 2 students: every rate's row is a small cell, shown empty.
+    assert_eq!(
+        answer(
+            &layer,
+            &clerk,
+            "SELECT numerator, denominator, value, suppressed FROM attendance_rate_school"
+        )
+        .await
+        .unwrap(),
+        vec![vec![
+            String::new(),
+            String::new(),
+            String::new(),
+            "true".into()
+        ]]
+    );
+    // Rows per student, batches and raw tables are not there to name.
     for sql in [
         "SELECT count(*) FROM attendance",
         "SELECT count(*) FROM raw_attendance",
-        "SELECT count(*) FROM attendance AS a JOIN raw_attendance r ON a.student_id = r.student_id",
-        "WITH x AS (SELECT * FROM raw_attendance) SELECT count(*) FROM x",
-        "SELECT count(*) FROM (SELECT * FROM attendance WHERE school_code <> 'S1' OR true) t",
-        "SELECT count(*) FROM attendance_rows",
-    ] {
-        assert_eq!(
-            answer(&layer, &clerk, sql).await.unwrap(),
-            one("2"),
-            "{sql}"
-        );
-    }
-    for sql in [
+        "SELECT count(*) FROM batches",
         "SELECT count(*) FROM schools",
-        "SELECT count(*) FROM schools WHERE school_code IN (SELECT school_code FROM attendance)",
-        "SELECT count(DISTINCT school_code) FROM mart_attendance_rate",
+        "SELECT count(*) FROM mart_attendance_rate",
     ] {
-        assert_eq!(
-            answer(&layer, &clerk, sql).await.unwrap(),
-            one("1"),
-            "{sql}"
-        );
+        assert!(answer(&layer, &clerk, sql).await.is_err(), "{sql}");
     }
-    // The catalog it sees holds no other school's tables, and nothing it can write.
+    // The catalog it sees: the designed views and the calendar, nothing else.
     let names = answer(
         &layer,
         &clerk,
-        "SELECT DISTINCT table_schema FROM information_schema.tables WHERE table_schema <> 'information_schema'",
+        "SELECT table_name FROM information_schema.tables WHERE table_schema <> 'information_schema'",
     )
     .await
     .unwrap();
-    assert_eq!(names, vec![vec!["public".to_string()]]);
+    assert!(names.len() > 20, "{names:?}");
+    assert!(
+        names.iter().all(|n| n[0] == "periods"
+            || edulake_transform::indicators::all()
+                .iter()
+                .any(|i| n[0].starts_with(i.name))),
+        "{names:?}"
+    );
     for sql in [
-        "CREATE TABLE x AS SELECT * FROM attendance",
-        "INSERT INTO attendance SELECT * FROM attendance",
-        "COPY attendance TO '/tmp/x.csv'",
+        "CREATE TABLE x AS SELECT * FROM attendance_rate_school",
+        "INSERT INTO attendance_rate_school SELECT * FROM attendance_rate_school",
+        "COPY attendance_rate_school TO '/tmp/x.csv'",
         "SET datafusion.execution.batch_size = 1",
     ] {
         assert!(
@@ -103,13 +121,13 @@ async fn a_district_sees_its_schools_and_a_researcher_no_uploads() {
         answer(
             &layer,
             &officer,
-            "SELECT school_code, count(*) FROM attendance GROUP BY school_code ORDER BY 1"
+            "SELECT school_code, suppressed FROM attendance_rate_school ORDER BY 1"
         )
         .await
         .unwrap(),
         vec![
-            vec!["S1".to_string(), "2".into()],
-            vec!["S2".into(), "3".into()]
+            vec!["S1".to_string(), "true".into()],
+            vec!["S2".into(), "true".into()]
         ]
     );
     let analyst = Principal::new(Role::BureauAnalyst, Scope::Bureau).unwrap();
@@ -119,16 +137,24 @@ async fn a_district_sees_its_schools_and_a_researcher_no_uploads() {
             .unwrap(),
         vec![vec!["9".to_string()]]
     );
-    // A researcher never sees which files were sent: no batches, no raw tables.
+    // A researcher never sees which files were sent, nor a row per student.
     let researcher = Principal::new(Role::Researcher, Scope::District("D2".into())).unwrap();
-    for sql in ["SELECT * FROM batches", "SELECT * FROM raw_attendance"] {
+    for sql in [
+        "SELECT * FROM batches",
+        "SELECT * FROM raw_attendance",
+        "SELECT * FROM attendance",
+    ] {
         assert!(answer(&layer, &researcher, sql).await.is_err(), "{sql}");
     }
     assert_eq!(
-        answer(&layer, &researcher, "SELECT count(*) FROM attendance")
-            .await
-            .unwrap(),
-        vec![vec!["4".to_string()]]
+        answer(
+            &layer,
+            &researcher,
+            "SELECT district, school_code FROM attendance_rate_school"
+        )
+        .await
+        .unwrap(),
+        vec![vec!["D2".to_string(), "S3".into()]]
     );
     // A scope that does not fit the role is refused.
     assert!(Principal::new(Role::SchoolClerk, Scope::Bureau).is_err());
@@ -196,4 +222,165 @@ fn serve_holds_no_sql_over_the_lake() {
         }
     }
     assert!(seen > 10, "{seen}");
+}
+
+/// One school whose classes have 20, 15 and 5 students, all present on one day; a second
+/// school of 30 in the same district.
+async fn classes_of_20_15_and_5() -> Fixture {
+    let f = Fixture::new();
+    let p = f.write(
+        "schools.csv",
+        "school_code,school_name,district,school_type\nS1,一中,D1,初中\nS2,二中,D1,初中\n",
+    );
+    f.ingest("schools", Upload::default(), &[p]).await;
+    let mut rows = String::from("date,school_code,class_code,student_id,status\n");
+    for (school, class, n) in [
+        ("S1", "7-1", 20),
+        ("S1", "7-2", 15),
+        ("S1", "7-3", 5),
+        ("S2", "7-1", 30),
+    ] {
+        for i in 0..n {
+            let status = if i == 0 { "sick_leave" } else { "present" };
+            rows.push_str(&format!(
+                "2026-09-01,{school},{class},{school}{class}G{i},{status}\n"
+            ));
+        }
+    }
+    let p = f.write("attendance.csv", rows);
+    f.ingest("attendance", Upload::default(), &[p]).await;
+    f
+}
+
+/// (class, numerator, denominator) of each row; empty where suppressed.
+fn by_class(batches: &[arrow::record_batch::RecordBatch]) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for b in batches {
+        let text = |name: &str, r: usize| {
+            let c = b.column(b.schema().index_of(name).unwrap());
+            if c.is_null(r) {
+                String::new()
+            } else {
+                arrow::util::display::array_value_to_string(c, r).unwrap()
+            }
+        };
+        for r in 0..b.num_rows() {
+            out.push((
+                text("class_code", r),
+                text("numerator", r),
+                text("denominator", r),
+            ));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_suppressed_class_cannot_be_recovered_from_its_school_total() {
+    use edulake_transform::indicators::{Level, Request};
+    let f = classes_of_20_15_and_5().await;
+    let layer = QueryLayer::open(&f.reader).await.unwrap();
+    let clerk = Principal::new(Role::SchoolClerk, Scope::School("S1".into())).unwrap();
+    let ask = |level: Level, who: &Principal| {
+        let mut r = Request::new("attendance_rate");
+        r.level = level;
+        r.school = Some("S1".into());
+        r.role = who.indicator_role();
+        r
+    };
+    let admin = Principal::new(Role::BureauAdmin, Scope::Bureau).unwrap();
+    // The bureau sees every class.
+    let (_, all) = layer.export(&ask(Level::Class, &admin)).await.unwrap();
+    assert_eq!(
+        by_class(&all),
+        vec![
+            ("7-1".into(), "19".into(), "20".into()),
+            ("7-2".into(), "14".into(), "15".into()),
+            ("7-3".into(), "4".into(), "5".into()),
+        ]
+    );
+    // The clerk: 7-3 (5 students) is hidden by the rule, and 7-2, the next smallest, with it.
+    let (_, shown) = layer.export(&ask(Level::Class, &clerk)).await.unwrap();
+    assert_eq!(
+        by_class(&shown),
+        vec![
+            ("7-1".into(), "19".into(), "20".into()),
+            ("7-2".into(), String::new(), String::new()),
+            ("7-3".into(), String::new(), String::new()),
+        ]
+    );
+    // The differencing attack: the school's total, shown, minus the classes shown.
+    let (_, school) = layer.export(&ask(Level::School, &clerk)).await.unwrap();
+    let total = rows(&school);
+    let cols = school[0].schema();
+    let (num_i, den_i) = (
+        cols.index_of("numerator").unwrap(),
+        cols.index_of("denominator").unwrap(),
+    );
+    let (num, den): (i64, i64) = (
+        total[0][num_i].parse().unwrap(),
+        total[0][den_i].parse().unwrap(),
+    );
+    assert_eq!((num, den), (37, 40));
+    let shown_den: i64 = by_class(&shown)
+        .iter()
+        .filter_map(|r| r.2.parse::<i64>().ok())
+        .sum();
+    let shown_num: i64 = by_class(&shown)
+        .iter()
+        .filter_map(|r| r.1.parse::<i64>().ok())
+        .sum();
+    // What is left is two classes together, never the small one alone.
+    assert_ne!(den - shown_den, 5);
+    assert_ne!(num - shown_num, 4);
+    assert_eq!(den - shown_den, 15 + 5);
+
+    // The same on the cockpit's download and page for a clerk.
+    let state = cockpit(&f).await;
+    let accounts = &state.accounts;
+    accounts.add("clerk", &clerk, None).unwrap();
+    let session = accounts
+        .start_session(&accounts.get("clerk").unwrap().unwrap())
+        .unwrap();
+    let ask_web = |uri: &str| {
+        let state = state.clone();
+        let cookie = format!("edulake_session={}", session.token);
+        let uri = uri.to_string();
+        async move {
+            use tower::ServiceExt;
+            let response = edulake_serve::web::app(state)
+                .oneshot(
+                    axum::http::Request::builder()
+                        .uri(uri)
+                        .header("cookie", cookie)
+                        .body(axum::body::Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let bytes = axum::body::to_bytes(response.into_body(), 1 << 24)
+                .await
+                .unwrap();
+            String::from_utf8(bytes.to_vec()).unwrap()
+        }
+    };
+    let csv = ask_web("/download?indicator=attendance_rate&level=class&school=S1&format=csv&from=2026-09-01&to=2026-09-01").await;
+    let line = |class: &str| {
+        csv.lines()
+            .find(|l| l.contains(&format!(",{class},")))
+            .unwrap_or_else(|| panic!("{class} in {csv}"))
+            .to_string()
+    };
+    assert!(line("7-1").ends_with(",19,20,0.95,false"), "{csv}");
+    for class in ["7-2", "7-3"] {
+        assert!(line(class).ends_with(",,,,true"), "{csv}");
+    }
+    let page = ask_web("/school/S1?from=2026-09-01&to=2026-09-01").await;
+    for row in [
+        "<td>7-1</td><td>95.0%</td><td>19</td><td>20</td>",
+        "<td>7-2</td><td>—</td><td></td><td></td>",
+        "<td>7-3</td><td>—</td><td></td><td></td>",
+    ] {
+        assert!(page.contains(row), "{row} not on the clerk's school page");
+    }
 }

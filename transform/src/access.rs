@@ -1,22 +1,25 @@
 //! Who reads, and what they can reach: a [`Principal`] (a role and a scope) and the session
 //! each one queries through.
 //!
-//! A principal's session is a DataFusion session of its own whose catalog holds only the
-//! tables its role may read, each already filtered to its scope: a table with a
-//! `school_code` is registered as a view of the full table restricted to the scope's schools,
-//! and the full table is not in the catalog at all. So no SQL (an alias, a join, a subquery,
-//! a view, a CTE, `information_schema`) can name what is not there, and every plan reads
-//! through the filter. A table without schools in it is kept only where every role may see
-//! it whole (the calendar of notices is not one of them: it stays out for a school's eyes).
+//! A principal's session is a DataFusion session of its own whose catalog holds only what
+//! it may read ([`designed`]): for everyone, the designed views (each indicator at each level
+//! and split, in the export format, narrowed to the principal's scope; for anyone outside the
+//! bureau under the small-cell rule with complementary suppression); for the bureau's roles
+//! every table beside them; for anyone else only the calendar. A table that is not in the
+//! catalog cannot be named by any SQL (an alias, a join, a subquery, a view, a CTE,
+//! `information_schema`), and every view reads through its scope's filter. The typed reads
+//! the pages make ([`QueryLayer::allows`], [`QueryLayer::alerts_as`], the indicators with
+//! [`Principal::indicator_role`]) take the same principal.
 
 use std::sync::Arc;
 
 use datafusion::catalog::{
     CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList,
-    MemorySchemaProvider,
 };
 use datafusion::execution::SessionStateBuilder;
-use datafusion::prelude::{col, lit, SessionContext};
+use datafusion::prelude::SessionContext;
+
+mod designed;
 
 use crate::bounded::{self, Limits};
 use crate::error::{Result, TransformError};
@@ -98,12 +101,6 @@ impl Principal {
             _ => crate::indicators::Role::Restricted,
         }
     }
-
-    /// Whether this principal may see which files were sent, by whom (batches, file names,
-    /// reject reports).
-    pub fn sees_uploads(&self) -> bool {
-        self.role != Role::Researcher
-    }
 }
 
 /// Tables without a `school_code` column that anyone in the bureau may read whole.
@@ -114,48 +111,42 @@ impl QueryLayer {
     pub async fn session_for(&self, who: &Principal) -> Result<SessionContext> {
         let base = self.context();
         let catalog = base.state().config_options().catalog.clone();
-        // A catalog of its own, holding one empty schema of the usual names.
+        // The tables it reads as they are: every table for the bureau's roles; for anyone
+        // else only those without schools in them that everyone reads whole.
+        let bureau = who.indicator_role() == crate::indicators::Role::Bureau;
+        let names = if bureau {
+            base.catalog(&catalog.default_catalog)
+                .and_then(|c| c.schema(&catalog.default_schema))
+                .map(|s| s.table_names())
+                .unwrap_or_default()
+        } else {
+            SHARED_TABLES.iter().map(|n| n.to_string()).collect()
+        };
+        let mut tables = std::collections::BTreeMap::new();
+        for name in names {
+            if let Ok(t) = base.table_provider(name.as_str()).await {
+                tables.insert(name, t);
+            }
+        }
+        // Beside them, for everyone, the designed views of its scope (for anyone but the
+        // bureau, under the small-cell rule).
+        let scope = who.scope.clone();
+        let views =
+            designed::DesignedViews::new(self, who.indicator_role(), tables, |req| match &scope {
+                Scope::Bureau => {}
+                Scope::District(d) => req.district = Some(d.clone()),
+                Scope::School(s) => req.school = Some(s.clone()),
+            })
+            .await?;
+        // A catalog of its own, holding that one schema under the usual names.
         let schema = MemoryCatalogProvider::new();
-        schema.register_schema(
-            &catalog.default_schema,
-            Arc::new(MemorySchemaProvider::new()),
-        )?;
+        schema.register_schema(&catalog.default_schema, Arc::new(views))?;
         let catalogs = MemoryCatalogProviderList::new();
         catalogs.register_catalog(catalog.default_catalog.clone(), Arc::new(schema));
         let state = SessionStateBuilder::new_from_existing(base.state())
             .with_catalog_list(Arc::new(catalogs))
             .build();
-        let ctx = SessionContext::new_with_state(state);
-        let schools = match &who.scope {
-            Scope::Bureau => None,
-            scope => Some(self.schools_in(scope).await?),
-        };
-        let names = base
-            .catalog(&catalog.default_catalog)
-            .and_then(|c| c.schema(&catalog.default_schema))
-            .map(|s| s.table_names())
-            .unwrap_or_default();
-        for name in names {
-            if !who.sees_uploads() && (name == "batches" || name.starts_with("raw_")) {
-                continue;
-            }
-            let table = base.table(name.as_str()).await?;
-            let has_schools = table
-                .schema()
-                .field_with_unqualified_name("school_code")
-                .is_ok();
-            let view = match (&schools, has_schools) {
-                (None, _) => table,
-                (Some(codes), true) => {
-                    let list = codes.iter().map(|c| lit(c.as_str())).collect();
-                    table.filter(col("school_code").in_list(list, false))?
-                }
-                (Some(_), false) if SHARED_TABLES.contains(&name.as_str()) => table,
-                (Some(_), false) => continue,
-            };
-            ctx.register_table(name.as_str(), view.into_view())?;
-        }
-        Ok(ctx)
+        Ok(SessionContext::new_with_state(state))
     }
 
     /// Whether `who` may look at `scope` (a page, a download, an upload's school): the bureau
@@ -172,6 +163,48 @@ impl QueryLayer {
             (Scope::School(mine), Scope::School(asked)) => mine == asked,
             (_, _) => false,
         })
+    }
+
+    /// The alerts `who` may see: those of its scope's schools; for anyone but the bureau the
+    /// count of ill students (3 to 9 as a rule: a small cell) is left empty, the alert shown.
+    pub async fn alerts_as(
+        &self,
+        who: &Principal,
+        from: Option<chrono::NaiveDate>,
+        to: Option<chrono::NaiveDate>,
+        threshold: u32,
+        kind: crate::indicators::AlertKind,
+    ) -> Result<Rows> {
+        let (schema, batches) = self.alerts(from, to, threshold, kind).await?;
+        let schools = match &who.scope {
+            Scope::Bureau => None,
+            scope => Some(self.schools_in(scope).await?),
+        };
+        let restricted = who.indicator_role() == crate::indicators::Role::Restricted;
+        let mut out = Vec::with_capacity(batches.len());
+        for b in batches {
+            let mut b = b;
+            if let Some(codes) = &schools {
+                let col = arrow::compute::cast(
+                    b.column(b.schema().index_of("school_code")?),
+                    &arrow::datatypes::DataType::Utf8,
+                )?;
+                let col = arrow::array::AsArray::as_string::<i32>(&col);
+                let keep: arrow::array::BooleanArray = col
+                    .iter()
+                    .map(|c| Some(c.is_some_and(|c| codes.iter().any(|k| k == c))))
+                    .collect();
+                b = arrow::compute::filter_record_batch(&b, &keep)?;
+            }
+            if restricted {
+                let i = b.schema().index_of("count")?;
+                let mut columns = b.columns().to_vec();
+                columns[i] = arrow::array::new_null_array(columns[i].data_type(), b.num_rows());
+                b = arrow::array::RecordBatch::try_new(b.schema(), columns)?;
+            }
+            out.push(b);
+        }
+        Ok((schema, out))
     }
 
     /// A read-only query `who` typed, from `who`'s session, as a stream (the caller bounds

@@ -611,16 +611,26 @@ impl QueryLayer {
 
     /// An indicator in the export format of INDICATORS.md.
     pub async fn export(&self, req: &Request) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-        self.run(&self.export_sql(req).await?).await
+        self.export_within(req, &Limits::command_line()).await
     }
 
-    /// [`QueryLayer::export`] with its result within `limits` (a download).
+    /// [`QueryLayer::export`] with its result within `limits` (a download). For anyone but
+    /// the bureau, small cells are suppressed, and the cells that would give them back
+    /// (complementary suppression, [`indicators::suppress`]).
     pub async fn export_within(
         &self,
         req: &Request,
         limits: &Limits,
     ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-        self.run_within(&self.export_sql(req).await?, limits).await
+        let (schema, batches) = self
+            .run_within(&self.export_sql(req).await?, limits)
+            .await?;
+        if req.role == indicators::Role::Bureau {
+            return Ok((schema, batches));
+        }
+        let ind = indicators::by_name(&req.indicator)?;
+        let batches = indicators::suppress::complementary(ind, req, schema.clone(), batches)?;
+        Ok((schema, batches))
     }
 
     /// The SQL an export runs: from the indicator's mart when it is fresh, else from the

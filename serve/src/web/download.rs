@@ -170,7 +170,13 @@ pub async fn download(
         }
         (None, Some("alerts")) => {
             let (schema, batches) = layer
-                .alerts(from, to, 3, edulake_transform::indicators::AlertKind::All)
+                .alerts_as(
+                    &who,
+                    from,
+                    to,
+                    3,
+                    edulake_transform::indicators::AlertKind::All,
+                )
                 .await
                 .map_err(internal(lang))?;
             // Only the alerts of the district or school asked for.

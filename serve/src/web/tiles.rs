@@ -82,7 +82,8 @@ pub(super) async fn tiles(
     );
     let alerts = async {
         layer
-            .alerts(
+            .alerts_as(
+                &view.who,
                 Some(view.from.min(week_before)),
                 Some(view.to.max(day)),
                 3,

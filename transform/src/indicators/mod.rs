@@ -19,6 +19,7 @@ use crate::error::{Result, TransformError};
 
 mod alerts;
 mod helpers;
+pub(crate) mod suppress;
 pub use alerts::{
     alerts_mart_sql, alerts_source, alerts_sql, follow_up_definition, follow_up_mart_sql,
     follow_up_source, follow_up_window, AlertKind, AlertMarts, FOLLOW_UP_RUN_DAYS,
