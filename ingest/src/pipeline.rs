@@ -35,6 +35,10 @@ pub struct IngestOptions {
     /// Worker threads reading and cleaning files.
     pub threads: usize,
     pub fault: Fault,
+    /// The names files were sent under where the file on disk is named otherwise (an upload
+    /// through the cockpit is kept under a name of the server's own): the batch records it,
+    /// and a date in it counts as a date in the file's name.
+    pub names: std::collections::HashMap<PathBuf, String>,
 }
 
 impl IngestOptions {
@@ -52,6 +56,15 @@ impl IngestOptions {
                 .unwrap_or(2)
                 .min(8),
             fault: Fault::None,
+            names: Default::default(),
+        }
+    }
+
+    /// The name a file was sent under: its own, unless [`IngestOptions::names`] says.
+    pub fn sent_as(&self, path: &Path) -> PathBuf {
+        match self.names.get(path) {
+            Some(name) => PathBuf::from(name),
+            None => path.to_path_buf(),
         }
     }
 }
@@ -417,7 +430,7 @@ fn prepare(
         }
     };
     let sha = hex::encode(Sha256::digest(&bytes));
-    if let Some(batch_id) = known.get(&upload_identity(&sha, &opts.upload, path)) {
+    if let Some(batch_id) = known.get(&upload_identity(&sha, &opts.upload, &opts.sent_as(path))) {
         return Work::Done(Outcome::AlreadyIngested {
             batch_id: batch_id.clone(),
         });
@@ -438,7 +451,8 @@ fn prepare(
         },
         batch_id: &batch_id,
         ingested_at,
-        file_date: path
+        file_date: opts
+            .sent_as(path)
             .file_name()
             .and_then(|n| n.to_str())
             .and_then(crate::clean::file_name_date),
@@ -468,8 +482,8 @@ fn prepare(
         dataset: opts.dataset.name.to_string(),
         school_code: opts.upload.school.clone(),
         as_of_date: opts.upload.as_of.map(|d| d.to_string()),
-        upload: opts.upload.described_for(path),
-        source_file: path.display().to_string(),
+        upload: opts.upload.described_for(&opts.sent_as(path)),
+        source_file: opts.sent_as(path).display().to_string(),
         source_sha256: sha,
         format,
         rows_read: cleaned.rows_read,

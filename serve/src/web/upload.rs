@@ -217,7 +217,20 @@ pub fn remove_stale_uploads(state: &edulake_ingest::StateDir) {
     }
 }
 
-/// A file name a clerk's browser sent, made safe to write: its last component, with no
+/// The name an uploaded file is kept under: its place in the form and the extension of the
+/// name it was sent under when it is one edulake reads (which tells a workbook from a text).
+fn disk_name(sent: &str, i: usize) -> String {
+    let ext = sent
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .filter(|e| ["csv", "txt", "tsv", "xlsx", "xls"].contains(&e.as_str()));
+    match ext {
+        Some(e) => format!("file-{i}.{e}"),
+        None => format!("file-{i}"),
+    }
+}
+
+/// A file name a clerk's browser sent, made safe to show: its last component, with no
 /// separators or control characters.
 fn safe_name(name: &str, i: usize) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or("");
@@ -313,12 +326,10 @@ pub async fn upload(
         if !csrf_checked {
             return Err(AppError::Forbidden(lang, "forbidden_csrf"));
         }
+        // The name the clerk's file was sent under is kept for the batch and the page; on
+        // disk it is a name of the server's own (the folder is this upload's alone).
         let stored = safe_name(&file_name, files.len());
-        let mut path = folder.0.join(&stored);
-        // Two files of the same name in one upload: keep both.
-        if files.iter().any(|(_, p)| *p == path) {
-            path = folder.0.join(format!("{}-{stored}", files.len()));
-        }
+        let path = folder.0.join(disk_name(&stored, files.len()));
         let file = state
             .state
             .create(&path)
@@ -434,7 +445,8 @@ pub async fn upload(
     let outcomes = {
         let _one_at_a_time = state.uploading.lock().await;
         let paths: Vec<PathBuf> = files.iter().map(|(_, p)| p.clone()).collect();
-        ingest(&state, d, upload, &paths)
+        let names = files.iter().map(|(n, p)| (p.clone(), n.clone())).collect();
+        ingest(&state, d, upload, names, &paths)
             .await
             .map_err(|e| AppError::Internal(lang, format!("{e:#}")))?
     };
@@ -505,6 +517,7 @@ async fn ingest(
     state: &AppState,
     d: &'static edulake_schemas::Dataset,
     upload: Upload,
+    names: std::collections::HashMap<PathBuf, String>,
     paths: &[PathBuf],
 ) -> anyhow::Result<Vec<FileOutcome>> {
     let (key, origin) = state.state.key()?;
@@ -516,6 +529,7 @@ async fn ingest(
     }
     let mut opts = IngestOptions::new(d, edulake_ingest::bureau_tz()?);
     opts.upload = upload;
+    opts.names = names;
     Ok(edulake_ingest::ingest(&state.lake, &state.state, &key, &opts, paths, &mut |_| {}).await?)
 }
 
