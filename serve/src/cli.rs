@@ -198,10 +198,20 @@ pub enum Command {
     },
     /// List every indicator with its definition.
     Indicators,
-    /// Serve the cockpit.
+    /// Serve the cockpit. On an address other than this computer's it needs an
+    /// administrator account (`edulake users add LOGIN --role bureau_admin`).
+    ///
+    /// Example: edulake serve --addr 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem
     Serve {
+        /// Where the cockpit listens.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
+        /// Serve over TLS with this certificate chain (PEM); with --tls-key.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Print the data dictionary (Markdown).
     Schema {

@@ -912,3 +912,195 @@ async fn a_script_in_a_name_and_a_formula_in_a_title_come_out_inert() {
         "the title is in the workbook"
     );
 }
+
+/// Stops a server when the test ends, passed or not.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `edulake serve` on all addresses over TLS: it needs an administrator account, answers
+/// HTTPS only, and its cookies are `Secure`.
+#[tokio::test]
+async fn the_cockpit_serves_the_network_over_tls_with_secure_cookies() {
+    use std::io::{BufRead, Write};
+    let f = crate::access::three_schools().await;
+    let (cert, key) = (f.dir.path().join("cert.pem"), f.dir.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let serve = |f: &Fixture| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_edulake"))
+            .env("EDULAKE_LAKE", f.lake_path())
+            .env("EDULAKE_STATE", f.dir.path().join("lake.state"))
+            .args(["serve", "--addr", "0.0.0.0:0", "--tls-cert"])
+            .arg(&cert)
+            .arg("--tls-key")
+            .arg(&key)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // No administrator yet: it will not serve the network.
+    let refused = serve(&f).wait_with_output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("users add"));
+    let mut add = std::process::Command::new(env!("CARGO_BIN_EXE_edulake"))
+        .env("EDULAKE_LAKE", f.lake_path())
+        .env("EDULAKE_STATE", f.dir.path().join("lake.state"))
+        .args([
+            "users",
+            "add",
+            "admin",
+            "--role",
+            "bureau_admin",
+            "--password-stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse battery staple\n")
+        .unwrap();
+    assert!(add.wait().unwrap().success());
+
+    let mut child = serve(&f);
+    let stdout = child.stdout.take().unwrap();
+    let _server = Server(child);
+    let url = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with("https://"))
+                .map(str::to_string)
+        })
+        .expect("the server's address");
+    let port = url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+    let curl = |args: &[&str]| {
+        let o = std::process::Command::new("curl")
+            .args(["-sk", "--max-time", "20", "-D", "-", "-o", "/dev/null"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).to_lowercase(),
+        )
+    };
+    let (ok, headers) = curl(&[&format!("https://127.0.0.1:{port}/login")]);
+    assert!(ok, "{headers}");
+    assert!(headers.starts_with("http/"), "{headers}");
+    assert!(headers.contains(" 200"), "{headers}");
+    let cookie = headers
+        .lines()
+        .find(|l| l.starts_with("set-cookie: edulake_sign_in="))
+        .unwrap();
+    assert!(
+        cookie.contains("secure") && cookie.contains("httponly"),
+        "{cookie}"
+    );
+    assert!(
+        headers.contains("strict-transport-security: max-age="),
+        "{headers}"
+    );
+    let (_, headers) = curl(&[&format!("https://127.0.0.1:{port}/school/S1")]);
+    assert!(
+        headers.contains(" 303") && headers.contains("location: /login"),
+        "{headers}"
+    );
+    // Plain HTTP on the TLS port gets no page.
+    let (_, headers) = curl(&[&format!("http://127.0.0.1:{port}/login")]);
+    assert!(!headers.contains(" 200"), "{headers}");
+}
+
+/// The administrator reads the audit log filtered and downloads it; a sign-in form larger
+/// than a form is refused before it is read.
+#[tokio::test]
+async fn the_audit_log_is_filtered_and_downloaded_by_the_administrator() {
+    let f = crate::access::three_schools().await;
+    let state = cockpit(&f).await;
+    let admin = signed_in(&state, "admin", Role::BureauAdmin, Scope::Bureau);
+    let clerk = signed_in(
+        &state,
+        "clerk",
+        Role::SchoolClerk,
+        Scope::School("S1".into()),
+    );
+    get(&state, &clerk, "/school/S1").await;
+    get(&state, &clerk, "/school/S2").await;
+    get(&state, &admin, "/school/S2").await;
+    let page = get(&state, &admin, "/audit?login=clerk&action=page").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("/school/S1") && page.body.contains("/school/S2"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("refused") && page.body.contains("school:S1"));
+    let csv = get(&state, &admin, "/audit?login=clerk&action=page&format=csv").await;
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", csv.body);
+    assert!(
+        lines[1].contains("\"/school/S2\"") && lines[1].contains("\"refused\""),
+        "{}",
+        csv.body
+    );
+    assert!(
+        lines[2].contains("\"/school/S1\"") && lines[2].contains("\"ok\""),
+        "{}",
+        csv.body
+    );
+    assert_eq!(
+        get(&state, &clerk, "/audit").await.status,
+        StatusCode::FORBIDDEN
+    );
+    // A sign-in form of a megabyte is not a sign-in form.
+    let big = format!("login=x&password={}", "a".repeat(1 << 20));
+    let a = send(
+        &state,
+        &Browser::anonymous(),
+        "POST",
+        "/login",
+        Some("application/x-www-form-urlencoded"),
+        big.into_bytes(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE);
+}

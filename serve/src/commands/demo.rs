@@ -127,7 +127,7 @@ pub async fn run(
     );
     demo_accounts(env, &layer).await?;
     println!();
-    crate::web::serve(listener, env.lake()?, env.state.clone()).await?;
+    crate::web::serve(listener, env.lake()?, env.state.clone(), None).await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -96,9 +96,17 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
             kind,
         } => export::alerts(env, from, to, format, threshold, &kind).await,
         Command::Indicators => export::indicators(),
-        Command::Serve { addr } => {
+        Command::Serve {
+            addr,
+            tls_cert,
+            tls_key,
+        } => {
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(crate::web::tls::Tls::load(&cert, &key)?),
+                _ => None,
+            };
             let listener = crate::web::listen(&addr).await?;
-            crate::web::serve(listener, env.lake()?, env.state.clone()).await?;
+            crate::web::serve(listener, env.lake()?, env.state.clone(), tls).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

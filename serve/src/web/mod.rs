@@ -18,6 +18,7 @@
 //! - [`guard`]: the hosts the cockpit answers to, and forms only from its own pages.
 //! - [`auth`]: sessions, the rule of each route ([`routes`] is the one table of routes and
 //!   rules), signing in and out; [`audit`]: the audit log's page.
+//! - [`tls`]: serving over TLS (rustls) with a certificate and key given by flags.
 //! - [`AppError`]: the one error type of the handlers, turned into a page in one place.
 
 pub mod audit;
@@ -34,6 +35,7 @@ pub mod pages;
 pub mod query;
 pub mod school;
 pub mod tiles;
+pub mod tls;
 pub mod upload;
 
 use std::collections::HashMap;
@@ -306,7 +308,7 @@ pub fn routes() -> Vec<(auth::Rule, MethodRouter<Arc<AppState>>)> {
         ),
         (
             rule("POST", "/upload", Who::Roles(UPLOADERS), "upload"),
-            post(upload::upload),
+            post(upload::upload).layer(DefaultBodyLimit::max(upload::UPLOAD_LIMIT)),
         ),
         (
             rule(
@@ -348,6 +350,9 @@ pub fn routes() -> Vec<(auth::Rule, MethodRouter<Arc<AppState>>)> {
     ]
 }
 
+/// The largest body of a request other than an upload (a sign-in form).
+pub const FORM_LIMIT: usize = 64 << 10;
+
 /// The rules of [`routes`].
 pub fn route_table() -> Vec<auth::Rule> {
     routes().into_iter().map(|(rule, _)| rule).collect()
@@ -369,7 +374,8 @@ pub fn app(state: Arc<AppState>) -> Router {
     }
     router
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(upload::UPLOAD_LIMIT))
+        // A form other than an upload is a few words.
+        .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
@@ -506,17 +512,23 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     lake: Lake,
     state: StateDir,
+    tls: Option<tls::Tls>,
 ) -> anyhow::Result<()> {
-    let serving = Serving::at(listener.local_addr()?)?;
+    let mut serving = Serving::at(listener.local_addr()?)?;
+    serving.tls = tls.is_some();
     let state = AppState::open(lake, state, serving).await?;
     if !state.refresh().await? {
         cache::prerender(&state, &[]).await;
     }
     tokio::spawn(watch(state.clone(), Duration::from_secs(2)));
+    let scheme = if tls.is_some() { "https" } else { "http" };
     println!(
-        "The cockpit is at http://{}/ (open it in a browser; Ctrl-C stops it)",
+        "The cockpit is at {scheme}://{}/ (open it in a browser; Ctrl-C stops it)",
         listener.local_addr()?
     );
+    if let Some(tls) = tls {
+        return tls::serve(listener, app(state), tls).await;
+    }
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
