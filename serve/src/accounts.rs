@@ -73,6 +73,8 @@ pub struct Account {
     pub disabled: bool,
     /// When it was created, RFC 3339 in UTC.
     pub created: String,
+    /// A researcher granted the pseudonymised rows per student of its scope.
+    pub rows: bool,
 }
 
 impl Account {
@@ -81,6 +83,7 @@ impl Account {
         Principal {
             role: self.role,
             scope: self.scope.clone(),
+            rows: self.rows,
         }
     }
 }
@@ -175,7 +178,8 @@ CREATE TABLE IF NOT EXISTS accounts (
     scope TEXT NOT NULL,
     hash TEXT NOT NULL,
     disabled INTEGER NOT NULL DEFAULT 0,
-    created TEXT NOT NULL
+    created TEXT NOT NULL,
+    rows INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS sessions (
     token_sha256 TEXT PRIMARY KEY,
@@ -276,12 +280,13 @@ fn account_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Account, Strin
             scope: scope_parse(&scope),
             disabled: row.get::<_, i64>(5)? != 0,
             created: row.get(6)?,
+            rows: row.get::<_, i64>(7)? != 0,
         },
         row.get(4)?,
     ))
 }
 
-const ACCOUNT_COLUMNS: &str = "id, login, role, scope, hash, disabled, created";
+const ACCOUNT_COLUMNS: &str = "id, login, role, scope, hash, disabled, created, rows";
 
 impl Accounts {
     /// Opens (creating) the accounts database of a state directory.
@@ -300,6 +305,11 @@ impl Accounts {
         let conn = Connection::open(&path).map_err(store)?;
         conn.busy_timeout(Duration::from_secs(10)).map_err(store)?;
         conn.execute_batch(SCHEMA).map_err(store)?;
+        // A database made before accounts could be granted rows gains the column.
+        if conn.prepare("SELECT rows FROM accounts LIMIT 0").is_err() {
+            conn.execute_batch("ALTER TABLE accounts ADD COLUMN rows INTEGER NOT NULL DEFAULT 0")
+                .map_err(store)?;
+        }
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -332,6 +342,7 @@ impl Accounts {
             )));
         }
         Principal::new(who.role, who.scope.clone())
+            .and_then(|p| p.with_rows(who.rows))
             .map_err(|e| AccountError::Invalid(e.to_string()))?;
         let password = match password {
             Some(p) => {
@@ -343,14 +354,15 @@ impl Accounts {
         let hash = hash_password(&password)?;
         let added = self.with(|c| {
             c.execute(
-                "INSERT INTO accounts (login, role, scope, hash, disabled, created) \
-                 VALUES (?1, ?2, ?3, ?4, 0, ?5) ON CONFLICT(login) DO NOTHING",
+                "INSERT INTO accounts (login, role, scope, hash, disabled, created, rows) \
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6) ON CONFLICT(login) DO NOTHING",
                 params![
                     login,
                     who.role.name(),
                     scope_text(&who.scope),
                     hash,
-                    now_text()
+                    now_text(),
+                    who.rows as i64
                 ],
             )
         })?;
@@ -541,10 +553,10 @@ impl Accounts {
         self.with(|c| {
             let found = c
                 .query_row(
-                    "SELECT a.id, a.login, a.role, a.scope, s.csrf, a.disabled, a.created, s.started, s.seen \
+                    "SELECT a.id, a.login, a.role, a.scope, s.csrf, a.disabled, a.created, a.rows, s.started, s.seen \
                      FROM sessions s JOIN accounts a ON a.id = s.account WHERE s.token_sha256 = ?1",
                     [&key],
-                    |r| Ok((account_from_row(r)?, r.get::<_, i64>(7)?, r.get::<_, i64>(8)?)),
+                    |r| Ok((account_from_row(r)?, r.get::<_, i64>(8)?, r.get::<_, i64>(9)?)),
                 )
                 .optional()?;
             let Some(((account, csrf), started, seen)) = found else {
@@ -696,6 +708,7 @@ mod tests {
         let wrong = Principal {
             role: Role::SchoolClerk,
             scope: Scope::Bureau,
+            rows: false,
         };
         assert!(accounts.add("wang", &wrong, None).is_err());
     }

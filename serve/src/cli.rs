@@ -163,6 +163,9 @@ pub enum Command {
         /// With --role: the district it is limited to.
         #[arg(long, requires = "role", conflicts_with = "school")]
         district: Option<String>,
+        /// With --role researcher: with the rows per student it was granted.
+        #[arg(long, requires = "role")]
+        rows: bool,
         query: String,
     },
     /// The cockpit's accounts (kept in the state directory, outside the lake).
@@ -249,8 +252,12 @@ pub enum UsersAction {
         /// Read the password from the first line of stdin instead of generating one.
         #[arg(long)]
         password_stdin: bool,
+        /// A researcher may also query the pseudonymised rows per student of its scope
+        /// (without it, only the indicator views, small cells hidden).
+        #[arg(long)]
+        grant_rows: bool,
     },
-    /// List the accounts: login, role, scope, whether disabled, when created.
+    /// List the accounts: login, role, scope, whether disabled, when created, rows granted.
     List,
     /// Disable an account and end its sessions.
     Disable { login: String },

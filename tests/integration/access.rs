@@ -384,3 +384,43 @@ async fn a_suppressed_class_cannot_be_recovered_from_its_school_total() {
         assert!(page.contains(row), "{row} not on the clerk's school page");
     }
 }
+
+#[tokio::test]
+async fn rows_per_student_only_for_a_researcher_the_bureau_granted_them() {
+    let f = three_schools().await;
+    let layer = QueryLayer::open(&f.reader).await.unwrap();
+    let researcher = Principal::new(Role::Researcher, Scope::District("D1".into())).unwrap();
+    let sql = "SELECT school_code, count(*) FROM attendance GROUP BY 1 ORDER BY 1";
+    assert!(answer(&layer, &researcher, sql).await.is_err());
+    let granted = researcher.with_rows(true).unwrap();
+    assert_eq!(
+        answer(&layer, &granted, sql).await.unwrap(),
+        vec![
+            vec!["S1".to_string(), "2".into()],
+            vec!["S2".into(), "3".into()]
+        ]
+    );
+    // Pseudonymised: no identifier as it was sent.
+    let ids = answer(
+        &layer,
+        &granted,
+        "SELECT DISTINCT student_id FROM attendance",
+    )
+    .await
+    .unwrap();
+    assert!(
+        ids.iter()
+            .all(|r| !r[0].starts_with("S1G") && !r[0].starts_with("S2G")),
+        "{ids:?}"
+    );
+    for sql in [
+        "SELECT * FROM raw_attendance",
+        "SELECT * FROM batches",
+        "SELECT * FROM mart_attendance_rate",
+    ] {
+        assert!(answer(&layer, &granted, sql).await.is_err(), "{sql}");
+    }
+    // Rows are a researcher's grant only.
+    let clerk = Principal::new(Role::SchoolClerk, Scope::School("S1".into())).unwrap();
+    assert!(clerk.with_rows(true).is_err());
+}

@@ -17,7 +17,7 @@ use datafusion::catalog::{
     CatalogProvider, CatalogProviderList, MemoryCatalogProvider, MemoryCatalogProviderList,
 };
 use datafusion::execution::SessionStateBuilder;
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{col, lit, SessionContext};
 
 mod designed;
 
@@ -71,6 +71,8 @@ impl Role {
 pub struct Principal {
     pub role: Role,
     pub scope: Scope,
+    /// A researcher the bureau granted the pseudonymised rows per student of its scope.
+    pub rows: bool,
 }
 
 impl Principal {
@@ -90,7 +92,23 @@ impl Principal {
                 role.name()
             )));
         }
-        Ok(Principal { role, scope })
+        Ok(Principal {
+            role,
+            scope,
+            rows: false,
+        })
+    }
+
+    /// The same principal granted the pseudonymised rows per student of its scope (a
+    /// researcher only: the other roles outside the bureau read the designed views).
+    pub fn with_rows(self, rows: bool) -> Result<Principal> {
+        if rows && self.role != Role::Researcher {
+            return Err(TransformError::Config(format!(
+                "rows per student are granted to researchers, not to a {}",
+                self.role.name()
+            )));
+        }
+        Ok(Principal { rows, ..self })
     }
 
     /// How indicators are given to this principal: whole to the bureau's roles, with small
@@ -114,11 +132,13 @@ impl QueryLayer {
         // The tables it reads as they are: every table for the bureau's roles; for anyone
         // else only those without schools in them that everyone reads whole.
         let bureau = who.indicator_role() == crate::indicators::Role::Bureau;
+        let all = base
+            .catalog(&catalog.default_catalog)
+            .and_then(|c| c.schema(&catalog.default_schema))
+            .map(|s| s.table_names())
+            .unwrap_or_default();
         let names = if bureau {
-            base.catalog(&catalog.default_catalog)
-                .and_then(|c| c.schema(&catalog.default_schema))
-                .map(|s| s.table_names())
-                .unwrap_or_default()
+            all.clone()
         } else {
             SHARED_TABLES.iter().map(|n| n.to_string()).collect()
         };
@@ -126,6 +146,33 @@ impl QueryLayer {
         for name in names {
             if let Ok(t) = base.table_provider(name.as_str()).await {
                 tables.insert(name, t);
+            }
+        }
+        // A researcher granted rows: each dataset's current rows (pseudonymised), only of its
+        // scope's schools; never the raw tables, batches or marts.
+        if who.rows && who.role == Role::Researcher {
+            let schools = match &who.scope {
+                Scope::Bureau => None,
+                scope => Some(self.schools_in(scope).await?),
+            };
+            for d in edulake_schemas::stored() {
+                if !all.iter().any(|n| n == d.name) {
+                    continue;
+                }
+                let table = base.table(d.name).await?;
+                let has_schools = table
+                    .schema()
+                    .field_with_unqualified_name("school_code")
+                    .is_ok();
+                let view = match (&schools, has_schools) {
+                    (None, _) => table,
+                    (Some(codes), true) => {
+                        let list = codes.iter().map(|c| lit(c.as_str())).collect();
+                        table.filter(col("school_code").in_list(list, false))?
+                    }
+                    (Some(_), false) => continue,
+                };
+                tables.insert(d.name.to_string(), view.into_view());
             }
         }
         // Beside them, for everyone, the designed views of its scope (for anyone but the
@@ -147,6 +194,19 @@ impl QueryLayer {
             .with_catalog_list(Arc::new(catalogs))
             .build();
         Ok(SessionContext::new_with_state(state))
+    }
+
+    /// The tables and views `who` may query, by name.
+    pub async fn tables_for(&self, who: &Principal) -> Result<Vec<String>> {
+        let ctx = self.session_for(who).await?;
+        let catalog = ctx.state().config_options().catalog.clone();
+        let mut names = ctx
+            .catalog(&catalog.default_catalog)
+            .and_then(|c| c.schema(&catalog.default_schema))
+            .map(|s| s.table_names())
+            .unwrap_or_default();
+        names.sort();
+        Ok(names)
     }
 
     /// Whether `who` may look at `scope` (a page, a download, an upload's school): the bureau

@@ -17,6 +17,11 @@ use crate::views::QueryLayer;
 /// attended rows.
 pub const EXAMPLE_QUERY: &str = "SELECT school_code, avg(CASE WHEN status IN ('present','late','early_leave') THEN 1.0 ELSE 0 END) AS attendance FROM attendance GROUP BY school_code ORDER BY attendance LIMIT 5";
 
+/// A query every principal may run (the designed views are everyone's): the schools with
+/// the lowest attendance, per day.
+pub const VIEW_EXAMPLE: &str =
+    "SELECT * FROM attendance_rate_school WHERE NOT suppressed ORDER BY value LIMIT 10";
+
 /// Rows as a read returns them.
 pub type Rows = (SchemaRef, Vec<RecordBatch>);
 

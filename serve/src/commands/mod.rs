@@ -77,10 +77,13 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
             role,
             school,
             district,
+            rows,
             query,
         } => {
             let who = role
                 .map(|r| users::principal_of(&r, school, district))
+                .transpose()?
+                .map(|p| p.with_rows(rows))
                 .transpose()?;
             query::sql(env, &query, format, who.as_ref()).await
         }

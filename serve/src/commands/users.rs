@@ -55,14 +55,20 @@ pub async fn run(env: &Env, action: UsersAction) -> anyhow::Result<ExitCode> {
             school,
             district,
             password_stdin,
+            grant_rows,
         } => {
-            let who = principal_of(&role, school, district)?;
+            let who = principal_of(&role, school, district)?.with_rows(grant_rows)?;
             let given = password_stdin.then(password_from_stdin).transpose()?;
             let shown = given.is_none();
             let password = accounts.add(&login, &who, given)?;
             audit(
                 "account_add",
-                &format!("{login} {} {}", who.role.name(), scope_text(&who.scope)),
+                &format!(
+                    "{login} {} {}{}",
+                    who.role.name(),
+                    scope_text(&who.scope),
+                    if who.rows { " rows" } else { "" }
+                ),
             )?;
             if shown {
                 println!(
@@ -74,15 +80,16 @@ pub async fn run(env: &Env, action: UsersAction) -> anyhow::Result<ExitCode> {
             }
         }
         UsersAction::List => {
-            println!("login\trole\tscope\tdisabled\tcreated");
+            println!("login\trole\tscope\tdisabled\tcreated\trows");
             for a in accounts.list()? {
                 println!(
-                    "{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}",
                     a.login,
                     a.role.name(),
                     scope_text(&a.scope),
                     a.disabled,
-                    a.created
+                    a.created,
+                    a.rows
                 );
             }
         }

@@ -222,6 +222,7 @@ fn local_owner() -> Account {
         scope: Scope::Bureau,
         disabled: false,
         created: String::new(),
+        rows: false,
     }
 }
 
@@ -570,6 +571,7 @@ pub fn scope_name(lang: Lang, scope: &Scope) -> String {
 /// `GET /account`: who is signed in, the sign-out form, and (for the administrator) the
 /// audit log.
 pub async fn account(
+    State(state): State<Arc<AppState>>,
     axum::Extension(visitor): axum::Extension<Visitor>,
     Query(q): Query<SignInQuery>,
 ) -> Result<Response, AppError> {
@@ -609,6 +611,29 @@ pub async fn account(
             )
         ));
     }
+    // Its SQL: a form for the query endpoint, and the tables it may name.
+    let tables = state
+        .layer()
+        .await
+        .tables_for(&a.principal())
+        .await
+        .map_err(|e| AppError::Internal(lang, e.to_string()))?;
+    let list: String = tables
+        .iter()
+        .map(|n| format!("<code>{}</code> ", esc(n)))
+        .collect();
+    body.push_str(&format!(
+        "<section><h2>{title}</h2><form class=\"sql\" method=\"get\" action=\"/sql\">\
+         <input type=\"hidden\" name=\"lang\" value=\"{code}\">\
+         <textarea name=\"q\" rows=\"4\" required>{example}</textarea>\
+         <select name=\"format\"><option value=\"csv\">CSV</option><option value=\"json\">JSON</option></select>\
+         <button type=\"submit\">{run}</button></form><p class=\"hint\">{hint}</p><p class=\"tables\">{list}</p></section>",
+        title = esc(&t(lang, "sql_title")),
+        code = lang.code(),
+        run = esc(&t(lang, "sql_run")),
+        hint = esc(&t(lang, "sql_hint")),
+        example = esc(edulake_transform::reads::VIEW_EXAMPLE),
+    ));
     Ok(Html(html::bare(lang, &t(lang, "account_title"), &body)).into_response())
 }
 

@@ -144,9 +144,11 @@ async fn render_all(state: &AppState, pages: Vec<(String, Scope)>) {
     }
     let layer = state.layer().await;
     // Rendered for the bureau's roles (the same pages for both).
-    let who = Principal {
-        role: edulake_transform::access::Role::BureauAnalyst,
-        scope: ReadScope::Bureau,
+    let Ok(who) = Principal::new(
+        edulake_transform::access::Role::BureauAnalyst,
+        ReadScope::Bureau,
+    ) else {
+        return;
     };
     let Ok((view, _)) = view_of(&layer, &who, &Params::default(), "/").await else {
         return;

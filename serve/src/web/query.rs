@@ -89,6 +89,9 @@ pub async fn sql(
         }
         edulake_transform::reads::Scope::School(s) => args.extend(["--school".into(), s.clone()]),
     }
+    if who.rows {
+        args.push("--rows".into());
+    }
     args.extend(["--".into(), q.clone()]);
     let mut child = tokio::process::Command::new(&state.query_program)
         .args(&args)
