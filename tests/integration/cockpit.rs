@@ -579,6 +579,7 @@ fn the_demo_in_a_browser() {
             .unwrap_or_else(|| panic!("the demo printed no account {login}:\n{printed}"))
     };
     let (admin, clerk) = (account("admin"), account("clerk"));
+    let (officer, researcher) = (account("officer"), account("researcher"));
     assert_eq!(admin.len(), 16);
     let school = f.cli(&[
         "sql",
@@ -614,6 +615,10 @@ fn the_demo_in_a_browser() {
             &admin,
             "clerk",
             &clerk,
+            "officer",
+            &officer,
+            "researcher",
+            &researcher,
         ])
         .output()
         .expect("python3 must be installed (tests/setup.sh installs what the tests need)");

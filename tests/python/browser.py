@@ -1,6 +1,7 @@
 """The cockpit in a real browser: Debian's Chromium, driven by Playwright.
 
-    python3 tests/python/browser.py URL ARTEFACTS_DIR UPLOAD_CSV ADMIN PASSWORD CLERK PASSWORD
+    python3 tests/python/browser.py URL ARTEFACTS_DIR UPLOAD_CSV ADMIN PASSWORD CLERK PASSWORD \
+        OFFICER PASSWORD RESEARCHER PASSWORD
 
 Signs in as the bureau's administrator (the accounts the demo printed), opens each page of a
 running cockpit, finds its charts, follows a drill-down from the bureau
@@ -21,6 +22,7 @@ from playwright.sync_api import sync_playwright
 
 BASE, ARTEFACTS, UPLOAD = sys.argv[1].rstrip("/") + "/", sys.argv[2], sys.argv[3]
 ADMIN, ADMIN_PASSWORD, CLERK, CLERK_PASSWORD = sys.argv[4:8]
+OFFICER, OFFICER_PASSWORD, RESEARCHER, RESEARCHER_PASSWORD = sys.argv[8:12]
 os.makedirs(ARTEFACTS, exist_ok=True)
 CHROMIUM = os.environ.get("EDULAKE_CHROMIUM", "/usr/bin/chromium")
 
@@ -271,6 +273,33 @@ with sync_playwright() as p:
         if r.status not in (303, 403):
             fail(f"the clerk opened /{path}: {r.status}")
     check_links(cpage, clerk)
+
+    # A district officer lands on its district; its navigation and links stay inside it.
+    officer = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    opage = officer.new_page()
+    watch(opage)
+    sign_in(opage, OFFICER, OFFICER_PASSWORD)
+    if "/district/" not in opage.url:
+        fail(f"the officer landed on {opage.url}, not its district")
+    shot(opage, "14-officer-district")
+    check_links(opage, officer)
+
+    # A researcher has no school pages: its account page holds the SQL form and the views.
+    researcher = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    rpage = researcher.new_page()
+    watch(rpage)
+    sign_in(rpage, RESEARCHER, RESEARCHER_PASSWORD)
+    if "/account" not in rpage.url or rpage.locator("form.sql textarea").count() != 1:
+        fail(f"the researcher landed on {rpage.url} without the SQL form")
+    shot(rpage, "15-researcher-account")
+    with rpage.expect_download() as got:
+        rpage.locator("form.sql button").click()
+    body = open(got.value.path(), encoding="utf-8-sig").read()
+    if not body.startswith("district,school_code,school_name,period_start"):
+        fail(f"the researcher's query did not answer: {body[:200]}")
+    r = researcher.request.get(BASE + "sql?format=csv&q=SELECT%20*%20FROM%20attendance", max_redirects=0)
+    if r.status != 400:
+        fail(f"the researcher read the rows per student: {r.status}")
     browser.close()
 
 print(f"browser: {len(checked)} links checked, {len(problems)} problem(s); screenshots in {ARTEFACTS}")
