@@ -344,14 +344,7 @@ impl Accounts {
         Principal::new(who.role, who.scope.clone())
             .and_then(|p| p.with_rows(who.rows))
             .map_err(|e| AccountError::Invalid(e.to_string()))?;
-        let password = match password {
-            Some(p) => {
-                check_password(&p)?;
-                p
-            }
-            None => generate_password(),
-        };
-        let hash = hash_password(&password)?;
+        let (password, hash) = password_and_hash(password)?;
         let added = self.with(|c| {
             c.execute(
                 "INSERT INTO accounts (login, role, scope, hash, disabled, created, rows) \
@@ -422,14 +415,7 @@ impl Accounts {
     /// Gives an account a new password (generated unless given), enables it again and ends
     /// its sessions. Returns the password.
     pub fn reset_password(&self, login: &str, password: Option<String>) -> Result<String> {
-        let password = match password {
-            Some(p) => {
-                check_password(&p)?;
-                p
-            }
-            None => generate_password(),
-        };
-        let hash = hash_password(&password)?;
+        let (password, hash) = password_and_hash(password)?;
         let changed = self.with(|c| {
             let tx = c.transaction()?;
             let n = tx.execute(
@@ -641,6 +627,19 @@ impl Accounts {
             rows.collect()
         })
     }
+}
+
+/// The password given (checked) or a generated one, and its hash.
+fn password_and_hash(given: Option<String>) -> Result<(String, String)> {
+    let password = match given {
+        Some(p) => {
+            check_password(&p)?;
+            p
+        }
+        None => generate_password(),
+    };
+    let hash = hash_password(&password)?;
+    Ok((password, hash))
 }
 
 fn check_password(p: &str) -> Result<()> {

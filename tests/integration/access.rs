@@ -43,6 +43,15 @@ async fn a_clerk_reads_its_own_school_through_every_form_of_sql() {
     let f = three_schools().await;
     let layer = QueryLayer::open(&f.reader).await.unwrap();
     let clerk = Principal::new(Role::SchoolClerk, Scope::School("S1".into())).unwrap();
+    // No file is a table: a path or URL names nothing.
+    for sql in [
+        "SELECT * FROM '/etc/passwd'",
+        "SELECT * FROM 'lake.state/accounts.db'",
+        "SELECT * FROM 'https://example.com/x.csv'",
+    ] {
+        let err = answer(&layer, &clerk, sql).await.unwrap_err().to_string();
+        assert!(!err.contains("root:"), "{sql}: {err}");
+    }
     let s1 = vec![vec!["S1".to_string()]];
     for sql in [
         "SELECT DISTINCT school_code FROM attendance_rate_school",
@@ -101,6 +110,7 @@ async fn a_clerk_reads_its_own_school_through_every_form_of_sql() {
         "INSERT INTO attendance_rate_school SELECT * FROM attendance_rate_school",
         "COPY attendance_rate_school TO '/tmp/x.csv'",
         "SET datafusion.execution.batch_size = 1",
+        "CREATE EXTERNAL TABLE x STORED AS CSV LOCATION '/etc/passwd'",
     ] {
         assert!(
             matches!(

@@ -281,6 +281,9 @@ async fn every_route_answers_each_role_as_its_rule_says_and_is_audited() {
     ];
     let mut tried = 0;
     let mut failures = Vec::new();
+    // (login, action, target) of every request a rule with an audit name let through or
+    // refused: each must be in the log.
+    let mut audited: Vec<(String, &str, String)> = Vec::new();
     for rule in route_table() {
         for (what, target) in requests_of(rule.path, rule.method) {
             for (role, browser) in &roles {
@@ -296,6 +299,14 @@ async fn every_route_answers_each_role_as_its_rule_says_and_is_audited() {
                 } else {
                     browser.clone()
                 };
+                if !rule.action.is_empty() {
+                    let uri = match rule.path {
+                        "/rejects/{batch_id}" => format!("/rejects/{}", report_of(&target)),
+                        _ => target.clone(),
+                    };
+                    let login = role.map(|r| login_of(r.name())).unwrap_or("");
+                    audited.push((login.to_string(), rule.action, uri));
+                }
                 let answer = match (rule.method, rule.path) {
                     ("GET", "/rejects/{batch_id}") => {
                         get(
@@ -401,6 +412,13 @@ async fn every_route_answers_each_role_as_its_rule_says_and_is_audited() {
                 && e.outcome == outcome
                 && e.address == "local"),
             "no audit line {login} {action} {target} {outcome}"
+        );
+    }
+    for (login, action, target) in &audited {
+        assert!(
+            log.iter()
+                .any(|e| &e.login == login && e.action == *action && &e.target == target),
+            "the audit log misses {login:?} {action} {target}"
         );
     }
     let clerk_line = log.iter().find(|e| e.login == "clerk").unwrap();

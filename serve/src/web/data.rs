@@ -49,25 +49,30 @@ pub async fn data(
 ) -> Result<Response, AppError> {
     let lang = Lang::parse(params.lang.as_deref());
     let who = visitor.require(lang)?;
-    // Without a district or school asked, each sees its own scope.
-    if scope_of(&params.district, &params.school) == Scope::Bureau {
-        match &who.scope {
-            Scope::Bureau => {}
-            Scope::District(d) => params.district = Some(d.clone()),
-            Scope::School(s) => params.school = Some(s.clone()),
-        }
-    }
-    check_scope(
-        &state,
-        &who,
-        &scope_of(&params.district, &params.school),
-        lang,
-    )
-    .await?;
+    own_scope(&state, &who, &mut params.district, &mut params.school, lang).await?;
     cached_page(&state, &who, &uri, &params, &headers, || {
         render_data(&state, &who, &params)
     })
     .await
+}
+
+/// The scope a page or download asks for by its `district` and `school` parameters, made
+/// the asker's own when it asks for none, and refused when it is not the asker's to see.
+pub(super) async fn own_scope(
+    state: &AppState,
+    who: &Principal,
+    district: &mut Option<String>,
+    school: &mut Option<String>,
+    lang: Lang,
+) -> Result<(), AppError> {
+    if scope_of(district, school) == Scope::Bureau {
+        match &who.scope {
+            Scope::Bureau => {}
+            Scope::District(d) => *district = Some(d.clone()),
+            Scope::School(s) => *school = Some(s.clone()),
+        }
+    }
+    check_scope(state, who, &scope_of(district, school), lang).await
 }
 
 /// The scope a data page or download asks for.

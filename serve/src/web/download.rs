@@ -16,7 +16,7 @@ use edulake_transform::indicators::{Grain, Level, Request};
 use edulake_transform::output::{self, Format};
 use edulake_transform::reads::Scope as ReadScope;
 
-use super::auth::{check_scope, Visitor};
+use super::auth::Visitor;
 use super::i18n::{t, Lang};
 use super::pages::internal;
 use super::{AppError, AppState};
@@ -78,21 +78,7 @@ pub async fn download(
 ) -> Result<Response, AppError> {
     let lang = Lang::parse(p.lang.as_deref());
     let who = visitor.require(lang)?;
-    // Without a district or school asked, each downloads its own scope.
-    if super::data::scope_of(&p.district, &p.school) == ReadScope::Bureau {
-        match &who.scope {
-            ReadScope::Bureau => {}
-            ReadScope::District(d) => p.district = Some(d.clone()),
-            ReadScope::School(s) => p.school = Some(s.clone()),
-        }
-    }
-    check_scope(
-        &state,
-        &who,
-        &super::data::scope_of(&p.district, &p.school),
-        lang,
-    )
-    .await?;
+    super::data::own_scope(&state, &who, &mut p.district, &mut p.school, lang).await?;
     let bad = |msg: String| AppError::BadRequest(lang, msg);
     let date = |s: &Option<String>, what: &str| -> Result<Option<NaiveDate>, AppError> {
         s.as_deref()
