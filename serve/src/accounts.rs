@@ -171,6 +171,7 @@ pub struct Accounts {
 
 const SCHEMA: &str = "
 PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
 CREATE TABLE IF NOT EXISTS accounts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     login TEXT NOT NULL UNIQUE,
@@ -437,6 +438,11 @@ impl Accounts {
             return Err(AccountError::Unknown(login.to_string()));
         }
         Ok(password)
+    }
+
+    /// Whether any account exists (enabled or not).
+    pub fn any(&self) -> Result<bool> {
+        self.with(|c| c.query_row("SELECT EXISTS (SELECT 1 FROM accounts)", [], |r| r.get(0)))
     }
 
     /// Whether an enabled `bureau_admin` account exists.

@@ -38,6 +38,24 @@ impl Env {
         }
     }
 
+    /// Appends what a command did to the audit log of the state directory (as the command
+    /// line's user, from this computer). A state directory that cannot take it is said on
+    /// stderr; the command goes on.
+    pub fn audit(&self, action: &str, target: &str) {
+        let entry = accounts::AuditEntry {
+            login: "(command line)".into(),
+            action: action.into(),
+            target: target.into(),
+            scope: "bureau".into(),
+            address: "local".into(),
+            outcome: "ok".into(),
+            ..Default::default()
+        };
+        if let Err(e) = accounts::Accounts::open(self.state.root()).and_then(|a| a.audit(&entry)) {
+            eprintln!("edulake: the audit log: {e}");
+        }
+    }
+
     /// The lake to write (ingest), created if it is a new local folder.
     pub fn lake(&self) -> anyhow::Result<Lake> {
         Ok(Lake::open(&self.lake_location)?)

@@ -344,6 +344,21 @@ async fn a_suppressed_class_cannot_be_recovered_from_its_school_total() {
     assert_ne!(den - shown_den, 5);
     assert_ne!(num - shown_num, 4);
     assert_eq!(den - shown_den, 15 + 5);
+    // And its SQL: the designed view hides the same two classes.
+    assert_eq!(
+        answer(
+            &layer,
+            &clerk,
+            "SELECT class_code, numerator, denominator, suppressed FROM attendance_rate_class ORDER BY class_code"
+        )
+        .await
+        .unwrap(),
+        vec![
+            vec!["7-1".to_string(), "19".into(), "20".into(), "false".into()],
+            vec!["7-2".into(), String::new(), String::new(), "true".into()],
+            vec!["7-3".into(), String::new(), String::new(), "true".into()],
+        ]
+    );
 
     // The same on the cockpit's download and page for a clerk.
     let state = cockpit(&f).await;

@@ -783,7 +783,12 @@ fn users_are_added_listed_disabled_and_reset_from_the_command_line() {
         accounts.sign_in("zhang", &fresh, "127.0.0.1").unwrap(),
         edulake_serve::accounts::SignIn::Started(..)
     ));
+    // The owner's queries and exports on the command line are in the log too.
+    assert!(f.cli(&["sql", "SELECT 42 AS answer"]).status.success());
     let log = accounts.audit_log(&AuditFilter::default()).unwrap();
+    assert!(log.iter().any(|e| e.action == "sql"
+        && e.target == "SELECT 42 AS answer"
+        && e.login == "(command line)"));
     for action in ["account_add", "account_disable", "account_reset_password"] {
         assert!(
             log.iter()
@@ -1121,4 +1126,39 @@ async fn the_audit_log_is_filtered_and_downloaded_by_the_administrator() {
     )
     .await;
     assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// A runaway query a clerk types is stopped within the time limit, and the cockpit answers.
+#[tokio::test]
+async fn a_clerks_runaway_query_is_stopped_within_the_limit() {
+    // Each test runs in a process of its own (nextest): the limit is this test's alone.
+    std::env::set_var("EDULAKE_QUERY_SECONDS", "2");
+    let f = crate::access::three_schools().await;
+    let state = cockpit(&f).await;
+    let clerk = signed_in(
+        &state,
+        "clerk",
+        Role::SchoolClerk,
+        Scope::School("S1".into()),
+    );
+    let started = std::time::Instant::now();
+    let sql = "SELECT count(*) FROM generate_series(1, 1000000) a, generate_series(1, 1000000) b";
+    let a = get(&state, &clerk, &format!("/sql?format=csv&q={}", pct(sql))).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert!(a.body.contains("stopped"), "{}", a.body);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    let ok = get(
+        &state,
+        &clerk,
+        &format!(
+            "/sql?format=csv&q={}",
+            pct("SELECT count(*) AS n FROM attendance_rate_school")
+        ),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
 }

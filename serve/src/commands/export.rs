@@ -33,6 +33,9 @@ fn write_to(out: Option<&PathBuf>, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 pub async fn export(env: &Env, a: ExportArgs) -> anyhow::Result<ExitCode> {
+    if !a.show_sql {
+        env.audit("export", &format!("{a:?}"));
+    }
     let mut req = Request::new(&a.indicator);
     req.level = match a.level {
         LevelArg::Class => Level::Class,

@@ -41,6 +41,9 @@ fn flag_date(flag: &str, text: Option<String>) -> anyhow::Result<Option<chrono::
 }
 
 pub async fn run(env: &Env, what: What, paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
+    for p in &paths {
+        env.audit("ingest", &format!("{} {}", what.dataset, p.display()));
+    }
     if let Some(code) = &what.school {
         edulake_ingest::values::check_school_code(code).map_err(|e| anyhow!("--school: {e}"))?;
     }

@@ -91,6 +91,8 @@ pub struct AppState {
     pub tls: bool,
     /// The forms' token of the computer's own user while there are no accounts.
     local_csrf: String,
+    /// Whether an account was seen to exist.
+    accounts_exist: std::sync::atomic::AtomicBool,
 }
 
 /// How the cockpit is served: the names it answers to and the program queries run in.
@@ -148,13 +150,21 @@ impl AppState {
             loopback: serving.loopback,
             tls: serving.tls,
             local_csrf: crate::accounts::generate_password(),
+            accounts_exist: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
     /// Whether the cockpit answers without signing in: no account exists yet and it is
     /// served on a loopback address (its computer's own user).
     pub fn open_without_accounts(&self) -> Result<bool, crate::accounts::AccountError> {
-        Ok(self.loopback && self.accounts.list()?.is_empty())
+        use std::sync::atomic::Ordering;
+        // Accounts are disabled, never deleted: once there is one, there always is.
+        if !self.loopback || self.accounts_exist.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        let any = self.accounts.any()?;
+        self.accounts_exist.store(any, Ordering::Relaxed);
+        Ok(!any)
     }
 
     /// The query layer in use.
