@@ -167,6 +167,8 @@ fn requests_of(path: &str, method: &str) -> Vec<(&'static str, String)> {
             ("other", "/download?indicator=attendance_rate&school=S3&format=csv".into()),
         ],
         ("GET", "/audit") => vec![("", "/audit".into())],
+        ("GET", "/users") => vec![("", "/users".into())],
+        ("POST", "/users") => vec![("", "/users".into())],
         ("GET", "/account") => vec![("", "/account".into())],
         ("GET", "/login") => vec![("", "/login".into())],
         ("POST", "/login") => vec![("", "/login".into())],
@@ -206,7 +208,7 @@ fn expected(method: &str, path: &str, tried: &str, role: Option<Role>) -> Outcom
         ("GET", "/sql") => Ok,
         ("GET", "/") if bureau => Ok,
         ("GET", "/") => Redirect,
-        ("GET", "/audit") if role == BureauAdmin => Ok,
+        ("GET", "/audit") | ("GET", "/users") | ("POST", "/users") if role == BureauAdmin => Ok,
         ("GET", "/notices") if bureau => Ok,
         ("GET", "/district/{name}") if bureau => Ok,
         ("GET", "/district/{name}") if role == DistrictOfficer && tried == "own" => Ok,
@@ -326,7 +328,9 @@ async fn every_route_answers_each_role_as_its_rule_says_and_is_audited() {
                         send(&state, &browser, "POST", &target, Some(&ct), body).await
                     }
                     ("POST", _) => {
-                        let body = format!("csrf={}", browser.csrf).into_bytes();
+                        // (An account change of no account: the form is taken, nothing changes.)
+                        let body = format!("csrf={}&action=disable&login=nobody", browser.csrf)
+                            .into_bytes();
                         send(
                             &state,
                             &browser,
@@ -1161,4 +1165,112 @@ async fn a_clerks_runaway_query_is_stopped_within_the_limit() {
     )
     .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+}
+
+/// The administrator makes a district officer, a clerk and a researcher in the cockpit, each
+/// password shown once; disables one and gives another a new password.
+#[tokio::test]
+async fn the_administrator_manages_accounts_in_the_cockpit() {
+    let f = crate::access::three_schools().await;
+    let state = cockpit(&f).await;
+    let admin = signed_in(&state, "admin", Role::BureauAdmin, Scope::Bureau);
+    let form = |browser: &Browser, fields: &str| {
+        let body = format!("csrf={}&lang=en&{fields}", browser.csrf).into_bytes();
+        let state = state.clone();
+        let browser = browser.clone();
+        async move {
+            send(
+                &state,
+                &browser,
+                "POST",
+                "/users",
+                Some("application/x-www-form-urlencoded"),
+                body,
+            )
+            .await
+        }
+    };
+    let password_of = |page: &str| {
+        page.split("<code class=\"password\">")
+            .nth(1)
+            .and_then(|r| r.split('<').next())
+            .unwrap_or_else(|| panic!("no password shown: {page}"))
+            .to_string()
+    };
+    let mut passwords = Vec::new();
+    for (login, role, scope, want) in [
+        (
+            "zhang",
+            "district_officer",
+            "D1",
+            Scope::District("D1".into()),
+        ),
+        ("li", "school_clerk", "s2", Scope::School("S2".into())),
+        ("wu", "researcher", "D2", Scope::District("D2".into())),
+    ] {
+        let a = form(
+            &admin,
+            &format!("action=add&login={login}&role={role}&scope={scope}"),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        let password = password_of(&a.body);
+        assert_eq!(password.len(), 16);
+        let account = state.accounts.get(login).unwrap().unwrap();
+        assert_eq!(account.scope, want);
+        assert!(matches!(
+            state.accounts.sign_in(login, &password, "local").unwrap(),
+            edulake_serve::accounts::SignIn::Started(..)
+        ));
+        // Shown once: the list does not show it again.
+        assert!(!get(&state, &admin, "/users").await.body.contains(&password));
+        passwords.push(password);
+    }
+    // A school or district the registry does not know, and a form without its token.
+    let a = form(&admin, "action=add&login=x&role=school_clerk&scope=S9").await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    let mut forged = admin.clone();
+    forged.csrf = "0".repeat(64);
+    assert_eq!(
+        form(&forged, "action=disable&login=li").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(!state.accounts.get("li").unwrap().unwrap().disabled);
+    // Not its own account.
+    let a = form(&admin, "action=disable&login=admin").await;
+    assert!(a.body.contains("cannot disable your own"), "{}", a.body);
+    assert!(!state.accounts.get("admin").unwrap().unwrap().disabled);
+    // Disabled, and a new password.
+    assert_eq!(
+        form(&admin, "action=disable&login=li").await.status,
+        StatusCode::OK
+    );
+    assert!(state.accounts.get("li").unwrap().unwrap().disabled);
+    let a = form(&admin, "action=reset&login=zhang").await;
+    let fresh = password_of(&a.body);
+    assert_ne!(fresh, passwords[0]);
+    assert!(matches!(
+        state
+            .accounts
+            .sign_in("zhang", &passwords[0], "local")
+            .unwrap(),
+        edulake_serve::accounts::SignIn::Refused
+    ));
+    let log = state
+        .accounts
+        .audit_log(&AuditFilter {
+            login: Some("admin".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    for (action, target) in [
+        ("account_add", "li school_clerk school:S2"),
+        ("account_disable", "li"),
+        ("account_reset_password", "zhang"),
+    ] {
+        assert!(
+            log.iter().any(|e| e.action == action && e.target == target),
+            "{action} {target}"
+        );
+    }
 }

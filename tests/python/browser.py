@@ -257,6 +257,12 @@ with sync_playwright() as p:
         no_overflow(ppage, f"phone {path or 'overview'}")
         shot(ppage, name)
 
+    # The administrator's accounts page.
+    page.goto(BASE + "users")
+    if "账户管理" not in visible_text(page) or "clerk" not in visible_text(page):
+        fail("the accounts page does not list the accounts")
+    shot(page, "16-users")
+
     # A school's clerk lands on its school's page and sees no other.
     clerk = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     cpage = clerk.new_page()

@@ -604,10 +604,14 @@ pub async fn account(
     }
     if a.role == Role::BureauAdmin {
         body.push_str(&format!(
-            "<p>{}</p>",
+            "<p>{} · {}</p>",
             html::link(
                 &format!("/audit?lang={}", lang.code()),
                 &t(lang, "nav_audit")
+            ),
+            html::link(
+                &format!("/users?lang={}", lang.code()),
+                &t(lang, "users_title")
             )
         ));
     }

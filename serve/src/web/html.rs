@@ -267,6 +267,9 @@ form.sign-in { display:grid; gap:.9rem; max-width:360px; background:#fff; border
 form.sign-in label { display:grid; gap:.3rem; } form.sign-in input { font-size:1rem; padding:.45rem; }
 form.filters { display:flex; flex-wrap:wrap; gap:.6rem; align-items:end; margin-bottom:.8rem; } form.filters label { display:grid; gap:.2rem; }
 .note { color:var(--muted); max-width:640px; }
+form.sign-in label.check { display:flex; gap:.4rem; align-items:center; }
+form.inline { display:inline-block; margin-right:.4rem; } form.inline button { font-size:.85rem; padding:.2rem .6rem; }
+code.password { font-size:1.1rem; background:#fff; border:1px solid var(--line); padding:.1rem .4rem; }
 form.sql { display:grid; gap:.5rem; max-width:720px; } form.sql select, form.sql button { justify-self:start; } form.sql textarea { font-family:monospace; font-size:.95rem; }
 p.tables code { display:inline-block; margin:.1rem .3rem .1rem 0; font-size:.85rem; }
 form.upload .drop { border:2px dashed var(--line); border-radius:8px; padding:1.2rem; background:var(--bg); }

@@ -17,7 +17,7 @@
 //!   Chinese and English.
 //! - [`guard`]: the hosts the cockpit answers to, and forms only from its own pages.
 //! - [`auth`]: sessions, the rule of each route ([`routes`] is the one table of routes and
-//!   rules), signing in and out; [`audit`]: the audit log's page.
+//!   rules), signing in and out; [`audit`]: the audit log's page; [`users`]: accounts.
 //! - [`tls`]: serving over TLS (rustls) with a certificate and key given by flags.
 //! - [`AppError`]: the one error type of the handlers, turned into a page in one place.
 
@@ -37,6 +37,7 @@ pub mod school;
 pub mod tiles;
 pub mod tls;
 pub mod upload;
+pub mod users;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -337,6 +338,14 @@ pub fn routes() -> Vec<(auth::Rule, MethodRouter<Arc<AppState>>)> {
         (
             rule("GET", "/audit", Who::Roles(ADMIN), "audit"),
             get(audit::audit),
+        ),
+        (
+            rule("GET", "/users", Who::Roles(ADMIN), "users"),
+            get(users::users),
+        ),
+        (
+            rule("POST", "/users", Who::Roles(ADMIN), "account_change"),
+            post(users::change),
         ),
         (
             rule("GET", "/account", Who::SignedIn, ""),
