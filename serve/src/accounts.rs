@@ -463,7 +463,9 @@ impl Accounts {
         let now = now_secs();
         let since = now - THROTTLE_WINDOW.as_secs() as i64;
         let (login_key, address_key) = (format!("login:{login}"), format!("address:{address}"));
-        let (by_login, by_address, oldest) = self.with(|c| {
+        // Counted and recorded as a failure in one step (under the connection's lock), before
+        // the password is looked at: tries at the same moment cannot all pass the count.
+        let (by_login, by_address, oldest, pending) = self.with(|c| {
             c.execute("DELETE FROM sign_in_failures WHERE at < ?1", [since])?;
             let count = |key: &str| {
                 c.query_row(
@@ -474,9 +476,24 @@ impl Accounts {
             };
             let (l, l_oldest) = count(&login_key)?;
             let (a, a_oldest) = count(&address_key)?;
-            Ok((l, a, l_oldest.into_iter().chain(a_oldest).min()))
+            let oldest = l_oldest.into_iter().chain(a_oldest).min();
+            if l >= FAILURES_PER_LOGIN || a >= FAILURES_PER_ADDRESS {
+                return Ok((l, a, oldest, None));
+            }
+            let tx = c.transaction()?;
+            let mut ids = Vec::new();
+            for key in [&login_key, &address_key] {
+                tx.execute(
+                    "INSERT INTO sign_in_failures (key, at) VALUES (?1, ?2)",
+                    params![key, now],
+                )?;
+                ids.push(tx.last_insert_rowid());
+            }
+            tx.commit()?;
+            Ok((l, a, oldest, Some(ids)))
         })?;
-        if by_login >= FAILURES_PER_LOGIN || by_address >= FAILURES_PER_ADDRESS {
+        if pending.is_none() || by_login >= FAILURES_PER_LOGIN || by_address >= FAILURES_PER_ADDRESS
+        {
             let wait = oldest.unwrap_or(now) + THROTTLE_WINDOW.as_secs() as i64 - now;
             return Ok(SignIn::Throttled(wait.max(1) as u64));
         }
@@ -490,25 +507,19 @@ impl Accounts {
         };
         match found {
             Some((account, _)) if right && !account.disabled => {
+                // Not a failure after all; and the account's earlier ones are forgiven.
+                let pending = pending.unwrap_or_default();
                 self.with(|c| {
-                    c.execute("DELETE FROM sign_in_failures WHERE key = ?1", [&login_key])
+                    c.execute("DELETE FROM sign_in_failures WHERE key = ?1", [&login_key])?;
+                    for id in &pending {
+                        c.execute("DELETE FROM sign_in_failures WHERE rowid = ?1", [id])?;
+                    }
+                    Ok(())
                 })?;
                 let session = self.start_session(&account)?;
                 Ok(SignIn::Started(account, session))
             }
-            _ => {
-                self.with(|c| {
-                    let tx = c.transaction()?;
-                    for key in [&login_key, &address_key] {
-                        tx.execute(
-                            "INSERT INTO sign_in_failures (key, at) VALUES (?1, ?2)",
-                            params![key, now],
-                        )?;
-                    }
-                    tx.commit()
-                })?;
-                Ok(SignIn::Refused)
-            }
+            _ => Ok(SignIn::Refused),
         }
     }
 
@@ -590,7 +601,7 @@ impl Accounts {
                     entry.login,
                     entry.role,
                     entry.action,
-                    truncate(&entry.target, 2000),
+                    truncate(&entry.target, 500),
                     entry.scope,
                     entry.address,
                     entry.outcome

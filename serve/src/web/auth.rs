@@ -30,6 +30,10 @@ use super::html::{self, esc};
 use super::i18n::{t, Lang};
 use super::{AppError, AppState};
 
+/// Sign-ins checked at once (each hashes a password with argon2id: 19 MiB and tens of
+/// milliseconds).
+static SIGNING_IN: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "edulake_session";
 /// The cookie the sign-in form's token is checked against (before there is a session).
@@ -197,8 +201,13 @@ pub async fn authenticate(
         },
         None => None,
     };
+    // A request a proxy passed on comes from someone else than this computer's user.
+    let proxied = ["forwarded", "x-forwarded-for", "x-real-ip", "via"]
+        .iter()
+        .any(|h| request.headers().contains_key(*h));
     let signed = match signed {
         Some(s) => Some(s),
+        None if proxied => None,
         None => match state.open_without_accounts() {
             Ok(true) => Some(Signed {
                 account: local_owner(),
@@ -261,12 +270,14 @@ pub async fn require(rule: Rule, state: Arc<AppState>, request: Request, next: N
     };
     if !rule.admits(visitor.role()) {
         if visitor.signed.is_none() {
-            log("refused");
+            // Sent to sign in (not logged: anyone can ask that of any page, endlessly); a
+            // form from someone not signed in is refused and logged.
             if request.method() == Method::GET {
                 let next = super::html::enc(&target);
                 return Redirect::to(&format!("/login?lang={}&next={next}", lang.code()))
                     .into_response();
             }
+            log("refused");
             return AppError::Forbidden(lang, "sign_in_needed").into_response();
         }
         log("refused");
@@ -308,10 +319,13 @@ pub struct SignInQuery {
 
 /// Where to go after signing in: a path of the cockpit, never another site.
 fn safe_next(next: &str) -> String {
+    // A path of the cockpit in the characters its own links use (percent-encoded otherwise):
+    // no tab, space or backslash a browser would drop or turn into another site's address.
     let ok = next.starts_with('/')
         && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.contains(['\r', '\n'])
+        && next
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_.~%?&=-+".contains(&b))
         && !next.starts_with("/login");
     if ok {
         next.to_string()
@@ -410,6 +424,25 @@ pub async fn sign_in(
             let _ = state.accounts.sign_out(&s.token);
         }
     }
+    // Password hashing takes time and memory (argon2id): a few at a time, the rest told to
+    // try again.
+    let Ok(_hashing) = SIGNING_IN.try_acquire() else {
+        audit("throttled");
+        let mut response = (
+            StatusCode::TOO_MANY_REQUESTS,
+            sign_in_page(
+                &state,
+                lang,
+                &form.next,
+                Some(&t(lang, "sign_in_throttled").replace("{}", "1")),
+            ),
+        )
+            .into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        return response;
+    };
     let accounts = state.clone();
     let (login, password, address) = (
         form.login.clone(),
@@ -654,6 +687,9 @@ mod tests {
             "/\\evil.example",
             "",
             "/login?next=/",
+            "/\t/evil.example",
+            "/ /evil.example",
+            "/%0d%0aSet-Cookie:x",
         ] {
             assert_eq!(safe_next(bad), "/", "{bad}");
         }

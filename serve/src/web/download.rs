@@ -83,10 +83,7 @@ pub async fn download(
     let date = |s: &Option<String>, what: &str| -> Result<Option<NaiveDate>, AppError> {
         s.as_deref()
             .filter(|s| !s.is_empty())
-            .map(|s| {
-                NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                    .map_err(|_| bad(format!("{what}: '{s}' is not a date")))
-            })
+            .map(|s| super::pages::parse_day(s, what, lang))
             .transpose()
     };
     let (from, to) = (date(&p.from, "from")?, date(&p.to, "to")?);

@@ -205,6 +205,17 @@ pub(super) async fn read_rows(
     Ok(Rows::from(&schema, &batches))
 }
 
+/// A day a request names (`from`, `to`, `day`): `YYYY-MM-DD` with a year of four digits
+/// (a range past the data is clamped to it; date arithmetic stays far from its limits).
+pub(super) fn parse_day(s: &str, what: &str, lang: Lang) -> Result<NaiveDate, AppError> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1..=9999).contains(&chrono::Datelike::year(d)))
+        .ok_or_else(|| {
+            AppError::BadRequest(lang, format!("{what}: '{s}' is not a date (YYYY-MM-DD)"))
+        })
+}
+
 /// The view a request asks for; the range defaults to the 30 days up to the latest data.
 pub(super) async fn view_of(
     layer: &QueryLayer,
@@ -216,11 +227,7 @@ pub(super) async fn view_of(
     let parse = |s: &Option<String>, what: &str| -> Result<Option<NaiveDate>, AppError> {
         match s.as_deref().filter(|s| !s.is_empty()) {
             None => Ok(None),
-            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| {
-                    AppError::BadRequest(lang, format!("{what}: '{s}' is not a date (YYYY-MM-DD)"))
-                }),
+            Some(s) => parse_day(s, what, lang).map(Some),
         }
     };
     let (from, to) = (parse(&params.from, "from")?, parse(&params.to, "to")?);
