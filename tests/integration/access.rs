@@ -79,6 +79,27 @@ async fn a_clerk_reads_its_own_school_through_every_form_of_sql() {
             "true".into()
         ]]
     );
+    // Nor the functions that look into any school's raw rows for keys sent twice (a
+    // correction of S3's row makes one).
+    let p = f.write(
+        "correction.csv",
+        "date,school_code,class_code,student_id,status\n2026-09-01,S3,7-1,S3G0,absent\n",
+    );
+    f.ingest("attendance", Upload::default(), &[p]).await;
+    let fresh = QueryLayer::open(&f.reader).await.unwrap();
+    let base_has = fresh
+        .context()
+        .state()
+        .scalar_functions()
+        .keys()
+        .any(|n| n.starts_with("edulake_"));
+    assert!(base_has, "the fixture makes no such function");
+    let session = fresh.session_for(&clerk).await.unwrap();
+    assert!(!session
+        .state()
+        .scalar_functions()
+        .keys()
+        .any(|n| n.starts_with("edulake_")));
     // Rows per student, batches and raw tables are not there to name.
     for sql in [
         "SELECT count(*) FROM attendance",

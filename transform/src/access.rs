@@ -193,7 +193,21 @@ impl QueryLayer {
         let state = SessionStateBuilder::new_from_existing(base.state())
             .with_catalog_list(Arc::new(catalogs))
             .build();
-        Ok(SessionContext::new_with_state(state))
+        let ctx = SessionContext::new_with_state(state);
+        // The build's own functions (which look into any school's raw rows) are the build's.
+        if !bureau {
+            let own: Vec<String> = ctx
+                .state()
+                .scalar_functions()
+                .keys()
+                .filter(|n| n.starts_with("edulake_"))
+                .cloned()
+                .collect();
+            for name in own {
+                ctx.deregister_udf(&name);
+            }
+        }
+        Ok(ctx)
     }
 
     /// The tables and views `who` may query, by name.
