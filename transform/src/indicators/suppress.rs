@@ -7,7 +7,8 @@
 //!
 //! The groups of an export are, for each dimension rows add up along (the level's finest key
 //! — class, school or district — and the `--by` split), the rows equal in every other key and
-//! in period; and, along time, the rows of one key across the periods of the range.
+//! in period; and, along time, the rows of one key in the same calendar week, in the same
+//! month, and across the whole range.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,6 +19,16 @@ use arrow::util::display::array_value_to_string;
 
 use super::{Indicator, Level, Request};
 use crate::error::Result;
+
+/// The rows of one key grouped along time: by period (siblings of another dimension), or
+/// the periods of one calendar week, month or the whole range.
+#[derive(Clone, Copy)]
+enum Along {
+    Period,
+    Week,
+    Month,
+    Range,
+}
 
 /// Columns that only name what another column identifies (a school's name, a notice's
 /// title): they follow their key, and never make a group of their own.
@@ -73,7 +84,23 @@ pub(crate) fn complementary(
     };
     // Every group as a list of rows.
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut collect = |key_cols: &[usize], with_period: bool| {
+    // Along time, the periods of a row add up to its calendar week, its month and the whole
+    // range, each of which another page or download may show.
+    let span = |row: usize, along: Along| -> String {
+        let start = text(period, row);
+        match along {
+            Along::Period => start,
+            Along::Week => chrono::NaiveDate::parse_from_str(&start, "%Y-%m-%d")
+                .map(|d| {
+                    let w = chrono::Datelike::iso_week(&d);
+                    format!("{}-W{}", w.year(), w.week())
+                })
+                .unwrap_or(start),
+            Along::Month => start.chars().take(7).collect(),
+            Along::Range => String::new(),
+        }
+    };
+    let mut collect = |key_cols: &[usize], along: Along| {
         let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
         for row in 0..n {
             let mut key = String::new();
@@ -81,9 +108,7 @@ pub(crate) fn complementary(
                 key.push_str(&text(c, row));
                 key.push('\u{1}');
             }
-            if with_period {
-                key.push_str(&text(period, row));
-            }
+            key.push_str(&span(row, along));
             by_key.entry(key).or_default().push(row);
         }
         groups.extend(by_key.into_values().filter(|g| g.len() > 1));
@@ -94,9 +119,11 @@ pub(crate) fn complementary(
             .copied()
             .filter(|&c| name_of(c) != *dim && follows(name_of(c)) != Some(dim))
             .collect();
-        collect(&others, true);
+        collect(&others, Along::Period);
     }
-    collect(&keys, false);
+    for along in [Along::Week, Along::Month, Along::Range] {
+        collect(&keys, along);
+    }
 
     let measure: Vec<Option<f64>> = {
         let col = all.column(measure_col);
