@@ -2,16 +2,18 @@
 //! together.
 //!
 //! # Layout
-//! - [`accounts`]: accounts, sessions, sign-in throttling and the audit log (SQLite in the
-//!   state directory).
+//! - [`accounts`] (transform's): accounts, sessions, sign-in throttling and the audit log
+//!   (SQLite in the state directory).
 //! - [`cli`]: the command line of `shared/contract/CLI.md` (clap).
 //! - [`commands`]: one module per subcommand; each takes its parsed arguments and a
 //!   [`Env`], prints its results and returns whether the work succeeded.
 //! - [`progress`]: progress bars on a terminal, silence in scripts.
 //! - [`web`]: the cockpit served by `edulake serve` (axum, pages rendered on the server).
 
-pub mod accounts;
 pub mod cli;
+
+/// Accounts, sessions and the audit log live with the principals they make, in transform.
+pub use edulake_transform::accounts;
 pub mod commands;
 pub mod progress;
 pub mod web;

@@ -4,6 +4,7 @@
 mod common;
 
 mod access;
+mod account_admin;
 mod accounts;
 mod cli;
 mod cockpit;
@@ -20,5 +21,8 @@ mod python;
 mod registers;
 mod rejects;
 mod s3;
+mod sessions;
 mod shapes;
 mod visitors;
+mod web_client;
+mod web_hardening;

@@ -4,6 +4,10 @@
 //! # Layout
 //! - [`access`]: who reads ([`access::Principal`]: a role and a scope) and the session of
 //!   its own each one queries through, holding only what it may read, filtered to its scope.
+//! - [`accounts`]: the cockpit's accounts, sessions, sign-in throttling and audit log (SQLite
+//!   in the state directory, never the lake): what makes a principal of someone signing in,
+//!   with its own error ([`accounts::AccountError`]); the audit log read only by the
+//!   administrator's principal.
 //! - [`error`]: [`TransformError`], whose variants say whose fault a failure is.
 //! - [`bounded`]: what a query someone typed may cost (text, depth, memory, time) and the
 //!   checks that hold it to that.
@@ -30,6 +34,7 @@
 //! - [`output`]: results as a text table, CSV, JSON, Parquet or XLSX.
 
 pub mod access;
+pub mod accounts;
 pub mod bounded;
 pub mod error;
 pub mod indicators;

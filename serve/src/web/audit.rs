@@ -43,9 +43,11 @@ fn csv_cell(text: &str) -> String {
 
 pub async fn audit(
     State(state): State<Arc<AppState>>,
+    axum::Extension(visitor): axum::Extension<super::auth::Visitor>,
     Query(p): Query<AuditParams>,
 ) -> Result<Response, AppError> {
     let lang = Lang::parse(p.lang.as_deref());
+    let who = visitor.require(lang)?;
     for (what, day) in [("from", &p.from), ("to", &p.to)] {
         if let Some(d) = given(day) {
             if chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").is_err() {
@@ -65,8 +67,13 @@ pub async fn audit(
     };
     let lines = state
         .accounts
-        .audit_log(&filter)
-        .map_err(|e| AppError::Internal(lang, e.to_string()))?;
+        .audit_log_as(&who, &filter)
+        .map_err(|e| match e {
+            crate::accounts::AccountError::Invalid(_) => {
+                AppError::Forbidden(lang, "forbidden_role")
+            }
+            other => AppError::Internal(lang, other.to_string()),
+        })?;
     let headers = [
         t(lang, "audit_at"),
         t(lang, "audit_login"),

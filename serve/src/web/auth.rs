@@ -379,6 +379,25 @@ fn sign_in_page(state: &AppState, lang: Lang, next: &str, problem: Option<&str>)
     response
 }
 
+/// The sign-in page saying to try again after `seconds` (HTTP 429, `Retry-After`).
+fn throttled(state: &AppState, lang: Lang, next: &str, seconds: u64) -> Response {
+    let minutes = seconds.div_ceil(60).to_string();
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        sign_in_page(
+            state,
+            lang,
+            next,
+            Some(&t(lang, "sign_in_throttled").replace("{}", &minutes)),
+        ),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
+}
+
 /// `GET /login`: the sign-in form (someone signed in goes on).
 pub async fn sign_in_form(
     State(state): State<Arc<AppState>>,
@@ -428,20 +447,7 @@ pub async fn sign_in(
     // try again.
     let Ok(_hashing) = SIGNING_IN.try_acquire() else {
         audit("throttled");
-        let mut response = (
-            StatusCode::TOO_MANY_REQUESTS,
-            sign_in_page(
-                &state,
-                lang,
-                &form.next,
-                Some(&t(lang, "sign_in_throttled").replace("{}", "1")),
-            ),
-        )
-            .into_response();
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        return response;
+        return throttled(&state, lang, &form.next, 5);
     };
     let accounts = state.clone();
     let (login, password, address) = (
@@ -487,21 +493,7 @@ pub async fn sign_in(
         }
         Ok(Ok(SignIn::Throttled(seconds))) => {
             audit("throttled");
-            let minutes = seconds.div_ceil(60).to_string();
-            let mut response = (
-                StatusCode::TOO_MANY_REQUESTS,
-                sign_in_page(
-                    &state,
-                    lang,
-                    &form.next,
-                    Some(&t(lang, "sign_in_throttled").replace("{}", &minutes)),
-                ),
-            )
-                .into_response();
-            if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            response
+            throttled(&state, lang, &form.next, seconds)
         }
         Ok(Err(e)) => AppError::Internal(lang, e.to_string()).into_response(),
         Err(e) => AppError::Internal(lang, e.to_string()).into_response(),

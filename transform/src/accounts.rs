@@ -24,8 +24,8 @@ use rand::Rng;
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use edulake_transform::access::{Principal, Role};
-use edulake_transform::reads::Scope;
+use crate::access::{Principal, Role};
+use crate::reads::Scope;
 
 /// A session unused this long ends.
 pub const IDLE: Duration = Duration::from_secs(2 * 3600);
@@ -400,10 +400,7 @@ impl Accounts {
         let changed = self.with(|c| {
             let tx = c.transaction()?;
             let n = tx.execute("UPDATE accounts SET disabled = 1 WHERE login = ?1", [login])?;
-            tx.execute(
-                "DELETE FROM sessions WHERE account IN (SELECT id FROM accounts WHERE login = ?1)",
-                [login],
-            )?;
+            end_sessions(&tx, login)?;
             tx.commit()?;
             Ok(n)
         })?;
@@ -423,10 +420,7 @@ impl Accounts {
                 "UPDATE accounts SET hash = ?2, disabled = 0 WHERE login = ?1",
                 params![login, hash],
             )?;
-            tx.execute(
-                "DELETE FROM sessions WHERE account IN (SELECT id FROM accounts WHERE login = ?1)",
-                [login],
-            )?;
+            end_sessions(&tx, login)?;
             tx.execute(
                 "DELETE FROM sign_in_failures WHERE key = ?1",
                 [format!("login:{login}")],
@@ -611,6 +605,17 @@ impl Accounts {
         Ok(())
     }
 
+    /// Lines of the audit log as `who` may read them: the bureau's administrator only.
+    pub fn audit_log_as(&self, who: &Principal, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
+        if who.role != Role::BureauAdmin {
+            return Err(AccountError::Invalid(format!(
+                "the audit log is the bureau administrator's, not a {}'s",
+                who.role.name()
+            )));
+        }
+        self.audit_log(filter)
+    }
+
     /// Lines of the audit log, the newest first.
     pub fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
         let limit = if filter.limit == 0 {
@@ -644,6 +649,14 @@ impl Accounts {
             rows.collect()
         })
     }
+}
+
+/// Ends every session of a login (in the caller's transaction).
+fn end_sessions(tx: &rusqlite::Transaction<'_>, login: &str) -> rusqlite::Result<usize> {
+    tx.execute(
+        "DELETE FROM sessions WHERE account IN (SELECT id FROM accounts WHERE login = ?1)",
+        [login],
+    )
 }
 
 /// The password given (checked) or a generated one, and its hash.
