@@ -373,8 +373,10 @@ pub fn routes() -> Vec<(auth::Rule, MethodRouter<Arc<AppState>>)> {
 pub const FORM_LIMIT: usize = 64 << 10;
 
 /// The rules of [`routes`].
-pub fn route_table() -> Vec<auth::Rule> {
-    routes().into_iter().map(|(rule, _)| rule).collect()
+pub fn route_table() -> &'static [auth::Rule] {
+    // Read for every page's navigation: made once.
+    static RULES: std::sync::OnceLock<Vec<auth::Rule>> = std::sync::OnceLock::new();
+    RULES.get_or_init(|| routes().into_iter().map(|(rule, _)| rule).collect())
 }
 
 /// The cockpit's routes.
