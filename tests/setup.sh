@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need beyond Rust: the Python packages of tests/requirements.txt
 # (real readers and engines no one here wrote, the moto S3 server, Playwright), Debian's
-# Chromium for the browser test and wrk for the cockpit's load benchmark. Idempotent and
+# Chromium for the browser test, wrk for the cockpit's load benchmark, openssl and curl for
+# the TLS test. Idempotent and
 # quick when everything is already there.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -19,6 +20,9 @@ fi
 missing=()
 [ -x "${EDULAKE_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
 command -v wrk >/dev/null || missing+=(wrk)
+# The TLS test makes a certificate with openssl and talks HTTPS with curl.
+command -v openssl >/dev/null || missing+=(openssl)
+command -v curl >/dev/null || missing+=(curl)
 # A Chinese font, so that the browser test's screenshots show Chinese rather than boxes.
 fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
 if [ ${#missing[@]} -gt 0 ]; then
