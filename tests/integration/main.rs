@@ -8,6 +8,7 @@ mod account_admin;
 mod accounts;
 mod cli;
 mod cockpit;
+mod differencing;
 mod exactly_once;
 mod formats;
 mod hostile;

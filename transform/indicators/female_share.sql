@@ -4,6 +4,7 @@
 -- aggregate: sum
 -- levels: class school district bureau
 -- by: grade
+-- suppressed_with: enrolled enrolled/gender
 -- definition: enrolled students with gender F / enrolled students, on the last day of each
 -- period within the range.
 -- grain: one row per (school_code, class_code, grade, period).

@@ -4,6 +4,7 @@
 -- aggregate: sum
 -- levels: class school district bureau
 -- mart: day (its day rows are kept in the lake as mart_fever_rate)
+-- suppressed_with: symptom_cases/symptom=fever
 -- definition: health reports with temperature ≥ 37.3 °C or fever among the symptoms / health
 -- reports. A class report counts for a class-day without per-student reports (a school report
 -- for a school-day with none) as fever / present; one without a fever count is left out.

@@ -3,6 +3,7 @@
 -- unit: ratio
 -- aggregate: sum
 -- levels: school district bureau
+-- suppressed_with: enrolled
 -- definition: enrolled(S, D) on the last day of the period / teacher_count of S. Schools without
 -- teacher_count, or with an unknown roster that day, are left out of both sums.
 -- grain: one row per (school_code, period).

@@ -4,6 +4,7 @@
 -- aggregate: sum
 -- levels: class school district bureau
 -- mart: day (its day rows are kept in the lake as mart_symptom_rate)
+-- suppressed_with: symptom_cases
 -- definition: health reports with any symptom, or temperature ≥ 37.3 °C / health reports.
 -- grain: one row per (school_code, class_code, period).
 WITH reports AS (

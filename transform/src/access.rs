@@ -119,6 +119,24 @@ impl Principal {
             _ => crate::indicators::Role::Restricted,
         }
     }
+
+    /// An indicator request as this principal asks it: given whole or under the small-cell
+    /// rule, with the cells hidden decided once for all of its scope.
+    pub fn asks(&self, req: &mut crate::indicators::Request) {
+        req.role = self.indicator_role();
+        req.within = self.within();
+    }
+
+    /// Its scope, as indicator requests carry it.
+    fn within(&self) -> crate::indicators::Within {
+        let mut w = crate::indicators::Within::default();
+        match &self.scope {
+            Scope::Bureau => {}
+            Scope::District(d) => w.district = Some(d.clone()),
+            Scope::School(s) => w.school = Some(s.clone()),
+        }
+        w
+    }
 }
 
 /// Tables without a `school_code` column that anyone in the bureau may read whole.
@@ -177,14 +195,12 @@ impl QueryLayer {
         }
         // Beside them, for everyone, the designed views of its scope (for anyone but the
         // bureau, under the small-cell rule).
-        let scope = who.scope.clone();
-        let views =
-            designed::DesignedViews::new(self, who.indicator_role(), tables, |req| match &scope {
-                Scope::Bureau => {}
-                Scope::District(d) => req.district = Some(d.clone()),
-                Scope::School(s) => req.school = Some(s.clone()),
-            })
-            .await?;
+        let views = designed::DesignedViews::new(self, tables, |req| {
+            who.asks(req);
+            req.district = req.within.district.clone();
+            req.school = req.within.school.clone();
+        })
+        .await?;
         // A catalog of its own, holding that one schema under the usual names.
         let schema = MemoryCatalogProvider::new();
         schema.register_schema(&catalog.default_schema, Arc::new(views))?;

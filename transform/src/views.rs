@@ -22,7 +22,7 @@ use datafusion::prelude::{col, lit, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 use deltalake::delta_datafusion::planner::DeltaPlanner;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use edulake_schemas::lake::BatchRecord;
 use edulake_schemas::Dataset;
 
@@ -35,7 +35,8 @@ use crate::registry::{
     found_by_a_build, other_days, preload, register_batches, register_table, tables_with_local_ids,
 };
 
-/// The one place user reads go through.
+/// The one place user reads go through. Clones share the session and what was read.
+#[derive(Clone)]
 pub struct QueryLayer {
     ctx: SessionContext,
     lake: Lake,
@@ -56,6 +57,9 @@ pub struct QueryLayer {
     local_ids: indicators::LocalIds,
     /// Every batch of the lake as this session reads it (its `batches` table).
     batches: Arc<Vec<BatchRecord>>,
+    /// The hidden cells decided for restricted readers, by indicator, scope and periods
+    /// ([`indicators::suppress`]): decided once for the lake as this session reads it.
+    families: Arc<std::sync::Mutex<HashMap<String, Arc<indicators::suppress::Family>>>>,
 }
 
 /// The SQL of a dataset's current view; with `days`, only the rows of those days (for a
@@ -294,6 +298,7 @@ impl QueryLayer {
             data_days,
             local_ids,
             batches,
+            families: Default::default(),
         };
         let mut stale_indicators = Vec::new();
         for mart in Mart::all() {
@@ -622,6 +627,17 @@ impl QueryLayer {
         req: &Request,
         limits: &Limits,
     ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        // A restricted reader's request never reaches past its scope.
+        let mut req = req.clone();
+        if req.role == indicators::Role::Restricted {
+            if let Some(s) = &req.within.school {
+                req.school = Some(s.clone());
+            }
+            if let Some(d) = &req.within.district {
+                req.district = Some(d.clone());
+            }
+        }
+        let req = &req;
         let (schema, batches) = self
             .run_within(&self.export_sql(req).await?, limits)
             .await?;
@@ -629,8 +645,101 @@ impl QueryLayer {
             return Ok((schema, batches));
         }
         let ind = indicators::by_name(&req.indicator)?;
-        let batches = indicators::suppress::complementary(ind, req, schema.clone(), batches)?;
+        if !indicators::suppress::applies(ind) {
+            return Ok((schema, batches));
+        }
+        let family = self.family(ind, req).await?;
+        let range = self.range(req.from, req.to).await?;
+        let batches = indicators::suppress::apply(
+            ind,
+            req,
+            range,
+            &self.data_days,
+            &family,
+            schema.clone(),
+            batches,
+        )?;
         Ok((schema, batches))
+    }
+
+    /// The hidden cells of an indicator for a restricted reader's scope: its own family,
+    /// with the cells hidden wherever the indicators it is `suppressed_with` hide theirs.
+    async fn family(
+        &self,
+        ind: &'static indicators::Indicator,
+        req: &Request,
+    ) -> Result<Arc<indicators::suppress::Family>> {
+        let mut linked = Vec::new();
+        for link in &ind.suppressed_with {
+            let other = indicators::by_name(&link.indicator)?;
+            linked.push((link.clone(), self.family_of(other, req, &[]).await?));
+        }
+        self.family_of(ind, req, &linked).await
+    }
+
+    /// One family ([`indicators::suppress`]): every level × split × period of the indicator
+    /// within the reader's scope, over whole months of the data (days that add up) or the
+    /// periods asked for (periods that do not).
+    async fn family_of(
+        &self,
+        ind: &'static indicators::Indicator,
+        req: &Request,
+        links: &[(indicators::Link, Arc<indicators::suppress::Family>)],
+    ) -> Result<Arc<indicators::suppress::Family>> {
+        use indicators::suppress;
+        let additive = suppress::additive(ind);
+        let (from, to) = if additive {
+            let (from, to) = self.range(None, None).await?;
+            (
+                from.with_day(1).unwrap_or(from),
+                indicators::Grain::Month.period(to, to, to).1,
+            )
+        } else {
+            self.range(req.from, req.to).await?
+        };
+        let grains = suppress::family_grains(ind, req.grain);
+        let key = format!(
+            "{}|{:?}|{from}|{to}|{:?}|{}",
+            ind.name,
+            req.within,
+            grains,
+            links.len()
+        );
+        if let Some(f) = self.families.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(f);
+        }
+        let mut cells = Vec::new();
+        for level in &ind.levels {
+            for split in suppress::family_splits(ind) {
+                for grain in &grains {
+                    let mut r = Request::new(ind.name);
+                    r.level = *level;
+                    r.grain = *grain;
+                    r.from = Some(from);
+                    r.to = Some(to);
+                    r.school = req.within.school.clone();
+                    r.district = req.within.district.clone();
+                    r.by = split.clone();
+                    r.role = indicators::Role::Restricted;
+                    let (schema, batches) = self.run(&self.export_sql(&r).await?).await?;
+                    cells.extend(suppress::cells(
+                        ind,
+                        *level,
+                        split.as_deref(),
+                        *grain,
+                        &schema,
+                        &batches,
+                    )?);
+                }
+            }
+        }
+        let family = Arc::new(suppress::protect(ind, additive, cells, |k| {
+            suppress::forced_by(links, k)
+        }));
+        if let Ok(mut m) = self.families.lock() {
+            m.insert(key, family.clone());
+        }
+        Ok(family)
     }
 
     /// The SQL an export runs: from the indicator's mart when it is fresh, else from the

@@ -123,7 +123,7 @@ pub async fn download(
             req.district = p.district.clone().filter(|s| !s.is_empty());
             req.school = p.school.clone().filter(|s| !s.is_empty());
             req.by = p.by.clone().filter(|s| !s.is_empty());
-            req.role = who.indicator_role();
+            who.asks(&mut req);
             let limits = edulake_transform::bounded::Limits {
                 max_result_bytes: DOWNLOAD_LIMIT,
                 ..edulake_transform::bounded::Limits::web()

@@ -163,7 +163,7 @@ pub(super) async fn export(
     req.from = Some(ask.range.0);
     req.to = Some(ask.range.1);
     req.by = ask.by.map(str::to_string);
-    req.role = view.who.indicator_role();
+    view.who.asks(&mut req);
     scope.apply(&mut req);
     let started = std::time::Instant::now();
     let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;

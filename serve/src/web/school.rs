@@ -45,7 +45,7 @@ pub(super) async fn school_sections(
         req.from = Some(view.from);
         req.to = Some(view.to);
         req.by = Some(by.into());
-        req.role = view.who.indicator_role();
+        view.who.asks(&mut req);
         scope.apply(&mut req);
         let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;
         Ok::<_, AppError>(Rows::from(&schema, &batches))

@@ -13,13 +13,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
 use async_trait::async_trait;
 use datafusion::catalog::{SchemaProvider, Session, TableProvider};
 use datafusion::datasource::{MemTable, TableType};
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::prelude::SessionContext;
 
 use crate::indicators::{self, Grain, Request};
 
@@ -27,13 +27,12 @@ use crate::indicators::{self, Grain, Request};
 #[derive(Clone)]
 struct Spec {
     sql: String,
-    indicator: &'static indicators::Indicator,
     request: Request,
 }
 
 /// The schema (in the SQL sense) of the designed views.
 pub(crate) struct DesignedViews {
-    base: SessionContext,
+    layer: crate::views::QueryLayer,
     specs: BTreeMap<String, Spec>,
     /// Tables read as they are (for the bureau every table; for anyone else the calendar).
     shared: BTreeMap<String, Arc<dyn TableProvider>>,
@@ -51,7 +50,6 @@ impl DesignedViews {
     /// The views of every indicator, each a request narrowed by `narrow` (the scope).
     pub(crate) async fn new(
         layer: &crate::views::QueryLayer,
-        role: indicators::Role,
         shared: BTreeMap<String, Arc<dyn TableProvider>>,
         narrow: impl Fn(&mut Request),
     ) -> crate::error::Result<DesignedViews> {
@@ -68,26 +66,18 @@ impl DesignedViews {
                     request.level = *level;
                     request.grain = grain;
                     request.by = by.cloned();
-                    request.role = role;
                     narrow(&mut request);
                     let name = match by {
                         None => format!("{}_{}", ind.name, level.name()),
                         Some(b) => format!("{}_{}_by_{b}", ind.name, level.name()),
                     };
                     let sql = layer.export_sql(&request).await?;
-                    specs.insert(
-                        name,
-                        Spec {
-                            sql,
-                            indicator: ind,
-                            request,
-                        },
-                    );
+                    specs.insert(name, Spec { sql, request });
                 }
             }
         }
         Ok(DesignedViews {
-            base: layer.context().clone(),
+            layer: layer.clone(),
             specs,
             shared,
         })
@@ -111,10 +101,10 @@ impl SchemaProvider for DesignedViews {
         let Some(spec) = self.specs.get(name) else {
             return Ok(None);
         };
-        let frame = self.base.sql(&spec.sql).await?;
+        let frame = self.layer.context().sql(&spec.sql).await?;
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         Ok(Some(Arc::new(DesignedView {
-            base: self.base.clone(),
+            layer: self.layer.clone(),
             spec: spec.clone(),
             schema,
         })))
@@ -134,7 +124,7 @@ impl SchemaProvider for DesignedViews {
 
 /// One designed view: computed when a query reads it.
 struct DesignedView {
-    base: SessionContext,
+    layer: crate::views::QueryLayer,
     spec: Spec,
     schema: SchemaRef,
 }
@@ -164,18 +154,17 @@ impl TableProvider for DesignedView {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let batches = self.base.sql(&self.spec.sql).await?.collect().await?;
-        if self.spec.request.role == indicators::Role::Bureau {
-            let table = MemTable::try_new(self.schema.clone(), vec![batches])?;
-            return table.scan(state, projection, filters, limit).await;
-        }
-        let batches = indicators::suppress::complementary(
-            self.spec.indicator,
-            &self.spec.request,
-            self.schema.clone(),
-            batches,
-        )
-        .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let (_, batches) = self
+            .layer
+            .export(&self.spec.request)
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        // As the view's schema says (its rows are that plan's; only what the plan could not
+        // know, as a column's nullability, differs).
+        let batches = batches
+            .into_iter()
+            .map(|b| RecordBatch::try_new(self.schema.clone(), b.columns().to_vec()))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         let table = MemTable::try_new(self.schema.clone(), vec![batches])?;
         table.scan(state, projection, filters, limit).await
     }

@@ -259,7 +259,39 @@ pub struct Indicator {
     /// Whether its rows at day grain add up to every coarser grain, so they are kept in the
     /// lake as a mart (header `mart: day`).
     pub mart: bool,
+    /// Other indicators whose cells show the same counts as its own (header
+    /// `suppressed_with`): wherever theirs are hidden, its are (see [`suppress`]).
+    pub suppressed_with: Vec<Link>,
     pub sql: &'static str,
+}
+
+/// A header's `suppressed_with` entry: `enrolled` (the cell of the same level, keys, split
+/// and period), `enrolled/gender` (its cells split by gender, for an unsplit cell) or
+/// `symptom_cases/symptom=fever` (one value of that split).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub indicator: String,
+    pub split: Option<String>,
+    pub value: Option<String>,
+}
+
+impl Link {
+    fn parse(word: &str) -> Link {
+        let (indicator, split) = match word.split_once('/') {
+            Some((i, s)) => (i, Some(s)),
+            None => (word, None),
+        };
+        let (split, value) = match split.map(|s| s.split_once('=')) {
+            Some(Some((s, v))) => (Some(s.to_string()), Some(v.to_string())),
+            Some(None) => (split.map(String::from), None),
+            None => (None, None),
+        };
+        Link {
+            indicator: indicator.to_string(),
+            split,
+            value,
+        }
+    }
 }
 
 impl Indicator {
@@ -337,6 +369,10 @@ fn parse_header(name: &'static str, sql: &'static str) -> Indicator {
         columns: words("columns"),
         definition: fields.get("definition").cloned().unwrap_or_default(),
         mart: words("mart").first().map(String::as_str) == Some("day"),
+        suppressed_with: words("suppressed_with")
+            .iter()
+            .map(|w| Link::parse(w))
+            .collect(),
         sql,
     }
 }
@@ -377,6 +413,16 @@ pub struct Request {
     pub district: Option<String>,
     pub by: Option<String>,
     pub role: Role,
+    /// For a restricted role, the scope of the one asking (not only of this request): cells
+    /// are hidden once for all of that scope, so two requests within it hide alike.
+    pub within: Within,
+}
+
+/// The schools a restricted reader may see: all (both empty), a district's or one school's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Within {
+    pub district: Option<String>,
+    pub school: Option<String>,
 }
 
 impl Request {
@@ -391,6 +437,7 @@ impl Request {
             district: None,
             by: None,
             role: Role::Bureau,
+            within: Within::default(),
         }
     }
 }

@@ -1,178 +1,639 @@
-//! Complementary suppression: the small-cell rule hides a row whose denominator (or count) is
-//! 1–9, but where that row is the only one hidden among rows that add up to a total shown
-//! elsewhere (the classes of a school, the schools of a district, the grades of a school, the
-//! days of a week), the total minus the shown rows gives it back. So, for anyone but the
-//! bureau, wherever a group of rows that add up has exactly one hidden row, the next smallest
-//! row of the group is hidden too; repeated until no group has a single hidden row.
+//! Complementary suppression, decided once per indicator and reader's scope.
 //!
-//! The groups of an export are, for each dimension rows add up along (the level's finest key
-//! — class, school or district — and the `--by` split), the rows equal in every other key and
-//! in period; and, along time, the rows of one key in the same calendar week, in the same
-//! month, and across the whole range.
+//! The small-cell rule hides a cell whose denominator (or count) is 1–9. But a hidden cell
+//! comes back by subtraction wherever it is the only one hidden among cells that add up to a
+//! cell shown somewhere: the classes of a school (or of a grade), the schools of a district,
+//! the values of a split, the days of a month. So, for anyone but the bureau, the cells that
+//! may be shown are decided on one **family** holding every cell any page, download or view
+//! could show of that indicator within the reader's scope — each level × each split (none,
+//! and each `by`) × each period — with one relation per published sum:
+//!
+//! - a level's cells add up to the next level's cell (classes → school → district → bureau;
+//!   split cells with their split value, so classes by grade add up to the school's grade);
+//! - a split's cells add up to the unsplit cell;
+//! - for an indicator whose day rows add up over time (a `mart: day` sum), a month's days
+//!   add up to the month.
+//!
+//! Wherever a relation holds exactly one hidden cell, the smallest other non-empty cell of it
+//! is hidden too (the sum itself where no part is left), until no relation does. Every export
+//! then takes its cells' fate from the family, so two downloads, a page and a SQL view
+//! agree, and their shown cells never differ by a single hidden one.
+//!
+//! Time is fixed periods that nest: days within months. A row over any other span (a week, a
+//! whole range, a part of a month) is the sum of the whole months and the days it covers,
+//! and is hidden wherever one of those is: a shown total is then a sum of shown cells only,
+//! so two overlapping ranges never differ by a hidden day. (Weeks cross months, so they are
+//! not cells of their own.) An indicator whose periods do not add up (a roster on a period's
+//! last day, a count of distinct people) has its family at the periods asked for: each
+//! period's cells are decided alone, the same way whatever else is asked.
+//!
+//! Where an indicator's cells show another's counts (female share shows enrolment by gender
+//! as its numerator), its header names that one (`suppressed_with`), and its cells are hidden
+//! wherever the other's are: a count hidden in one is never a numerator in the other.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
-use arrow::datatypes::{Float64Type, SchemaRef};
+use arrow::datatypes::{DataType, Date32Type, Float64Type, SchemaRef};
 use arrow::util::display::array_value_to_string;
+use chrono::{Datelike, Duration, NaiveDate};
 
-use super::{Indicator, Level, Request};
+use super::{Aggregate, Grain, Indicator, Level, Link, Request};
 use crate::error::Result;
 
-/// The rows of one key grouped along time: by period (siblings of another dimension), or
-/// the periods of one calendar week, month or the whole range.
-#[derive(Clone, Copy)]
-enum Along {
-    Period,
-    Week,
-    Month,
-    Range,
+/// Which cell: the export it is a row of (level, split), the unit it counts (identity key
+/// columns and extra columns), the split value and the period.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct CellKey {
+    level: u8,
+    split: Option<String>,
+    keys: Vec<String>,
+    value: Option<String>,
+    grain: u8,
+    start: NaiveDate,
 }
 
-/// Columns that only name what another column identifies (a school's name, a notice's
-/// title): they follow their key, and never make a group of their own.
-fn follows(column: &str) -> Option<&'static str> {
-    match column {
-        "school_name" => Some("school_code"),
-        "title" => Some("notice_id"),
+/// One cell of a family.
+#[derive(Debug, Clone)]
+pub(crate) struct Cell {
+    key: CellKey,
+    /// The district and school it lies in (to find its parents).
+    district: String,
+    school: String,
+    /// What the rule looks at: the denominator of a rate, the value of a count.
+    measure: f64,
+    /// Hidden by the small-cell rule itself.
+    primary: bool,
+}
+
+/// The hidden cells of one indicator within one scope.
+#[derive(Debug, Default)]
+pub(crate) struct Family {
+    /// Whether its cells are days and months that add up (else: the periods asked for).
+    pub additive: bool,
+    hidden: HashSet<CellKey>,
+    /// The hidden split cells, with their value left out (for links to a whole split).
+    hidden_split: HashSet<CellKey>,
+}
+
+/// Whether an indicator's day cells add up to its months (and every span).
+pub(crate) fn additive(ind: &Indicator) -> bool {
+    ind.mart
+        && ind.aggregate == Aggregate::Sum
+        && ind.grains.contains(&Grain::Day)
+        && ind.grains.contains(&Grain::Month)
+}
+
+/// Whether complementary suppression applies: sums and distinct counts add up along their
+/// levels; a median or a value taken as it is does not.
+pub(crate) fn applies(ind: &Indicator) -> bool {
+    matches!(ind.aggregate, Aggregate::Sum | Aggregate::Distinct)
+}
+
+/// The grains a family is made of: days and months, or the grain asked for.
+pub(crate) fn family_grains(ind: &Indicator, asked: Grain) -> Vec<Grain> {
+    if additive(ind) {
+        vec![Grain::Day, Grain::Month]
+    } else {
+        vec![asked]
+    }
+}
+
+/// The splits a family is made of: none, then each `by`.
+pub(crate) fn family_splits(ind: &Indicator) -> Vec<Option<String>> {
+    std::iter::once(None)
+        .chain(ind.by.iter().cloned().map(Some))
+        .collect()
+}
+
+fn level_rank(level: Level) -> u8 {
+    match level {
+        Level::Class => 0,
+        Level::School => 1,
+        Level::District => 2,
+        Level::Bureau => 3,
+    }
+}
+
+fn grain_rank(grain: Grain) -> u8 {
+    match grain {
+        Grain::Day => 0,
+        Grain::Week => 1,
+        Grain::Month => 2,
+        Grain::Total => 3,
+    }
+}
+
+/// The columns that identify a unit of a level (a school's name follows its code).
+fn identity(level: Level) -> &'static [&'static str] {
+    match level {
+        Level::Class => &["school_code", "class_code"],
+        Level::School => &["school_code"],
+        Level::District => &["district"],
+        Level::Bureau => &[],
+    }
+}
+
+/// The column holding a split's value.
+fn split_column(split: &str) -> &str {
+    match split {
+        "notice" => "notice_id",
+        other => other,
+    }
+}
+
+/// The rows of one export as cells.
+pub(crate) fn cells(
+    ind: &Indicator,
+    level: Level,
+    split: Option<&str>,
+    grain: Grain,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<Vec<Cell>> {
+    let mut out = Vec::new();
+    for b in batches {
+        let rows = Rows::new(ind, schema, b)?;
+        for r in 0..b.num_rows() {
+            let key = rows.key(level, split, grain, r);
+            out.push(Cell {
+                key,
+                district: rows.text("district", r),
+                school: rows.text("school_code", r),
+                measure: rows.measure(r),
+                primary: rows.suppressed(r),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Reads the columns of an export's batch.
+struct Rows<'a> {
+    ind: &'a Indicator,
+    batch: &'a RecordBatch,
+    schema: &'a SchemaRef,
+    measure: arrow::array::ArrayRef,
+    start: arrow::array::ArrayRef,
+    end: arrow::array::ArrayRef,
+    suppressed: BooleanArray,
+}
+
+impl<'a> Rows<'a> {
+    fn new(ind: &'a Indicator, schema: &'a SchemaRef, batch: &'a RecordBatch) -> Result<Self> {
+        let measure = if ind.has_fraction() {
+            "denominator"
+        } else {
+            "value"
+        };
+        let cast = |name: &str, to: &DataType| -> Result<arrow::array::ArrayRef> {
+            Ok(arrow::compute::cast(
+                batch.column(schema.index_of(name)?),
+                to,
+            )?)
+        };
+        Ok(Rows {
+            ind,
+            batch,
+            schema,
+            measure: cast(measure, &DataType::Float64)?,
+            start: cast("period_start", &DataType::Date32)?,
+            end: cast("period_end", &DataType::Date32)?,
+            suppressed: cast("suppressed", &DataType::Boolean)?.as_boolean().clone(),
+        })
+    }
+
+    fn text(&self, name: &str, row: usize) -> String {
+        match self.schema.index_of(name) {
+            Ok(i) => {
+                let c = self.batch.column(i);
+                if c.is_null(row) {
+                    String::new()
+                } else {
+                    array_value_to_string(c, row).unwrap_or_default()
+                }
+            }
+            Err(_) => String::new(),
+        }
+    }
+
+    fn date(array: &arrow::array::ArrayRef, row: usize) -> NaiveDate {
+        let days = array.as_primitive::<Date32Type>();
+        if days.is_null(row) {
+            return NaiveDate::MIN;
+        }
+        edulake_schemas::lake::date_from_days(days.value(row))
+    }
+
+    fn start(&self, row: usize) -> NaiveDate {
+        Self::date(&self.start, row)
+    }
+
+    fn end(&self, row: usize) -> NaiveDate {
+        Self::date(&self.end, row)
+    }
+
+    fn measure(&self, row: usize) -> f64 {
+        let m = self.measure.as_primitive::<Float64Type>();
+        if m.is_null(row) {
+            0.0
+        } else {
+            m.value(row)
+        }
+    }
+
+    fn suppressed(&self, row: usize) -> bool {
+        self.suppressed.is_valid(row) && self.suppressed.value(row)
+    }
+
+    /// The key of a row read as a cell of this level (its own keys, or, for a row coarser
+    /// than the one unit it was narrowed to, that unit's: see [`cell_level`]).
+    fn key(&self, level: Level, split: Option<&str>, grain: Grain, row: usize) -> CellKey {
+        self.key_at(level, split, grain, self.start(row), row, None)
+    }
+
+    fn key_at(
+        &self,
+        level: Level,
+        split: Option<&str>,
+        grain: Grain,
+        start: NaiveDate,
+        row: usize,
+        unit: Option<(Level, &str)>,
+    ) -> CellKey {
+        let (level, mut keys) = match unit {
+            Some((l, code)) => (l, vec![code.to_string()]),
+            None => (
+                level,
+                identity(level)
+                    .iter()
+                    .map(|c| self.text(c, row))
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        keys.extend(self.ind.columns.iter().map(|c| self.text(c, row)));
+        CellKey {
+            level: level_rank(level),
+            split: split.map(String::from),
+            keys,
+            value: split.map(|s| self.text(split_column(s), row)),
+            grain: grain_rank(grain),
+            start,
+        }
+    }
+}
+
+/// For a request narrowed to one school (or district) at a coarser level, the unit its rows
+/// really are: a "district" row of one school is that school's cell.
+fn cell_level(req: &Request) -> Option<(Level, &str)> {
+    match (&req.school, &req.district, req.level) {
+        (Some(s), _, Level::District | Level::Bureau) => Some((Level::School, s.as_str())),
+        (None, Some(d), Level::Bureau) => Some((Level::District, d.as_str())),
         _ => None,
     }
 }
 
-/// Applies complementary suppression to an export's rows (already under the small-cell
-/// rule), for an indicator whose rows add up (rates and counts).
-pub(crate) fn complementary(
+/// The relations of a family: each published sum with its parts (the sum's key first, then
+/// each part's index), in a fixed order.
+fn relations(
+    ind: &Indicator,
+    cells: &[Cell],
+    index: &HashMap<CellKey, usize>,
+) -> Vec<(Option<usize>, Vec<usize>)> {
+    let mut levels: Vec<Level> = ind.levels.clone();
+    levels.sort_by_key(|l| level_rank(*l));
+    // Keyed by the kind of sum and the split it is along (a class's grades and its genders
+    // are two sums of the same cell), then the sum's key.
+    let mut sums: BTreeMap<(u8, Option<String>, CellKey), Vec<usize>> = BTreeMap::new();
+    for (i, c) in cells.iter().enumerate() {
+        let k = &c.key;
+        let extra = &k.keys[identity_len(k.level)..];
+        // Along the levels: the next coarser level the indicator has.
+        if let Some(parent) = levels.iter().find(|l| level_rank(**l) > k.level) {
+            let mut keys: Vec<String> = identity(*parent)
+                .iter()
+                .map(|col| match *col {
+                    "district" => c.district.clone(),
+                    _ => c.school.clone(),
+                })
+                .collect();
+            keys.extend(extra.iter().cloned());
+            let sum = CellKey {
+                level: level_rank(*parent),
+                keys,
+                ..k.clone()
+            };
+            sums.entry((0, None, sum)).or_default().push(i);
+        }
+        // Along a split: its values add up to the unsplit cell.
+        if k.split.is_some() {
+            let sum = CellKey {
+                split: None,
+                value: None,
+                ..k.clone()
+            };
+            sums.entry((1, k.split.clone(), sum)).or_default().push(i);
+        }
+        // Along time: a month's days.
+        if k.grain == grain_rank(Grain::Day) {
+            let sum = CellKey {
+                grain: grain_rank(Grain::Month),
+                start: k.start.with_day(1).unwrap_or(k.start),
+                ..k.clone()
+            };
+            sums.entry((2, None, sum)).or_default().push(i);
+        }
+    }
+    sums.into_iter()
+        .map(|((_, _, sum), parts)| (index.get(&sum).copied(), parts))
+        .collect()
+}
+
+fn identity_len(level: u8) -> usize {
+    match level {
+        0 => 2,
+        1 | 2 => 1,
+        _ => 0,
+    }
+}
+
+/// Decides the hidden cells of a family: the rule's, those `forced` (another indicator's
+/// hidden counts), and their complements until no relation holds a single hidden cell.
+pub(crate) fn protect(
+    ind: &Indicator,
+    additive: bool,
+    cells: Vec<Cell>,
+    forced: impl Fn(&CellKey) -> bool,
+) -> Family {
+    let index: HashMap<CellKey, usize> = cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.key.clone(), i))
+        .collect();
+    let relations = relations(ind, &cells, &index);
+    let mut hidden: Vec<bool> = cells.iter().map(|c| c.primary || forced(&c.key)).collect();
+    // The relations each cell is in, to look at again when it is hidden.
+    let mut member_of: Vec<Vec<usize>> = vec![Vec::new(); cells.len()];
+    for (r, (sum, parts)) in relations.iter().enumerate() {
+        for &i in sum.iter().chain(parts.iter()) {
+            member_of[i].push(r);
+        }
+    }
+    // Smaller relations first: their choice is narrower, and a cell hidden for a grade's
+    // two classes often already protects the school's classes as well.
+    let mut queue: std::collections::BinaryHeap<std::cmp::Reverse<(usize, usize)>> = relations
+        .iter()
+        .enumerate()
+        .map(|(r, (_, parts))| std::cmp::Reverse((parts.len(), r)))
+        .collect();
+    while let Some(std::cmp::Reverse((_, r))) = queue.pop() {
+        let (sum, parts) = &relations[r];
+        if sum
+            .iter()
+            .chain(parts.iter())
+            .filter(|&&i| hidden[i])
+            .count()
+            != 1
+        {
+            continue;
+        }
+        // The smallest part still shown (an empty one protects nothing), else the sum.
+        let next = parts
+            .iter()
+            .copied()
+            .filter(|&i| !hidden[i] && cells[i].measure > 0.0)
+            .min_by(|&a, &b| {
+                cells[a]
+                    .measure
+                    .total_cmp(&cells[b].measure)
+                    .then_with(|| cells[a].key.cmp(&cells[b].key))
+            })
+            .or(sum.filter(|&s| !hidden[s]));
+        if let Some(i) = next {
+            hidden[i] = true;
+            for &other in &member_of[i] {
+                queue.push(std::cmp::Reverse((relations[other].1.len(), other)));
+            }
+        }
+    }
+    let hidden: HashSet<CellKey> = cells
+        .into_iter()
+        .zip(hidden)
+        .filter_map(|(c, h)| h.then_some(c.key))
+        .collect();
+    let hidden_split = hidden
+        .iter()
+        .filter(|k| k.split.is_some())
+        .map(|k| CellKey {
+            value: None,
+            ..k.clone()
+        })
+        .collect();
+    Family {
+        additive,
+        hidden,
+        hidden_split,
+    }
+}
+
+/// Whether a cell is hidden because a linked indicator hides what it shows.
+pub(crate) fn forced_by(links: &[(Link, Arc<Family>)], key: &CellKey) -> bool {
+    links
+        .iter()
+        .any(|(link, other)| match (&link.split, &link.value) {
+            (None, _) => other.hidden.contains(key),
+            (Some(split), value) if key.split.is_none() => {
+                let k = CellKey {
+                    split: Some(split.clone()),
+                    value: value.clone(),
+                    ..key.clone()
+                };
+                match value {
+                    Some(_) => other.hidden.contains(&k),
+                    None => other.hidden_split.contains(&k),
+                }
+            }
+            _ => false,
+        })
+}
+
+/// The days and whole months a span of one row adds up from: a month is whole where the
+/// span covers every day of it with data (`data_days`, sorted).
+fn units(from: NaiveDate, to: NaiveDate, data_days: &[NaiveDate]) -> Vec<(Grain, NaiveDate)> {
+    let mut out = Vec::new();
+    let mut month = from.with_day(1).unwrap_or(from);
+    while month <= to {
+        let last = Grain::Month.period(month, month, month).1;
+        let with_data = |a: NaiveDate, b: NaiveDate| {
+            a <= b
+                && data_days[data_days.partition_point(|d| *d < a)..]
+                    .first()
+                    .is_some_and(|d| *d <= b)
+        };
+        let outside =
+            with_data(month, from - Duration::days(1)) || with_data(to + Duration::days(1), last);
+        if !outside {
+            out.push((Grain::Month, month));
+        } else {
+            let mut day = month.max(from);
+            while day <= last.min(to) {
+                out.push((Grain::Day, day));
+                day += Duration::days(1);
+            }
+        }
+        month = last + Duration::days(1);
+    }
+    out
+}
+
+/// An export's rows (already under the small-cell rule) with the family's hidden cells
+/// hidden too. `range` is the range the export covers; `data_days` every day with data.
+pub(crate) fn apply(
     ind: &Indicator,
     req: &Request,
+    (from, to): (NaiveDate, NaiveDate),
+    data_days: &[NaiveDate],
+    family: &Family,
     schema: SchemaRef,
     batches: Vec<RecordBatch>,
 ) -> Result<Vec<RecordBatch>> {
-    let additive = ind.has_fraction() || ind.is_count();
-    if !additive || batches.iter().all(|b| b.num_rows() == 0) {
-        return Ok(batches);
-    }
-    let all = arrow::compute::concat_batches(&schema, &batches)?;
-    let n = all.num_rows();
-    let index = |name: &str| schema.index_of(name);
-    let period = index("period_start")?;
-    let suppressed_col = index("suppressed")?;
-    let measure_col = if ind.has_fraction() {
-        index("denominator")?
-    } else {
-        index("value")?
-    };
-    // The key columns: everything before the period.
-    let keys: Vec<usize> = (0..period).collect();
-    let name_of = |i: usize| schema.field(i).name().as_str();
-    let mut dims: Vec<&str> = Vec::new();
-    if let Some(finest) = match req.level {
-        Level::Class => Some("class_code"),
-        Level::School => Some("school_code"),
-        Level::District => Some("district"),
-        Level::Bureau => None,
-    } {
-        dims.push(finest);
-    }
-    match req.by.as_deref() {
-        Some("notice") => dims.push("notice_id"),
-        Some(other) => dims.push(other),
-        None => {}
-    }
-    let text = |col: usize, row: usize| -> String {
-        array_value_to_string(all.column(col), row).unwrap_or_default()
-    };
-    // Every group as a list of rows.
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    // Along time, the periods of a row add up to its calendar week, its month and the whole
-    // range, each of which another page or download may show.
-    let span = |row: usize, along: Along| -> String {
-        let start = text(period, row);
-        match along {
-            Along::Period => start,
-            Along::Week => chrono::NaiveDate::parse_from_str(&start, "%Y-%m-%d")
-                .map(|d| {
-                    let w = chrono::Datelike::iso_week(&d);
-                    format!("{}-W{}", w.year(), w.week())
-                })
-                .unwrap_or(start),
-            Along::Month => start.chars().take(7).collect(),
-            Along::Range => String::new(),
-        }
-    };
-    let mut collect = |key_cols: &[usize], along: Along| {
-        let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
-        for row in 0..n {
-            let mut key = String::new();
-            for &c in key_cols {
-                key.push_str(&text(c, row));
-                key.push('\u{1}');
-            }
-            key.push_str(&span(row, along));
-            by_key.entry(key).or_default().push(row);
-        }
-        groups.extend(by_key.into_values().filter(|g| g.len() > 1));
-    };
-    for dim in &dims {
-        let others: Vec<usize> = keys
-            .iter()
-            .copied()
-            .filter(|&c| name_of(c) != *dim && follows(name_of(c)) != Some(dim))
+    let unit = cell_level(req);
+    let split = req.by.as_deref();
+    let mut out = Vec::with_capacity(batches.len());
+    for batch in batches {
+        let rows = Rows::new(ind, &schema, &batch)?;
+        let hidden: Vec<bool> = (0..batch.num_rows())
+            .map(|r| {
+                if rows.suppressed(r) {
+                    return true;
+                }
+                let at = |grain: Grain, start: NaiveDate| {
+                    family
+                        .hidden
+                        .contains(&rows.key_at(req.level, split, grain, start, r, unit))
+                };
+                if !family.additive {
+                    return at(req.grain, rows.start(r));
+                }
+                if req.grain == Grain::Day {
+                    return at(Grain::Day, rows.start(r));
+                }
+                let (start, end) = (rows.start(r).max(from), rows.end(r).min(to));
+                units(start, end, data_days)
+                    .into_iter()
+                    .any(|(g, d)| at(g, d))
+            })
             .collect();
-        collect(&others, Along::Period);
+        if !hidden.contains(&true) {
+            out.push(batch);
+            continue;
+        }
+        let mask = BooleanArray::from(hidden.clone());
+        let mut columns = batch.columns().to_vec();
+        for name in ["numerator", "denominator", "value"] {
+            let i = schema.index_of(name)?;
+            columns[i] = arrow::compute::nullif(&columns[i], &mask)?;
+        }
+        columns[schema.index_of("suppressed")?] = Arc::new(BooleanArray::from(hidden));
+        // The batch's own schema: a mart's text columns come as views, unlike the plan's.
+        out.push(RecordBatch::try_new(batch.schema(), columns)?);
     }
-    for along in [Along::Week, Along::Month, Along::Range] {
-        collect(&keys, along);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
-    let measure: Vec<Option<f64>> = {
-        let col = all.column(measure_col);
-        let as_f64 = arrow::compute::cast(col, &arrow::datatypes::DataType::Float64)?;
-        let values = as_f64.as_primitive::<Float64Type>();
-        (0..n)
-            .map(|i| values.is_valid(i).then(|| values.value(i)))
-            .collect()
-    };
-    let was = all.column(suppressed_col).as_boolean().clone();
-    let mut hidden: Vec<bool> = (0..n).map(|i| was.is_valid(i) && was.value(i)).collect();
-    loop {
-        let mut changed = false;
-        for g in &groups {
-            if g.iter().filter(|&&r| hidden[r]).count() != 1 {
-                continue;
-            }
-            // The next smallest shown row (an empty one is no help to anyone: it is skipped).
-            let next = g
-                .iter()
-                .copied()
-                .filter(|&r| !hidden[r] && measure[r].is_some_and(|m| m > 0.0))
-                .min_by(|&a, &b| {
-                    measure[a]
-                        .partial_cmp(&measure[b])
-                        .unwrap_or(std::cmp::Ordering::Equal)
-                        .then(a.cmp(&b))
-                });
-            if let Some(r) = next {
-                hidden[r] = true;
-                changed = true;
+    #[test]
+    fn a_span_is_its_whole_months_and_its_other_days() {
+        let data = [d("2026-09-02"), d("2026-10-05"), d("2026-11-20")];
+        assert_eq!(
+            units(d("2026-09-29"), d("2026-11-02"), &data),
+            vec![
+                (Grain::Day, d("2026-09-29")),
+                (Grain::Day, d("2026-09-30")),
+                (Grain::Month, d("2026-10-01")),
+                (Grain::Day, d("2026-11-01")),
+                (Grain::Day, d("2026-11-02")),
+            ]
+        );
+        assert_eq!(
+            units(d("2026-12-01"), d("2026-12-31"), &data),
+            vec![(Grain::Month, d("2026-12-01"))]
+        );
+        // A part of a month holding all its days with data is the month.
+        assert_eq!(
+            units(d("2026-09-02"), d("2026-09-03"), &data),
+            vec![(Grain::Month, d("2026-09-01"))]
+        );
+    }
+
+    #[test]
+    fn links_name_indicators_whose_family_has_the_same_periods() {
+        for ind in super::super::all() {
+            for link in &ind.suppressed_with {
+                let other = super::super::by_name(&link.indicator).unwrap();
+                assert_eq!(
+                    additive(ind),
+                    additive(other),
+                    "{} {}",
+                    ind.name,
+                    other.name
+                );
+                assert!(other.suppressed_with.is_empty(), "{}: one step", other.name);
+                if let Some(split) = &link.split {
+                    assert!(other.by.contains(split), "{} {split}", other.name);
+                }
             }
         }
-        if !changed {
-            break;
-        }
     }
-    let newly: Vec<bool> = (0..n)
-        .map(|i| hidden[i] && !(was.is_valid(i) && was.value(i)))
-        .collect();
-    if !newly.contains(&true) {
-        return Ok(vec![all]);
+
+    /// Three classes of one school on one day, and the school: a lone hidden class takes the
+    /// next smallest with it.
+    #[test]
+    fn a_lone_hidden_cell_takes_the_next_smallest_with_it() {
+        let ind = super::super::by_name("attendance_rate").unwrap();
+        let cell = |level: Level, keys: &[&str], measure: f64| Cell {
+            key: CellKey {
+                level: level_rank(level),
+                split: None,
+                keys: keys.iter().map(|s| s.to_string()).collect(),
+                value: None,
+                grain: grain_rank(Grain::Total),
+                start: d("2026-09-01"),
+            },
+            district: "D1".into(),
+            school: "S1".into(),
+            measure,
+            primary: (1.0..=9.0).contains(&measure),
+        };
+        let cells = vec![
+            cell(Level::Class, &["S1", "a"], 20.0),
+            cell(Level::Class, &["S1", "b"], 15.0),
+            cell(Level::Class, &["S1", "c"], 5.0),
+            cell(Level::School, &["S1"], 40.0),
+        ];
+        let f = protect(ind, false, cells.clone(), |_| false);
+        let hidden: Vec<bool> = cells.iter().map(|c| f.hidden.contains(&c.key)).collect();
+        assert_eq!(hidden, vec![false, true, true, false]);
+        // Forced from elsewhere: the school hidden alone takes its smallest class.
+        let school = cells[3].key.clone();
+        let cells = vec![
+            cell(Level::Class, &["S1", "a"], 20.0),
+            cell(Level::Class, &["S1", "b"], 20.0),
+            cell(Level::School, &["S1"], 40.0),
+        ];
+        let f = protect(ind, false, cells.clone(), |k| *k == school);
+        assert!(
+            f.hidden.contains(&school) && f.hidden.contains(&cells[0].key),
+            "{f:?}"
+        );
+        assert_eq!(f.hidden.len(), 2, "{f:?}");
     }
-    let mask = BooleanArray::from(newly);
-    let mut columns = all.columns().to_vec();
-    for name in ["numerator", "denominator", "value"] {
-        let i = index(name)?;
-        columns[i] = arrow::compute::nullif(&columns[i], &mask)?;
-    }
-    columns[suppressed_col] = Arc::new(BooleanArray::from(hidden));
-    Ok(vec![RecordBatch::try_new(schema, columns)?])
 }
