@@ -35,6 +35,9 @@ use crate::registry::{
     found_by_a_build, other_days, preload, register_batches, register_table, tables_with_local_ids,
 };
 
+/// The most families of hidden cells a session keeps ([`indicators::suppress`]).
+const MAX_FAMILIES: usize = 256;
+
 /// The one place user reads go through. Clones share the session and what was read.
 #[derive(Clone)]
 pub struct QueryLayer {
@@ -697,46 +700,53 @@ impl QueryLayer {
         } else {
             self.range(req.from, req.to).await?
         };
-        let grains = suppress::family_grains(ind, req.grain);
+        let grain = suppress::family_grain(ind, req.grain);
         let key = format!(
-            "{}|{:?}|{from}|{to}|{:?}|{}",
+            "{}|{:?}|{from}|{to}|{}|{}",
             ind.name,
             req.within,
-            grains,
+            grain.name(),
             links.len()
         );
         if let Some(f) = self.families.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(f);
         }
         let mut cells = Vec::new();
-        for level in &ind.levels {
+        for level in suppress::family_levels(ind, &req.within) {
             for split in suppress::family_splits(ind) {
-                for grain in &grains {
-                    let mut r = Request::new(ind.name);
-                    r.level = *level;
-                    r.grain = *grain;
-                    r.from = Some(from);
-                    r.to = Some(to);
-                    r.school = req.within.school.clone();
-                    r.district = req.within.district.clone();
-                    r.by = split.clone();
-                    r.role = indicators::Role::Restricted;
-                    let (schema, batches) = self.run(&self.export_sql(&r).await?).await?;
-                    cells.extend(suppress::cells(
-                        ind,
-                        *level,
-                        split.as_deref(),
-                        *grain,
-                        &schema,
-                        &batches,
-                    )?);
-                }
+                let mut r = Request::new(ind.name);
+                r.level = level;
+                r.grain = grain;
+                r.from = Some(from);
+                r.to = Some(to);
+                r.school = req.within.school.clone();
+                r.district = req.within.district.clone();
+                r.by = split.clone();
+                // Read whole: a month's measure is the sum of its days, hidden or not.
+                r.role = indicators::Role::Bureau;
+                let (schema, batches) = self.run(&self.export_sql(&r).await?).await?;
+                cells.extend(suppress::cells(
+                    ind,
+                    level,
+                    split.as_deref(),
+                    grain,
+                    &schema,
+                    &batches,
+                )?);
             }
+        }
+        if additive {
+            cells = suppress::with_months(cells);
         }
         let family = Arc::new(suppress::protect(ind, additive, cells, |k| {
             suppress::forced_by(links, k)
         }));
         if let Ok(mut m) = self.families.lock() {
+            // Ranges asked for make new families of the indicators whose periods do not add
+            // up: kept within bounds, they are decided again the same way when asked again.
+            if m.len() >= MAX_FAMILIES {
+                m.clear();
+            }
             m.insert(key, family.clone());
         }
         Ok(family)

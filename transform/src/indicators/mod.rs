@@ -393,6 +393,10 @@ pub fn by_name(name: &str) -> Result<&'static Indicator> {
     })
 }
 
+/// The small-cell rule (INDICATORS.md): a denominator, or a count, in this range is hidden
+/// from everyone but the bureau.
+pub const SMALL: (i64, i64) = (1, 9);
+
 /// Who is asking: the small-cell rule hides counts of 1–9 from everyone but the bureau.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -709,12 +713,13 @@ pub fn export_sql(
         group = group_all.join(", "),
     );
     // The small-cell rule, for everyone but the bureau.
+    let (lo, hi) = SMALL;
     let small = if ind.has_fraction() {
-        "a.denominator BETWEEN 1 AND 9"
+        format!("a.denominator BETWEEN {lo} AND {hi}")
     } else if ind.is_count() || ind.aggregate == Aggregate::Distinct {
-        "a.value BETWEEN 1 AND 9"
+        format!("a.value BETWEEN {lo} AND {hi}")
     } else {
-        "false"
+        "false".to_string()
     };
     let suppress = match req.role {
         Role::Bureau => "false".to_string(),

@@ -91,13 +91,57 @@ pub(crate) fn applies(ind: &Indicator) -> bool {
     matches!(ind.aggregate, Aggregate::Sum | Aggregate::Distinct)
 }
 
-/// The grains a family is made of: days and months, or the grain asked for.
-pub(crate) fn family_grains(ind: &Indicator, asked: Grain) -> Vec<Grain> {
+/// The grain a family's cells are read at: days (their months are added up from them,
+/// [`with_months`]), or the grain asked for.
+pub(crate) fn family_grain(ind: &Indicator, asked: Grain) -> Grain {
     if additive(ind) {
-        vec![Grain::Day, Grain::Month]
+        Grain::Day
     } else {
-        vec![asked]
+        asked
     }
+}
+
+/// The levels a family is read at within a scope: a school's "district" or "bureau" row is
+/// the school's own (a request within it is narrowed to it), so its family stops at the
+/// school; a district's at the district.
+pub(crate) fn family_levels(ind: &Indicator, within: &super::Within) -> Vec<Level> {
+    let top = if within.school.is_some() {
+        Level::School
+    } else if within.district.is_some() {
+        Level::District
+    } else {
+        Level::Bureau
+    };
+    ind.levels
+        .iter()
+        .copied()
+        .filter(|l| level_rank(*l) <= level_rank(top))
+        .collect()
+}
+
+/// Day cells with the months they add up to: a month's measure is its days' sum, and the
+/// small-cell rule looks at it as the export does (1–9).
+pub(crate) fn with_months(mut cells: Vec<Cell>) -> Vec<Cell> {
+    let mut months: BTreeMap<CellKey, Cell> = BTreeMap::new();
+    for c in &cells {
+        let key = CellKey {
+            grain: grain_rank(Grain::Month),
+            start: c.key.start.with_day(1).unwrap_or(c.key.start),
+            ..c.key.clone()
+        };
+        let month = months.entry(key.clone()).or_insert_with(|| Cell {
+            key,
+            measure: 0.0,
+            primary: false,
+            ..c.clone()
+        });
+        month.measure += c.measure;
+    }
+    cells.extend(months.into_values().map(|mut m| {
+        m.primary = small(m.measure);
+        m
+    }));
+    cells
 }
 
 /// The splits a family is made of: none, then each `by`.
@@ -143,7 +187,13 @@ fn split_column(split: &str) -> &str {
     }
 }
 
-/// The rows of one export as cells.
+/// Whether the small-cell rule hides a cell of this measure.
+fn small(measure: f64) -> bool {
+    let (lo, hi) = super::SMALL;
+    (lo as f64..=hi as f64).contains(&measure)
+}
+
+/// The rows of one export, given whole (the bureau's), as cells under the small-cell rule.
 pub(crate) fn cells(
     ind: &Indicator,
     level: Level,
@@ -162,7 +212,7 @@ pub(crate) fn cells(
                 district: rows.text("district", r),
                 school: rows.text("school_code", r),
                 measure: rows.measure(r),
-                primary: rows.suppressed(r),
+                primary: small(rows.measure(r)),
             });
         }
     }
@@ -611,7 +661,7 @@ mod tests {
             district: "D1".into(),
             school: "S1".into(),
             measure,
-            primary: (1.0..=9.0).contains(&measure),
+            primary: small(measure),
         };
         let cells = vec![
             cell(Level::Class, &["S1", "a"], 20.0),
