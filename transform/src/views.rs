@@ -711,8 +711,16 @@ impl QueryLayer {
         if let Some(f) = self.families.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(f);
         }
+        let started = std::time::Instant::now();
+        let levels = suppress::family_levels(ind, &req.within);
+        // Sums are read at their finest level and added up; anything else read at each.
+        let read: Vec<indicators::Level> = if suppress::adds_up_levels(ind) {
+            levels.iter().copied().take(1).collect()
+        } else {
+            levels.clone()
+        };
         let mut cells = Vec::new();
-        for level in suppress::family_levels(ind, &req.within) {
+        for level in read {
             for split in suppress::family_splits(ind) {
                 let mut r = Request::new(ind.name);
                 r.level = level;
@@ -735,12 +743,23 @@ impl QueryLayer {
                 )?);
             }
         }
+        if suppress::adds_up_levels(ind) {
+            cells = suppress::with_levels(cells, &levels);
+        }
         if additive {
             cells = suppress::with_months(cells);
         }
+        let (read_in, count) = (started.elapsed(), cells.len());
         let family = Arc::new(suppress::protect(ind, additive, cells, |k| {
             suppress::forced_by(links, k)
         }));
+        tracing::debug!(
+            "small cells of {} within {:?}: {count} cells read in {:.3} s, decided in {:.3} s",
+            ind.name,
+            req.within,
+            read_in.as_secs_f64(),
+            (started.elapsed() - read_in).as_secs_f64()
+        );
         if let Ok(mut m) = self.families.lock() {
             // Ranges asked for make new families of the indicators whose periods do not add
             // up: kept within bounds, they are decided again the same way when asked again.

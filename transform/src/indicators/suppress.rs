@@ -14,8 +14,11 @@
 //! - for an indicator whose day rows add up over time (a `mart: day` sum), a month's days
 //!   add up to the month.
 //!
+//! A family is read whole (the rule applied here, to days and to the months they add up
+//! to) at the levels the scope has: a school's "district" row is the school's own cell.
 //! Wherever a relation holds exactly one hidden cell, the smallest other non-empty cell of it
-//! is hidden too (the sum itself where no part is left), until no relation does. Every export
+//! is hidden too (the sum itself where no part is left), smaller relations first (a grade's
+//! other class rather than some class of another grade), until no relation does. Every export
 //! then takes its cells' fate from the family, so two downloads, a page and a SQL view
 //! agree, and their shown cells never differ by a single hidden one.
 //!
@@ -112,11 +115,66 @@ pub(crate) fn family_levels(ind: &Indicator, within: &super::Within) -> Vec<Leve
     } else {
         Level::Bureau
     };
-    ind.levels
+    let mut levels: Vec<Level> = ind
+        .levels
         .iter()
         .copied()
         .filter(|l| level_rank(*l) <= level_rank(top))
-        .collect()
+        .collect();
+    levels.sort_by_key(|l| level_rank(*l));
+    levels
+}
+
+/// Whether a family's coarser levels are added up from its finest level's cells rather than
+/// read again: sums add up along the levels (a count of distinct people need not).
+pub(crate) fn adds_up_levels(ind: &Indicator) -> bool {
+    ind.aggregate == Aggregate::Sum
+}
+
+/// Cells of the finest of `levels` with the cells of each coarser one they add up to.
+pub(crate) fn with_levels(mut cells: Vec<Cell>, levels: &[Level]) -> Vec<Cell> {
+    let mut levels: Vec<Level> = levels.to_vec();
+    levels.sort_by_key(|l| level_rank(*l));
+    let Some((finest, coarser)) = levels.split_first() else {
+        return cells;
+    };
+    let extra_from = identity(*finest).len();
+    let mut sums: BTreeMap<CellKey, Cell> = BTreeMap::new();
+    for c in &cells {
+        for level in coarser {
+            let (district, school) = match level {
+                Level::School => (c.district.clone(), c.school.clone()),
+                Level::District => (c.district.clone(), String::new()),
+                _ => (String::new(), String::new()),
+            };
+            let mut keys: Vec<String> = identity(*level)
+                .iter()
+                .map(|col| match *col {
+                    "district" => district.clone(),
+                    _ => school.clone(),
+                })
+                .collect();
+            keys.extend(c.key.keys[extra_from..].iter().cloned());
+            let key = CellKey {
+                level: level_rank(*level),
+                keys,
+                ..c.key.clone()
+            };
+            let sum = sums.entry(key.clone()).or_insert_with(|| Cell {
+                key,
+                district,
+                school,
+                measure: 0.0,
+                primary: false,
+            });
+            sum.measure += c.measure;
+        }
+    }
+    cells.extend(sums.into_values().map(|mut m| {
+        m.primary = small(m.measure);
+        m
+    }));
+    cells
 }
 
 /// Day cells with the months they add up to: a month's measure is its days' sum, and the
