@@ -1,7 +1,7 @@
 //! The views every principal queries: each indicator at each of its levels (class, school,
-//! district, bureau) and splits, at its finest grain, in the export format, already narrowed
-//! to the principal's scope and, for anyone outside the bureau, under the small-cell rule with
-//! complementary suppression. For anyone outside the bureau they are all there is: no table
+//! district, bureau) and splits, by day where its days add up (else by calendar month), in
+//! the export format, already narrowed to the principal's scope and, for anyone outside the
+//! bureau, under the small-cell rule with complementary suppression. For anyone outside the bureau they are all there is: no table
 //! of rows per student, no batches or file names, only what a page or a download could show
 //! it. The bureau's roles read every table beside them.
 //!
@@ -55,7 +55,14 @@ impl DesignedViews {
     ) -> crate::error::Result<DesignedViews> {
         let mut specs = BTreeMap::new();
         for ind in indicators::all() {
-            let grain = [Grain::Day, Grain::Week, Grain::Month, Grain::Total]
+            // Days where they add up to every other period; else calendar months (a roster
+            // per day would be the same roster, day after day).
+            let grains = if indicators::suppress::additive(ind) {
+                [Grain::Day, Grain::Week, Grain::Month, Grain::Total]
+            } else {
+                [Grain::Month, Grain::Week, Grain::Day, Grain::Total]
+            };
+            let grain = grains
                 .into_iter()
                 .find(|g| ind.grains.contains(g))
                 .unwrap_or(Grain::Total);

@@ -402,18 +402,24 @@ fn cell_level(req: &Request) -> Option<(Level, &str)> {
     }
 }
 
-/// The relations of a family: each published sum with its parts (the sum's key first, then
-/// each part's index), in a fixed order.
+/// The relations of a family: each published sum (a cell of the family) with its parts, in
+/// a fixed order (the order of the family's cells). A sum no export within the scope shows
+/// (the district above a school's family) is no relation.
 fn relations(
     ind: &Indicator,
     cells: &[Cell],
-    index: &HashMap<CellKey, usize>,
-) -> Vec<(Option<usize>, Vec<usize>)> {
+    index: &HashMap<&CellKey, usize>,
+) -> Vec<(usize, Vec<usize>)> {
     let mut levels: Vec<Level> = ind.levels.clone();
     levels.sort_by_key(|l| level_rank(*l));
     // Keyed by the kind of sum and the split it is along (a class's grades and its genders
-    // are two sums of the same cell), then the sum's key.
-    let mut sums: BTreeMap<(u8, Option<String>, CellKey), Vec<usize>> = BTreeMap::new();
+    // are two sums of the same cell), then the sum's place among the cells.
+    let mut sums: HashMap<(u8, usize, usize), Vec<usize>> = HashMap::new();
+    let mut add = |kind: u8, split: usize, sum: CellKey, part: usize| {
+        if let Some(&s) = index.get(&sum) {
+            sums.entry((kind, split, s)).or_default().push(part);
+        }
+    };
     for (i, c) in cells.iter().enumerate() {
         let k = &c.key;
         let extra = &k.keys[identity_len(k.level)..];
@@ -432,16 +438,21 @@ fn relations(
                 keys,
                 ..k.clone()
             };
-            sums.entry((0, None, sum)).or_default().push(i);
+            add(0, 0, sum, i);
         }
         // Along a split: its values add up to the unsplit cell.
-        if k.split.is_some() {
+        if let Some(split) = k.split.as_deref() {
             let sum = CellKey {
                 split: None,
                 value: None,
                 ..k.clone()
             };
-            sums.entry((1, k.split.clone(), sum)).or_default().push(i);
+            let which = ind
+                .by
+                .iter()
+                .position(|b| b == split)
+                .unwrap_or(ind.by.len());
+            add(1, which, sum, i);
         }
         // Along time: a month's days.
         if k.grain == grain_rank(Grain::Day) {
@@ -450,11 +461,13 @@ fn relations(
                 start: k.start.with_day(1).unwrap_or(k.start),
                 ..k.clone()
             };
-            sums.entry((2, None, sum)).or_default().push(i);
+            add(2, 0, sum, i);
         }
     }
-    sums.into_iter()
-        .map(|((_, _, sum), parts)| (index.get(&sum).copied(), parts))
+    let mut out: Vec<((u8, usize, usize), Vec<usize>)> = sums.into_iter().collect();
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    out.into_iter()
+        .map(|((_, _, sum), parts)| (sum, parts))
         .collect()
 }
 
@@ -474,17 +487,15 @@ pub(crate) fn protect(
     cells: Vec<Cell>,
     forced: impl Fn(&CellKey) -> bool,
 ) -> Family {
-    let index: HashMap<CellKey, usize> = cells
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.key.clone(), i))
-        .collect();
+    let index: HashMap<&CellKey, usize> =
+        cells.iter().enumerate().map(|(i, c)| (&c.key, i)).collect();
     let relations = relations(ind, &cells, &index);
+    drop(index);
     let mut hidden: Vec<bool> = cells.iter().map(|c| c.primary || forced(&c.key)).collect();
     // The relations each cell is in, to look at again when it is hidden.
     let mut member_of: Vec<Vec<usize>> = vec![Vec::new(); cells.len()];
     for (r, (sum, parts)) in relations.iter().enumerate() {
-        for &i in sum.iter().chain(parts.iter()) {
+        for &i in std::iter::once(sum).chain(parts.iter()) {
             member_of[i].push(r);
         }
     }
@@ -497,8 +508,7 @@ pub(crate) fn protect(
         .collect();
     while let Some(std::cmp::Reverse((_, r))) = queue.pop() {
         let (sum, parts) = &relations[r];
-        if sum
-            .iter()
+        if std::iter::once(sum)
             .chain(parts.iter())
             .filter(|&&i| hidden[i])
             .count()
@@ -517,7 +527,7 @@ pub(crate) fn protect(
                     .total_cmp(&cells[b].measure)
                     .then_with(|| cells[a].key.cmp(&cells[b].key))
             })
-            .or(sum.filter(|&s| !hidden[s]));
+            .or((!hidden[*sum]).then_some(*sum));
         if let Some(i) = next {
             hidden[i] = true;
             for &other in &member_of[i] {
