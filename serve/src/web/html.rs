@@ -38,6 +38,17 @@ pub fn enc(s: &str) -> String {
     out
 }
 
+/// For a reader outside the bureau, what an empty cell ("—") means: the small-cell rule.
+fn small_cells_note(view: &View) -> String {
+    if view.who.indicator_role() == edulake_transform::indicators::Role::Bureau {
+        return String::new();
+    }
+    format!(
+        "<footer class=\"small-cells\">{}</footer>",
+        esc(&t(view.lang, "small_cells_note"))
+    )
+}
+
 /// The page frame: header with navigation and the language switch, the date-range form, then
 /// the body.
 pub fn page(view: &View, title: &str, body: &str) -> String {
@@ -105,7 +116,8 @@ pub fn page(view: &View, title: &str, body: &str) -> String {
          <a class=\"lang\" href=\"{switch}\" hreflang=\"{other_code}\">{switch_text}</a></header>\
          <form class=\"range\" method=\"get\">{hidden}<label>{from} <input type=\"date\" name=\"from\" value=\"{from_v}\"></label>\
          <label>{to} <input type=\"date\" name=\"to\" value=\"{to_v}\"></label><button type=\"submit\">{apply}</button>{presets}</form>\
-         <main><h1>{title}</h1>{body}</main></body></html>\n",
+         <main><h1>{title}</h1>{body}</main>{small}</body></html>\n",
+        small = small_cells_note(view),
         html_lang = lang.html(),
         title = esc(title),
         brand = esc(&t(lang, "brand")),
@@ -241,6 +253,7 @@ header nav a { white-space:nowrap; }
 header .lang { border:1px solid #fff6; padding:.1rem .6rem; border-radius:4px; }
 form.range { display:flex; flex-wrap:wrap; gap:.5rem; align-items:center; padding:.5rem 1rem; background:#fff; border-bottom:1px solid var(--line); }
 main { padding:1rem; max-width:1200px; margin:0 auto; }
+footer.small-cells { max-width:1200px; margin:0 auto; padding:0 1rem 1.5rem; color:var(--muted); font-size:.8rem; }
 h1 { font-size:1.4rem; margin:.2rem 0 1rem; }
 h2 { font-size:1.05rem; margin:0 0 .6rem; }
 section { background:#fff; border:1px solid var(--line); border-radius:8px; padding:1rem; margin-bottom:1rem; }

@@ -156,6 +156,11 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("last_7", "近7天", "Last 7 days"),
     ("last_30", "近30天", "Last 30 days"),
     ("last_90", "近90天", "Last 90 days"),
+    (
+        "small_cells_note",
+        "“—”：为保护学生隐私，人数或分母为1–9的数据不显示，能据以推算出它们的数据也不显示。时间按整月和单日判断：所选日期含某天被隐藏的数据时，不是整月的合计也不显示。",
+        "“—”: to protect pupils' privacy, figures whose count or denominator is 1–9 are not shown, nor figures they could be worked out from. Time is judged by whole months and single days: a total that is not whole months is not shown where a day it covers is hidden.",
+    ),
     ("nav_upload", "数据上传", "Upload"),
     ("receipts", "送达人数", "Receipts"),
     ("notices_all", "各通知查阅情况", "Every notice"),

@@ -92,7 +92,7 @@ pub(super) async fn school_sections(
             _ => v,
         };
         let body_rows: Vec<Vec<String>> = (0..rows.len())
-            .map(|r| vec![esc(&label(rows.text(r, by))), esc(&rows.text(r, "value"))])
+            .map(|r| vec![esc(&label(rows.text(r, by))), count_cell(&rows, r)])
             .collect();
         let content = if body_rows.is_empty() {
             html::empty(lang, "no_data")
@@ -225,6 +225,14 @@ pub(super) async fn class_reporting_on(
 }
 
 /// Symptom cases in the range by symptom, from check-ins and class reports alike.
+/// A count as a table cell: "—" where it is empty (hidden by the small-cell rule).
+fn count_cell(rows: &Rows, r: usize) -> String {
+    match rows.text(r, "value") {
+        v if v.is_empty() => "—".into(),
+        v => esc(&v),
+    }
+}
+
 async fn symptom_cases(layer: &QueryLayer, view: &View, scope: &Scope) -> Result<String, AppError> {
     let lang = view.lang;
     let range = (view.from, view.to);
@@ -246,7 +254,7 @@ async fn symptom_cases(layer: &QueryLayer, view: &View, scope: &Scope) -> Result
             let symptom = rows.text(r, "symptom");
             vec![
                 esc(&super::i18n::lookup(lang, &format!("symptom_{symptom}")).unwrap_or(symptom)),
-                esc(&rows.text(r, "value")),
+                count_cell(&rows, r),
             ]
         })
         .collect();

@@ -465,7 +465,7 @@ fn relations(
         }
     }
     let mut out: Vec<((u8, usize, usize), Vec<usize>)> = sums.into_iter().collect();
-    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    out.sort_unstable_by_key(|r| r.0);
     out.into_iter()
         .map(|((_, _, sum), parts)| (sum, parts))
         .collect()
