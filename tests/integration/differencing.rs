@@ -109,6 +109,19 @@ fn assert_protected(what: &str, sum: &HashMap<String, String>, parts: &[&HashMap
     }
 }
 
+/// [`assert_protected`] for each sum, against the parts that belong to it.
+fn assert_each_protected(
+    what: &str,
+    sums: &Table,
+    parts: &Table,
+    belongs: impl Fn(&HashMap<String, String>, &HashMap<String, String>) -> bool,
+) {
+    for sum in sums {
+        let of: Vec<_> = parts.iter().filter(|p| belongs(sum, p)).collect();
+        assert_protected(&format!("{what} ({sum:?})"), sum, &of);
+    }
+}
+
 /// One class of one school: 20 a day over two school weeks (Mon 2026-09-07 .. Fri 09-18),
 /// but 12 on Tue 09-08 and 5 on Thu 09-17 (a small cell).
 async fn one_class_over_two_weeks() -> Fixture {
@@ -274,43 +287,24 @@ impl Enrolment {
         assert_protected(&format!("{who}: school less its classes"), school, &all);
         let grades: Vec<_> = self.by_grade.iter().collect();
         assert_protected(&format!("{who}: school less its grades"), school, &grades);
-        for g in &self.by_grade {
-            let prefix = format!("{}-", g["grade"]);
-            let parts: Vec<_> = self
-                .classes
-                .iter()
-                .filter(|c| c["class_code"].starts_with(&prefix))
-                .collect();
-            assert_protected(
-                &format!("{who}: grade {} less its classes", g["grade"]),
-                g,
-                &parts,
-            );
-        }
-        for s in &self.by_gender {
-            let parts: Vec<_> = self
-                .classes_by_gender
-                .iter()
-                .filter(|c| c["gender"] == s["gender"])
-                .collect();
-            assert_protected(
-                &format!("{who}: {} less its classes", s["gender"]),
-                s,
-                &parts,
-            );
-        }
-        for c in &self.classes {
-            let parts: Vec<_> = self
-                .classes_by_gender
-                .iter()
-                .filter(|g| g["class_code"] == c["class_code"])
-                .collect();
-            assert_protected(
-                &format!("{who}: class {} by gender", c["class_code"]),
-                c,
-                &parts,
-            );
-        }
+        assert_each_protected(
+            &format!("{who}: grade less its classes"),
+            &self.by_grade,
+            &self.classes,
+            |g, c| c["class_code"].starts_with(&format!("{}-", g["grade"])),
+        );
+        assert_each_protected(
+            &format!("{who}: gender less its classes"),
+            &self.by_gender,
+            &self.classes_by_gender,
+            |s, c| c["gender"] == s["gender"],
+        );
+        assert_each_protected(
+            &format!("{who}: class by gender"),
+            &self.classes,
+            &self.classes_by_gender,
+            |c, g| g["class_code"] == c["class_code"],
+        );
         // A girls' count hidden in enrolment is not the female share's numerator.
         for share in &self.female_share {
             let girls = self
@@ -395,15 +389,12 @@ async fn a_margin_or_another_indicator_never_gives_a_hidden_cell_back() {
     );
     let mut by_grade = ask("female_share", Level::School);
     by_grade.by = Some("grade");
-    for g in export(&layer, &clerk, by_grade).await {
-        let prefix = format!("{}-", g["grade"]);
-        let parts: Vec<_> = classes
-            .iter()
-            .copied()
-            .filter(|c| c["class_code"].starts_with(&prefix))
-            .collect();
-        assert_protected("female share: grade less its classes", &g, &parts);
-    }
+    assert_each_protected(
+        "female share: grade less its classes",
+        &export(&layer, &clerk, by_grade).await,
+        &mine.female_share,
+        |g, c| c["class_code"].starts_with(&format!("{}-", g["grade"])),
+    );
 
     // A district's researcher asks the same through SQL, with the same protection.
     let researcher = Principal::new(Role::Researcher, Scope::District("D1".into())).unwrap();
