@@ -35,6 +35,9 @@ use crate::registry::{
     found_by_a_build, other_days, preload, register_batches, register_table, tables_with_local_ids,
 };
 
+/// A family of hidden cells, decided once however many reads ask for it at the same time.
+type FamilyCell = tokio::sync::OnceCell<Arc<indicators::suppress::Family>>;
+
 /// The most families of hidden cells a session keeps ([`indicators::suppress`]).
 const MAX_FAMILIES: usize = 256;
 
@@ -62,7 +65,7 @@ pub struct QueryLayer {
     batches: Arc<Vec<BatchRecord>>,
     /// The hidden cells decided for restricted readers, by indicator, scope and periods
     /// ([`indicators::suppress`]): decided once for the lake as this session reads it.
-    families: Arc<std::sync::Mutex<HashMap<String, Arc<indicators::suppress::Family>>>>,
+    families: Arc<std::sync::Mutex<HashMap<String, Arc<FamilyCell>>>>,
 }
 
 /// The SQL of a dataset's current view; with `days`, only the rows of those days (for a
@@ -708,9 +711,35 @@ impl QueryLayer {
             grain.name(),
             links.len()
         );
-        if let Some(f) = self.families.lock().ok().and_then(|m| m.get(&key).cloned()) {
-            return Ok(f);
-        }
+        let cell = {
+            let mut m = self
+                .families
+                .lock()
+                .map_err(|_| TransformError::Internal("the families' lock".into()))?;
+            // Ranges asked for make new families of the indicators whose periods do not add
+            // up: kept within bounds, they are decided again the same way when asked again.
+            if m.len() >= MAX_FAMILIES && !m.contains_key(&key) {
+                m.clear();
+            }
+            m.entry(key).or_default().clone()
+        };
+        let family = cell
+            .get_or_try_init(|| self.read_family(ind, req, (from, to), grain, links))
+            .await?;
+        Ok(family.clone())
+    }
+
+    /// Reads a family's cells and decides which are hidden.
+    async fn read_family(
+        &self,
+        ind: &'static indicators::Indicator,
+        req: &Request,
+        (from, to): (NaiveDate, NaiveDate),
+        grain: indicators::Grain,
+        links: &[(indicators::Link, Arc<indicators::suppress::Family>)],
+    ) -> Result<Arc<indicators::suppress::Family>> {
+        use indicators::suppress;
+        let additive = suppress::additive(ind);
         let started = std::time::Instant::now();
         let levels = suppress::family_levels(ind, &req.within);
         // Sums are read at their finest level and added up; anything else read at each.
@@ -743,16 +772,20 @@ impl QueryLayer {
                 )?);
             }
         }
-        if suppress::adds_up_levels(ind) {
-            cells = suppress::with_levels(cells, &levels);
-        }
-        if additive {
-            cells = suppress::with_months(cells);
-        }
         let (read_in, count) = (started.elapsed(), cells.len());
-        let family = Arc::new(suppress::protect(ind, additive, cells, |k| {
-            suppress::forced_by(links, k)
-        }));
+        // Deciding is work for the processor alone: off the threads that serve requests.
+        let links = links.to_vec();
+        let family = tokio::task::spawn_blocking(move || {
+            if suppress::adds_up_levels(ind) {
+                cells = suppress::with_levels(cells, &levels);
+            }
+            if additive {
+                cells = suppress::with_months(cells);
+            }
+            suppress::protect(ind, additive, cells, |k| suppress::forced_by(&links, k))
+        })
+        .await
+        .map_err(|e| TransformError::Internal(format!("deciding small cells: {e}")))?;
         tracing::debug!(
             "small cells of {} within {:?}: {count} cells read in {:.3} s, decided in {:.3} s",
             ind.name,
@@ -760,15 +793,7 @@ impl QueryLayer {
             read_in.as_secs_f64(),
             (started.elapsed() - read_in).as_secs_f64()
         );
-        if let Ok(mut m) = self.families.lock() {
-            // Ranges asked for make new families of the indicators whose periods do not add
-            // up: kept within bounds, they are decided again the same way when asked again.
-            if m.len() >= MAX_FAMILIES {
-                m.clear();
-            }
-            m.insert(key, family.clone());
-        }
-        Ok(family)
+        Ok(Arc::new(family))
     }
 
     /// The SQL an export runs: from the indicator's mart when it is fresh, else from the
