@@ -237,3 +237,69 @@ async fn every_dataset_with_chinese_headers() {
     );
     assert_eq!(reads[1][1..], ["teacher", "true"]);
 }
+
+/// A zip of files, stored as they are.
+fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut out);
+        for (name, text) in files {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    out.into_inner()
+}
+
+/// Exports edulake does not read yet, in the layout their platforms write: each is refused as
+/// "format not supported: <what it looks like>", never with its first line taken for a
+/// header and a list of missing columns.
+#[tokio::test]
+async fn a_format_edulake_does_not_read_is_named_for_what_it_looks_like() {
+    let ed_fi = r#"<?xml version="1.0" encoding="UTF-8"?>
+<!-- Ed-Fi Data Standard v3 interchange -->
+<InterchangeStudentAttendance xmlns="http://ed-fi.org/0220" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <StudentSchoolAttendanceEvent>
+    <StudentReference><StudentIdentity><StudentUniqueId>604821</StudentUniqueId></StudentIdentity></StudentReference>
+    <SchoolReference><SchoolIdentity><SchoolId>255901001</SchoolId></SchoolIdentity></SchoolReference>
+    <EventDate>2026-11-18</EventDate>
+    <AttendanceEventCategory>Excused Absence</AttendanceEventCategory>
+    <AttendanceEventReason>Sick</AttendanceEventReason>
+  </StudentSchoolAttendanceEvent>
+</InterchangeStudentAttendance>
+"#;
+    let html_xls = "<html xmlns:o=\"urn:schemas-microsoft-com:office:office\" \
+        xmlns:x=\"urn:schemas-microsoft-com:office:excel\"><head><meta http-equiv=\"Content-Type\" \
+        content=\"text/html; charset=utf-8\"></head><body><table border=\"1\">\
+        <tr><td colspan=\"4\">2026年11月18日 考勤统计</td></tr>\
+        <tr><th>姓名</th><th>学号</th><th>班级</th><th>打卡结果</th></tr>\
+        <tr><td>张三</td><td>G1</td><td>7-1</td><td>正常</td></tr></table></body></html>";
+    let one_roster = zip_of(&[
+        ("manifest.csv", "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n"),
+        ("orgs.csv", "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\nS1,active,2026-09-01,一中,school,1301000001,\n"),
+        ("users.csv", "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName\nU1,active,2026-09-01,true,S1,student,u1,,三,张\n"),
+    ]);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("attendance.xml", ed_fi.as_bytes().to_vec(), "XML (root element <InterchangeStudentAttendance>)"),
+        ("考勤统计.xls", html_xls.as_bytes().to_vec(), "an HTML page (a table saved with an .xls name?)"),
+        ("oneroster.zip", one_roster, "a zip bundle with manifest.csv (a OneRoster export?) holding manifest.csv, orgs.csv, users.csv"),
+        ("scan.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n".to_vec(), "a PDF document"),
+    ];
+    let f = Fixture::new();
+    for (name, bytes, looks_like) in cases {
+        let p = f.write(name, bytes);
+        let out = f.ingest("attendance", Upload::default(), &[p]).await;
+        let problem = rejected(&out[0]);
+        assert_eq!(
+            problem,
+            format!("format not supported: {looks_like}"),
+            "{name}"
+        );
+        assert!(!problem.contains("column"), "{name}: {problem}");
+    }
+    // Nothing was stored.
+    assert!(f.query("SELECT * FROM attendance").await.is_empty());
+}

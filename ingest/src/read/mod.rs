@@ -3,13 +3,16 @@
 //! The format and encoding are sniffed from the bytes, never from a flag or the file name:
 //! gzip (by its magic number, then sniffed again), XLSX and XLS (first sheet, via calamine),
 //! UTF-16 text (Excel's "Unicode text", tab-separated), JSON lines, and delimited text in
-//! UTF-8 (with or without BOM) or GB18030/GBK.
+//! UTF-8 (with or without BOM) or GB18030/GBK. Anything else recognisable (XML, HTML, a PDF,
+//! an image, a zip of other files) is refused as "format not supported: <what it looks
+//! like>" ([`unsupported`]), never read as text with its first line for a header.
 //!
 //! Every reader keeps within [`crate::limits`]: what a file says about its own size is never
 //! believed before it is checked, and a file over a limit is rejected whole with the limit
 //! named. Spreadsheets are read in [`sheet`].
 
 mod sheet;
+mod unsupported;
 
 use std::io::{Cursor, Read};
 
@@ -243,7 +246,13 @@ pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
         t.sniffed.gzip = true;
         return Ok(t);
     }
+    if let Some(what) = unsupported::by_magic(&bytes) {
+        return Err(unsupported::rejected(what));
+    }
     if bytes.starts_with(b"PK\x03\x04") {
+        if let Some(what) = unsupported::zip_contents(&bytes) {
+            return Err(unsupported::rejected(&what));
+        }
         return sheet::read_xlsx(bytes);
     }
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
@@ -256,6 +265,9 @@ pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
     let first = text.trim_start();
     if first.starts_with('{') {
         return read_json_lines(text, encoding);
+    }
+    if let Some(what) = unsupported::by_text(first) {
+        return Err(unsupported::rejected(&what));
     }
     if first.is_empty() {
         return Err("the file is empty".into());
