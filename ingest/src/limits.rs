@@ -25,6 +25,10 @@ pub const RATIO_FREE_BYTES: u64 = 64 << 20;
 /// Rows of one file (title rows and the header included).
 pub const MAX_ROWS: u64 = 5_000_000;
 
+/// The largest HTML table read (a page's tree in memory is many times its text; a platform's
+/// HTML export is a few MiB at most).
+pub const MAX_HTML_BYTES: usize = 64 << 20;
+
 /// Columns of one row (or distinct keys of a JSON-lines file).
 pub const MAX_COLUMNS: usize = 256;
 

@@ -121,6 +121,32 @@ async fn xlsx_with_title_rows_and_date_cells() {
     assert_eq!(attendance_view(&f).await, expected_attendance(&f.key));
 }
 
+/// A platform's "Excel" export that is a web page: GBK, a title row spanning the table,
+/// header cells, a blank row, and `&nbsp;` around values, named `.xls`.
+#[tokio::test]
+async fn html_table_saved_as_xls() {
+    let rows = attendance_rows_zh();
+    let cells = |r: &[&str], tag: &str| -> String {
+        r.iter()
+            .map(|v| format!("<{tag} style=\"mso-number-format:'\\@'\">&nbsp;{v}</{tag}>"))
+            .collect()
+    };
+    let mut html = String::from(
+        "<html xmlns:o=\"urn:schemas-microsoft-com:office:office\" \
+         xmlns:x=\"urn:schemas-microsoft-com:office:excel\">\n<head><meta \
+         http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\"></head>\n<body>\n\
+         <table border=\"1\">\n<tr><td colspan=\"6\" align=\"center\">2026年秋季学期考勤表</td></tr>\n",
+    );
+    html.push_str(&format!("<tr>{}</tr>\n", cells(&rows[0], "th")));
+    html.push_str("<tr><td></td><td></td><td></td><td></td><td></td><td></td></tr>\n");
+    for r in &rows[1..] {
+        html.push_str(&format!("<tr>{}</tr>\n", cells(r, "td")));
+    }
+    html.push_str("</table>\n</body></html>\n");
+    let (gbk, _, _) = encoding_rs::GBK.encode(&html);
+    same_rows_from("考勤导出.xls", gbk.into_owned(), "html table").await;
+}
+
 #[tokio::test]
 async fn csv_with_title_rows() {
     let text = format!(
@@ -271,12 +297,8 @@ async fn a_format_edulake_does_not_read_is_named_for_what_it_looks_like() {
   </StudentSchoolAttendanceEvent>
 </InterchangeStudentAttendance>
 "#;
-    let html_xls = "<html xmlns:o=\"urn:schemas-microsoft-com:office:office\" \
-        xmlns:x=\"urn:schemas-microsoft-com:office:excel\"><head><meta http-equiv=\"Content-Type\" \
-        content=\"text/html; charset=utf-8\"></head><body><table border=\"1\">\
-        <tr><td colspan=\"4\">2026年11月18日 考勤统计</td></tr>\
-        <tr><th>姓名</th><th>学号</th><th>班级</th><th>打卡结果</th></tr>\
-        <tr><td>张三</td><td>G1</td><td>7-1</td><td>正常</td></tr></table></body></html>";
+    let timed_out = "<!DOCTYPE html><html><head><title>登录超时</title></head>\
+        <body><p>您的登录已超时，请重新登录。</p></body></html>";
     let one_roster = zip_of(&[
         ("manifest.csv", "propertyName,value\nmanifest.version,1.0\noneroster.version,1.1\n"),
         ("orgs.csv", "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\nS1,active,2026-09-01,一中,school,1301000001,\n"),
@@ -284,7 +306,7 @@ async fn a_format_edulake_does_not_read_is_named_for_what_it_looks_like() {
     ]);
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("attendance.xml", ed_fi.as_bytes().to_vec(), "XML (root element <InterchangeStudentAttendance>)"),
-        ("考勤统计.xls", html_xls.as_bytes().to_vec(), "an HTML page (a table saved with an .xls name?)"),
+        ("考勤统计.xls", timed_out.as_bytes().to_vec(), "an HTML page without a table"),
         ("oneroster.zip", one_roster, "a zip bundle with manifest.csv (a OneRoster export?) holding manifest.csv, orgs.csv, users.csv"),
         ("scan.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n".to_vec(), "a PDF document"),
     ];

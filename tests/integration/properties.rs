@@ -221,4 +221,44 @@ proptest! {
         };
         run("attendance", bytes);
     }
+
+    /// HTML tables of any shape: cells spanning any number of rows and columns (in range or
+    /// not), tags left open, nested tables, stray text.
+    #[test]
+    fn html_tables_of_any_shape_never_panic(
+        rows in proptest::collection::vec(
+            proptest::collection::vec(
+                (
+                    prop_oneof!["td", "th", "table", "tr", "p"],
+                    "[ -~是否出勤]{0,8}",
+                    proptest::option::of(0u32..70_000),
+                    proptest::option::of(0u32..70_000),
+                    any::<bool>(),
+                ),
+                0..8,
+            ),
+            0..20,
+        ),
+    ) {
+        let mut html = String::from("<html><body><table>");
+        for row in rows {
+            html.push_str("<tr>");
+            for (tag, text, colspan, rowspan, close) in row {
+                html.push('<');
+                html.push_str(&tag);
+                if let Some(c) = colspan {
+                    html.push_str(&format!(" colspan=\"{c}\""));
+                }
+                if let Some(r) = rowspan {
+                    html.push_str(&format!(" rowspan='{r}'"));
+                }
+                html.push('>');
+                html.push_str(&text);
+                if close {
+                    html.push_str(&format!("</{tag}>"));
+                }
+            }
+        }
+        run("attendance", html.into_bytes());
+    }
 }

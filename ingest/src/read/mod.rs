@@ -2,8 +2,9 @@
 //!
 //! The format and encoding are sniffed from the bytes, never from a flag or the file name:
 //! gzip (by its magic number, then sniffed again), XLSX and XLS (first sheet, via calamine),
-//! UTF-16 text (Excel's "Unicode text", tab-separated), JSON lines, and delimited text in
-//! UTF-8 (with or without BOM) or GB18030/GBK. Anything else recognisable (XML, HTML, a PDF,
+//! UTF-16 text (Excel's "Unicode text", tab-separated), JSON lines, HTML tables (a platform's
+//! "Excel" export that is a web page, [`html`]), and delimited text in UTF-8 (with or without
+//! BOM) or GB18030/GBK. Anything else recognisable (XML, HTML, a PDF,
 //! an image, a zip of other files) is refused as "format not supported: <what it looks
 //! like>" ([`unsupported`]), never read as text with its first line for a header.
 //!
@@ -11,6 +12,7 @@
 //! believed before it is checked, and a file over a limit is rejected whole with the limit
 //! named. Spreadsheets are read in [`sheet`].
 
+mod html;
 mod sheet;
 mod unsupported;
 
@@ -265,6 +267,9 @@ pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
     let first = text.trim_start();
     if first.starts_with('{') {
         return read_json_lines(text, encoding);
+    }
+    if unsupported::is_html(first) {
+        return html::read_html(text, encoding);
     }
     if let Some(what) = unsupported::by_text(first) {
         return Err(unsupported::rejected(&what));
