@@ -29,7 +29,7 @@ pub mod values;
 pub use clean::{Reject, Upload};
 pub use error::{IngestError, Result};
 pub use lake::{BatchRecord, Fault, Lake};
-pub use pipeline::{ingest, FileOutcome, IngestOptions, Outcome};
+pub use pipeline::{ingest, FileOutcome, IngestOptions, Outcome, Preview};
 pub use pseudo::Key;
 pub use state::{KeyOrigin, StateDir};
 

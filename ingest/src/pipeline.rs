@@ -39,6 +39,9 @@ pub struct IngestOptions {
     /// through the cockpit is kept under a name of the server's own): the batch records it,
     /// and a date in it counts as a date in the file's name.
     pub names: std::collections::HashMap<PathBuf, String>,
+    /// Read, check and clean each file and say what would be stored, storing nothing: no
+    /// table, batch record or reject report is written ([`Outcome::Previewed`]).
+    pub dry_run: bool,
 }
 
 impl IngestOptions {
@@ -57,6 +60,7 @@ impl IngestOptions {
                 .min(8),
             fault: Fault::None,
             names: Default::default(),
+            dry_run: false,
         }
     }
 
@@ -85,7 +89,27 @@ pub enum Outcome {
     AlreadyIngested { batch_id: String },
     /// The whole file was rejected; nothing of it was stored.
     Rejected { problem: String },
+    /// A dry run: what would have been stored, nothing of it stored.
+    Previewed(Box<Preview>),
 }
+
+/// What a file would become ([`IngestOptions::dry_run`]).
+#[derive(Debug, Clone)]
+pub struct Preview {
+    /// The format and encoding it was read as.
+    pub format: String,
+    pub header: HeaderReport,
+    pub rows_read: u64,
+    pub rows_stored: u64,
+    pub rows_rejected: u64,
+    /// The first rows as they would be stored (persons pseudonymised).
+    pub first_rows: Option<arrow::record_batch::RecordBatch>,
+    /// The first rejected rows, and how many there are in all.
+    pub rejects: Vec<Reject>,
+}
+
+/// How many stored rows and rejects a preview shows.
+pub const PREVIEW_ROWS: usize = 10;
 
 #[derive(Debug, Clone)]
 pub struct FileOutcome {
@@ -168,10 +192,18 @@ pub async fn ingest(
     let d = opts.dataset;
     // A malformed EDULAKE_EARLIEST_DATE is the operator's to fix, not a default to guess.
     crate::values::Window::up_to(opts.today).map_err(crate::IngestError::Config)?;
-    lake.check_key(&key.fingerprint()).await?;
-    let mut known = lake.batches().await?;
-    let (caught_up, seen_version) = lake.sync_batches(d, &known).await?;
-    known.extend(caught_up);
+    // A dry run writes nothing, not even a new lake's batch index (nor brings it up to date:
+    // it commits nothing that would need it).
+    let (known, seen_version) = if opts.dry_run {
+        lake.check_key_if_any(&key.fingerprint()).await?;
+        (lake.batches().await?, -1)
+    } else {
+        lake.check_key(&key.fingerprint()).await?;
+        let mut known = lake.batches().await?;
+        let (caught_up, seen_version) = lake.sync_batches(d, &known).await?;
+        known.extend(caught_up);
+        (known, seen_version)
+    };
     let mut seen: HashMap<String, String> = known
         .iter()
         .filter(|r| r.dataset == d.name)
@@ -462,6 +494,21 @@ fn prepare(
         Ok(c) => c,
         Err(problem) => return Work::Done(Outcome::Rejected { problem }),
     };
+    if opts.dry_run {
+        let first_rows = cleaned
+            .batches
+            .first()
+            .map(|b| b.slice(0, b.num_rows().min(PREVIEW_ROWS)));
+        return Work::Done(Outcome::Previewed(Box::new(Preview {
+            format,
+            header: cleaned.header,
+            rows_read: cleaned.rows_read,
+            rows_stored: cleaned.rows_stored,
+            rows_rejected: cleaned.rows_rejected,
+            first_rows,
+            rejects: cleaned.rejects.into_iter().take(PREVIEW_ROWS).collect(),
+        })));
+    }
     let mut reject_report = None;
     let mut report_rel = None;
     if !cleaned.rejects.is_empty() {

@@ -137,6 +137,10 @@ pub enum Command {
         /// student of the roster in force in the classes and days they cover was present.
         #[arg(long)]
         exceptions: bool,
+        /// Read and check the files and say what each would become (its columns' meaning,
+        /// the date's source, the first rows as stored, the rejects), storing nothing.
+        #[arg(long)]
+        dry_run: bool,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },

@@ -43,6 +43,91 @@ fn ingest_prints_a_line_per_file_and_exits_1_only_for_whole_rejections() {
     assert!(out.contains("roster.csv: REJECTED"), "{out}");
 }
 
+/// `--dry-run` says what a file would become and stores nothing: on a new lake it creates no
+/// table (not even the batch index) and writes no reject report; after a real ingest the
+/// lake's versions are unchanged by it.
+#[test]
+fn a_dry_run_shows_what_would_be_stored_and_stores_nothing() {
+    let f = Fixture::new();
+    let file = f.write(
+        "考勤.csv",
+        "2026年9月1日 一中考勤,,,,,,\n日期,学校代码,班级,学籍号,考勤状态,姓名,座号\n\
+         2026-09-01,S001,101,G1,出勤,王浩,3\n2026-09-31,S001,101,G2,出勤,李欣,4\n\
+         2026-09-01,S001,102,G3,迟到,张子涵,5\n",
+    );
+    let lake_files = |f: &Fixture| -> Vec<String> {
+        let mut found: Vec<String> = walk(&f.lake_path());
+        found.sort();
+        found
+    };
+    let before = lake_files(&f);
+    let dry = |f: &Fixture| {
+        f.cli(&[
+            "ingest",
+            "--dataset",
+            "attendance",
+            "--dry-run",
+            file.to_str().unwrap(),
+        ])
+    };
+    let o = dry(&f);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        out.contains("考勤.csv: DRY RUN, nothing stored: would store 2 of 3 rows, reject 1 (csv, UTF-8; header on row 2)"),
+        "{out}"
+    );
+    for line in [
+        "日期 → date",
+        "学校代码 → school_code",
+        "学籍号 → student_id",
+        "考勤状态 → status",
+        "姓名 personal data, not stored",
+        "座号 unknown, not stored",
+        "row 4, date (日期): \"2026-09-31\"",
+    ] {
+        assert!(out.contains(line), "{line} in {out}");
+    }
+    // The rows as stored: the student pseudonymised, the status in the contract's words.
+    assert!(out.contains(&f.key.pseudonym("G1")), "{out}");
+    assert!(!out.contains("| G1 "), "{out}");
+    assert!(out.contains("| late "), "{out}");
+    assert_eq!(
+        lake_files(&f),
+        before,
+        "a dry run on a new lake wrote to it"
+    );
+    assert!(!f.dir.path().join("lake.state").join("rejects").exists());
+
+    // After a real ingest, a dry run changes no version of any table.
+    let o = f.cli(&["ingest", "--dataset", "attendance", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let before = lake_files(&f);
+    let o = dry(&f);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(lake_files(&f), before, "a dry run wrote to the lake");
+}
+
+/// Every file under a folder, relative to it.
+fn walk(root: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn usage_errors_exit_2_and_list_the_choices() {
     let f = Fixture::new();

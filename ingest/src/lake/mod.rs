@@ -260,6 +260,15 @@ impl Lake {
     }
 
     /// Checks that the lake was pseudonymised under this key (recording it on first use).
+    /// [`Lake::check_key`] without creating anything: a lake without a batch index yet has
+    /// no key to differ from.
+    pub async fn check_key_if_any(&self, fingerprint: &str) -> Result<()> {
+        match self.load(BATCHES_TABLE).await? {
+            Some(_) => self.check_key(fingerprint).await,
+            None => Ok(()),
+        }
+    }
+
     pub async fn check_key(&self, fingerprint: &str) -> Result<()> {
         let t = self
             .load_or_create(

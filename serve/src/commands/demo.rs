@@ -45,8 +45,14 @@ pub async fn run(
         if paths.is_empty() {
             continue;
         }
-        let s =
-            crate::commands::ingest_files(env, d.name, Upload::default(), &paths, false).await?;
+        let s = crate::commands::ingest_files(
+            env,
+            d.name,
+            Upload::default(),
+            &paths,
+            Default::default(),
+        )
+        .await?;
         println!(
             "ingest {:<21} {:>4} files stored ({:>9} rows, {:>3} rows rejected), {:>4} already ingested, {} rejected whole",
             d.name, s.stored, s.rows_stored, s.rows_rejected, s.already, s.rejected
@@ -72,7 +78,7 @@ pub async fn run(
                 edulake_schemas::datasets::ATTENDANCE_EXCEPTIONS.name,
                 upload,
                 &[folder],
-                false,
+                Default::default(),
             )
             .await?;
             total.stored += s.stored;

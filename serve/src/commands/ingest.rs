@@ -27,6 +27,17 @@ pub struct What {
     pub date: Option<String>,
     pub class: Option<String>,
     pub exceptions: bool,
+    /// Say what each file would become, storing nothing.
+    pub dry_run: bool,
+}
+
+/// How `ingest_files` goes about it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct How {
+    /// A line per file (and its notes) on standard output.
+    pub print: bool,
+    /// Store nothing: say what each file would become ([`edulake_ingest::Preview`]).
+    pub dry_run: bool,
 }
 
 /// A date given on the command line, within the bureau's window.
@@ -70,7 +81,24 @@ pub async fn run(env: &Env, what: What, paths: Vec<PathBuf>) -> anyhow::Result<E
             "--date with --exceptions covers a day of one school: give --school too"
         ));
     }
-    let summary = ingest_files(env, dataset, upload, &paths, true).await?;
+    let how = How {
+        print: true,
+        dry_run: what.dry_run,
+    };
+    let summary = ingest_files(env, dataset, upload, &paths, how).await?;
+    if what.dry_run {
+        println!(
+            "{} file(s) read; dry run: nothing stored ({} would be stored, {} rejected whole)",
+            summary.stored + summary.already + summary.rejected,
+            summary.stored,
+            summary.rejected
+        );
+        return Ok(if summary.rejected > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
     println!(
         "{} file(s): {} stored ({} rows, {} rows rejected), {} already ingested, {} rejected whole",
         summary.stored + summary.already + summary.rejected,
@@ -93,8 +121,9 @@ pub async fn ingest_files(
     dataset: &str,
     upload: Upload,
     paths: &[PathBuf],
-    print: bool,
+    how: How,
 ) -> anyhow::Result<Summary> {
+    let print = how.print;
     let d = edulake_schemas::stored_by_name(dataset)
         .ok_or_else(|| anyhow!("unknown dataset {dataset}"))?;
     let lake = env.lake()?;
@@ -108,6 +137,7 @@ pub async fn ingest_files(
     }
     let mut opts = IngestOptions::new(d, edulake_ingest::bureau_tz()?);
     opts.upload = upload;
+    opts.dry_run = how.dry_run;
     // For the tests of what a crash leaves behind: the process ends right after its first
     // data commit, before the batch index is written.
     if std::env::var("EDULAKE_FAULT").as_deref() == Ok("after-commit") {
@@ -127,11 +157,16 @@ pub async fn ingest_files(
                 summary.rows_stored += record.rows_stored;
                 summary.rows_rejected += record.rows_rejected;
             }
+            Outcome::Previewed(p) => {
+                summary.stored += 1;
+                summary.rows_stored += p.rows_stored;
+                summary.rows_rejected += p.rows_rejected;
+            }
             Outcome::AlreadyIngested { .. } => summary.already += 1,
             Outcome::Rejected { .. } => summary.rejected += 1,
         }
         if print {
-            bar.suspend(|| print_outcome(fo));
+            bar.suspend(|| print_outcome(d, fo));
         }
         bar.inc(1);
     };
@@ -139,7 +174,7 @@ pub async fn ingest_files(
         .await
         .with_context(|| format!("ingest into {dataset}"))?;
     bar.finish_and_clear();
-    if print && !covered.is_empty() {
+    if print && !how.dry_run && !covered.is_empty() {
         let layer = edulake_transform::QueryLayer::open(&env.reader()?).await?;
         for (school, day) in layer.without_roster(&covered).await? {
             eprintln!(
@@ -152,8 +187,8 @@ pub async fn ingest_files(
     Ok(summary)
 }
 
-/// One line (and its notes) for a file.
-pub fn print_outcome(fo: &FileOutcome) {
+/// One line (and its notes) for a file of dataset `d`.
+pub fn print_outcome(d: &edulake_schemas::Dataset, fo: &FileOutcome) {
     let name = fo.path.display();
     match &fo.outcome {
         Outcome::Stored {
@@ -203,5 +238,73 @@ pub fn print_outcome(fo: &FileOutcome) {
             println!("{name}: already ingested (batch {batch_id}); nothing changed")
         }
         Outcome::Rejected { problem } => println!("{name}: REJECTED, nothing stored: {problem}"),
+        Outcome::Previewed(p) => print_preview(d, &name.to_string(), p),
+    }
+}
+
+/// What a dry run found a file would become: its columns' meaning, where its date comes
+/// from, the first rows as they would be stored, and the first rejects.
+fn print_preview(d: &edulake_schemas::Dataset, name: &str, p: &edulake_ingest::Preview) {
+    let h = &p.header;
+    println!(
+        "{name}: DRY RUN, nothing stored: would store {} of {} rows, reject {} ({}; header on row {})",
+        p.rows_stored, p.rows_read, p.rows_rejected, p.format, h.header_row
+    );
+    println!("  columns:");
+    for cell in h.cells.iter().filter(|c| !c.is_empty()) {
+        let meaning = match d.column_for_header(cell) {
+            Some(c) => format!("→ {}", c.name),
+            None if h.personal_dropped.contains(cell) => "personal data, not stored".into(),
+            None => "unknown, not stored".into(),
+        };
+        println!("    {cell} {meaning}");
+    }
+    if let Some(source) = &h.date_source {
+        println!("  date: {source}");
+    }
+    if h.rows_skipped > 0 {
+        println!("  {} total or sign-off row(s) skipped", h.rows_skipped);
+    }
+    for note in &h.notes {
+        println!("  {note}");
+    }
+    // The batch's own columns are the commit's (a dry run has none); the row number stays.
+    let shown = p.first_rows.as_ref().and_then(|rows| {
+        let keep: Vec<usize> = (0..rows.num_columns())
+            .filter(|&i| {
+                let name = rows.schema().field(i).name().clone();
+                !name.starts_with('_') || name == "_row"
+            })
+            .collect();
+        rows.project(&keep).ok()
+    });
+    if let Some(rows) = &shown {
+        if rows.num_rows() > 0 {
+            println!(
+                "  the first {} row(s) as they would be stored:",
+                rows.num_rows()
+            );
+            match arrow::util::pretty::pretty_format_batches(std::slice::from_ref(rows)) {
+                Ok(table) => {
+                    for line in table.to_string().lines() {
+                        println!("    {line}");
+                    }
+                }
+                Err(e) => println!("    ({e})"),
+            }
+        }
+    }
+    if !p.rejects.is_empty() {
+        println!(
+            "  rejected (the first {} of {}):",
+            p.rejects.len(),
+            p.rows_rejected
+        );
+        for r in &p.rejects {
+            println!(
+                "    row {}, {}: {:?}: {}",
+                r.row, r.column, r.value, r.reason
+            );
+        }
     }
 }

@@ -14,7 +14,7 @@ use crate::cli::{Command, SqlFormat};
 use crate::Env;
 
 pub use build::build;
-pub use ingest::{ingest_files, print_outcome, Summary};
+pub use ingest::{ingest_files, print_outcome, How, Summary};
 
 /// Runs one command.
 pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
@@ -59,6 +59,7 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
             date,
             class,
             exceptions,
+            dry_run,
             paths,
         } => {
             let what = ingest::What {
@@ -68,6 +69,7 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
                 date,
                 class,
                 exceptions,
+                dry_run,
             };
             ingest::run(env, what, paths).await
         }

@@ -248,6 +248,7 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("upload_result", "结果", "Result"),
     ("upload_stored", "已入库", "Stored"),
     ("upload_already", "已上传过，未重复入库", "Already ingested; nothing changed"),
+    ("upload_previewed", "预览：未入库", "Preview: nothing stored"),
     ("upload_rejected", "整个文件被拒收", "Rejected whole"),
     ("page_overview", "全局总览", "Bureau overview"),
     ("page_district", "区县", "District"),

@@ -553,6 +553,13 @@ fn outcome_cells(fo: &FileOutcome, name: &str, lang: Lang) -> Vec<String> {
                 String::new()
             });
         }
+        Outcome::Previewed(p) => {
+            row.push(esc(&t(lang, "upload_previewed")));
+            row.push(p.rows_read.to_string());
+            row.push(p.rows_stored.to_string());
+            row.push(p.rows_rejected.to_string());
+            row.push(String::new());
+        }
         Outcome::AlreadyIngested { batch_id } => {
             row.push(format!("{} ({batch_id})", esc(&t(lang, "upload_already"))));
             row.extend([String::new(), String::new(), String::new(), String::new()]);
