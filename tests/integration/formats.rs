@@ -325,3 +325,66 @@ async fn a_format_edulake_does_not_read_is_named_for_what_it_looks_like() {
     // Nothing was stored.
     assert!(f.query("SELECT * FROM attendance").await.is_empty());
 }
+
+/// A platform's daily attendance export as a web page named `.xls`: a title row with the
+/// day, a two-row header whose merged parents group the day's columns (上午) and another
+/// period's (近3日, whose 考勤状态 is not the day's), and no school column (the upload says).
+#[tokio::test]
+async fn a_two_row_header_is_read_as_its_children() {
+    let html = "<html><body><table border=1>\
+        <tr><td colspan=6>考勤日报　统计日期：2026年9月1日</td></tr>\
+        <tr><th rowspan=2>学籍号</th><th rowspan=2>班级</th><th colspan=2>上午</th><th colspan=2>近3日</th></tr>\
+        <tr><th>考勤状态</th><th>打卡时间</th><th>考勤状态</th><th>次数</th></tr>\
+        <tr><td>G001</td><td>101</td><td>出勤</td><td>07:31</td><td>缺勤</td><td>2</td></tr>\
+        <tr><td>G002</td><td>101</td><td>缺勤</td><td></td><td>缺勤</td><td>3</td></tr>\
+        <tr><td>G003</td><td>102</td><td>迟到</td><td>08:12</td><td>出勤</td><td>3</td></tr>\
+        </table></body></html>";
+    let f = Fixture::new();
+    let p = f.write("考勤日报.xls", html);
+    let upload = Upload {
+        school: Some("S001".into()),
+        ..Default::default()
+    };
+    let out = f.ingest("attendance", upload, &[p]).await;
+    let rec = stored(&out[0]);
+    assert_eq!(
+        (rec.rows_read, rec.rows_stored, rec.rows_rejected),
+        (3, 3, 0)
+    );
+    match &out[0].outcome {
+        edulake_ingest::Outcome::Stored { header, .. } => {
+            assert_eq!(header.header_row, 3);
+            assert_eq!(
+                header.unknown,
+                vec!["打卡时间", "近3日/考勤状态", "近3日/次数"]
+            );
+            assert_eq!(
+                header.date_source.as_deref(),
+                Some("2026-09-01 from the title on row 1")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut got = f
+        .query("SELECT student_id, CAST(date AS VARCHAR), school_code, class_code, status FROM attendance")
+        .await;
+    got.sort();
+    let mut want: Vec<Vec<String>> = [
+        ("G001", "101", "present"),
+        ("G002", "101", "absent"),
+        ("G003", "102", "late"),
+    ]
+    .iter()
+    .map(|(id, class, status)| {
+        vec![
+            f.key.pseudonym(id),
+            "2026-09-01".into(),
+            "S001".into(),
+            class.to_string(),
+            status.to_string(),
+        ]
+    })
+    .collect();
+    want.sort();
+    assert_eq!(got, want);
+}

@@ -19,17 +19,35 @@ pub(super) fn find_header(
     // The date of the file when no column holds it: `--date`, else a title row, else the
     // file name.
     let mut date = upload.date.map(|day| (day, "--date".to_string()));
+    // The row above, for a two-row header (a merged parent over its children).
+    let mut above: Option<Vec<String>> = None;
     for _ in 0..HEADER_SEARCH_ROWS {
         let Some(line) = rows.next_into(rec)? else {
             break;
         };
-        let cells: Vec<String> = rec
+        let own: Vec<String> = rec
             .iter()
             .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
             .collect();
         let upload = &Upload {
             date: date.as_ref().map(|(d, _)| *d).or(file_date),
             ..upload.clone()
+        };
+        // The row as a header on its own; else, read with the row above as its parents.
+        let names_all = |cells: &[String]| {
+            d.required_columns()
+                .all(|c| named(d, c, cells) || supplied(c, upload).is_some())
+        };
+        let cells = match &above {
+            Some(parents) if !names_all(&own) => {
+                let joined = two_row_header(parents, &own);
+                if names_all(&joined) {
+                    joined
+                } else {
+                    own.clone()
+                }
+            }
+            _ => own.clone(),
         };
         let matched = d
             .columns
@@ -58,6 +76,7 @@ pub(super) fn find_header(
         if date.is_none() {
             date = title_date(&cells).map(|day| (day, format!("the title on row {line}")));
         }
+        above = Some(own);
         let better = match &best {
             None => cells.iter().any(|c| !c.is_empty()),
             Some((m, _)) => matched > *m,
@@ -110,6 +129,35 @@ pub(super) fn find_header(
         msg.push_str(&format!("; it looks like a `{}` file", fits.join("` or `")));
     }
     Err(msg)
+}
+
+/// Words of a parent header cell that name another period than the row's own day (近3日,
+/// 本周, 累计): the columns under it are not the day's (REPORTING.md).
+const OTHER_PERIOD: &[&str] = &["近", "本周", "上周", "本月", "上月", "本学期", "累计"];
+
+/// A two-row header read as one: each child cell under its parent (a merged cell holds its
+/// text in its first place, so a child's parent is the nearest parent text at or left of it);
+/// where there is no child, the parent's own cell. A child under a parent naming another
+/// period is named `parent/child`, which no column matches: it is an unknown column.
+fn two_row_header(parents: &[String], children: &[String]) -> Vec<String> {
+    let width = parents.len().max(children.len());
+    let mut out = Vec::with_capacity(width);
+    let mut parent = "";
+    for i in 0..width {
+        let p = parents.get(i).map(String::as_str).unwrap_or("");
+        let c = children.get(i).map(String::as_str).unwrap_or("");
+        if !p.is_empty() {
+            parent = p;
+        }
+        out.push(if c.is_empty() {
+            p.to_string()
+        } else if OTHER_PERIOD.iter().any(|w| parent.contains(w)) {
+            format!("{parent}/{c}")
+        } else {
+            c.to_string()
+        });
+    }
+    out
 }
 
 /// Whether a header names a column, or the column it may stand in for (a local id for a
