@@ -388,3 +388,55 @@ async fn a_two_row_header_is_read_as_its_children() {
     want.sort();
     assert_eq!(got, want);
 }
+
+/// The same two-row header in a workbook, its parents merged cells.
+#[tokio::test]
+async fn a_two_row_header_of_merged_cells_in_a_workbook() {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    let plain = Format::new();
+    ws.merge_range(0, 0, 0, 5, "考勤日报　统计日期：2026-09-01", &plain)
+        .unwrap();
+    ws.merge_range(1, 0, 2, 0, "学籍号", &plain).unwrap();
+    ws.merge_range(1, 1, 2, 1, "班级", &plain).unwrap();
+    ws.merge_range(1, 2, 1, 3, "上午", &plain).unwrap();
+    ws.merge_range(1, 4, 1, 5, "本周", &plain).unwrap();
+    for (c, h) in ["考勤状态", "打卡时间", "考勤状态", "次数"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(2, 2 + c as u16, *h).unwrap();
+    }
+    for (r, row) in [
+        ["G001", "101", "出勤", "07:31", "缺勤", "2"],
+        ["G002", "101", "病假", "", "病假", "3"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(3 + r as u32, c as u16, *v).unwrap();
+        }
+    }
+    let f = Fixture::new();
+    let p = f.write("考勤日报.xlsx", wb.save_to_buffer().unwrap());
+    let upload = Upload {
+        school: Some("S001".into()),
+        ..Default::default()
+    };
+    let out = f.ingest("attendance", upload, &[p]).await;
+    let rec = stored(&out[0]);
+    assert_eq!(
+        (rec.rows_read, rec.rows_stored, rec.rows_rejected),
+        (2, 2, 0)
+    );
+    let mut got = f.query("SELECT student_id, status FROM attendance").await;
+    got.sort();
+    let mut want = vec![
+        vec![f.key.pseudonym("G001"), "present".to_string()],
+        vec![f.key.pseudonym("G002"), "sick_leave".to_string()],
+    ];
+    want.sort();
+    assert_eq!(got, want);
+}
