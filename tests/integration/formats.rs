@@ -326,6 +326,28 @@ async fn a_format_edulake_does_not_read_is_named_for_what_it_looks_like() {
     assert!(f.query("SELECT * FROM attendance").await.is_empty());
 }
 
+/// One attendance file uploaded for school S001 on a new lake, every one of its `rows` stored.
+async fn attendance_of_s001(
+    name: &str,
+    bytes: Vec<u8>,
+    rows: u64,
+) -> (Fixture, Vec<edulake_ingest::FileOutcome>) {
+    let f = Fixture::new();
+    let p = f.write(name, bytes);
+    let upload = Upload {
+        school: Some("S001".into()),
+        ..Default::default()
+    };
+    let out = f.ingest("attendance", upload, &[p]).await;
+    let rec = stored(&out[0]);
+    assert_eq!(
+        (rec.rows_read, rec.rows_stored, rec.rows_rejected),
+        (rows, rows, 0),
+        "{name}"
+    );
+    (f, out)
+}
+
 /// A platform's daily attendance export as a web page named `.xls`: a title row with the
 /// day, a two-row header whose merged parents group the day's columns (上午) and another
 /// period's (近3日, whose 考勤状态 is not the day's), and no school column (the upload says).
@@ -339,18 +361,7 @@ async fn a_two_row_header_is_read_as_its_children() {
         <tr><td>G002</td><td>101</td><td>缺勤</td><td></td><td>缺勤</td><td>3</td></tr>\
         <tr><td>G003</td><td>102</td><td>迟到</td><td>08:12</td><td>出勤</td><td>3</td></tr>\
         </table></body></html>";
-    let f = Fixture::new();
-    let p = f.write("考勤日报.xls", html);
-    let upload = Upload {
-        school: Some("S001".into()),
-        ..Default::default()
-    };
-    let out = f.ingest("attendance", upload, &[p]).await;
-    let rec = stored(&out[0]);
-    assert_eq!(
-        (rec.rows_read, rec.rows_stored, rec.rows_rejected),
-        (3, 3, 0)
-    );
+    let (f, out) = attendance_of_s001("考勤日报.xls", html.as_bytes().to_vec(), 3).await;
     match &out[0].outcome {
         edulake_ingest::Outcome::Stored { header, .. } => {
             assert_eq!(header.header_row, 3);
@@ -419,18 +430,7 @@ async fn a_two_row_header_of_merged_cells_in_a_workbook() {
             ws.write_string(3 + r as u32, c as u16, *v).unwrap();
         }
     }
-    let f = Fixture::new();
-    let p = f.write("考勤日报.xlsx", wb.save_to_buffer().unwrap());
-    let upload = Upload {
-        school: Some("S001".into()),
-        ..Default::default()
-    };
-    let out = f.ingest("attendance", upload, &[p]).await;
-    let rec = stored(&out[0]);
-    assert_eq!(
-        (rec.rows_read, rec.rows_stored, rec.rows_rejected),
-        (2, 2, 0)
-    );
+    let (f, _) = attendance_of_s001("考勤日报.xlsx", wb.save_to_buffer().unwrap(), 2).await;
     let mut got = f.query("SELECT student_id, status FROM attendance").await;
     got.sort();
     let mut want = vec![
