@@ -599,3 +599,39 @@ async fn the_build_keeps_every_shape_up_to_date() {
     )
     .await;
 }
+
+/// A school's daily figures where some schools did not submit (`NS`, `-1`, 未上报): those are
+/// not reported that day, never 0 % attendance, and not rejected either.
+#[tokio::test]
+async fn daily_figures_marked_not_submitted_are_not_reported() {
+    let f = Fixture::new();
+    let p = f.write(
+        "各校日报.csv",
+        "日期,学校代码,应到,实到\n2026-09-01,S1,300,290\n2026-09-01,S2,NS,NS\n\
+         2026-09-01,S3,-1,-1\n2026-09-01,S4,未上报,\n",
+    );
+    let out = f.ingest("class_report", Upload::default(), &[p]).await;
+    let rec = stored(&out[0]);
+    assert_eq!(
+        (rec.rows_read, rec.rows_stored, rec.rows_rejected),
+        (1, 1, 0)
+    );
+    match &out[0].outcome {
+        edulake_ingest::Outcome::Stored { header, .. } => assert!(
+            header
+                .notes
+                .iter()
+                .any(|n| n.starts_with("3 row(s) marked not submitted")),
+            "{:?}",
+            header.notes
+        ),
+        other => panic!("{other:?}"),
+    }
+    // Only S1 has an attendance rate that day: 290 of 300.
+    let got = counts(&f, "attendance_rate", Level::School, Grain::Day, None).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].contains("S1") && got[0].contains("290") && got[0].contains("300"),
+        "{got:?}"
+    );
+}

@@ -313,6 +313,22 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         _ => None,
     };
     let mut spans = 0u64;
+    // A school's daily figures: the count cells where a marker says the school did not
+    // submit (REPORTING.md: not reported, never 0 %).
+    let count_cells: Vec<usize> = if d.name == "class_report" {
+        d.columns
+            .iter()
+            .zip(&sources)
+            .filter(|(c, _)| matches!(c.name, "expected" | "present" | "absent"))
+            .filter_map(|(_, s)| match s {
+                Source::Cell(i) => Some(*i),
+                _ => None,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut not_submitted = 0u64;
     // Rows naming their person by a local id alone (学号, UserId): resolved through the
     // roster when read.
     let mut only_local = 0u64;
@@ -343,6 +359,13 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         }
         if is_skipped_row(&rec) {
             out.header.rows_skipped += 1;
+            continue;
+        }
+        if count_cells
+            .iter()
+            .any(|&i| rec.get(i).is_some_and(|c| is_not_submitted(clean_text(c))))
+        {
+            not_submitted += 1;
             continue;
         }
         out.rows_read += 1;
@@ -509,6 +532,12 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
              once a roster carrying both that id and the 学籍号 is uploaded"
         ));
     }
+    if not_submitted > 0 {
+        out.header.notes.push(format!(
+            "{not_submitted} row(s) marked not submitted (NS, -1, 未上报…): not reported, \
+             nothing stored for them (never counted as 0 %)"
+        ));
+    }
     if spans > 0 {
         out.header.notes.push(format!(
             "{spans} leave approval(s) (请假开始时间 – 请假结束时间): each stands for the school \
@@ -661,4 +690,10 @@ fn finish_chunk(
     cols.push(Arc::new(row_numbers.finish()));
     RecordBatch::try_new(schema.clone(), cols)
         .map_err(|e| format!("internal error building columns: {e}"))
+}
+
+/// Whether a count cell says its school did not submit that day's figures.
+fn is_not_submitted(cell: &str) -> bool {
+    const MARKERS: &[&str] = &["NS", "N/S", "-1", "未上报", "未填报", "未提交", "未报"];
+    MARKERS.iter().any(|m| cell.eq_ignore_ascii_case(m))
 }

@@ -296,9 +296,9 @@ fn print_preview(d: &edulake_schemas::Dataset, name: &str, p: &edulake_ingest::P
     }
     if !p.rejects.is_empty() {
         println!(
-            "  rejected (the first {} of {}):",
-            p.rejects.len(),
-            p.rows_rejected
+            "  {} row(s) rejected; the first {} problem(s):",
+            p.rows_rejected,
+            p.rejects.len()
         );
         for r in &p.rejects {
             println!(
