@@ -27,7 +27,7 @@ pub const MAX_ROWS: u64 = 5_000_000;
 
 /// The largest HTML table read (a page's tree in memory is many times its text; a platform's
 /// HTML export is a few MiB at most).
-pub const MAX_HTML_BYTES: usize = 64 << 20;
+pub const MAX_HTML_BYTES: usize = 32 << 20;
 
 /// Columns of one row (or distinct keys of a JSON-lines file).
 pub const MAX_COLUMNS: usize = 256;

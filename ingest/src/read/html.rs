@@ -168,4 +168,14 @@ mod tests {
             .unwrap();
         assert_eq!(err, "format not supported: an HTML page without a table");
     }
+
+    #[test]
+    fn a_page_over_the_limit_is_refused_before_it_is_parsed() {
+        let big = format!(
+            "<table><tr><td>{}</td></tr></table>",
+            "x".repeat(MAX_HTML_BYTES)
+        );
+        let err = read_html(big, "UTF-8").err().unwrap();
+        assert!(err.contains("over 32 MiB"), "{err}");
+    }
 }
