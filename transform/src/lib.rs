@@ -17,9 +17,10 @@
 //! - [`indicators`]: every indicator of INDICATORS.md, one SQL file each under
 //!   `transform/indicators/`, the helpers they share (`_*.sql`: the roster in force, the rows
 //!   an exception register implies, which shape of a class-day's report wins), and the
-//!   wrapper that exports one at a level, grain and range; the alerts (cluster, follow-up);
-//!   `indicators::suppress`, the cells hidden from readers outside the bureau, decided once
-//!   per indicator and scope over every level, split and period (kept by [`QueryLayer`]).
+//!   wrapper that exports one at a level, grain and range (`indicators::sql`); the alerts
+//!   (cluster, follow-up); `indicators::suppress`, the cells hidden from readers outside the
+//!   bureau, decided once per indicator and scope over every level, split and period (read
+//!   and kept by [`QueryLayer`] in `views::families`).
 //! - [`marts`]: the tables `edulake build` keeps in the lake ahead of time (current views,
 //!   the registers compacted, the helpers several indicators share (`attendance_rows`,
 //!   `health_ids`, `class_report_days`, `class_days`), and indicator rows at day grain), when

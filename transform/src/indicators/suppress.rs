@@ -131,43 +131,50 @@ pub(crate) fn adds_up_levels(ind: &Indicator) -> bool {
     ind.aggregate == Aggregate::Sum
 }
 
-/// Cells of the finest of `levels` with the cells of each coarser one they add up to.
-pub(crate) fn with_levels(mut cells: Vec<Cell>, levels: &[Level]) -> Vec<Cell> {
-    let mut levels: Vec<Level> = levels.to_vec();
-    levels.sort_by_key(|l| level_rank(*l));
-    let Some((finest, coarser)) = levels.split_first() else {
-        return cells;
+/// The cell a cell adds up into at a coarser `level` (measure and rule left for the sum).
+fn parent_at(c: &Cell, level: Level) -> Cell {
+    let (district, school) = match level {
+        Level::School => (c.district.clone(), c.school.clone()),
+        Level::District => (c.district.clone(), String::new()),
+        _ => (String::new(), String::new()),
     };
-    let extra_from = identity(*finest).len();
+    let mut keys: Vec<String> = identity(level)
+        .iter()
+        .map(|col| match *col {
+            "district" => district.clone(),
+            _ => school.clone(),
+        })
+        .collect();
+    keys.extend(c.key.keys[identity_len(c.key.level)..].iter().cloned());
+    Cell {
+        key: CellKey {
+            level: level_rank(level),
+            keys,
+            ..c.key.clone()
+        },
+        district,
+        school,
+        measure: 0.0,
+        primary: false,
+    }
+}
+
+/// The key of the month a day cell adds up into.
+fn month_of(key: &CellKey) -> CellKey {
+    CellKey {
+        grain: grain_rank(Grain::Month),
+        start: key.start.with_day(1).unwrap_or(key.start),
+        ..key.clone()
+    }
+}
+
+/// Cells with the sums `into` says each adds up into: a sum's measure is its parts', and the
+/// small-cell rule looks at it as an export does.
+fn add_up(mut cells: Vec<Cell>, into: impl Fn(&Cell) -> Vec<Cell>) -> Vec<Cell> {
     let mut sums: BTreeMap<CellKey, Cell> = BTreeMap::new();
     for c in &cells {
-        for level in coarser {
-            let (district, school) = match level {
-                Level::School => (c.district.clone(), c.school.clone()),
-                Level::District => (c.district.clone(), String::new()),
-                _ => (String::new(), String::new()),
-            };
-            let mut keys: Vec<String> = identity(*level)
-                .iter()
-                .map(|col| match *col {
-                    "district" => district.clone(),
-                    _ => school.clone(),
-                })
-                .collect();
-            keys.extend(c.key.keys[extra_from..].iter().cloned());
-            let key = CellKey {
-                level: level_rank(*level),
-                keys,
-                ..c.key.clone()
-            };
-            let sum = sums.entry(key.clone()).or_insert_with(|| Cell {
-                key,
-                district,
-                school,
-                measure: 0.0,
-                primary: false,
-            });
-            sum.measure += c.measure;
+        for sum in into(c) {
+            sums.entry(sum.key.clone()).or_insert(sum).measure += c.measure;
         }
     }
     cells.extend(sums.into_values().map(|mut m| {
@@ -177,29 +184,26 @@ pub(crate) fn with_levels(mut cells: Vec<Cell>, levels: &[Level]) -> Vec<Cell> {
     cells
 }
 
-/// Day cells with the months they add up to: a month's measure is its days' sum, and the
-/// small-cell rule looks at it as the export does (1–9).
-pub(crate) fn with_months(mut cells: Vec<Cell>) -> Vec<Cell> {
-    let mut months: BTreeMap<CellKey, Cell> = BTreeMap::new();
-    for c in &cells {
-        let key = CellKey {
-            grain: grain_rank(Grain::Month),
-            start: c.key.start.with_day(1).unwrap_or(c.key.start),
-            ..c.key.clone()
-        };
-        let month = months.entry(key.clone()).or_insert_with(|| Cell {
-            key,
+/// Cells of the finest of `levels` with the cells of each coarser one they add up to.
+pub(crate) fn with_levels(cells: Vec<Cell>, levels: &[Level]) -> Vec<Cell> {
+    let mut levels: Vec<Level> = levels.to_vec();
+    levels.sort_by_key(|l| level_rank(*l));
+    let coarser = levels.get(1..).unwrap_or_default().to_vec();
+    add_up(cells, |c| {
+        coarser.iter().map(|l| parent_at(c, *l)).collect()
+    })
+}
+
+/// Day cells with the months they add up to.
+pub(crate) fn with_months(cells: Vec<Cell>) -> Vec<Cell> {
+    add_up(cells, |c| {
+        vec![Cell {
+            key: month_of(&c.key),
             measure: 0.0,
             primary: false,
             ..c.clone()
-        });
-        month.measure += c.measure;
-    }
-    cells.extend(months.into_values().map(|mut m| {
-        m.primary = small(m.measure);
-        m
-    }));
-    cells
+        }]
+    })
 }
 
 /// The splits a family is made of: none, then each `by`.
@@ -422,23 +426,9 @@ fn relations(
     };
     for (i, c) in cells.iter().enumerate() {
         let k = &c.key;
-        let extra = &k.keys[identity_len(k.level)..];
         // Along the levels: the next coarser level the indicator has.
         if let Some(parent) = levels.iter().find(|l| level_rank(**l) > k.level) {
-            let mut keys: Vec<String> = identity(*parent)
-                .iter()
-                .map(|col| match *col {
-                    "district" => c.district.clone(),
-                    _ => c.school.clone(),
-                })
-                .collect();
-            keys.extend(extra.iter().cloned());
-            let sum = CellKey {
-                level: level_rank(*parent),
-                keys,
-                ..k.clone()
-            };
-            add(0, 0, sum, i);
+            add(0, 0, parent_at(c, *parent).key, i);
         }
         // Along a split: its values add up to the unsplit cell.
         if let Some(split) = k.split.as_deref() {
@@ -456,12 +446,7 @@ fn relations(
         }
         // Along time: a month's days.
         if k.grain == grain_rank(Grain::Day) {
-            let sum = CellKey {
-                grain: grain_rank(Grain::Month),
-                start: k.start.with_day(1).unwrap_or(k.start),
-                ..k.clone()
-            };
-            add(2, 0, sum, i);
+            add(2, 0, month_of(k), i);
         }
     }
     let mut out: Vec<((u8, usize, usize), Vec<usize>)> = sums.into_iter().collect();
