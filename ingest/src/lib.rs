@@ -17,6 +17,8 @@
 //! - [`error`]: [`IngestError`], whose variants say whose fault a failure is.
 //! - [`generate`]: a synthetic district written as the files schools send.
 //! - [`limits`]: what one file may hold (rows, columns, cells, unpacked bytes).
+//! - [`profile`]: platform exports described as data (TOML): the built-in profiles and a
+//!   bureau's own, and which one a file gets.
 
 pub mod clean;
 pub mod error;
@@ -24,6 +26,7 @@ pub mod generate;
 pub mod lake;
 pub mod limits;
 pub mod pipeline;
+pub mod profile;
 pub mod pseudo;
 pub mod read;
 pub mod state;

@@ -17,8 +17,9 @@ use edulake_schemas::Dataset;
 use crate::clean::{clean, CleanContext, HeaderReport, Reject, Upload};
 use crate::error::Result;
 use crate::lake::{identity, BatchRecord, Fault, FileBatches, Lake};
+use crate::profile::{Choice, Profiles};
 use crate::pseudo::Key;
-use crate::read::read_table;
+use crate::read::read_table_for;
 use crate::state::StateDir;
 
 /// What to ingest and how.
@@ -42,6 +43,13 @@ pub struct IngestOptions {
     /// Read, check and clean each file and say what would be stored, storing nothing: no
     /// table, batch record or reject report is written ([`Outcome::Previewed`]).
     pub dry_run: bool,
+    /// The profiles a file may be read with, chosen by its headers among those that serve
+    /// [`IngestOptions::dataset`] ([`Profiles::choose`]).
+    pub profiles: Arc<Profiles>,
+    /// The profile every file is read with (`--profile`): no other is chosen.
+    pub profile: Option<Choice>,
+    /// The profile chosen for each file, and why.
+    chosen: HashMap<PathBuf, Choice>,
 }
 
 impl IngestOptions {
@@ -61,7 +69,15 @@ impl IngestOptions {
             fault: Fault::None,
             names: Default::default(),
             dry_run: false,
+            profiles: Arc::new(Profiles::built_in()),
+            profile: None,
+            chosen: Default::default(),
         }
+    }
+
+    /// The profile a file is read with, if any.
+    fn profile_of(&self, path: &Path) -> Option<&Choice> {
+        self.profile.as_ref().or_else(|| self.chosen.get(path))
     }
 
     /// The name a file was sent under: its own, unless [`IngestOptions::names`] says.
@@ -114,6 +130,9 @@ pub const PREVIEW_ROWS: usize = 10;
 #[derive(Debug, Clone)]
 pub struct FileOutcome {
     pub path: PathBuf,
+    /// The table the file went to: the dataset asked for, or the one its profile's shape
+    /// stores (an exception register, a class report).
+    pub dataset: &'static Dataset,
     pub outcome: Outcome,
 }
 
@@ -178,15 +197,104 @@ fn upload_identity(sha: &str, upload: &Upload, file: &Path) -> String {
 const GROUP_ROWS: u64 = 1_000_000;
 const GROUP_FILES: usize = 256;
 
-/// Ingests files as one batch each. `on_file` is called once per file, in order, as soon as
-/// its outcome is final. Returns `Err` only when the lake or the configuration fails; a bad
-/// file is an [`Outcome::Rejected`].
+/// Ingests files as one batch each. Each file is read with the profile its headers select
+/// (unless [`IngestOptions::profile`] names one), and stored where that profile's shape goes.
+/// `on_file` is called once per file as soon as its outcome is final: in order within the
+/// files of one table and profile. Returns every outcome in the order of the files. Returns
+/// `Err` only when the lake or the configuration fails; a bad file is an
+/// [`Outcome::Rejected`].
 pub async fn ingest(
     lake: &Lake,
     state: &StateDir,
     key: &Key,
     opts: &IngestOptions,
     paths: &[PathBuf],
+    on_file: &mut (dyn FnMut(&FileOutcome) + Send),
+) -> Result<Vec<FileOutcome>> {
+    let files = expand(paths);
+    if let Some(c) = &opts.profile {
+        let mut opts = opts.clone();
+        opts.dataset = c.profile.stored;
+        return ingest_files(lake, state, key, &opts, files, on_file).await;
+    }
+    // Each file's profile, from its first rows (read on worker threads).
+    let (profiles, requested) = (opts.profiles.clone(), opts.dataset);
+    let listed = files.clone();
+    let choices = tokio::task::spawn_blocking(move || {
+        listed
+            .iter()
+            .map(|p| choose_for(&profiles, requested, p))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| crate::IngestError::Internal(format!("choosing profiles: {e}")))?;
+    // Files of one table and profile go together, in their order.
+    let mut groups: Vec<ProfileGroup<'_>> = Vec::new();
+    let mut opts = opts.clone();
+    for (i, (path, choice)) in files.into_iter().zip(choices).enumerate() {
+        let name = choice.as_ref().map(|c| c.profile.name.clone());
+        let table = choice.as_ref().map_or(requested, |c| c.profile.stored);
+        if let Some(c) = choice {
+            opts.chosen.insert(path.clone(), c);
+        }
+        match groups
+            .iter_mut()
+            .find(|(n, t, _)| *n == name && std::ptr::eq(*t, table))
+        {
+            Some((_, _, members)) => members.push((i, path)),
+            None => groups.push((name, table, vec![(i, path)])),
+        }
+    }
+    let mut all: Vec<(usize, FileOutcome)> = Vec::new();
+    for (_, table, members) in groups {
+        let mut opts = opts.clone();
+        opts.dataset = table;
+        let (at, files): (Vec<usize>, Vec<PathBuf>) = members.into_iter().unzip();
+        let done = ingest_files(lake, state, key, &opts, files, on_file).await?;
+        all.extend(at.into_iter().zip(done));
+    }
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, fo)| fo).collect())
+}
+
+/// Files read with one profile (or none) into one table: `(profile, table, [(place, file)])`.
+type ProfileGroup<'a> = (Option<String>, &'a Dataset, Vec<(usize, PathBuf)>);
+
+/// The profile a file's first rows select, if any. A file that cannot be read gets none: its
+/// ingest says why.
+fn choose_for(profiles: &Profiles, requested: &'static Dataset, path: &Path) -> Option<Choice> {
+    if profiles.all().is_empty() {
+        return None;
+    }
+    let bytes = head_of(path)?;
+    let mut table = read_table_for(bytes, Some(requested.name)).ok()?;
+    profiles.choose(requested, &mut table.rows).ok().flatten()
+}
+
+/// Enough of a file to find its header: a text file's first MiB up to a line end; any other
+/// file whole (a workbook or an archive is read from its end).
+fn head_of(path: &Path) -> Option<Vec<u8>> {
+    const HEAD: usize = 1 << 20;
+    let mut bytes = std::fs::read(path).ok()?;
+    let packed = bytes.starts_with(b"PK\x03\x04")
+        || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
+        || bytes.starts_with(&[0x1f, 0x8b])
+        || bytes.starts_with(&[0xFF, 0xFE])
+        || bytes.starts_with(&[0xFE, 0xFF]);
+    if !packed && bytes.len() > HEAD {
+        let cut = memchr::memrchr(b'\n', &bytes[..HEAD]).map_or(HEAD, |i| i + 1);
+        bytes.truncate(cut);
+    }
+    Some(bytes)
+}
+
+/// [`ingest`] of files that all go to one table with one profile (or none).
+async fn ingest_files(
+    lake: &Lake,
+    state: &StateDir,
+    key: &Key,
+    opts: &IngestOptions,
+    files: Vec<PathBuf>,
     on_file: &mut (dyn FnMut(&FileOutcome) + Send),
 ) -> Result<Vec<FileOutcome>> {
     let d = opts.dataset;
@@ -211,7 +319,7 @@ pub async fn ingest(
         .collect();
     let known_ids = Arc::new(seen.clone());
 
-    let files = Arc::new(expand(paths));
+    let files = Arc::new(files);
     let next = Arc::new(AtomicUsize::new(0));
     let base_time = chrono::Utc::now().timestamp_micros();
     let workers = opts.threads.max(1).min(files.len().max(1));
@@ -425,6 +533,7 @@ async fn commit_group(
             };
             FileOutcome {
                 path: files[i].clone(),
+                dataset: opts.dataset,
                 outcome,
             }
         })
@@ -467,10 +576,11 @@ fn prepare(
             batch_id: batch_id.clone(),
         });
     }
-    let table = match read_table(bytes) {
+    let mut table = match read_table_for(bytes, Some(opts.dataset.name)) {
         Ok(t) => t,
         Err(problem) => return Work::Done(Outcome::Rejected { problem }),
     };
+    let read_notes = std::mem::take(&mut table.notes);
     let batch_id = uuid::Uuid::now_v7().to_string();
     let ctx = CleanContext {
         dataset: opts.dataset,
@@ -488,12 +598,17 @@ fn prepare(
             .file_name()
             .and_then(|n| n.to_str())
             .and_then(crate::clean::file_name_date),
+        profile: opts.profile_of(path),
     };
-    let format = table.sniffed.to_string();
-    let cleaned = match clean(&ctx, table.rows, table.spreadsheet) {
+    let mut format = table.sniffed.to_string();
+    if let Some(c) = opts.profile_of(path) {
+        format.push_str(&format!("; profile {}", c.profile.name));
+    }
+    let mut cleaned = match clean(&ctx, table.rows, table.spreadsheet) {
         Ok(c) => c,
         Err(problem) => return Work::Done(Outcome::Rejected { problem }),
     };
+    cleaned.header.notes.splice(0..0, read_notes);
     if opts.dry_run {
         let first_rows = cleaned
             .batches

@@ -118,8 +118,10 @@ pub enum Command {
     },
     /// Read extracts (files or folders) into the lake, one batch per file.
     Ingest {
-        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(edulake_schemas::names()))]
-        dataset: String,
+        /// The dataset the files are (a profile's shape may store them as an exception
+        /// register or a class report of it). Not needed with --profile.
+        #[arg(long, required_unless_present = "profile", value_parser = clap::builder::PossibleValuesParser::new(edulake_schemas::names()))]
+        dataset: Option<String>,
         /// The school the files are from (fills a missing school_code column).
         #[arg(long)]
         school: Option<String>,
@@ -141,9 +143,16 @@ pub enum Command {
         /// the date's source, the first rows as stored, the rejects), storing nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Read every file with this export profile (`edulake profiles` lists them) instead
+        /// of the one its headers select.
+        #[arg(long)]
+        profile: Option<String>,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// List the export profiles (built in, and the bureau's own in the state directory's
+    /// profiles/) with the headers that select them.
+    Profiles,
     /// List the ingested batches.
     Batches {
         #[arg(long, value_enum, default_value_t = SqlFormat::Table)]

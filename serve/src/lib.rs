@@ -40,6 +40,12 @@ impl Env {
         }
     }
 
+    /// The export profiles: the built-in ones and the bureau's own (`profiles/` in the state
+    /// directory), read anew each time so a file added there counts without a restart.
+    pub fn profiles(&self) -> edulake_ingest::profile::Profiles {
+        edulake_ingest::profile::Profiles::load(&self.state.root().join("profiles"))
+    }
+
     /// Appends what a command did to the audit log of the state directory (as the command
     /// line's user, from this computer). A state directory that cannot take it is said on
     /// stderr; the command goes on.

@@ -62,6 +62,9 @@ fn requests_of(path: &str, method: &str) -> Vec<(&'static str, String)> {
         ("GET", "/data") => vec![("", "/data".into()), ("own", "/data?school=S1".into()), ("other", "/data?school=S3".into())],
         ("GET", "/upload") => vec![("", "/upload".into())],
         ("POST", "/upload") => vec![("own", "/upload".into()), ("other", "/upload".into())],
+        // (No preview of theirs is pending: the page says it has expired.)
+        ("POST", "/upload/confirm") => vec![("", "/upload/confirm".into())],
+        ("POST", "/upload/cancel") => vec![("", "/upload/cancel".into())],
         ("GET", "/rejects/{batch_id}") => vec![("own", "S1".into()), ("other", "S3".into())],
         ("GET", "/sql") => vec![("", "/sql?q=SELECT%20count(*)%20FROM%20attendance_rate_school&format=csv".into())],
         ("GET", "/download") => vec![
@@ -133,6 +136,11 @@ fn expected(method: &str, path: &str, tried: &str, role: Option<Role>) -> Outcom
         ("GET", "/upload") if bureau || role == SchoolClerk => Ok,
         ("POST", "/upload") if bureau => Ok,
         ("POST", "/upload") if role == SchoolClerk && tried == "own" => Ok,
+        ("POST", "/upload/confirm") | ("POST", "/upload/cancel")
+            if bureau || role == SchoolClerk =>
+        {
+            Ok
+        }
         _ => Refused,
     }
 }

@@ -280,22 +280,16 @@ fn zip_of(files: &[(&str, &str)]) -> Vec<u8> {
     out.into_inner()
 }
 
-/// Exports edulake does not read yet, in the layout their platforms write: each is refused as
+/// Files edulake does not read, in the layout their programs write: each is refused as
 /// "format not supported: <what it looks like>", never with its first line taken for a
 /// header and a list of missing columns.
 #[tokio::test]
 async fn a_format_edulake_does_not_read_is_named_for_what_it_looks_like() {
-    let ed_fi = r#"<?xml version="1.0" encoding="UTF-8"?>
-<!-- Ed-Fi Data Standard v3 interchange -->
-<InterchangeStudentAttendance xmlns="http://ed-fi.org/0220" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-  <StudentSchoolAttendanceEvent>
-    <StudentReference><StudentIdentity><StudentUniqueId>604821</StudentUniqueId></StudentIdentity></StudentReference>
-    <SchoolReference><SchoolIdentity><SchoolId>255901001</SchoolId></SchoolIdentity></SchoolReference>
-    <EventDate>2026-11-18</EventDate>
-    <AttendanceEventCategory>Excused Absence</AttendanceEventCategory>
-    <AttendanceEventReason>Sick</AttendanceEventReason>
-  </StudentSchoolAttendanceEvent>
-</InterchangeStudentAttendance>
+    let spreadsheet_2003 = r#"<?xml version="1.0"?>
+<?mso-application progid="Excel.Sheet"?>
+<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">
+ <Worksheet ss:Name="考勤"><Table><Row><Cell><Data ss:Type="String">日期</Data></Cell></Row></Table></Worksheet>
+</Workbook>
 "#;
     let timed_out = "<!DOCTYPE html><html><head><title>登录超时</title></head>\
         <body><p>您的登录已超时，请重新登录。</p></body></html>";
@@ -305,9 +299,9 @@ async fn a_format_edulake_does_not_read_is_named_for_what_it_looks_like() {
         ("users.csv", "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName\nU1,active,2026-09-01,true,S1,student,u1,,三,张\n"),
     ]);
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("attendance.xml", ed_fi.as_bytes().to_vec(), "XML (root element <InterchangeStudentAttendance>)"),
+        ("考勤.xml", spreadsheet_2003.as_bytes().to_vec(), "an Excel 2003 XML spreadsheet"),
         ("考勤统计.xls", timed_out.as_bytes().to_vec(), "an HTML page without a table"),
-        ("oneroster.zip", one_roster, "a zip bundle with manifest.csv (a OneRoster export?) holding manifest.csv, orgs.csv, users.csv"),
+        ("oneroster.zip", one_roster, "a OneRoster bundle (read as `schools` for its orgs, as `enrolment` for its users and enrollments)"),
         ("scan.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n".to_vec(), "a PDF document"),
     ];
     let f = Fixture::new();

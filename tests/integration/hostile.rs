@@ -359,6 +359,37 @@ fn hostile_files_are_rejected_whole_within_their_limits() {
             ",".repeat(100_000)
         ),
     );
+    // A OneRoster bundle whose orgs.csv is 128 MiB of zeros.
+    let roster_bomb = f.write("15-oneroster-bomb.zip", {
+        use std::io::Write;
+        let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let deflated = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        out.start_file("manifest.csv", deflated).unwrap();
+        out.write_all(b"propertyName,value\noneroster.version,1.1\n")
+            .unwrap();
+        out.start_file("orgs.csv", deflated).unwrap();
+        out.write_all(&vec![0u8; 128 << 20]).unwrap();
+        out.finish().unwrap().into_inner()
+    });
+    // The billion laughs: entities that each hold ten of the one before.
+    let laughs = f.write("16-entity-bomb.xml", {
+        let mut xml =
+            String::from("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n");
+        for i in 1..=9 {
+            let prev = if i == 1 {
+                "lol".to_string()
+            } else {
+                format!("lol{}", i - 1)
+            };
+            xml.push_str(&format!(
+                "<!ENTITY lol{i} \"{}\">\n",
+                format!("&{prev};").repeat(10)
+            ));
+        }
+        xml.push_str("]>\n<lolz><r><x>&lol9;</x></r></lolz>\n");
+        xml
+    });
     let o = limited(
         &f,
         &[],
@@ -397,6 +428,11 @@ fn hostile_files_are_rejected_whole_within_their_limits() {
         (&counted, "says it has 10,000,000,000 shared strings"),
         (&long_string, "hold more than 256 MiB of text"),
         (&commas, "row 2 has more than 256 columns"),
+        (
+            &roster_bomb,
+            "the OneRoster bundle unpacks to more than 100 times",
+        ),
+        (&laughs, "declares its own entities (<!ENTITY on line 3)"),
     ] {
         let l = line(file);
         assert!(l.contains("REJECTED") && l.contains(words), "{l}\n{out}");

@@ -17,6 +17,7 @@ mod indicators;
 mod lake;
 mod marts;
 mod privacy;
+mod profiles;
 mod properties;
 mod python;
 mod registers;

@@ -7,6 +7,16 @@ use edulake_ingest::read::read_table;
 use edulake_ingest::Key;
 
 fn run(dataset: &str, bytes: Vec<u8>) {
+    run_with(dataset, bytes, None)
+}
+
+/// [`run`] with a file read by a profile (its value maps, dates, yes/no lists, row filters).
+fn run_with(dataset: &str, bytes: Vec<u8>, profile: Option<&str>) {
+    let profiles = edulake_ingest::profile::Profiles::built_in();
+    let choice = profile.map(|name| edulake_ingest::profile::Choice {
+        profile: profiles.get(name).expect("a built-in profile"),
+        why: "test".into(),
+    });
     let key = Key::parse("property test key 0123456789").unwrap();
     let upload = Upload::default();
     let ctx = CleanContext {
@@ -21,6 +31,7 @@ fn run(dataset: &str, bytes: Vec<u8>) {
         batch_id: "b",
         ingested_at: 0,
         file_date: None,
+        profile: choice.as_ref(),
     };
     if let Ok(t) = read_table(bytes) {
         if let Ok(c) = clean(&ctx, t.rows, t.spreadsheet) {
@@ -260,5 +271,90 @@ proptest! {
             }
         }
         run("attendance", html.into_bytes());
+    }
+}
+
+/// A piece of an XML document: elements (closed or not), attributes, text, entities, CDATA,
+/// declarations.
+fn xml_piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[A-Za-z]{1,6}".prop_map(|n| format!("<{n}>")),
+        "[A-Za-z]{1,6}".prop_map(|n| format!("</{n}>")),
+        "[A-Za-z]{1,6}".prop_map(|n| format!("<{n} id=\"1\"/>")),
+        Just("<EventDate>2026-10-12</EventDate>".to_string()),
+        Just("<AttendanceEventCategory>uri://ed-fi.org/AttendanceEventCategoryDescriptor#Tardy</AttendanceEventCategory>".to_string()),
+        Just("<StudentUniqueId>604822</StudentUniqueId>".to_string()),
+        Just("<SchoolId>255901001</SchoolId>".to_string()),
+        Just("&amp;".to_string()),
+        Just("&#x41;".to_string()),
+        Just("&#0;".to_string()),
+        Just("&undeclared;".to_string()),
+        Just("<![CDATA[<x>]]>".to_string()),
+        Just("<!-- c -->".to_string()),
+        Just("<?pi x?>".to_string()),
+        Just("<!DOCTYPE x>".to_string()),
+        "\\PC{0,8}",
+    ]
+}
+
+/// A row of a DingTalk, form-platform or leave export's cells.
+fn profiled_cell() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        Just("正常".to_string()),
+        Just("请假".to_string()),
+        Just("迟到12分钟".to_string()),
+        Just("休息".to_string()),
+        Just("是".to_string()),
+        Just("不适".to_string()),
+        Just("同意".to_string()),
+        Just("1791734400000".to_string()),
+        Just("99999999999999999999".to_string()),
+        Just("2026/10/12 7:32:10".to_string()),
+        Just("七年级(1)班".to_string()),
+        "[ -~]{0,10}",
+        "\\PC{0,6}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// XML of any shape: read as records or refused with a sentence, never a panic.
+    #[test]
+    fn xml_of_any_shape_never_panics(
+        pieces in proptest::collection::vec(xml_piece(), 0..40),
+        declared in any::<bool>(),
+    ) {
+        let mut xml = String::new();
+        if declared {
+            xml.push_str("<?xml version=\"1.0\"?>\n");
+        }
+        xml.push_str("<InterchangeStudentAttendance>");
+        for p in pieces {
+            xml.push_str(&p);
+        }
+        run("attendance_exceptions", xml.clone().into_bytes());
+        run_with("attendance_exceptions", xml.into_bytes(), Some("edfi-attendance-events"));
+    }
+
+    /// Rows of any cells under the headers of a profile: read with its meanings, every row
+    /// stored or rejected (or left out by the profile), never a panic.
+    #[test]
+    fn profiled_rows_never_panic(
+        which in 0usize..3,
+        rows in proptest::collection::vec(proptest::collection::vec(profiled_cell(), 0..9), 0..15),
+    ) {
+        let (dataset, profile, header) = [
+            ("attendance", "dingtalk-daily", "姓名,考勤组,部门,工号,workDate,班次,上班1打卡结果,关联的审批单"),
+            ("health_report", "form-checkin", "提交时间,学籍号,班级,今日体温,是否发热,是否咳嗽,健康状况,序号"),
+            ("attendance_exceptions", "leave-approvals", "审批编号,审批状态,审批结果,学籍号,班级,请假类型,开始时间,结束时间"),
+        ][which];
+        let mut text = format!("{header}\n");
+        for r in rows {
+            text.push_str(&r.join(","));
+            text.push('\n');
+        }
+        run_with(dataset, text.into_bytes(), Some(profile));
     }
 }

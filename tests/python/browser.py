@@ -219,13 +219,22 @@ with sync_playwright() as p:
     shot(page, "08-upload")
     page.select_option("select[name=dataset]", "attendance")
     page.set_input_files("input[type=file]", UPLOAD)
-    page.locator("form.upload button").click()
+    # First the preview: what the file would become, nothing stored; then the clerk confirms.
+    page.locator("form.upload button[value=preview]").click()
+    page.wait_for_load_state()
+    text = visible_text(page)
+    for said in ["入库前预览", "各列含义", "确认入库"]:
+        if said not in text:
+            fail(f"the upload preview does not show {said}: {text[:500]}")
+    no_overflow(page, "upload preview")
+    shot(page, "09-upload-preview")
+    page.locator("section.confirm form[action^='/upload/confirm'] button").click()
     page.wait_for_load_state()
     text = visible_text(page)
     name = os.path.basename(UPLOAD)
     if name not in text or "已入库" not in text:
         fail(f"the upload result does not show {name} stored: {text[:500]}")
-    shot(page, "09-upload-result")
+    shot(page, "09-upload-result-stored")
     report = page.locator("a[href^='/rejects/']")
     if report.count() != 1:
         fail("the upload result has no reject report link")

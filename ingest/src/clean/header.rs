@@ -2,19 +2,146 @@
 //! header names, a date in a title row or the file's name, and total and sign-off rows.
 
 use super::*;
+use crate::profile::Profile;
+use edulake_schemas::fold;
 
 /// How many leading rows are searched for the header.
 const HEADER_SEARCH_ROWS: usize = 50;
 
-/// Finds the header: the first row naming every required column. Returns the source of each
-/// dataset column and the report, or a sentence saying why the file does not fit.
+/// A file's header, found.
+pub(super) struct Found {
+    /// Where each dataset column's value comes from.
+    pub sources: Vec<Source>,
+    pub report: HeaderReport,
+    /// The header's cells in the file; a profile's own columns follow them in each row.
+    pub width: usize,
+    /// A profile's own columns, after the file's (a copy of its date column, a list built from
+    /// yes/no columns).
+    pub synthetic: Vec<Synthetic>,
+}
+
+/// A column a profile makes from a row's cells.
+#[derive(Debug, Clone)]
+pub(super) enum Synthetic {
+    /// The cell of another column (the date of a timestamp column).
+    Copy(usize),
+    /// A list of words from yes/no cells `(cell, word)`, and from cells holding a value
+    /// `(cell, value, word)` that count only where no yes/no cell said yes.
+    Flags {
+        yes: Vec<(usize, String)>,
+        value: Vec<(usize, String, String)>,
+    },
+}
+
+/// The names a header row's cells go by: by a profile, its meaning for a cell, or nothing for
+/// a cell it drops; then the profile's own columns with the label a clerk reads for each.
+struct Named {
+    names: Vec<String>,
+    labels: Vec<String>,
+    synthetic: Vec<Synthetic>,
+}
+
+impl Named {
+    fn of(profile: Option<&Profile>, d: &Dataset, cells: &[String]) -> Named {
+        let Some(p) = profile else {
+            return Named {
+                names: cells.to_vec(),
+                labels: Vec::new(),
+                synthetic: Vec::new(),
+            };
+        };
+        let mut names: Vec<String> = cells
+            .iter()
+            .map(|c| match p.column_for(c) {
+                Some(col) => col.to_string(),
+                None if p.is_ignored(c) || p.is_personal(c) => String::new(),
+                None => c.clone(),
+            })
+            .collect();
+        // A column the profile names is named by it alone: another header the usual aliases
+        // take for it is not read (a DingTalk export's 日期 beside its workDate). Ids are the
+        // exception: a person has several, each column naming them counts.
+        let at = |header: &str| cells.iter().position(|c| fold(c) == fold(header));
+        let date_copy = p.date_column.as_deref().and_then(at);
+        let mut by_profile: Vec<&'static str> =
+            cells.iter().filter_map(|c| p.column_for(c)).collect();
+        if date_copy.is_some() {
+            by_profile.push("date");
+        }
+        if let Some((column, flags)) = &p.flags {
+            if flags.iter().any(|f| at(&f.header).is_some()) {
+                by_profile.push(column);
+            }
+        }
+        for (cell, name) in cells.iter().zip(names.iter_mut()) {
+            if p.column_for(cell).is_none()
+                && d.column_for_header(cell)
+                    .is_some_and(|c| !c.is_pseudonymised() && by_profile.contains(&c.name))
+            {
+                name.clear();
+            }
+        }
+        let mut labels = Vec::new();
+        let mut synthetic = Vec::new();
+        if let Some(i) = date_copy {
+            names.push("date".into());
+            labels.push(cells[i].clone());
+            synthetic.push(Synthetic::Copy(i));
+        }
+        if let Some((column, flags)) = &p.flags {
+            let mut yes = Vec::new();
+            let mut value = Vec::new();
+            let mut used: Vec<usize> = Vec::new();
+            for f in flags {
+                let Some(i) = at(&f.header) else { continue };
+                used.push(i);
+                match &f.value {
+                    None => yes.push((i, f.word.clone())),
+                    Some(v) => value.push((i, v.clone(), f.word.clone())),
+                }
+            }
+            if !yes.is_empty() || !value.is_empty() {
+                used.sort_unstable();
+                used.dedup();
+                names.push(column.to_string());
+                labels.push(
+                    used.iter()
+                        .map(|i| cells[*i].as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                );
+                synthetic.push(Synthetic::Flags { yes, value });
+            }
+        }
+        Named {
+            names,
+            labels,
+            synthetic,
+        }
+    }
+}
+
+/// What the upload, or else the profile, gives for a column the file may leave out.
+fn given(c: &Column, upload: &Upload, profile: Option<&Profile>) -> Option<String> {
+    supplied(c, upload).or_else(|| {
+        profile
+            .and_then(|p| p.default_for(c.name))
+            .filter(|v| !v.is_empty())
+            .map(String::from)
+    })
+}
+
+/// Finds the header: the first row naming every required column (by the profile's names, when
+/// a profile reads the file). Returns where each dataset column comes from and the report, or
+/// a sentence saying why the file does not fit.
 pub(super) fn find_header(
     d: &Dataset,
     upload: &Upload,
+    profile: Option<&Profile>,
     file_date: Option<NaiveDate>,
     rows: &mut Rows,
     rec: &mut StringRecord,
-) -> Result<(Vec<Source>, HeaderReport), String> {
+) -> Result<Found, String> {
     let mut best: Option<(usize, Vec<String>)> = None;
     // The date of the file when no column holds it: `--date`, else a title row, else the
     // file name.
@@ -34,44 +161,102 @@ pub(super) fn find_header(
             ..upload.clone()
         };
         // The row as a header on its own; else, read with the row above as its parents.
-        let names_all = |cells: &[String]| {
+        let names_all = |named: &Named| {
             d.required_columns()
-                .all(|c| named(d, c, cells) || supplied(c, upload).is_some())
+                .all(|c| named_in(d, c, &named.names) || given(c, upload, profile).is_some())
         };
-        let cells = match &above {
-            Some(parents) if !names_all(&own) => {
+        let own_named = Named::of(profile, d, &own);
+        let (cells, named) = match &above {
+            Some(parents) if !names_all(&own_named) => {
                 let joined = two_row_header(parents, &own);
-                if names_all(&joined) {
-                    joined
+                let joined_named = Named::of(profile, d, &joined);
+                if names_all(&joined_named) {
+                    (joined, joined_named)
                 } else {
-                    own.clone()
+                    (own.clone(), own_named)
                 }
             }
-            _ => own.clone(),
+            _ => (own.clone(), own_named),
         };
+        let names = &named.names;
         let matched = d
             .columns
             .iter()
-            .filter(|c| cells.iter().any(|h| c.matches(h)))
+            .filter(|c| names.iter().any(|h| c.matches(h)))
             .count();
-        let missing: Vec<&Column> = d
+        let missing = d
             .required_columns()
-            .filter(|c| !named(d, c, &cells) && supplied(c, upload).is_none())
-            .collect();
-        if missing.is_empty() {
-            let (sources, mut report) = map_header(d, upload, &cells, line)?;
-            if matches!(sources.first(), Some(Source::Fixed(Some(_))))
-                && d.columns.first().is_some_and(|c| c.name == "date")
-            {
-                report.date_source = Some(match date {
-                    Some((day, from)) => format!("{day} from {from}"),
-                    None => format!(
-                        "{} from the file name",
-                        file_date.map(|d| d.to_string()).unwrap_or_default()
-                    ),
-                });
+            .any(|c| !named_in(d, c, names) && given(c, upload, profile).is_none());
+        if !missing {
+            let shown: Vec<String> = cells.iter().cloned().chain(named.labels.clone()).collect();
+            let (sources, mut report) = map_header(d, upload, profile, names, &shown, line)?;
+            report.cells = shown;
+            report.read_as = vec![None; report.cells.len()];
+            for (c, source) in d.columns.iter().zip(&sources) {
+                let at: &[usize] = match source {
+                    Source::Cell(i) => std::slice::from_ref(i),
+                    Source::Cells(many) => many,
+                    Source::Fixed(_) => &[],
+                };
+                for i in at {
+                    if let Some(slot) = report.read_as.get_mut(*i) {
+                        *slot = Some(c.name);
+                    }
+                }
             }
-            return Ok((sources, report));
+            // The cells a profile's list is made from are read as that list.
+            for (k, made) in named.synthetic.iter().enumerate() {
+                let Synthetic::Flags { yes, value } = made else {
+                    continue;
+                };
+                let list = report.read_as.get(cells.len() + k).copied().flatten();
+                for i in yes
+                    .iter()
+                    .map(|(i, _)| *i)
+                    .chain(value.iter().map(|(i, _, _)| *i))
+                {
+                    if let Some(slot) = report.read_as.get_mut(i) {
+                        *slot = list;
+                    }
+                }
+            }
+            if let Some(p) = profile {
+                for (i, (cell, name)) in cells.iter().zip(names).enumerate() {
+                    if !name.is_empty() || cell.is_empty() || report.read_as[i].is_some() {
+                        continue;
+                    }
+                    if p.is_personal(cell) {
+                        report.personal_dropped.push(cell.clone());
+                    } else {
+                        report.ignored.push(cell.clone());
+                    }
+                }
+            }
+            let date_idx = d.columns.iter().position(|c| c.name == "date");
+            match date_idx.map(|j| &sources[j]) {
+                Some(Source::Fixed(Some(_))) if date_idx == Some(0) => {
+                    report.date_source = Some(match date {
+                        Some((day, from)) => format!("{day} from {from}"),
+                        None => format!(
+                            "{} from the file name",
+                            file_date.map(|d| d.to_string()).unwrap_or_default()
+                        ),
+                    });
+                }
+                Some(Source::Cell(i)) if *i >= cells.len() => {
+                    report.date_source = Some(format!(
+                        "the column {} (a time gives its local date)",
+                        report.cells[*i]
+                    ));
+                }
+                _ => {}
+            }
+            return Ok(Found {
+                sources,
+                report,
+                width: cells.len(),
+                synthetic: named.synthetic,
+            });
         }
         if date.is_none() {
             date = title_date(&cells).map(|day| (day, format!("the title on row {line}")));
@@ -91,9 +276,10 @@ pub(super) fn find_header(
         .map(String::as_str)
         .filter(|s| !s.is_empty())
         .collect();
+    let found_names = Named::of(profile, d, &found).names;
     let missing: Vec<String> = d
         .required_columns()
-        .filter(|c| !named(d, c, &found) && supplied(c, upload).is_none())
+        .filter(|c| !named_in(d, c, &found_names) && given(c, upload, profile).is_none())
         .map(|c| match c.required {
             Required::Unless(other) => format!("{} (or {other})", c.name),
             Required::FromUpload if c.name == "school_code" => format!("{} (or --school)", c.name),
@@ -113,6 +299,9 @@ pub(super) fn find_header(
         missing.join(", "),
         found_list.join(", ")
     );
+    if let Some(p) = profile {
+        msg.push_str(&format!(" (read with the profile {})", p.name));
+    }
     let fits: Vec<&str> = edulake_schemas::all()
         .iter()
         .filter(|other| other.name != d.name)
@@ -120,7 +309,8 @@ pub(super) fn find_header(
             // An upload may supply a school or a roster date, but a file of events without
             // any date column is not taken for one.
             other.required_columns().all(|c| {
-                named(other, c, &found) || (c.required == Required::FromUpload && c.name != "date")
+                named_in(other, c, &found)
+                    || (c.required == Required::FromUpload && c.name != "date")
             })
         })
         .map(|o| o.name)
@@ -162,7 +352,7 @@ fn two_row_header(parents: &[String], children: &[String]) -> Vec<String> {
 
 /// Whether a header names a column, or the column it may stand in for (a local id for a
 /// national one).
-fn named(d: &Dataset, c: &Column, cells: &[String]) -> bool {
+fn named_in(d: &Dataset, c: &Column, cells: &[String]) -> bool {
     let has = |c: &Column| cells.iter().any(|h| c.matches(h));
     has(c)
         || match c.required {
@@ -277,12 +467,15 @@ const SKIPPED_ROW_WORDS: &[&str] = &[
 ];
 
 /// Whether a row is a total or a sign-off line: its first filled cell begins with one of
-/// [`SKIPPED_ROW_WORDS`].
-pub(super) fn is_skipped_row(rec: &StringRecord) -> bool {
+/// [`SKIPPED_ROW_WORDS`], or with one of the profile's `skip_rows` words.
+pub(super) fn is_skipped_row(rec: &StringRecord, profile: Option<&Profile>) -> bool {
     rec.iter()
         .map(clean_text)
         .find(|c| !c.is_empty())
-        .is_some_and(|first| SKIPPED_ROW_WORDS.iter().any(|w| first.starts_with(w)))
+        .is_some_and(|first| {
+            SKIPPED_ROW_WORDS.iter().any(|w| first.starts_with(w))
+                || profile.is_some_and(|p| p.skips(first))
+        })
 }
 
 /// A cell as a value: surrounding spaces and Excel's leading text marker `'` removed.
@@ -294,7 +487,9 @@ pub(super) fn clean_text(cell: &str) -> &str {
 pub(super) fn map_header(
     d: &Dataset,
     upload: &Upload,
+    profile: Option<&Profile>,
     cells: &[String],
+    shown: &[String],
     line: u64,
 ) -> Result<(Vec<Source>, HeaderReport), String> {
     let mut report = HeaderReport {
@@ -307,11 +502,11 @@ pub(super) fn map_header(
         let hits: Vec<usize> = (0..cells.len()).filter(|i| c.matches(&cells[*i])).collect();
         match hits.as_slice() {
             [] => sources.push(Source::Fixed(
-                supplied(c, upload).or(c.default.map(String::from)),
+                given(c, upload, profile).or(c.default.map(String::from)),
             )),
             [i] => sources.push(Source::Cell(*i)),
             many if c.is_pseudonymised() => {
-                let names: Vec<&str> = many.iter().map(|i| cells[*i].as_str()).collect();
+                let names: Vec<&str> = many.iter().map(|i| shown[*i].as_str()).collect();
                 let keeps_more = d.columns.iter().any(|c| c.rule == Rule::MoreLocalIds);
                 report.notes.push(if c.rule == Rule::LocalId && keeps_more {
                     format!(
@@ -337,7 +532,7 @@ pub(super) fn map_header(
                 sources.push(Source::Cells(many.to_vec()));
             }
             many => {
-                let names: Vec<&str> = many.iter().map(|i| cells[*i].as_str()).collect();
+                let names: Vec<&str> = many.iter().map(|i| shown[*i].as_str()).collect();
                 return Err(format!(
                     "{} columns mean `{}`: {}; keep one",
                     many.len(),

@@ -28,10 +28,11 @@ use crate::values;
 mod cells;
 mod header;
 mod ids;
+mod profiled;
 mod rules;
 use cells::{format_ts, parse_cell, Parsed, RowContext};
 pub use header::file_name_date;
-use header::{clean_text, find_header, is_skipped_row, supplied};
+use header::{clean_text, find_header, is_skipped_row, supplied, Found};
 pub use ids::local_key;
 use ids::{ids_agree, leave_days, resolve_ids};
 use rules::check_row_rules;
@@ -106,8 +107,16 @@ pub struct HeaderReport {
     pub personal_dropped: Vec<String>,
     /// Columns the dataset does not know, not stored.
     pub unknown: Vec<String>,
-    /// The header cells as the file wrote them.
+    /// Columns the profile knows and does not store (考勤组, 班次).
+    pub ignored: Vec<String>,
+    /// The profile that read the file and why it was chosen (`dingtalk-daily (钉钉考勤 每日统计):
+    /// its headers 考勤组, 上班1打卡结果 (row 3)`).
+    pub profile: Option<String>,
+    /// The header cells as the file wrote them, then a profile's own columns (labelled by the
+    /// cells they are made from).
     pub cells: Vec<String>,
+    /// For each of [`HeaderReport::cells`], the dataset column read from it, if any.
+    pub read_as: Vec<Option<&'static str>>,
     /// Where the rows' date came from when no column holds it: `--date`, a title row or the
     /// file name (as a phrase for the report).
     pub date_source: Option<String>,
@@ -239,13 +248,36 @@ pub struct CleanContext<'a> {
     pub ingested_at: i64,
     /// The date the file's name carries, the last place a missing `date` is taken from.
     pub file_date: Option<NaiveDate>,
+    /// The profile that reads the file, and why it was chosen.
+    pub profile: Option<&'a crate::profile::Choice>,
 }
 
 /// Cleans a whole table. `Err` is a whole-file rejection (no header, a broken text table).
 pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cleaned, String> {
     let d = ctx.dataset;
-    let mut rec = StringRecord::new();
-    let (sources, header) = find_header(d, ctx.upload, ctx.file_date, &mut rows, &mut rec)?;
+    let mut raw = StringRecord::new();
+    let profile = ctx.profile.map(|c| &*c.profile);
+    let Found {
+        sources,
+        report: mut header,
+        width,
+        synthetic,
+    } = find_header(d, ctx.upload, profile, ctx.file_date, &mut rows, &mut raw)?;
+    if let Some(c) = ctx.profile {
+        header.profile = Some(format!(
+            "{} ({} / {}): {}",
+            c.profile.name, c.profile.title, c.profile.title_en, c.why
+        ));
+    }
+    let mut rewriter = profiled::Rewriter::new(
+        profile,
+        d,
+        &sources,
+        &header.cells,
+        width,
+        synthetic,
+        ctx.tz,
+    );
     let schema = d.lake_schema();
     let labels = column_labels(d, &sources, &header);
     let mut pseudo = Pseudonymiser::new(ctx.key);
@@ -329,6 +361,7 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         Vec::new()
     };
     let mut not_submitted = 0u64;
+    let mut after_header = true;
     // Rows naming their person by a local id alone (学号, UserId): resolved through the
     // roster when read.
     let mut only_local = 0u64;
@@ -343,33 +376,46 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         .zip(&sources)
         .map(|(c, s)| match s {
             Source::Fixed(v) => v.clone(),
-            Source::Cell(_) | Source::Cells(_) => {
-                supplied(c, ctx.upload).or(c.default.map(String::from))
-            }
+            Source::Cell(_) | Source::Cells(_) => supplied(c, ctx.upload)
+                .or_else(|| {
+                    profile
+                        .and_then(|p| p.default_for(c.name))
+                        .filter(|v| !v.is_empty())
+                        .map(String::from)
+                })
+                .or(c.default.map(String::from)),
         })
         .collect();
     loop {
-        let line = match rows.next_into(&mut rec) {
+        let line = match rows.next_into(&mut raw) {
             Ok(Some(line)) => line,
             Ok(None) => break,
             Err(e) => return Err(e),
         };
-        if rec.iter().all(|c| c.trim().is_empty()) {
+        if raw.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        if is_skipped_row(&rec) {
+        // Right under the header, a row with nothing in any column read is the header's
+        // second row (names under a merged parent, as DingTalk writes its 请假 columns).
+        if std::mem::take(&mut after_header) && !sources.iter().any(|s| has_cell(s, &raw, width)) {
+            out.header.notes.push(format!(
+                "row {line} holds names under the header's merged cells, not data: skipped"
+            ));
+            continue;
+        }
+        if is_skipped_row(&raw, profile) {
             out.header.rows_skipped += 1;
             continue;
         }
         if count_cells
             .iter()
-            .any(|&i| rec.get(i).is_some_and(|c| is_not_submitted(clean_text(c))))
+            .any(|&i| raw.get(i).is_some_and(|c| is_not_submitted(clean_text(c))))
         {
             not_submitted += 1;
             continue;
         }
-        out.rows_read += 1;
-        if let Some(reason) = rec.get(0).and_then(|c| c.strip_prefix(UNREADABLE_ROW)) {
+        if let Some(reason) = raw.get(0).and_then(|c| c.strip_prefix(UNREADABLE_ROW)) {
+            out.rows_read += 1;
             out.rows_rejected += 1;
             out.list(Reject {
                 row: line,
@@ -379,6 +425,15 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
             });
             continue;
         }
+        // A profile's meanings: its value maps, date forms and own columns.
+        let rec = match rewriter.as_mut() {
+            None => &raw,
+            Some(rw) => match rw.apply(&raw) {
+                Some(rec) => rec,
+                None => continue,
+            },
+        };
+        out.rows_read += 1;
         let mut vals: Vec<Val> = recycle(std::mem::take(&mut storage));
         row_rejects.clear();
         let cell_of = |j: usize| match &sources[j] {
@@ -414,7 +469,7 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
             let text = cell_of(j).or(fallback[j].as_deref());
             let parsed = match &sources[j] {
                 Source::Cells(many) if c.rule == Rule::Pseudonymised => {
-                    ids_agree(&rec, many, &out.header.cells)
+                    ids_agree(rec, many, &out.header.cells)
                         .and_then(|_| parse_cell(ctx, c, text, spreadsheet, row))
                 }
                 _ => parse_cell(ctx, c, text, spreadsheet, row),
@@ -531,6 +586,9 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
              UserId…): each counts as a student of its school, and is matched to the roster \
              once a roster carrying both that id and the 学籍号 is uploaded"
         ));
+    }
+    if let Some(note) = rewriter.as_ref().and_then(|rw| rw.note()) {
+        out.header.notes.push(note);
     }
     if not_submitted > 0 {
         out.header.notes.push(format!(
@@ -690,6 +748,16 @@ fn finish_chunk(
     cols.push(Arc::new(row_numbers.finish()));
     RecordBatch::try_new(schema.clone(), cols)
         .map_err(|e| format!("internal error building columns: {e}"))
+}
+
+/// Whether a row fills the file's cell a dataset column is read from.
+fn has_cell(s: &Source, rec: &StringRecord, width: usize) -> bool {
+    let filled = |i: &usize| *i < width && rec.get(*i).is_some_and(|c| !clean_text(c).is_empty());
+    match s {
+        Source::Cell(i) => filled(i),
+        Source::Cells(many) => many.iter().any(filled),
+        Source::Fixed(_) => false,
+    }
 }
 
 /// Whether a count cell says its school did not submit that day's figures.

@@ -94,12 +94,13 @@ pub(super) fn read_html(text: String, encoding: &'static str) -> Result<Table, S
     }
     Ok(Table {
         sniffed: Sniffed {
-            format: "html table",
+            format: "html table".into(),
             encoding,
             gzip: false,
         },
         spreadsheet: false,
         rows: Rows::Memory(out.into_iter()),
+        notes: Vec::new(),
     })
 }
 

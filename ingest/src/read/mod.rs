@@ -3,8 +3,9 @@
 //! The format and encoding are sniffed from the bytes, never from a flag or the file name:
 //! gzip (by its magic number, then sniffed again), XLSX and XLS (first sheet, via calamine),
 //! UTF-16 text (Excel's "Unicode text", tab-separated), JSON lines, HTML tables (a platform's
-//! "Excel" export that is a web page, [`html`]), and delimited text in UTF-8 (with or without
-//! BOM) or GB18030/GBK. Anything else recognisable (XML, HTML, a PDF,
+//! "Excel" export that is a web page, [`html`]), XML record lists and Ed-Fi interchanges
+//! ([`xml`]), OneRoster bulk bundles ([`oneroster`]), and delimited text in UTF-8 (with or without
+//! BOM) or GB18030/GBK. Anything else recognisable (an Excel 2003 XML sheet, a PDF,
 //! an image, a zip of other files) is refused as "format not supported: <what it looks
 //! like>" ([`unsupported`]), never read as text with its first line for a header.
 //!
@@ -13,8 +14,10 @@
 //! named. Spreadsheets are read in [`sheet`].
 
 mod html;
+mod oneroster;
 mod sheet;
 mod unsupported;
+mod xml;
 
 use std::io::{Cursor, Read};
 
@@ -27,7 +30,7 @@ use crate::limits::{
 /// What the sniffing found, for the ingest report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sniffed {
-    pub format: &'static str,
+    pub format: std::borrow::Cow<'static, str>,
     pub encoding: &'static str,
     pub gzip: bool,
 }
@@ -217,10 +220,18 @@ pub struct Table {
     /// Whether the source was a spreadsheet (where bare numbers in date columns are serials).
     pub spreadsheet: bool,
     pub rows: Rows,
+    /// What the clerk should know about how the file was read (a bundle's misspelt header).
+    pub notes: Vec<String>,
 }
 
 /// Reads `bytes` as a table. `Err` is a sentence saying why the file is not a table.
 pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
+    read_table_for(bytes, None)
+}
+
+/// [`read_table`] for a dataset: a bundle of several tables (OneRoster) is read as the one the
+/// dataset takes (its orgs for `schools`, else its roster).
+pub fn read_table_for(bytes: Vec<u8>, dataset: Option<&str>) -> Result<Table, String> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let consumed = std::cell::Cell::new(0u64);
         let mut gz = flate2::read::MultiGzDecoder::new(Counting {
@@ -244,7 +255,7 @@ pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
         if out.starts_with(&[0x1f, 0x8b]) {
             return Err("gzip inside gzip is not accepted".into());
         }
-        let mut t = read_table(out)?;
+        let mut t = read_table_for(out, dataset)?;
         t.sniffed.gzip = true;
         return Ok(t);
     }
@@ -252,6 +263,19 @@ pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
         return Err(unsupported::rejected(what));
     }
     if bytes.starts_with(b"PK\x03\x04") {
+        if oneroster::is_oneroster(&bytes) {
+            let want = match dataset {
+                Some("schools") => oneroster::Want::Schools,
+                None | Some("enrolment") => oneroster::Want::Roster,
+                Some(_) => {
+                    return Err(unsupported::rejected(
+                        "a OneRoster bundle (read as `schools` for its orgs, as `enrolment` for \
+                         its users and enrollments)",
+                    ))
+                }
+            };
+            return oneroster::read_oneroster(bytes, want);
+        }
         if let Some(what) = unsupported::zip_contents(&bytes) {
             return Err(unsupported::rejected(&what));
         }
@@ -270,6 +294,9 @@ pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
     }
     if unsupported::is_html(first) {
         return html::read_html(text, encoding);
+    }
+    if unsupported::is_record_xml(first) {
+        return xml::read_xml(text, encoding);
     }
     if let Some(what) = unsupported::by_text(first) {
         return Err(unsupported::rejected(&what));
@@ -291,12 +318,13 @@ pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
         .from_reader(Cursor::new(text.into_bytes()));
     Ok(Table {
         sniffed: Sniffed {
-            format,
+            format: format.into(),
             encoding,
             gzip: false,
         },
         spreadsheet: false,
         rows: Rows::Delimited(Box::new(LineCounting::new(reader))),
+        notes: Vec::new(),
     })
 }
 
@@ -463,7 +491,7 @@ fn read_json_lines(text: String, encoding: &'static str) -> Result<Table, String
     }
     Ok(Table {
         sniffed: Sniffed {
-            format: "json lines",
+            format: "json lines".into(),
             encoding,
             gzip: false,
         },
@@ -474,6 +502,7 @@ fn read_json_lines(text: String, encoding: &'static str) -> Result<Table, String
             keys: header,
             lines: lines.into_iter(),
         })),
+        notes: Vec::new(),
     })
 }
 

@@ -565,12 +565,13 @@ impl Cells {
         }
         Table {
             sniffed: Sniffed {
-                format,
+                format: format.into(),
                 encoding: "",
                 gzip: false,
             },
             spreadsheet: true,
             rows: Rows::Memory(rows.into_iter()),
+            notes: Vec::new(),
         }
     }
 }

@@ -91,7 +91,16 @@ pub(super) fn is_html(text: &str) -> bool {
         .collect::<String>()
         .to_lowercase();
     head.starts_with('<')
+        && !head.contains("urn:schemas-microsoft-com:office:spreadsheet")
         && (head.contains("<html") || head.contains("<table") || head.starts_with("<!doctype html"))
+}
+
+/// Whether a text is XML that [`super::xml`] reads as records: any XML document but an
+/// Excel 2003 XML spreadsheet (which [`by_text`] names).
+pub(super) fn is_record_xml(text: &str) -> bool {
+    let first = text.trim_start_matches('\u{feff}').trim_start();
+    let head: String = first.chars().take(4096).collect::<String>().to_lowercase();
+    first.starts_with('<') && !head.contains("urn:schemas-microsoft-com:office:spreadsheet")
 }
 
 /// What a text file looks like where it is markup or JSON rather than delimited text.

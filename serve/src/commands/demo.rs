@@ -51,6 +51,7 @@ pub async fn run(
             Upload::default(),
             &paths,
             Default::default(),
+            None,
         )
         .await?;
         println!(
@@ -79,6 +80,7 @@ pub async fn run(
                 upload,
                 &[folder],
                 Default::default(),
+                None,
             )
             .await?;
             total.stored += s.stored;

@@ -21,7 +21,8 @@ pub struct Summary {
 
 /// What `edulake ingest` was told about its files.
 pub struct What {
-    pub dataset: String,
+    /// The dataset asked for; with a profile, the profile's when not given.
+    pub dataset: Option<String>,
     pub school: Option<String>,
     pub as_of: Option<String>,
     pub date: Option<String>,
@@ -29,6 +30,8 @@ pub struct What {
     pub exceptions: bool,
     /// Say what each file would become, storing nothing.
     pub dry_run: bool,
+    /// The profile every file is read with (`--profile`).
+    pub profile: Option<String>,
 }
 
 /// How `ingest_files` goes about it.
@@ -52,13 +55,57 @@ fn flag_date(flag: &str, text: Option<String>) -> anyhow::Result<Option<chrono::
 }
 
 pub async fn run(env: &Env, what: What, paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
+    let profiles = env.profiles();
+    for problem in &profiles.problems {
+        eprintln!("edulake: warning: {problem}; it is not used");
+    }
+    let profile = match &what.profile {
+        None => None,
+        Some(name) => Some(profiles.get(name).ok_or_else(|| {
+            anyhow!(
+                "--profile {name}: no such profile (edulake profiles lists them: {})",
+                profiles
+                    .all()
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?),
+    };
+    if let (Some(p), Some(asked)) = (&profile, &what.dataset) {
+        if !edulake_schemas::by_name(asked).is_some_and(|d| p.serves(d) || p.dataset.name == d.name)
+        {
+            return Err(anyhow!(
+                "--profile {} reads {} files ({}), not {asked}",
+                p.name,
+                p.dataset.name,
+                p.shape.name()
+            ));
+        }
+    }
+    if let (Some(p), true) = (&profile, what.exceptions) {
+        if p.stored.name != edulake_schemas::datasets::ATTENDANCE_EXCEPTIONS.name {
+            return Err(anyhow!(
+                "--exceptions: the profile {} reads {} ({}), not exception registers",
+                p.name,
+                p.dataset.name,
+                p.shape.name()
+            ));
+        }
+    }
+    let asked = match (&what.dataset, &profile) {
+        (Some(d), _) => d.clone(),
+        (None, Some(p)) => p.dataset.name.to_string(),
+        (None, None) => return Err(anyhow!("--dataset (or --profile) is required")),
+    };
     for p in &paths {
-        env.audit("ingest", &format!("{} {}", what.dataset, p.display()));
+        env.audit("ingest", &format!("{asked} {}", p.display()));
     }
     if let Some(code) = &what.school {
         edulake_ingest::values::check_school_code(code).map_err(|e| anyhow!("--school: {e}"))?;
     }
-    let dataset = match (what.dataset.as_str(), what.exceptions) {
+    let dataset = match (asked.as_str(), what.exceptions) {
         ("attendance", true) => edulake_schemas::datasets::ATTENDANCE_EXCEPTIONS.name,
         (other, true) => {
             return Err(anyhow!(
@@ -85,7 +132,11 @@ pub async fn run(env: &Env, what: What, paths: Vec<PathBuf>) -> anyhow::Result<E
         print: true,
         dry_run: what.dry_run,
     };
-    let summary = ingest_files(env, dataset, upload, &paths, how).await?;
+    let choice = profile.map(|profile| edulake_ingest::profile::Choice {
+        profile,
+        why: "--profile".into(),
+    });
+    let summary = ingest_files(env, dataset, upload, &paths, how, choice).await?;
     if what.dry_run {
         println!(
             "{} file(s) read; dry run: nothing stored ({} would be stored, {} rejected whole)",
@@ -122,6 +173,7 @@ pub async fn ingest_files(
     upload: Upload,
     paths: &[PathBuf],
     how: How,
+    profile: Option<edulake_ingest::profile::Choice>,
 ) -> anyhow::Result<Summary> {
     let print = how.print;
     let d = edulake_schemas::stored_by_name(dataset)
@@ -138,6 +190,8 @@ pub async fn ingest_files(
     let mut opts = IngestOptions::new(d, edulake_ingest::bureau_tz()?);
     opts.upload = upload;
     opts.dry_run = how.dry_run;
+    opts.profiles = std::sync::Arc::new(env.profiles());
+    opts.profile = profile;
     // For the tests of what a crash leaves behind: the process ends right after its first
     // data commit, before the batch index is written.
     if std::env::var("EDULAKE_FAULT").as_deref() == Ok("after-commit") {
@@ -166,7 +220,7 @@ pub async fn ingest_files(
             Outcome::Rejected { .. } => summary.rejected += 1,
         }
         if print {
-            bar.suspend(|| print_outcome(d, fo));
+            bar.suspend(|| print_outcome(fo));
         }
         bar.inc(1);
     };
@@ -188,7 +242,7 @@ pub async fn ingest_files(
 }
 
 /// One line (and its notes) for a file of dataset `d`.
-pub fn print_outcome(d: &edulake_schemas::Dataset, fo: &FileOutcome) {
+pub fn print_outcome(fo: &FileOutcome) {
     let name = fo.path.display();
     match &fo.outcome {
         Outcome::Stored {
@@ -205,6 +259,9 @@ pub fn print_outcome(d: &edulake_schemas::Dataset, fo: &FileOutcome) {
             }
             line.push_str(&format!("; batch {})", record.batch_id));
             println!("{line}");
+            if let Some(profile) = &header.profile {
+                println!("  profile {profile}; stored as {}", fo.dataset.name);
+            }
             if let Some(report) = reject_report {
                 println!(
                     "  {} row(s) rejected; reject report: {}",
@@ -224,6 +281,12 @@ pub fn print_outcome(d: &edulake_schemas::Dataset, fo: &FileOutcome) {
                     header.unknown.join(", ")
                 );
             }
+            if !header.ignored.is_empty() {
+                println!(
+                    "  columns the profile does not store: {}",
+                    header.ignored.join(", ")
+                );
+            }
             if let Some(source) = &header.date_source {
                 println!("  date: {source}");
             }
@@ -238,8 +301,49 @@ pub fn print_outcome(d: &edulake_schemas::Dataset, fo: &FileOutcome) {
             println!("{name}: already ingested (batch {batch_id}); nothing changed")
         }
         Outcome::Rejected { problem } => println!("{name}: REJECTED, nothing stored: {problem}"),
-        Outcome::Previewed(p) => print_preview(d, &name.to_string(), p),
+        Outcome::Previewed(p) => print_preview(fo.dataset, &name.to_string(), p),
     }
+}
+
+/// What one row of a table is, in the words of REPORTING.md.
+fn shape_of(d: &edulake_schemas::Dataset) -> &'static str {
+    match d.name {
+        "attendance_exceptions" => "exceptions (only the students not present)",
+        "class_report" => "class report (counts per class or school)",
+        _ => "rows (one per person or record)",
+    }
+}
+
+/// `edulake profiles`: every export profile, where it comes from, what it reads and the
+/// headers that select it.
+pub fn profiles(env: &Env) -> anyhow::Result<ExitCode> {
+    let profiles = env.profiles();
+    for p in profiles.all() {
+        println!("{} — {} / {}", p.name, p.title, p.title_en);
+        println!(
+            "    reads: {} ({}), stored as {}; {}",
+            p.dataset.name,
+            p.shape.name(),
+            p.stored.name,
+            p.origin_text()
+        );
+        println!("    selected by the headers: {}", p.detect.join(", "));
+        if !p.about.is_empty() {
+            println!("    {}", p.about);
+        }
+    }
+    println!(
+        "A bureau's own profiles: TOML files in {} (a file of a built-in profile's name replaces it).",
+        env.state.root().join("profiles").display()
+    );
+    for problem in &profiles.problems {
+        eprintln!("edulake: {problem}");
+    }
+    Ok(if profiles.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// What a dry run found a file would become: its columns' meaning, where its date comes
@@ -250,11 +354,17 @@ fn print_preview(d: &edulake_schemas::Dataset, name: &str, p: &edulake_ingest::P
         "{name}: DRY RUN, nothing stored: would store {} of {} rows, reject {} ({}; header on row {})",
         p.rows_stored, p.rows_read, p.rows_rejected, p.format, h.header_row
     );
+    match &h.profile {
+        Some(profile) => println!("  profile {profile}"),
+        None => println!("  profile: none (the dataset's own column names)"),
+    }
+    println!("  shape: {} (stored as {})", shape_of(d), d.name);
     println!("  columns:");
-    for cell in h.cells.iter().filter(|c| !c.is_empty()) {
-        let meaning = match d.column_for_header(cell) {
-            Some(c) => format!("→ {}", c.name),
+    for (i, cell) in h.cells.iter().enumerate().filter(|(_, c)| !c.is_empty()) {
+        let meaning = match h.read_as.get(i).copied().flatten() {
+            Some(c) => format!("→ {c}"),
             None if h.personal_dropped.contains(cell) => "personal data, not stored".into(),
+            None if h.ignored.contains(cell) => "known to the profile, not stored".into(),
             None => "unknown, not stored".into(),
         };
         println!("    {cell} {meaning}");

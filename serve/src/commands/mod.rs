@@ -60,6 +60,7 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
             class,
             exceptions,
             dry_run,
+            profile,
             paths,
         } => {
             let what = ingest::What {
@@ -70,9 +71,11 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
                 class,
                 exceptions,
                 dry_run,
+                profile,
             };
             ingest::run(env, what, paths).await
         }
+        Command::Profiles => ingest::profiles(env),
         Command::Batches { format, shapes } => query::batches(env, format, shapes).await,
         Command::Sql {
             format,

@@ -287,6 +287,11 @@ form.sql { display:grid; gap:.5rem; max-width:720px; } form.sql select, form.sql
 p.tables code { display:inline-block; margin:.1rem .3rem .1rem 0; font-size:.85rem; }
 form.upload .drop { border:2px dashed var(--line); border-radius:8px; padding:1.2rem; background:var(--bg); }
 button { background:var(--blue); color:#fff; border:0; border-radius:4px; padding:.4rem 1rem; font-size:1rem; }
+button.secondary { background:#fff; color:var(--blue); border:1px solid var(--blue); }
+form.upload label.check { display:flex; gap:.5rem; align-items:center; }
+.buttons, section.confirm { display:flex; flex-wrap:wrap; gap:.6rem; align-items:center; }
+dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:.25rem 1rem; margin:.2rem 0 .8rem; }
+dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; overflow-wrap:anywhere; }
 @media (max-width: 600px) { main { padding:.5rem; } .tile .value { font-size:1.3rem; } header nav { order:3; flex-basis:100%; } }
 "#;
 

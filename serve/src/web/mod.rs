@@ -32,6 +32,7 @@ pub mod html;
 pub mod i18n;
 pub mod notices;
 pub mod pages;
+pub mod preview;
 pub mod query;
 pub mod school;
 pub mod tiles;
@@ -126,6 +127,7 @@ impl AppState {
         serving: Serving,
     ) -> anyhow::Result<Arc<AppState>> {
         upload::remove_stale_uploads(&state);
+        preview::remove_stale(&state);
         let accounts = Accounts::open(state.root())?;
         if !serving.loopback && !accounts.has_admin()? {
             anyhow::bail!(
@@ -320,6 +322,19 @@ pub fn routes() -> Vec<(auth::Rule, MethodRouter<Arc<AppState>>)> {
         (
             rule("POST", "/upload", Who::Roles(UPLOADERS), "upload"),
             post(upload::upload).layer(DefaultBodyLimit::max(upload::UPLOAD_LIMIT)),
+        ),
+        (
+            rule("POST", "/upload/confirm", Who::Roles(UPLOADERS), "upload"),
+            post(preview::confirm),
+        ),
+        (
+            rule(
+                "POST",
+                "/upload/cancel",
+                Who::Roles(UPLOADERS),
+                "upload_cancel",
+            ),
+            post(preview::cancel),
         ),
         (
             rule(

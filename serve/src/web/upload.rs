@@ -16,7 +16,7 @@ use super::auth::Visitor;
 use super::html::{self, enc, esc, link, section, table};
 use super::i18n::{t, Lang};
 use super::pages::{view_of, Params};
-use super::{AppError, AppState, View};
+use super::{preview, AppError, AppState, View};
 
 use axum::Extension;
 use edulake_transform::access::Principal;
@@ -51,13 +51,13 @@ const BUREAU_ONLY: [&str; 2] = ["schools", "notices"];
 
 /// Who is uploading: the session's form token, and the school a clerk uploads for (the only
 /// one its files may name).
-struct Uploader {
-    csrf: String,
-    school: Option<String>,
+pub(super) struct Uploader {
+    pub csrf: String,
+    pub school: Option<String>,
 }
 
 impl Uploader {
-    fn of(visitor: &Visitor, lang: Lang) -> Result<(Principal, Uploader), AppError> {
+    pub(super) fn of(visitor: &Visitor, lang: Lang) -> Result<(Principal, Uploader), AppError> {
         let who = visitor.require(lang)?;
         let school = match &who.scope {
             edulake_transform::reads::Scope::School(code) => Some(code.clone()),
@@ -99,19 +99,23 @@ pub async fn upload_form(
 }
 
 /// The upload page has no dates of its own; it keeps the range for the links away from it.
-async fn upload_view(state: &AppState, who: &Principal, params: &Params) -> Result<View, AppError> {
+pub(super) async fn upload_view(
+    state: &AppState,
+    who: &Principal,
+    params: &Params,
+) -> Result<View, AppError> {
     let layer = state.layer().await;
     Ok(view_of(&layer, who, params, "/upload").await?.0)
 }
 
 /// What a clerk filled in on the upload form, shown again with its result.
-#[derive(Debug, Default, Clone)]
-struct FormValues {
-    school: String,
-    as_of: String,
-    date: String,
-    class: String,
-    exceptions: bool,
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
+pub(super) struct FormValues {
+    pub school: String,
+    pub as_of: String,
+    pub date: String,
+    pub class: String,
+    pub exceptions: bool,
 }
 
 fn form(lang: Lang, dataset: Option<&str>, v: &FormValues, uploader: &Uploader) -> String {
@@ -136,8 +140,10 @@ fn form(lang: Lang, dataset: Option<&str>, v: &FormValues, uploader: &Uploader) 
          <label>{l_class} <input name=\"class\" value=\"{class}\" autocomplete=\"off\"></label>\
          <label class=\"check\"><input type=\"checkbox\" name=\"exceptions\" value=\"1\"{checked}> {l_exceptions}</label>\
          <label class=\"drop\">{l_files}<input type=\"file\" name=\"files\" multiple required \
-         accept=\".csv,.txt,.xlsx,.xls,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\"></label>\
-         <button type=\"submit\">{l_submit}</button></form><p class=\"hint\">{hint}</p></section>",
+         accept=\".csv,.txt,.tsv,.xlsx,.xls,.xml,.zip,.json,.jsonl,.gz,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\"></label>\
+         <div class=\"buttons\"><button type=\"submit\" name=\"step\" value=\"preview\">{l_preview}</button>\
+         <button type=\"submit\" name=\"step\" value=\"store\" class=\"secondary\">{l_submit}</button></div>\
+         </form><p class=\"hint\">{hint}</p></section>",
         code = lang.code(),
         csrf = esc(&uploader.csrf),
         fixed = if uploader.school.is_some() { " readonly" } else { "" },
@@ -154,7 +160,8 @@ fn form(lang: Lang, dataset: Option<&str>, v: &FormValues, uploader: &Uploader) 
         l_exceptions = esc(&t(lang, "upload_exceptions")),
         checked = if v.exceptions { " checked" } else { "" },
         l_files = esc(&t(lang, "upload_files")),
-        l_submit = esc(&t(lang, "upload_submit")),
+        l_submit = esc(&t(lang, "upload_store_now")),
+        l_preview = esc(&t(lang, "upload_preview")),
         hint = esc(&t(lang, "upload_hint")),
     )
 }
@@ -171,7 +178,7 @@ fn upload_folder() -> String {
 }
 
 /// An upload's files in the state directory, deleted with this value.
-struct UploadFolder(PathBuf);
+pub(super) struct UploadFolder(pub PathBuf);
 
 impl Drop for UploadFolder {
     fn drop(&mut self) {
@@ -223,7 +230,12 @@ fn disk_name(sent: &str, i: usize) -> String {
     let ext = sent
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
-        .filter(|e| ["csv", "txt", "tsv", "xlsx", "xls"].contains(&e.as_str()));
+        .filter(|e| {
+            [
+                "csv", "txt", "tsv", "xlsx", "xls", "xml", "zip", "json", "jsonl", "gz",
+            ]
+            .contains(&e.as_str())
+        });
     match ext {
         Some(e) => format!("file-{i}.{e}"),
         None => format!("file-{i}"),
@@ -269,6 +281,8 @@ pub async fn upload(
     // ends (a failed write, a failed ingest, a client that went away).
     let folder = UploadFolder(state.state.root().join("uploads").join(upload_folder()));
     let mut dataset = String::new();
+    // `preview`: read and show, store nothing until confirmed; else store at once.
+    let mut step = String::new();
     let mut v = FormValues::default();
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     let broken = |e: axum::extract::multipart::MultipartError| {
@@ -319,6 +333,7 @@ pub async fn upload(
                 "date" => v.date = text,
                 "class" => v.class = text,
                 "exceptions" => v.exceptions = !text.is_empty(),
+                "step" => step = text,
                 _ => {}
             }
             continue;
@@ -371,36 +386,67 @@ pub async fn upload(
         v.school = own.clone();
     }
     let view = upload_view(&state, &who, &params).await?;
-    let again = |problem: String, dataset: Option<&str>| {
-        Html(html::page(
-            &view,
-            &t(lang, "nav_upload"),
-            &format!(
-                "<p class=\"error\">{}</p>{}",
-                esc(&problem),
-                form(lang, dataset, &v, &uploader)
-            ),
-        ))
-        .into_response()
-    };
-    let Some(d) = edulake_schemas::by_name(&dataset).filter(|d| uploader.may(d.name)) else {
-        return Ok(again(t(lang, "upload_no_dataset"), None));
-    };
     if files.is_empty() {
-        return Ok(again(t(lang, "upload_no_files"), Some(d.name)));
-    }
-    if v.exceptions && d.name != "attendance" {
+        let chosen = edulake_schemas::by_name(&dataset).map(|d| d.name);
         return Ok(again(
-            t(lang, "upload_exceptions_not_attendance"),
-            Some(d.name),
+            &view,
+            lang,
+            &t(lang, "upload_no_files"),
+            chosen,
+            &v,
+            &uploader,
         ));
+    }
+    if step == "preview" {
+        let received = folder.0.clone();
+        return preview::hold_and_show(
+            &state, &visitor, &view, lang, &dataset, &v, &uploader, &received, &files,
+        )
+        .await;
+    }
+    let page = store_and_show(&state, &view, lang, &dataset, &v, &uploader, &files).await;
+    drop(folder);
+    page
+}
+
+/// The upload form again, with what went wrong above it.
+pub(super) fn again(
+    view: &View,
+    lang: Lang,
+    problem: &str,
+    dataset: Option<&str>,
+    v: &FormValues,
+    uploader: &Uploader,
+) -> Response {
+    Html(html::page(
+        view,
+        &t(lang, "nav_upload"),
+        &format!(
+            "<p class=\"error\">{}</p>{}",
+            esc(problem),
+            form(lang, dataset, v, uploader)
+        ),
+    ))
+    .into_response()
+}
+
+/// What the form says, checked: the table the files go to and what the upload says of them,
+/// or the sentence saying what to correct.
+pub(super) fn checked(
+    lang: Lang,
+    dataset: &str,
+    v: &FormValues,
+    uploader: &Uploader,
+) -> Result<(&'static edulake_schemas::Dataset, Upload), String> {
+    let Some(d) = edulake_schemas::by_name(dataset).filter(|d| uploader.may(d.name)) else {
+        return Err(t(lang, "upload_no_dataset"));
+    };
+    if v.exceptions && d.name != "attendance" {
+        return Err(t(lang, "upload_exceptions_not_attendance"));
     }
     if !v.school.is_empty() {
         if let Err(e) = edulake_ingest::values::check_school_code(&v.school) {
-            return Ok(again(
-                format!("{}: {e}", t(lang, "upload_school")),
-                Some(d.name),
-            ));
+            return Err(format!("{}: {e}", t(lang, "upload_school")));
         }
     }
     let form_date = |text: &str| match text {
@@ -412,27 +458,11 @@ pub async fn upload(
                 .map(|_| Some(day))
         }),
     };
-    let as_of_date = match form_date(&v.as_of) {
-        Ok(day) => day,
-        Err(e) => {
-            return Ok(again(
-                format!("{}: {e}", t(lang, "upload_as_of")),
-                Some(d.name),
-            ))
-        }
-    };
-    let date = match form_date(&v.date) {
-        Ok(day) => day,
-        Err(e) => {
-            return Ok(again(
-                format!("{}: {e}", t(lang, "upload_date")),
-                Some(d.name),
-            ))
-        }
-    };
+    let as_of = form_date(&v.as_of).map_err(|e| format!("{}: {e}", t(lang, "upload_as_of")))?;
+    let date = form_date(&v.date).map_err(|e| format!("{}: {e}", t(lang, "upload_date")))?;
     let upload = Upload {
         school: (!v.school.is_empty()).then(|| v.school.clone()),
-        as_of: as_of_date,
+        as_of,
         date,
         class: Some(edulake_schemas::class::normalise(&v.class, None)).filter(|c| !c.is_empty()),
     };
@@ -441,16 +471,32 @@ pub async fn upload(
     } else {
         d
     };
+    Ok((d, upload))
+}
 
+/// Stores an upload's files (as `edulake ingest` would) and shows what became of each.
+pub(super) async fn store_and_show(
+    state: &Arc<AppState>,
+    view: &View,
+    lang: Lang,
+    dataset: &str,
+    v: &FormValues,
+    uploader: &Uploader,
+    files: &[(String, PathBuf)],
+) -> Result<Response, AppError> {
+    let (d, upload) = match checked(lang, dataset, v, uploader) {
+        Ok(x) => x,
+        Err(problem) => {
+            let chosen = edulake_schemas::by_name(dataset).map(|d| d.name);
+            return Ok(again(view, lang, &problem, chosen, v, uploader));
+        }
+    };
     let outcomes = {
         let _one_at_a_time = state.uploading.lock().await;
-        let paths: Vec<PathBuf> = files.iter().map(|(_, p)| p.clone()).collect();
-        let names = files.iter().map(|(n, p)| (p.clone(), n.clone())).collect();
-        ingest(&state, d, upload, names, &paths)
+        run_ingest(state, d, upload, files, false)
             .await
             .map_err(|e| AppError::Internal(lang, format!("{e:#}")))?
     };
-    drop(folder);
     // An exception register where no roster is in force counts nobody present yet: say so.
     let covered: Vec<(String, NaiveDate)> = outcomes
         .iter()
@@ -488,7 +534,7 @@ pub async fn upload(
 
     let cells: Vec<Vec<String>> = outcomes
         .iter()
-        .zip(&files)
+        .zip(files)
         .map(|(fo, (name, _))| outcome_cells(fo, name, lang))
         .collect();
     let heads = vec![
@@ -508,18 +554,22 @@ pub async fn upload(
             None
         ),
         esc(&t(lang, "upload_refresh")),
-        form(lang, Some(&dataset), &v, &uploader),
+        form(lang, Some(dataset), v, uploader),
     );
-    Ok(Html(html::page(&view, &t(lang, "nav_upload"), &body)).into_response())
+    Ok(Html(html::page(view, &t(lang, "nav_upload"), &body)).into_response())
 }
 
-async fn ingest(
+/// Ingests an upload's files (`files`: the name each was sent under and where it is), or in a
+/// dry run says what each would become.
+pub(super) async fn run_ingest(
     state: &AppState,
     d: &'static edulake_schemas::Dataset,
     upload: Upload,
-    names: std::collections::HashMap<PathBuf, String>,
-    paths: &[PathBuf],
+    files: &[(String, PathBuf)],
+    dry_run: bool,
 ) -> anyhow::Result<Vec<FileOutcome>> {
+    let paths: Vec<PathBuf> = files.iter().map(|(_, p)| p.clone()).collect();
+    let names = files.iter().map(|(n, p)| (p.clone(), n.clone())).collect();
     let (key, origin) = state.state.key()?;
     if let KeyOrigin::Created(path) = origin {
         tracing::warn!(
@@ -530,7 +580,11 @@ async fn ingest(
     let mut opts = IngestOptions::new(d, edulake_ingest::bureau_tz()?);
     opts.upload = upload;
     opts.names = names;
-    Ok(edulake_ingest::ingest(&state.lake, &state.state, &key, &opts, paths, &mut |_| {}).await?)
+    opts.dry_run = dry_run;
+    opts.profiles = Arc::new(edulake_ingest::profile::Profiles::load(
+        &state.state.root().join("profiles"),
+    ));
+    Ok(edulake_ingest::ingest(&state.lake, &state.state, &key, &opts, &paths, &mut |_| {}).await?)
 }
 
 fn outcome_cells(fo: &FileOutcome, name: &str, lang: Lang) -> Vec<String> {

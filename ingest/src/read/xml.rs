@@ -1,0 +1,307 @@
+//! XML extracts as tables (REPORTING.md "Formats added"): Ed-Fi interchange files and simple
+//! record lists (`<items><item>…</item></items>`). Each child element of the root is a record
+//! and a row; the most common kind of record is read (an interchange may mix kinds) and the
+//! others are counted. A record's columns are its attributes and its leaf elements: a leaf is
+//! named by its own name, or — when another leaf of that name came first at another place
+//! (`SessionReference/…/SchoolId` after `SchoolReference/…/SchoolId`) — by its whole path. An
+//! Ed-Fi 2 descriptor (`<Category><CodeValue>Tardy</CodeValue></Category>`) is named by the
+//! element it describes.
+//!
+//! Entity declarations are refused (`<!ENTITY`): a document's own entities are how an XML bomb
+//! grows, and no school system's export needs them. Rows, columns, cells and nesting stay
+//! within [`crate::limits`].
+
+use std::collections::HashMap;
+
+use csv::StringRecord;
+use quick_xml::events::Event;
+use quick_xml::Reader;
+
+use super::{Rows, Sniffed, Table};
+use crate::limits::{grouped, MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS};
+
+/// The deepest nesting read.
+const MAX_DEPTH: usize = 64;
+
+/// One record: its line, and `(path, text)` for each attribute and leaf.
+struct Record {
+    line: u64,
+    kind: String,
+    cells: Vec<(Vec<String>, String)>,
+}
+
+/// Reads an XML document's records as rows.
+pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, String> {
+    if let Some(at) = text.find("<!ENTITY") {
+        let line = text[..at].matches('\n').count() + 1;
+        return Err(format!(
+            "XML that declares its own entities (<!ENTITY on line {line}) is not read: \
+             school systems' exports do not need them, and they can make a file many times \
+             its size"
+        ));
+    }
+    let mut reader = Reader::from_str(&text);
+    // Text is kept whole (an entity splits it: `A &amp; B`) and trimmed once per leaf.
+    // Lines are counted up to each record's start.
+    let mut counted_to = 0usize;
+    let mut line = 1u64;
+    let mut line_at = |pos: usize| {
+        let pos = pos.min(text.len());
+        if pos > counted_to {
+            line += text.as_bytes()[counted_to..pos]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            counted_to = pos;
+        }
+        line
+    };
+    let mut root: Option<(String, u64)> = None;
+    let mut path: Vec<String> = Vec::new();
+    let mut records: Vec<Record> = Vec::new();
+    let mut current: Option<Record> = None;
+    // The text of the element being read, and whether it has child elements.
+    let mut text_buf = String::new();
+    let mut has_children: Vec<bool> = Vec::new();
+    loop {
+        let start = reader.buffer_position() as usize;
+        let event = reader.read_event().map_err(|e| {
+            let at = line_at(reader.error_position() as usize);
+            format!("malformed XML on line {at}: {e}")
+        })?;
+        match event {
+            Event::Start(e) | Event::Empty(e) if path.len() >= MAX_DEPTH => {
+                let _ = e;
+                return Err(format!(
+                    "XML nested deeper than {MAX_DEPTH} elements; not a record list"
+                ));
+            }
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(event, Event::Empty(_));
+                let name = AsRef::<str>::as_ref(&e.local_name()).to_string();
+                if let Some(parent) = has_children.last_mut() {
+                    *parent = true;
+                }
+                match path.len() {
+                    0 => root = Some((name.clone(), line_at(start))),
+                    1 => {
+                        if records.len() as u64 >= MAX_ROWS {
+                            return Err(format!(
+                                "the file has more than {} records; split it",
+                                grouped(MAX_ROWS)
+                            ));
+                        }
+                        let mut r = Record {
+                            line: line_at(start),
+                            kind: name.clone(),
+                            cells: Vec::new(),
+                        };
+                        for a in e.attributes().flatten() {
+                            let key = AsRef::<str>::as_ref(&a.key.local_name()).to_string();
+                            let value = a
+                                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                .map_err(|err| {
+                                    format!("malformed XML on line {}: {err}", r.line)
+                                })?;
+                            r.cells.push((vec![format!("@{key}")], value.into_owned()));
+                        }
+                        current = Some(r);
+                    }
+                    _ => {}
+                }
+                text_buf.clear();
+                if empty {
+                    if path.len() >= 2 {
+                        if let Some(r) = current.as_mut() {
+                            let mut p = path[1..].to_vec();
+                            p.push(name);
+                            r.cells.push((p, String::new()));
+                        }
+                    } else if path.len() == 1 {
+                        records.extend(current.take());
+                    }
+                } else {
+                    path.push(name);
+                    has_children.push(false);
+                }
+            }
+            Event::End(_) => {
+                let leaf = !has_children.pop().unwrap_or(true);
+                if path.len() >= 3 && leaf {
+                    if let Some(r) = current.as_mut() {
+                        if text_buf.chars().count() > MAX_CELL_CHARS {
+                            return Err(format!(
+                                "an element on line {} holds more than {MAX_CELL_CHARS} \
+                                 characters",
+                                r.line
+                            ));
+                        }
+                        r.cells
+                            .push((path[2..].to_vec(), text_buf.trim().to_string()));
+                    }
+                } else if path.len() == 2 {
+                    records.extend(current.take());
+                }
+                text_buf.clear();
+                path.pop();
+            }
+            Event::Text(t) if path.len() >= 3 => text_buf.push_str(&t.xml10_content()),
+            Event::CData(t) if path.len() >= 3 => text_buf.push_str(&t.into_inner()),
+            Event::GeneralRef(r) if path.len() >= 3 => {
+                let name = r.xml10_content();
+                match r.resolve_char_ref() {
+                    Ok(Some(c)) => text_buf.push(c),
+                    Ok(None) => match quick_xml::escape::resolve_predefined_entity(&name) {
+                        Some(s) => text_buf.push_str(s),
+                        None => {
+                            let at = line_at(start);
+                            return Err(format!(
+                                "XML on line {at} uses the entity &{name}; that it does not \
+                                 declare"
+                            ));
+                        }
+                    },
+                    Err(e) => {
+                        let at = line_at(start);
+                        return Err(format!("malformed XML on line {at}: {e}"));
+                    }
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    let Some((root, root_line)) = root else {
+        return Err("the XML file holds no element".into());
+    };
+    // The most common kind of record is the table.
+    let mut kinds: HashMap<&str, usize> = HashMap::new();
+    for r in &records {
+        *kinds.entry(r.kind.as_str()).or_default() += 1;
+    }
+    let Some((kind, _)) = kinds
+        .iter()
+        .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
+        .map(|(k, n)| (k.to_string(), *n))
+    else {
+        return Err(super::unsupported::rejected(&format!(
+            "XML (root element <{root}>) without records"
+        )));
+    };
+    let others = records.len() - kinds[kind.as_str()];
+    records.retain(|r| r.kind == kind);
+    // Column names: a leaf's own name where it first came at its place; later places of the
+    // same name, their whole path.
+    let mut by_path: HashMap<Vec<String>, usize> = HashMap::new();
+    let mut header: Vec<String> = Vec::new();
+    let mut taken: HashMap<String, Vec<String>> = HashMap::new();
+    for r in &records {
+        for (p, _) in &r.cells {
+            if by_path.contains_key(p) {
+                continue;
+            }
+            if header.len() >= MAX_COLUMNS {
+                return Err(format!(
+                    "the records have more than {MAX_COLUMNS} different elements"
+                ));
+            }
+            header.push(column_name(p, &mut taken));
+            by_path.insert(p.clone(), header.len() - 1);
+        }
+    }
+    let mut rows: Vec<(u64, StringRecord)> = Vec::with_capacity(records.len() + 1);
+    for r in &records {
+        let mut row = vec![""; header.len()];
+        for (p, value) in &r.cells {
+            let c = by_path[p];
+            // A leaf repeated at one place (a list) keeps its first value.
+            if row[c].is_empty() {
+                row[c] = value.as_str();
+            }
+        }
+        rows.push((r.line, StringRecord::from(row)));
+    }
+    rows.insert(0, (root_line, StringRecord::from(header)));
+    let format = if others > 0 {
+        format!(
+            "XML <{root}>: {} <{kind}> records ({others} other elements not read)",
+            records.len()
+        )
+    } else {
+        format!("XML <{root}>: {} <{kind}> records", records.len())
+    };
+    Ok(Table {
+        sniffed: Sniffed {
+            format: format.into(),
+            encoding,
+            gzip: false,
+        },
+        spreadsheet: false,
+        rows: Rows::Memory(rows.into_iter()),
+        notes: Vec::new(),
+    })
+}
+
+/// The column name of a leaf at `path` (below its record): its own name, the element it
+/// describes for an Ed-Fi 2 descriptor (`…/Category/CodeValue`), or its whole path where
+/// another place already took that name.
+fn column_name(path: &[String], taken: &mut HashMap<String, Vec<String>>) -> String {
+    let mut own: &[String] = path;
+    if own.len() >= 2 && own.last().is_some_and(|l| l == "CodeValue") {
+        own = &own[..own.len() - 1];
+    }
+    let short = own.last().cloned().unwrap_or_default();
+    match taken.get(&short) {
+        None => {
+            taken.insert(short.clone(), own.to_vec());
+            short
+        }
+        Some(first) if first.as_slice() == own => short,
+        Some(_) => own.join("/"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(xml: &str) -> Vec<Vec<String>> {
+        let t = read_xml(xml.to_string(), "UTF-8").unwrap();
+        let Rows::Memory(it) = t.rows else { panic!() };
+        it.map(|(_, r)| r.iter().map(String::from).collect())
+            .collect()
+    }
+
+    #[test]
+    fn records_with_attributes_leaves_and_descriptors() {
+        let rows = table(
+            "<?xml version=\"1.0\"?>\n<items>\n<item id=\"1\"><name>A &amp; B</name></item>\n\
+             <item id=\"2\"><name><![CDATA[C<D]]></name><n>&#x41;</n></item>\n<other/></items>",
+        );
+        assert_eq!(rows[0], ["@id", "name", "n"]);
+        assert_eq!(rows[1], ["1", "A & B", ""]);
+        assert_eq!(rows[2], ["2", "C<D", "A"]);
+        let rows = table(
+            "<I><E><A><Category><CodeValue>Tardy</CodeValue></Category></A>\
+             <S><Id>1</Id></S><T><S><Id>2</Id></S></T></E></I>",
+        );
+        assert_eq!(rows[0], ["Category", "Id", "T/S/Id"]);
+        assert_eq!(rows[1], ["Tardy", "1", "2"]);
+    }
+
+    #[test]
+    fn entity_declarations_and_undeclared_entities_are_refused() {
+        let bomb = "<?xml version=\"1.0\"?>\n<!DOCTYPE l [\n<!ENTITY a \"aaaaaaaaaa\">\n\
+                    <!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]>\n<l><r><x>&b;</x></r></l>";
+        let e = read_xml(bomb.into(), "UTF-8").err().unwrap();
+        assert!(e.contains("<!ENTITY on line 3"), "{e}");
+        let e = read_xml("<l><r><x>&b;</x></r></l>".into(), "UTF-8")
+            .err()
+            .unwrap();
+        assert!(e.contains("entity &b;"), "{e}");
+        let e = read_xml("<l><r><x>1</y></r></l>".into(), "UTF-8")
+            .err()
+            .unwrap();
+        assert!(e.contains("malformed XML on line 1"), "{e}");
+    }
+}
