@@ -65,6 +65,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../profiles/edfi-attendance-events.toml"),
     ),
     (
+        "edfi-school-associations.toml",
+        include_str!("../profiles/edfi-school-associations.toml"),
+    ),
+    (
         "oneroster-orgs.toml",
         include_str!("../profiles/oneroster-orgs.toml"),
     ),

@@ -607,6 +607,30 @@ async fn a_clerk_previews_an_export_then_confirms_or_cancels() {
     assert!(f.query("SELECT * FROM notice_reads").await.is_empty());
     let pending = f.dir.path().join("lake.state/pending-uploads");
     assert_eq!(std::fs::read_dir(&pending).unwrap().count(), 0);
+    // The clerk says which platform wrote a file its headers do not tell (a DingTalk export
+    // trimmed to a few columns), or picks one of another dataset and is told so.
+    let trimmed = "姓名,部门,工号,workDate,上班1打卡结果\n甲,七年级(1)班,001,1791734400000,缺卡\n";
+    let fields = [
+        ("dataset", "attendance"),
+        ("profile", "dingtalk-daily"),
+        ("step", "preview"),
+    ];
+    let (ct, body) = upload_form(&clerk.csrf, &fields, trimmed);
+    let a = send(&state, &clerk, "POST", "/upload", Some(&ct), body).await;
+    assert!(a.body.contains("dingtalk-daily (钉钉考勤 每日统计 / DingTalk attendance: daily statistics): 上传时选定"), "{}", a.body);
+    assert!(a.body.contains("<td>absent</td>"), "{}", a.body);
+    let fields = [
+        ("dataset", "health_report"),
+        ("profile", "dingtalk-daily"),
+        ("step", "preview"),
+    ];
+    let (ct, body) = upload_form(&clerk.csrf, &fields, trimmed);
+    let a = send(&state, &clerk, "POST", "/upload", Some(&ct), body).await;
+    assert!(
+        a.body.contains("所选导出格式“钉钉考勤 每日统计”属于“考勤”"),
+        "{}",
+        a.body
+    );
 }
 
 #[tokio::test]
@@ -668,4 +692,46 @@ async fn one_roster_bundles_of_1_1_and_1_2_as_schools_and_a_roster() {
             .await;
         assert_eq!(kept, vec![vec!["0"]]);
     }
+}
+
+#[tokio::test]
+async fn an_ed_fi_enrolment_interchange_as_a_roster() {
+    let f = with_schools().await;
+    let mut opts = f.options("enrolment");
+    opts.upload.as_of = Some(shapes_day("2026-09-01"));
+    let out = f
+        .ingest_with(&opts, &[sample("edfi-enrollment-ds5.xml")])
+        .await
+        .unwrap();
+    let rec = stored(&out[0]);
+    assert_eq!((rec.rows_read, rec.rows_stored), (3, 3), "{out:?}");
+    assert!(
+        rec.format.contains(
+            "3 <StudentSchoolAssociation> records (7 other records joined by StudentUniqueId)"
+        ),
+        "{}",
+        rec.format
+    );
+    assert!(
+        profile_of(&out[0]).starts_with("edfi-school-associations"),
+        "{out:?}"
+    );
+    // 604823 transferred out; 604821 (a girl, in her homeroom 7-1, not her maths section) and
+    // 604822 are enrolled.
+    assert_eq!(
+        counts(&f, "enrolled", Level::Class, Grain::Total, None).await,
+        vec!["255901001 7-1 2"]
+    );
+    assert_eq!(
+        counts(&f, "female_share", Level::School, Grain::Total, None).await,
+        vec!["255901001 1 2"]
+    );
+    assert_eq!(
+        f.query("SELECT status, grade, count(*) FROM enrolment GROUP BY 1, 2 ORDER BY 1")
+            .await,
+        vec![
+            vec!["enrolled", "7", "2"],
+            vec!["transferred_out", "7", "1"]
+        ]
+    );
 }

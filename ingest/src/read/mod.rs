@@ -264,16 +264,15 @@ pub fn read_table_for(bytes: Vec<u8>, dataset: Option<&str>) -> Result<Table, St
     }
     if bytes.starts_with(b"PK\x03\x04") {
         if oneroster::is_oneroster(&bytes) {
-            let want = match dataset {
-                Some("schools") => oneroster::Want::Schools,
-                None | Some("enrolment") => oneroster::Want::Roster,
-                Some(_) => {
-                    return Err(unsupported::rejected(
+            let want =
+                match dataset {
+                    Some("schools") => oneroster::Want::Schools,
+                    None | Some("enrolment") => oneroster::Want::Roster,
+                    Some(_) => return Err(unsupported::rejected(
                         "a OneRoster bundle (read as `schools` for its orgs, as `enrolment` for \
                          its users and enrollments)",
-                    ))
-                }
-            };
+                    )),
+                };
             return oneroster::read_oneroster(bytes, want);
         }
         if let Some(what) = unsupported::zip_contents(&bytes) {

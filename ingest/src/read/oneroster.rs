@@ -222,11 +222,14 @@ impl Bundle {
             .expect("an entity the reader knows");
         let file = format!("{name}.csv");
         let Some(index) = (0..self.zip.len()).find(|i| {
-            self.zip.name_for_index(*i).and_then(|n| n.ok()).is_some_and(|n| {
-                n.rsplit('/')
-                    .next()
-                    .is_some_and(|f| f.eq_ignore_ascii_case(&file))
-            })
+            self.zip
+                .name_for_index(*i)
+                .and_then(|n| n.ok())
+                .is_some_and(|n| {
+                    n.rsplit('/')
+                        .next()
+                        .is_some_and(|f| f.eq_ignore_ascii_case(&file))
+                })
         }) else {
             return Ok(None);
         };

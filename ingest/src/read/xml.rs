@@ -175,18 +175,24 @@ pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, St
         return Err("the XML file holds no element".into());
     };
     // The most common kind of record is the table.
-    let mut kinds: HashMap<&str, usize> = HashMap::new();
+    let mut kinds: HashMap<String, usize> = HashMap::new();
     for r in &records {
-        *kinds.entry(r.kind.as_str()).or_default() += 1;
+        *kinds.entry(r.kind.clone()).or_default() += 1;
     }
     let Some((kind, _)) = kinds
         .iter()
-        .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
-        .map(|(k, n)| (k.to_string(), *n))
+        .max_by_key(|(k, n)| (**n, std::cmp::Reverse(k.as_str())))
+        .map(|(k, n)| (k.clone(), *n))
     else {
         return Err(super::unsupported::rejected(&format!(
             "XML (root element <{root}>) without records"
         )));
+    };
+    // An Ed-Fi enrolment interchange is read as its school associations, each with what its
+    // other records say of the same pupil.
+    let (kind, joined) = match kinds.get(ASSOCIATION) {
+        Some(_) => (ASSOCIATION.to_string(), join_by_student(&mut records)),
+        None => (kind, 0),
     };
     let others = records.len() - kinds[kind.as_str()];
     records.retain(|r| r.kind == kind);
@@ -222,13 +228,21 @@ pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, St
         rows.push((r.line, StringRecord::from(row)));
     }
     rows.insert(0, (root_line, StringRecord::from(header)));
-    let format = if others > 0 {
-        format!(
-            "XML <{root}>: {} <{kind}> records ({others} other elements not read)",
+    let format = match (others - joined, joined) {
+        (0, 0) => format!("XML <{root}>: {} <{kind}> records", records.len()),
+        (0, j) => format!(
+            "XML <{root}>: {} <{kind}> records ({j} other records joined by StudentUniqueId)",
             records.len()
-        )
-    } else {
-        format!("XML <{root}>: {} <{kind}> records", records.len())
+        ),
+        (o, 0) => format!(
+            "XML <{root}>: {} <{kind}> records ({o} other elements not read)",
+            records.len()
+        ),
+        (o, j) => format!(
+            "XML <{root}>: {} <{kind}> records ({j} other records joined by StudentUniqueId, \
+             {o} other elements not read)",
+            records.len()
+        ),
     };
     Ok(Table {
         sniffed: Sniffed {
@@ -240,6 +254,71 @@ pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, St
         rows: Rows::Memory(rows.into_iter()),
         notes: Vec::new(),
     })
+}
+
+/// The record of an Ed-Fi enrolment interchange that is a pupil at a school.
+const ASSOCIATION: &str = "StudentSchoolAssociation";
+
+/// Records of an Ed-Fi enrolment interchange that say more of a pupil: the sex (Ed-Fi 3 and
+/// later keep it on the education organisation association) and the class (a section; the
+/// homeroom one where a pupil has several).
+const ABOUT_A_PUPIL: &[&str] = &[
+    "StudentEducationOrganizationAssociation",
+    "StudentSectionAssociation",
+];
+
+/// The pupil a record is about: its first `StudentUniqueId`.
+fn pupil_of(r: &Record) -> Option<&str> {
+    r.cells
+        .iter()
+        .find(|(p, _)| p.last().is_some_and(|l| l == "StudentUniqueId"))
+        .map(|(_, v)| v.as_str())
+}
+
+/// Adds to each school association the leaves of the pupil's other records (one of each kind:
+/// a section marked `HomeroomIndicator` true before the others), named under their kind.
+/// Returns how many records were joined.
+fn join_by_student(records: &mut [Record]) -> usize {
+    let mut about: HashMap<(String, String), (bool, Vec<(Vec<String>, String)>)> = HashMap::new();
+    let mut joined = 0;
+    for r in records.iter() {
+        if !ABOUT_A_PUPIL.contains(&r.kind.as_str()) {
+            continue;
+        }
+        let Some(pupil) = pupil_of(r) else { continue };
+        let homeroom = r.cells.iter().any(|(p, v)| {
+            p.last().is_some_and(|l| l == "HomeroomIndicator") && v.eq_ignore_ascii_case("true")
+        });
+        let cells: Vec<(Vec<String>, String)> = r
+            .cells
+            .iter()
+            .filter(|(p, _)| !p.last().is_some_and(|l| l == "StudentUniqueId"))
+            .map(|(p, v)| {
+                let mut path = vec![r.kind.clone()];
+                path.extend(p.iter().cloned());
+                (path, v.clone())
+            })
+            .collect();
+        joined += 1;
+        let key = (r.kind.clone(), pupil.to_string());
+        match about.get(&key) {
+            Some((h, _)) if *h || !homeroom => {}
+            _ => {
+                about.insert(key, (homeroom, cells));
+            }
+        }
+    }
+    for r in records.iter_mut().filter(|r| r.kind == ASSOCIATION) {
+        let Some(pupil) = pupil_of(r).map(String::from) else {
+            continue;
+        };
+        for kind in ABOUT_A_PUPIL {
+            if let Some((_, cells)) = about.get(&(kind.to_string(), pupil.clone())) {
+                r.cells.extend(cells.iter().cloned());
+            }
+        }
+    }
+    joined
 }
 
 /// The column name of a leaf at `path` (below its record): its own name, the element it

@@ -117,7 +117,7 @@ pub(super) async fn hold_and_show(
         .state
         .write(&dir.join("meta.json"), &json)
         .map_err(|e| AppError::Internal(lang, e.to_string()))?;
-    let (d, upload) = match upload::checked(lang, dataset, values, uploader) {
+    let checked = match upload::checked(lang, dataset, values, uploader) {
         Ok(x) => x,
         Err(problem) => {
             let _ = std::fs::remove_dir_all(&dir);
@@ -136,7 +136,7 @@ pub(super) async fn hold_and_show(
         .iter()
         .map(|(sent, name)| (sent.clone(), dir.join(name)))
         .collect();
-    let outcomes = upload::run_ingest(state, d, upload, &held, true)
+    let outcomes = upload::run_ingest(state, checked, &held, true)
         .await
         .map_err(|e| AppError::Internal(lang, format!("{e:#}")))?;
     let mut body = format!(
@@ -390,7 +390,7 @@ pub async fn confirm(
     Form(decision): Form<Decision>,
 ) -> Result<Response, AppError> {
     let lang = Lang::parse(params.lang.as_deref());
-    let (who, uploader) = Uploader::of(&visitor, lang)?;
+    let (who, uploader) = Uploader::of(&state, &visitor, lang)?;
     let view = upload::upload_view(&state, &who, &params).await?;
     let Some((dir, meta)) = pending(&state, &visitor, lang, &decision)? else {
         return Ok(upload::again(
@@ -432,7 +432,7 @@ pub async fn cancel(
     Form(decision): Form<Decision>,
 ) -> Result<Response, AppError> {
     let lang = Lang::parse(params.lang.as_deref());
-    let (who, uploader) = Uploader::of(&visitor, lang)?;
+    let (who, uploader) = Uploader::of(&state, &visitor, lang)?;
     let view = upload::upload_view(&state, &who, &params).await?;
     let (message, values, dataset) = match pending(&state, &visitor, lang, &decision)? {
         Some((dir, meta)) => {

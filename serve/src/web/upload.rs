@@ -54,10 +54,16 @@ const BUREAU_ONLY: [&str; 2] = ["schools", "notices"];
 pub(super) struct Uploader {
     pub csrf: String,
     pub school: Option<String>,
+    /// The export profiles a file may be said to be (built in and the bureau's).
+    pub profiles: edulake_ingest::profile::Profiles,
 }
 
 impl Uploader {
-    pub(super) fn of(visitor: &Visitor, lang: Lang) -> Result<(Principal, Uploader), AppError> {
+    pub(super) fn of(
+        state: &AppState,
+        visitor: &Visitor,
+        lang: Lang,
+    ) -> Result<(Principal, Uploader), AppError> {
         let who = visitor.require(lang)?;
         let school = match &who.scope {
             edulake_transform::reads::Scope::School(code) => Some(code.clone()),
@@ -68,7 +74,16 @@ impl Uploader {
             .as_ref()
             .map(|s| s.csrf.clone())
             .unwrap_or_default();
-        Ok((who, Uploader { csrf, school }))
+        let profiles =
+            edulake_ingest::profile::Profiles::load(&state.state.root().join("profiles"));
+        Ok((
+            who,
+            Uploader {
+                csrf,
+                school,
+                profiles,
+            },
+        ))
     }
 
     /// Whether it may upload a dataset.
@@ -84,7 +99,7 @@ pub async fn upload_form(
     Query(params): Query<Params>,
 ) -> Result<Response, AppError> {
     let lang = Lang::parse(params.lang.as_deref());
-    let (who, uploader) = Uploader::of(&visitor, lang)?;
+    let (who, uploader) = Uploader::of(&state, &visitor, lang)?;
     let view = upload_view(&state, &who, &params).await?;
     let values = FormValues {
         school: uploader.school.clone().unwrap_or_default(),
@@ -116,6 +131,9 @@ pub(super) struct FormValues {
     pub date: String,
     pub class: String,
     pub exceptions: bool,
+    /// The export profile the clerk says the files are (empty: chosen by their headers).
+    #[serde(default)]
+    pub profile: String,
 }
 
 fn form(lang: Lang, dataset: Option<&str>, v: &FormValues, uploader: &Uploader) -> String {
@@ -139,6 +157,7 @@ fn form(lang: Lang, dataset: Option<&str>, v: &FormValues, uploader: &Uploader) 
          <label>{l_date} <input type=\"date\" name=\"date\" value=\"{date}\"></label>\
          <label>{l_class} <input name=\"class\" value=\"{class}\" autocomplete=\"off\"></label>\
          <label class=\"check\"><input type=\"checkbox\" name=\"exceptions\" value=\"1\"{checked}> {l_exceptions}</label>\
+         <label>{l_profile} <select name=\"profile\"><option value=\"\">{l_auto}</option>{profiles}</select></label>\
          <label class=\"drop\">{l_files}<input type=\"file\" name=\"files\" multiple required \
          accept=\".csv,.txt,.tsv,.xlsx,.xls,.xml,.zip,.json,.jsonl,.gz,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\"></label>\
          <div class=\"buttons\"><button type=\"submit\" name=\"step\" value=\"preview\">{l_preview}</button>\
@@ -158,6 +177,23 @@ fn form(lang: Lang, dataset: Option<&str>, v: &FormValues, uploader: &Uploader) 
         l_class = esc(&t(lang, "upload_class")),
         class = esc(&v.class),
         l_exceptions = esc(&t(lang, "upload_exceptions")),
+        l_profile = esc(&t(lang, "upload_profile")),
+        l_auto = esc(&t(lang, "upload_profile_auto")),
+        profiles = uploader
+            .profiles
+            .all()
+            .iter()
+            .filter(|p| uploader.may(p.dataset.name))
+            .map(|p| format!(
+                "<option value=\"{name}\"{selected}>{title}</option>",
+                name = esc(&p.name),
+                selected = if p.name == v.profile { " selected" } else { "" },
+                title = esc(match lang {
+                    Lang::Zh => &p.title,
+                    Lang::En => &p.title_en,
+                }),
+            ))
+            .collect::<String>(),
         checked = if v.exceptions { " checked" } else { "" },
         l_files = esc(&t(lang, "upload_files")),
         l_submit = esc(&t(lang, "upload_store_now")),
@@ -267,7 +303,7 @@ pub async fn upload(
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
     let lang = Lang::parse(params.lang.as_deref());
-    let (who, uploader) = Uploader::of(&visitor, lang)?;
+    let (who, uploader) = Uploader::of(&state, &visitor, lang)?;
     // The form's token comes first (the form puts it there): no file is received before it.
     let mut csrf_checked = false;
     let bad = |msg: String| AppError::BadRequest(lang, msg);
@@ -334,6 +370,7 @@ pub async fn upload(
                 "class" => v.class = text,
                 "exceptions" => v.exceptions = !text.is_empty(),
                 "step" => step = text,
+                "profile" => v.profile = text,
                 _ => {}
             }
             continue;
@@ -437,7 +474,7 @@ pub(super) fn checked(
     dataset: &str,
     v: &FormValues,
     uploader: &Uploader,
-) -> Result<(&'static edulake_schemas::Dataset, Upload), String> {
+) -> Result<Checked, String> {
     let Some(d) = edulake_schemas::by_name(dataset).filter(|d| uploader.may(d.name)) else {
         return Err(t(lang, "upload_no_dataset"));
     };
@@ -471,7 +508,40 @@ pub(super) fn checked(
     } else {
         d
     };
-    Ok((d, upload))
+    // A profile said: it must read this dataset (or another shape of it).
+    let profile = match v.profile.as_str() {
+        "" => None,
+        name => {
+            let Some(p) = uploader.profiles.get(name) else {
+                return Err(format!("{}: {name}", t(lang, "upload_profile_unknown")));
+            };
+            let of_dataset = edulake_schemas::by_name(dataset)
+                .is_some_and(|asked| p.serves(asked) || p.dataset.name == asked.name);
+            if !of_dataset || (v.exceptions && p.stored.name != d.name) {
+                return Err(t(lang, "upload_profile_other")
+                    .replace("{profile}", &p.title)
+                    .replace("{dataset}", &t(lang, &format!("ds_{}", p.dataset.name))));
+            }
+            Some(edulake_ingest::profile::Choice {
+                profile: p,
+                why: t(lang, "upload_profile_chosen"),
+            })
+        }
+    };
+    Ok(Checked {
+        dataset: d,
+        upload,
+        profile,
+    })
+}
+
+/// What an upload form says, checked.
+pub(super) struct Checked {
+    /// The table the files go to (a profile's shape may store them in another).
+    pub dataset: &'static edulake_schemas::Dataset,
+    pub upload: Upload,
+    /// The profile the clerk chose, if any.
+    pub profile: Option<edulake_ingest::profile::Choice>,
 }
 
 /// Stores an upload's files (as `edulake ingest` would) and shows what became of each.
@@ -484,7 +554,7 @@ pub(super) async fn store_and_show(
     uploader: &Uploader,
     files: &[(String, PathBuf)],
 ) -> Result<Response, AppError> {
-    let (d, upload) = match checked(lang, dataset, v, uploader) {
+    let checked = match checked(lang, dataset, v, uploader) {
         Ok(x) => x,
         Err(problem) => {
             let chosen = edulake_schemas::by_name(dataset).map(|d| d.name);
@@ -493,7 +563,7 @@ pub(super) async fn store_and_show(
     };
     let outcomes = {
         let _one_at_a_time = state.uploading.lock().await;
-        run_ingest(state, d, upload, files, false)
+        run_ingest(state, checked, files, false)
             .await
             .map_err(|e| AppError::Internal(lang, format!("{e:#}")))?
     };
@@ -563,8 +633,7 @@ pub(super) async fn store_and_show(
 /// dry run says what each would become.
 pub(super) async fn run_ingest(
     state: &AppState,
-    d: &'static edulake_schemas::Dataset,
-    upload: Upload,
+    checked: Checked,
     files: &[(String, PathBuf)],
     dry_run: bool,
 ) -> anyhow::Result<Vec<FileOutcome>> {
@@ -577,10 +646,11 @@ pub(super) async fn run_ingest(
             path.display()
         );
     }
-    let mut opts = IngestOptions::new(d, edulake_ingest::bureau_tz()?);
-    opts.upload = upload;
+    let mut opts = IngestOptions::new(checked.dataset, edulake_ingest::bureau_tz()?);
+    opts.upload = checked.upload;
     opts.names = names;
     opts.dry_run = dry_run;
+    opts.profile = checked.profile;
     opts.profiles = Arc::new(edulake_ingest::profile::Profiles::load(
         &state.state.root().join("profiles"),
     ));
