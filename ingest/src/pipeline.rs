@@ -272,11 +272,17 @@ fn choose_for(profiles: &Profiles, requested: &'static Dataset, path: &Path) -> 
 }
 
 /// Enough of a file to find its header: a text file's first MiB up to a line end; any other
-/// file whole (a workbook or an archive is read from its end).
+/// file whole (a workbook or an archive is read from its end, XML by its records).
 fn head_of(path: &Path) -> Option<Vec<u8>> {
     const HEAD: usize = 1 << 20;
     let mut bytes = std::fs::read(path).ok()?;
-    let packed = bytes.starts_with(b"PK\x03\x04")
+    // XML is read whole: its most common record may come after its first MiB.
+    let markup = bytes
+        .iter()
+        .find(|b| !(b.is_ascii_whitespace() || matches!(**b, 0xEF | 0xBB | 0xBF)))
+        .is_some_and(|b| *b == b'<');
+    let packed = markup
+        || bytes.starts_with(b"PK\x03\x04")
         || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
         || bytes.starts_with(&[0x1f, 0x8b])
         || bytes.starts_with(&[0xFF, 0xFE])

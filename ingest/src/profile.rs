@@ -277,8 +277,9 @@ enum MeaningFile {
 struct ByReasonFile {
     reason: String,
     otherwise: String,
+    /// Word → reason words, tried in the file's order.
     #[serde(default)]
-    when: BTreeMap<String, Vec<String>>,
+    when: toml::Table,
 }
 
 /// Row filters with their headers and values folded for matching.
@@ -435,7 +436,10 @@ impl Profile {
         for (name, v) in &f.defaults {
             let key = format!("defaults.{name}");
             let c = column(name, &key)?;
-            if c.is_pseudonymised() || matches!(c.name, "school_code" | "date" | "as_of_date") {
+            if c.is_pseudonymised()
+                || c.name == "school_code"
+                || matches!(c.kind, Kind::Date | Kind::Timestamp | Kind::BirthYear)
+            {
                 return Err(format!(
                     "{key}: a default cannot stand for a person, a school or a date"
                 ));
@@ -460,7 +464,21 @@ impl Profile {
                             .when
                             .iter()
                             .map(|(w, words)| {
-                                Ok((check(w)?, words.iter().map(|x| x.to_lowercase()).collect()))
+                                let words: Vec<String> = words
+                                    .as_array()
+                                    .map(|a| {
+                                        a.iter()
+                                            .filter_map(|x| x.as_str())
+                                            .map(|x| x.trim().to_lowercase())
+                                            .collect()
+                                    })
+                                    .unwrap_or_default();
+                                if words.is_empty() || words.iter().any(String::is_empty) {
+                                    return Err(format!(
+                                        "{key}: when.{w} is a list of the words a reason says"
+                                    ));
+                                }
+                                Ok((check(w)?, words))
                             })
                             .collect::<Result<_, String>>()?,
                         otherwise: check(&r.otherwise)?,
@@ -522,6 +540,29 @@ impl Profile {
                     "date_forms: '{form}' is not a date form (chrono's, e.g. %Y%m%d or %d/%m/%Y)"
                 ));
             }
+        }
+        if f.skip_rows.iter().any(|w| w.trim().is_empty()) {
+            return Err("skip_rows: an empty word would skip every row".into());
+        }
+        for (key, list) in [("only", &f.only), ("skip_when", &f.skip_when)] {
+            if let Some((h, _)) = list.iter().find(|(_, vs)| vs.is_empty()) {
+                return Err(format!("{key}.\"{h}\": name at least one value"));
+            }
+        }
+        if let Some(h) = &f.date_column {
+            if stored.column("date").is_none() {
+                return Err(format!("date_column: {} has no date column", stored.name));
+            }
+            if f.columns.values().any(|c| c == "date") {
+                return Err(format!(
+                    "date_column \"{h}\" and a header mapped to date in [columns]: keep one"
+                ));
+            }
+        }
+        if let Some(list) = f.flags.keys().find(|k| f.columns.values().any(|c| c == *k)) {
+            return Err(format!(
+                "flags.{list} and a header mapped to {list} in [columns]: keep one"
+            ));
         }
         if f.detect.is_empty() {
             return Err("detect: name the headers that select this profile (at least one)".into());

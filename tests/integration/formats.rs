@@ -434,3 +434,131 @@ async fn a_two_row_header_of_merged_cells_in_a_workbook() {
     want.sort();
     assert_eq!(got, want);
 }
+
+/// A BIFF record: its type, length and data.
+fn biff(typ: u16, data: &[u8]) -> Vec<u8> {
+    let mut r = typ.to_le_bytes().to_vec();
+    r.extend_from_slice(&(data.len() as u16).to_le_bytes());
+    r.extend_from_slice(data);
+    r
+}
+
+/// An Excel 97 workbook (BIFF8) of one sheet as Excel writes one: its strings in a shared
+/// string table (UTF-16), each cell a LABELSST, and its merged ranges in a MERGEDCELLS record
+/// (`(first row, last row, first column, last column)`; a merged range holds its text in its
+/// first cell).
+fn biff_workbook(cells: &[(u16, u16, &str)], merged: &[(u16, u16, u16, u16)]) -> Vec<u8> {
+    use std::io::Write;
+    let bof = |kind: u16| {
+        let mut d = vec![0x00, 0x06];
+        d.extend_from_slice(&kind.to_le_bytes());
+        d.extend_from_slice(&[0xBB, 0x0D, 0xCC, 0x07, 0, 0, 0, 0, 6, 0, 0, 0]);
+        biff(0x0809, &d)
+    };
+    let mut strings: Vec<&str> = Vec::new();
+    for (_, _, s) in cells {
+        if !strings.contains(s) {
+            strings.push(s);
+        }
+    }
+    let mut sst = (cells.len() as u32).to_le_bytes().to_vec();
+    sst.extend_from_slice(&(strings.len() as u32).to_le_bytes());
+    for s in &strings {
+        let units: Vec<u16> = s.encode_utf16().collect();
+        sst.extend_from_slice(&(units.len() as u16).to_le_bytes());
+        sst.push(0x01);
+        for u in units {
+            sst.extend_from_slice(&u.to_le_bytes());
+        }
+    }
+    let mut sheet = bof(0x10);
+    let rows = cells.iter().map(|c| c.0).max().unwrap_or(0) as u32 + 1;
+    let cols = cells.iter().map(|c| c.1).max().unwrap_or(0) + 1;
+    let mut dims = 0u32.to_le_bytes().to_vec();
+    dims.extend_from_slice(&rows.to_le_bytes());
+    dims.extend_from_slice(&0u16.to_le_bytes());
+    dims.extend_from_slice(&cols.to_le_bytes());
+    dims.extend_from_slice(&0u16.to_le_bytes());
+    sheet.extend(biff(0x0200, &dims));
+    for (r, c, s) in cells {
+        let mut d = r.to_le_bytes().to_vec();
+        d.extend_from_slice(&c.to_le_bytes());
+        d.extend_from_slice(&0u16.to_le_bytes());
+        let i = strings.iter().position(|x| x == s).unwrap() as u32;
+        d.extend_from_slice(&i.to_le_bytes());
+        sheet.extend(biff(0x00FD, &d));
+    }
+    let mut m = (merged.len() as u16).to_le_bytes().to_vec();
+    for (r1, r2, c1, c2) in merged {
+        for v in [r1, r2, c1, c2] {
+            m.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    sheet.extend(biff(0x00E5, &m));
+    sheet.extend(biff(0x000A, &[]));
+    let mut globals = bof(0x05);
+    globals.extend(biff(0x00FC, &sst));
+    let boundsheet_len = 4 + 4 + 2 + 2 + 4;
+    let start = (globals.len() + boundsheet_len + 4) as u32;
+    let mut d = start.to_le_bytes().to_vec();
+    d.extend_from_slice(&[0, 0, 4, 0]);
+    d.extend_from_slice(b"S001");
+    globals.extend(biff(0x0085, &d));
+    globals.extend(biff(0x000A, &[]));
+    globals.extend_from_slice(&sheet);
+    let mut file = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
+    file.create_stream("/Workbook")
+        .unwrap()
+        .write_all(&globals)
+        .unwrap();
+    file.flush().unwrap();
+    file.into_inner().into_inner()
+}
+
+/// The two-row header of merged cells above, as an Excel 97 `.xls` (BIFF8, MERGEDCELLS).
+#[tokio::test]
+async fn a_two_row_header_of_merged_cells_in_an_excel_97_workbook() {
+    let mut cells: Vec<(u16, u16, &str)> = vec![
+        (0, 0, "考勤日报　统计日期：2026-09-01"),
+        (1, 0, "学籍号"),
+        (1, 1, "班级"),
+        (1, 2, "上午"),
+        (1, 4, "本周"),
+        (2, 2, "考勤状态"),
+        (2, 3, "打卡时间"),
+        (2, 4, "考勤状态"),
+        (2, 5, "次数"),
+    ];
+    for (r, row) in [
+        ["G001", "101", "出勤", "07:31", "缺勤", "2"],
+        ["G002", "101", "病假", "", "病假", "3"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                cells.push((3 + r as u16, c as u16, v));
+            }
+        }
+    }
+    let merged = [
+        (0, 0, 0, 5),
+        (1, 2, 0, 0),
+        (1, 2, 1, 1),
+        (1, 1, 2, 3),
+        (1, 1, 4, 5),
+    ];
+    let bytes = biff_workbook(&cells, &merged);
+    assert!(bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]));
+    let (f, out) = attendance_of_s001("考勤日报.xls", bytes, 2).await;
+    assert!(stored(&out[0]).format.starts_with("xls"), "{out:?}");
+    let mut got = f.query("SELECT student_id, status FROM attendance").await;
+    got.sort();
+    let mut want = vec![
+        vec![f.key.pseudonym("G001"), "present".to_string()],
+        vec![f.key.pseudonym("G002"), "sick_leave".to_string()],
+    ];
+    want.sort();
+    assert_eq!(got, want);
+}

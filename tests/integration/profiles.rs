@@ -735,3 +735,72 @@ async fn an_ed_fi_enrolment_interchange_as_a_roster() {
         ]
     );
 }
+
+#[tokio::test]
+async fn what_a_profile_cannot_read_is_rejected_not_guessed() {
+    let f = Fixture::new();
+    // Leave approvals without 审批结果: refused and approved ones cannot be told apart, so the
+    // file is refused whole rather than every approval stored.
+    let p = f.write(
+        "请假.csv",
+        "审批编号,审批状态,学籍号,班级,请假类型,开始时间,结束时间\n\
+         1,已完成,H01,7-1,事假,2026-10-12 08:00,2026-10-12 17:00\n",
+    );
+    let out = f.ingest("attendance", school("P3"), &[p]).await;
+    assert!(
+        rejected(&out[0]).contains(
+            "keeps only rows whose 审批结果 is 同意, and the file has no 审批结果 column"
+        ),
+        "{out:?}"
+    );
+    // A check-in whose yes/no cell says neither is rejected by row; 有 and √ are yes.
+    let p = f.write(
+        "打卡.csv",
+        "提交时间,学籍号,班级,今日体温,是否发热,是否咳嗽\n\
+         2026-10-12 07:30:00,G1,7-1,36.5,无,√\n\
+         2026-10-12 07:31:00,G2,7-1,36.6,有,否\n\
+         2026-10-12 07:32:00,G3,7-1,36.6,可能,否\n",
+    );
+    let out = f.ingest("health_report", school("P1"), &[p]).await;
+    let rec = stored(&out[0]);
+    assert_eq!((rec.rows_stored, rec.rows_rejected), (2, 1), "{out:?}");
+    let report = std::fs::read_to_string(reject_report(&out[0])).unwrap();
+    assert!(
+        report.contains("4,是否发热,可能,") && report.contains("'可能' is neither yes nor no"),
+        "{report}"
+    );
+    let mut got = f
+        .query("SELECT array_to_string(symptoms, ',') FROM health_report ORDER BY reported_at")
+        .await;
+    got.sort();
+    assert_eq!(got, vec![vec!["cough"], vec!["fever"]]);
+    // Ed-Fi reasons are read as whole words, in the profile's order: "Sick" wins over "family",
+    // and "will" does not say "ill".
+    let event = |id: &str, reason: &str| {
+        format!(
+            "<StudentSchoolAttendanceEvent><AttendanceEvent><EventDate>2026-10-12</EventDate>\
+             <AttendanceEventCategory>Excused Absence</AttendanceEventCategory>\
+             <AttendanceEventReason>{reason}</AttendanceEventReason></AttendanceEvent>\
+             <StudentReference><StudentIdentity><StudentUniqueId>{id}</StudentUniqueId>\
+             </StudentIdentity></StudentReference><SchoolReference><SchoolIdentity>\
+             <SchoolId>255901001</SchoolId></SchoolIdentity></SchoolReference>\
+             </StudentSchoolAttendanceEvent>"
+        )
+    };
+    let p = f.write(
+        "events.xml",
+        format!(
+            "<InterchangeStudentAttendance>{}{}</InterchangeStudentAttendance>",
+            event("1", "Sick - family doctor's note"),
+            event("2", "Parent will call")
+        ),
+    );
+    let out = f.ingest("attendance", Upload::default(), &[p]).await;
+    assert_eq!(stored(&out[0]).rows_stored, 2, "{out:?}");
+    let got = f
+        .query(
+            "SELECT status FROM attendance_exceptions WHERE student_id IS NOT NULL ORDER BY _row",
+        )
+        .await;
+    assert_eq!(got, vec![vec!["sick_leave"], vec!["absent"]]);
+}

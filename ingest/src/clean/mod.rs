@@ -277,7 +277,7 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         width,
         synthetic,
         ctx.tz,
-    );
+    )?;
     let schema = d.lake_schema();
     let labels = column_labels(d, &sources, &header);
     let mut pseudo = Pseudonymiser::new(ctx.key);
@@ -395,9 +395,14 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         if raw.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        // Right under the header, a row with nothing in any column read is the header's
-        // second row (names under a merged parent, as DingTalk writes its 请假 columns).
-        if std::mem::take(&mut after_header) && !sources.iter().any(|s| has_cell(s, &raw, width)) {
+        // Right under the header, a row with nothing in any column read and only names (no
+        // digits) elsewhere is the header's second row (names under a merged parent, as
+        // DingTalk writes its 请假 columns).
+        if std::mem::take(&mut after_header)
+            && !raw.get(0).is_some_and(|c| c.starts_with(UNREADABLE_ROW))
+            && !sources.iter().any(|s| has_cell(s, &raw, width))
+            && !raw.iter().any(|c| c.bytes().any(|b| b.is_ascii_digit()))
+        {
             out.header.notes.push(format!(
                 "row {line} holds names under the header's merged cells, not data: skipped"
             ));
@@ -429,8 +434,24 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         let rec = match rewriter.as_mut() {
             None => &raw,
             Some(rw) => match rw.apply(&raw) {
-                Some(rec) => rec,
-                None => continue,
+                profiled::Applied::Row(rec) => rec,
+                profiled::Applied::LeftOut => continue,
+                profiled::Applied::Bad {
+                    cell,
+                    value,
+                    reason,
+                } => {
+                    out.rows_read += 1;
+                    out.rows_rejected += 1;
+                    let column = out.header.cells.get(cell).cloned().unwrap_or_default();
+                    out.list(Reject {
+                        row: line,
+                        column,
+                        value,
+                        reason,
+                    });
+                    continue;
+                }
             },
         };
         out.rows_read += 1;

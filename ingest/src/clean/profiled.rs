@@ -18,6 +18,42 @@ use crate::profile::{Meaning, Profile, ValueMap};
 /// cell).
 type Mapped<'p> = (usize, &'p ValueMap, Vec<(String, Option<usize>)>);
 
+/// What became of a row.
+pub(super) enum Applied<'r> {
+    /// The row as the profile means it.
+    Row(&'r StringRecord),
+    /// Left out by the profile's `only` / `skip_when` (counted in [`Rewriter::note`]).
+    LeftOut,
+    /// A cell the profile cannot read: the row is rejected.
+    Bad {
+        cell: usize,
+        value: String,
+        reason: String,
+    },
+}
+
+/// Whether a reason (lower case) says a word: as a whole word where the word is ASCII
+/// (`ill` is not in `will`), anywhere in it otherwise (`病` in `病假`).
+fn says(reason: &str, word: &str) -> bool {
+    if !word.is_ascii() {
+        return reason.contains(word);
+    }
+    reason.match_indices(word).any(|(at, _)| {
+        let before = reason[..at].chars().next_back();
+        let after = reason[at + word.len()..].chars().next();
+        !before.is_some_and(|c| c.is_alphanumeric()) && !after.is_some_and(|c| c.is_alphanumeric())
+    })
+}
+
+/// A yes/no cell of a list: `Some(true)` yes, `Some(false)` no, `None` neither.
+fn yes_no(cell: &str) -> Option<bool> {
+    match cell.trim() {
+        "√" | "✓" | "✔" | "有" => Some(true),
+        "×" | "✗" | "无" | "没有" => Some(false),
+        t => crate::values::parse_bool(t).ok(),
+    }
+}
+
 /// One file's rows as its profile means them.
 pub(super) struct Rewriter<'p> {
     /// The header's cells in the file; the profile's own columns follow.
@@ -38,7 +74,8 @@ pub(super) struct Rewriter<'p> {
 }
 
 impl<'p> Rewriter<'p> {
-    /// `None` when the profile changes nothing in the rows (its header names only).
+    /// `Ok(None)` when the profile changes nothing in the rows (its header names only); `Err`
+    /// when the file lacks a column the profile keeps rows by (its rows cannot be told apart).
     pub fn new(
         profile: Option<&'p Profile>,
         d: &Dataset,
@@ -47,8 +84,8 @@ impl<'p> Rewriter<'p> {
         width: usize,
         synthetic: Vec<Synthetic>,
         tz: Tz,
-    ) -> Option<Rewriter<'p>> {
-        let p = profile?;
+    ) -> Result<Option<Rewriter<'p>>, String> {
+        let Some(p) = profile else { return Ok(None) };
         let at = |header: &str| cells[..width].iter().position(|c| fold(c) == fold(header));
         let mut maps = Vec::new();
         let mut dates = Vec::new();
@@ -76,6 +113,15 @@ impl<'p> Rewriter<'p> {
                 .collect::<Vec<_>>()
         };
         let only = filters(p.only());
+        // A file without the column the profile keeps rows by is refused: every row would be
+        // kept, the refused and withdrawn ones with the approved.
+        if let Some((h, vs)) = p.only().iter().find(|(h, _)| at(h).is_none()) {
+            return Err(format!(
+                "the profile {} keeps only rows whose {h} is {}, and the file has no {h} column",
+                p.name,
+                vs.join("/")
+            ));
+        }
         let skip_when = filters(p.skip_when());
         if maps.is_empty()
             && dates.is_empty()
@@ -83,9 +129,9 @@ impl<'p> Rewriter<'p> {
             && only.is_empty()
             && skip_when.is_empty()
         {
-            return None;
+            return Ok(None);
         }
-        Some(Rewriter {
+        Ok(Some(Rewriter {
             width,
             synthetic,
             maps,
@@ -96,11 +142,11 @@ impl<'p> Rewriter<'p> {
             tz,
             out: StringRecord::new(),
             left_out: 0,
-        })
+        }))
     }
 
-    /// The row as the profile means it, or `None` for a row it leaves out.
-    pub fn apply(&mut self, rec: &StringRecord) -> Option<&StringRecord> {
+    /// The row as the profile means it, or what else became of it.
+    pub fn apply(&mut self, rec: &StringRecord) -> Applied<'_> {
         let cell = |i: usize| rec.get(i).map(clean_text).unwrap_or("");
         let holds = |(i, _, vs): &(usize, String, &[String])| {
             let v = fold(cell(*i));
@@ -108,7 +154,26 @@ impl<'p> Rewriter<'p> {
         };
         if !self.only.iter().all(holds) || self.skip_when.iter().any(holds) {
             self.left_out += 1;
-            return None;
+            return Applied::LeftOut;
+        }
+        // A yes/no cell that says neither is the row's mistake, not a "no".
+        for s in &self.synthetic {
+            let Synthetic::Flags { yes, .. } = s else {
+                continue;
+            };
+            if let Some((i, _)) = yes
+                .iter()
+                .find(|(i, _)| !cell(*i).is_empty() && yes_no(cell(*i)).is_none())
+            {
+                return Applied::Bad {
+                    cell: *i,
+                    value: cell(*i).to_string(),
+                    reason: format!(
+                        "'{}' is neither yes nor no (expected 是/否, 有/无, √/×, Y/N, 1/0)",
+                        cell(*i)
+                    ),
+                };
+            }
         }
         let mut made: Vec<String> = self
             .synthetic
@@ -121,11 +186,12 @@ impl<'p> Rewriter<'p> {
                         .map(|(i, _)| *i)
                         .chain(value.iter().map(|(i, _, _)| *i))
                         .any(|i| !cell(i).is_empty());
-                    let mut words: Vec<&str> = yes
-                        .iter()
-                        .filter(|(i, _)| crate::values::parse_bool(cell(*i)) == Ok(true))
-                        .map(|(_, w)| w.as_str())
-                        .collect();
+                    let mut words: Vec<&str> = Vec::new();
+                    for (i, w) in yes {
+                        if yes_no(cell(*i)) == Some(true) && !words.contains(&w.as_str()) {
+                            words.push(w);
+                        }
+                    }
                     if words.is_empty() {
                         words.extend(
                             value
@@ -134,7 +200,6 @@ impl<'p> Rewriter<'p> {
                                 .map(|(_, _, w)| w.as_str()),
                         );
                     }
-                    words.dedup();
                     match (answered, words.is_empty()) {
                         (false, _) => String::new(),
                         (true, true) => "none".into(),
@@ -174,7 +239,7 @@ impl<'p> Rewriter<'p> {
                         .map(|j| cell(j).to_lowercase())
                         .unwrap_or_default();
                     when.iter()
-                        .find(|(_, words)| words.iter().any(|w| said.contains(w.as_str())))
+                        .find(|(_, words)| words.iter().any(|w| says(&said, w)))
                         .map(|(w, _)| w.clone())
                         .unwrap_or_else(|| otherwise.clone())
                 }
@@ -202,7 +267,7 @@ impl<'p> Rewriter<'p> {
         for m in &made {
             self.out.push_field(m);
         }
-        Some(&self.out)
+        Applied::Row(&self.out)
     }
 
     /// A date or time in the profile's forms, or epoch milliseconds, as ISO text in the

@@ -22,7 +22,9 @@ use std::io::{Cursor, Read};
 use csv::StringRecord;
 
 use super::{Rows, Sniffed, Table};
-use crate::limits::{check_unpacked, grouped, MAX_ROWS};
+use crate::limits::{
+    check_unpacked, grouped, MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, MAX_SHEET_CELLS,
+};
 
 /// What a bundle is read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -193,6 +195,8 @@ fn header_for(written: &str, expected: &'static [&'static str]) -> Option<(&'sta
     let lower = w.to_ascii_lowercase();
     let mut scored: Vec<(usize, &'static str)> = expected
         .iter()
+        // Two edits cannot bridge a longer difference in length.
+        .filter(|e| e.len().abs_diff(lower.len()) <= 2)
         .map(|e| (distance(&lower, &e.to_ascii_lowercase()), *e))
         .filter(|(d, _)| *d <= 2)
         .collect();
@@ -209,6 +213,8 @@ struct Bundle {
     zip: zip::ZipArchive<Cursor<Vec<u8>>>,
     size: u64,
     total: u64,
+    /// Filled cells kept from all entities (an empty one is not kept).
+    cells: u64,
     notes: Vec<String>,
 }
 
@@ -263,6 +269,9 @@ impl Bundle {
             return Ok(Some(Entity { rows: Vec::new() }));
         };
         let head = head.map_err(|e| format!("{file}: {e}"))?;
+        if head.len() > MAX_COLUMNS {
+            return Err(format!("{file} has more than {MAX_COLUMNS} columns"));
+        }
         let mut columns: Vec<Option<&'static str>> = Vec::with_capacity(head.len());
         for h in head.iter() {
             let found = header_for(h, expected);
@@ -285,8 +294,22 @@ impl Bundle {
             let r = r.map_err(|e| format!("{file}: {e}"))?;
             let mut row = HashMap::new();
             for (c, v) in columns.iter().zip(r.iter()) {
-                if let Some(c) = c {
-                    row.insert(*c, v.trim().to_string());
+                let v = v.trim();
+                if let (Some(c), false) = (c, v.is_empty()) {
+                    if v.chars().count() > MAX_CELL_CHARS {
+                        return Err(format!(
+                            "{file}, row {}: a cell of more than {MAX_CELL_CHARS} characters",
+                            i + 2
+                        ));
+                    }
+                    self.cells += 1;
+                    if self.cells > MAX_SHEET_CELLS {
+                        return Err(format!(
+                            "the OneRoster bundle holds more than {} values; split it",
+                            grouped(MAX_SHEET_CELLS)
+                        ));
+                    }
+                    row.insert(*c, v.to_string());
                 }
             }
             rows.push(row);
@@ -313,6 +336,7 @@ pub(super) fn read_oneroster(bytes: Vec<u8>, want: Want) -> Result<Table, String
         zip,
         size,
         total: 0,
+        cells: 0,
         notes: Vec::new(),
     };
     let version = b
@@ -476,7 +500,11 @@ pub(super) fn read_oneroster(bytes: Vec<u8>, want: Want) -> Result<Table, String
                 .collect();
             let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
             for ((school, user), (_, at, class)) in &placed {
-                let u = user_by_id.get(user.as_str());
+                // A user to be deleted (or not in users.csv) is not on the roster.
+                let Some(u) = user_by_id.get(user.as_str()) else {
+                    continue;
+                };
+                let u = Some(u);
                 let c = class_by_id.get(class);
                 let o = org_by_id.get(school.as_str());
                 let d = demographics.get(user);

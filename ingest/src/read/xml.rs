@@ -18,16 +18,76 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 
 use super::{Rows, Sniffed, Table};
-use crate::limits::{grouped, MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS};
+use crate::limits::{
+    grouped, MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, MAX_SHEET_CELLS, MAX_SHEET_TEXT_BYTES,
+};
 
 /// The deepest nesting read.
 const MAX_DEPTH: usize = 64;
+
+/// `(path, text)` of a record's attributes and leaves; a path is its number in [`Paths`].
+type Leaves = Vec<(u32, String)>;
+
+/// The places a leaf can be at below its record, each kept once and numbered.
+#[derive(Default)]
+struct Paths {
+    list: Vec<Vec<String>>,
+    ids: HashMap<Vec<String>, u32>,
+}
+
+impl Paths {
+    fn id(&mut self, path: Vec<String>) -> u32 {
+        if let Some(id) = self.ids.get(&path) {
+            return *id;
+        }
+        let id = self.list.len() as u32;
+        self.list.push(path.clone());
+        self.ids.insert(path, id);
+        id
+    }
+}
+
+/// Adds a leaf to a record: its first value at a place is kept (a repeated leaf is a list),
+/// within [`MAX_COLUMNS`] places a record and [`MAX_SHEET_CELLS`] cells and
+/// [`MAX_SHEET_TEXT_BYTES`] of text a file.
+fn add_leaf(
+    r: &mut Record,
+    path: u32,
+    text: String,
+    totals: &mut (u64, u64),
+) -> Result<(), String> {
+    if r.cells.iter().any(|(p, _)| *p == path) {
+        return Ok(());
+    }
+    if r.cells.len() >= MAX_COLUMNS {
+        return Err(format!(
+            "the record on line {} has more than {MAX_COLUMNS} different elements",
+            r.line
+        ));
+    }
+    totals.0 += 1;
+    totals.1 += text.len() as u64;
+    if totals.0 > MAX_SHEET_CELLS {
+        return Err(format!(
+            "the XML file holds more than {} values; split it",
+            grouped(MAX_SHEET_CELLS)
+        ));
+    }
+    if totals.1 > MAX_SHEET_TEXT_BYTES {
+        return Err(format!(
+            "the XML file holds more than {} MiB of text; split it",
+            MAX_SHEET_TEXT_BYTES >> 20
+        ));
+    }
+    r.cells.push((path, text));
+    Ok(())
+}
 
 /// One record: its line, and `(path, text)` for each attribute and leaf.
 struct Record {
     line: u64,
     kind: String,
-    cells: Vec<(Vec<String>, String)>,
+    cells: Leaves,
 }
 
 /// Reads an XML document's records as rows.
@@ -57,6 +117,9 @@ pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, St
         line
     };
     let mut root: Option<(String, u64)> = None;
+    let mut paths = Paths::default();
+    // Values and bytes of text kept so far.
+    let mut totals = (0u64, 0u64);
     let mut path: Vec<String> = Vec::new();
     let mut records: Vec<Record> = Vec::new();
     let mut current: Option<Record> = None;
@@ -103,7 +166,8 @@ pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, St
                                 .map_err(|err| {
                                     format!("malformed XML on line {}: {err}", r.line)
                                 })?;
-                            r.cells.push((vec![format!("@{key}")], value.into_owned()));
+                            let at = paths.id(vec![format!("@{key}")]);
+                            add_leaf(&mut r, at, value.into_owned(), &mut totals)?;
                         }
                         current = Some(r);
                     }
@@ -113,9 +177,9 @@ pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, St
                 if empty {
                     if path.len() >= 2 {
                         if let Some(r) = current.as_mut() {
-                            let mut p = path[1..].to_vec();
+                            let mut p = path[2..].to_vec();
                             p.push(name);
-                            r.cells.push((p, String::new()));
+                            add_leaf(r, paths.id(p), String::new(), &mut totals)?;
                         }
                     } else if path.len() == 1 {
                         records.extend(current.take());
@@ -136,8 +200,8 @@ pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, St
                                 r.line
                             ));
                         }
-                        r.cells
-                            .push((path[2..].to_vec(), text_buf.trim().to_string()));
+                        let at = paths.id(path[2..].to_vec());
+                        add_leaf(r, at, text_buf.trim().to_string(), &mut totals)?;
                     }
                 } else if path.len() == 2 {
                     records.extend(current.take());
@@ -191,14 +255,17 @@ pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, St
     // An Ed-Fi enrolment interchange is read as its school associations, each with what its
     // other records say of the same pupil.
     let (kind, joined) = match kinds.get(ASSOCIATION) {
-        Some(_) => (ASSOCIATION.to_string(), join_by_student(&mut records)),
+        Some(_) => (
+            ASSOCIATION.to_string(),
+            join_by_student(&mut records, &mut paths, &mut totals)?,
+        ),
         None => (kind, 0),
     };
     let others = records.len() - kinds[kind.as_str()];
     records.retain(|r| r.kind == kind);
     // Column names: a leaf's own name where it first came at its place; later places of the
     // same name, their whole path.
-    let mut by_path: HashMap<Vec<String>, usize> = HashMap::new();
+    let mut by_path: HashMap<u32, usize> = HashMap::new();
     let mut header: Vec<String> = Vec::new();
     let mut taken: HashMap<String, Vec<String>> = HashMap::new();
     for r in &records {
@@ -211,8 +278,18 @@ pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, St
                     "the records have more than {MAX_COLUMNS} different elements"
                 ));
             }
-            header.push(column_name(p, &mut taken));
-            by_path.insert(p.clone(), header.len() - 1);
+            let mut name = column_name(&paths.list[*p as usize], &mut taken);
+            // Two places may still end in one name (`S/Id` first, then `Id`): number it.
+            let mut n = 2;
+            while header.contains(&name) {
+                name = format!(
+                    "{}#{n}",
+                    name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '#')
+                );
+                n += 1;
+            }
+            header.push(name);
+            by_path.insert(*p, header.len() - 1);
         }
     }
     let mut rows: Vec<(u64, StringRecord)> = Vec::with_capacity(records.len() + 1);
@@ -268,37 +345,48 @@ const ABOUT_A_PUPIL: &[&str] = &[
 ];
 
 /// The pupil a record is about: its first `StudentUniqueId`.
-fn pupil_of(r: &Record) -> Option<&str> {
+fn pupil_of<'r>(r: &'r Record, paths: &Paths) -> Option<&'r str> {
     r.cells
         .iter()
-        .find(|(p, _)| p.last().is_some_and(|l| l == "StudentUniqueId"))
+        .find(|(p, _)| ends_with(paths, *p, "StudentUniqueId"))
         .map(|(_, v)| v.as_str())
+}
+
+/// Whether the place `p` is a leaf named `name`.
+fn ends_with(paths: &Paths, p: u32, name: &str) -> bool {
+    paths.list[p as usize].last().is_some_and(|l| l == name)
 }
 
 /// Adds to each school association the leaves of the pupil's other records (one of each kind:
 /// a section marked `HomeroomIndicator` true before the others), named under their kind.
 /// Returns how many records were joined.
-fn join_by_student(records: &mut [Record]) -> usize {
-    let mut about: HashMap<(String, String), (bool, Vec<(Vec<String>, String)>)> = HashMap::new();
+fn join_by_student(
+    records: &mut [Record],
+    paths: &mut Paths,
+    totals: &mut (u64, u64),
+) -> Result<usize, String> {
+    // (kind, pupil) → (a homeroom section, its leaves).
+    let mut about: HashMap<(String, String), (bool, Leaves)> = HashMap::new();
     let mut joined = 0;
     for r in records.iter() {
         if !ABOUT_A_PUPIL.contains(&r.kind.as_str()) {
             continue;
         }
-        let Some(pupil) = pupil_of(r) else { continue };
+        let Some(pupil) = pupil_of(r, paths) else {
+            continue;
+        };
         let homeroom = r.cells.iter().any(|(p, v)| {
-            p.last().is_some_and(|l| l == "HomeroomIndicator") && v.eq_ignore_ascii_case("true")
+            ends_with(paths, *p, "HomeroomIndicator") && v.eq_ignore_ascii_case("true")
         });
-        let cells: Vec<(Vec<String>, String)> = r
-            .cells
-            .iter()
-            .filter(|(p, _)| !p.last().is_some_and(|l| l == "StudentUniqueId"))
-            .map(|(p, v)| {
-                let mut path = vec![r.kind.clone()];
-                path.extend(p.iter().cloned());
-                (path, v.clone())
-            })
-            .collect();
+        let mut cells: Leaves = Vec::new();
+        for (p, v) in &r.cells {
+            if ends_with(paths, *p, "StudentUniqueId") {
+                continue;
+            }
+            let mut path = vec![r.kind.clone()];
+            path.extend(paths.list[*p as usize].iter().cloned());
+            cells.push((paths.id(path), v.clone()));
+        }
         joined += 1;
         let key = (r.kind.clone(), pupil.to_string());
         match about.get(&key) {
@@ -309,16 +397,18 @@ fn join_by_student(records: &mut [Record]) -> usize {
         }
     }
     for r in records.iter_mut().filter(|r| r.kind == ASSOCIATION) {
-        let Some(pupil) = pupil_of(r).map(String::from) else {
+        let Some(pupil) = pupil_of(r, paths).map(String::from) else {
             continue;
         };
         for kind in ABOUT_A_PUPIL {
             if let Some((_, cells)) = about.get(&(kind.to_string(), pupil.clone())) {
-                r.cells.extend(cells.iter().cloned());
+                for (p, v) in cells {
+                    add_leaf(r, *p, v.clone(), totals)?;
+                }
             }
         }
     }
-    joined
+    Ok(joined)
 }
 
 /// The column name of a leaf at `path` (below its record): its own name, the element it
@@ -366,6 +456,28 @@ mod tests {
         );
         assert_eq!(rows[0], ["Category", "Id", "T/S/Id"]);
         assert_eq!(rows[1], ["Tardy", "1", "2"]);
+    }
+
+    #[test]
+    fn empty_leaves_and_repeated_names_make_distinct_columns() {
+        let rows = table("<L><R><E/></R><R><E>x</E></R></L>");
+        assert_eq!(rows[0], ["E"]);
+        assert_eq!(rows[1], [""]);
+        assert_eq!(rows[2], ["x"]);
+        let rows = table("<L><R><S><Id>1</Id></S><Id>2</Id></R></L>");
+        assert_eq!(rows[0], ["Id", "Id#2"]);
+        assert_eq!(rows[1], ["1", "2"]);
+    }
+
+    #[test]
+    fn a_record_of_too_many_elements_is_refused() {
+        let mut xml = String::from("<L><R>");
+        for i in 0..=MAX_COLUMNS {
+            xml.push_str(&format!("<e{i}>1</e{i}>"));
+        }
+        xml.push_str("</R></L>");
+        let e = read_xml(xml, "UTF-8").err().unwrap();
+        assert!(e.contains("more than 256 different elements"), "{e}");
     }
 
     #[test]

@@ -92,13 +92,28 @@ pub(super) async fn hold_and_show(
     files: &[(String, PathBuf)],
 ) -> Result<Response, AppError> {
     remove_stale(&state.state);
+    // One preview waits per account: an earlier one not confirmed is given up.
+    let login = login_of(visitor);
+    if let Ok(entries) = std::fs::read_dir(root(&state.state)) {
+        for e in entries.flatten() {
+            let theirs = std::fs::read(e.path().join("meta.json"))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Meta>(&b).ok())
+                .is_some_and(|m| m.login == login);
+            if theirs {
+                drop(upload::UploadFolder(e.path()));
+            }
+        }
+    }
     let token = hex::encode(rand::random::<[u8; 16]>());
     let dir = root(&state.state).join(&token);
     let internal = |e: std::io::Error| AppError::Internal(lang, e.to_string());
     std::fs::create_dir_all(root(&state.state)).map_err(internal)?;
     std::fs::rename(received, &dir).map_err(internal)?;
+    // Until the page is made, a failure deletes the files.
+    let held_dir = upload::UploadFolder(dir.clone());
     let meta = Meta {
-        login: login_of(visitor),
+        login,
         dataset: dataset.to_string(),
         values: values.clone(),
         files: files
@@ -136,9 +151,15 @@ pub(super) async fn hold_and_show(
         .iter()
         .map(|(sent, name)| (sent.clone(), dir.join(name)))
         .collect();
-    let outcomes = upload::run_ingest(state, checked, &held, true)
-        .await
-        .map_err(|e| AppError::Internal(lang, format!("{e:#}")))?;
+    // A preview reads as much as a store: one at a time, as uploads are.
+    let outcomes = {
+        let _one_at_a_time = state.uploading.lock().await;
+        upload::run_ingest(state, checked, &held, true)
+            .await
+            .map_err(|e| AppError::Internal(lang, format!("{e:#}")))?
+    };
+    // Kept for the clerk's decision.
+    std::mem::forget(held_dir);
     let mut body = format!(
         "<section><h2>{}</h2><p class=\"hint\">{}</p></section>",
         esc(&t(lang, "preview_title")),
@@ -371,7 +392,17 @@ fn pending(
     let Some(dir) = folder_of(&state.state, &d.token) else {
         return Ok(None);
     };
-    let Ok(bytes) = std::fs::read(dir.join("meta.json")) else {
+    let meta_file = dir.join("meta.json");
+    let expired = std::fs::metadata(&meta_file)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_none_or(|age| age > KEPT);
+    if expired {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Ok(None);
+    }
+    let Ok(bytes) = std::fs::read(&meta_file) else {
         return Ok(None);
     };
     let meta: Meta =
@@ -407,6 +438,14 @@ pub async fn confirm(
     };
     // The folder goes when this ends, stored or not.
     let _held = upload::UploadFolder(dir.clone());
+    // A clerk stores for its own school, as the account is now.
+    let mut values = meta.values;
+    if let Some(own) = &uploader.school {
+        if !values.school.is_empty() && !values.school.eq_ignore_ascii_case(own) {
+            return Err(AppError::Forbidden(lang, "forbidden_scope"));
+        }
+        values.school = own.clone();
+    }
     let files: Vec<(String, PathBuf)> = meta
         .files
         .iter()
@@ -417,7 +456,7 @@ pub async fn confirm(
         &view,
         lang,
         &meta.dataset,
-        &meta.values,
+        &values,
         &uploader,
         &files,
     )

@@ -100,6 +100,7 @@ pub async fn upload_form(
 ) -> Result<Response, AppError> {
     let lang = Lang::parse(params.lang.as_deref());
     let (who, uploader) = Uploader::of(&state, &visitor, lang)?;
+    preview::remove_stale(&state.state);
     let view = upload_view(&state, &who, &params).await?;
     let values = FormValues {
         school: uploader.school.clone().unwrap_or_default(),
