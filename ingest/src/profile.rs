@@ -157,8 +157,19 @@ impl ValueMap {
         if self.exact.is_empty() && self.prefixes.is_empty() {
             return None;
         }
-        let folded = fold(cell);
-        if let Some(m) = self.exact.get(&folded) {
+        // Most cells are already as a map keeps its words (正常, 迟到): no copy for them.
+        let plain = !cell.is_empty()
+            && !cell.starts_with(|c: char| c.is_whitespace() || c == '\u{feff}')
+            && !cell.ends_with(|c: char| c.is_whitespace())
+            && !cell
+                .chars()
+                .any(|c| c.is_ascii_uppercase() || matches!(c, '（' | '）' | '\u{3000}'));
+        let folded: std::borrow::Cow<str> = if plain {
+            std::borrow::Cow::Borrowed(cell)
+        } else {
+            std::borrow::Cow::Owned(fold(cell))
+        };
+        if let Some(m) = self.exact.get(folded.as_ref()) {
             return Some(m);
         }
         if let Some((_, fragment)) = folded.rsplit_once('#') {

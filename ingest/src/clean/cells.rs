@@ -135,7 +135,11 @@ pub(super) fn parse_cell<'a>(
             Val::Float(f)
         }
         Kind::Date => {
-            let day = values::parse_date(t, spreadsheet)?;
+            // The row's day was read from this very cell (`date`, `as_of_date`).
+            let day = match row.day {
+                Some(day) if matches!(c.name, "date" | "as_of_date") => day,
+                _ => values::parse_date(t, spreadsheet)?,
+            };
             if let (Some(up), "as_of_date") = (ctx.upload.as_of, c.name) {
                 if day != up {
                     return Err(format!(

@@ -361,6 +361,9 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         Vec::new()
     };
     let mut not_submitted = 0u64;
+    // The day column's last text and what it read as.
+    let mut last_day_text: Option<String> = None;
+    let mut last_day_parsed: Option<NaiveDate> = None;
     let mut after_header = true;
     // Rows naming their person by a local id alone (学号, UserId): resolved through the
     // roster when read.
@@ -467,9 +470,16 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         };
         // The row's day (a cohort's grade depends on it) and grade (a class written as a bare
         // number beside it, `1班`).
+        // A file's rows share a few days: the last day's text is read once.
         let day = day_idx
             .and_then(|j| cell_of(j).or(fallback[j].as_deref()))
-            .and_then(|t| values::parse_date(t, spreadsheet).ok());
+            .and_then(|t| {
+                if last_day_text.as_deref() != Some(t) {
+                    last_day_text = Some(t.to_string());
+                    last_day_parsed = values::parse_date(t, spreadsheet).ok();
+                }
+                last_day_parsed
+            });
         let grade = grade_idx
             .and_then(|j| cell_of(j).or(fallback[j].as_deref()))
             .and_then(|t| values::parse_grade_on(t, day).ok())

@@ -69,6 +69,8 @@ pub(super) struct Rewriter<'p> {
     skip_when: Vec<(usize, String, &'p [String])>,
     tz: Tz,
     out: StringRecord,
+    /// For each of `dates`, its last text and what it read as.
+    last_dates: Vec<Option<(String, Option<String>)>>,
     /// Rows left out by `only` / `skip_when`, and the cells its maps changed.
     left_out: u64,
 }
@@ -131,6 +133,7 @@ impl<'p> Rewriter<'p> {
         {
             return Ok(None);
         }
+        let last_dates = vec![None; dates.len()];
         Ok(Some(Rewriter {
             width,
             synthetic,
@@ -141,6 +144,7 @@ impl<'p> Rewriter<'p> {
             skip_when,
             tz,
             out: StringRecord::new(),
+            last_dates,
             left_out: 0,
         }))
     }
@@ -246,9 +250,18 @@ impl<'p> Rewriter<'p> {
             };
             changed.push((*i, word));
         }
-        for &(i, epoch) in &self.dates {
+        for (k, &(i, epoch)) in self.dates.iter().enumerate() {
             let t = text(i, &made, &changed);
-            if let Some(iso) = self.iso_date(&t, epoch) {
+            // A file's rows share a few days: each date column's last text is read once.
+            let iso = match &self.last_dates[k] {
+                Some((seen, iso)) if *seen == t => iso.clone(),
+                _ => {
+                    let iso = self.iso_date(&t, epoch);
+                    self.last_dates[k] = Some((t, iso.clone()));
+                    iso
+                }
+            };
+            if let Some(iso) = iso {
                 changed.push((i, iso));
             }
         }

@@ -404,8 +404,11 @@ fn decode_text(bytes: Vec<u8>) -> Result<(String, &'static str), String> {
 /// often outside quoted cells on the first lines (a quoted `"发热;咳嗽"` does not count).
 fn sniff_delimiter(text: &str) -> u8 {
     // The start of the first lines is enough to tell (a line may be as long as the file).
-    let head = &text.as_bytes()[..text.len().min(1 << 20)];
-    let head = String::from_utf8_lossy(head);
+    let mut end = text.len().min(1 << 20);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = &text[..end];
     let lines: Vec<&str> = head
         .lines()
         .filter(|l| !l.trim().is_empty())
