@@ -221,8 +221,9 @@ pub struct Profile {
     only: Vec<(String, Vec<String>)>,
     /// Rows skipped where a column holds one of these values (`班次` = `休息`).
     skip_when: Vec<(String, Vec<String>)>,
-    /// The header whose value gives the row's date (a timestamp gives its local date).
-    pub date_column: Option<String>,
+    /// The headers whose value gives the row's date (a timestamp gives its local date): the
+    /// first the file has.
+    pub date_column: Vec<String>,
     pub date_forms: Vec<String>,
     epoch_ms: HashSet<String>,
     defaults: HashMap<&'static str, String>,
@@ -263,7 +264,7 @@ struct ProfileFile {
     #[serde(default)]
     skip_when: BTreeMap<String, Vec<String>>,
     #[serde(default)]
-    date_column: Option<String>,
+    date_column: OneOrMany,
     #[serde(default)]
     date_forms: Vec<String>,
     #[serde(default)]
@@ -274,6 +275,26 @@ struct ProfileFile {
     values: BTreeMap<String, BTreeMap<String, MeaningFile>>,
     #[serde(default)]
     flags: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// A header, or several (the first a file has counts).
+#[derive(Deserialize, Default)]
+#[serde(untagged)]
+enum OneOrMany {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::None => Vec::new(),
+            OneOrMany::One(h) => vec![h],
+            OneOrMany::Many(hs) => hs,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -374,7 +395,8 @@ pub fn checked_value(c: &Column, v: &str) -> Result<String, String> {
 impl Profile {
     /// Reads and checks a profile file. `Err` is a sentence naming what is wrong.
     pub fn parse(text: &str, origin: Origin) -> Result<Profile, String> {
-        let f: ProfileFile = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
+        let mut f: ProfileFile =
+            toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
         let name = f.name.trim().to_string();
         if name.is_empty()
             || !name
@@ -560,7 +582,8 @@ impl Profile {
                 return Err(format!("{key}.\"{h}\": name at least one value"));
             }
         }
-        if let Some(h) = &f.date_column {
+        let date_column = std::mem::take(&mut f.date_column).into_vec();
+        if let Some(h) = date_column.first() {
             if stored.column("date").is_none() {
                 return Err(format!("date_column: {} has no date column", stored.name));
             }
@@ -594,7 +617,7 @@ impl Profile {
             skip_rows: f.skip_rows,
             only: folded_filters(f.only),
             skip_when: folded_filters(f.skip_when),
-            date_column: f.date_column,
+            date_column,
             date_forms: f.date_forms,
             epoch_ms: f.epoch_ms.iter().map(|h| fold(h)).collect(),
             defaults,

@@ -33,10 +33,16 @@ pub use datasets::{all, by_name, names, stored, stored_by_name};
 pub use vocab::{Vocabulary, PERSONAL_HEADERS};
 
 /// Normalises a header or an enum word for matching: trims spaces (ASCII and full-width) and
-/// a byte-order mark, folds full-width brackets to ASCII, and lower-cases ASCII letters.
+/// a byte-order mark, drops a questionnaire's question number (`3、今日体温`, as 问卷星 heads
+/// its columns), folds full-width brackets to ASCII, and lower-cases ASCII letters.
 pub fn fold(word: &str) -> String {
     let trimmed =
         word.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}' || c == '\u{3000}');
+    let digits = trimmed.bytes().take_while(u8::is_ascii_digit).count();
+    let trimmed = match trimmed[digits..].strip_prefix('、') {
+        Some(rest) if (1..=3).contains(&digits) && !rest.trim().is_empty() => rest.trim(),
+        _ => trimmed,
+    };
     trimmed
         .chars()
         .map(|c| match c {
@@ -45,4 +51,22 @@ pub fn fold(word: &str) -> String {
             c => c.to_ascii_lowercase(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fold;
+
+    #[test]
+    fn headers_fold_to_one_form() {
+        assert_eq!(fold("\u{feff} 体温（℃） "), "体温(℃)");
+        assert_eq!(fold("Student_ID"), "student_id");
+        // A questionnaire's question number is not part of the question.
+        assert_eq!(fold("3、今日体温"), "今日体温");
+        assert_eq!(fold("12、 是否发热"), "是否发热");
+        // A number alone, or one that is the whole word, stays.
+        assert_eq!(fold("1、"), "1、");
+        assert_eq!(fold("2026、年"), "2026、年");
+        assert_eq!(fold("7-1"), "7-1");
+    }
 }

@@ -271,3 +271,23 @@ pub async fn cockpit_get(
         .unwrap();
     (status, bytes.to_vec())
 }
+
+/// A BIFF record (Excel 97): its type, length and data.
+pub fn biff_record(typ: u16, data: &[u8]) -> Vec<u8> {
+    let mut r = typ.to_le_bytes().to_vec();
+    r.extend_from_slice(&(data.len() as u16).to_le_bytes());
+    r.extend_from_slice(data);
+    r
+}
+
+/// An Excel 97 `.xls`: a compound file whose `Workbook` stream is `stream`.
+pub fn excel_97(stream: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut file = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
+    file.create_stream("/Workbook")
+        .unwrap()
+        .write_all(stream)
+        .unwrap();
+    file.flush().unwrap();
+    file.into_inner().into_inner()
+}

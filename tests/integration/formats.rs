@@ -394,6 +394,24 @@ async fn a_two_row_header_is_read_as_its_children() {
     assert_eq!(got, want);
 }
 
+/// The rows under the two-row header of the workbook tests: 上午's 考勤状态 is the day's.
+const TWO_ROW_DATA: [[&str; 6]; 2] = [
+    ["G001", "101", "出勤", "07:31", "缺勤", "2"],
+    ["G002", "101", "病假", "", "病假", "3"],
+];
+
+/// What the two-row header's file stores: each pupil with the morning's status.
+async fn two_pupils_stored(f: &Fixture) {
+    let mut got = f.query("SELECT student_id, status FROM attendance").await;
+    got.sort();
+    let mut want = vec![
+        vec![f.key.pseudonym("G001"), "present".to_string()],
+        vec![f.key.pseudonym("G002"), "sick_leave".to_string()],
+    ];
+    want.sort();
+    assert_eq!(got, want);
+}
+
 /// The same two-row header in a workbook, its parents merged cells.
 #[tokio::test]
 async fn a_two_row_header_of_merged_cells_in_a_workbook() {
@@ -413,34 +431,13 @@ async fn a_two_row_header_of_merged_cells_in_a_workbook() {
     {
         ws.write_string(2, 2 + c as u16, *h).unwrap();
     }
-    for (r, row) in [
-        ["G001", "101", "出勤", "07:31", "缺勤", "2"],
-        ["G002", "101", "病假", "", "病假", "3"],
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (r, row) in TWO_ROW_DATA.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
             ws.write_string(3 + r as u32, c as u16, *v).unwrap();
         }
     }
     let (f, _) = attendance_of_s001("考勤日报.xlsx", wb.save_to_buffer().unwrap(), 2).await;
-    let mut got = f.query("SELECT student_id, status FROM attendance").await;
-    got.sort();
-    let mut want = vec![
-        vec![f.key.pseudonym("G001"), "present".to_string()],
-        vec![f.key.pseudonym("G002"), "sick_leave".to_string()],
-    ];
-    want.sort();
-    assert_eq!(got, want);
-}
-
-/// A BIFF record: its type, length and data.
-fn biff(typ: u16, data: &[u8]) -> Vec<u8> {
-    let mut r = typ.to_le_bytes().to_vec();
-    r.extend_from_slice(&(data.len() as u16).to_le_bytes());
-    r.extend_from_slice(data);
-    r
+    two_pupils_stored(&f).await;
 }
 
 /// An Excel 97 workbook (BIFF8) of one sheet as Excel writes one: its strings in a shared
@@ -448,12 +445,11 @@ fn biff(typ: u16, data: &[u8]) -> Vec<u8> {
 /// (`(first row, last row, first column, last column)`; a merged range holds its text in its
 /// first cell).
 fn biff_workbook(cells: &[(u16, u16, &str)], merged: &[(u16, u16, u16, u16)]) -> Vec<u8> {
-    use std::io::Write;
     let bof = |kind: u16| {
         let mut d = vec![0x00, 0x06];
         d.extend_from_slice(&kind.to_le_bytes());
         d.extend_from_slice(&[0xBB, 0x0D, 0xCC, 0x07, 0, 0, 0, 0, 6, 0, 0, 0]);
-        biff(0x0809, &d)
+        biff_record(0x0809, &d)
     };
     let mut strings: Vec<&str> = Vec::new();
     for (_, _, s) in cells {
@@ -479,14 +475,14 @@ fn biff_workbook(cells: &[(u16, u16, &str)], merged: &[(u16, u16, u16, u16)]) ->
     dims.extend_from_slice(&0u16.to_le_bytes());
     dims.extend_from_slice(&cols.to_le_bytes());
     dims.extend_from_slice(&0u16.to_le_bytes());
-    sheet.extend(biff(0x0200, &dims));
+    sheet.extend(biff_record(0x0200, &dims));
     for (r, c, s) in cells {
         let mut d = r.to_le_bytes().to_vec();
         d.extend_from_slice(&c.to_le_bytes());
         d.extend_from_slice(&0u16.to_le_bytes());
         let i = strings.iter().position(|x| x == s).unwrap() as u32;
         d.extend_from_slice(&i.to_le_bytes());
-        sheet.extend(biff(0x00FD, &d));
+        sheet.extend(biff_record(0x00FD, &d));
     }
     let mut m = (merged.len() as u16).to_le_bytes().to_vec();
     for (r1, r2, c1, c2) in merged {
@@ -494,25 +490,19 @@ fn biff_workbook(cells: &[(u16, u16, &str)], merged: &[(u16, u16, u16, u16)]) ->
             m.extend_from_slice(&v.to_le_bytes());
         }
     }
-    sheet.extend(biff(0x00E5, &m));
-    sheet.extend(biff(0x000A, &[]));
+    sheet.extend(biff_record(0x00E5, &m));
+    sheet.extend(biff_record(0x000A, &[]));
     let mut globals = bof(0x05);
-    globals.extend(biff(0x00FC, &sst));
+    globals.extend(biff_record(0x00FC, &sst));
     let boundsheet_len = 4 + 4 + 2 + 2 + 4;
     let start = (globals.len() + boundsheet_len + 4) as u32;
     let mut d = start.to_le_bytes().to_vec();
     d.extend_from_slice(&[0, 0, 4, 0]);
     d.extend_from_slice(b"S001");
-    globals.extend(biff(0x0085, &d));
-    globals.extend(biff(0x000A, &[]));
+    globals.extend(biff_record(0x0085, &d));
+    globals.extend(biff_record(0x000A, &[]));
     globals.extend_from_slice(&sheet);
-    let mut file = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
-    file.create_stream("/Workbook")
-        .unwrap()
-        .write_all(&globals)
-        .unwrap();
-    file.flush().unwrap();
-    file.into_inner().into_inner()
+    excel_97(&globals)
 }
 
 /// The two-row header of merged cells above, as an Excel 97 `.xls` (BIFF8, MERGEDCELLS).
@@ -529,13 +519,7 @@ async fn a_two_row_header_of_merged_cells_in_an_excel_97_workbook() {
         (2, 4, "考勤状态"),
         (2, 5, "次数"),
     ];
-    for (r, row) in [
-        ["G001", "101", "出勤", "07:31", "缺勤", "2"],
-        ["G002", "101", "病假", "", "病假", "3"],
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (r, row) in TWO_ROW_DATA.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
             if !v.is_empty() {
                 cells.push((3 + r as u16, c as u16, v));
@@ -553,12 +537,5 @@ async fn a_two_row_header_of_merged_cells_in_an_excel_97_workbook() {
     assert!(bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]));
     let (f, out) = attendance_of_s001("考勤日报.xls", bytes, 2).await;
     assert!(stored(&out[0]).format.starts_with("xls"), "{out:?}");
-    let mut got = f.query("SELECT student_id, status FROM attendance").await;
-    got.sort();
-    let mut want = vec![
-        vec![f.key.pseudonym("G001"), "present".to_string()],
-        vec![f.key.pseudonym("G002"), "sick_leave".to_string()],
-    ];
-    want.sort();
-    assert_eq!(got, want);
+    two_pupils_stored(&f).await;
 }

@@ -95,10 +95,7 @@ fn rezip(
 
 /// One BIFF record.
 fn rec(typ: u16, data: &[u8]) -> Vec<u8> {
-    let mut r = typ.to_le_bytes().to_vec();
-    r.extend_from_slice(&(data.len() as u16).to_le_bytes());
-    r.extend_from_slice(data);
-    r
+    biff_record(typ, data)
 }
 
 /// An Excel 97 workbook: its globals naming `sheets` (each a sheet at an offset of the stream,
@@ -124,13 +121,7 @@ fn xls(sheets: &[u32], body: &[u8]) -> Vec<u8> {
     }
     stream.extend(rec(0x000A, &[]));
     stream.extend_from_slice(body);
-    let mut file = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
-    file.create_stream("/Workbook")
-        .unwrap()
-        .write_all(&stream)
-        .unwrap();
-    file.flush().unwrap();
-    file.into_inner().into_inner()
+    excel_97(&stream)
 }
 
 /// An Excel 97 workbook of one sheet whose globals hold `strings` (an SST and its
@@ -151,13 +142,7 @@ fn xls_with_strings(strings: &[u8], sheet: &[u8]) -> Vec<u8> {
     globals.extend(rec(0x0085, &d));
     globals.extend(rec(0x000A, &[]));
     globals.extend_from_slice(sheet);
-    let mut file = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
-    file.create_stream("/Workbook")
-        .unwrap()
-        .write_all(&globals)
-        .unwrap();
-    file.flush().unwrap();
-    file.into_inner().into_inner()
+    excel_97(&globals)
 }
 
 /// A sheet's records: BOF, DIMENSIONS of rows × columns, a header, cells at `cells`, EOF.

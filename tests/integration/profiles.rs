@@ -315,20 +315,25 @@ const CAMPUS_EXPORT: &str = "考勤日期,学生姓名,卡号,所在班级,刷�
 2026-10-12,甲,C01,7-1,07:20,东门,已到\n2026-10-12,乙,C02,7-1,07:50,东门,晚到\n\
 2026-10-12,丙,C03,7-1,,,未到\n";
 
-#[test]
-fn a_bureau_profile_file_is_used_without_a_rebuild() {
-    let f = Fixture::new();
-    let export = f.write("考勤明细.csv", CAMPUS_EXPORT);
-    // Without the profile its headers are not the contract's: the file is rejected whole.
-    let out = f.cli(&[
+/// `edulake ingest --dry-run` of an attendance file of school P1.
+fn dry_run_for_p1(f: &Fixture, file: &std::path::Path) -> std::process::Output {
+    f.cli(&[
         "ingest",
         "--dataset",
         "attendance",
         "--school",
         "P1",
         "--dry-run",
-        export.to_str().unwrap(),
-    ]);
+        file.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn a_bureau_profile_file_is_used_without_a_rebuild() {
+    let f = Fixture::new();
+    let export = f.write("考勤明细.csv", CAMPUS_EXPORT);
+    // Without the profile its headers are not the contract's: the file is rejected whole.
+    let out = dry_run_for_p1(&f, &export);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("required column(s) missing"), "{stdout}");
     // The bureau adds its file; the same binary now lists it and reads the export with it.
@@ -395,15 +400,7 @@ fn profiles_that_say_what_the_contract_does_not_know_are_refused() {
     );
     // An ingest says the file is not used, and reads the export without it.
     let export = f.write("考勤明细.csv", CAMPUS_EXPORT);
-    let out = f.cli(&[
-        "ingest",
-        "--dataset",
-        "attendance",
-        "--school",
-        "P1",
-        "--dry-run",
-        export.to_str().unwrap(),
-    ]);
+    let out = dry_run_for_p1(&f, &export);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("xiaoyuan.toml") && stderr.contains("it is not used"),
@@ -803,4 +800,25 @@ async fn what_a_profile_cannot_read_is_rejected_not_guessed() {
         )
         .await;
     assert_eq!(got, vec![vec!["sick_leave"], vec!["absent"]]);
+}
+
+#[tokio::test]
+async fn a_questionnaire_export_numbers_its_questions_and_names_its_time_otherwise() {
+    let f = Fixture::new();
+    // 问卷星's "按文本下载": its own columns first, each question headed `N、题目`, the time of
+    // the answer in 提交答卷时间 (slashes, no leading zero).
+    let p = f.write(
+        "晨检问卷.csv",
+        "序号,提交答卷时间,所用时间,来源,来源详情,来自IP,1、学籍号,2、班级,3、今日体温,4、是否发热,5、是否咳嗽\n\
+         1,2026/10/12 7:32:10,35秒,微信,N/A,117.136.1.1(河北-石家庄),G1,7-1,36.5,否,否\n\
+         2,2026/10/13 7:35:02,41秒,微信,N/A,117.136.1.2(河北-石家庄),G2,7-1,38.3,是,否\n",
+    );
+    let out = f.ingest("health_report", school("P1"), &[p]).await;
+    assert!(profile_of(&out[0]).starts_with("form-checkin"), "{out:?}");
+    assert_eq!(stored(&out[0]).rows_stored, 2, "{out:?}");
+    assert_eq!(
+        f.query("SELECT CAST(date AS VARCHAR) AS d, temperature, array_to_string(symptoms, ',') AS s FROM health_report ORDER BY d")
+            .await,
+        vec![vec!["2026-10-12", "36.5", ""], vec!["2026-10-13", "38.3", "fever"]]
+    );
 }

@@ -358,3 +358,43 @@ proptest! {
         run_with(dataset, text.into_bytes(), Some(profile));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// OneRoster bundles of any cells, headers written any way and entities missing: read as a
+    /// roster (or refused with a sentence), never a panic.
+    #[test]
+    fn one_roster_bundles_of_any_shape_never_panic(
+        cells in proptest::collection::vec(proptest::collection::vec(profiled_cell(), 0..12), 0..12),
+        header_typo in any::<bool>(),
+        with_enrollments in any::<bool>(),
+    ) {
+        use std::io::Write;
+        let users_head = if header_typo {
+            "sourcedID,status,dataLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password"
+        } else {
+            "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password"
+        };
+        let rows: String = cells.iter().map(|r| r.join(",") + "\n").collect();
+        let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default();
+        let mut files = vec![
+            ("manifest.csv", "propertyName,value\noneroster.version,1.1\n".to_string()),
+            ("orgs.csv", format!("sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId\n{rows}")),
+            ("users.csv", format!("{users_head}\n{rows}")),
+            ("classes.csv", format!("sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId\n{rows}")),
+            ("demographics.csv", format!("sourcedId,status,dateLastModified,birthDate,sex\n{rows}")),
+        ];
+        if with_enrollments {
+            files.push(("enrollments.csv", format!("sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate\n{rows}")));
+        }
+        for (name, text) in files {
+            out.start_file(name, opts).unwrap();
+            out.write_all(text.as_bytes()).unwrap();
+        }
+        let bytes = out.finish().unwrap().into_inner();
+        run_with("enrolment", bytes.clone(), Some("oneroster-roster"));
+        run("schools", bytes);
+    }
+}

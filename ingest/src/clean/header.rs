@@ -62,7 +62,7 @@ impl Named {
         // take for it is not read (a DingTalk export's 日期 beside its workDate). Ids are the
         // exception: a person has several, each column naming them counts.
         let at = |header: &str| cells.iter().position(|c| fold(c) == fold(header));
-        let date_copy = p.date_column.as_deref().and_then(at);
+        let date_copy = p.date_column.iter().find_map(|h| at(h));
         let mut by_profile: Vec<&'static str> =
             cells.iter().filter_map(|c| p.column_for(c)).collect();
         if date_copy.is_some() {

@@ -429,10 +429,7 @@ pub async fn confirm(
             lang,
             &t(lang, "preview_expired"),
             None,
-            &FormValues {
-                school: uploader.school.clone().unwrap_or_default(),
-                ..Default::default()
-            },
+            &uploader.fresh(),
             &uploader,
         ));
     };
@@ -482,14 +479,7 @@ pub async fn cancel(
                 Some(meta.dataset),
             )
         }
-        None => (
-            t(lang, "preview_expired"),
-            FormValues {
-                school: uploader.school.clone().unwrap_or_default(),
-                ..Default::default()
-            },
-            None,
-        ),
+        None => (t(lang, "preview_expired"), uploader.fresh(), None),
     };
     Ok(upload::again(
         &view,

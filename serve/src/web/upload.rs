@@ -86,6 +86,14 @@ impl Uploader {
         ))
     }
 
+    /// A form as it first shows: the clerk's own school filled in.
+    pub(super) fn fresh(&self) -> FormValues {
+        FormValues {
+            school: self.school.clone().unwrap_or_default(),
+            ..Default::default()
+        }
+    }
+
     /// Whether it may upload a dataset.
     fn may(&self, dataset: &str) -> bool {
         UPLOADABLE.contains(&dataset) && (self.school.is_none() || !BUREAU_ONLY.contains(&dataset))
@@ -102,10 +110,7 @@ pub async fn upload_form(
     let (who, uploader) = Uploader::of(&state, &visitor, lang)?;
     preview::remove_stale(&state.state);
     let view = upload_view(&state, &who, &params).await?;
-    let values = FormValues {
-        school: uploader.school.clone().unwrap_or_default(),
-        ..Default::default()
-    };
+    let values = uploader.fresh();
     Ok(Html(html::page(
         &view,
         &t(lang, "nav_upload"),
