@@ -413,6 +413,23 @@ fn pending(
     Ok(Some((dir, meta)))
 }
 
+/// What a decision on a preview needs: the page's language, the uploader, the page around
+/// it, and the pending upload if it is still there.
+type Deciding = (Lang, Uploader, View, Option<(PathBuf, Meta)>);
+
+async fn deciding(
+    state: &AppState,
+    visitor: &Visitor,
+    params: &Params,
+    decision: &Decision,
+) -> Result<Deciding, AppError> {
+    let lang = Lang::parse(params.lang.as_deref());
+    let (who, uploader) = Uploader::of(state, visitor, lang)?;
+    let view = upload::upload_view(state, &who, params).await?;
+    let held = pending(state, visitor, lang, decision)?;
+    Ok((lang, uploader, view, held))
+}
+
 /// `POST /upload/confirm`: stores a previewed upload, as the form would have.
 pub async fn confirm(
     State(state): State<Arc<AppState>>,
@@ -420,10 +437,8 @@ pub async fn confirm(
     axum::extract::Query(params): axum::extract::Query<Params>,
     Form(decision): Form<Decision>,
 ) -> Result<Response, AppError> {
-    let lang = Lang::parse(params.lang.as_deref());
-    let (who, uploader) = Uploader::of(&state, &visitor, lang)?;
-    let view = upload::upload_view(&state, &who, &params).await?;
-    let Some((dir, meta)) = pending(&state, &visitor, lang, &decision)? else {
+    let (lang, uploader, view, held) = deciding(&state, &visitor, &params, &decision).await?;
+    let Some((dir, meta)) = held else {
         return Ok(upload::again(
             &view,
             lang,
@@ -467,10 +482,8 @@ pub async fn cancel(
     axum::extract::Query(params): axum::extract::Query<Params>,
     Form(decision): Form<Decision>,
 ) -> Result<Response, AppError> {
-    let lang = Lang::parse(params.lang.as_deref());
-    let (who, uploader) = Uploader::of(&state, &visitor, lang)?;
-    let view = upload::upload_view(&state, &who, &params).await?;
-    let (message, values, dataset) = match pending(&state, &visitor, lang, &decision)? {
+    let (lang, uploader, view, held) = deciding(&state, &visitor, &params, &decision).await?;
+    let (message, values, dataset) = match held {
         Some((dir, meta)) => {
             drop(upload::UploadFolder(dir));
             (
