@@ -174,6 +174,44 @@ enum Val<'a> {
     List(Vec<&'static str>),
 }
 
+impl Val<'_> {
+    /// The value for a memo: its text owned.
+    fn kept(&self) -> Val<'static> {
+        match self {
+            Val::Null => Val::Null,
+            Val::Str(s) => Val::Str(Cow::Owned(s.to_string())),
+            Val::Shared(s) => Val::Shared(s.clone()),
+            Val::Int(i) => Val::Int(*i),
+            Val::Float(f) => Val::Float(*f),
+            Val::Date(d) => Val::Date(*d),
+            Val::Ts(t) => Val::Ts(*t),
+            Val::Bool(b) => Val::Bool(*b),
+            Val::List(l) => Val::List(l.clone()),
+        }
+    }
+}
+
+/// A column's last cell and what it read as: a file's rows repeat their school, class, status
+/// and day, so a run of equal cells is read once. The row's grade and day are part of what a
+/// cell means (a class `1班`, a cohort).
+struct Memo {
+    text: String,
+    grade: Option<u32>,
+    day: Option<NaiveDate>,
+    val: Val<'static>,
+    /// The value was the cell's own text (it is lent again, not copied).
+    as_is: bool,
+}
+
+impl Memo {
+    fn replay<'a>(&self, text: &'a str) -> Val<'a> {
+        if self.as_is {
+            return Val::Str(Cow::Borrowed(text));
+        }
+        self.val.kept()
+    }
+}
+
 enum Builder {
     Str(StringBuilder),
     Int(Int32Builder),
@@ -371,6 +409,9 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
     let mut last_day = None;
     let mut in_chunk = 0usize;
     let mut storage: Vec<Val<'static>> = Vec::with_capacity(d.columns.len());
+    let mut memo: Vec<Option<Memo>> = d.columns.iter().map(|_| None).collect();
+    // Ids are pseudonymised with their own cache; every other column's cells are memoised.
+    let memoable: Vec<bool> = d.columns.iter().map(|c| !c.is_pseudonymised()).collect();
     let mut row_rejects: Vec<Reject> = Vec::new();
     // What an empty cell or an absent column stands for: the upload's value or the default.
     let fallback: Vec<Option<String>> = d
@@ -498,6 +539,12 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
                 continue;
             }
             let text = cell_of(j).or(fallback[j].as_deref());
+            if let (true, Some(t), Some(m)) = (memoable[j], text, &memo[j]) {
+                if m.text == t && m.grade == row.grade && m.day == row.day {
+                    vals.push(m.replay(t));
+                    continue;
+                }
+            }
             let parsed = match &sources[j] {
                 Source::Cells(many) if c.rule == Rule::Pseudonymised => {
                     ids_agree(rec, many, &out.header.cells)
@@ -506,7 +553,29 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
                 _ => parse_cell(ctx, c, text, spreadsheet, row),
             };
             match parsed {
-                Ok(Parsed::Val(v)) => vals.push(v),
+                Ok(Parsed::Val(v)) => {
+                    if let (true, Some(t)) = (memoable[j], text) {
+                        let as_is = matches!(&v, Val::Str(Cow::Borrowed(s)) if std::ptr::eq(*s, t));
+                        let val = if as_is { Val::Null } else { v.kept() };
+                        match &mut memo[j] {
+                            Some(m) => {
+                                m.text.clear();
+                                m.text.push_str(t);
+                                (m.grade, m.day, m.as_is, m.val) = (row.grade, row.day, as_is, val);
+                            }
+                            slot => {
+                                *slot = Some(Memo {
+                                    text: t.to_string(),
+                                    grade: row.grade,
+                                    day: row.day,
+                                    as_is,
+                                    val,
+                                })
+                            }
+                        }
+                    }
+                    vals.push(v)
+                }
                 Ok(Parsed::Pseudonymise(raw)) => vals.push(Val::Shared(pseudo.pseudonym(raw))),
                 Ok(Parsed::Local(raw)) => {
                     local_raw = Some((j, raw));
