@@ -220,14 +220,35 @@ pub async fn ingest(
     // Each file's profile, from its first rows (read on worker threads).
     let (profiles, requested) = (opts.profiles.clone(), opts.dataset);
     let listed = files.clone();
+    let threads = opts.threads.max(1);
     let choices = tokio::task::spawn_blocking(move || {
-        listed
-            .iter()
-            .map(|p| choose_for(&profiles, requested, p))
-            .collect::<Vec<_>>()
+        // The files' heads are read on as many threads as their ingest.
+        let per = listed.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = listed
+                .chunks(per)
+                .map(|part| {
+                    let profiles = &profiles;
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|p| choose_for(profiles, requested, p))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect::<Vec<_>>()
+        })
     })
     .await
     .map_err(|e| crate::IngestError::Internal(format!("choosing profiles: {e}")))?;
+    if choices.len() != files.len() {
+        return Err(crate::IngestError::Internal(
+            "choosing profiles failed on a file".into(),
+        ));
+    }
     // Files of one table and profile go together, in their order.
     let mut groups: Vec<ProfileGroup<'_>> = Vec::new();
     let mut opts = opts.clone();
@@ -263,20 +284,36 @@ type ProfileGroup<'a> = (Option<String>, &'a Dataset, Vec<(usize, PathBuf)>);
 /// The profile a file's first rows select, if any. A file that cannot be read gets none: its
 /// ingest says why.
 fn choose_for(profiles: &Profiles, requested: &'static Dataset, path: &Path) -> Option<Choice> {
-    if profiles.all().is_empty() {
+    if !profiles.all().iter().any(|p| p.serves(requested)) {
         return None;
     }
+    // A reader's bug costs the file its profile, not the ingest (which then says what it is).
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        choose_from_head(profiles, requested, path)
+    }))
+    .ok()
+    .flatten()
+}
+
+fn choose_from_head(
+    profiles: &Profiles,
+    requested: &'static Dataset,
+    path: &Path,
+) -> Option<Choice> {
     let bytes = head_of(path)?;
     let mut table = read_table_for(bytes, Some(requested.name)).ok()?;
     profiles.choose(requested, &mut table.rows).ok().flatten()
 }
 
-/// Enough of a file to find its header: a text file's first MiB up to a line end; any other
+/// Enough of a file to find its header: a text file's first 64 KiB up to a line end; any other
 /// file whole (a workbook or an archive is read from its end, XML by its records).
 fn head_of(path: &Path) -> Option<Vec<u8>> {
-    const HEAD: usize = 1 << 20;
-    let mut bytes = std::fs::read(path).ok()?;
-    // XML is read whole: its most common record may come after its first MiB.
+    use std::io::Read;
+    const HEAD: usize = 64 << 10;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut bytes = Vec::with_capacity(HEAD);
+    (&mut file).take(HEAD as u64).read_to_end(&mut bytes).ok()?;
+    // XML is read whole: its most common record may come after its head.
     let markup = bytes
         .iter()
         .find(|b| !(b.is_ascii_whitespace() || matches!(**b, 0xEF | 0xBB | 0xBF)))
@@ -287,8 +324,10 @@ fn head_of(path: &Path) -> Option<Vec<u8>> {
         || bytes.starts_with(&[0x1f, 0x8b])
         || bytes.starts_with(&[0xFF, 0xFE])
         || bytes.starts_with(&[0xFE, 0xFF]);
-    if !packed && bytes.len() > HEAD {
-        let cut = memchr::memrchr(b'\n', &bytes[..HEAD]).map_or(HEAD, |i| i + 1);
+    if packed {
+        file.read_to_end(&mut bytes).ok()?;
+    } else if bytes.len() == HEAD {
+        let cut = memchr::memrchr(b'\n', &bytes).map_or(HEAD, |i| i + 1);
         bytes.truncate(cut);
     }
     Some(bytes)
