@@ -265,6 +265,24 @@ with sync_playwright() as p:
         ppage.goto(BASE + path)
         no_overflow(ppage, f"phone {path or 'overview'}")
         shot(ppage, name)
+    # The preview on a phone: its tables scroll in their boxes; cancelled, nothing is stored.
+    # (Another file than the one stored above: that one would be "already ingested".)
+    phone_file = os.path.join(ARTEFACTS, "phone-upload.csv")
+    with open(UPLOAD, encoding="utf-8") as src, open(phone_file, "w", encoding="utf-8") as dst:
+        dst.write(src.read().rstrip("\n") + "\n")
+        dst.write("\n")
+    ppage.select_option("select[name=dataset]", "attendance")
+    ppage.set_input_files("input[type=file]", phone_file)
+    ppage.locator("form.upload button[value=preview]").click()
+    ppage.wait_for_load_state()
+    if "确认入库" not in visible_text(ppage):
+        fail("the phone's upload preview offers no confirmation")
+    no_overflow(ppage, "phone upload preview")
+    shot(ppage, "12-phone-upload-preview")
+    ppage.locator("section.confirm form[action^='/upload/cancel'] button").click()
+    ppage.wait_for_load_state()
+    if "已取消" not in visible_text(ppage):
+        fail("cancelling the phone's preview did not say so")
 
     # The administrator's accounts page.
     page.goto(BASE + "users")
