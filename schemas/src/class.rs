@@ -58,6 +58,10 @@ fn class_number(t: &str) -> Option<u32> {
 /// Returns the text as sent (trimmed) when it does not name a grade and a class.
 pub fn normalise(text: &str, grade: Option<u32>) -> String {
     let t = text.trim();
+    // A code of letters and digits alone (`701`, `A1`) names no grade word, dash or 班: kept.
+    if t.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return t.to_string();
+    }
     if let Some((g, rest)) = grade_prefix(t) {
         if let Some(n) = class_number(rest) {
             return format!("{g}-{n}");
