@@ -2,14 +2,15 @@
 //!
 //! A file goes through four steps, each in its own module:
 //! 1. [`read`] sniffs the format and encoding and yields rows of text cells (text, JSON
-//!    lines, workbooks, HTML tables named `.xls`), or names what a file it does not read
-//!    looks like;
-//! 2. [`clean`] finds the header, maps it to the dataset of `edulake-schemas`, parses and
-//!    validates every cell ([`values`]), pseudonymises people ([`pseudo`]) and rejects bad
-//!    rows alone;
-//! 3. [`pipeline`] runs files in parallel, keeps their order, skips files already ingested
-//!    and writes reject reports into the state directory ([`state`]) — or, in a dry run,
-//!    says what each file would become and writes nothing;
+//!    lines, workbooks, HTML tables named `.xls`, XML record lists and Ed-Fi interchanges,
+//!    OneRoster bundles), or names what a file it does not read looks like;
+//! 2. [`clean`] finds the header, maps it to the dataset of `edulake-schemas` (by a
+//!    [`profile`]'s names and meanings when one reads the file), parses and validates every
+//!    cell ([`values`]), pseudonymises people ([`pseudo`]) and rejects bad rows alone;
+//! 3. [`pipeline`] chooses each file's profile from its first rows, runs files in parallel,
+//!    keeps their order, skips files already ingested and writes reject reports into the
+//!    state directory ([`state`]) — or, in a dry run, says what each file would become and
+//!    writes nothing;
 //! 4. [`lake`] commits each file's rows and batch record atomically to the dataset's Delta
 //!    table and indexes the batch in `_batches`.
 //!

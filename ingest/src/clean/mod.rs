@@ -1,9 +1,12 @@
 //! Cleaning: from rows of text cells to the typed, validated, pseudonymised columns of a
 //! dataset's lake table, with every bad row rejected alone and reported.
 //!
-//! Layout: `header` (the header row, title and file-name dates, skipped rows), `cells` (one
-//! cell read as its column's kind), `ids` (national and local ids, leave spans), `rules` (rules
-//! across the cells of a row); this file walks the rows and builds the columns.
+//! Layout: `header` (the header row, read by a profile's names when one reads the file; title
+//! and file-name dates; skipped rows), `profiled` (a profile's meanings applied to each row:
+//! value maps, date forms, its own columns, the rows it keeps), `cells` (one cell read as its
+//! column's kind), `ids` (national and local ids, leave spans), `rules` (rules across the
+//! cells of a row); this file walks the rows and builds the columns, each column's run of
+//! equal cells read once.
 
 use std::borrow::Cow;
 use std::sync::Arc;

@@ -9,7 +9,9 @@
 //! - [`download`]: the CSV and Excel downloads of every chart and table.
 //! - [`notices`]: 通知查阅, read rates of each notice by school.
 //! - [`data`]: 数据报送 (what each school sent and when) and reject reports.
-//! - [`upload`]: the clerks' upload page.
+//! - [`upload`]: the clerks' upload page (which platform's export a file is, or told from its
+//!   headers); [`preview`]: its files read and shown before anything is stored, then
+//!   confirmed or cancelled by the account that sent them.
 //! - [`cache`]: pages rendered once for what they show, gzipped once; the pages rendered ahead
 //!   after a refresh (the uploaded schools', then the overview).
 //! - [`query`]: the SQL endpoint, each query in a process of its own.
