@@ -5,22 +5,19 @@
 //! and file-name dates; skipped rows), `profiled` (a profile's meanings applied to each row:
 //! value maps, date forms, its own columns, the rows it keeps), `cells` (one cell read as its
 //! column's kind), `ids` (national and local ids, leave spans), `rules` (rules across the
-//! cells of a row); this file walks the rows and builds the columns, each column's run of
-//! equal cells read once.
+//! cells of a row), `build` (typed values, a column's memo of its last cell, the Arrow
+//! builders), `upload` (what an upload says of its files); this file walks the rows and builds
+//! the columns, each column's run of equal cells read once.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
-use arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int32Builder, Int64Builder,
-    ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
-};
+use arrow::array::Int64Builder;
 use arrow::record_batch::RecordBatch;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use csv::StringRecord;
 
-use edulake_schemas::dataset::{Column, Dataset, Kind, Required, Rule};
+use edulake_schemas::dataset::{Column, Dataset, Required, Rule};
 use edulake_schemas::vocab::is_personal_header;
 
 use crate::limits::{MAX_REJECTS_LISTED, MAX_REJECT_VALUE_CHARS};
@@ -28,69 +25,21 @@ use crate::pseudo::{Key, Pseudonymiser};
 use crate::read::{Rows, UNREADABLE_ROW};
 use crate::values;
 
+mod build;
 mod cells;
 mod header;
 mod ids;
 mod profiled;
 mod rules;
+mod upload;
+use build::{finish_chunk, recycle, Builder, Memo, Val, CHUNK_ROWS};
 use cells::{format_ts, parse_cell, Parsed, RowContext};
 pub use header::file_name_date;
 use header::{clean_text, find_header, is_skipped_row, supplied, Found};
 pub use ids::local_key;
 use ids::{ids_agree, leave_days, resolve_ids};
 use rules::check_row_rules;
-
-/// What the upload itself says, for columns a file may leave out.
-#[derive(Debug, Clone, Default)]
-pub struct Upload {
-    /// The school the upload is for (`--school`): fills a missing `school_code`, and a row
-    /// naming another school is rejected.
-    pub school: Option<String>,
-    /// The snapshot date of a roster (`--as-of`).
-    pub as_of: Option<NaiveDate>,
-    /// The day the file is for (`--date`): fills a missing `date`; for an exception register
-    /// it also covers that day when the file lists nobody on it.
-    pub date: Option<NaiveDate>,
-    /// The class the file is for (`--class`): fills a missing `class_code`, and a row naming
-    /// another class is rejected.
-    pub class: Option<String>,
-}
-
-impl Upload {
-    /// What the upload said besides its school and roster date, as the batch records it (part
-    /// of what makes two uploads of the same bytes the same upload).
-    pub fn described(&self) -> Option<String> {
-        let mut parts = Vec::new();
-        if let Some(d) = self.date {
-            parts.push(format!("date={d}"));
-        }
-        if let Some(c) = &self.class {
-            parts.push(format!("class={c}"));
-        }
-        (!parts.is_empty()).then(|| parts.join(";"))
-    }
-
-    /// [`Upload::described`] for one file: with the date its name carries when the upload gave
-    /// none (`缺勤登记_2026-11-17.csv`), so that one day's file is not "already ingested" as
-    /// another day's whose bytes are the same (an absence list naming the same students, an
-    /// empty zero report).
-    pub fn described_for(&self, file: &std::path::Path) -> Option<String> {
-        let name_date = self
-            .date
-            .is_none()
-            .then(|| {
-                file.file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(file_name_date)
-            })
-            .flatten();
-        match (self.described(), name_date) {
-            (d, None) => d,
-            (None, Some(day)) => Some(format!("name_date={day}")),
-            (Some(d), Some(day)) => Some(format!("{d};name_date={day}")),
-        }
-    }
-}
+pub use upload::Upload;
 
 /// One rejected cell (or row, when `column` is empty).
 #[derive(Debug, Clone, PartialEq)]
@@ -158,122 +107,6 @@ enum Source {
     Cells(Vec<usize>),
     /// Absent from the file: the upload's value, the column's default, or null.
     Fixed(Option<String>),
-}
-
-/// Rows per record batch handed to the lake writer.
-const CHUNK_ROWS: usize = 64 * 1024;
-
-/// A typed cell value.
-enum Val<'a> {
-    Null,
-    Str(Cow<'a, str>),
-    /// A pseudonym, shared by every row of the same person.
-    Shared(Arc<str>),
-    Int(i32),
-    Float(f64),
-    Date(i32),
-    Ts(i64),
-    Bool(bool),
-    List(Vec<&'static str>),
-}
-
-impl Val<'_> {
-    /// The value for a memo: its text owned.
-    fn kept(&self) -> Val<'static> {
-        match self {
-            Val::Null => Val::Null,
-            Val::Str(s) => Val::Str(Cow::Owned(s.to_string())),
-            Val::Shared(s) => Val::Shared(s.clone()),
-            Val::Int(i) => Val::Int(*i),
-            Val::Float(f) => Val::Float(*f),
-            Val::Date(d) => Val::Date(*d),
-            Val::Ts(t) => Val::Ts(*t),
-            Val::Bool(b) => Val::Bool(*b),
-            Val::List(l) => Val::List(l.clone()),
-        }
-    }
-}
-
-/// A column's last cell and what it read as: a file's rows repeat their school, class, status
-/// and day, so a run of equal cells is read once. The row's grade and day are part of what a
-/// cell means (a class `1班`, a cohort).
-struct Memo {
-    text: String,
-    grade: Option<u32>,
-    day: Option<NaiveDate>,
-    val: Val<'static>,
-    /// The value was the cell's own text (it is lent again, not copied).
-    as_is: bool,
-}
-
-impl Memo {
-    fn replay<'a>(&self, text: &'a str) -> Val<'a> {
-        if self.as_is {
-            return Val::Str(Cow::Borrowed(text));
-        }
-        self.val.kept()
-    }
-}
-
-enum Builder {
-    Str(StringBuilder),
-    Int(Int32Builder),
-    Float(Float64Builder),
-    Date(Date32Builder),
-    Ts(TimestampMicrosecondBuilder),
-    Bool(BooleanBuilder),
-    List(ListBuilder<StringBuilder>),
-}
-
-impl Builder {
-    fn for_kind(kind: Kind) -> Builder {
-        match kind {
-            Kind::Str | Kind::Enum(_) => Builder::Str(StringBuilder::new()),
-            Kind::Int | Kind::Grade | Kind::BirthYear => Builder::Int(Int32Builder::new()),
-            Kind::Float => Builder::Float(Float64Builder::new()),
-            Kind::Date => Builder::Date(Date32Builder::new()),
-            Kind::Timestamp => Builder::Ts(TimestampMicrosecondBuilder::new()),
-            Kind::Bool => Builder::Bool(BooleanBuilder::new()),
-            Kind::EnumList(_) => Builder::List(ListBuilder::new(StringBuilder::new())),
-        }
-    }
-
-    fn push(&mut self, v: &Val) {
-        match (self, v) {
-            (Builder::Str(b), Val::Str(s)) => b.append_value(s),
-            (Builder::Str(b), Val::Shared(s)) => b.append_value(&**s),
-            (Builder::Str(b), _) => b.append_null(),
-            (Builder::Int(b), Val::Int(i)) => b.append_value(*i),
-            (Builder::Int(b), _) => b.append_null(),
-            (Builder::Float(b), Val::Float(f)) => b.append_value(*f),
-            (Builder::Float(b), _) => b.append_null(),
-            (Builder::Date(b), Val::Date(d)) => b.append_value(*d),
-            (Builder::Date(b), _) => b.append_null(),
-            (Builder::Ts(b), Val::Ts(t)) => b.append_value(*t),
-            (Builder::Ts(b), _) => b.append_null(),
-            (Builder::Bool(b), Val::Bool(x)) => b.append_value(*x),
-            (Builder::Bool(b), _) => b.append_null(),
-            (Builder::List(b), Val::List(items)) => {
-                for i in items {
-                    b.values().append_value(i);
-                }
-                b.append(true);
-            }
-            (Builder::List(b), _) => b.append(false),
-        }
-    }
-
-    fn finish(&mut self) -> ArrayRef {
-        match self {
-            Builder::Str(b) => Arc::new(b.finish()),
-            Builder::Int(b) => Arc::new(b.finish()),
-            Builder::Float(b) => Arc::new(b.finish()),
-            Builder::Date(b) => Arc::new(b.finish()),
-            Builder::Ts(b) => Arc::new(b.finish().with_timezone("UTC")),
-            Builder::Bool(b) => Arc::new(b.finish()),
-            Builder::List(b) => Arc::new(b.finish()),
-        }
-    }
 }
 
 /// Everything a clean needs besides the rows.
@@ -824,33 +657,6 @@ fn column_labels(d: &Dataset, sources: &[Source], header: &HeaderReport) -> Vec<
             _ => c.name.to_string(),
         })
         .collect()
-}
-
-/// An emptied vector of values, its allocation reused for rows that borrow another record.
-fn recycle<'a, 'b>(mut v: Vec<Val<'a>>) -> Vec<Val<'b>> {
-    v.clear();
-    v.into_iter().map(|_| Val::Null).collect()
-}
-
-fn finish_chunk(
-    ctx: &CleanContext,
-    schema: &arrow::datatypes::SchemaRef,
-    builders: &mut [Builder],
-    row_numbers: &mut Int64Builder,
-    n: usize,
-) -> Result<RecordBatch, String> {
-    let mut cols: Vec<ArrayRef> = builders.iter_mut().map(Builder::finish).collect();
-    let mut batch_ids = StringBuilder::with_capacity(n, n * ctx.batch_id.len());
-    let mut ingested = TimestampMicrosecondBuilder::with_capacity(n);
-    for _ in 0..n {
-        batch_ids.append_value(ctx.batch_id);
-        ingested.append_value(ctx.ingested_at);
-    }
-    cols.push(Arc::new(batch_ids.finish()));
-    cols.push(Arc::new(ingested.finish().with_timezone("UTC")));
-    cols.push(Arc::new(row_numbers.finish()));
-    RecordBatch::try_new(schema.clone(), cols)
-        .map_err(|e| format!("internal error building columns: {e}"))
 }
 
 /// Whether a row fills the file's cell a dataset column is read from.
