@@ -80,6 +80,39 @@ pub struct HeaderReport {
     pub covered: Vec<(String, NaiveDate)>,
 }
 
+/// What one header cell is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadAs {
+    /// A column of the dataset (or a profile's own column made from it).
+    Column(&'static str),
+    /// Personal data, dropped unread.
+    Personal,
+    /// A column the profile knows and does not store.
+    Ignored,
+    /// A column nobody knows, not stored.
+    Unknown,
+}
+
+impl HeaderReport {
+    /// The header cells as the file wrote them (empty ones left out), each with what it is
+    /// read as.
+    pub fn read_as(&self) -> impl Iterator<Item = (&str, ReadAs)> {
+        self.cells
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.is_empty())
+            .map(|(i, cell)| {
+                let as_what = match self.read_as.get(i).copied().flatten() {
+                    Some(c) => ReadAs::Column(c),
+                    None if self.personal_dropped.contains(cell) => ReadAs::Personal,
+                    None if self.ignored.contains(cell) => ReadAs::Ignored,
+                    None => ReadAs::Unknown,
+                };
+                (cell.as_str(), as_what)
+            })
+    }
+}
+
 /// A cleaned file: record batches for the lake, and the rejects.
 #[derive(Debug)]
 pub struct Cleaned {

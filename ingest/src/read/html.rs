@@ -7,7 +7,7 @@
 use csv::StringRecord;
 use scraper::{ElementRef, Html, Selector};
 
-use super::{Rows, Sniffed, Table};
+use super::Table;
 use crate::limits::{MAX_CELL_CHARS, MAX_COLUMNS, MAX_HTML_BYTES, MAX_ROWS};
 
 /// The most rows one cell may span (HTML's own limit).
@@ -92,16 +92,7 @@ pub(super) fn read_html(text: String, encoding: &'static str) -> Result<Table, S
         // sheet.
         out.push((line, StringRecord::from(cells)));
     }
-    Ok(Table {
-        sniffed: Sniffed {
-            format: "html table".into(),
-            encoding,
-            gzip: false,
-        },
-        spreadsheet: false,
-        rows: Rows::Memory(out.into_iter()),
-        notes: Vec::new(),
-    })
+    Ok(Table::in_memory("html table", encoding, false, out))
 }
 
 /// The rows of a table itself (directly, or in its head, body and foot), not of a table
@@ -124,6 +115,7 @@ fn rows_of(table: ElementRef<'_>) -> impl Iterator<Item = ElementRef<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::read::Rows;
 
     fn rows(html: &str) -> Vec<Vec<String>> {
         let mut t = read_html(html.to_string(), "UTF-8").unwrap();

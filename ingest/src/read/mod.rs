@@ -224,6 +224,28 @@ pub struct Table {
     pub notes: Vec<String>,
 }
 
+impl Table {
+    /// A table read whole into memory (a page, an XML document, a bundle, a sheet): its rows
+    /// numbered as a person sees them in the file.
+    fn in_memory(
+        format: impl Into<std::borrow::Cow<'static, str>>,
+        encoding: &'static str,
+        spreadsheet: bool,
+        rows: Vec<(u64, StringRecord)>,
+    ) -> Table {
+        Table {
+            sniffed: Sniffed {
+                format: format.into(),
+                encoding,
+                gzip: false,
+            },
+            spreadsheet,
+            rows: Rows::Memory(rows.into_iter()),
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// Reads `bytes` as a table. `Err` is a sentence saying why the file is not a table.
 pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
     read_table_for(bytes, None)

@@ -21,7 +21,7 @@ use std::io::{Cursor, Read};
 
 use csv::StringRecord;
 
-use super::{Rows, Sniffed, Table};
+use super::Table;
 use crate::limits::{
     check_unpacked, grouped, MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, MAX_SHEET_CELLS,
 };
@@ -563,16 +563,9 @@ pub(super) fn read_oneroster(bytes: Vec<u8>, want: Want) -> Result<Table, String
         // A row's number is its place in the table the bundle was read as.
         out.push((i as u64 + 2, StringRecord::from(r)));
     }
-    Ok(Table {
-        sniffed: Sniffed {
-            format: format.into(),
-            encoding: "UTF-8",
-            gzip: false,
-        },
-        spreadsheet: false,
-        rows: Rows::Memory(out.into_iter()),
-        notes: b.notes,
-    })
+    let mut table = Table::in_memory(format, "UTF-8", false, out);
+    table.notes = b.notes;
+    Ok(table)
 }
 
 /// The type of a school from the grades it teaches (CEDS codes: `01`…`12`, `KG`, `PK`).

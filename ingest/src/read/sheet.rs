@@ -16,7 +16,7 @@ use std::io::{Cursor, Read};
 use calamine::{Data, DataType, Reader};
 use csv::StringRecord;
 
-use super::{Rows, Sniffed, Table};
+use super::Table;
 use crate::limits::{
     check_unpacked, column_letters, grouped, MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS,
     MAX_SHARED_STRINGS_BYTES, MAX_SHEET_CELLS, MAX_SHEET_TEXT_BYTES, MAX_XLS_GRID,
@@ -563,16 +563,7 @@ impl Cells {
         if let Some((row, cells)) = current {
             rows.push((row as u64 + 1, StringRecord::from(cells)));
         }
-        Table {
-            sniffed: Sniffed {
-                format: format.into(),
-                encoding: "",
-                gzip: false,
-            },
-            spreadsheet: true,
-            rows: Rows::Memory(rows.into_iter()),
-            notes: Vec::new(),
-        }
+        Table::in_memory(format, "", true, rows)
     }
 }
 

@@ -17,7 +17,7 @@ use csv::StringRecord;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use super::{Rows, Sniffed, Table};
+use super::Table;
 use crate::limits::{
     grouped, MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, MAX_SHEET_CELLS, MAX_SHEET_TEXT_BYTES,
 };
@@ -321,16 +321,7 @@ pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, St
             records.len()
         ),
     };
-    Ok(Table {
-        sniffed: Sniffed {
-            format: format.into(),
-            encoding,
-            gzip: false,
-        },
-        spreadsheet: false,
-        rows: Rows::Memory(rows.into_iter()),
-        notes: Vec::new(),
-    })
+    Ok(Table::in_memory(format, encoding, false, rows))
 }
 
 /// The record of an Ed-Fi enrolment interchange that is a pupil at a school.
@@ -433,6 +424,7 @@ fn column_name(path: &[String], taken: &mut HashMap<String, Vec<String>>) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::read::Rows;
 
     fn table(xml: &str) -> Vec<Vec<String>> {
         let t = read_xml(xml.to_string(), "UTF-8").unwrap();

@@ -35,6 +35,7 @@ pub async fn run(
         g.rows,
         g.bad_rows
     );
+    let reading = crate::commands::Reading::by_headers(env);
     for d in edulake_schemas::all() {
         let mut paths = Vec::new();
         for candidate in [out.join(d.name), out.join(format!("{}.csv", d.name))] {
@@ -51,7 +52,7 @@ pub async fn run(
             Upload::default(),
             &paths,
             Default::default(),
-            None,
+            reading.clone(),
         )
         .await?;
         println!(
@@ -80,7 +81,7 @@ pub async fn run(
                 upload,
                 &[folder],
                 Default::default(),
-                None,
+                reading.clone(),
             )
             .await?;
             total.stored += s.stored;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, Context};
+use edulake_ingest::clean::ReadAs;
 use edulake_ingest::pipeline::expand;
 use edulake_ingest::{FileOutcome, IngestOptions, KeyOrigin, Outcome, Upload};
 
@@ -34,6 +35,24 @@ pub struct What {
     pub profile: Option<String>,
 }
 
+/// The profiles files are read with: those a file may get by its headers (loaded once for a
+/// whole command), or the one every file must be read with.
+#[derive(Clone)]
+pub struct Reading {
+    pub profiles: std::sync::Arc<edulake_ingest::profile::Profiles>,
+    pub profile: Option<edulake_ingest::profile::Choice>,
+}
+
+impl Reading {
+    /// Each file with the profile its headers select, among the built-in and the bureau's.
+    pub fn by_headers(env: &Env) -> Reading {
+        Reading {
+            profiles: std::sync::Arc::new(env.profiles()),
+            profile: None,
+        }
+    }
+}
+
 /// How `ingest_files` goes about it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct How {
@@ -55,7 +74,7 @@ fn flag_date(flag: &str, text: Option<String>) -> anyhow::Result<Option<chrono::
 }
 
 pub async fn run(env: &Env, what: What, paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
-    let profiles = env.profiles();
+    let profiles = std::sync::Arc::new(env.profiles());
     for problem in &profiles.problems {
         eprintln!("edulake: warning: {problem}; it is not used");
     }
@@ -74,8 +93,7 @@ pub async fn run(env: &Env, what: What, paths: Vec<PathBuf>) -> anyhow::Result<E
         })?),
     };
     if let (Some(p), Some(asked)) = (&profile, &what.dataset) {
-        if !edulake_schemas::by_name(asked).is_some_and(|d| p.serves(d) || p.dataset.name == d.name)
-        {
+        if !edulake_schemas::by_name(asked).is_some_and(|d| p.serves(d)) {
             return Err(anyhow!(
                 "--profile {} reads {} files ({}), not {asked}",
                 p.name,
@@ -132,11 +150,14 @@ pub async fn run(env: &Env, what: What, paths: Vec<PathBuf>) -> anyhow::Result<E
         print: true,
         dry_run: what.dry_run,
     };
-    let choice = profile.map(|profile| edulake_ingest::profile::Choice {
-        profile,
-        why: "--profile".into(),
-    });
-    let summary = ingest_files(env, dataset, upload, &paths, how, choice).await?;
+    let reading = Reading {
+        profiles,
+        profile: profile.map(|profile| edulake_ingest::profile::Choice {
+            profile,
+            why: "--profile".into(),
+        }),
+    };
+    let summary = ingest_files(env, dataset, upload, &paths, how, reading).await?;
     if what.dry_run {
         println!(
             "{} file(s) read; dry run: nothing stored ({} would be stored, {} rejected whole)",
@@ -173,7 +194,7 @@ pub async fn ingest_files(
     upload: Upload,
     paths: &[PathBuf],
     how: How,
-    profile: Option<edulake_ingest::profile::Choice>,
+    reading: Reading,
 ) -> anyhow::Result<Summary> {
     let print = how.print;
     let d = edulake_schemas::stored_by_name(dataset)
@@ -190,8 +211,8 @@ pub async fn ingest_files(
     let mut opts = IngestOptions::new(d, edulake_ingest::bureau_tz()?);
     opts.upload = upload;
     opts.dry_run = how.dry_run;
-    opts.profiles = std::sync::Arc::new(env.profiles());
-    opts.profile = profile;
+    opts.profiles = reading.profiles;
+    opts.profile = reading.profile;
     // For the tests of what a crash leaves behind: the process ends right after its first
     // data commit, before the batch index is written.
     if std::env::var("EDULAKE_FAULT").as_deref() == Ok("after-commit") {
@@ -360,12 +381,12 @@ fn print_preview(d: &edulake_schemas::Dataset, name: &str, p: &edulake_ingest::P
     }
     println!("  shape: {} (stored as {})", shape_of(d), d.name);
     println!("  columns:");
-    for (i, cell) in h.cells.iter().enumerate().filter(|(_, c)| !c.is_empty()) {
-        let meaning = match h.read_as.get(i).copied().flatten() {
-            Some(c) => format!("→ {c}"),
-            None if h.personal_dropped.contains(cell) => "personal data, not stored".into(),
-            None if h.ignored.contains(cell) => "known to the profile, not stored".into(),
-            None => "unknown, not stored".into(),
+    for (cell, read_as) in h.read_as() {
+        let meaning = match read_as {
+            ReadAs::Column(c) => format!("→ {c}"),
+            ReadAs::Personal => "personal data, not stored".into(),
+            ReadAs::Ignored => "known to the profile, not stored".into(),
+            ReadAs::Unknown => "unknown, not stored".into(),
         };
         println!("    {cell} {meaning}");
     }

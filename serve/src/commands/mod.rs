@@ -14,7 +14,7 @@ use crate::cli::{Command, SqlFormat};
 use crate::Env;
 
 pub use build::build;
-pub use ingest::{ingest_files, print_outcome, How, Summary};
+pub use ingest::{ingest_files, print_outcome, How, Reading, Summary};
 
 /// Runs one command.
 pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {

@@ -655,13 +655,19 @@ pub async fn account(
         "<section><h2>{title}</h2><form class=\"sql\" method=\"get\" action=\"/sql\">\
          <input type=\"hidden\" name=\"lang\" value=\"{code}\">\
          <textarea name=\"q\" rows=\"4\" required>{example}</textarea>\
-         <select name=\"format\"><option value=\"csv\">CSV</option><option value=\"json\">JSON</option></select>\
+         {formats}\
          <button type=\"submit\">{run}</button></form><p class=\"hint\">{hint}</p><p class=\"tables\">{list}</p></section>",
         title = esc(&t(lang, "sql_title")),
         code = lang.code(),
         run = esc(&t(lang, "sql_run")),
         hint = esc(&t(lang, "sql_hint")),
         example = esc(edulake_transform::reads::VIEW_EXAMPLE),
+        formats = super::html::select(
+            "format",
+            &[("csv".into(), "CSV".into()), ("json".into(), "JSON".into())],
+            "csv",
+            false
+        ),
     ));
     Ok(Html(html::bare(lang, &t(lang, "account_title"), &body)).into_response())
 }

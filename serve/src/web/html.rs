@@ -205,6 +205,27 @@ pub fn table(headers: &[String], rows: &[Vec<String>]) -> String {
 }
 
 /// A link, escaped.
+/// A drop-down of a form: `(value, label)` options (escaped here), the one whose value is
+/// `chosen` selected.
+pub fn select(name: &str, options: &[(String, String)], chosen: &str, required: bool) -> String {
+    let options: String = options
+        .iter()
+        .map(|(value, label)| {
+            format!(
+                "<option value=\"{}\"{}>{}</option>",
+                esc(value),
+                if value == chosen { " selected" } else { "" },
+                esc(label)
+            )
+        })
+        .collect();
+    format!(
+        "<select name=\"{}\"{}>{options}</select>",
+        esc(name),
+        if required { " required" } else { "" }
+    )
+}
+
 pub fn link(href: &str, text: &str) -> String {
     format!("<a href=\"{}\">{}</a>", esc(href), esc(text))
 }

@@ -16,6 +16,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Form};
 use serde::{Deserialize, Serialize};
 
+use edulake_ingest::clean::ReadAs;
 use edulake_ingest::{FileOutcome, Outcome, Preview};
 
 use super::auth::Visitor;
@@ -266,16 +267,13 @@ fn file_preview(lang: Lang, name: &str, fo: &FileOutcome) -> String {
             .collect::<String>()
     );
     let columns: Vec<Vec<String>> = h
-        .cells
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| !c.is_empty())
-        .map(|(i, cell)| {
-            let meaning = match h.read_as.get(i).copied().flatten() {
-                Some(c) => format!("→ <code>{}</code>", esc(c)),
-                None if h.personal_dropped.contains(cell) => esc(&t(lang, "meaning_personal")),
-                None if h.ignored.contains(cell) => esc(&t(lang, "meaning_ignored")),
-                None => esc(&t(lang, "meaning_unknown")),
+        .read_as()
+        .map(|(cell, read_as)| {
+            let meaning = match read_as {
+                ReadAs::Column(c) => format!("→ <code>{}</code>", esc(c)),
+                ReadAs::Personal => esc(&t(lang, "meaning_personal")),
+                ReadAs::Ignored => esc(&t(lang, "meaning_ignored")),
+                ReadAs::Unknown => esc(&t(lang, "meaning_unknown")),
             };
             vec![esc(cell), meaning]
         })

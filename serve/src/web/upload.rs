@@ -55,7 +55,7 @@ pub(super) struct Uploader {
     pub csrf: String,
     pub school: Option<String>,
     /// The export profiles a file may be said to be (built in and the bureau's).
-    pub profiles: edulake_ingest::profile::Profiles,
+    pub profiles: Arc<edulake_ingest::profile::Profiles>,
 }
 
 impl Uploader {
@@ -74,8 +74,9 @@ impl Uploader {
             .as_ref()
             .map(|s| s.csrf.clone())
             .unwrap_or_default();
-        let profiles =
-            edulake_ingest::profile::Profiles::load(&state.state.root().join("profiles"));
+        let profiles = Arc::new(edulake_ingest::profile::Profiles::load(
+            &state.state.root().join("profiles"),
+        ));
         Ok((
             who,
             Uploader {
@@ -143,27 +144,38 @@ pub(super) struct FormValues {
 }
 
 fn form(lang: Lang, dataset: Option<&str>, v: &FormValues, uploader: &Uploader) -> String {
-    let options: String = UPLOADABLE
+    let datasets: Vec<(String, String)> = UPLOADABLE
         .iter()
         .filter(|d| uploader.may(d))
-        .map(|d| {
-            format!(
-                "<option value=\"{d}\"{}>{}</option>",
-                if Some(*d) == dataset { " selected" } else { "" },
-                esc(&t(lang, &format!("ds_{d}")))
-            )
-        })
+        .map(|d| (d.to_string(), t(lang, &format!("ds_{d}"))))
         .collect();
+    let profiles: Vec<(String, String)> =
+        std::iter::once((String::new(), t(lang, "upload_profile_auto")))
+            .chain(
+                uploader
+                    .profiles
+                    .all()
+                    .iter()
+                    .filter(|p| uploader.may(p.dataset.name))
+                    .map(|p| {
+                        let title = match lang {
+                            Lang::Zh => &p.title,
+                            Lang::En => &p.title_en,
+                        };
+                        (p.name.clone(), title.clone())
+                    }),
+            )
+            .collect();
     format!(
         "<section><form class=\"upload\" method=\"post\" action=\"/upload?lang={code}\" enctype=\"multipart/form-data\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <label>{l_dataset} <select name=\"dataset\" required>{options}</select></label>\
+         <label>{l_dataset} {datasets}</label>\
          <label>{l_school} <input name=\"school\" value=\"{school}\" placeholder=\"{p_school}\" autocomplete=\"off\"{fixed}></label>\
          <label>{l_as_of} <input type=\"date\" name=\"as_of\" value=\"{as_of}\"></label>\
          <label>{l_date} <input type=\"date\" name=\"date\" value=\"{date}\"></label>\
          <label>{l_class} <input name=\"class\" value=\"{class}\" autocomplete=\"off\"></label>\
          <label class=\"check\"><input type=\"checkbox\" name=\"exceptions\" value=\"1\"{checked}> {l_exceptions}</label>\
-         <label>{l_profile} <select name=\"profile\"><option value=\"\">{l_auto}</option>{profiles}</select></label>\
+         <label>{l_profile} {profiles}</label>\
          <label class=\"drop\">{l_files}<input type=\"file\" name=\"files\" multiple required \
          accept=\".csv,.txt,.tsv,.xlsx,.xls,.xml,.zip,.json,.jsonl,.gz,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\"></label>\
          <div class=\"buttons\"><button type=\"submit\" name=\"step\" value=\"preview\">{l_preview}</button>\
@@ -184,22 +196,8 @@ fn form(lang: Lang, dataset: Option<&str>, v: &FormValues, uploader: &Uploader) 
         class = esc(&v.class),
         l_exceptions = esc(&t(lang, "upload_exceptions")),
         l_profile = esc(&t(lang, "upload_profile")),
-        l_auto = esc(&t(lang, "upload_profile_auto")),
-        profiles = uploader
-            .profiles
-            .all()
-            .iter()
-            .filter(|p| uploader.may(p.dataset.name))
-            .map(|p| format!(
-                "<option value=\"{name}\"{selected}>{title}</option>",
-                name = esc(&p.name),
-                selected = if p.name == v.profile { " selected" } else { "" },
-                title = esc(match lang {
-                    Lang::Zh => &p.title,
-                    Lang::En => &p.title_en,
-                }),
-            ))
-            .collect::<String>(),
+        datasets = html::select("dataset", &datasets, dataset.unwrap_or(""), true),
+        profiles = html::select("profile", &profiles, &v.profile, false),
         checked = if v.exceptions { " checked" } else { "" },
         l_files = esc(&t(lang, "upload_files")),
         l_submit = esc(&t(lang, "upload_store_now")),
@@ -521,8 +519,7 @@ pub(super) fn checked(
             let Some(p) = uploader.profiles.get(name) else {
                 return Err(format!("{}: {name}", t(lang, "upload_profile_unknown")));
             };
-            let of_dataset = edulake_schemas::by_name(dataset)
-                .is_some_and(|asked| p.serves(asked) || p.dataset.name == asked.name);
+            let of_dataset = edulake_schemas::by_name(dataset).is_some_and(|asked| p.serves(asked));
             if !of_dataset || (v.exceptions && p.stored.name != d.name) {
                 return Err(t(lang, "upload_profile_other")
                     .replace("{profile}", &p.title)
@@ -537,6 +534,7 @@ pub(super) fn checked(
     Ok(Checked {
         dataset: d,
         upload,
+        profiles: uploader.profiles.clone(),
         profile,
     })
 }
@@ -546,6 +544,8 @@ pub(super) struct Checked {
     /// The table the files go to (a profile's shape may store them in another).
     pub dataset: &'static edulake_schemas::Dataset,
     pub upload: Upload,
+    /// The profiles a file may get by its headers (the uploader's, loaded once a request).
+    pub profiles: Arc<edulake_ingest::profile::Profiles>,
     /// The profile the clerk chose, if any.
     pub profile: Option<edulake_ingest::profile::Choice>,
 }
@@ -657,9 +657,7 @@ pub(super) async fn run_ingest(
     opts.names = names;
     opts.dry_run = dry_run;
     opts.profile = checked.profile;
-    opts.profiles = Arc::new(edulake_ingest::profile::Profiles::load(
-        &state.state.root().join("profiles"),
-    ));
+    opts.profiles = checked.profiles;
     Ok(edulake_ingest::ingest(&state.lake, &state.state, &key, &opts, &paths, &mut |_| {}).await?)
 }
 

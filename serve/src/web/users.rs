@@ -94,21 +94,16 @@ fn page(lang: Lang, visitor: &Visitor, accounts: &[Account], notice: &str) -> St
             ]
         })
         .collect();
-    let options: String = ROLES
+    let roles: Vec<(String, String)> = ROLES
         .iter()
-        .map(|r| {
-            format!(
-                "<option value=\"{}\">{}</option>",
-                r.name(),
-                esc(&role_name(lang, *r))
-            )
-        })
+        .map(|r| (r.name().to_string(), role_name(lang, *r)))
         .collect();
+    let options = html::select("role", &roles, "", false);
     format!(
         "{notice}{table}<section><h2>{add}</h2><form class=\"sign-in\" method=\"post\" action=\"/users\">{hidden}\
          <input type=\"hidden\" name=\"action\" value=\"add\">\
          <label>{login} <input name=\"login\" required autocomplete=\"off\"></label>\
-         <label>{role} <select name=\"role\">{options}</select></label>\
+         <label>{role} {options}</label>\
          <label>{scope} <input name=\"scope\" autocomplete=\"off\" placeholder=\"{scope_hint}\"></label>\
          <label class=\"check\"><input type=\"checkbox\" name=\"rows\" value=\"1\"> {rows}</label>\
          <button type=\"submit\">{add}</button></form></section>",

@@ -133,6 +133,28 @@ pub(crate) fn strip_comments(sql: &str) -> String {
         .join("\n")
 }
 
+/// `Err` unless the indicator offers what was asked (a level, a grain), naming what it offers.
+fn offered<T: Copy + PartialEq>(
+    indicator: &str,
+    what: &str,
+    asked: T,
+    offers: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> Result<()> {
+    if offers.contains(&asked) {
+        return Ok(());
+    }
+    Err(TransformError::BadQuery(format!(
+        "{indicator} has no {} {what}; its {what}s are: {}",
+        name(asked),
+        offers
+            .iter()
+            .map(|x| name(*x))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
 /// The SQL of an export (INDICATORS.md "Exports"): key columns, extra columns, period,
 /// numerator, denominator, value, suppressed; sorted by keys then period.
 ///
@@ -146,30 +168,8 @@ pub fn export_sql(
     mart: Option<&str>,
     h: Helpers,
 ) -> Result<String> {
-    if !ind.levels.contains(&req.level) {
-        return Err(TransformError::BadQuery(format!(
-            "{} has no {} level; its levels are: {}",
-            ind.name,
-            req.level.name(),
-            ind.levels
-                .iter()
-                .map(|l| l.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-    if !ind.grains.contains(&req.grain) {
-        return Err(TransformError::BadQuery(format!(
-            "{} has no {} grain; its grains are: {}",
-            ind.name,
-            req.grain.name(),
-            ind.grains
-                .iter()
-                .map(|g| g.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
+    offered(ind.name, "level", req.level, &ind.levels, |l| l.name())?;
+    offered(ind.name, "grain", req.grain, &ind.grains, |g| g.name())?;
     let by_cols: Vec<&str> = match req.by.as_deref() {
         None => Vec::new(),
         Some(b) if ind.by.iter().any(|x| x == b) => match b {
