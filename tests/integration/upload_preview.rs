@@ -1,8 +1,33 @@
 //! The upload page's preview (REPORTING.md "Profiles"): what each file would become, shown
 //! before anything is stored, then confirmed or cancelled by the clerk who sent it.
 
+use axum::http::StatusCode;
+use edulake_transform::access::Role;
+use edulake_transform::reads::Scope;
+
 use crate::common::*;
 use crate::profiles::{sample, with_schools};
+use crate::web_client::*;
+
+/// A clerk's decision on a preview (`/upload/confirm` or `/upload/cancel`), with a form token.
+async fn decide(
+    state: &std::sync::Arc<edulake_serve::web::AppState>,
+    who: &Browser,
+    path: &str,
+    csrf: &str,
+    token: &str,
+) -> Answer {
+    let body = format!("csrf={csrf}&token={token}").into_bytes();
+    send(
+        state,
+        who,
+        "POST",
+        path,
+        Some("application/x-www-form-urlencoded"),
+        body,
+    )
+    .await
+}
 
 /// The token of the preview a page offers to confirm.
 fn preview_token(page: &str) -> String {
@@ -15,11 +40,6 @@ fn preview_token(page: &str) -> String {
 
 #[tokio::test]
 async fn a_clerk_previews_an_export_then_confirms_or_cancels() {
-    use crate::web_client::*;
-    use axum::http::StatusCode;
-    use edulake_transform::access::Role;
-    use edulake_transform::reads::Scope;
-
     let f = with_schools().await;
     let state = cockpit(&f).await;
     let clerk = signed_in(
@@ -70,39 +90,13 @@ async fn a_clerk_previews_an_export_then_confirms_or_cancels() {
     assert_eq!(version().await, before, "a preview stores nothing");
     let token = preview_token(&a.body);
     // Another clerk cannot confirm it, nor can a form without the session's token.
-    let decide = |csrf: &str, token: &str| format!("csrf={csrf}&token={token}").into_bytes();
-    let form_ct = Some("application/x-www-form-urlencoded");
-    let a = send(
-        &state,
-        &other,
-        "POST",
-        "/upload/confirm",
-        form_ct,
-        decide(&other.csrf, &token),
-    )
-    .await;
+    let a = decide(&state, &other, "/upload/confirm", &other.csrf, &token).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
-    let a = send(
-        &state,
-        &clerk,
-        "POST",
-        "/upload/confirm",
-        form_ct,
-        decide("forged", &token),
-    )
-    .await;
+    let a = decide(&state, &clerk, "/upload/confirm", "forged", &token).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
     assert_eq!(version().await, before);
     // The clerk confirms: stored as the upload would have been, once.
-    let a = send(
-        &state,
-        &clerk,
-        "POST",
-        "/upload/confirm",
-        form_ct,
-        decide(&clerk.csrf, &token),
-    )
-    .await;
+    let a = decide(&state, &clerk, "/upload/confirm", &clerk.csrf, &token).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     assert!(a.body.contains("已入库"), "{}", a.body);
     assert_eq!(
@@ -110,15 +104,7 @@ async fn a_clerk_previews_an_export_then_confirms_or_cancels() {
             .await,
         vec![vec!["5"]]
     );
-    let a = send(
-        &state,
-        &clerk,
-        "POST",
-        "/upload/confirm",
-        form_ct,
-        decide(&clerk.csrf, &token),
-    )
-    .await;
+    let a = decide(&state, &clerk, "/upload/confirm", &clerk.csrf, &token).await;
     assert!(a.body.contains("这次预览已过期或已处理"), "{}", a.body);
     // A preview cancelled stores nothing and keeps no file.
     let register = std::fs::read_to_string(sample("read-status.csv")).unwrap();
@@ -134,13 +120,12 @@ async fn a_clerk_previews_an_export_then_confirms_or_cancels() {
         a.body
     );
     let token = preview_token(&a.body);
-    let a = send(
+    let a = decide(
         &state,
         &clerk,
-        "POST",
         "/upload/cancel?lang=en",
-        form_ct,
-        decide(&clerk.csrf, &token),
+        &clerk.csrf,
+        &token,
     )
     .await;
     assert!(
