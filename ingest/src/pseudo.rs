@@ -92,14 +92,15 @@ pub fn normalise_id(raw: &str) -> String {
 /// Pseudonymises with a cache: an extract names each person many times.
 pub struct Pseudonymiser<'k> {
     key: &'k Key,
-    cache: HashMap<String, Arc<str>>,
+    /// Seeded per process: the keys are a file's ids.
+    cache: HashMap<String, Arc<str>, foldhash::fast::RandomState>,
 }
 
 impl<'k> Pseudonymiser<'k> {
     pub fn new(key: &'k Key) -> Self {
         Pseudonymiser {
             key,
-            cache: HashMap::new(),
+            cache: HashMap::default(),
         }
     }
 

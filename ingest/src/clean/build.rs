@@ -33,11 +33,20 @@ pub(super) enum Val<'a> {
 }
 
 impl Val<'_> {
-    /// The value for a memo: its text owned.
+    /// The value's text, for a text column.
+    pub(super) fn text(&self) -> Option<&str> {
+        match self {
+            Val::Str(s) => Some(s),
+            Val::Shared(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value for a memo: its text shared (a replay copies no text).
     pub(super) fn kept(&self) -> Val<'static> {
         match self {
             Val::Null => Val::Null,
-            Val::Str(s) => Val::Str(Cow::Owned(s.to_string())),
+            Val::Str(s) => Val::Shared(Arc::from(&**s)),
             Val::Shared(s) => Val::Shared(s.clone()),
             Val::Int(i) => Val::Int(*i),
             Val::Float(f) => Val::Float(*f),

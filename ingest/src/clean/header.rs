@@ -480,6 +480,12 @@ pub(super) fn is_skipped_row(rec: &StringRecord, profile: Option<&Profile>) -> b
 
 /// A cell as a value: surrounding spaces and Excel's leading text marker `'` removed.
 pub(super) fn clean_text(cell: &str) -> &str {
+    // Most cells start and end with a printable ASCII character: nothing to remove.
+    if let (Some(&first), Some(&last)) = (cell.as_bytes().first(), cell.as_bytes().last()) {
+        if first.is_ascii_graphic() && first != b'\'' && last.is_ascii_graphic() {
+            return cell;
+        }
+    }
     let t = cell.trim();
     t.strip_prefix('\'').map(str::trim).unwrap_or(t)
 }
@@ -553,4 +559,22 @@ pub(super) fn map_header(
         }
     }
     Ok((sources, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_text;
+
+    #[test]
+    fn a_cell_loses_its_spaces_and_text_marker_and_nothing_else() {
+        assert_eq!(clean_text("1301000001"), "1301000001");
+        assert_eq!(clean_text(" 101 "), "101");
+        assert_eq!(clean_text("\u{3000}张三\u{3000}"), "张三");
+        assert_eq!(clean_text("'0101"), "0101");
+        assert_eq!(clean_text(" ' 0101"), "0101");
+        assert_eq!(clean_text("病假 "), "病假");
+        assert_eq!(clean_text("a'b"), "a'b");
+        assert_eq!(clean_text(""), "");
+        assert_eq!(clean_text("\t"), "");
+    }
 }

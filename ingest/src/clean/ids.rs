@@ -56,10 +56,7 @@ pub(super) fn resolve_ids(
             .columns
             .iter()
             .position(|c| c.name == "school_code")
-            .and_then(|k| match &vals[k] {
-                Val::Str(s) => Some(s.to_string()),
-                _ => None,
-            });
+            .and_then(|k| vals[k].text().map(String::from));
         // Without a valid school the row is already rejected for it.
         if let Some(school) = school {
             vals[j] = Val::Shared(pseudo.pseudonym(&local_key(&school, raw)));

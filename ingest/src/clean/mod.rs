@@ -219,11 +219,7 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
     let mut coverage: std::collections::BTreeSet<(String, String, i32)> = Default::default();
     let covers = |vals: &[Val], coverage: &mut std::collections::BTreeSet<_>| {
         let text = |name: &str| match d.columns.iter().position(|c| c.name == name) {
-            Some(j) => match &vals[j] {
-                Val::Str(s) => s.to_string(),
-                Val::Shared(s) => s.to_string(),
-                _ => String::new(),
-            },
+            Some(j) => vals[j].text().unwrap_or_default().to_string(),
             None => String::new(),
         };
         let day = d
@@ -305,7 +301,7 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
             Ok(None) => break,
             Err(e) => return Err(e),
         };
-        if raw.iter().all(|c| c.trim().is_empty()) {
+        if raw.iter().all(|c| clean_text(c).is_empty()) {
             continue;
         }
         // Right under the header, a row with nothing in any column read and only names (no

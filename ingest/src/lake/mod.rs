@@ -19,7 +19,7 @@ use deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
 use deltalake::kernel::{Action, StructType};
 use deltalake::logstore::LogStore;
 use deltalake::operations::write::SchemaMode;
-use deltalake::parquet::basic::{Compression, ZstdLevel};
+use deltalake::parquet::basic::{Compression, Encoding, ZstdLevel};
 use deltalake::parquet::file::properties::WriterProperties;
 use deltalake::parquet::schema::types::ColumnPath;
 use deltalake::protocol::{DeltaOperation, SaveMode};
@@ -431,6 +431,8 @@ impl Lake {
         for name in unique {
             props = props.set_column_dictionary_enabled(ColumnPath::from(name), false);
         }
+        // Row numbers rise by one within a file: stored as their differences, a few bits each.
+        props = props.set_column_encoding(ColumnPath::from("_row"), Encoding::DELTA_BINARY_PACKED);
         let props = props.build();
         let mut writer = RecordBatchWriter::for_table(table)?
             .with_writer_properties(props)
