@@ -20,6 +20,7 @@
 //! - [`limits`]: what one file may hold (rows, columns, cells, unpacked bytes).
 //! - [`profile`]: platform exports described as data (TOML): the built-in profiles and a
 //!   bureau's own, and which one a file gets.
+//! - [`progress`]: how far an ingest has got (bytes and rows read), for a progress bar.
 
 pub mod clean;
 pub mod error;
@@ -28,6 +29,7 @@ pub mod lake;
 pub mod limits;
 pub mod pipeline;
 pub mod profile;
+pub mod progress;
 pub mod pseudo;
 pub mod read;
 pub mod state;
@@ -37,6 +39,7 @@ pub use clean::{Reject, Upload};
 pub use error::{IngestError, Result};
 pub use lake::{BatchRecord, Fault, Lake};
 pub use pipeline::{ingest, FileOutcome, IngestOptions, Outcome, Preview};
+pub use progress::Progress;
 pub use pseudo::Key;
 pub use state::{KeyOrigin, StateDir};
 

@@ -48,6 +48,8 @@ pub struct IngestOptions {
     pub profiles: Arc<Profiles>,
     /// The profile every file is read with (`--profile`): no other is chosen.
     pub profile: Option<Choice>,
+    /// How far the ingest has got, for a progress bar.
+    pub progress: Arc<crate::progress::Progress>,
     /// The profile chosen for each file, and why.
     chosen: HashMap<PathBuf, Choice>,
 }
@@ -71,6 +73,7 @@ impl IngestOptions {
             dry_run: false,
             profiles: Arc::new(Profiles::built_in()),
             profile: None,
+            progress: Default::default(),
             chosen: Default::default(),
         }
     }
@@ -595,17 +598,17 @@ fn prepare(
     known: &HashMap<String, String>,
     ingested_at: i64,
 ) -> Work {
-    match std::fs::metadata(path) {
-        Ok(m) if m.len() > crate::limits::MAX_FILE_BYTES => {
-            return Work::Done(Outcome::Rejected {
-                problem: format!(
-                    "the file is {} MiB; at most {} MiB are read from one file: split it",
-                    m.len() >> 20,
-                    crate::limits::MAX_FILE_BYTES >> 20
-                ),
-            })
-        }
-        _ => {}
+    let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+    // Whatever way the file ends, its bytes count as read once this is dropped.
+    let progress = crate::progress::FileProgress::new(opts.progress.clone(), file_bytes);
+    if file_bytes > crate::limits::MAX_FILE_BYTES {
+        return Work::Done(Outcome::Rejected {
+            problem: format!(
+                "the file is {} MiB; at most {} MiB are read from one file: split it",
+                file_bytes >> 20,
+                crate::limits::MAX_FILE_BYTES >> 20
+            ),
+        });
     }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
@@ -644,6 +647,7 @@ fn prepare(
             .and_then(|n| n.to_str())
             .and_then(crate::clean::file_name_date),
         profile: opts.profile_of(path),
+        progress: Some(&progress),
     };
     let mut format = table.sniffed.to_string();
     if let Some(c) = opts.profile_of(path) {

@@ -27,68 +27,98 @@ pub struct Cli {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum SqlFormat {
+    /// A table drawn in text, for reading in a terminal.
     Table,
+    /// CSV with a header row (text cells made safe for Excel).
     Csv,
+    /// One JSON object per line.
     Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ExportFormat {
+    /// CSV with a header row.
     Csv,
+    /// A JSON array of objects.
     Json,
+    /// One Parquet file.
     Parquet,
+    /// An Excel workbook.
     Xlsx,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum AlertFormat {
+    /// CSV with a header row.
     Csv,
+    /// One JSON object per line.
     Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum LevelArg {
+    /// A row per class.
     Class,
+    /// A row per school.
     School,
+    /// A row per district.
     District,
+    /// One row for the whole bureau.
     Bureau,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum GrainArg {
+    /// A row per school day.
     Day,
+    /// A row per week (Monday to Sunday).
     Week,
+    /// A row per calendar month.
     Month,
+    /// One row for the whole range.
     Total,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ByArg {
+    /// Split by grade.
     Grade,
+    /// Split by gender.
     Gender,
+    /// Split by notice (the notice indicators).
     Notice,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Make a synthetic district, ingest it, build the indicators and serve the cockpit.
+    ///
+    /// Example: edulake demo --schools 10 --days 20
     Demo {
         /// Where the cockpit listens.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
+        /// Schools in the district.
         #[arg(long, default_value_t = 40)]
         schools: usize,
+        /// Students in the whole district.
         #[arg(long, default_value_t = 12_000)]
         students: usize,
+        /// School days, ending at the last weekday before today.
         #[arg(long, default_value_t = 60)]
         days: usize,
+        /// The random seed: the same seed makes the same district.
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
     /// Write a synthetic district as the files schools would send.
+    ///
+    /// Example: edulake generate --out extracts --schools 5 --days 10 --messy
     Generate {
+        /// The folder to write the files into (a subfolder per dataset).
         #[arg(long)]
         out: PathBuf,
+        /// Schools in the district.
         #[arg(long, default_value_t = 40)]
         schools: usize,
         /// Students in the whole district.
@@ -97,6 +127,7 @@ pub enum Command {
         /// School days, ending at the last weekday before today (or --end).
         #[arg(long, default_value_t = 60)]
         days: usize,
+        /// The random seed: the same seed makes the same files.
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Mix formats, encodings, header languages and bad rows as real extracts do.
@@ -117,6 +148,11 @@ pub enum Command {
         per_student: bool,
     },
     /// Read extracts (files or folders) into the lake, one batch per file.
+    ///
+    /// Examples:
+    ///   edulake ingest --dataset attendance extracts/attendance
+    ///   edulake ingest --dataset health_checkin --school S001 --date 2026-11-02 晨午检.xlsx
+    ///   edulake ingest --profile dingtalk-daily --dry-run 每日统计.xlsx
     Ingest {
         /// The dataset the files are (a profile's shape may store them as an exception
         /// register or a class report of it). Not needed with --profile.
@@ -147,6 +183,7 @@ pub enum Command {
         /// of the one its headers select.
         #[arg(long)]
         profile: Option<String>,
+        /// The files, or folders of files, to read.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -155,6 +192,7 @@ pub enum Command {
     Profiles,
     /// List the ingested batches.
     Batches {
+        /// How to print them.
         #[arg(long, value_enum, default_value_t = SqlFormat::Table)]
         format: SqlFormat,
         /// Instead, for each school and day, how many class-days were counted from each shape
@@ -162,8 +200,13 @@ pub enum Command {
         #[arg(long)]
         shapes: bool,
     },
-    /// Run a read-only SQL query over the lake's tables.
+    /// Run a read-only SQL query over the lake's tables (`edulake schema` lists them).
+    ///
+    /// Examples:
+    ///   edulake sql "SELECT school_code, count(*) FROM raw_attendance GROUP BY 1"
+    ///   edulake sql --format csv --role district_officer --district 130102 "SELECT * FROM v_attendance_rate"
     Sql {
+        /// How to print the answer.
         #[arg(long, value_enum, default_value_t = SqlFormat::Table)]
         format: SqlFormat,
         /// Answer as this role would see it (the cockpit runs its users' queries so): only
@@ -179,6 +222,7 @@ pub enum Command {
         /// With --role researcher: with the rows per student it was granted.
         #[arg(long, requires = "role")]
         rows: bool,
+        /// The query (one SELECT; no statement that changes anything).
         query: String,
     },
     /// The cockpit's accounts (kept in the state directory, outside the lake).
@@ -198,11 +242,16 @@ pub enum Command {
     /// Write an indicator in the export format of INDICATORS.md.
     Export(ExportArgs),
     /// List the cluster alerts: classes where ≥ 3 students had fever or sick leave on a day.
+    ///
+    /// Example: edulake alerts --from 2026-11-01 --kind all --format json
     Alerts {
+        /// The first day (YYYY-MM-DD; default: the first day in the lake).
         #[arg(long)]
         from: Option<String>,
+        /// The last day (YYYY-MM-DD; default: the last day in the lake).
         #[arg(long)]
         to: Option<String>,
+        /// How to print them.
         #[arg(long, value_enum, default_value_t = AlertFormat::Csv)]
         format: AlertFormat,
         /// Distinct ill students in a class on a day that raise an alert.
@@ -231,6 +280,7 @@ pub enum Command {
     },
     /// Print the data dictionary (Markdown).
     Schema {
+        /// Only this dataset's table.
         #[arg(value_parser = clap::builder::PossibleValuesParser::new(edulake_schemas::names()))]
         dataset: Option<String>,
     },
@@ -254,6 +304,7 @@ pub enum UsersAction {
     Add {
         /// The name the user signs in with.
         login: String,
+        /// What the account may do and see.
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(ROLES))]
         role: String,
         /// The school of a school_clerk (or a researcher limited to one school).
@@ -273,36 +324,51 @@ pub enum UsersAction {
     /// List the accounts: login, role, scope, whether disabled, when created, rows granted.
     List,
     /// Disable an account and end its sessions.
-    Disable { login: String },
+    Disable {
+        /// The account's login.
+        login: String,
+    },
     /// Give an account a new password (printed once, or read from stdin), enable it and end
     /// its sessions.
     ResetPassword {
+        /// The account's login.
         login: String,
+        /// Read the password from the first line of stdin instead of generating one.
         #[arg(long)]
         password_stdin: bool,
     },
 }
 
 /// What `edulake export` is asked for.
+///
+/// Example: edulake export --indicator attendance_rate --level district --grain week --format xlsx --out week.xlsx
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// The indicator (see `edulake indicators`).
     #[arg(long)]
     pub indicator: String,
+    /// A row per class, school, district, or one for the bureau.
     #[arg(long, value_enum, default_value_t = LevelArg::School)]
     pub level: LevelArg,
+    /// A row per day, week or month, or one for the whole range.
     #[arg(long, value_enum, default_value_t = GrainArg::Total)]
     pub grain: GrainArg,
+    /// The first day (YYYY-MM-DD; default: the first day in the lake).
     #[arg(long)]
     pub from: Option<String>,
+    /// The last day (YYYY-MM-DD; default: the last day in the lake).
     #[arg(long)]
     pub to: Option<String>,
+    /// Only this school.
     #[arg(long)]
     pub school: Option<String>,
+    /// Only this district.
     #[arg(long)]
     pub district: Option<String>,
+    /// Split each row by grade, gender or notice, where the indicator allows.
     #[arg(long, value_enum)]
     pub by: Option<ByArg>,
+    /// The file format.
     #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
     pub format: ExportFormat,
     /// Print the SQL the export runs instead of running it.
@@ -311,4 +377,48 @@ pub struct ExportArgs {
     /// Write to this file instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every option, argument and value of every command says what it is in `--help`.
+    #[test]
+    fn every_option_is_described() {
+        fn check(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} --{id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {}", sub.get_name()));
+                }
+                check(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        fn values<T: clap::ValueEnum>(missing: &mut Vec<String>) {
+            for v in T::value_variants() {
+                let v = v.to_possible_value().expect("a value");
+                if v.get_help().is_none() {
+                    missing.push(format!("the value {}", v.get_name()));
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        check(&super::Cli::command(), "edulake", &mut missing);
+        values::<super::SqlFormat>(&mut missing);
+        values::<super::ExportFormat>(&mut missing);
+        values::<super::AlertFormat>(&mut missing);
+        values::<super::LevelArg>(&mut missing);
+        values::<super::GrainArg>(&mut missing);
+        values::<super::ByArg>(&mut missing);
+        assert!(missing.is_empty(), "without a description: {missing:?}");
+    }
 }

@@ -7,10 +7,28 @@
 //! - [`cli`]: the command line of `shared/contract/CLI.md` (clap).
 //! - [`commands`]: one module per subcommand; each takes its parsed arguments and a
 //!   [`Env`], prints its results and returns whether the work succeeded.
+//! - [`out`]: the commands' standard output, which a reader that goes away does not fail.
 //! - [`progress`]: progress bars on a terminal, silence in scripts.
 //! - [`web`]: the cockpit served by `edulake serve` (axum, pages rendered on the server).
 
+// Every command prints through `out`, which a closed pipe does not make panic; these shadow
+// the standard macros in every module below.
+macro_rules! println {
+    () => {
+        $crate::out::write(format_args!(""), true)
+    };
+    ($($arg:tt)*) => {
+        $crate::out::write(format_args!($($arg)*), true)
+    };
+}
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::out::write(format_args!($($arg)*), false)
+    };
+}
+
 pub mod cli;
+pub mod out;
 
 /// Accounts, sessions and the audit log live with the principals they make, in transform.
 pub use edulake_transform::accounts;
@@ -96,6 +114,7 @@ pub fn run(cli: cli::Cli) -> ExitCode {
         }
     };
     match runtime.block_on(commands::dispatch(cli.command, &env)) {
+        Ok(_) if out::failed() => ExitCode::from(1),
         Ok(code) => code,
         // The reader went away (`edulake sql ... | head`): not a failure of ours.
         Err(e)

@@ -386,3 +386,116 @@ async fn export_writes_every_format_and_alerts_and_indicators_list() {
         );
     }
 }
+
+/// Every command's output into a pipe whose reader has gone (`edulake … | head -1`): no panic,
+/// exit 0, and the work is still done (the ingest stores its file).
+#[test]
+fn a_reader_that_goes_away_fails_no_command() {
+    let f = Fixture::new();
+    let good = f.write("good.csv", to_csv(&attendance_rows(), b','));
+    let extracts = f.dir.path().join("generated");
+    let closed = |args: &[&str]| {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_edulake"))
+            .current_dir(f.dir.path())
+            .env_remove("EDULAKE_KEY")
+            .env("EDULAKE_LAKE", f.lake_path())
+            .env("EDULAKE_STATE", f.dir.path().join("lake.state"))
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("run edulake");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    };
+    closed(&["ingest", "--dataset", "attendance", good.to_str().unwrap()]);
+    let o = f.cli(&["batches"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("good.csv"),
+        "the ingest stored nothing"
+    );
+    for args in [
+        &["batches"][..],
+        &["sql", "SELECT * FROM raw_attendance"],
+        &["sql", "--format", "csv", "SELECT * FROM raw_attendance"],
+        &["build"],
+        &["build", "--show-sql"],
+        &["export", "--indicator", "attendance_rate", "--grain", "day"],
+        &["export", "--indicator", "attendance_rate", "--show-sql"],
+        &["alerts"],
+        &["indicators"],
+        &["profiles"],
+        &["schema"],
+        &["users", "list"],
+        &[
+            "ingest",
+            "--dataset",
+            "attendance",
+            "--dry-run",
+            good.to_str().unwrap(),
+        ],
+        &[
+            "generate",
+            "--out",
+            extracts.to_str().unwrap(),
+            "--schools",
+            "1",
+            "--students",
+            "20",
+            "--days",
+            "1",
+        ],
+    ] {
+        closed(args);
+    }
+}
+
+/// A mistyped table or indicator is the user's slip, answered with the name they most likely
+/// meant; a mistyped lake is an error that creates nothing.
+#[test]
+fn near_misses_are_named_and_a_missing_lake_creates_nothing() {
+    let f = Fixture::new();
+    let good = f.write("good.csv", to_csv(&attendance_rows(), b','));
+    f.cli(&["ingest", "--dataset", "attendance", good.to_str().unwrap()]);
+    let o = f.cli(&["sql", "SELECT count(*) FROM raw_attendence"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("query: no table 'raw_attendence': did you mean 'raw_attendance'?"),
+        "{err}"
+    );
+    let o = f.cli(&[
+        "sql",
+        "SELECT count(*) FROM raw_attendance WHERE statuss = 'x'",
+    ]);
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("query:") && err.contains("Did you mean 'raw_attendance.status'?"),
+        "{err}"
+    );
+    let o = f.cli(&["export", "--indicator", "attendence_rate"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("did you mean 'attendance_rate'?"), "{err}");
+
+    let typo = f.dir.path().join("lkae");
+    for args in [
+        &["export", "--indicator", "attendance_rate"][..],
+        &["sql", "SELECT 1"],
+        &["batches"],
+        &["alerts"],
+        &["build"],
+    ] {
+        let o = cli_in(f.dir.path(), &typo, &f.dir.path().join("lkae.state"), args);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("no lake at"), "{args:?}: {err}");
+        assert!(
+            !typo.exists() && !f.dir.path().join("lkae.state").exists(),
+            "{args:?} made a folder"
+        );
+    }
+}

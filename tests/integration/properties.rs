@@ -32,6 +32,7 @@ fn run_with(dataset: &str, bytes: Vec<u8>, profile: Option<&str>) {
         ingested_at: 0,
         file_date: None,
         profile: choice.as_ref(),
+        progress: None,
     };
     if let Ok(t) = read_table(bytes) {
         if let Ok(c) = clean(&ctx, t.rows, t.spreadsheet) {

@@ -25,6 +25,11 @@ pub enum TransformError {
     #[error("{0}")]
     Config(String),
 
+    /// The answer could not be written: its reader went away (a closed pipe) or its file
+    /// would not take it (a full disk).
+    #[error("writing output: {0}")]
+    Output(#[source] std::io::Error),
+
     /// A bug in edulake.
     #[error("internal: {0}")]
     Internal(String),
@@ -49,7 +54,8 @@ impl From<datafusion::error::DataFusionError> for TransformError {
             E::SQL(..) | E::Plan(_) | E::SchemaError(..) | E::NotImplemented(_) => {
                 TransformError::BadQuery(e.to_string())
             }
-            E::Context(_, inner) => (*inner).into(),
+            // The planner wraps its errors with what it knows of where they are.
+            E::Context(_, inner) | E::Diagnostic(_, inner) => (*inner).into(),
             E::ObjectStore(_) | E::IoError(_) => TransformError::Lake(e.to_string()),
             other => TransformError::Internal(other.to_string()),
         }
@@ -58,7 +64,11 @@ impl From<datafusion::error::DataFusionError> for TransformError {
 
 impl From<arrow::error::ArrowError> for TransformError {
     fn from(e: arrow::error::ArrowError) -> Self {
-        TransformError::Internal(e.to_string())
+        match e {
+            // A CSV or JSON writer's output failing is the output's fault, not a bug.
+            arrow::error::ArrowError::IoError(_, io) => TransformError::Output(io),
+            other => TransformError::Internal(other.to_string()),
+        }
     }
 }
 

@@ -23,7 +23,13 @@ pub enum Format {
     Xlsx,
 }
 
-fn io(e: impl std::fmt::Display) -> TransformError {
+/// The output would not take what was written (its reader went away, its disk is full).
+fn io(e: std::io::Error) -> TransformError {
+    TransformError::Output(e)
+}
+
+/// A format's encoder failed.
+fn encoding(e: impl std::fmt::Display) -> TransformError {
     TransformError::Internal(format!("writing output: {e}"))
 }
 
@@ -89,11 +95,11 @@ pub fn write(
                 Arc::new(schema.clone()),
                 Some(props),
             )
-            .map_err(io)?;
+            .map_err(encoding)?;
             for b in batches {
-                w.write(b).map_err(io)?;
+                w.write(b).map_err(encoding)?;
             }
-            w.close().map_err(io)?;
+            w.close().map_err(encoding)?;
             out.write_all(&buf).map_err(io)?;
         }
         Format::Xlsx => out.write_all(&xlsx(schema, batches)?).map_err(io)?,
@@ -247,7 +253,7 @@ fn xlsx(schema: &Schema, batches: &[RecordBatch]) -> Result<Vec<u8>> {
     let bold = rust_xlsxwriter::Format::new().set_bold();
     for (c, f) in schema.fields().iter().enumerate() {
         ws.write_string_with_format(0, c as u16, f.name(), &bold)
-            .map_err(io)?;
+            .map_err(encoding)?;
     }
     let mut row = 1u32;
     for b in batches {
@@ -276,10 +282,10 @@ fn xlsx(schema: &Schema, batches: &[RecordBatch]) -> Result<Vec<u8>> {
                     DataType::Boolean => ws.write_boolean(row, c, col.as_boolean().value(r)),
                     _ => ws.write_string(row, c, array_value_to_string(col, r)?),
                 }
-                .map_err(io)?;
+                .map_err(encoding)?;
             }
             row += 1;
         }
     }
-    wb.save_to_buffer().map_err(io)
+    wb.save_to_buffer().map_err(encoding)
 }

@@ -788,8 +788,33 @@ pub(crate) async fn read_only_stream(
             {
                 TransformError::BadQuery(format!("only read-only queries are allowed: {msg}"))
             }
-            other => other.into(),
+            other => with_guess(ctx, other.into()),
         })?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     Ok((schema, df.execute_stream().await?))
+}
+
+/// A query naming a table that is not there gets the table it most likely meant.
+fn with_guess(ctx: &SessionContext, e: TransformError) -> TransformError {
+    let TransformError::BadQuery(msg) = &e else {
+        return e;
+    };
+    let Some(typed) = msg
+        .split_once("table '")
+        .and_then(|(_, rest)| rest.split_once("' not found"))
+        .map(|(name, _)| name.rsplit('.').next().unwrap_or(name))
+    else {
+        return e;
+    };
+    let tables: Vec<String> = ctx
+        .catalog("datafusion")
+        .and_then(|c| c.schema("public"))
+        .map(|s| s.table_names())
+        .unwrap_or_default();
+    let guess = edulake_schemas::text::nearest(typed, tables.iter().map(String::as_str))
+        .map(|g| format!(": did you mean '{g}'?"))
+        .unwrap_or_default();
+    TransformError::BadQuery(format!(
+        "no table '{typed}'{guess} (`edulake schema` lists the tables)"
+    ))
 }

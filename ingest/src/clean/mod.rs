@@ -157,6 +157,8 @@ pub struct CleanContext<'a> {
     pub file_date: Option<NaiveDate>,
     /// The profile that reads the file, and why it was chosen.
     pub profile: Option<&'a crate::profile::Choice>,
+    /// Where to say how far the file's rows are read.
+    pub progress: Option<&'a crate::progress::FileProgress>,
 }
 
 /// Cleans a whole table. `Err` is a whole-file rejection (no header, a broken text table).
@@ -295,12 +297,20 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
                 .or(c.default.map(String::from)),
         })
         .collect();
+    let mut since_report = 0u64;
     loop {
         let line = match rows.next_into(&mut raw) {
             Ok(Some(line)) => line,
             Ok(None) => break,
             Err(e) => return Err(e),
         };
+        since_report += 1;
+        if since_report == crate::progress::REPORT_EVERY_ROWS {
+            if let Some(p) = ctx.progress {
+                p.advance(since_report, rows.fraction_read());
+            }
+            since_report = 0;
+        }
         if raw.iter().all(|c| clean_text(c).is_empty()) {
             continue;
         }
@@ -538,6 +548,9 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         }
         storage = recycle(vals);
         out.rows_stored += 1;
+    }
+    if let Some(p) = ctx.progress {
+        p.advance(since_report, None);
     }
     if only_local > 0 && d.name == "notice_reads" {
         out.header.notes.push(format!(

@@ -92,6 +92,18 @@ impl LineCounting {
 }
 
 impl Rows {
+    /// How much of the table's text the rows read so far cover (0 to 1), where that is
+    /// known (a delimited text; a table held in memory was read whole before).
+    pub fn fraction_read(&self) -> Option<f64> {
+        match self {
+            Rows::Delimited(r) => {
+                let len = r.reader.get_ref().get_ref().len().max(1);
+                Some(r.counted_to as f64 / len as f64)
+            }
+            Rows::Memory(_) | Rows::Json(_) => None,
+        }
+    }
+
     /// The next row into `rec`, with its row number; `Ok(None)` at the end.
     pub fn next_into(&mut self, rec: &mut StringRecord) -> Result<Option<u64>, String> {
         match self {

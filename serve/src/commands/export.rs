@@ -33,9 +33,7 @@ fn write_to(out: Option<&PathBuf>, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 pub async fn export(env: &Env, a: ExportArgs) -> anyhow::Result<ExitCode> {
-    if !a.show_sql {
-        env.audit("export", &format!("{a:?}"));
-    }
+    let asked = format!("{a:?}");
     let mut req = Request::new(&a.indicator);
     req.level = match a.level {
         LevelArg::Class => Level::Class,
@@ -62,7 +60,12 @@ pub async fn export(env: &Env, a: ExportArgs) -> anyhow::Result<ExitCode> {
     req.role = Role::Bureau;
     // A bad indicator name is answered before the lake is opened.
     indicators::by_name(&req.indicator)?;
-    let layer = QueryLayer::open(&env.reader()?).await?;
+    // A lake that is not there is said before anything is logged (or a state folder made).
+    let lake = env.reader()?;
+    if !a.show_sql {
+        env.audit("export", &asked);
+    }
+    let layer = QueryLayer::open(&lake).await?;
     if a.show_sql {
         let sql = layer.export_sql(&req).await?;
         write_to(a.out.as_ref(), format!("{sql};\n").as_bytes())?;

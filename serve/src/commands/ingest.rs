@@ -218,8 +218,34 @@ pub async fn ingest_files(
     if std::env::var("EDULAKE_FAULT").as_deref() == Ok("after-commit") {
         opts.fault = edulake_ingest::Fault::AfterCommit;
     }
-    let total = expand(paths).len() as u64;
-    let bar = crate::progress::bar(total, &format!("ingest {dataset}"), env.quiet);
+    let total: u64 = expand(paths)
+        .iter()
+        .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .sum();
+    let bar = crate::progress::bytes_bar(total, &format!("ingest {dataset}"), env.quiet);
+    // The bar follows the rows as the workers read them, not only the files they finish.
+    let ticker = (!bar.is_hidden()).then(|| {
+        let (bar, progress, what) = (bar.clone(), opts.progress.clone(), dataset.to_string());
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_millis(200));
+            let mut writing = false;
+            loop {
+                every.tick().await;
+                let rows = edulake_ingest::limits::grouped(progress.rows());
+                if progress.bytes() < total {
+                    bar.set_position(progress.bytes());
+                    bar.set_message(format!("ingest {what}: {rows} rows"));
+                } else if !std::mem::replace(&mut writing, true) {
+                    // Every file read: what is left is the last commit, whose length the
+                    // bytes cannot tell.
+                    crate::progress::to_spinner(&bar);
+                    bar.set_message(format!(
+                        "ingest {what}: {rows} rows read, writing them to the lake"
+                    ));
+                }
+            }
+        })
+    });
     let mut summary = Summary::default();
     let mut covered: Vec<(String, chrono::NaiveDate)> = Vec::new();
     let mut on_file = |fo: &FileOutcome| {
@@ -243,11 +269,13 @@ pub async fn ingest_files(
         if print {
             bar.suspend(|| print_outcome(fo));
         }
-        bar.inc(1);
     };
     edulake_ingest::ingest(&lake, &env.state, &key, &opts, paths, &mut on_file)
         .await
         .with_context(|| format!("ingest into {dataset}"))?;
+    if let Some(t) = ticker {
+        t.abort();
+    }
     bar.finish_and_clear();
     if print && !how.dry_run && !covered.is_empty() {
         let layer = edulake_transform::QueryLayer::open(&env.reader()?).await?;

@@ -52,11 +52,12 @@ pub async fn sql(
 ) -> anyhow::Result<ExitCode> {
     limit_address_space()?;
     limit_time();
+    let lake = env.reader()?;
     // A query run as a role is the cockpit's, which logs it with its asker.
     if who.is_none() {
         env.audit("sql", query);
     }
-    let layer = QueryLayer::open(&env.reader()?).await?;
+    let layer = QueryLayer::open(&lake).await?;
     // Written as it comes: a result bigger than memory still reaches a file or a pipe.
     let (schema, stream) = match who {
         Some(who) => layer.sql_stream_as(who, query).await?,

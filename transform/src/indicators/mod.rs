@@ -391,8 +391,11 @@ pub fn all() -> &'static [Indicator] {
 /// The indicator of that name, or an error listing the valid ones.
 pub fn by_name(name: &str) -> Result<&'static Indicator> {
     all().iter().find(|i| i.name == name).ok_or_else(|| {
+        let guess = edulake_schemas::text::nearest(name, all().iter().map(|i| i.name))
+            .map(|g| format!("did you mean '{g}'? "))
+            .unwrap_or_default();
         TransformError::BadQuery(format!(
-            "no indicator '{name}'; the indicators are: {}",
+            "no indicator '{name}'; {guess}the indicators are: {}",
             all().iter().map(|i| i.name).collect::<Vec<_>>().join(", ")
         ))
     })
