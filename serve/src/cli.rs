@@ -203,8 +203,8 @@ pub enum Command {
     /// Run a read-only SQL query over the lake's tables (`edulake schema` lists them).
     ///
     /// Examples:
-    ///   edulake sql "SELECT school_code, count(*) FROM raw_attendance GROUP BY 1"
-    ///   edulake sql --format csv --role district_officer --district 130102 "SELECT * FROM v_attendance_rate"
+    ///   edulake sql "select school_code, count(*) from raw_attendance group by 1"
+    ///   edulake sql --format csv --role district_officer --district 长安区 "select * from attendance_rate_school"
     Sql {
         /// How to print the answer.
         #[arg(long, value_enum, default_value_t = SqlFormat::Table)]

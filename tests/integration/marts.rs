@@ -302,6 +302,81 @@ async fn incremental_build_equals_a_full_build() {
         .await;
     assert_eq!(status, vec![vec!["10".to_string()]]);
     same_as_from_scratch(&f, &built).await;
+    // After five builds with corrections, a researcher's plain Parquet glob of any table
+    // reads what its Delta reader does.
+    glob_reads_what_delta_reads(&f.lake_path()).await;
+}
+
+/// For every Delta table under `lake`: the Parquet files a plain glob of its folder finds
+/// (its `_delta_log` aside) are exactly the files of its current version, so both read the
+/// same rows.
+pub async fn glob_reads_what_delta_reads(lake: &Path) {
+    fn walk(dir: &Path, tables: &mut Vec<PathBuf>, files: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().is_some_and(|n| n == "_delta_log") {
+                tables.push(dir.to_path_buf());
+            } else if path.is_dir() {
+                walk(&path, tables, files);
+            } else if path.extension().is_some_and(|e| e == "parquet") {
+                files.push(path);
+            }
+        }
+    }
+    let rows_in = |files: &[PathBuf]| -> i64 {
+        files
+            .iter()
+            .map(|p| {
+                let file = std::fs::File::open(p).unwrap();
+                parquet::file::reader::SerializedFileReader::new(file)
+                    .map(|r| {
+                        use parquet::file::reader::FileReader;
+                        r.metadata().file_metadata().num_rows()
+                    })
+                    .unwrap()
+            })
+            .sum()
+    };
+    let (mut tables, mut ignored) = (Vec::new(), Vec::new());
+    walk(lake, &mut tables, &mut ignored);
+    let mut counts: Vec<(String, i64)> = Vec::new();
+    assert!(tables.len() > 20, "{tables:?}");
+    for table in tables {
+        let (mut nested, mut globbed) = (Vec::new(), Vec::new());
+        walk(&table, &mut nested, &mut globbed);
+        let root = url::Url::from_directory_path(&table).unwrap();
+        let delta = deltalake::open_table(root.clone()).await.unwrap();
+        let mut live: Vec<PathBuf> = delta
+            .get_file_uris()
+            .unwrap()
+            .map(|u| root.join(&u).unwrap().to_file_path().unwrap())
+            .collect();
+        live.sort();
+        globbed.sort();
+        assert_eq!(
+            globbed,
+            live,
+            "{}: a glob finds other files than Delta reads",
+            table.display()
+        );
+        counts.push((table.display().to_string(), rows_in(&live)));
+    }
+    // And as a researcher reads them: a DuckDB glob of each folder.
+    let script = "import duckdb, json, sys\n\
+        for t, n in json.loads(sys.argv[1]):\n\
+        \x20   got = duckdb.sql(f\"SELECT count(*) FROM read_parquet('{t}/**/part-*.parquet')\").fetchall()[0][0] if n else 0\n\
+        \x20   assert got == n, f'{t}: DuckDB reads {got} rows, Delta {n}'\n\
+        print('ok', len(sys.argv[1]))\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, &serde_json::to_string(&counts).unwrap()])
+        .output()
+        .expect("python3 with duckdb (tests/setup.sh installs it)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Builds a copy of the lake's raw tables from nothing and checks every mart of `built`

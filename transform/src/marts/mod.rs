@@ -335,7 +335,10 @@ pub async fn build(
     options: BuildOptions,
     on_mart: impl FnMut(&MartBuilt),
 ) -> Result<Vec<MartBuilt>> {
-    Ok(build_stages(lake, options, None, on_mart).await?.0)
+    let since_ms = chrono::Utc::now().timestamp_millis();
+    let done = build_stages(lake, options, None, on_mart).await?.0;
+    remove_replaced(lake, &done, since_ms).await?;
+    Ok(done)
 }
 
 /// [`build`], then the session it built through, every mart it wrote taken as fresh: what
@@ -348,6 +351,7 @@ pub async fn build_and_open(
     previous: Option<&QueryLayer>,
     on_mart: impl FnMut(&MartBuilt),
 ) -> Result<(Vec<MartBuilt>, QueryLayer)> {
+    let since_ms = chrono::Utc::now().timestamp_millis();
     let (done, mut layer) = build_stages(lake, options, previous, on_mart).await?;
     let last: Vec<Mart> = Mart::all()
         .into_iter()
@@ -358,6 +362,9 @@ pub async fn build_and_open(
         })
         .collect();
     layer.adopt(&last).await?;
+    // Only now that the new session reads the new files are the replaced ones deleted (a page
+    // being answered from the session before may still read them until here).
+    remove_replaced(lake, &done, since_ms).await?;
     Ok((done, layer))
 }
 
@@ -616,6 +623,54 @@ async fn build_one(
         work,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Deletes the data files that a build's commits (made since `since_ms`) removed from the
+/// current views and marts it wrote. These are rebuilt at will, so they keep no history: a
+/// plain Parquet reader of a table's folder (a DuckDB glob) then reads exactly the rows a
+/// Delta reader does. The raw tables are never rewritten, so they need nothing of this.
+async fn remove_replaced(lake: &Lake, done: &[MartBuilt], since_ms: i64) -> Result<()> {
+    for mart in Mart::all() {
+        if !done
+            .iter()
+            .any(|b| b.name == mart.sql_name() && b.work != Work::Fresh)
+        {
+            continue;
+        }
+        if let Some(table) = lake.load(&mart.table()).await? {
+            remove_replaced_files(&table, since_ms).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes the files the commits made on `table` since `since_ms` removed from it: only files
+/// a commit removed, never one another writer has written and not yet committed.
+async fn remove_replaced_files(table: &DeltaTable, since_ms: i64) -> Result<()> {
+    use futures::TryStreamExt;
+    use object_store::ObjectStoreExt;
+    let log_store = table.log_store();
+    let replaced: Vec<String> = table
+        .snapshot()?
+        .all_tombstones(log_store.as_ref())
+        .try_filter_map(|t| {
+            let path =
+                (t.deletion_timestamp().unwrap_or(0) >= since_ms).then(|| t.path().to_string());
+            futures::future::ready(Ok(path))
+        })
+        .try_collect()
+        .await?;
+    let store = table.object_store();
+    for path in replaced {
+        let at = object_store::path::Path::parse(&path)
+            .unwrap_or_else(|_| object_store::path::Path::from(path.as_str()));
+        match store.delete(&at).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            // A file left behind is read by no Delta reader; only a glob would see it.
+            Err(e) => tracing::warn!("could not remove the replaced file {path}: {e}"),
+        }
+    }
+    Ok(())
 }
 
 /// Whether a mart's table has a `school_code` column, so that a build may replace one
