@@ -178,6 +178,27 @@ with sync_playwright() as p:
     if not all(("from=" + start) in h for h in hrefs):
         fail(f"the navigation forgets the date range: {hrefs}")
 
+    # Every point and bar says its value on hover.
+    page.goto(BASE)
+    titles = page.eval_on_selector_all(".chart svg title", "els => els.map(e => e.textContent)")
+    if len(titles) < 20 or not all(re.search(r"\d", t) for t in titles):
+        fail(f"the charts' values on hover: {titles[:5]}")
+    # A 7-day range changes every chart: no point outside it, at most seven days drawn.
+    page.locator("form.range a.preset").first.click()
+    page.wait_for_load_state()
+    start = page.locator("input[name=from]").input_value()
+    end = page.locator("input[name=to]").input_value()
+    if (datetime.date.fromisoformat(end) - datetime.date.fromisoformat(start)).days != 6:
+        fail(f"近7天 gave {start} – {end}")
+    for i in range(page.locator(".chart svg").count()):
+        chart = page.locator(".chart svg").nth(i)
+        days = {t.split(":")[0] for t in chart.locator("title").all_text_contents()
+                if re.match(r"\d{4}-\d{2}-\d{2}:", t)}
+        if any(d < start or d > end for d in days) or len(days) > 7:
+            fail(f"chart {i} draws days outside {start} – {end}: {sorted(days)}")
+    shot(page, "01b-overview-7-days")
+    page.goto(BASE)
+
     # English one click away, every word of the page translated.
     page.locator("a.lang").click()
     page.wait_for_load_state()

@@ -1,13 +1,24 @@
-//! Charts drawn on the server as SVG: trends and comparisons with plotters, the school map by
-//! hand (its points are links, which plotters does not make).
+//! Charts drawn on the server as SVG, by hand: every point and bar carries its value as a
+//! `<title>` (shown on hover, read by screen readers), axes are scaled to the data with a note
+//! when they do not start at zero, counts get whole-number ticks, and the style sheet
+//! (`html::STYLE`) enlarges the text and drops every other date label on a phone, where the
+//! chart is drawn smaller.
+//!
+//! Layout: [`Unit`] and [`Axis`] (the scale of a value axis), [`line`] (a value over the
+//! days of a range), [`bars`] (one bar per name), [`map`] (schools by latitude and longitude,
+//! coloured by their rate, with its legend).
 
 use chrono::NaiveDate;
-use plotters::prelude::*;
 
 use super::html::esc;
+use super::i18n::{t, Lang};
 
-const BLUE: RGBColor = RGBColor(37, 99, 235);
-const GRID: RGBColor = RGBColor(226, 232, 240);
+const BLUE: &str = "#2563eb";
+const GRID: &str = "#e2e8f0";
+const AXIS: &str = "#64748b";
+const INK: &str = "#1e293b";
+/// The drawing's width in its own units; it is scaled to the page's width.
+const W: f64 = 600.0;
 
 /// How a value is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,137 +37,331 @@ impl Unit {
             Unit::Number => format!("{v:.2}"),
         }
     }
+
+    /// The value axis's title.
+    fn title(self, lang: Lang) -> String {
+        match self {
+            Unit::Rate => t(lang, "axis_percent"),
+            Unit::Number => t(lang, "axis_people"),
+        }
+    }
 }
 
-fn svg_error(e: impl std::fmt::Display) -> String {
+/// A value axis: from `lo` to `hi` in steps of `step`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Axis {
+    pub lo: f64,
+    pub hi: f64,
+    pub step: f64,
+    unit: Unit,
+}
+
+impl Axis {
+    /// An axis holding every value, with about five round steps. Counts start at zero and
+    /// step by whole numbers; a rate starts at zero unless its values lie so far above it that
+    /// their differences would not show (then the chart says where it starts); rates stay
+    /// within 0–100 %.
+    pub fn fit(values: &[f64], unit: Unit) -> Axis {
+        let finite = || values.iter().copied().filter(|v| v.is_finite());
+        let lo = finite().fold(f64::INFINITY, f64::min);
+        let hi = finite().fold(f64::NEG_INFINITY, f64::max);
+        let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 0.0) };
+        let whole = unit == Unit::Number && finite().all(|v| v.fract() == 0.0);
+        let (mut lo, mut hi) = match unit {
+            Unit::Number => (lo.min(0.0), hi.max(if whole { 1.0 } else { 0.0 })),
+            Unit::Rate => (lo.max(0.0), hi.min(1.0)),
+        };
+        if hi - lo < 1e-9 {
+            // All equal: a band around the value (a rate of 100 % is drawn just below it).
+            let half = if unit == Unit::Rate {
+                0.01
+            } else {
+                hi.abs().max(1.0) * 0.1
+            };
+            (lo, hi) = (lo - half, hi + half);
+            if unit == Unit::Rate && hi > 1.0 {
+                (lo, hi) = (lo - (hi - 1.0), 1.0);
+            }
+        }
+        let mut step = nice((hi - lo) / 4.0);
+        if whole {
+            step = step.max(1.0).round();
+        }
+        let mut a = (lo / step).floor() * step;
+        let b = (hi / step).ceil() * step;
+        // Starting at zero costs little when the values' spread is as large as their distance
+        // from it.
+        if a > 0.0 && a <= b - a {
+            a = 0.0;
+            step = nice(b / 4.0);
+        }
+        let (a, b) = match unit {
+            Unit::Rate => (a.max(0.0), ((hi / step).ceil() * step).min(1.0)),
+            Unit::Number => (a, (hi / step).ceil() * step),
+        };
+        Axis {
+            lo: a,
+            hi: b.max(a + step),
+            step,
+            unit,
+        }
+    }
+
+    /// The ticks from `lo` to `hi`.
+    pub fn ticks(&self) -> Vec<f64> {
+        let n = ((self.hi - self.lo) / self.step).round() as usize;
+        (0..=n).map(|i| self.lo + i as f64 * self.step).collect()
+    }
+
+    /// A tick's label: as many decimals as the step needs.
+    pub fn label(&self, v: f64) -> String {
+        match self.unit {
+            Unit::Rate => {
+                let pts = self.step * 100.0;
+                let decimals = if pts >= 1.0 - 1e-9 {
+                    0
+                } else if pts >= 0.1 - 1e-9 {
+                    1
+                } else {
+                    2
+                };
+                format!("{:.*}%", decimals, v * 100.0)
+            }
+            Unit::Number if self.step.fract() == 0.0 => format!("{v:.0}"),
+            Unit::Number => format!("{v:.1}"),
+        }
+    }
+
+    /// Where a value falls between `from` (the axis's start) and `to` (its end), in drawing
+    /// units.
+    fn at(&self, v: f64, from: f64, to: f64) -> f64 {
+        from + (v.clamp(self.lo, self.hi) - self.lo) / (self.hi - self.lo) * (to - from)
+    }
+
+    /// The note a chart carries when its axis does not start at zero.
+    fn baseline_note(&self, lang: Lang) -> Option<String> {
+        (self.lo > 0.0).then(|| t(lang, "axis_from").replace("{x}", &self.label(self.lo)))
+    }
+}
+
+/// 1, 2, 2.5 or 5 times a power of ten, at least `raw`.
+fn nice(raw: f64) -> f64 {
+    if raw.is_nan() || raw <= 0.0 || !raw.is_finite() {
+        return 1.0;
+    }
+    let p = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * p)
+        .find(|s| *s >= raw * (1.0 - 1e-9))
+        .unwrap_or(10.0 * p)
+}
+
+fn text(x: f64, y: f64, anchor: &str, class: &str, body: &str) -> String {
     format!(
-        "<p class=\"chart-error\">chart: {}</p>",
-        esc(&e.to_string())
+        "<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"{anchor}\" class=\"{class}\">{}</text>",
+        esc(body)
     )
 }
 
-/// A line over days; gaps (days without a value) are left out. An empty series draws nothing.
-pub fn line(points: &[(NaiveDate, f64)], unit: Unit, label: &str) -> String {
+fn open(height: f64, label: &str) -> String {
+    format!(
+        "<div class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {height}\" \
+         role=\"img\" aria-label=\"{}\" font-family=\"sans-serif\" font-size=\"14\" fill=\"{INK}\">",
+        esc(label)
+    )
+}
+
+/// A line over every day of `range`; days without a value are gaps. An empty series draws
+/// nothing.
+pub fn line(
+    points: &[(NaiveDate, f64)],
+    range: (NaiveDate, NaiveDate),
+    unit: Unit,
+    label: &str,
+    lang: Lang,
+) -> String {
+    let points: Vec<(NaiveDate, f64)> = points
+        .iter()
+        .copied()
+        .filter(|(d, v)| *d >= range.0 && *d <= range.1 && v.is_finite())
+        .collect();
     if points.is_empty() {
         return String::new();
     }
-    let first = points[0].0;
-    let x = |d: NaiveDate| (d - first).num_days() as i32;
-    let last = x(points[points.len() - 1].0).max(1);
-    let (lo, hi) = points
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(lo, hi), (_, v)| {
-            (lo.min(*v), hi.max(*v))
-        });
-    let pad = ((hi - lo) * 0.15).max(if unit == Unit::Rate { 0.01 } else { 1.0 });
-    let (y0, y1) = match unit {
-        Unit::Rate => ((lo - pad).max(0.0), (hi + pad).min(1.0)),
-        Unit::Number => ((lo - pad).max(0.0), hi + pad),
+    let values: Vec<f64> = points.iter().map(|(_, v)| *v).collect();
+    let axis = Axis::fit(&values, unit);
+    let (h, left, right, top, bottom) = (300.0, 86.0, 18.0, 30.0, 62.0);
+    let days = (range.1 - range.0).num_days().max(0);
+    let x = |d: NaiveDate| {
+        let i = (d - range.0).num_days() as f64;
+        if days == 0 {
+            (left + W - right) / 2.0
+        } else {
+            left + i / days as f64 * (W - right - left)
+        }
     };
-    let mut svg = String::new();
-    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let root = SVGBackend::with_string(&mut svg, (480, 240)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(10)
-            .x_label_area_size(28)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0..last, y0..y1)?;
-        chart
-            .configure_mesh()
-            .light_line_style(WHITE)
-            .bold_line_style(GRID)
-            .label_style(("sans-serif", 14))
-            .x_labels(6)
-            .y_labels(5)
-            .x_label_formatter(&|v| {
-                (first + chrono::Duration::days(*v as i64))
-                    .format("%m-%d")
-                    .to_string()
-            })
-            .y_label_formatter(&|v| unit.show(*v))
-            .draw()?;
-        let series: Vec<(i32, f64)> = points.iter().map(|(d, v)| (x(*d), *v)).collect();
-        chart.draw_series(LineSeries::new(series.clone(), BLUE.stroke_width(2)))?;
-        chart.draw_series(series.iter().map(|p| Circle::new(*p, 2, BLUE.filled())))?;
-        root.present()?;
-        Ok(())
-    })();
-    match drawn {
-        Ok(()) => wrap(svg, label),
-        Err(e) => svg_error(e),
+    let y = |v: f64| axis.at(v, h - bottom, top);
+    let mut out = open(h, label);
+    for tick in axis.ticks() {
+        let ty = y(tick);
+        out.push_str(&format!(
+            "<line x1=\"{left}\" x2=\"{:.1}\" y1=\"{ty:.1}\" y2=\"{ty:.1}\" stroke=\"{GRID}\"/>",
+            W - right
+        ));
+        out.push_str(&text(
+            left - 8.0,
+            ty + 5.0,
+            "end",
+            "tick",
+            &axis.label(tick),
+        ));
     }
+    // Date labels: about six, every other one dropped on a phone.
+    let every = (days as usize / 6 + 1).max(1);
+    for (n, i) in (0..=days as usize).step_by(every).enumerate() {
+        let d = range.0 + chrono::Duration::days(i as i64);
+        let class = if n % 2 == 1 { "tick alt" } else { "tick" };
+        // The labels at the ends stay inside the drawing.
+        let anchor = match i {
+            0 if days > 0 => "start",
+            i if i as i64 == days && days > 0 => "end",
+            _ => "middle",
+        };
+        out.push_str(&text(
+            x(d),
+            h - bottom + 22.0,
+            anchor,
+            class,
+            &d.format("%m-%d").to_string(),
+        ));
+    }
+    out.push_str(&format!(
+        "<line x1=\"{left}\" x2=\"{:.1}\" y1=\"{b:.1}\" y2=\"{b:.1}\" stroke=\"{AXIS}\"/>",
+        W - right,
+        b = h - bottom
+    ));
+    out.push_str(&text(
+        (left + W - right) / 2.0,
+        h - 8.0,
+        "middle",
+        "axis-title",
+        &t(lang, "axis_date"),
+    ));
+    out.push_str(&format!(
+        "<text transform=\"translate(18 {:.1}) rotate(-90)\" text-anchor=\"middle\" class=\"axis-title y-title\">{}</text>",
+        (top + h - bottom) / 2.0,
+        esc(&unit.title(lang))
+    ));
+    if let Some(note) = axis.baseline_note(lang) {
+        out.push_str(&text(left, 18.0, "start", "note", &note));
+    }
+    // The line, broken where a weekday has no value (a weekend between two school days is
+    // no gap).
+    let mut run: Vec<String> = Vec::new();
+    let mut last: Option<NaiveDate> = None;
+    let flush = |run: &mut Vec<String>, out: &mut String| {
+        if run.len() > 1 {
+            out.push_str(&format!(
+                "<polyline fill=\"none\" stroke=\"{BLUE}\" stroke-width=\"2.5\" points=\"{}\"/>",
+                run.join(" ")
+            ));
+        }
+        run.clear();
+    };
+    for (d, v) in &points {
+        if last.is_some_and(|l| missing_weekday(l, *d)) {
+            flush(&mut run, &mut out);
+        }
+        run.push(format!("{:.1},{:.1}", x(*d), y(*v)));
+        last = Some(*d);
+    }
+    flush(&mut run, &mut out);
+    for (d, v) in &points {
+        out.push_str(&format!(
+            "<g class=\"point\"><circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"3.5\" fill=\"{BLUE}\"/>\
+             <circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"11\" fill=\"transparent\"><title>{}: {}</title></circle></g>",
+            d.format("%Y-%m-%d"),
+            unit.show(*v),
+            cx = x(*d),
+            cy = y(*v),
+        ));
+    }
+    out.push_str("</svg></div>");
+    out
 }
 
-/// Horizontal bars, one per label, largest value scale from zero.
-pub fn bars(items: &[(String, f64)], unit: Unit, label: &str) -> String {
+/// Whether a weekday lies strictly between two days.
+fn missing_weekday(a: NaiveDate, b: NaiveDate) -> bool {
+    use chrono::Datelike;
+    a.iter_days()
+        .skip(1)
+        .take_while(|d| *d < b)
+        .any(|d| d.weekday().number_from_monday() <= 5)
+}
+
+/// One bar per name, its name above it and its value after it; each bar links where `href`
+/// says, if anywhere.
+pub struct Bar {
+    pub name: String,
+    pub value: f64,
+    pub href: Option<String>,
+}
+
+/// Horizontal bars on an axis fitted to the values (with a note when it does not start at
+/// zero), in the order given.
+pub fn bars(items: &[Bar], unit: Unit, label: &str, lang: Lang) -> String {
+    let items: Vec<&Bar> = items.iter().filter(|b| b.value.is_finite()).collect();
     if items.is_empty() {
         return String::new();
     }
-    let n = items.len();
-    let max = items.iter().map(|(_, v)| *v).fold(0.0, f64::max);
-    let x1 = match unit {
-        Unit::Rate => 1.0,
-        Unit::Number => (max * 1.1).max(1.0),
-    };
-    let height = (40 + 22 * n as u32).min(900);
-    let mut svg = String::new();
-    let drawn = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let root = SVGBackend::with_string(&mut svg, (640, height)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(8)
-            .x_label_area_size(22)
-            .y_label_area_size(170)
-            .build_cartesian_2d(0.0..x1, (0..n).into_segmented())?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .light_line_style(WHITE)
-            .bold_line_style(GRID)
-            .label_style(("sans-serif", 14))
-            .y_labels(n)
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) => {
-                    items.get(*i).map(|(l, _)| l.clone()).unwrap_or_default()
-                }
-                _ => String::new(),
-            })
-            .x_label_formatter(&|v| unit.show(*v))
-            .draw()?;
-        chart.draw_series(items.iter().enumerate().map(|(i, (_, v))| {
-            let mut bar = Rectangle::new(
-                [
-                    (0.0, SegmentValue::Exact(i)),
-                    (*v, SegmentValue::Exact(i + 1)),
-                ],
-                BLUE.filled(),
-            );
-            bar.set_margin(3, 3, 0, 0);
-            bar
-        }))?;
-        // Each bar's value written on it (inside a long bar, after a short one).
-        chart.draw_series(items.iter().enumerate().map(|(i, (_, v))| {
-            let inside = *v > x1 * 0.75;
-            let (at, colour) = if inside {
-                (x1 * 0.01, WHITE)
-            } else {
-                (*v, BLACK)
-            };
-            EmptyElement::at((at, SegmentValue::CenterOf(i)))
-                + Text::new(
-                    unit.show(*v),
-                    (4, -8),
-                    ("sans-serif", 13).into_font().color(&colour),
-                )
-        }))?;
-        root.present()?;
-        Ok(())
-    })();
-    match drawn {
-        Ok(()) => wrap(svg, label),
-        Err(e) => svg_error(e),
+    let values: Vec<f64> = items.iter().map(|b| b.value).collect();
+    let axis = Axis::fit(&values, unit);
+    let (left, right, top, row) = (8.0, 84.0, 34.0, 44.0);
+    let h = top + row * items.len() as f64 + 40.0;
+    let x = |v: f64| axis.at(v, left, W - right);
+    let mut out = open(h, label);
+    let bottom = top + row * items.len() as f64;
+    let ticks = axis.ticks();
+    for (i, tick) in ticks.iter().enumerate() {
+        let tx = x(*tick);
+        out.push_str(&format!(
+            "<line x1=\"{tx:.1}\" x2=\"{tx:.1}\" y1=\"{top}\" y2=\"{bottom:.1}\" stroke=\"{GRID}\"/>"
+        ));
+        let (anchor, class) = match i {
+            0 => ("start", "tick"),
+            i if i + 1 == ticks.len() => ("end", "tick"),
+            i if i % 2 == 1 => ("middle", "tick alt"),
+            _ => ("middle", "tick"),
+        };
+        out.push_str(&text(tx, bottom + 20.0, anchor, class, &axis.label(*tick)));
     }
+    if let Some(note) = axis.baseline_note(lang) {
+        out.push_str(&text(left, 18.0, "start", "note", &note));
+    }
+    for (i, b) in items.iter().enumerate() {
+        let y0 = top + row * i as f64;
+        let end = x(b.value);
+        let shown = unit.show(b.value);
+        // The whole row answers a click or a hover, not only the ink of the bar and its words.
+        let body = format!(
+            "<rect class=\"hit\" x=\"0\" y=\"{y0:.1}\" width=\"{W}\" height=\"{row}\" fill=\"transparent\"/>\
+             {}<rect class=\"bar\" x=\"{left}\" y=\"{:.1}\" width=\"{:.1}\" height=\"16\" rx=\"2\" fill=\"{BLUE}\"/>{}\
+             <title>{}: {}</title>",
+            text(left, y0 + 16.0, "start", "name", &b.name),
+            y0 + 22.0,
+            (end - left).max(1.5),
+            text(end + 6.0, y0 + 35.0, "start", "value", &shown),
+            esc(&b.name),
+            shown
+        );
+        match &b.href {
+            Some(href) => out.push_str(&format!("<a href=\"{}\"><g>{body}</g></a>", esc(href))),
+            None => out.push_str(&format!("<g>{body}</g>")),
+        }
+    }
+    out.push_str("</svg></div>");
+    out
 }
 
 /// One school on the map.
@@ -169,9 +374,21 @@ pub struct MapPoint {
     pub rate: Option<f64>,
 }
 
-/// Schools placed by latitude and longitude, coloured from red (low attendance) to green,
-/// each a link to its page.
-pub fn map(points: &[MapPoint], label: &str) -> String {
+/// The colour of a rate `t` of the way from the lowest shown (red) to the highest (green).
+fn scale_colour(t: f64) -> String {
+    let t = t.clamp(0.0, 1.0);
+    let mix = |a: f64, b: f64| (a * (1.0 - t) + b * t) as u8;
+    format!(
+        "rgb({},{},{})",
+        mix(220.0, 22.0),
+        mix(38.0, 163.0),
+        mix(38.0, 74.0)
+    )
+}
+
+/// Schools placed by latitude and longitude, coloured from red (the lowest attendance shown)
+/// to green (the highest), each a link to its page; a legend says what the colours are.
+pub fn map(points: &[MapPoint], label: &str, lang: Lang) -> String {
     let placed: Vec<&MapPoint> = points
         .iter()
         .filter(|p| p.lat.is_finite() && p.lon.is_finite())
@@ -179,7 +396,7 @@ pub fn map(points: &[MapPoint], label: &str) -> String {
     if placed.is_empty() {
         return String::new();
     }
-    let (w, h, m) = (640.0, 420.0, 16.0);
+    let (w, h, m, legend) = (640.0, 460.0, 18.0, 40.0);
     let (mut lat0, mut lat1, mut lon0, mut lon1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for p in &placed {
         lat0 = lat0.min(p.lat);
@@ -194,81 +411,69 @@ pub fn map(points: &[MapPoint], label: &str) -> String {
         .iter()
         .fold((f64::MAX, f64::MIN), |(a, b), r| (a.min(*r), b.max(*r)));
     let mut out = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\" class=\"map\">\
-         <rect width=\"{w}\" height=\"{h}\" fill=\"#f8fafc\"/>",
-        esc(label)
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\" \
+         class=\"map\" font-family=\"sans-serif\" font-size=\"14\" fill=\"{INK}\">\
+         <rect width=\"{w}\" height=\"{}\" fill=\"#f8fafc\"/>",
+        esc(label),
+        h - legend
     );
+    let area = h - legend;
     for p in placed {
         let x = m + (p.lon - lon0) / span_lon * (w - 2.0 * m);
-        let y = h - m - (p.lat - lat0) / span_lat * (h - 2.0 * m);
+        let y = area - m - (p.lat - lat0) / span_lat * (area - 2.0 * m);
         let (fill, shown) = match p.rate {
             Some(r) => {
                 let t = if r1 > r0 { (r - r0) / (r1 - r0) } else { 1.0 };
-                let red = (220.0 * (1.0 - t) + 22.0 * t) as u8;
-                let green = (38.0 * (1.0 - t) + 163.0 * t) as u8;
-                let blue = (38.0 * (1.0 - t) + 74.0 * t) as u8;
-                (format!("rgb({red},{green},{blue})"), Unit::Rate.show(r))
+                (scale_colour(t), Unit::Rate.show(r))
             }
-            None => ("#94a3b8".to_string(), "—".to_string()),
+            None => ("#94a3b8".to_string(), t(lang, "not_reported")),
         };
         out.push_str(&format!(
-            "<a href=\"{}\"><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"6\" fill=\"{fill}\" stroke=\"#fff\"><title>{} {}</title></circle></a>",
+            "<a href=\"{}\"><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"7\" fill=\"{fill}\" stroke=\"#fff\"><title>{}: {}</title></circle></a>",
             esc(&p.href),
             esc(&p.name),
-            shown
+            esc(&shown)
         ));
     }
+    // The legend: the colour scale from the lowest rate to the highest, and the grey of none.
+    let ly = area + 14.0;
+    out.push_str("<defs><linearGradient id=\"scale\">");
+    for stop in [0.0, 0.5, 1.0] {
+        out.push_str(&format!(
+            "<stop offset=\"{stop}\" stop-color=\"{}\"/>",
+            scale_colour(stop)
+        ));
+    }
+    out.push_str("</linearGradient></defs>");
+    if !rates.is_empty() {
+        out.push_str(&text(m, ly + 13.0, "start", "tick", &Unit::Rate.show(r0)));
+        out.push_str(&format!(
+            "<rect x=\"{:.1}\" y=\"{ly:.1}\" width=\"160\" height=\"16\" fill=\"url(#scale)\"/>",
+            m + 62.0
+        ));
+        out.push_str(&text(
+            m + 230.0,
+            ly + 13.0,
+            "start",
+            "tick",
+            &Unit::Rate.show(r1),
+        ));
+    }
+    out.push_str(&format!(
+        "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"7\" fill=\"#94a3b8\"/>",
+        m + 330.0,
+        ly + 8.0
+    ));
+    out.push_str(&text(
+        m + 344.0,
+        ly + 13.0,
+        "start",
+        "tick",
+        &t(lang, "not_reported"),
+    ));
     out.push_str("</svg>");
     out
 }
 
-fn wrap(svg: String, label: &str) -> String {
-    // plotters writes a fixed size; a viewBox lets the chart shrink to a phone's width.
-    let svg = svg.replacen(
-        "<svg ",
-        &format!(
-            "<svg role=\"img\" aria-label=\"{}\" preserveAspectRatio=\"xMinYMin meet\" ",
-            esc(label)
-        ),
-        1,
-    );
-    format!("<div class=\"chart\">{svg}</div>")
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn charts_are_svg_with_their_labels() {
-        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let l = line(
-            &[(d("2026-09-01"), 0.95), (d("2026-09-02"), 0.97)],
-            Unit::Rate,
-            "出勤率",
-        );
-        assert!(
-            l.contains("<svg") && l.contains("aria-label=\"出勤率\""),
-            "{l}"
-        );
-        assert!(l.contains("09-01"));
-        let b = bars(
-            &[("长安区".into(), 0.9), ("桥西区".into(), 0.8)],
-            Unit::Rate,
-            "by district",
-        );
-        assert!(b.contains("长安区") && b.contains("<rect"));
-        let m = map(
-            &[MapPoint {
-                name: "一小 <A&B>".into(),
-                href: "/school/S1".into(),
-                lat: 38.0,
-                lon: 114.5,
-                rate: Some(0.9),
-            }],
-            "map",
-        );
-        assert!(m.contains("href=\"/school/S1\"") && m.contains("一小 &lt;A&amp;B&gt;"));
-        assert!(line(&[], Unit::Rate, "x").is_empty());
-    }
-}
+mod tests;

@@ -284,9 +284,22 @@ section { background:#fff; border:1px solid var(--line); border-radius:8px; padd
 .tile .value { font-size:1.6rem; font-weight:700; margin:.2rem 0; }
 .tile .note { color:var(--muted); font-size:.75rem; }
 .change.good { color:#15803d; } .change.bad { color:#b91c1c; } .change.same { color:var(--muted); }
-.grid2 { display:grid; grid-template-columns:repeat(auto-fit, minmax(320px, 1fr)); gap:1rem; }
-.chart svg, svg.map { width:100%; height:auto; }
-svg.map { max-width:760px; display:block; }
+.grid2 { display:grid; grid-template-columns:repeat(auto-fit, minmax(min(100%, 460px), 1fr)); gap:1rem; }
+.chart svg, svg.map { width:100%; height:auto; display:block; }
+.chart svg { max-width:600px; }
+svg.map { max-width:760px; }
+.chart .tick, svg.map .tick { fill:#475569; }
+.chart .axis-title { fill:#475569; font-size:13px; }
+.chart .note { fill:#b45309; font-size:13px; }
+.chart .value { font-weight:600; }
+.chart a:hover rect.bar, .chart .point:hover circle:first-child { fill:#1d4ed8; }
+.chart a:hover rect.hit { fill:#f1f5f9; }
+/* A phone draws the chart at about half its width: larger text, half the date labels. */
+@media (max-width: 640px) {
+  .chart svg text, svg.map text { font-size:20px; }
+  .chart .note, .chart .axis-title { font-size:18px; }
+  .chart .alt, .chart .y-title { display:none; }
+}
 .table { overflow-x:auto; }
 table { border-collapse:collapse; width:100%; font-size:.9rem; }
 th, td { text-align:left; padding:.35rem .5rem; border-bottom:1px solid var(--line); white-space:nowrap; }

@@ -153,7 +153,11 @@ async fn render(
             for key in &joined.keys {
                 let (labels, values, receipts) = &joined.rows[key];
                 if let Some(v) = values[0] {
-                    items.push((labels[1].clone(), v));
+                    items.push(charts::Bar {
+                        name: labels[1].clone(),
+                        value: v,
+                        href: Some(view.link(&format!("/notices?notice={}", enc(&labels[0])))),
+                    });
                 }
                 cells.push(vec![
                     link(
@@ -171,7 +175,7 @@ async fn render(
             } else {
                 format!(
                     "{}<p class=\"hint\">{}</p>{}",
-                    charts::bars(&items, Unit::Rate, &t(lang, "read_rate")),
+                    charts::bars(&items, Unit::Rate, &t(lang, "read_rate"), lang),
                     esc(&t(lang, "notices_hint")),
                     table(&heads(&["notice"]), &cells)
                 )
@@ -223,7 +227,11 @@ async fn render(
             for key in order {
                 let (labels, values, receipts) = &joined.rows[key];
                 if let Some(v) = values[0] {
-                    items.push((labels[2].clone(), v));
+                    items.push(charts::Bar {
+                        name: labels[2].clone(),
+                        value: v,
+                        href: None,
+                    });
                 }
                 cells.push(vec![
                     esc(&labels[0]),
@@ -243,7 +251,7 @@ async fn render(
                 items.truncate(30);
                 format!(
                     "{}{}",
-                    charts::bars(&items, Unit::Rate, &t(lang, "read_rate")),
+                    charts::bars(&items, Unit::Rate, &t(lang, "read_rate"), lang),
                     table(&heads(&["district", "school"]), &cells)
                 )
             };

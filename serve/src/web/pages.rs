@@ -404,10 +404,20 @@ pub(super) async fn scope_page(
         x.unwrap_or(f64::INFINITY)
             .total_cmp(&y.unwrap_or(f64::INFINITY))
     });
-    let items: Vec<(String, f64)> = order
+    let href = |r: usize| match down {
+        Level::District => Some(view.link(&format!("/district/{}", enc(&rows.text(r, label_col))))),
+        Level::School => Some(view.link(&format!("/school/{}", enc(&rows.text(r, "school_code"))))),
+        _ => None,
+    };
+    let items: Vec<charts::Bar> = order
         .iter()
-        .rev()
-        .filter_map(|r| Some((rows.text(*r, label_col), rows.num(*r, "value")?)))
+        .filter_map(|r| {
+            Some(charts::Bar {
+                name: rows.text(*r, label_col),
+                value: rows.num(*r, "value")?,
+                href: href(*r),
+            })
+        })
         .collect();
     let mut table_rows = Vec::new();
     for r in order {
@@ -440,7 +450,7 @@ pub(super) async fn scope_page(
     } else {
         format!(
             "{}{}",
-            charts::bars(&items, Unit::Rate, &t(lang, key)),
+            charts::bars(&items, Unit::Rate, &t(lang, key), lang),
             table(
                 &[
                     t(lang, head_key),
@@ -657,24 +667,9 @@ pub(super) async fn scope_page(
         let content = if points.is_empty() {
             html::empty(lang, "map_none")
         } else {
-            let shown: Vec<f64> = points.iter().filter_map(|p| p.rate).collect();
-            let (lo, hi) = shown
-                .iter()
-                .fold((f64::MAX, f64::MIN), |(a, b), r| (a.min(*r), b.max(*r)));
-            let legend = if shown.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "{} {} – {}; ",
-                    t(lang, "map_legend"),
-                    Unit::Rate.show(lo),
-                    Unit::Rate.show(hi)
-                )
-            };
             format!(
-                "{}<p class=\"hint\">{}{}</p>",
-                charts::map(&points, &t(lang, "map")),
-                esc(&legend),
+                "{}<p class=\"hint\">{}</p>",
+                charts::map(&points, &t(lang, "map"), lang),
                 esc(&t(lang, "map_grey"))
             )
         };

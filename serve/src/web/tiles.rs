@@ -196,7 +196,8 @@ pub(super) async fn tiles(
     ))
 }
 
-/// The trends of attendance, check-ins and fever over the 30 days up to `day`.
+/// The trends of attendance, check-ins and fever over the page's range, up to `day` (its
+/// latest day with data).
 pub(super) async fn trends(
     layer: &QueryLayer,
     view: &View,
@@ -205,7 +206,8 @@ pub(super) async fn trends(
 ) -> Result<String, AppError> {
     let lang = view.lang;
     let mut body = String::new();
-    let trend_range = (day - Duration::days(29), day);
+    // The page's range, up to its latest day with data.
+    let trend_range = (view.from.min(day), day);
     body.push_str("<div class=\"grid2\">");
     let trend = |indicator| {
         export(
@@ -253,7 +255,7 @@ pub(super) async fn trends(
         let chart = if points.is_empty() {
             html::empty(lang, "no_data")
         } else {
-            charts::line(&points, unit, &t(lang, key))
+            charts::line(&points, trend_range, unit, &t(lang, key), lang)
         };
         let href = download_href(
             view,
