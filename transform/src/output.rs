@@ -102,7 +102,9 @@ pub fn write(
             w.close().map_err(encoding)?;
             out.write_all(&buf).map_err(io)?;
         }
-        Format::Xlsx => out.write_all(&xlsx(schema, batches)?).map_err(io)?,
+        Format::Xlsx => out
+            .write_all(&xlsx(schema, batches, &Sheet::default())?)
+            .map_err(io)?,
     }
     Ok(())
 }
@@ -246,46 +248,131 @@ fn csv_header(schema: &Schema) -> String {
         .join(",")
 }
 
-/// An Excel workbook of one sheet: a header row, numbers as numbers, dates as text.
-fn xlsx(schema: &Schema, batches: &[RecordBatch]) -> Result<Vec<u8>> {
+/// How a workbook is laid out for people: the sheet's name, a title row above the header
+/// (what the numbers are: indicator, level, range, filters), the header's words, and the
+/// columns shown as percentages (their cells keep the fraction).
+#[derive(Debug, Clone, Default)]
+pub struct Sheet {
+    pub name: String,
+    pub title: Option<String>,
+    /// One word per column; the column's name where missing.
+    pub headers: Vec<String>,
+    pub percent: Vec<String>,
+}
+
+/// Writes record batches as an Excel workbook laid out as `sheet` says.
+pub fn write_xlsx(
+    schema: &Schema,
+    batches: &[RecordBatch],
+    sheet: &Sheet,
+    out: &mut dyn std::io::Write,
+) -> Result<()> {
+    out.write_all(&xlsx(schema, batches, sheet)?).map_err(io)
+}
+
+/// How wide a text is in Excel's units (a Chinese character takes two).
+fn text_width(s: &str) -> usize {
+    s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+}
+
+/// A name Excel takes for a sheet: at most 31 characters, none of `[]:*?/\`.
+fn sheet_name(name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .filter(|c| !matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\'))
+        .take(31)
+        .collect();
+    if clean.trim().is_empty() {
+        "edulake".into()
+    } else {
+        clean
+    }
+}
+
+/// An Excel workbook of one sheet: a title row if any, a header row, numbers as numbers,
+/// dates as dates, percentages as percentages, columns as wide as their text.
+fn xlsx(schema: &Schema, batches: &[RecordBatch], sheet: &Sheet) -> Result<Vec<u8>> {
+    use rust_xlsxwriter::{ExcelDateTime, Format as Cell};
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (c, f) in schema.fields().iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, f.name(), &bold)
+    ws.set_name(sheet_name(&sheet.name)).map_err(encoding)?;
+    let bold = Cell::new().set_bold();
+    let day = Cell::new().set_num_format("yyyy-mm-dd");
+    let percent = Cell::new().set_num_format("0.0%");
+    let mut row = 0u32;
+    if let Some(title) = &sheet.title {
+        ws.write_string_with_format(row, 0, title, &Cell::new().set_bold().set_font_size(13))
             .map_err(encoding)?;
+        row += 1;
     }
-    let mut row = 1u32;
+    let mut widths: Vec<usize> = Vec::with_capacity(schema.fields().len());
+    for (c, f) in schema.fields().iter().enumerate() {
+        let word = sheet
+            .headers
+            .get(c)
+            .map_or(f.name().as_str(), |h| h.as_str());
+        ws.write_string_with_format(row, c as u16, word, &bold)
+            .map_err(encoding)?;
+        widths.push(text_width(word));
+    }
+    ws.set_freeze_panes(row + 1, 0).map_err(encoding)?;
+    row += 1;
+    let percents: Vec<bool> = schema
+        .fields()
+        .iter()
+        .map(|f| sheet.percent.iter().any(|p| p == f.name()))
+        .collect();
     for b in batches {
         for r in 0..b.num_rows() {
             for (c, col) in b.columns().iter().enumerate() {
                 if col.is_null(r) {
                     continue;
                 }
-                let c = c as u16;
+                let (cc, shown) = (c as u16, array_value_to_string(col, r)?);
+                widths[c] = widths[c].max(text_width(&shown));
                 match col.data_type() {
-                    DataType::Float64 => ws.write_number(
-                        row,
-                        c,
-                        col.as_primitive::<arrow::datatypes::Float64Type>().value(r),
-                    ),
+                    DataType::Float64 => {
+                        let v = col.as_primitive::<arrow::datatypes::Float64Type>().value(r);
+                        if percents[c] {
+                            ws.write_number_with_format(row, cc, v, &percent)
+                        } else {
+                            ws.write_number(row, cc, v)
+                        }
+                    }
                     DataType::Int64 => ws.write_number(
                         row,
-                        c,
+                        cc,
                         col.as_primitive::<arrow::datatypes::Int64Type>().value(r) as f64,
                     ),
                     DataType::Int32 => ws.write_number(
                         row,
-                        c,
+                        cc,
                         col.as_primitive::<arrow::datatypes::Int32Type>().value(r) as f64,
                     ),
-                    DataType::Boolean => ws.write_boolean(row, c, col.as_boolean().value(r)),
-                    _ => ws.write_string(row, c, array_value_to_string(col, r)?),
+                    DataType::Boolean => ws.write_boolean(row, cc, col.as_boolean().value(r)),
+                    DataType::Date32 => {
+                        let d = col
+                            .as_primitive::<arrow::datatypes::Date32Type>()
+                            .value_as_date(r);
+                        match d.and_then(|d| {
+                            use chrono::Datelike;
+                            ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
+                                .ok()
+                        }) {
+                            Some(d) => ws.write_datetime_with_format(row, cc, &d, &day),
+                            None => ws.write_string(row, cc, shown),
+                        }
+                    }
+                    _ => ws.write_string(row, cc, shown),
                 }
                 .map_err(encoding)?;
             }
             row += 1;
         }
+    }
+    for (c, w) in widths.iter().enumerate() {
+        ws.set_column_width(c as u16, (*w as f64 + 2.0).clamp(8.0, 50.0))
+            .map_err(encoding)?;
     }
     wb.save_to_buffer().map_err(encoding)
 }

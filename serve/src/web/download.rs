@@ -39,6 +39,40 @@ pub struct DownloadParams {
     /// With `table=missing`: the day of the 催报 list.
     pub day: Option<String>,
     pub format: Option<String>,
+    /// `machine`: the columns' machine names (as `edulake export` writes them) instead of
+    /// the page language's words.
+    pub headers: Option<String>,
+    /// Only the rows of the N lowest values (the page's "the 10 lowest" list).
+    pub lowest: Option<usize>,
+}
+
+/// The `n` rows of the lowest `value` (rows without one left out), lowest first.
+fn lowest_rows(
+    schema: &arrow::datatypes::SchemaRef,
+    batches: &[RecordBatch],
+    n: usize,
+) -> Result<Vec<RecordBatch>, arrow::error::ArrowError> {
+    let all = arrow::compute::concat_batches(schema, batches)?;
+    let value = all.column(schema.index_of("value")?);
+    let order = arrow::compute::sort_to_indices(
+        value,
+        Some(arrow::compute::SortOptions {
+            descending: false,
+            nulls_first: false,
+        }),
+        None,
+    )?;
+    let keep: Vec<u32> = order
+        .values()
+        .iter()
+        .copied()
+        .filter(|i| !value.is_null(*i as usize))
+        .take(n)
+        .collect();
+    Ok(vec![arrow::compute::take_record_batch(
+        &all,
+        &arrow::array::UInt32Array::from(keep),
+    )?])
 }
 
 /// Keeps the rows whose `column` is one of `keep`.
@@ -107,6 +141,7 @@ pub async fn download(
         }
         (None, f, t) => (f, t),
     };
+    let mut layout: Layout;
     let (name, schema, batches) = match (p.indicator.as_deref(), p.table.as_deref()) {
         (Some(indicator), None) => {
             let mut req = Request::new(indicator);
@@ -145,6 +180,31 @@ pub async fn download(
                 Some(n) => keep_rows(&schema, batches, "notice_id", &[n.to_string()])
                     .map_err(|e| bad(format!("notice: {e}")))?,
             };
+            let batches = match p.lowest {
+                Some(n) => lowest_rows(&schema, &batches, n)
+                    .map_err(|e| AppError::Internal(lang, e.to_string()))?,
+                None => batches,
+            };
+            let unit = edulake_transform::indicators::by_name(indicator)
+                .map(|i| i.unit.clone())
+                .unwrap_or_default();
+            let mut title = vec![
+                super::i18n::indicator_name(lang, indicator),
+                t(lang, &format!("level_{}", req.level.name())),
+                t(lang, &format!("grain_{}", req.grain.name())),
+            ];
+            if let Some(n) = p.lowest {
+                title.push(t(lang, "lowest_n").replace("{n}", &n.to_string()));
+            }
+            layout = Layout {
+                sheet: super::i18n::indicator_name(lang, indicator),
+                title,
+                percent: if unit == "rate" {
+                    vec!["value".into()]
+                } else {
+                    Vec::new()
+                },
+            };
             (
                 format!("{indicator}_{}_{}", req.level.name(), req.grain.name()),
                 schema,
@@ -178,6 +238,7 @@ pub async fn download(
                 Some(codes) => keep_rows(&schema, batches, "school_code", &codes)
                     .map_err(|e| AppError::Internal(lang, e.to_string()))?,
             };
+            layout = Layout::named(t(lang, "kpi_alerts"));
             ("alerts".to_string(), schema, batches)
         }
         (None, Some("missing")) => {
@@ -187,6 +248,8 @@ pub async fn download(
                 .schools_not_reporting(&scope, day)
                 .await
                 .map_err(internal(lang))?;
+            layout = Layout::named(t(lang, "sheet_missing"));
+            layout.title.push(day.to_string());
             (format!("missing_{day}"), schema, batches)
         }
         (None, Some("batches")) => {
@@ -195,6 +258,7 @@ pub async fn download(
                 .batches_in(&scope, from.zip(to))
                 .await
                 .map_err(internal(lang))?;
+            layout = Layout::named(t(lang, "sheet_batches"));
             ("batches".to_string(), schema, batches)
         }
         _ => {
@@ -203,11 +267,49 @@ pub async fn download(
             ))
         }
     };
-    let mut bytes = Vec::new();
-    if format == Format::Csv {
-        bytes.extend_from_slice("\u{feff}".as_bytes());
+    // What the file holds, said in its title row: the range and the filters too.
+    if let (Some(f), Some(t)) = (from, to) {
+        layout.title.push(format!("{f} – {t}"));
     }
-    output::write(&schema, &batches, format, &mut bytes).map_err(internal(lang))?;
+    for (key, v) in [("district", &p.district), ("school", &p.school)] {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            layout.title.push(format!("{}: {v}", t(lang, key)));
+        }
+    }
+    let machine = p.headers.as_deref() == Some("machine");
+    let words: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| match machine {
+            true => f.name().clone(),
+            false => super::i18n::column_word(lang, f.name()),
+        })
+        .collect();
+    let mut bytes = Vec::new();
+    match format {
+        Format::Xlsx => output::write_xlsx(
+            &schema,
+            &batches,
+            &output::Sheet {
+                name: layout.sheet.clone(),
+                title: Some(layout.title.join(" · ")),
+                headers: words,
+                percent: layout.percent.clone(),
+            },
+            &mut bytes,
+        ),
+        _ => {
+            bytes.extend_from_slice("\u{feff}".as_bytes());
+            let renamed = renamed(&schema, &batches, &words)
+                .map_err(|e| AppError::Internal(lang, e.to_string()))?;
+            output::write(&renamed.0, &renamed.1, Format::Csv, &mut bytes)
+        }
+    }
+    .map_err(internal(lang))?;
+    let name = match (from, to) {
+        (Some(f), Some(t)) if p.table.as_deref() != Some("missing") => format!("{name}_{f}_{t}"),
+        _ => name,
+    };
     let (mime, ext) = match format {
         Format::Xlsx => (
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -226,4 +328,44 @@ pub async fn download(
         bytes,
     )
         .into_response())
+}
+
+/// What a workbook says of itself beside its numbers.
+#[derive(Default)]
+struct Layout {
+    sheet: String,
+    /// The parts of its title row.
+    title: Vec<String>,
+    /// The columns shown as percentages.
+    percent: Vec<String>,
+}
+
+impl Layout {
+    fn named(sheet: String) -> Layout {
+        Layout {
+            title: vec![sheet.clone()],
+            sheet,
+            percent: Vec::new(),
+        }
+    }
+}
+
+/// The batches under a schema whose columns carry `words` as their names.
+fn renamed(
+    schema: &arrow::datatypes::Schema,
+    batches: &[RecordBatch],
+    words: &[String],
+) -> Result<(arrow::datatypes::Schema, Vec<RecordBatch>), arrow::error::ArrowError> {
+    let fields: Vec<arrow::datatypes::Field> = schema
+        .fields()
+        .iter()
+        .zip(words)
+        .map(|(f, w)| f.as_ref().clone().with_name(w))
+        .collect();
+    let renamed = std::sync::Arc::new(arrow::datatypes::Schema::new(fields));
+    let batches = batches
+        .iter()
+        .map(|b| RecordBatch::try_new(renamed.clone(), b.columns().to_vec()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((renamed.as_ref().clone(), batches))
 }

@@ -153,6 +153,17 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("lowest_schools", "出勤率最低的10所学校", "The 10 schools with the lowest attendance"),
     ("map_grey", "颜色由红到绿表示出勤率由低到高，灰色表示未上报。点击学校查看详情。", "Red to green: lowest to highest attendance; grey: not reported. Choose a school to see it."),
     ("axis_percent", "百分比（%）", "percent (%)"),
+    ("level_bureau", "全局", "whole bureau"),
+    ("level_district", "按区县", "by district"),
+    ("level_school", "按学校", "by school"),
+    ("level_class", "按班级", "by class"),
+    ("grain_day", "逐日", "by day"),
+    ("grain_week", "逐周", "by week"),
+    ("grain_month", "逐月", "by month"),
+    ("grain_total", "合计", "whole range"),
+    ("lowest_n", "最低的{n}个", "the {n} lowest"),
+    ("sheet_batches", "报送批次", "Batches"),
+    ("sheet_missing", "未报送学校", "Not reported"),
     ("axis_people", "人数", "people"),
     ("axis_date", "日期", "date"),
     ("axis_from", "刻度从 {x} 起（未从 0 开始）", "the scale starts at {x}, not 0"),
@@ -304,6 +315,66 @@ pub fn lookup(lang: Lang, key: &str) -> Option<String> {
             Lang::Zh => zh.to_string(),
             Lang::En => en.to_string(),
         })
+}
+
+/// The words for the columns of the downloads: (column, Chinese, English).
+static COLUMNS: &[(&str, &str, &str)] = &[
+    ("district", "区县", "District"),
+    ("school_code", "学校代码", "School code"),
+    ("school_name", "学校名称", "School"),
+    ("school_type", "学校类型", "School type"),
+    ("class_code", "班级", "Class"),
+    ("grade", "年级", "Grade"),
+    ("gender", "性别", "Gender"),
+    ("period_start", "起始日期", "From"),
+    ("period_end", "截止日期", "To"),
+    ("numerator", "分子", "Numerator"),
+    ("denominator", "分母", "Denominator"),
+    ("value", "数值", "Value"),
+    ("suppressed", "小样本隐藏", "Hidden (small numbers)"),
+    ("notice_id", "通知编号", "Notice id"),
+    ("title", "通知标题", "Notice title"),
+    ("symptom", "症状", "Symptom"),
+    ("dataset", "数据集", "Dataset"),
+    ("kind", "类型", "Kind"),
+    ("date", "日期", "Date"),
+    ("day", "日期", "Day"),
+    ("ill", "患病人数", "Ill students"),
+    ("fever", "发热人数", "Fever"),
+    ("sick_absent", "因病缺课人数", "Absent ill"),
+    ("students", "人数", "Students"),
+    ("count", "人数", "Count"),
+    ("first_day", "首日", "First day"),
+    ("last_day", "末日", "Last day"),
+    ("days", "天数", "Days"),
+    ("latest_date", "最新数据日期", "Latest data"),
+    ("days_since", "距今天数", "Days since"),
+    ("classes_missing", "未上报班级数", "Classes not reported"),
+    ("classes", "班级数", "Classes"),
+    ("batch_id", "批次编号", "Batch id"),
+    ("source_file", "文件", "File"),
+    ("format", "格式", "Format"),
+    ("rows_read", "读取行数", "Rows read"),
+    ("rows_stored", "入库行数", "Rows stored"),
+    ("rows_rejected", "拒收行数", "Rows rejected"),
+    ("ingested_at", "入库时间", "Received"),
+    ("uploaded_by", "上传人", "Uploaded by"),
+    ("shape", "报送形式", "Shape"),
+    ("as_of_date", "名册日期", "Roster date"),
+    ("has_reject_report", "有拒收报告", "Reject report"),
+    ("student_id", "学生（化名）", "Student (pseudonym)"),
+    ("status", "状态", "Status"),
+];
+
+/// A download's column in a language: its word, or its name where it has none.
+pub fn column_word(lang: Lang, name: &str) -> String {
+    COLUMNS.iter().find(|(c, _, _)| *c == name).map_or_else(
+        || name.to_string(),
+        |(_, zh, en)| match lang {
+            Lang::Zh => zh.to_string(),
+            Lang::En => en.to_string(),
+        },
+    )
 }
 
 /// An indicator's name in a language (Chinese from its SQL header).

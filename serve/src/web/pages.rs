@@ -632,6 +632,7 @@ pub(super) async fn scope_page(
                 &cells,
             )
         };
+        // Exactly the rows of the list: the ten lowest.
         let href = download_href(
             &view,
             &scope,
@@ -639,7 +640,7 @@ pub(super) async fn scope_page(
             Level::School,
             Grain::Total,
             range,
-        );
+        ) + "&lowest=10";
         body.push_str(&section(
             lang,
             &format!(
