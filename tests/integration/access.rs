@@ -423,9 +423,9 @@ async fn a_suppressed_class_cannot_be_recovered_from_its_school_total() {
     }
     let page = ask_web("/school/S1?from=2026-09-01&to=2026-09-01").await;
     for row in [
-        "<td>7-1</td><td>95.0%</td><td>19</td><td>20</td>",
-        "<td>7-2</td><td>—</td><td></td><td></td>",
-        "<td>7-3</td><td>—</td><td></td><td></td>",
+        "/class/7-1?lang=zh&amp;from=2026-09-01&amp;to=2026-09-01\">7-1</a></td><td>95.0%</td><td>19</td><td>20</td>",
+        "/class/7-2?lang=zh&amp;from=2026-09-01&amp;to=2026-09-01\">7-2</a></td><td>—</td><td></td><td></td>",
+        "/class/7-3?lang=zh&amp;from=2026-09-01&amp;to=2026-09-01\">7-3</a></td><td>—</td><td></td><td></td>",
     ] {
         assert!(page.contains(row), "{row} not on the clerk's school page");
     }

@@ -58,6 +58,10 @@ fn requests_of(path: &str, method: &str) -> Vec<(&'static str, String)> {
         ("GET", "/") => vec![("", "/".into())],
         ("GET", "/district/{name}") => vec![("own", "/district/D1".into()), ("other", "/district/D2".into())],
         ("GET", "/school/{code}") => vec![("own", "/school/S1".into()), ("other", "/school/S3".into())],
+        ("GET", "/school/{code}/class/{class}") => vec![
+            ("own", "/school/S1/class/1A".into()),
+            ("other", "/school/S3/class/1A".into()),
+        ],
         ("GET", "/notices") => vec![("", "/notices".into())],
         ("GET", "/data") => vec![("", "/data".into()), ("own", "/data?school=S1".into()), ("other", "/data?school=S3".into())],
         ("GET", "/upload") => vec![("", "/upload".into())],
@@ -118,6 +122,7 @@ fn expected(method: &str, path: &str, tried: &str, role: Option<Role>) -> Outcom
         ("GET", "/district/{name}") if bureau => Ok,
         ("GET", "/district/{name}") if role == DistrictOfficer && tried == "own" => Ok,
         ("GET", "/school/{code}")
+        | ("GET", "/school/{code}/class/{class}")
         | ("GET", "/data")
         | ("GET", "/download")
         | ("GET", "/rejects/{batch_id}")
@@ -126,6 +131,7 @@ fn expected(method: &str, path: &str, tried: &str, role: Option<Role>) -> Outcom
             Ok
         }
         ("GET", "/school/{code}")
+        | ("GET", "/school/{code}/class/{class}")
         | ("GET", "/data")
         | ("GET", "/download")
         | ("GET", "/rejects/{batch_id}")

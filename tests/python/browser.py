@@ -151,6 +151,18 @@ with sync_playwright() as p:
     charts(page, 3, "school")
     shot(page, "03-school")
     check_links(page, desktop)
+    # On to one class, from the school's chart of its classes.
+    page.locator(".chart a[href*='/class/']").first.click()
+    page.wait_for_load_state()
+    if "/class/" not in page.url:
+        fail(f"the class link led to {page.url}")
+    text = visible_text(page)
+    for word in ["出勤率（逐日）", "班级上报（逐日）", "健康打卡率（逐日）", "发热人数（逐日）"]:
+        if word not in text:
+            fail(f"class page: {word} not shown")
+    charts(page, 2, "class")
+    shot(page, "03b-class")
+    check_links(page, desktop)
 
     # The map's points are links to the schools.
     page.goto(BASE)

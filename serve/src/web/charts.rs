@@ -117,10 +117,12 @@ impl Axis {
     pub fn label(&self, v: f64) -> String {
         match self.unit {
             Unit::Rate => {
+                // As many decimals as the step has (2.5 points needs one).
                 let pts = self.step * 100.0;
-                let decimals = if pts >= 1.0 - 1e-9 {
+                let whole = |x: f64| (x - x.round()).abs() < 1e-6;
+                let decimals = if whole(pts) {
                     0
-                } else if pts >= 0.1 - 1e-9 {
+                } else if whole(pts * 10.0) {
                     1
                 } else {
                     2

@@ -306,7 +306,7 @@ th, td { text-align:left; padding:.35rem .5rem; border-bottom:1px solid var(--li
 td.num, th.num { text-align:right; }
 form.range .preset { font-size:.9rem; }
 .downloads { margin:.6rem 0 0; font-size:.85rem; } .downloads a { margin-right:1rem; }
-.empty, .hint { color:var(--muted); }
+.empty, .hint, .crumbs { color:var(--muted); }
 .stale, .error { color:#b91c1c; } .ok { color:#15803d; }
 form.upload { display:grid; gap:.8rem; max-width:640px; }
 form.upload label { display:grid; gap:.3rem; }

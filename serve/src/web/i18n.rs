@@ -60,6 +60,7 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("trend_attendance", "出勤率（逐日）", "Attendance rate, day by day"),
     ("trend_health", "健康打卡率（逐日）", "Health check-in rate, day by day"),
     ("trend_fever", "发热人数（逐日）", "Fever reports, day by day"),
+    ("trend_class_reporting", "班级上报（逐日）", "Class reporting, day by day"),
     ("by_district", "各区县出勤率（由低到高）", "Attendance rate by district, lowest first"),
     ("by_school", "各学校出勤率（由低到高）", "Attendance rate by school, lowest first"),
     ("missing", "今日未报送学校（催报）", "Schools that have not reported today"),

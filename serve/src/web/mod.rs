@@ -4,7 +4,8 @@
 //! - [`app`]: the router; tests call it without a socket.
 //! - [`AppState`]: the lake, the query layer in use and the pages already rendered; a
 //!   watcher ([`watch`]) builds the marts and swaps in a fresh layer when the lake changes.
-//! - [`pages`]: the overview, district and school pages and the downloads.
+//! - [`pages`]: the overview, district and school pages and the downloads; [`class`]: a
+//!   class's page.
 //! - [`tiles`]: the tiles and trends at the top of the overview, district and school pages.
 //! - [`download`]: the CSV and Excel downloads of every chart and table.
 //! - [`notices`]: 通知查阅, read rates of each notice by school.
@@ -27,6 +28,7 @@ pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod charts;
+pub mod class;
 pub mod data;
 pub mod download;
 pub mod guard;
@@ -308,6 +310,15 @@ pub fn routes() -> Vec<(auth::Rule, MethodRouter<Arc<AppState>>)> {
         (
             rule("GET", "/school/{code}", Who::Roles(SCHOOL_VIEWERS), "page"),
             get(pages::school),
+        ),
+        (
+            rule(
+                "GET",
+                "/school/{code}/class/{class}",
+                Who::Roles(SCHOOL_VIEWERS),
+                "page",
+            ),
+            get(class::class),
         ),
         (
             rule("GET", "/notices", Who::Roles(BUREAU), "page"),

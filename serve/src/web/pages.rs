@@ -407,6 +407,14 @@ pub(super) async fn scope_page(
     let href = |r: usize| match down {
         Level::District => Some(view.link(&format!("/district/{}", enc(&rows.text(r, label_col))))),
         Level::School => Some(view.link(&format!("/school/{}", enc(&rows.text(r, "school_code"))))),
+        Level::Class => match &scope {
+            Scope::School(code) => Some(view.link(&format!(
+                "/school/{}/class/{}",
+                enc(code),
+                enc(&rows.text(r, label_col))
+            ))),
+            _ => None,
+        },
         _ => None,
     };
     let items: Vec<charts::Bar> = order
@@ -422,13 +430,9 @@ pub(super) async fn scope_page(
     let mut table_rows = Vec::new();
     for r in order {
         let name = rows.text(r, label_col);
-        let cell = match down {
-            Level::District => link(&view.link(&format!("/district/{}", enc(&name))), &name),
-            Level::School => link(
-                &view.link(&format!("/school/{}", enc(&rows.text(r, "school_code")))),
-                &name,
-            ),
-            _ => esc(&name),
+        let cell = match href(r) {
+            Some(h) => link(&h, &name),
+            None => esc(&name),
         };
         table_rows.push(vec![
             cell,
@@ -535,14 +539,23 @@ pub(super) async fn scope_page(
             .map(|r| {
                 let code = alerts_all.text(*r, "school_code");
                 let kind = alerts_all.text(*r, "kind");
+                let district = alerts_all.text(*r, "district");
+                let class = alerts_all.text(*r, "class_code");
                 vec![
                     esc(&t(lang, &format!("alert_{kind}"))),
                     esc(&alerts_all.text(*r, "date")),
                     link(
+                        &view.link(&format!("/district/{}", enc(&district))),
+                        &district,
+                    ),
+                    link(
                         &view.link(&format!("/school/{}", enc(&code))),
                         &alerts_all.text(*r, "school_name"),
                     ),
-                    esc(&alerts_all.text(*r, "class_code")),
+                    link(
+                        &view.link(&format!("/school/{}/class/{}", enc(&code), enc(&class))),
+                        &class,
+                    ),
                     esc(&alerts_all.text(*r, "count")),
                 ]
             })
@@ -551,6 +564,7 @@ pub(super) async fn scope_page(
             &[
                 t(lang, "alert_kind"),
                 t(lang, "date"),
+                t(lang, "district"),
                 t(lang, "school"),
                 t(lang, "class"),
                 t(lang, "count"),

@@ -87,6 +87,13 @@ fn axes_hold_every_value_and_say_where_they_start() {
         "{close:?}"
     );
     assert_eq!(Axis::fit(&[0.2, 0.9], Unit::Rate).lo, 0.0);
+    // Steps of 2.5 points are labelled with their half points, not rounded away.
+    let quarter = Axis::fit(&[0.91, 1.0], Unit::Rate);
+    let labels: Vec<String> = quarter.ticks().iter().map(|t| quarter.label(*t)).collect();
+    assert!(
+        labels.contains(&"92.5%".to_string()),
+        "{quarter:?} {labels:?}"
+    );
     assert_eq!(Axis::fit(&[1.0], Unit::Number).ticks(), vec![0.0, 1.0]);
 }
 
