@@ -63,6 +63,11 @@ fn requests_of(path: &str, method: &str) -> Vec<(&'static str, String)> {
             ("other", "/school/S3/class/1A".into()),
         ],
         ("GET", "/notices") => vec![("", "/notices".into())],
+        ("GET", "/reporting") => vec![
+            ("", "/reporting".into()),
+            ("own", "/reporting?school=S1".into()),
+            ("other", "/reporting?school=S3".into()),
+        ],
         ("GET", "/data") => vec![("", "/data".into()), ("own", "/data?school=S1".into()), ("other", "/data?school=S3".into())],
         ("GET", "/upload") => vec![("", "/upload".into())],
         ("POST", "/upload") => vec![("own", "/upload".into()), ("other", "/upload".into())],
@@ -124,6 +129,7 @@ fn expected(method: &str, path: &str, tried: &str, role: Option<Role>) -> Outcom
         ("GET", "/school/{code}")
         | ("GET", "/school/{code}/class/{class}")
         | ("GET", "/data")
+        | ("GET", "/reporting")
         | ("GET", "/download")
         | ("GET", "/rejects/{batch_id}")
             if bureau =>
@@ -133,6 +139,7 @@ fn expected(method: &str, path: &str, tried: &str, role: Option<Role>) -> Outcom
         ("GET", "/school/{code}")
         | ("GET", "/school/{code}/class/{class}")
         | ("GET", "/data")
+        | ("GET", "/reporting")
         | ("GET", "/download")
         | ("GET", "/rejects/{batch_id}")
             if matches!(role, DistrictOfficer | SchoolClerk) && tried != "other" =>

@@ -190,6 +190,22 @@ with sync_playwright() as p:
     if not all(("from=" + start) in h for h in hrefs):
         fail(f"the navigation forgets the date range: {hrefs}")
 
+    # The reporting page: reporting over time, each district compared, whom to remind.
+    page.goto(BASE)
+    page.locator("nav a[href^='/reporting']").click()
+    page.wait_for_load_state()
+    text = visible_text(page)
+    for word in ["上报情况", "班级上报（逐日）", "学生考勤上报率（逐日）", "班级上报率比较", "今日未报送学校"]:
+        if word not in text:
+            fail(f"reporting page: {word} not shown")
+    charts(page, 4, "reporting")
+    shot(page, "05b-reporting")
+    check_links(page, desktop)
+    page.locator(".chart a[href*='/reporting?district=']").first.click()
+    page.wait_for_load_state()
+    if "district=" not in page.url or "班级上报（逐日）" not in visible_text(page):
+        fail(f"a district of the reporting chart led to {page.url}")
+
     # Every point and bar says its value on hover.
     page.goto(BASE)
     titles = page.eval_on_selector_all(".chart svg title", "els => els.map(e => e.textContent)")

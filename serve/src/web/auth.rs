@@ -549,6 +549,7 @@ pub fn home(who: &Principal) -> String {
 pub fn nav(who: &Principal) -> Vec<(&'static str, &'static str)> {
     [
         ("/", "nav_overview"),
+        ("/reporting", "nav_reporting"),
         ("/notices", "nav_notices"),
         ("/data", "nav_data"),
         ("/upload", "nav_upload"),

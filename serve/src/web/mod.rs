@@ -9,6 +9,7 @@
 //! - [`tiles`]: the tiles and trends at the top of the overview, district and school pages.
 //! - [`download`]: the CSV and Excel downloads of every chart and table.
 //! - [`notices`]: 通知查阅, read rates of each notice by school.
+//! - [`reporting`]: 上报情况, how completely a scope reports over time, and whom to remind.
 //! - [`data`]: 数据报送 (what each school sent and when) and reject reports.
 //! - [`upload`]: the clerks' upload page (which platform's export a file is, or told from its
 //!   headers); [`preview`]: its files read and shown before anything is stored, then
@@ -38,6 +39,7 @@ pub mod notices;
 pub mod pages;
 pub mod preview;
 pub mod query;
+pub mod reporting;
 pub mod school;
 pub mod tiles;
 pub mod tls;
@@ -319,6 +321,10 @@ pub fn routes() -> Vec<(auth::Rule, MethodRouter<Arc<AppState>>)> {
                 "page",
             ),
             get(class::class),
+        ),
+        (
+            rule("GET", "/reporting", Who::Roles(SCHOOL_VIEWERS), "page"),
+            get(reporting::reporting),
         ),
         (
             rule("GET", "/notices", Who::Roles(BUREAU), "page"),

@@ -478,43 +478,7 @@ pub(super) async fn scope_page(
         body.push_str(&part);
     } else {
         // Schools that have not reported on the latest day.
-        let missing = read_rows(lang, layer.schools_not_reporting(&scope, day)).await?;
-        let content = if missing.len() == 0 {
-            html::empty(lang, "missing_none")
-        } else {
-            let rows: Vec<Vec<String>> = (0..missing.len())
-                .map(|r| {
-                    let code = missing.text(r, "school_code");
-                    vec![
-                        esc(&missing.text(r, "district")),
-                        link(
-                            &view.link(&format!("/school/{}", enc(&code))),
-                            &missing.text(r, "school_name"),
-                        ),
-                        esc(&code),
-                    ]
-                })
-                .collect();
-            table(
-                &[
-                    t(lang, "district"),
-                    t(lang, "school"),
-                    t(lang, "school_code"),
-                ],
-                &rows,
-            )
-        };
-        let href = format!(
-            "/download?table=missing&day={day}{}&lang={}",
-            scope.query(),
-            lang.code()
-        );
-        body.push_str(&section(
-            lang,
-            &format!("{} ({day})", t(lang, "missing")),
-            &content,
-            Some(&href),
-        ));
+        body.push_str(&missing_schools_section(&layer, &view, &scope, day).await?);
         body.push_str(&super::school::classes_missing_by_school(&layer, &view, &scope, day).await?);
     }
 
@@ -714,6 +678,54 @@ impl NoticeLevel for Level {
             self
         }
     }
+}
+
+/// The schools of a scope that sent no attendance in any shape on `day` (催报), with the
+/// download of the list.
+pub(super) async fn missing_schools_section(
+    layer: &QueryLayer,
+    view: &View,
+    scope: &Scope,
+    day: NaiveDate,
+) -> Result<String, AppError> {
+    let lang = view.lang;
+    let missing = read_rows(lang, layer.schools_not_reporting(scope, day)).await?;
+    let content = if missing.len() == 0 {
+        html::empty(lang, "missing_none")
+    } else {
+        let rows: Vec<Vec<String>> = (0..missing.len())
+            .map(|r| {
+                let code = missing.text(r, "school_code");
+                vec![
+                    esc(&missing.text(r, "district")),
+                    link(
+                        &view.link(&format!("/school/{}", enc(&code))),
+                        &missing.text(r, "school_name"),
+                    ),
+                    esc(&code),
+                ]
+            })
+            .collect();
+        table(
+            &[
+                t(lang, "district"),
+                t(lang, "school"),
+                t(lang, "school_code"),
+            ],
+            &rows,
+        )
+    };
+    let href = format!(
+        "/download?table=missing&day={day}{}&lang={}",
+        scope.query(),
+        lang.code()
+    );
+    Ok(section(
+        lang,
+        &format!("{} ({day})", t(lang, "missing")),
+        &content,
+        Some(&href),
+    ))
 }
 
 /// 总览: the whole bureau.
