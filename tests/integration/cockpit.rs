@@ -455,8 +455,14 @@ async fn a_clerk_uploads_a_day_and_the_cockpit_shows_it() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{result}");
+    // A file with a row rejected is not "stored" in green: counts first, in the colour of
+    // what the clerk must do, and the file's details open.
     assert!(
-        result.contains("考勤10月12日.csv") && result.contains("已入库"),
+        result.contains("考勤10月12日.csv")
+            && result.contains("<span class=\"partly\">部分入库：1 行被拒收</span>")
+            && result.contains("<p class=\"outcome partly\">1 个文件部分行被拒收")
+            && result.contains("<details open>")
+            && !result.contains("class=\"ok\""),
         "{result}"
     );
     assert!(!result.contains("王浩"), "the result page shows no name");

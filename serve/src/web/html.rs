@@ -307,7 +307,9 @@ td.num, th.num { text-align:right; }
 form.range .preset { font-size:.9rem; }
 .downloads { margin:.6rem 0 0; font-size:.85rem; } .downloads a { margin-right:1rem; }
 .empty, .hint, .crumbs { color:var(--muted); }
-.stale, .error { color:#b91c1c; } .ok { color:#15803d; }
+.stale, .error { color:#b91c1c; } .ok { color:#15803d; } .partly { color:#b45309; } .same { color:var(--muted); }
+.outcome { font-weight:600; margin:.3rem 0; padding:.4rem .6rem; border-radius:6px; background:#f8fafc; border-left:4px solid currentColor; }
+details > summary { cursor:pointer; margin:.6rem 0; color:var(--muted); }
 form.upload { display:grid; gap:.8rem; max-width:640px; }
 form.upload label { display:grid; gap:.3rem; }
 form.sign-in { display:grid; gap:.9rem; max-width:360px; background:#fff; border:1px solid var(--line); border-radius:8px; padding:1.4rem; }

@@ -613,6 +613,33 @@ pub(super) async fn store_and_show(
         .zip(files)
         .map(|(fo, (name, _))| outcome_cells(fo, name, lang))
         .collect();
+    // Counts first, by what the clerk has to do next; the files' details below, open when
+    // something needs doing.
+    let mut counts = [0usize; 4];
+    for fo in &outcomes {
+        counts[Told::of(fo) as usize] += 1;
+    }
+    let summary: String = [
+        (Told::Stored, "upload_count_stored"),
+        (Told::Partly, "upload_count_partly"),
+        (Told::Rejected, "upload_count_rejected"),
+        (Told::Already, "upload_count_already"),
+    ]
+    .into_iter()
+    .filter(|(k, _)| counts[*k as usize] > 0)
+    .map(|(k, key)| {
+        format!(
+            "<p class=\"outcome {}\">{}</p>",
+            k.class(),
+            esc(&t(lang, key).replace("{n}", &counts[k as usize].to_string()))
+        )
+    })
+    .collect();
+    let open = if counts[Told::Partly as usize] + counts[Told::Rejected as usize] > 0 {
+        " open"
+    } else {
+        ""
+    };
     let heads = vec![
         t(lang, "source_file"),
         t(lang, "upload_result"),
@@ -626,7 +653,11 @@ pub(super) async fn store_and_show(
         section(
             lang,
             &t(lang, "upload_results"),
-            &table(&heads, &cells),
+            &format!(
+                "{summary}<details{open}><summary>{}</summary>{}</details>",
+                esc(&t(lang, "upload_details")),
+                table(&heads, &cells)
+            ),
             None
         ),
         esc(&t(lang, "upload_refresh")),
@@ -661,13 +692,51 @@ pub(super) async fn run_ingest(
     Ok(edulake_ingest::ingest(&state.lake, &state.state, &key, &opts, &paths, &mut |_| {}).await?)
 }
 
+/// What became of a file, as the clerk acts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Told {
+    /// Every row stored (or, in a preview, would be).
+    Stored = 0,
+    /// Stored, some rows rejected.
+    Partly = 1,
+    Rejected = 2,
+    Already = 3,
+}
+
+impl Told {
+    fn of(fo: &FileOutcome) -> Told {
+        match &fo.outcome {
+            Outcome::Stored { record, .. } if record.rows_rejected > 0 => Told::Partly,
+            Outcome::Previewed(p) if p.rows_rejected > 0 => Told::Partly,
+            Outcome::Stored { .. } | Outcome::Previewed(_) => Told::Stored,
+            Outcome::Rejected { .. } => Told::Rejected,
+            Outcome::AlreadyIngested { .. } => Told::Already,
+        }
+    }
+
+    /// Its colour's class.
+    fn class(self) -> &'static str {
+        match self {
+            Told::Stored => "ok",
+            Told::Partly => "partly",
+            Told::Rejected => "error",
+            Told::Already => "same",
+        }
+    }
+}
+
 fn outcome_cells(fo: &FileOutcome, name: &str, lang: Lang) -> Vec<String> {
     let mut row = vec![esc(name)];
     match &fo.outcome {
         Outcome::Stored { record, .. } => {
+            let said = match record.rows_rejected {
+                0 => t(lang, "upload_stored"),
+                n => t(lang, "upload_partly").replace("{n}", &n.to_string()),
+            };
             row.push(format!(
-                "<span class=\"ok\">{}</span>",
-                esc(&t(lang, "upload_stored"))
+                "<span class=\"{}\">{}</span>",
+                Told::of(fo).class(),
+                esc(&said)
             ));
             row.push(record.rows_read.to_string());
             row.push(record.rows_stored.to_string());
