@@ -9,6 +9,7 @@ mod accounts;
 mod cli;
 mod cockpit;
 mod differencing;
+mod downloads;
 mod exactly_once;
 mod formats;
 mod hostile;

@@ -320,7 +320,12 @@ pub fn t(lang: Lang, key: &str) -> String {
 
 /// The text of a key, if there is one.
 pub fn lookup(lang: Lang, key: &str) -> Option<String> {
-    TEXTS
+    pick(TEXTS, lang, key)
+}
+
+/// The words of `key` in a table of (key, Chinese, English), in a language.
+fn pick(table: &[(&str, &str, &str)], lang: Lang, key: &str) -> Option<String> {
+    table
         .iter()
         .find(|(k, _, _)| *k == key)
         .map(|(_, zh, en)| match lang {
@@ -380,13 +385,7 @@ static COLUMNS: &[(&str, &str, &str)] = &[
 
 /// A download's column in a language: its word, or its name where it has none.
 pub fn column_word(lang: Lang, name: &str) -> String {
-    COLUMNS.iter().find(|(c, _, _)| *c == name).map_or_else(
-        || name.to_string(),
-        |(_, zh, en)| match lang {
-            Lang::Zh => zh.to_string(),
-            Lang::En => en.to_string(),
-        },
-    )
+    pick(COLUMNS, lang, name).unwrap_or_else(|| name.to_string())
 }
 
 /// An indicator's name in a language (Chinese from its SQL header).
