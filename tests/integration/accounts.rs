@@ -70,6 +70,7 @@ fn requests_of(path: &str, method: &str) -> Vec<(&'static str, String)> {
         ],
         ("GET", "/data") => vec![("", "/data".into()), ("own", "/data?school=S1".into()), ("other", "/data?school=S3".into())],
         ("GET", "/upload") => vec![("", "/upload".into())],
+        ("GET", "/template") => vec![("", "/template?name=attendance&format=csv".into())],
         ("POST", "/upload") => vec![("own", "/upload".into()), ("other", "/upload".into())],
         // (No preview of theirs is pending: the page says it has expired.)
         ("POST", "/upload/confirm") => vec![("", "/upload/confirm".into())],
@@ -146,7 +147,7 @@ fn expected(method: &str, path: &str, tried: &str, role: Option<Role>) -> Outcom
         {
             Ok
         }
-        ("GET", "/upload") if bureau || role == SchoolClerk => Ok,
+        ("GET", "/upload") | ("GET", "/template") if bureau || role == SchoolClerk => Ok,
         ("POST", "/upload") if bureau => Ok,
         ("POST", "/upload") if role == SchoolClerk && tried == "own" => Ok,
         ("POST", "/upload/confirm") | ("POST", "/upload/cancel")

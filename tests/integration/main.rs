@@ -27,6 +27,7 @@ mod rejects;
 mod s3;
 mod sessions;
 mod shapes;
+mod templates;
 mod upload_preview;
 mod visitors;
 mod web_client;

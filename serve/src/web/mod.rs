@@ -11,6 +11,7 @@
 //! - [`notices`]: 通知查阅, read rates of each notice by school.
 //! - [`reporting`]: 上报情况, how completely a scope reports over time, and whom to remind.
 //! - [`data`]: 数据报送 (what each school sent and when) and reject reports.
+//! - [`templates`]: a file to fill in for every dataset and shape a clerk may upload.
 //! - [`upload`]: the clerks' upload page (which platform's export a file is, or told from its
 //!   headers); [`preview`]: its files read and shown before anything is stored, then
 //!   confirmed or cancelled by the account that sent them.
@@ -41,6 +42,7 @@ pub mod preview;
 pub mod query;
 pub mod reporting;
 pub mod school;
+pub mod templates;
 pub mod tiles;
 pub mod tls;
 pub mod upload;
@@ -333,6 +335,10 @@ pub fn routes() -> Vec<(auth::Rule, MethodRouter<Arc<AppState>>)> {
         (
             rule("GET", "/data", Who::Roles(SCHOOL_VIEWERS), "page"),
             get(data::data),
+        ),
+        (
+            rule("GET", "/template", Who::Roles(UPLOADERS), "download"),
+            get(templates::template),
         ),
         (
             rule("GET", "/upload", Who::Roles(UPLOADERS), "page"),

@@ -112,12 +112,12 @@ pub async fn upload_form(
     preview::remove_stale(&state.state);
     let view = upload_view(&state, &who, &params).await?;
     let values = uploader.fresh();
-    Ok(Html(html::page(
-        &view,
-        &t(lang, "nav_upload"),
-        &form(lang, None, &values, &uploader),
-    ))
-    .into_response())
+    let body = format!(
+        "{}{}",
+        form(lang, None, &values, &uploader),
+        super::templates::list(lang, |d| uploader.may(d))
+    );
+    Ok(Html(html::page(&view, &t(lang, "nav_upload"), &body)).into_response())
 }
 
 /// The upload page has no dates of its own; it keeps the range for the links away from it.
