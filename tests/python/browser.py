@@ -203,7 +203,7 @@ with sync_playwright() as p:
     check_links(page, desktop)
     page.locator(".chart a[href*='/reporting?district=']").first.click()
     page.wait_for_load_state()
-    if "district=" not in page.url or "班级上报（逐日）" not in visible_text(page):
+    if "district=" not in page.url or "上报情况 · " not in page.locator("h1").inner_text():
         fail(f"a district of the reporting chart led to {page.url}")
 
     # Every point and bar says its value on hover.

@@ -46,7 +46,8 @@ where
 }
 
 /// The cache's key of a page: its path, language and range, and the parameters that page
-/// reads (the notices page its notice, the data page its district or school).
+/// reads (the notices page its notice, the data and reporting pages their district or
+/// school).
 pub(super) fn page_key(path: &str, view: &View, params: &Params) -> String {
     let given = |v: &Option<String>, reads: bool| {
         if reads {
@@ -57,7 +58,7 @@ pub(super) fn page_key(path: &str, view: &View, params: &Params) -> String {
     };
     // Pages differ by who they are for (their navigation, and what a role may see).
     format!(
-        "{}|{}|{path}|{}|{}|{}|{}|{}|{}",
+        "{}|{}|{path}|{}|{}|{}|{}|{}|{}|{}",
         match view.who.role {
             edulake_transform::access::Role::BureauAdmin
             | edulake_transform::access::Role::BureauAnalyst => "bureau",
@@ -68,8 +69,9 @@ pub(super) fn page_key(path: &str, view: &View, params: &Params) -> String {
         view.from,
         view.to,
         given(&params.notice, path == "/notices"),
-        given(&params.district, path == "/data"),
-        given(&params.school, path == "/data")
+        given(&params.district, matches!(path, "/data" | "/reporting")),
+        given(&params.school, matches!(path, "/data" | "/reporting")),
+        given(&params.page, path == "/data")
     )
 }
 

@@ -33,8 +33,11 @@ const FRESHNESS: [(&str, &str); 6] = [
     ("notice_reads", "ds_notice_reads"),
 ];
 
-/// At most this many batches are listed on a page; the download has them all.
-const BATCHES_SHOWN: usize = 200;
+/// At most this many school-days of shapes are listed (`edulake batches --shapes` has them all).
+const SHAPES_SHOWN: usize = 60;
+
+/// Batches listed on one page of the data page (`?page=`).
+const BATCHES_PER_PAGE: usize = 50;
 
 /// The shapes of report a class-day may be counted from, finest first.
 const SHAPES: [&str; 4] = ["rows", "register", "class_report", "school_report"];
@@ -223,7 +226,7 @@ async fn render_data(
     )
     .await?;
     let one_school = matches!(scope, Scope::School(_));
-    let cells: Vec<Vec<String>> = (0..shapes.len().min(BATCHES_SHOWN))
+    let cells: Vec<Vec<String>> = (0..shapes.len().min(SHAPES_SHOWN))
         .map(|r| {
             // One school's page needs no school columns.
             let mut row = if one_school {
@@ -268,16 +271,42 @@ async fn render_data(
     };
     body.push_str(&section(lang, &t(lang, "shapes"), &content, None));
 
-    // The batches received.
+    // The batches received, newest first, a page of them at a time.
     let batches = read_rows(lang, layer.batches_in(&scope, Some(range))).await?;
-    let cells: Vec<Vec<String>> = (0..batches.len().min(BATCHES_SHOWN))
-        .map(|r| batch_cells(&batches, r, lang))
+    let pages = batches.len().div_ceil(BATCHES_PER_PAGE).max(1);
+    let page = params
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, pages);
+    let first = (page - 1) * BATCHES_PER_PAGE;
+    let tz = edulake_ingest::bureau_tz().map_err(|e| AppError::Internal(lang, e.to_string()))?;
+    let cells: Vec<Vec<String>> = (first..batches.len().min(first + BATCHES_PER_PAGE))
+        .map(|r| batch_cells(&batches, r, lang, tz))
         .collect();
     let content = if cells.is_empty() {
         html::empty(lang, "batches_none")
     } else {
-        let more = shown_of(lang, batches.len());
-        format!("{more}{}", table(&batch_heads(lang), &cells))
+        let at = |p: usize| view.link(&format!("/data?page={p}{}", scope.query()));
+        let mut nav = format!(
+            "<p class=\"pager\">{}",
+            esc(&t(lang, "page_of")
+                .replace("{page}", &page.to_string())
+                .replace("{pages}", &pages.to_string())
+                .replace("{n}", &batches.len().to_string()))
+        );
+        if page > 1 {
+            nav.push_str(&format!(
+                " {}",
+                link(&at(page - 1), &t(lang, "page_previous"))
+            ));
+        }
+        if page < pages {
+            nav.push_str(&format!(" {}", link(&at(page + 1), &t(lang, "page_next"))));
+        }
+        nav.push_str("</p>");
+        format!("{nav}{}", table(&batch_heads(lang), &cells))
     };
     let href = format!(
         "/download?table=batches&from={}&to={}{}&lang={}",
@@ -301,9 +330,9 @@ async fn render_data(
 
 /// "Showing the first N of M", when a table holds more rows than a page shows.
 fn shown_of(lang: Lang, total: usize) -> String {
-    if total > BATCHES_SHOWN {
+    if total > SHAPES_SHOWN {
         format!(
-            "<p class=\"hint\">{} {BATCHES_SHOWN} / {total}</p>",
+            "<p class=\"hint\">{} {SHAPES_SHOWN} / {total}</p>",
             esc(&t(lang, "batches_shown"))
         )
     } else {
@@ -327,7 +356,35 @@ fn batch_heads(lang: Lang) -> Vec<String> {
     .collect()
 }
 
-fn batch_cells(batches: &super::pages::Rows, r: usize, lang: Lang) -> Vec<String> {
+/// When a batch was received, in the bureau's time zone (the lake keeps UTC).
+fn local_time(utc: &str, tz: chrono_tz::Tz) -> String {
+    let parsed = chrono::DateTime::parse_from_rfc3339(utc.trim())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .or_else(|_| {
+            chrono::NaiveDateTime::parse_from_str(
+                utc.trim().trim_end_matches(" UTC"),
+                "%Y-%m-%d %H:%M:%S%.f",
+            )
+            .map(|t| t.and_utc())
+        });
+    match parsed {
+        Ok(t) => t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+        Err(_) => utc.get(..16).unwrap_or(utc).to_string(),
+    }
+}
+
+/// A file's name as sent, without the folder it was read from (a server's paths are no
+/// reader's business).
+fn file_name(source: &str) -> &str {
+    source.rsplit(['/', '\\']).next().unwrap_or(source)
+}
+
+fn batch_cells(
+    batches: &super::pages::Rows,
+    r: usize,
+    lang: Lang,
+    tz: chrono_tz::Tz,
+) -> Vec<String> {
     let id = batches.text(r, "batch_id");
     let report = if batches.text(r, "has_reject_report") == "true" {
         link(
@@ -339,10 +396,10 @@ fn batch_cells(batches: &super::pages::Rows, r: usize, lang: Lang) -> Vec<String
     };
     let dataset = batches.text(r, "dataset");
     vec![
-        esc(batches.text(r, "ingested_at").get(..19).unwrap_or_default()),
+        esc(&local_time(&batches.text(r, "ingested_at"), tz)),
         esc(&super::i18n::lookup(lang, &format!("ds_{dataset}")).unwrap_or(dataset)),
         esc(&batches.text(r, "school_code")),
-        esc(&batches.text(r, "source_file")),
+        esc(file_name(&batches.text(r, "source_file"))),
         esc(&batches.text(r, "rows_read")),
         esc(&batches.text(r, "rows_stored")),
         esc(&batches.text(r, "rows_rejected")),
@@ -404,4 +461,25 @@ pub async fn reject_report(
         bytes,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_shows_its_local_time_and_its_file_name_alone() {
+        let tz: chrono_tz::Tz = "Asia/Shanghai".parse().unwrap();
+        assert_eq!(
+            local_time("2026-12-04T23:49:48.527551Z", tz),
+            "2026-12-05 07:49"
+        );
+        assert_eq!(
+            local_time("2026-12-04 23:49:48.5 UTC", tz),
+            "2026-12-05 07:49"
+        );
+        assert_eq!(file_name("/srv/edulake/uploads/x/考勤.csv"), "考勤.csv");
+        assert_eq!(file_name("C:\\Users\\clerk\\考勤.xlsx"), "考勤.xlsx");
+        assert_eq!(file_name("考勤.csv"), "考勤.csv");
+    }
 }

@@ -41,6 +41,8 @@ pub struct Params {
     /// The data page: one district or one school.
     pub district: Option<String>,
     pub school: Option<String>,
+    /// The data page: which page of its batches (from 1).
+    pub page: Option<String>,
 }
 
 /// Rows of a result as text, by column name.

@@ -9,7 +9,6 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use axum::Extension;
-use serde::Deserialize;
 
 use edulake_transform::access::Principal;
 use edulake_transform::indicators::{Grain, Level};
@@ -22,27 +21,20 @@ use super::i18n::{t, Lang};
 use super::pages::{download_href, export, view_of, Ask, Params, Scope, ScopeExt};
 use super::{AppError, AppState};
 
-/// A narrower scope than the reader's own, if asked for.
-#[derive(Debug, Default, Deserialize)]
-pub struct Narrow {
-    pub district: Option<String>,
-    pub school: Option<String>,
-}
-
 /// The reporting page.
 pub async fn reporting(
     State(state): State<Arc<AppState>>,
     Extension(visitor): Extension<Visitor>,
     Query(params): Query<Params>,
-    Query(narrow): Query<Narrow>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let lang = Lang::parse(params.lang.as_deref());
     let who = visitor.require(lang)?;
-    let scope = match (narrow.school, narrow.district) {
-        (Some(s), _) if !s.is_empty() => Scope::School(s),
-        (_, Some(d)) if !d.is_empty() => Scope::District(d),
+    // A narrower scope than the reader's own, if asked for (the cache keys its page by it).
+    let scope = match (&params.school, &params.district) {
+        (Some(s), _) if !s.is_empty() => Scope::School(s.clone()),
+        (_, Some(d)) if !d.is_empty() => Scope::District(d.clone()),
         _ => who.scope.clone(),
     };
     check_scope(&state, &who, &scope, lang).await?;
