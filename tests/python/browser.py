@@ -66,6 +66,18 @@ def charts(page, at_least, where):
         fail(f"{where}: {n} charts, expected at least {at_least}")
 
 
+def chart_text(page, at_least, where):
+    """The smallest tick label of the page's charts, in screen pixels, is at least `at_least`."""
+    px = page.evaluate("""() => Math.min(...[...document.querySelectorAll('.chart svg')].flatMap(svg => {
+        const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+        return [...svg.querySelectorAll('text.tick')]
+            .filter(t => getComputedStyle(t).display !== 'none')
+            .map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+    }))""")
+    if not px >= at_least:
+        fail(f"{where}: chart labels of {px:.1f}px, expected at least {at_least}px")
+
+
 def no_overflow(page, where):
     wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     if wide > 1:
@@ -129,6 +141,7 @@ with sync_playwright() as p:
         if word not in visible_text(page):
             fail(f"overview: {word} not shown")
     charts(page, 5, "overview")
+    chart_text(page, 12, "overview")
     shot(page, "01-overview")
     check_links(page, desktop)
 
@@ -311,9 +324,22 @@ with sync_playwright() as p:
     ppage = phone.new_page()
     watch(ppage)
     sign_in(ppage, ADMIN, ADMIN_PASSWORD, "10-phone-sign-in")
-    for path, name in [("", "10-phone-overview"), ("notices", "11-phone-notices"), ("upload", "12-phone-upload")]:
+    for path, name in [("", "10-phone-overview"), ("notices", "11-phone-notices"), ("upload", "12-phone-upload"),
+                       ("reporting", "11b-phone-reporting"), ("data", "11c-phone-data")]:
         ppage.goto(BASE + path)
         no_overflow(ppage, f"phone {path or 'overview'}")
+        if path in ("", "reporting"):
+            chart_text(ppage, 10, f"phone {path or 'overview'}")
+        shot(ppage, name)
+    # Down to a class on a phone, by the charts' links.
+    ppage.goto(BASE)
+    for selector, name in [(".chart a[href^='/district/']", "11d-phone-district"),
+                           (".chart a[href^='/school/']", "11e-phone-school"),
+                           (".chart a[href*='/class/']", "11f-phone-class")]:
+        ppage.locator(selector).first.click()
+        ppage.wait_for_load_state()
+        no_overflow(ppage, name)
+        chart_text(ppage, 10, name)
         shot(ppage, name)
     # The preview on a phone: its tables scroll in their boxes; cancelled, nothing is stored.
     # (Another file than the one stored above: that one would be "already ingested".)
@@ -321,6 +347,7 @@ with sync_playwright() as p:
     with open(UPLOAD, encoding="utf-8") as src, open(phone_file, "w", encoding="utf-8") as dst:
         dst.write(src.read().rstrip("\n") + "\n")
         dst.write("\n")
+    ppage.goto(BASE + "upload")
     ppage.select_option("select[name=dataset]", "attendance")
     ppage.set_input_files("input[type=file]", phone_file)
     ppage.locator("form.upload button[value=preview]").click()
