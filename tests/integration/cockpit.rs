@@ -52,7 +52,13 @@ async fn every_page_link_and_download_works() {
     );
     assert!(!overview.contains('⟨'), "an untranslated key");
 
-    // Every link of the overview, then every link of each district page, answers.
+    // Every link of the overview, then every link of each district page, answers; a Chinese
+    // page holds no English word beyond a short list (data aside).
+    assert_eq!(
+        english_words("<p class=\"hint\">出勤率 Attendance <b>rate</b> 下载 CSV</p>"),
+        ["Attendance", "rate"].map(String::from).into()
+    );
+    let mut english: std::collections::BTreeSet<String> = english_words(&overview);
     let mut seen = std::collections::HashSet::new();
     let mut queue = links(&overview);
     let mut pages = 0;
@@ -67,6 +73,16 @@ async fn every_page_link_and_download_works() {
             "{href}: {}",
             String::from_utf8_lossy(&body)
         );
+        let is_page = !href.starts_with("/download")
+            && !href.starts_with("/rejects")
+            && !href.starts_with("/template")
+            && !href.starts_with("/assets")
+            && !href.contains("lang=en");
+        if is_page {
+            for w in english_words(&String::from_utf8_lossy(&body)) {
+                english.insert(format!("{w} ({href})"));
+            }
+        }
         if href.starts_with("/district/") {
             pages += 1;
             let page = String::from_utf8(body).unwrap();
@@ -99,6 +115,7 @@ async fn every_page_link_and_download_works() {
         pages >= 6,
         "district, school, notices and data pages were followed"
     );
+    assert!(english.is_empty(), "English on Chinese pages: {english:?}");
     for href in ["/notices", "/data", "/upload"] {
         assert!(seen.iter().any(|h| h.starts_with(href)), "{href} is linked");
     }
@@ -713,4 +730,33 @@ async fn a_clerk_uploads_an_absence_register() {
         shapes.contains("<td>2026-10-12</td><td></td><td>1</td><td></td><td></td>"),
         "{shapes}"
     );
+}
+
+/// The English words a Chinese page shows: words of three or more Latin letters in its text
+/// (tags, the style sheet and charts' drawing aside), but for a short list of names.
+fn english_words(page: &str) -> std::collections::BTreeSet<String> {
+    const ALLOWED: &[&str] = &["CSV", "Excel", "English", "SQL", "edulake", "JSON"];
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in page
+        .split("<style")
+        .next()
+        .unwrap_or(page)
+        .chars()
+        .chain(page.split("</style>").nth(1).unwrap_or("").chars())
+    {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() >= 3 && !ALLOWED.contains(w))
+        .map(String::from)
+        .collect()
 }
