@@ -13,12 +13,12 @@ use edulake_transform::access::Principal;
 use edulake_transform::indicators::{AlertKind, Grain, Level};
 use edulake_transform::reads::Scope as ReadScope;
 
-use super::auth::{check_scope, Visitor};
+use super::auth::Visitor;
 use super::cache::cached_page;
 use super::charts::{self, Unit};
 use super::html::{self, enc, esc, link, section, table};
-use super::i18n::{t, Lang};
-use super::pages::{download_href, export, internal, view_of, Ask, Params, Rows, Scope};
+use super::i18n::t;
+use super::pages::{allowed, download_href, export, internal, view_of, Ask, Params, Rows, Scope};
 use super::{AppError, AppState};
 
 /// The class page.
@@ -30,9 +30,7 @@ pub async fn class(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let lang = Lang::parse(params.lang.as_deref());
-    let who = visitor.require(lang)?;
-    check_scope(&state, &who, &ReadScope::School(code.clone()), lang).await?;
+    let who = allowed(&state, &visitor, &params, &ReadScope::School(code.clone())).await?;
     let path = format!("/school/{}/class/{}", enc(&code), enc(&class));
     cached_page(&state, &who, &uri, &params, &headers, || {
         class_page(&state, &who, &params, &path, &code, &class)

@@ -9,7 +9,8 @@
 //! - [`tiles`]: the tiles and trends at the top of the overview, district and school pages.
 //! - [`download`]: the CSV and Excel downloads of every chart and table.
 //! - [`notices`]: 通知查阅, read rates of each notice by school.
-//! - [`reporting`]: 上报情况, how completely a scope reports over time, and whom to remind.
+//! - [`reporting`]: 上报情况, how completely a scope reports over time, and whom to remind
+//!   (the 催报 list of schools the overview shows too).
 //! - [`data`]: 数据报送 (what each school sent and when) and reject reports.
 //! - [`templates`]: a file to fill in for every dataset and shape a clerk may upload.
 //! - [`upload`]: the clerks' upload page (which platform's export a file is, or told from its

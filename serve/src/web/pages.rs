@@ -480,7 +480,9 @@ pub(super) async fn scope_page(
         body.push_str(&part);
     } else {
         // Schools that have not reported on the latest day.
-        body.push_str(&missing_schools_section(&layer, &view, &scope, day).await?);
+        body.push_str(
+            &super::reporting::missing_schools_section(&layer, &view, &scope, day).await?,
+        );
         body.push_str(&super::school::classes_missing_by_school(&layer, &view, &scope, day).await?);
     }
 
@@ -682,52 +684,18 @@ impl NoticeLevel for Level {
     }
 }
 
-/// The schools of a scope that sent no attendance in any shape on `day` (催报), with the
-/// download of the list.
-pub(super) async fn missing_schools_section(
-    layer: &QueryLayer,
-    view: &View,
-    scope: &Scope,
-    day: NaiveDate,
-) -> Result<String, AppError> {
-    let lang = view.lang;
-    let missing = read_rows(lang, layer.schools_not_reporting(scope, day)).await?;
-    let content = if missing.len() == 0 {
-        html::empty(lang, "missing_none")
-    } else {
-        let rows: Vec<Vec<String>> = (0..missing.len())
-            .map(|r| {
-                let code = missing.text(r, "school_code");
-                vec![
-                    esc(&missing.text(r, "district")),
-                    link(
-                        &view.link(&format!("/school/{}", enc(&code))),
-                        &missing.text(r, "school_name"),
-                    ),
-                    esc(&code),
-                ]
-            })
-            .collect();
-        table(
-            &[
-                t(lang, "district"),
-                t(lang, "school"),
-                t(lang, "school_code"),
-            ],
-            &rows,
-        )
-    };
-    let href = format!(
-        "/download?table=missing&day={day}{}&lang={}",
-        scope.query(),
-        lang.code()
-    );
-    Ok(section(
-        lang,
-        &format!("{} ({day})", t(lang, "missing")),
-        &content,
-        Some(&href),
-    ))
+/// The visitor a page of `scope` is for, refused when signed out or when the scope is not
+/// theirs to see.
+pub(super) async fn allowed(
+    state: &AppState,
+    visitor: &Visitor,
+    params: &Params,
+    scope: &ReadScope,
+) -> Result<Principal, AppError> {
+    let lang = Lang::parse(params.lang.as_deref());
+    let who = visitor.require(lang)?;
+    check_scope(state, &who, scope, lang).await?;
+    Ok(who)
 }
 
 /// 总览: the whole bureau.
@@ -761,9 +729,13 @@ pub async fn district(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let lang = Lang::parse(params.lang.as_deref());
-    let who = visitor.require(lang)?;
-    check_scope(&state, &who, &ReadScope::District(name.clone()), lang).await?;
+    let who = allowed(
+        &state,
+        &visitor,
+        &params,
+        &ReadScope::District(name.clone()),
+    )
+    .await?;
     let path = format!("/district/{}", enc(&name));
     cached_page(&state, &who, &uri, &params, &headers, || {
         scope_page(&state, &who, &params, &path, Scope::District(name.clone()))
@@ -780,9 +752,7 @@ pub async fn school(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let lang = Lang::parse(params.lang.as_deref());
-    let who = visitor.require(lang)?;
-    check_scope(&state, &who, &ReadScope::School(code.clone()), lang).await?;
+    let who = allowed(&state, &visitor, &params, &ReadScope::School(code.clone())).await?;
     let path = format!("/school/{}", enc(&code));
     cached_page(&state, &who, &uri, &params, &headers, || {
         scope_page(&state, &who, &params, &path, Scope::School(code.clone()))

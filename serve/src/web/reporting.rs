@@ -16,10 +16,12 @@ use edulake_transform::indicators::{Grain, Level};
 use super::auth::{check_scope, Visitor};
 use super::cache::cached_page;
 use super::charts::{self, Bar, Unit};
-use super::html::{self, enc, section};
+use super::html::{self, enc, esc, link, section, table};
 use super::i18n::{t, Lang};
-use super::pages::{download_href, export, view_of, Ask, Params, Scope, ScopeExt};
-use super::{AppError, AppState};
+use super::pages::{download_href, export, read_rows, view_of, Ask, Params, Scope, ScopeExt};
+use super::{AppError, AppState, View};
+use chrono::NaiveDate;
+use edulake_transform::QueryLayer;
 
 /// The reporting page.
 pub async fn reporting(
@@ -169,7 +171,55 @@ async fn reporting_page(
 
     // Whom to remind on the range's last day: schools with nothing, then classes.
     let day = view.to;
-    body.push_str(&super::pages::missing_schools_section(&layer, &view, &scope, day).await?);
+    body.push_str(&missing_schools_section(&layer, &view, &scope, day).await?);
     body.push_str(&super::school::classes_missing_by_school(&layer, &view, &scope, day).await?);
     Ok(html::page(&view, &title, &body))
+}
+
+/// The schools of a scope that sent no attendance in any shape on `day` (催报), with the
+/// download of the list.
+pub(super) async fn missing_schools_section(
+    layer: &QueryLayer,
+    view: &View,
+    scope: &Scope,
+    day: NaiveDate,
+) -> Result<String, AppError> {
+    let lang = view.lang;
+    let missing = read_rows(lang, layer.schools_not_reporting(scope, day)).await?;
+    let content = if missing.len() == 0 {
+        html::empty(lang, "missing_none")
+    } else {
+        let rows: Vec<Vec<String>> = (0..missing.len())
+            .map(|r| {
+                let code = missing.text(r, "school_code");
+                vec![
+                    esc(&missing.text(r, "district")),
+                    link(
+                        &view.link(&format!("/school/{}", enc(&code))),
+                        &missing.text(r, "school_name"),
+                    ),
+                    esc(&code),
+                ]
+            })
+            .collect();
+        table(
+            &[
+                t(lang, "district"),
+                t(lang, "school"),
+                t(lang, "school_code"),
+            ],
+            &rows,
+        )
+    };
+    let href = format!(
+        "/download?table=missing&day={day}{}&lang={}",
+        scope.query(),
+        lang.code()
+    );
+    Ok(section(
+        lang,
+        &format!("{} ({day})", t(lang, "missing")),
+        &content,
+        Some(&href),
+    ))
 }
