@@ -343,6 +343,24 @@ async fn every_page_link_and_download_works() {
         .unwrap();
     assert!(csv.starts_with("\u{feff}区县,学校代码,学校名称"), "{csv}");
     assert_eq!(csv.lines().count(), expected + 1, "{csv}");
+    // The reporting page's schools per day agree with the list: reporting + not = all.
+    let layer = edulake_transform::QueryLayer::open(&f.reader)
+        .await
+        .unwrap();
+    let on = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
+    let scope = edulake_transform::reads::Scope::Bureau;
+    let (schema, batches) = layer
+        .schools_reporting_by_day(&scope, on - chrono::Duration::days(6), on)
+        .await
+        .unwrap();
+    let per_day = rows(&batches);
+    assert_eq!(schema.field(0).name(), "date");
+    let reporting: usize = per_day
+        .iter()
+        .find(|r| r[0] == day)
+        .map_or(0, |r| r[1].parse().unwrap());
+    let (_, all) = layer.schools_reporting(&scope, &[on]).await.unwrap();
+    assert_eq!(reporting + expected, all as usize, "{per_day:?}");
 
     // Pages are sent gzipped to browsers that take it.
     let response = app(state.clone())

@@ -208,10 +208,10 @@ with sync_playwright() as p:
     page.locator("nav a[href^='/reporting']").click()
     page.wait_for_load_state()
     text = visible_text(page)
-    for word in ["上报情况", "班级上报（逐日）", "学生考勤上报率（逐日）", "班级上报率比较", "今日未报送学校"]:
+    for word in ["上报情况", "上报学校数（逐日）", "班级上报（逐日）", "学生考勤上报率（逐日）", "班级上报率比较", "今日未报送学校"]:
         if word not in text:
             fail(f"reporting page: {word} not shown")
-    charts(page, 4, "reporting")
+    charts(page, 5, "reporting")
     shot(page, "05b-reporting")
     check_links(page, desktop)
     page.locator(".chart a[href*='/reporting?district=']").first.click()

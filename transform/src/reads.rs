@@ -50,12 +50,13 @@ impl Scope {
 }
 
 /// The schools that sent attendance in any shape (rows, an exception register, a class or
-/// school report) on a day: the SQL of their codes.
-fn reported_sql(day: NaiveDate) -> String {
+/// school report) on the days from `from` to `to`: the SQL of their codes and days.
+fn reported_sql(from: NaiveDate, to: NaiveDate) -> String {
+    let days = format!("date BETWEEN DATE '{from}' AND DATE '{to}'");
     format!(
-        "SELECT school_code FROM attendance WHERE date = DATE '{day}' \
-         UNION SELECT school_code FROM attendance_exceptions WHERE date = DATE '{day}' \
-         UNION SELECT school_code FROM class_report WHERE date = DATE '{day}'"
+        "SELECT school_code, date FROM attendance WHERE {days} \
+         UNION SELECT school_code, date FROM attendance_exceptions WHERE {days} \
+         UNION SELECT school_code, date FROM class_report WHERE {days}"
     )
 }
 
@@ -121,10 +122,10 @@ impl QueryLayer {
     pub async fn schools_not_reporting(&self, scope: &Scope, day: NaiveDate) -> Result<Rows> {
         self.run(&format!(
             "SELECT s.district, s.school_code, s.school_name FROM schools s \
-             WHERE s.school_code IN ({}) AND s.school_code NOT IN ({}) \
+             WHERE s.school_code IN ({}) AND s.school_code NOT IN (SELECT school_code FROM ({}) AS sent) \
              ORDER BY s.district, s.school_code",
             scope.schools_sql(),
-            reported_sql(day)
+            reported_sql(day, day)
         ))
         .await
     }
@@ -144,7 +145,7 @@ impl QueryLayer {
                 format!(
                     "(SELECT count(DISTINCT school_code) FROM ({}) AS sent \
                      WHERE school_code IN ({schools})) AS d{i}",
-                    reported_sql(*d)
+                    reported_sql(*d, *d)
                 )
             })
             .collect();
@@ -163,6 +164,23 @@ impl QueryLayer {
             }
         };
         Ok(((0..days.len()).map(count).collect(), count(days.len())))
+    }
+
+    /// How many schools of a scope reported attendance in any shape on each day from `from`
+    /// to `to` that any did: date, schools.
+    pub async fn schools_reporting_by_day(
+        &self,
+        scope: &Scope,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Rows> {
+        self.run(&format!(
+            "SELECT date, count(DISTINCT school_code) AS schools FROM ({}) AS sent \
+             WHERE school_code IN ({}) GROUP BY date ORDER BY date",
+            reported_sql(from, to),
+            scope.schools_sql()
+        ))
+        .await
     }
 
     /// Where the schools of a scope are: school_code, school_name, latitude, longitude (the

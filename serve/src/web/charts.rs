@@ -25,16 +25,18 @@ const W: f64 = 600.0;
 pub enum Unit {
     /// A share, shown as a percentage.
     Rate,
-    /// A count or other number.
+    /// A count of people or another number.
     Number,
+    /// A count of schools.
+    Schools,
 }
 
 impl Unit {
     pub fn show(self, v: f64) -> String {
         match self {
             Unit::Rate => format!("{:.1}%", v * 100.0),
-            Unit::Number if v.fract() == 0.0 => format!("{v:.0}"),
-            Unit::Number => format!("{v:.2}"),
+            Unit::Number | Unit::Schools if v.fract() == 0.0 => format!("{v:.0}"),
+            Unit::Number | Unit::Schools => format!("{v:.2}"),
         }
     }
 
@@ -43,6 +45,7 @@ impl Unit {
         match self {
             Unit::Rate => t(lang, "axis_percent"),
             Unit::Number => t(lang, "axis_people"),
+            Unit::Schools => t(lang, "axis_schools"),
         }
     }
 }
@@ -66,9 +69,9 @@ impl Axis {
         let lo = finite().fold(f64::INFINITY, f64::min);
         let hi = finite().fold(f64::NEG_INFINITY, f64::max);
         let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 0.0) };
-        let whole = unit == Unit::Number && finite().all(|v| v.fract() == 0.0);
+        let whole = unit != Unit::Rate && finite().all(|v| v.fract() == 0.0);
         let (mut lo, mut hi) = match unit {
-            Unit::Number => (lo.min(0.0), hi.max(if whole { 1.0 } else { 0.0 })),
+            Unit::Number | Unit::Schools => (lo.min(0.0), hi.max(if whole { 1.0 } else { 0.0 })),
             Unit::Rate => (lo.max(0.0), hi.min(1.0)),
         };
         if hi - lo < 1e-9 {
@@ -97,7 +100,7 @@ impl Axis {
         }
         let (a, b) = match unit {
             Unit::Rate => (a.max(0.0), ((hi / step).ceil() * step).min(1.0)),
-            Unit::Number => (a, (hi / step).ceil() * step),
+            Unit::Number | Unit::Schools => (a, (hi / step).ceil() * step),
         };
         Axis {
             lo: a,
@@ -129,8 +132,8 @@ impl Axis {
                 };
                 format!("{:.*}%", decimals, v * 100.0)
             }
-            Unit::Number if self.step.fract() == 0.0 => format!("{v:.0}"),
-            Unit::Number => format!("{v:.1}"),
+            Unit::Number | Unit::Schools if self.step.fract() == 0.0 => format!("{v:.0}"),
+            Unit::Number | Unit::Schools => format!("{v:.1}"),
         }
     }
 

@@ -171,6 +171,8 @@ static TEXTS: &[(&str, &str, &str)] = &[
     ("sheet_batches", "报送批次", "Batches"),
     ("sheet_missing", "未报送学校", "Not reported"),
     ("axis_people", "人数", "people"),
+    ("axis_schools", "学校数", "schools"),
+    ("trend_schools_reporting", "上报学校数（逐日）", "Schools reporting, day by day"),
     ("axis_date", "日期", "date"),
     ("axis_from", "刻度从 {x} 起（未从 0 开始）", "the scale starts at {x}, not 0"),
     ("not_reported", "未上报", "not reported"),

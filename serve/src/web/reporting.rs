@@ -95,10 +95,28 @@ async fn reporting_page(
         ask("health_report_rate", level, Grain::Day),
         ask("class_reporting_rate", down, Grain::Total),
     )?;
+    let schools = read_rows(
+        lang,
+        layer.schools_reporting_by_day(&scope, view.from, view.to),
+    )
+    .await?;
     let mut body = format!(
         "<p class=\"hint\">{}</p><div class=\"grid2\">",
         t(lang, "reporting_hint")
     );
+    // Schools that sent anything, day by day (a school's own page needs no count of one).
+    if !matches!(scope, Scope::School(_)) {
+        let points: Vec<(NaiveDate, f64)> = (0..schools.len())
+            .filter_map(|r| Some((schools.date(r, "date")?, schools.num(r, "schools")?)))
+            .collect();
+        let key = "trend_schools_reporting";
+        let chart = if points.is_empty() {
+            html::empty(lang, "no_data")
+        } else {
+            charts::line(&points, range, Unit::Schools, &t(lang, key), lang)
+        };
+        body.push_str(&section(lang, &t(lang, key), &chart, None));
+    }
     for (key, indicator, rows) in [
         ("trend_class_reporting", "class_reporting_rate", &classes),
         (

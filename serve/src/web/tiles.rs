@@ -285,7 +285,7 @@ fn change(
             format!("{:+.1} pt", delta * 100.0),
             (delta * 100.0).abs() < 0.05,
         ),
-        Unit::Number => (format!("{delta:+.0}"), delta.abs() < 0.5),
+        Unit::Number | Unit::Schools => (format!("{delta:+.0}"), delta.abs() < 0.5),
     };
     // No change as shown is neither good nor bad.
     let good = (!same).then_some((delta > 0.0) == higher_is_good);
