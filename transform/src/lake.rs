@@ -73,10 +73,19 @@ impl Lake {
     /// A table as it is now; `None` if it does not exist (yet).
     pub async fn load(&self, name: &str) -> Result<Option<DeltaTable>> {
         let url = self.table_url(name);
+        // A table is there once its log holds a commit: a build creating a table makes its
+        // log folder a moment before its first commit, and a read in that moment finds none.
         let exists_locally = || {
             url.to_file_path()
-                .map(|p| p.join("_delta_log").is_dir())
-                .unwrap_or(false)
+                .ok()
+                .and_then(|p| std::fs::read_dir(p.join("_delta_log")).ok())
+                .is_some_and(|entries| {
+                    entries.flatten().any(|e| {
+                        let name = e.file_name();
+                        let name = name.to_string_lossy();
+                        name.ends_with(".json") || name.ends_with(".checkpoint.parquet")
+                    })
+                })
         };
         let known = self.tables.lock().ok().and_then(|c| c.get(name).cloned());
         if let Some(mut t) = known {
@@ -246,4 +255,19 @@ pub(crate) fn bureau_tz() -> Result<chrono_tz::Tz> {
     edulake_schemas::lake::bureau_tz().map_err(|name| {
         TransformError::Config(format!("EDULAKE_TZ '{name}' is not a time zone name"))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A table whose log folder is made but holds no commit yet (a build creating it) is not
+    /// there yet: a read then is answered without it, not with an error.
+    #[tokio::test]
+    async fn a_table_being_created_is_not_there_yet() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("marts/x/_delta_log")).unwrap();
+        let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
+        assert!(lake.load("marts/x").await.unwrap().is_none());
+    }
 }
