@@ -88,11 +88,26 @@ impl StateDir {
             Ok(text) => Ok((Key::parse(&text)?, KeyOrigin::File(path))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 self.ensure_private_dir(&self.root)?;
+                // Written whole under a name of its own, then linked into place,
+                // which fails if another process's key got there first: then that one is
+                // everyone's. Two first ingests at once never make two keys, and nobody reads
+                // a key half written.
                 let key = Key::generate();
-                write_private(&path, format!("{}\n", key.to_hex()).as_bytes()).map_err(|e| {
+                let mine = self.root.join(format!("key.{}.new", uuid::Uuid::now_v7()));
+                let cannot = |e: std::io::Error| {
                     IngestError::Config(format!("cannot write key file {}: {e}", path.display()))
-                })?;
-                Ok((key, KeyOrigin::Created(path)))
+                };
+                write_private(&mine, format!("{}\n", key.to_hex()).as_bytes()).map_err(cannot)?;
+                let linked = std::fs::hard_link(&mine, &path);
+                let _ = std::fs::remove_file(&mine);
+                match linked {
+                    Ok(()) => Ok((key, KeyOrigin::Created(path))),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        let text = std::fs::read_to_string(&path).map_err(cannot)?;
+                        Ok((Key::parse(&text)?, KeyOrigin::File(path)))
+                    }
+                    Err(e) => Err(cannot(e)),
+                }
             }
             Err(e) => Err(IngestError::Config(format!(
                 "cannot read key file {}: {e}",
@@ -145,4 +160,40 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = private_options().open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Many first uses at once (processes starting their first ingest together) make one key,
+    /// the same for all of them.
+    #[test]
+    fn first_uses_at_once_make_one_key() {
+        if std::env::var("EDULAKE_KEY").is_ok_and(|k| !k.trim().is_empty()) {
+            return; // the key is the environment's, and no file is made
+        }
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("state");
+            let keys: Vec<String> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| {
+                        let root = root.clone();
+                        s.spawn(move || StateDir::new(root).key().unwrap().0.fingerprint())
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            assert!(keys.windows(2).all(|w| w[0] == w[1]), "{keys:?}");
+            let file = StateDir::new(root.clone()).key().unwrap().0.fingerprint();
+            assert_eq!(file, keys[0]);
+            let left: Vec<_> = std::fs::read_dir(&root)
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name())
+                .collect();
+            assert_eq!(left.len(), 1, "only the key file stays: {left:?}");
+        }
+    }
 }
