@@ -201,10 +201,7 @@ pub enum Command {
         shapes: bool,
     },
     /// Run a read-only SQL query over the lake's tables (`edulake schema` lists them).
-    ///
-    /// Examples:
-    ///   edulake sql "select school_code, count(*) from raw_attendance group by 1"
-    ///   edulake sql --format csv --role district_officer --district 长安区 "select * from attendance_rate_school"
+    #[command(after_long_help = sql_examples())]
     Sql {
         /// How to print the answer.
         #[arg(long, value_enum, default_value_t = SqlFormat::Table)]
@@ -222,7 +219,7 @@ pub enum Command {
         /// With --role researcher: with the rows per student it was granted.
         #[arg(long, requires = "role")]
         rows: bool,
-        /// The query (one SELECT; no statement that changes anything).
+        /// The query: it may read the lake, never change it.
         query: String,
     },
     /// The cockpit's accounts (kept in the state directory, outside the lake).
@@ -284,6 +281,15 @@ pub enum Command {
         #[arg(value_parser = clap::builder::PossibleValuesParser::new(edulake_schemas::names()))]
         dataset: Option<String>,
     },
+}
+
+/// `edulake sql --help`'s examples: the queries transform offers to try first.
+fn sql_examples() -> String {
+    format!(
+        "Examples:\n  edulake sql \"{}\"\n  edulake sql --format csv --role district_officer --district 长安区 \"{}\"",
+        edulake_transform::reads::EXAMPLE_QUERY,
+        edulake_transform::reads::VIEW_EXAMPLE
+    )
 }
 
 /// The roles an account can have.

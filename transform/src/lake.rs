@@ -73,9 +73,15 @@ impl Lake {
     /// A table as it is now; `None` if it does not exist (yet).
     pub async fn load(&self, name: &str) -> Result<Option<DeltaTable>> {
         let url = self.table_url(name);
-        // A table is there once its log holds a commit: a build creating a table makes its
-        // log folder a moment before its first commit, and a read in that moment finds none.
         let exists_locally = || {
+            url.to_file_path()
+                .map(|p| p.join("_delta_log").is_dir())
+                .unwrap_or(false)
+        };
+        // A table not read before is there once its log holds a commit: a build creating a
+        // table makes its log folder a moment before its first commit, and a read in that
+        // moment finds none. (Listed only then, not on every reload of a known table.)
+        let committed_locally = || {
             url.to_file_path()
                 .ok()
                 .and_then(|p| std::fs::read_dir(p.join("_delta_log")).ok())
@@ -101,7 +107,7 @@ impl Lake {
         }
         let mut t = DeltaTableBuilder::from_url(url.clone())?.build()?;
         let exists = if url.scheme() == "file" {
-            exists_locally()
+            committed_locally()
         } else {
             t.verify_deltatable_existence().await?
         };

@@ -165,26 +165,43 @@ impl Template {
         format!("\u{feff}{}\n{}\n", head.join(","), example.join(",")).into_bytes()
     }
 
-    /// The template as an Excel workbook, every cell text (a code keeps its leading zeros).
+    /// The template as an Excel workbook (transform's writer, as every download), every cell
+    /// text: a code keeps its leading zeros.
     pub fn xlsx(
         &self,
         sheet: &str,
         school: Option<&str>,
-    ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    ) -> Result<Vec<u8>, edulake_transform::TransformError> {
+        use arrow::array::{ArrayRef, StringArray};
+        use arrow::datatypes::{DataType, Field, Schema};
         let (head, example) = self.rows(school);
-        let mut wb = rust_xlsxwriter::Workbook::new();
-        let ws = wb.add_worksheet();
-        ws.set_name(sheet)?;
-        let bold = rust_xlsxwriter::Format::new().set_bold();
-        for (c, (h, v)) in head.iter().zip(&example).enumerate() {
-            ws.write_string_with_format(0, c as u16, h, &bold)?;
-            ws.write_string(1, c as u16, v)?;
-            ws.set_column_width(
-                c as u16,
-                (h.chars().count().max(v.chars().count()) * 2 + 2) as f64,
-            )?;
-        }
-        wb.save_to_buffer()
+        let schema = Schema::new(
+            self.cells
+                .iter()
+                .map(|(c, _)| Field::new(*c, DataType::Utf8, false))
+                .collect::<Vec<_>>(),
+        );
+        let columns: Vec<ArrayRef> = example
+            .iter()
+            .map(|v| std::sync::Arc::new(StringArray::from(vec![v.as_str()])) as ArrayRef)
+            .collect();
+        let batch = arrow::record_batch::RecordBatch::try_new(
+            std::sync::Arc::new(schema.clone()),
+            columns,
+        )?;
+        let mut bytes = Vec::new();
+        edulake_transform::output::write_xlsx(
+            &schema,
+            &[batch],
+            &edulake_transform::output::Sheet {
+                name: sheet.to_string(),
+                title: None,
+                headers: head,
+                percent: Vec::new(),
+            },
+            &mut bytes,
+        )?;
+        Ok(bytes)
     }
 }
 
