@@ -2,13 +2,15 @@
 
 use std::path::PathBuf;
 
+use edulake_schemas::words::Msg;
+
 /// Why an ingest could not do what it was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     /// The input is at fault: a file that cannot be read as a table, lacks a required column,
     /// or belongs to another dataset. The whole file is rejected; nothing of it is stored.
     #[error("{}: {problem}", file.display())]
-    BadFile { file: PathBuf, problem: String },
+    BadFile { file: PathBuf, problem: Msg },
 
     /// The caller's configuration is at fault: an unknown dataset, a bad lake URL, a missing
     /// or malformed key.
@@ -25,10 +27,10 @@ pub enum IngestError {
 }
 
 impl IngestError {
-    pub fn bad_file(file: impl Into<PathBuf>, problem: impl Into<String>) -> Self {
+    pub fn bad_file(file: impl Into<PathBuf>, problem: Msg) -> Self {
         IngestError::BadFile {
             file: file.into(),
-            problem: problem.into(),
+            problem,
         }
     }
 }

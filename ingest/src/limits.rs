@@ -7,6 +7,9 @@
 /// twice over.
 pub const MAX_FILE_BYTES: u64 = 512 << 20;
 
+use edulake_schemas::msg;
+use edulake_schemas::words::Msg;
+
 /// The most a compressed file (gzip, or the parts of an XLSX workbook) may unpack to
 /// (512 MiB).
 pub const MAX_UNPACKED_BYTES: u64 = 512 << 20;
@@ -56,18 +59,16 @@ pub const MAX_XLS_GRID: u64 = 4_000_000;
 /// get there: at most [`MAX_UNPACKED_BYTES`] in all, and past [`RATIO_FREE_BYTES`] at most
 /// [`MAX_RATIO`] times the compressed bytes read. Called as it unpacks, so a bomb is stopped
 /// after its first megabytes, not after the limit.
-pub fn check_unpacked(what: &str, unpacked: u64, compressed: u64) -> Result<(), String> {
+pub fn check_unpacked(what: Msg, unpacked: u64, compressed: u64) -> Result<(), Msg> {
     if unpacked > MAX_UNPACKED_BYTES {
-        return Err(format!(
-            "{what} unpacks to more than {} MiB (the limit); split it",
-            MAX_UNPACKED_BYTES >> 20
+        return Err(msg!(
+            "unpacks_too_big",
+            what = what,
+            limit = MAX_UNPACKED_BYTES >> 20
         ));
     }
     if unpacked > RATIO_FREE_BYTES && unpacked > compressed.saturating_mul(MAX_RATIO) {
-        return Err(format!(
-            "{what} unpacks to more than {MAX_RATIO} times its size; a real extract does not: \
-             the file is damaged or made to exhaust the server"
-        ));
+        return Err(msg!("unpacks_too_much", what = what, ratio = MAX_RATIO));
     }
     Ok(())
 }
@@ -111,10 +112,12 @@ mod tests {
         assert_eq!(column_letters(16_383), "XFD");
         assert_eq!(grouped(5_000_000), "5,000,000");
         assert_eq!(grouped(999), "999");
-        assert!(check_unpacked("x", RATIO_FREE_BYTES, 1).is_ok());
-        assert!(check_unpacked("x", RATIO_FREE_BYTES + 1, 1).is_err());
-        assert!(check_unpacked("x", 200 << 20, 2 << 20).is_ok());
-        assert!(check_unpacked("x", 201 << 20, 2 << 20).is_err());
-        assert!(check_unpacked("x", MAX_UNPACKED_BYTES + 1, MAX_UNPACKED_BYTES).is_err());
+        assert!(check_unpacked(Msg::plain("x"), RATIO_FREE_BYTES, 1).is_ok());
+        assert!(check_unpacked(Msg::plain("x"), RATIO_FREE_BYTES + 1, 1).is_err());
+        assert!(check_unpacked(Msg::plain("x"), 200 << 20, 2 << 20).is_ok());
+        assert!(check_unpacked(Msg::plain("x"), 201 << 20, 2 << 20).is_err());
+        assert!(
+            check_unpacked(Msg::plain("x"), MAX_UNPACKED_BYTES + 1, MAX_UNPACKED_BYTES).is_err()
+        );
     }
 }

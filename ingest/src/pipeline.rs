@@ -11,7 +11,10 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
+use edulake_schemas::lake::REJECT_REPORT_HEADER;
+use edulake_schemas::msg;
 use edulake_schemas::text::spreadsheet_safe;
+use edulake_schemas::words::{Lang, Msg};
 use edulake_schemas::Dataset;
 
 use crate::clean::{clean, CleanContext, HeaderReport, Reject, Upload};
@@ -103,11 +106,13 @@ pub enum Outcome {
         header: HeaderReport,
         /// The reject report in the state directory, if any row was rejected.
         reject_report: Option<PathBuf>,
+        /// The first rejected cells ([`PREVIEW_ROWS`]), to show beside the outcome.
+        first_rejects: Vec<Reject>,
     },
     /// The same file was ingested before, for the same school and date: nothing changed.
     AlreadyIngested { batch_id: String },
     /// The whole file was rejected; nothing of it was stored.
-    Rejected { problem: String },
+    Rejected { problem: Msg },
     /// A dry run: what would have been stored, nothing of it stored.
     Previewed(Box<Preview>),
 }
@@ -177,6 +182,7 @@ struct Prepared {
     header: HeaderReport,
     batches: Vec<arrow::record_batch::RecordBatch>,
     reject_report: Option<PathBuf>,
+    first_rejects: Vec<Reject>,
 }
 
 #[allow(clippy::large_enum_variant)]
@@ -347,7 +353,8 @@ async fn ingest_files(
 ) -> Result<Vec<FileOutcome>> {
     let d = opts.dataset;
     // A malformed EDULAKE_EARLIEST_DATE is the operator's to fix, not a default to guess.
-    crate::values::Window::up_to(opts.today).map_err(crate::IngestError::Config)?;
+    crate::values::Window::up_to(opts.today)
+        .map_err(|e| crate::IngestError::Config(e.to_string()))?;
     // A dry run writes nothing, not even a new lake's batch index (nor brings it up to date:
     // it commits nothing that would need it).
     let (known, seen_version) = if opts.dry_run {
@@ -386,7 +393,7 @@ async fn ingest_files(
             }))
             .unwrap_or_else(|_| {
                 Work::Done(Outcome::Rejected {
-                    problem: "edulake failed on this file (an internal error, please report it); nothing of it was stored".into(),
+                    problem: msg!("internal_failure"),
                 })
             });
             if tx.blocking_send((i, work)).is_err() {
@@ -532,6 +539,7 @@ async fn commit_group(
                         header: p.header,
                         batches: Vec::new(),
                         reject_report: p.reject_report,
+                        first_rejects: p.first_rejects,
                     })),
                 ));
             }
@@ -575,6 +583,7 @@ async fn commit_group(
                             record,
                             header: p.header,
                             reject_report: p.reject_report,
+                            first_rejects: p.first_rejects,
                         }
                     }
                 }
@@ -603,10 +612,10 @@ fn prepare(
     let progress = crate::progress::FileProgress::new(opts.progress.clone(), file_bytes);
     if file_bytes > crate::limits::MAX_FILE_BYTES {
         return Work::Done(Outcome::Rejected {
-            problem: format!(
-                "the file is {} MiB; at most {} MiB are read from one file: split it",
-                file_bytes >> 20,
-                crate::limits::MAX_FILE_BYTES >> 20
+            problem: msg!(
+                "file_too_big",
+                size = file_bytes >> 20,
+                limit = crate::limits::MAX_FILE_BYTES >> 20
             ),
         });
     }
@@ -614,7 +623,7 @@ fn prepare(
         Ok(b) => b,
         Err(e) => {
             return Work::Done(Outcome::Rejected {
-                problem: format!("cannot read the file: {e}"),
+                problem: msg!("file_unreadable", detail = e.to_string()),
             })
         }
     };
@@ -679,7 +688,7 @@ fn prepare(
         let p = state.reject_report(opts.dataset.name, &batch_id);
         if let Err(e) = state.write(&p, &reject_report_csv(&cleaned.rejects)) {
             return Work::Done(Outcome::Rejected {
-                problem: format!("cannot keep its reject report: {e}"),
+                problem: msg!("reject_report_unwritable", detail = e.to_string()),
             });
         }
         report_rel = p
@@ -710,19 +719,23 @@ fn prepare(
         header: cleaned.header,
         batches: cleaned.batches,
         reject_report,
+        first_rejects: cleaned.rejects.into_iter().take(PREVIEW_ROWS).collect(),
     }))
 }
 
-/// A reject report: CSV in UTF-8 with a BOM so that Excel opens the Chinese correctly.
+/// A reject report as kept: CSV in UTF-8 with a BOM, its reasons in both languages
+/// ([`REJECT_REPORT_HEADER`]); a download gives the reader's language alone
+/// (`edulake_transform`'s reject report).
 pub fn reject_report_csv(rejects: &[Reject]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
-    let _ = w.write_record(["行号 row", "列 column", "值 value", "原因 reason"]);
+    let _ = w.write_record(REJECT_REPORT_HEADER);
     for r in rejects {
         let _ = w.write_record([
             r.row.to_string().as_str(),
             &spreadsheet_safe(&r.column),
             &spreadsheet_safe(&r.value),
-            &spreadsheet_safe(&r.reason),
+            &spreadsheet_safe(&r.reason.render(Lang::Zh)),
+            &spreadsheet_safe(&r.reason.render(Lang::En)),
         ]);
     }
     w.into_inner().unwrap_or_default()

@@ -6,6 +6,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 
 use edulake_schemas::vocab::{FALSE_WORDS, TRUE_WORDS};
+use edulake_schemas::{msg, words::Msg};
 
 pub use edulake_schemas::lake::{date_from_days, days_since_epoch};
 
@@ -46,14 +47,14 @@ fn strip_weekday(s: &str) -> Option<(&str, u32)> {
 /// A date in any accepted form: `2026-09-01`, `2026/9/1`, `2026.9.1`, `20260901`,
 /// `2026年9月1日`, a platform's `26-11-16 星期一` (two-digit year, weekday), and, from a
 /// spreadsheet, an Excel serial number.
-pub fn parse_date(s: &str, spreadsheet: bool) -> Result<NaiveDate, String> {
+pub fn parse_date(s: &str, spreadsheet: bool) -> Result<NaiveDate, Msg> {
     let mut s = s.trim();
     // A weekday after the date (`26-11-16 星期一`, `2026-11-16(周一)`) says nothing more; it is
     // checked against the date so a typo in either is caught.
     if let Some((date, weekday)) = strip_weekday(s) {
         let d = parse_date(date, false)?;
         if d.weekday().num_days_from_monday() != weekday {
-            return Err(format!("'{s}': {d} is not that day of the week"));
+            return Err(msg!("not_that_weekday", value = s, date = d));
         }
         return Ok(d);
     }
@@ -67,7 +68,7 @@ pub fn parse_date(s: &str, spreadsheet: bool) -> Result<NaiveDate, String> {
     let bytes = s.as_bytes();
     if bytes.len() == 8 && bytes.iter().all(u8::is_ascii_digit) {
         return ymd(&s[0..4], &s[4..6], &s[6..8])
-            .ok_or_else(|| format!("'{s}' is not a valid date"));
+            .ok_or_else(|| msg!("not_a_valid_date", value = s));
     }
     // Fast path for the ISO form.
     if bytes.len() == 10 && bytes[4] == b'-' && bytes[7] == b'-' {
@@ -102,9 +103,7 @@ pub fn parse_date(s: &str, spreadsheet: bool) -> Result<NaiveDate, String> {
             }
         }
     }
-    Err(format!(
-        "'{s}' is not a date (expected e.g. 2026-09-01, 2026/9/1, 20260901 or 2026年9月1日)"
-    ))
+    Err(msg!("not_a_date", value = s))
 }
 
 fn parse_time(s: &str) -> Option<NaiveTime> {
@@ -126,7 +125,7 @@ fn parse_time(s: &str) -> Option<NaiveTime> {
 
 /// A timestamp: a date form followed by `HH:MM` or `HH:MM:SS` in the bureau's time zone, or an
 /// RFC 3339 timestamp with its own offset. Returns microseconds since the epoch, UTC.
-pub fn parse_timestamp(s: &str, tz: Tz, spreadsheet: bool) -> Result<i64, String> {
+pub fn parse_timestamp(s: &str, tz: Tz, spreadsheet: bool) -> Result<i64, Msg> {
     let s = s.trim();
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return Ok(dt.timestamp_micros());
@@ -147,36 +146,31 @@ pub fn parse_timestamp(s: &str, tz: Tz, spreadsheet: bool) -> Result<i64, String
         Some(i) => (&s[..i], s[i..].trim_start_matches([' ', 'T', '\u{3000}'])),
         None => (s, ""),
     };
-    let date = parse_date(date_part, false)
-        .map_err(|_| format!("'{s}' is not a timestamp (expected e.g. 2026-09-01 08:30)"))?;
+    let date = parse_date(date_part, false).map_err(|_| msg!("not_a_timestamp", value = s))?;
     let time = if time_part.is_empty() {
         NaiveTime::MIN
     } else {
-        parse_time(time_part)
-            .ok_or_else(|| format!("'{s}' has no valid time (expected HH:MM or HH:MM:SS)"))?
+        parse_time(time_part).ok_or_else(|| msg!("not_a_time", value = s))?
     };
     local_to_utc(NaiveDateTime::new(date, time), tz, s)
 }
 
-fn local_to_utc(ndt: NaiveDateTime, tz: Tz, s: &str) -> Result<i64, String> {
+fn local_to_utc(ndt: NaiveDateTime, tz: Tz, s: &str) -> Result<i64, Msg> {
     tz.from_local_datetime(&ndt)
         .earliest()
         .map(|dt| dt.timestamp_micros())
-        .ok_or_else(|| format!("'{s}' does not exist in time zone {tz}"))
+        .ok_or_else(|| msg!("not_in_time_zone", value = s, tz = tz.name()))
 }
 
 /// A boolean: `true/false`, `1/0`, `Y/N`, `yes/no`, `是/否`.
-pub fn parse_bool(s: &str) -> Result<bool, String> {
+pub fn parse_bool(s: &str) -> Result<bool, Msg> {
     let w = s.trim().to_lowercase();
     if TRUE_WORDS.contains(&w.as_str()) {
         Ok(true)
     } else if FALSE_WORDS.contains(&w.as_str()) {
         Ok(false)
     } else {
-        Err(format!(
-            "'{}' is not a yes/no value (expected 是/否, true/false, 1/0, Y/N)",
-            s.trim()
-        ))
+        Err(msg!("not_yes_no", value = s.trim()))
     }
 }
 
@@ -196,31 +190,30 @@ fn without_unit(s: &str) -> &str {
 }
 
 /// An integer; `12.0` as Excel writes it is accepted, and a unit (`40人`).
-pub fn parse_int(s: &str) -> Result<i64, String> {
+pub fn parse_int(s: &str) -> Result<i64, Msg> {
     let t = without_unit(s);
     if let Ok(v) = t.parse::<i64>() {
         return Ok(v);
     }
     match t.parse::<f64>() {
         Ok(f) if f.fract() == 0.0 && f.abs() < 1e15 => Ok(f as i64),
-        _ => Err(format!("'{t}' is not a whole number")),
+        _ => Err(msg!("not_whole_number", value = t)),
     }
 }
 
 /// A number; a trailing unit (`℃`, `°C`, `度`, `天`) is accepted.
-pub fn parse_float(s: &str) -> Result<f64, String> {
+pub fn parse_float(s: &str) -> Result<f64, Msg> {
     let t = without_unit(s);
     match t.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
-        _ => Err(format!("'{}' is not a number", s.trim())),
+        _ => Err(msg!("not_a_number", value = s.trim())),
     }
 }
 
 /// A grade 1–12, also `一年级`…`九年级`, `初一`…`初三`, `高一`…`高三`, `3年级`.
-pub fn parse_grade(s: &str) -> Result<i64, String> {
+pub fn parse_grade(s: &str) -> Result<i64, Msg> {
     let t = s.trim();
-    let bad =
-        || format!("'{t}' is not a grade (expected 1–12, 一年级…九年级, 初一…初三 or 高一…高三)");
+    let bad = || msg!("not_a_grade", value = t);
     if let Ok(v) = parse_int(t) {
         return if (1..=12).contains(&v) {
             Ok(v)
@@ -283,26 +276,24 @@ pub fn parse_cohort(s: &str, day: NaiveDate) -> Option<i64> {
 }
 
 /// A grade, or a cohort ([`parse_cohort`]) on the row's day when one is known.
-pub fn parse_grade_on(s: &str, day: Option<NaiveDate>) -> Result<i64, String> {
+pub fn parse_grade_on(s: &str, day: Option<NaiveDate>) -> Result<i64, Msg> {
     match parse_grade(s) {
         Ok(g) => Ok(g),
         Err(e) => match day {
-            Some(d) if s.trim().ends_with('级') => parse_cohort(s, d).ok_or_else(|| {
-                format!("'{}' is not a cohort in school on {d} (a cohort is 初2025级, 高2024级 or 2025级)", s.trim())
-            }),
+            Some(d) if s.trim().ends_with('级') => {
+                parse_cohort(s, d).ok_or_else(|| msg!("not_a_cohort", value = s.trim(), date = d))
+            }
             _ => Err(e),
         },
     }
 }
 
 /// A school code: 1–20 ASCII letters or digits.
-pub fn check_school_code(s: &str) -> Result<(), String> {
+pub fn check_school_code(s: &str) -> Result<(), Msg> {
     if !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
         Ok(())
     } else {
-        Err(format!(
-            "'{s}' is not a school code (1–20 letters or digits)"
-        ))
+        Err(msg!("not_a_school_code", value = s))
     }
 }
 
@@ -323,10 +314,10 @@ impl Window {
     };
 
     /// The window up to `today`, from `EDULAKE_EARLIEST_DATE` or 2000-01-01.
-    pub fn up_to(today: NaiveDate) -> Result<Window, String> {
+    pub fn up_to(today: NaiveDate) -> Result<Window, Msg> {
         let earliest = match std::env::var("EDULAKE_EARLIEST_DATE") {
             Ok(v) if !v.trim().is_empty() => {
-                parse_date(&v, false).map_err(|e| format!("EDULAKE_EARLIEST_DATE: {e}"))?
+                parse_date(&v, false).map_err(|e| msg!("earliest_date_setting", problem = e))?
             }
             _ => Window::DEFAULT_EARLIEST,
         };
@@ -334,14 +325,11 @@ impl Window {
     }
 
     /// `Err` says why a date is outside the window.
-    pub fn check(&self, day: NaiveDate) -> Result<(), String> {
+    pub fn check(&self, day: NaiveDate) -> Result<(), Msg> {
         if day > self.today {
-            Err(format!("{day} is in the future (today is {})", self.today))
+            Err(msg!("date_in_future", date = day, today = self.today))
         } else if day < self.earliest {
-            Err(format!(
-                "{day} is before {}, the earliest date accepted (EDULAKE_EARLIEST_DATE)",
-                self.earliest
-            ))
+            Err(msg!("date_too_early", date = day, earliest = self.earliest))
         } else {
             Ok(())
         }

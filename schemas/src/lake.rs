@@ -25,6 +25,10 @@ pub const BATCHES_TABLE: &str = "_batches";
 /// Commit-info key under which a data commit carries its batch records.
 pub const COMMIT_KEY: &str = "edulake.batches";
 
+/// The columns of a reject report as the state directory keeps it: the row, the column and
+/// the value as the file wrote them, and the reason in Chinese and in English.
+pub const REJECT_REPORT_HEADER: [&str; 5] = ["row", "column", "value", "reason_zh", "reason_en"];
+
 /// Days since 1970-01-01: an Arrow `Date32` value.
 pub fn days_since_epoch(d: NaiveDate) -> i32 {
     (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid epoch")).num_days() as i32

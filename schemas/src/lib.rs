@@ -19,6 +19,8 @@
 //! - [`class`]: class names as schools write them (`七年级(1)班`, `初一1班`) to one code (`7-1`).
 //! - [`dictionary`]: the Markdown data dictionary printed by `edulake schema`.
 //! - [`text`]: text as written for people (a CSV cell made safe for a spreadsheet).
+//! - [`words`]: every word edulake says to a person, in Chinese and English, and the messages
+//!   (a key and its arguments) that ingest gives about files and rows.
 
 pub mod class;
 pub mod dataset;
@@ -27,6 +29,7 @@ pub mod dictionary;
 pub mod lake;
 pub mod text;
 pub mod vocab;
+pub mod words;
 
 pub use dataset::{Column, Dataset, Kind, Required, Rule, META_COLUMNS};
 pub use datasets::{all, by_name, names, stored, stored_by_name};

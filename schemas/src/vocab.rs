@@ -11,6 +11,13 @@ pub struct Vocabulary {
     pub values: &'static [(&'static str, &'static [&'static str])],
 }
 
+/// Two vocabularies are one when they have one name.
+impl PartialEq for Vocabulary {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
 impl Vocabulary {
     /// The canonical value a written word stands for, matched case-insensitively (ASCII) after
     /// trimming spaces. This is on the hot path of every ingest, so it does not allocate.

@@ -21,8 +21,29 @@ pub struct Cli {
     /// No progress bars.
     #[arg(long, global = true)]
     pub quiet: bool,
+    /// The language of what ingest says about files and rows. Default: the locale (LC_ALL,
+    /// LC_MESSAGES, LANG): English for en_*, else Chinese.
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<LangArg>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LangArg {
+    /// 中文 (Chinese).
+    Zh,
+    /// English.
+    En,
+}
+
+impl From<LangArg> for edulake_schemas::words::Lang {
+    fn from(l: LangArg) -> Self {
+        match l {
+            LangArg::Zh => edulake_schemas::words::Lang::Zh,
+            LangArg::En => edulake_schemas::words::Lang::En,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -419,6 +440,7 @@ mod tests {
         }
         let mut missing = Vec::new();
         check(&super::Cli::command(), "edulake", &mut missing);
+        values::<super::LangArg>(&mut missing);
         values::<super::SqlFormat>(&mut missing);
         values::<super::ExportFormat>(&mut missing);
         values::<super::AlertFormat>(&mut missing);

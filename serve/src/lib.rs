@@ -46,6 +46,8 @@ pub struct Env {
     pub lake_location: String,
     pub state: StateDir,
     pub quiet: bool,
+    /// The language of what the command says (`--lang`, else the locale).
+    pub lang: edulake_schemas::words::Lang,
 }
 
 impl Env {
@@ -55,6 +57,7 @@ impl Env {
             lake_location: lake.to_string(),
             state: StateDir::new(state),
             quiet,
+            lang: edulake_schemas::words::Lang::from_env(),
         }
     }
 
@@ -102,7 +105,10 @@ pub fn run(cli: cli::Cli) -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
-    let env = Env::from_cli(&cli.lake, cli.state.clone(), cli.quiet);
+    let mut env = Env::from_cli(&cli.lake, cli.state.clone(), cli.quiet);
+    if let Some(lang) = cli.lang {
+        env.lang = lang.into();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

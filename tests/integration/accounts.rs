@@ -279,7 +279,7 @@ async fn every_route_answers_each_role_as_its_rule_says_and_is_audited() {
                         "{} {target} ({what}) as {role:?}: {} {}",
                         rule.method,
                         answer.status,
-                        &answer.body[..answer.body.len().min(300)]
+                        answer.body.chars().take(300).collect::<String>()
                     ));
                     continue;
                 };

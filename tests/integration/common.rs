@@ -107,6 +107,8 @@ pub fn cli_in(cwd: &Path, lake: &Path, state: &Path, args: &[&str]) -> Output {
         .env_remove("EDULAKE_KEY")
         .env("EDULAKE_LAKE", lake)
         .env("EDULAKE_STATE", state)
+        // The tests read what the command says in English (the locale chooses it).
+        .env("LC_ALL", "en_US.UTF-8")
         .args(args)
         .output()
         .expect("run edulake")
@@ -141,9 +143,10 @@ pub fn stored(fo: &FileOutcome) -> &edulake_ingest::BatchRecord {
     }
 }
 
-pub fn rejected(fo: &FileOutcome) -> &str {
+/// Why a file was rejected whole, in English.
+pub fn rejected(fo: &FileOutcome) -> String {
     match &fo.outcome {
-        Outcome::Rejected { problem } => problem,
+        Outcome::Rejected { problem } => problem.to_string(),
         other => panic!("{}: expected rejected, got {other:?}", fo.path.display()),
     }
 }

@@ -9,7 +9,8 @@ fn edulake(f: &Fixture) -> Command {
     c.current_dir(f.dir.path())
         .env_remove("EDULAKE_KEY")
         .env("EDULAKE_LAKE", f.lake_path())
-        .env("EDULAKE_STATE", f.dir.path().join("lake.state"));
+        .env("EDULAKE_STATE", f.dir.path().join("lake.state"))
+        .env("LC_ALL", "en_US.UTF-8");
     c
 }
 
@@ -155,6 +156,7 @@ async fn a_crash_between_the_commit_and_the_batch_record_is_caught_up() {
         "date,school_code,class_code,student_id,status\n2026-09-01,S001,101,G001,present\n",
     );
     let o = Command::new(env!("CARGO_BIN_EXE_edulake"))
+        .env("LC_ALL", "en_US.UTF-8")
         .current_dir(f2.dir.path())
         .env("EDULAKE_LAKE", f2.lake_path())
         .env("EDULAKE_STATE", f2.dir.path().join("lake.state"))

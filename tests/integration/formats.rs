@@ -311,7 +311,7 @@ async fn a_format_edulake_does_not_read_is_named_for_what_it_looks_like() {
         let problem = rejected(&out[0]);
         assert_eq!(
             problem,
-            format!("format not supported: {looks_like}"),
+            format!("format not supported: {looks_like}; save it as XLSX or CSV"),
             "{name}"
         );
         assert!(!problem.contains("column"), "{name}: {problem}");
@@ -364,7 +364,11 @@ async fn a_two_row_header_is_read_as_its_children() {
                 vec!["打卡时间", "近3日/考勤状态", "近3日/次数"]
             );
             assert_eq!(
-                header.date_source.as_deref(),
+                header
+                    .date_source
+                    .as_ref()
+                    .map(|m| m.to_string())
+                    .as_deref(),
                 Some("2026-09-01 from the title on row 1")
             );
         }

@@ -26,6 +26,7 @@ pub fn limited_command(f: &Fixture, env: &[(&str, &str)]) -> Command {
         .arg("--")
         .arg(env!("CARGO_BIN_EXE_edulake"))
         .current_dir(f.dir.path())
+        .env("LC_ALL", "en_US.UTF-8")
         .env_remove("EDULAKE_KEY")
         .env("EDULAKE_LAKE", f.lake_path())
         .env("EDULAKE_STATE", f.dir.path().join("lake.state"))

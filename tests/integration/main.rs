@@ -6,6 +6,7 @@ mod common;
 mod access;
 mod account_admin;
 mod accounts;
+mod clerk_words;
 mod cli;
 mod cockpit;
 mod differencing;

@@ -85,7 +85,7 @@ fn a_bureau_profile_file_is_used_without_a_rebuild() {
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("stored 3 of 3 rows"), "{stdout}");
     assert!(
-        stdout.contains("profile xiaoyuan-kaoqin (智慧校园 考勤明细"),
+        stdout.contains("profile xiaoyuan-kaoqin (Smart campus attendance detail)"),
         "{stdout}"
     );
     let out = f.cli(&[
@@ -113,7 +113,7 @@ fn profiles_that_say_what_the_contract_does_not_know_are_refused() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("xiaoyuan.toml: values.status.\"晚到\": 'tardy' is not a known attendance_status (expected one of: present, late, early_leave, absent, sick_leave, personal_leave)"),
+        stderr.contains("xiaoyuan.toml: values.status.\"晚到\": 'tardy' is not a known attendance status (expected one of: present (出勤), late (迟到), early_leave (早退), absent (缺勤), sick_leave (病假), personal_leave (事假))"),
         "{stderr}"
     );
     // An ingest says the file is not used, and reads the export without it.
@@ -167,7 +167,11 @@ fn a_profile_named_reads_a_file_its_headers_would_not_select() {
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
-    assert!(stdout.contains("profile dingtalk-daily (钉钉考勤 每日统计 / DingTalk attendance: daily statistics): --profile"), "{stdout}");
+    assert!(
+        stdout
+            .contains("profile dingtalk-daily (DingTalk attendance: daily statistics): --profile"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("| 2026-10-12 | P1          | 7-1"),
         "{stdout}"

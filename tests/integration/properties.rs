@@ -15,7 +15,7 @@ fn run_with(dataset: &str, bytes: Vec<u8>, profile: Option<&str>) {
     let profiles = edulake_ingest::profile::Profiles::built_in();
     let choice = profile.map(|name| edulake_ingest::profile::Choice {
         profile: profiles.get(name).expect("a built-in profile"),
-        why: "test".into(),
+        why: edulake_schemas::words::Msg::plain("test"),
     });
     let key = Key::parse("property test key 0123456789").unwrap();
     let upload = Upload::default();

@@ -175,21 +175,42 @@ date,school_code,class_code,student_id,status
         .map(|x| x.unwrap().iter().map(String::from).collect())
         .collect();
     let expect = [
-        ("3", "date", "2026-13-45", "not a date"),
-        ("4", "date", "2026-12-01", "in the future"),
-        ("5", "status", "请假?", "not a known attendance_status"),
-        ("6", "student_id", "", "missing"),
-        ("7", "school_code", "S-01", "not a school code"),
-        ("8", "school_code", "S002", "not the upload's school"),
+        ("3", "date", "2026-13-45", "not a date", "不是日期"),
+        ("4", "date", "2026-12-01", "in the future", "是未来的日期"),
+        (
+            "5",
+            "status",
+            "请假?",
+            "not a known attendance status",
+            "“请假?”不是有效的考勤状态（可填：出勤、迟到、早退、缺勤、病假、事假）",
+        ),
+        ("6", "student_id", "", "missing", "缺少必填项：需要学籍号"),
+        (
+            "7",
+            "school_code",
+            "S-01",
+            "not a school code",
+            "不是学校代码",
+        ),
+        (
+            "8",
+            "school_code",
+            "S002",
+            "not the upload's school",
+            "不是上传时选择的学校",
+        ),
     ];
     assert_eq!(lines.len(), expect.len(), "{lines:?}");
-    for (line, (row, col, val, why)) in lines.iter().zip(expect) {
+    for (line, (row, col, val, why, zh)) in lines.iter().zip(expect) {
+        assert!(line[3].contains(zh), "{line:?} lacks {zh}");
         assert_eq!(
             (line[0].as_str(), line[1].as_str(), line[2].as_str()),
             (row, col, val),
             "{line:?}"
         );
-        assert!(line[3].contains(why), "{line:?} lacks {why}");
+        // The report keeps the reason in Chinese and in English.
+        assert!(line[4].contains(why), "{line:?} lacks {why}");
+        assert!(!line[3].is_empty() && line[3] != line[4], "{line:?}");
     }
     let kept = f
         .query("SELECT status FROM attendance ORDER BY status")

@@ -78,6 +78,7 @@ fn ingest_and_sql_on_s3() {
     let run = |args: &[&str]| {
         let o = Command::new(env!("CARGO_BIN_EXE_edulake"))
             .env_remove("EDULAKE_KEY")
+            .env("LC_ALL", "en_US.UTF-8")
             .env(
                 "AWS_ENDPOINT_URL",
                 format!("http://127.0.0.1:{}", moto.port),

@@ -175,7 +175,11 @@ async fn district_of_class_reports() -> Fixture {
         edulake_ingest::Outcome::Stored { header, .. } => {
             assert_eq!(header.rows_skipped, 2, "the total and the sign-off");
             assert_eq!(
-                header.date_source.as_deref(),
+                header
+                    .date_source
+                    .as_ref()
+                    .map(|m| m.to_string())
+                    .as_deref(),
                 Some("2026-10-12 from the title on row 2")
             );
         }
@@ -621,7 +625,7 @@ async fn daily_figures_marked_not_submitted_are_not_reported() {
             header
                 .notes
                 .iter()
-                .any(|n| n.starts_with("3 row(s) marked not submitted")),
+                .any(|n| n.to_string().starts_with("3 row(s) marked not submitted")),
             "{:?}",
             header.notes
         ),

@@ -68,14 +68,14 @@ async fn a_clerk_previews_an_export_then_confirms_or_cancels() {
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     for said in [
         "入库前预览",
-        "form-checkin (表单平台 健康打卡导出",
-        "its headers 今日体温, 是否发热 (row 1)",
+        "form-checkin（表单平台 健康打卡导出）",
+        "第 1 行的表头 今日体温、是否发热",
         "逐人记录",
         "个人信息，不保存",
         "→ <code>temperature</code>",
         "<td>是否发热</td><td>→ <code>symptoms</code>",
         "是否发热, 是否咳嗽, 是否乏力, 健康状况",
-        "the column 提交时间",
+        "提交时间列（按时间取当地日期）",
         "fever, cough",
         "确认入库",
     ] {
@@ -115,7 +115,8 @@ async fn a_clerk_previews_an_export_then_confirms_or_cancels() {
     );
     let a = send(&state, &clerk, "POST", "/upload?lang=en", Some(&ct), body).await;
     assert!(
-        a.body.contains("read-status (通知阅读状态导出"),
+        a.body
+            .contains("read-status (Notice read status export): its headers 阅读状态, 阅读时间"),
         "{}",
         a.body
     );
@@ -146,7 +147,12 @@ async fn a_clerk_previews_an_export_then_confirms_or_cancels() {
     ];
     let (ct, body) = upload_form(&clerk.csrf, &fields, trimmed);
     let a = send(&state, &clerk, "POST", "/upload", Some(&ct), body).await;
-    assert!(a.body.contains("dingtalk-daily (钉钉考勤 每日统计 / DingTalk attendance: daily statistics): 上传时选定"), "{}", a.body);
+    assert!(
+        a.body
+            .contains("dingtalk-daily（钉钉考勤 每日统计）：上传时选定"),
+        "{}",
+        a.body
+    );
     assert!(a.body.contains("<td>absent</td>"), "{}", a.body);
     let fields = [
         ("dataset", "health_report"),

@@ -152,7 +152,7 @@ pub(super) fn finish_chunk(
     builders: &mut [Builder],
     row_numbers: &mut Int64Builder,
     n: usize,
-) -> Result<RecordBatch, String> {
+) -> Result<RecordBatch, edulake_schemas::words::Msg> {
     let mut cols: Vec<ArrayRef> = builders.iter_mut().map(Builder::finish).collect();
     let mut batch_ids = StringBuilder::with_capacity(n, n * ctx.batch_id.len());
     let mut ingested = TimestampMicrosecondBuilder::with_capacity(n);
@@ -164,5 +164,5 @@ pub(super) fn finish_chunk(
     cols.push(Arc::new(ingested.finish().with_timezone("UTC")));
     cols.push(Arc::new(row_numbers.finish()));
     RecordBatch::try_new(schema.clone(), cols)
-        .map_err(|e| format!("internal error building columns: {e}"))
+        .map_err(|e| edulake_schemas::msg!("internal_columns", detail = e.to_string()))
 }

@@ -7,7 +7,9 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 
 use edulake_schemas::dataset::{Column, Kind, Required, Rule};
+use edulake_schemas::msg;
 use edulake_schemas::vocab::{ISSUER_BUREAU, LIST_SEPARATORS, NO_SYMPTOM};
+use edulake_schemas::words::{Arg, Msg};
 
 use super::ids::MAX_LEAVE_DAYS;
 use super::{CleanContext, Val};
@@ -35,10 +37,10 @@ pub(super) fn parse_cell<'a>(
     text: Option<&'a str>,
     spreadsheet: bool,
     row: RowContext,
-) -> Result<Parsed<'a>, String> {
+) -> Result<Parsed<'a>, Msg> {
     let Some(t) = text else {
         return if !matches!(c.required, Required::No | Required::Unless(_)) {
-            Err("required value is missing".into())
+            Err(msg!("required_missing"))
         } else {
             Ok(Parsed::Val(Val::Null))
         };
@@ -56,9 +58,7 @@ pub(super) fn parse_cell<'a>(
                     values::check_school_code(t)?;
                     if let (Some(up), "school_code") = (&ctx.upload.school, c.name) {
                         if !up.eq_ignore_ascii_case(t) {
-                            return Err(format!(
-                                "school_code '{t}' is not the upload's school '{up}'"
-                            ));
+                            return Err(msg!("not_upload_school", value = t, school = up));
                         }
                     }
                     // School codes are stored in upper case, so `abc01` and `ABC01` are one school.
@@ -70,7 +70,7 @@ pub(super) fn parse_cell<'a>(
                     let class = edulake_schemas::class::normalise(t, row.grade);
                     if let Some(up) = &ctx.upload.class {
                         if *up != class {
-                            return Err(format!("class '{t}' is not the upload's class '{up}'"));
+                            return Err(msg!("not_upload_class", value = t, class = up));
                         }
                     }
                     if class != t {
@@ -81,9 +81,7 @@ pub(super) fn parse_cell<'a>(
                     if ISSUER_BUREAU.iter().any(|b| b.eq_ignore_ascii_case(t)) {
                         return Ok(Parsed::Val(Val::Str(Cow::Borrowed("bureau"))));
                     }
-                    values::check_school_code(t).map_err(|_| {
-                        format!("'{t}' is neither `bureau` (教育局) nor a school code")
-                    })?;
+                    values::check_school_code(t).map_err(|_| msg!("not_an_issuer", value = t))?;
                 }
                 _ => {}
             }
@@ -92,10 +90,11 @@ pub(super) fn parse_cell<'a>(
         Kind::Enum(vocab) => match vocab.resolve(t) {
             Some(v) => Val::Str(Cow::Borrowed(v)),
             None => {
-                return Err(format!(
-                    "'{t}' is not a known {} (expected one of: {})",
-                    vocab.name,
-                    vocab.canonical().collect::<Vec<_>>().join(", ")
+                return Err(msg!(
+                    "not_in_vocab",
+                    value = t,
+                    vocab = Arg::Vocab(vocab),
+                    expected = vocab
                 ))
             }
         },
@@ -113,10 +112,11 @@ pub(super) fn parse_cell<'a>(
                     Some(v) if !items.contains(&v) => items.push(v),
                     Some(_) => {}
                     None => {
-                        return Err(format!(
-                            "'{part}' is not a known {} (expected: {}, or 无 for none)",
-                            vocab.name,
-                            vocab.canonical().collect::<Vec<_>>().join(", ")
+                        return Err(msg!(
+                            "not_in_vocab_list",
+                            value = part,
+                            vocab = Arg::Vocab(vocab),
+                            expected = vocab
                         ))
                     }
                 }
@@ -129,7 +129,7 @@ pub(super) fn parse_cell<'a>(
             let f = values::parse_float(t)?;
             if let Rule::Range(lo, hi) = c.rule {
                 if !(lo..=hi).contains(&f) {
-                    return Err(format!("{f} is outside {lo}..{hi}"));
+                    return Err(msg!("out_of_range", value = f, low = lo, high = hi));
                 }
             }
             Val::Float(f)
@@ -142,18 +142,17 @@ pub(super) fn parse_cell<'a>(
             };
             if let (Some(up), "as_of_date") = (ctx.upload.as_of, c.name) {
                 if day != up {
-                    return Err(format!(
-                        "as_of_date {day} is not the upload's date {up} (--as-of)"
-                    ));
+                    return Err(msg!("not_upload_as_of", value = day, as_of = up));
                 }
             }
             if matches!(c.name, "leave_start" | "leave_end") {
                 // A leave may run past today (its days up to today count), not past a year.
                 if day < ctx.window.earliest || (day - ctx.window.today).num_days() > MAX_LEAVE_DAYS
                 {
-                    return Err(format!(
-                        "{day} is outside the dates a leave can have ({} to a year after today)",
-                        ctx.window.earliest
+                    return Err(msg!(
+                        "leave_date_out_of_range",
+                        value = day,
+                        earliest = ctx.window.earliest
                     ));
                 }
             } else {
@@ -165,7 +164,7 @@ pub(super) fn parse_cell<'a>(
             let born = values::parse_date(t, spreadsheet)?;
             let year = values::year_of(born);
             if born > ctx.window.today || year < 1900 {
-                return Err(format!("{born} is not a plausible date of birth"));
+                return Err(msg!("implausible_birth", value = born));
             }
             Val::Int(year)
         }
@@ -173,7 +172,7 @@ pub(super) fn parse_cell<'a>(
             let micros = values::parse_timestamp(t, ctx.tz, spreadsheet)?;
             let local = chrono::DateTime::from_timestamp_micros(micros)
                 .map(|ts| ts.with_timezone(&ctx.tz).date_naive())
-                .ok_or_else(|| format!("'{t}' is not a plausible time"))?;
+                .ok_or_else(|| msg!("implausible_time", value = t))?;
             ctx.window.check(local)?;
             Val::Ts(micros)
         }
@@ -182,17 +181,17 @@ pub(super) fn parse_cell<'a>(
     Ok(Parsed::Val(v))
 }
 
-fn int_in_range(c: &Column, v: i64) -> Result<i32, String> {
+fn int_in_range(c: &Column, v: i64) -> Result<i32, Msg> {
     match c.rule {
         Rule::Range(lo, hi) if !(lo..=hi).contains(&(v as f64)) => {
-            return Err(format!("{v} is outside {lo}..{hi}"));
+            return Err(msg!("out_of_range", value = v, low = lo, high = hi));
         }
         Rule::AtMost(_) | Rule::Remainder { .. } if v < 0 => {
-            return Err(format!("{v} is not a count of people (≥ 0)"));
+            return Err(msg!("not_a_count", value = v));
         }
         _ => {}
     }
-    i32::try_from(v).map_err(|_| format!("{v} is too large"))
+    i32::try_from(v).map_err(|_| msg!("too_large", value = v))
 }
 
 pub(super) fn format_ts(micros: i64, tz: Tz) -> String {

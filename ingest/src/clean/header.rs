@@ -141,11 +141,11 @@ pub(super) fn find_header(
     file_date: Option<NaiveDate>,
     rows: &mut Rows,
     rec: &mut StringRecord,
-) -> Result<Found, String> {
+) -> Result<Found, Msg> {
     let mut best: Option<(usize, Vec<String>)> = None;
     // The date of the file when no column holds it: `--date`, else a title row, else the
     // file name.
-    let mut date = upload.date.map(|day| (day, "--date".to_string()));
+    let mut date = upload.date.map(|day| (day, msg!("date_from_upload")));
     // The row above, for a two-row header (a merged parent over its children).
     let mut above: Option<Vec<String>> = None;
     for _ in 0..HEADER_SEARCH_ROWS {
@@ -236,18 +236,16 @@ pub(super) fn find_header(
             match date_idx.map(|j| &sources[j]) {
                 Some(Source::Fixed(Some(_))) if date_idx == Some(0) => {
                     report.date_source = Some(match date {
-                        Some((day, from)) => format!("{day} from {from}"),
-                        None => format!(
-                            "{} from the file name",
-                            file_date.map(|d| d.to_string()).unwrap_or_default()
+                        Some((day, from)) => msg!("date_from", date = day, from = from),
+                        None => msg!(
+                            "date_from_file_name",
+                            date = file_date.map(|d| d.to_string()).unwrap_or_default()
                         ),
                     });
                 }
                 Some(Source::Cell(i)) if *i >= cells.len() => {
-                    report.date_source = Some(format!(
-                        "the column {} (a time gives its local date)",
-                        report.cells[*i]
-                    ));
+                    report.date_source =
+                        Some(msg!("date_from_time_column", column = &report.cells[*i]));
                 }
                 _ => {}
             }
@@ -259,7 +257,7 @@ pub(super) fn find_header(
             });
         }
         if date.is_none() {
-            date = title_date(&cells).map(|day| (day, format!("the title on row {line}")));
+            date = title_date(&cells).map(|day| (day, msg!("date_from_title", row = line)));
         }
         above = Some(own);
         let better = match &best {
@@ -277,31 +275,35 @@ pub(super) fn find_header(
         .filter(|s| !s.is_empty())
         .collect();
     let found_names = Named::of(profile, d, &found).names;
-    let missing: Vec<String> = d
+    let missing: Vec<Arg> = d
         .required_columns()
         .filter(|c| !named_in(d, c, &found_names) && given(c, upload, profile).is_none())
-        .map(|c| match c.required {
-            Required::Unless(other) => format!("{} (or {other})", c.name),
-            Required::FromUpload if c.name == "school_code" => format!("{} (or --school)", c.name),
-            Required::FromUpload if c.name == "date" => {
-                format!(
-                    "{} (or --date, a title row 日期：… or a date in the file name)",
-                    c.name
+        .map(|c| {
+            let column = Arg::column(c.name);
+            match c.required {
+                Required::Unless(other) => msg!(
+                    "column_or_other",
+                    column = column,
+                    other = Arg::column(other)
                 )
+                .into(),
+                Required::FromUpload if c.name == "school_code" => {
+                    msg!("column_or_upload_school", column = column).into()
+                }
+                Required::FromUpload if c.name == "date" => {
+                    msg!("column_or_upload_date", column = column).into()
+                }
+                Required::FromUpload => msg!("column_or_upload_as_of", column = column).into(),
+                _ => column,
             }
-            Required::FromUpload => format!("{} (or --as-of)", c.name),
-            _ => c.name.to_string(),
         })
         .collect();
-    let mut msg = format!(
-        "not a `{}` file: required column(s) missing: {}; columns found: [{}]",
-        d.name,
-        missing.join(", "),
-        found_list.join(", ")
+    let mut problem = msg!(
+        "required_columns_missing",
+        dataset = Arg::Dataset(d.name),
+        missing = Arg::List(missing),
+        found = Arg::texts(&found_list)
     );
-    if let Some(p) = profile {
-        msg.push_str(&format!(" (read with the profile {})", p.name));
-    }
     let fits: Vec<&str> = edulake_schemas::all()
         .iter()
         .filter(|other| other.name != d.name)
@@ -315,10 +317,17 @@ pub(super) fn find_header(
         })
         .map(|o| o.name)
         .collect();
-    if !fits.is_empty() {
-        msg.push_str(&format!("; it looks like a `{}` file", fits.join("` or `")));
+    if let Some(p) = profile {
+        problem = msg!("with_profile", problem = problem, profile = &p.name);
     }
-    Err(msg)
+    if !fits.is_empty() {
+        problem = msg!(
+            "looks_like",
+            problem = problem,
+            datasets = Arg::List(fits.into_iter().map(Arg::Dataset).collect())
+        );
+    }
+    Err(problem)
 }
 
 /// Words of a parent header cell that name another period than the row's own day (近3日,
@@ -497,7 +506,7 @@ pub(super) fn map_header(
     cells: &[String],
     shown: &[String],
     line: u64,
-) -> Result<(Vec<Source>, HeaderReport), String> {
+) -> Result<(Vec<Source>, HeaderReport), Msg> {
     let mut report = HeaderReport {
         header_row: line,
         cells: cells.to_vec(),
@@ -514,36 +523,23 @@ pub(super) fn map_header(
             many if c.is_pseudonymised() => {
                 let names: Vec<&str> = many.iter().map(|i| shown[*i].as_str()).collect();
                 let keeps_more = d.columns.iter().any(|c| c.rule == Rule::MoreLocalIds);
+                let (names, column) = (Arg::texts(&names), Arg::column(c.name));
                 report.notes.push(if c.rule == Rule::LocalId && keeps_more {
-                    format!(
-                        "{} are all local ids of the same student: the first filled one is \
-                         kept as `{}`, the others as `other_local_ids`, and each is linked to \
-                         the 学籍号",
-                        names.join(", "),
-                        c.name
-                    )
+                    msg!("local_ids_all_kept", columns = names, column = column)
                 } else if c.rule == Rule::LocalId {
-                    format!(
-                        "{} are all local ids: the first filled one is kept as `{}`",
-                        names.join(", "),
-                        c.name
-                    )
+                    msg!("local_ids_first_kept", columns = names, column = column)
                 } else {
-                    format!(
-                        "{} all name `{}`: a row where they differ is rejected",
-                        names.join(", "),
-                        c.name
-                    )
+                    msg!("ids_must_agree", columns = names, column = column)
                 });
                 sources.push(Source::Cells(many.to_vec()));
             }
             many => {
                 let names: Vec<&str> = many.iter().map(|i| shown[*i].as_str()).collect();
-                return Err(format!(
-                    "{} columns mean `{}`: {}; keep one",
-                    many.len(),
-                    c.name,
-                    names.join(", ")
+                return Err(msg!(
+                    "columns_mean_same",
+                    count = many.len(),
+                    column = Arg::column(c.name),
+                    columns = Arg::texts(&names)
                 ));
             }
         }

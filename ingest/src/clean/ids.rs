@@ -10,7 +10,7 @@ pub(super) fn ids_agree(
     rec: &StringRecord,
     columns: &[usize],
     header: &[String],
-) -> Result<(), String> {
+) -> Result<(), Msg> {
     let filled: Vec<(usize, &str)> = columns
         .iter()
         .filter_map(|i| rec.get(*i).map(|t| (*i, clean_text(t))))
@@ -23,9 +23,12 @@ pub(super) fn ids_agree(
         .iter()
         .find(|(_, t)| crate::pseudo::normalise_id(t) != crate::pseudo::normalise_id(id))
     {
-        Some((other, t)) => Err(format!(
-            "{} '{id}' and {} '{t}' name different students",
-            header[*first], header[*other]
+        Some((other, t)) => Err(msg!(
+            "ids_disagree",
+            first = &header[*first],
+            id = *id,
+            other = &header[*other],
+            other_id = *t
         )),
         None => Ok(()),
     }
@@ -41,7 +44,7 @@ pub(super) fn resolve_ids(
     local_raw: Option<(usize, &str)>,
     more_local: &[&str],
     pseudo: &mut Pseudonymiser,
-) -> Result<bool, (usize, String)> {
+) -> Result<bool, (usize, Msg)> {
     // The person's column: the pseudonymised one a local id may stand in for (a student's
     // 学籍号, a receipt's recipient).
     let Some(sid) = d
@@ -88,21 +91,9 @@ pub(super) fn resolve_ids(
             }
             Some(_) => {}
             None if d.columns[sid].name == "student_id" => {
-                return Err((
-                    sid,
-                    "required value is missing: a national id (学籍号) or a local id \
-                     (校内学号, 学号, UserId…) is needed"
-                        .into(),
-                ))
+                return Err((sid, msg!("student_id_missing")))
             }
-            None => {
-                return Err((
-                    sid,
-                    "required value is missing: the recipient (接收人, 手机号) or their \
-                     messaging account (账号, UserId…) is needed"
-                        .into(),
-                ))
-            }
+            None => return Err((sid, msg!("recipient_missing"))),
         }
     }
     Ok(false)
@@ -118,14 +109,17 @@ pub(super) fn leave_days(
     from: NaiveDate,
     to: NaiveDate,
     window: &values::Window,
-) -> Result<Vec<i32>, String> {
+) -> Result<Vec<i32>, Msg> {
     use chrono::Datelike;
     if to < from {
-        return Err(format!("the leave ends ({to}) before it starts ({from})"));
+        return Err(msg!("leave_ends_before", from = from, to = to));
     }
     if (to - from).num_days() >= MAX_LEAVE_DAYS {
-        return Err(format!(
-            "a leave of more than {MAX_LEAVE_DAYS} days ({from} – {to}) is not taken as one"
+        return Err(msg!(
+            "leave_too_long",
+            days = MAX_LEAVE_DAYS,
+            from = from,
+            to = to
         ));
     }
     let first = from.max(window.earliest);
@@ -137,10 +131,11 @@ pub(super) fn leave_days(
         .map(values::days_since_epoch)
         .collect();
     if days.is_empty() {
-        return Err(format!(
-            "the leave {from} – {to} has no school day up to today ({}): send it again once it \
-             has begun",
-            window.today
+        return Err(msg!(
+            "leave_not_begun",
+            from = from,
+            to = to,
+            today = window.today
         ));
     }
     Ok(days)

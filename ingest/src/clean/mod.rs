@@ -18,7 +18,9 @@ use chrono_tz::Tz;
 use csv::StringRecord;
 
 use edulake_schemas::dataset::{Column, Dataset, Required, Rule};
+use edulake_schemas::msg;
 use edulake_schemas::vocab::is_personal_header;
+use edulake_schemas::words::{Arg, Msg};
 
 use crate::limits::{MAX_REJECTS_LISTED, MAX_REJECT_VALUE_CHARS};
 use crate::pseudo::{Key, Pseudonymiser};
@@ -47,7 +49,7 @@ pub struct Reject {
     pub row: u64,
     pub column: String,
     pub value: String,
-    pub reason: String,
+    pub reason: Msg,
 }
 
 /// How the file's header maps to the dataset.
@@ -63,7 +65,7 @@ pub struct HeaderReport {
     pub ignored: Vec<String>,
     /// The profile that read the file and why it was chosen (`dingtalk-daily (钉钉考勤 每日统计):
     /// its headers 考勤组, 上班1打卡结果 (row 3)`).
-    pub profile: Option<String>,
+    pub profile: Option<Msg>,
     /// The header cells as the file wrote them, then a profile's own columns (labelled by the
     /// cells they are made from).
     pub cells: Vec<String>,
@@ -71,11 +73,11 @@ pub struct HeaderReport {
     pub read_as: Vec<Option<&'static str>>,
     /// Where the rows' date came from when no column holds it: `--date`, a title row or the
     /// file name (as a phrase for the report).
-    pub date_source: Option<String>,
+    pub date_source: Option<Msg>,
     /// Total and sign-off rows (合计, 填表人, 注:) skipped, not rejected.
     pub rows_skipped: u64,
     /// Other things the clerk should know about how the file was read.
-    pub notes: Vec<String>,
+    pub notes: Vec<Msg>,
     /// For an exception register: each school it covers and the first day it covers.
     pub covered: Vec<(String, NaiveDate)>,
 }
@@ -162,7 +164,7 @@ pub struct CleanContext<'a> {
 }
 
 /// Cleans a whole table. `Err` is a whole-file rejection (no header, a broken text table).
-pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cleaned, String> {
+pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cleaned, Msg> {
     let d = ctx.dataset;
     let mut raw = StringRecord::new();
     let profile = ctx.profile.map(|c| &*c.profile);
@@ -173,9 +175,14 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         synthetic,
     } = find_header(d, ctx.upload, profile, ctx.file_date, &mut rows, &mut raw)?;
     if let Some(c) = ctx.profile {
-        header.profile = Some(format!(
-            "{} ({} / {}): {}",
-            c.profile.name, c.profile.title, c.profile.title_en, c.why
+        header.profile = Some(msg!(
+            "read_with_profile",
+            name = &c.profile.name,
+            title = Arg::Both {
+                zh: c.profile.title.clone(),
+                en: c.profile.title_en.clone()
+            },
+            why = c.why.clone()
         ));
     }
     let mut rewriter = profiled::Rewriter::new(
@@ -322,9 +329,7 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
             && !sources.iter().any(|s| has_cell(s, &raw, width))
             && !raw.iter().any(|c| c.bytes().any(|b| b.is_ascii_digit()))
         {
-            out.header.notes.push(format!(
-                "row {line} holds names under the header's merged cells, not data: skipped"
-            ));
+            out.header.notes.push(msg!("second_header_row", row = line));
             continue;
         }
         if is_skipped_row(&raw, profile) {
@@ -345,7 +350,11 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
                 row: line,
                 column: String::new(),
                 value: String::new(),
-                reason: reason.to_string(),
+                reason: if reason.is_empty() {
+                    msg!("not_json_object")
+                } else {
+                    msg!("bad_json_line", problem = reason)
+                },
             });
             continue;
         }
@@ -553,33 +562,24 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
         p.advance(since_report, None);
     }
     if only_local > 0 && d.name == "notice_reads" {
-        out.header.notes.push(format!(
-            "{only_local} receipt(s) name the recipient by a messaging account (账号, UserId…) \
-             only: an account is unique only within its school, so it is hashed with the \
-             school code"
-        ));
+        out.header
+            .notes
+            .push(msg!("receipts_by_account", count = only_local));
     } else if only_local > 0 && d.name != "enrolment" {
-        out.header.notes.push(format!(
-            "{only_local} row(s) name the student by a school-local id only (学号, 校内学号, \
-             UserId…): each counts as a student of its school, and is matched to the roster \
-             once a roster carrying both that id and the 学籍号 is uploaded"
-        ));
+        out.header
+            .notes
+            .push(msg!("rows_by_local_id", count = only_local));
     }
     if let Some(note) = rewriter.as_ref().and_then(|rw| rw.note()) {
         out.header.notes.push(note);
     }
     if not_submitted > 0 {
-        out.header.notes.push(format!(
-            "{not_submitted} row(s) marked not submitted (NS, -1, 未上报…): not reported, \
-             nothing stored for them (never counted as 0 %)"
-        ));
+        out.header
+            .notes
+            .push(msg!("rows_not_submitted", count = not_submitted));
     }
     if spans > 0 {
-        out.header.notes.push(format!(
-            "{spans} leave approval(s) (请假开始时间 – 请假结束时间): each stands for the school \
-             days of its span up to today, the weekdays on which the school reports attendance \
-             in another shape (a holiday inside a span is none)"
-        ));
+        out.header.notes.push(msg!("leave_spans", count = spans));
     }
     if d.coverage_rows {
         // The file's day — `--date`, or its title's or name's when no column holds it —
@@ -628,11 +628,10 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
             .map(|(s, d)| (s.to_string(), values::date_from_days(d)))
             .collect();
         let classes = coverage.iter().filter(|(_, c, _)| !c.is_empty()).count();
-        out.header.notes.push(format!(
-            "an exception register: covers {} class-day(s) and {} whole-school day(s); every \
-             other student of the roster in force there counts as present",
-            classes,
-            coverage.len() - classes
+        out.header.notes.push(msg!(
+            "exception_register_covers",
+            classes = classes,
+            schools = coverage.len() - classes
         ));
     }
     if in_chunk > 0 {
@@ -653,9 +652,10 @@ pub fn clean(ctx: &CleanContext, mut rows: Rows, spreadsheet: bool) -> Result<Cl
             row: 0,
             column: String::new(),
             value: String::new(),
-            reason: format!(
-                "{} more rejected cells are not listed (a report lists at most {})",
-                out.unlisted, MAX_REJECTS_LISTED
+            reason: msg!(
+                "rejects_unlisted",
+                count = out.unlisted,
+                limit = MAX_REJECTS_LISTED
             ),
         });
     }
@@ -673,7 +673,7 @@ impl Cleaned {
             return;
         }
         r.value = shortened(&r.value, MAX_REJECT_VALUE_CHARS);
-        r.reason = shortened(&r.reason, 2 * MAX_REJECT_VALUE_CHARS);
+        r.reason.clip(MAX_REJECT_VALUE_CHARS, shortened);
         self.rejects.push(r);
     }
 }

@@ -9,6 +9,8 @@ use csv::StringRecord;
 
 use edulake_schemas::dataset::{Dataset, Kind};
 use edulake_schemas::fold;
+use edulake_schemas::msg;
+use edulake_schemas::words::{Arg, Msg};
 
 use super::header::{clean_text, Synthetic};
 use super::Source;
@@ -28,7 +30,7 @@ pub(super) enum Applied<'r> {
     Bad {
         cell: usize,
         value: String,
-        reason: String,
+        reason: Msg,
     },
 }
 
@@ -86,7 +88,7 @@ impl<'p> Rewriter<'p> {
         width: usize,
         synthetic: Vec<Synthetic>,
         tz: Tz,
-    ) -> Result<Option<Rewriter<'p>>, String> {
+    ) -> Result<Option<Rewriter<'p>>, Msg> {
         let Some(p) = profile else { return Ok(None) };
         let at = |header: &str| cells[..width].iter().position(|c| fold(c) == fold(header));
         let mut maps = Vec::new();
@@ -118,10 +120,11 @@ impl<'p> Rewriter<'p> {
         // A file without the column the profile keeps rows by is refused: every row would be
         // kept, the refused and withdrawn ones with the approved.
         if let Some((h, vs)) = p.only().iter().find(|(h, _)| at(h).is_none()) {
-            return Err(format!(
-                "the profile {} keeps only rows whose {h} is {}, and the file has no {h} column",
-                p.name,
-                vs.join("/")
+            return Err(msg!(
+                "profile_filter_column_missing",
+                profile = &p.name,
+                header = h,
+                values = vs.join("/")
             ));
         }
         let skip_when = filters(p.skip_when());
@@ -172,10 +175,7 @@ impl<'p> Rewriter<'p> {
                 return Applied::Bad {
                     cell: *i,
                     value: cell(*i).to_string(),
-                    reason: format!(
-                        "'{}' is neither yes nor no (expected 是/否, 有/无, √/×, Y/N, 1/0)",
-                        cell(*i)
-                    ),
+                    reason: msg!("not_yes_no_mark", value = cell(*i)),
                 };
             }
         }
@@ -303,25 +303,23 @@ impl<'p> Rewriter<'p> {
     }
 
     /// What the clerk is told about rows the profile left out.
-    pub fn note(&self) -> Option<String> {
+    pub fn note(&self) -> Option<Msg> {
         if self.left_out == 0 {
             return None;
         }
-        let mut said: Vec<String> = self
-            .only
-            .iter()
-            .map(|(_, h, vs)| format!("{h} not {}", vs.join("/")))
-            .chain(
-                self.skip_when
-                    .iter()
-                    .map(|(_, h, vs)| format!("{h} {}", vs.join("/"))),
-            )
-            .collect();
+        let mut said: Vec<Arg> =
+            self.only
+                .iter()
+                .map(|(_, h, vs)| msg!("left_out_unless", header = h, values = vs.join("/")).into())
+                .chain(self.skip_when.iter().map(|(_, h, vs)| {
+                    msg!("left_out_when", header = h, values = vs.join("/")).into()
+                }))
+                .collect();
         said.dedup();
-        Some(format!(
-            "{} row(s) left out by the profile ({}): not stored, not rejected",
-            self.left_out,
-            said.join("; ")
+        Some(msg!(
+            "rows_left_out",
+            count = self.left_out,
+            why = Arg::List(said)
         ))
     }
 }

@@ -24,7 +24,7 @@ pub(super) fn check_row_rules(
             continue;
         };
         let (t, p) = (int(vals, index(total)), int(vals, index(part)));
-        let mut reject = |value: String, reason: String| {
+        let mut reject = |value: String, reason: Msg| {
             rejects.push(Reject {
                 row: line,
                 column: labels[j].clone(),
@@ -35,22 +35,43 @@ pub(super) fn check_row_rules(
         match (&vals[j], t, p) {
             (Val::Int(v), Some(t), Some(p)) if v + p != t => reject(
                 v.to_string(),
-                format!("{} + {part} is not {total}: {v} + {p} ≠ {t}", c.name),
+                msg!(
+                    "remainder_wrong",
+                    column = Arg::column(c.name),
+                    part = Arg::column(part),
+                    total = Arg::column(total),
+                    value = *v,
+                    part_value = p,
+                    total_value = t
+                ),
             ),
             (Val::Int(v), Some(t), None) if *v > t => reject(
                 v.to_string(),
-                format!("{} {v} is more than {total} {t}", c.name),
+                msg!(
+                    "over_total",
+                    column = Arg::column(c.name),
+                    value = *v,
+                    total = Arg::column(total),
+                    limit = t
+                ),
             ),
             (Val::Null, Some(t), Some(p)) if p > t => reject(
                 String::new(),
-                format!("{part} {p} is more than {total} {t}"),
+                msg!(
+                    "over_total",
+                    column = Arg::column(part),
+                    value = p,
+                    total = Arg::column(total),
+                    limit = t
+                ),
             ),
             (Val::Null, Some(t), Some(p)) => vals[j] = Val::Int(t - p),
             (Val::Null, _, None) => reject(
                 String::new(),
-                format!(
-                    "neither {} nor {part} is given: one of them is needed",
-                    c.name
+                msg!(
+                    "neither_given",
+                    column = Arg::column(c.name),
+                    part = Arg::column(part)
                 ),
             ),
             _ => {}
@@ -64,7 +85,13 @@ pub(super) fn check_row_rules(
                         row: line,
                         column: labels[j].clone(),
                         value: v.to_string(),
-                        reason: format!("{} {v} is more than {other} {limit}", c.name),
+                        reason: msg!(
+                            "over_total",
+                            column = Arg::column(c.name),
+                            value = v,
+                            total = Arg::column(other),
+                            limit = limit
+                        ),
                     });
                 }
             }
@@ -81,7 +108,11 @@ pub(super) fn check_row_rules(
                         row: line,
                         column: labels[j].clone(),
                         value: values::date_from_days(*this).to_string(),
-                        reason: format!("{} is before {}", c.name, other),
+                        reason: msg!(
+                            "before_other",
+                            column = Arg::column(c.name),
+                            other = Arg::column(other)
+                        ),
                     });
                 }
             }
@@ -91,7 +122,11 @@ pub(super) fn check_row_rules(
                         row: line,
                         column: labels[j].clone(),
                         value: format_ts(*this, ctx.tz),
-                        reason: format!("{} is before {}", c.name, other),
+                        reason: msg!(
+                            "before_other",
+                            column = Arg::column(c.name),
+                            other = Arg::column(other)
+                        ),
                     });
                 }
             }

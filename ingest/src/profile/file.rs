@@ -8,7 +8,9 @@ use serde::Deserialize;
 use edulake_schemas::dataset::{Column, Dataset, Kind, Rule};
 use edulake_schemas::datasets::{ATTENDANCE, ATTENDANCE_EXCEPTIONS, CLASS_REPORT, HEALTH_REPORT};
 use edulake_schemas::fold;
+use edulake_schemas::msg;
 use edulake_schemas::vocab::{LIST_SEPARATORS, NO_SYMPTOM};
+use edulake_schemas::words::{Arg, Msg};
 
 use super::{Flag, Meaning, Origin, Profile, Shape, ValueMap};
 use crate::values;
@@ -128,17 +130,18 @@ fn stored_for(d: &'static Dataset, shape: Shape) -> Result<&'static Dataset, Str
 /// What a value written in a profile means for a column, in the contract's words: the
 /// canonical word of a vocabulary, a number, a date, yes/no, or empty. `Err` names what the
 /// column accepts.
-pub fn checked_value(c: &Column, v: &str) -> Result<String, String> {
+pub fn checked_value(c: &Column, v: &str) -> Result<String, Msg> {
     let v = v.trim();
     if v.is_empty() {
         return Ok(String::new());
     }
     match c.kind {
         Kind::Enum(vocab) => vocab.resolve(v).map(String::from).ok_or_else(|| {
-            format!(
-                "'{v}' is not a known {} (expected one of: {})",
-                vocab.name,
-                vocab.canonical().collect::<Vec<_>>().join(", ")
+            msg!(
+                "not_in_vocab",
+                value = v,
+                vocab = Arg::Vocab(vocab),
+                expected = vocab
             )
         }),
         Kind::EnumList(vocab) => {
@@ -148,10 +151,11 @@ pub fn checked_value(c: &Column, v: &str) -> Result<String, String> {
                     continue;
                 }
                 out.push(vocab.resolve(w).ok_or_else(|| {
-                    format!(
-                        "'{w}' is not a known {} (expected one of: {})",
-                        vocab.name,
-                        vocab.canonical().collect::<Vec<_>>().join(", ")
+                    msg!(
+                        "not_in_vocab",
+                        value = w,
+                        vocab = Arg::Vocab(vocab),
+                        expected = vocab
                     )
                 })?);
             }
@@ -420,10 +424,10 @@ mod tests {
                     [values.status]\n\"请假\" = \"vacation\"\n";
         let e = Profile::parse(text, Origin::BuiltIn).unwrap_err();
         assert!(
-            e.contains("values.status.\"请假\": 'vacation' is not a known attendance_status"),
+            e.contains("values.status.\"请假\": 'vacation' is not a known attendance status"),
             "{e}"
         );
-        assert!(e.contains("present, late"), "{e}");
+        assert!(e.contains("present (出勤), late (迟到)"), "{e}");
         let e = Profile::parse(
             &text.replace("\"status\"\n[values", "\"mood\"\n[values"),
             Origin::BuiltIn,

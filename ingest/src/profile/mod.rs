@@ -21,6 +21,8 @@ use std::sync::Arc;
 use edulake_schemas::dataset::Dataset;
 use edulake_schemas::datasets::{ATTENDANCE, ATTENDANCE_EXCEPTIONS, CLASS_REPORT, HEALTH_REPORT};
 use edulake_schemas::fold;
+use edulake_schemas::msg;
+use edulake_schemas::words::{Arg, Msg};
 
 mod file;
 pub use file::checked_value;
@@ -308,7 +310,7 @@ impl Profile {
 pub struct Choice {
     pub profile: Arc<Profile>,
     /// `its headers 考勤组, 上班1打卡结果 (row 3)`, or `--profile`.
-    pub why: String,
+    pub why: Msg,
 }
 
 /// Every profile: the built-in ones, then the bureau's (a bureau's profile of the same name
@@ -381,7 +383,7 @@ impl Profiles {
         &self,
         requested: &Dataset,
         rows: &mut crate::read::Rows,
-    ) -> Result<Option<Choice>, String> {
+    ) -> Result<Option<Choice>, Msg> {
         let candidates: Vec<&Arc<Profile>> =
             self.list.iter().filter(|p| p.serves(requested)).collect();
         if candidates.is_empty() {
@@ -402,7 +404,11 @@ impl Profiles {
             if let Some(p) = best {
                 return Ok(Some(Choice {
                     profile: Arc::clone(p),
-                    why: format!("its headers {} (row {line})", p.detect.join(", ")),
+                    why: msg!(
+                        "chosen_by_headers",
+                        headers = Arg::texts(&p.detect),
+                        row = line
+                    ),
                 }));
             }
             above = own;

@@ -7,25 +7,27 @@
 use csv::StringRecord;
 use scraper::{ElementRef, Html, Selector};
 
+use edulake_schemas::msg;
+use edulake_schemas::words::Msg;
+
 use super::Table;
-use crate::limits::{MAX_CELL_CHARS, MAX_COLUMNS, MAX_HTML_BYTES, MAX_ROWS};
+use crate::limits::{
+    column_letters, grouped, MAX_CELL_CHARS, MAX_COLUMNS, MAX_HTML_BYTES, MAX_ROWS,
+};
 
 /// The most rows one cell may span (HTML's own limit).
 const MAX_ROWSPAN: usize = 65_534;
 
 /// Reads the first table of an HTML page.
-pub(super) fn read_html(text: String, encoding: &'static str) -> Result<Table, String> {
+pub(super) fn read_html(text: String, encoding: &'static str) -> Result<Table, Msg> {
     if text.len() > MAX_HTML_BYTES {
-        return Err(format!(
-            "an HTML table over {} MiB; at most that is read (save it as CSV or XLSX)",
-            MAX_HTML_BYTES >> 20
-        ));
+        return Err(msg!("html_too_big", limit = MAX_HTML_BYTES >> 20));
     }
     let page = Html::parse_document(&text);
     drop(text);
-    let tables = Selector::parse("table").map_err(|e| format!("{e:?}"))?;
+    let tables = Selector::parse("table").map_err(|e| Msg::plain(format!("{e:?}")))?;
     let Some(table) = page.select(&tables).find(|t| rows_of(*t).next().is_some()) else {
-        return Err(super::unsupported::rejected("an HTML page without a table"));
+        return Err(super::unsupported::rejected(msg!("fmt_html_no_table")));
     };
     // For each column, how many more rows a cell spanning rows from above covers.
     let mut covering: Vec<usize> = Vec::new();
@@ -33,7 +35,7 @@ pub(super) fn read_html(text: String, encoding: &'static str) -> Result<Table, S
     for (i, tr) in rows_of(table).enumerate() {
         let line = i as u64 + 1;
         if line > MAX_ROWS {
-            return Err(format!("more than {MAX_ROWS} rows; at most that is read"));
+            return Err(msg!("too_many_rows", limit = grouped(MAX_ROWS)));
         }
         // The places of this row a span from above takes (it uses one of its rows here).
         let taken: Vec<bool> = covering.iter().map(|n| *n > 0).collect();
@@ -64,14 +66,15 @@ pub(super) fn read_html(text: String, encoding: &'static str) -> Result<Table, S
             let text: String = cell.text().collect::<Vec<_>>().join("");
             let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
             if text.chars().count() > MAX_CELL_CHARS {
-                return Err(format!(
-                    "row {line}: a cell of more than {MAX_CELL_CHARS} characters"
+                return Err(msg!(
+                    "cell_too_long",
+                    row = line,
+                    column = column_letters(cells.len() as u64),
+                    limit = grouped(MAX_CELL_CHARS as u64)
                 ));
             }
             if cells.len() + cols > MAX_COLUMNS {
-                return Err(format!(
-                    "row {line}: more than {MAX_COLUMNS} columns; at most that is read"
-                ));
+                return Err(msg!("too_many_columns", row = line, limit = MAX_COLUMNS));
             }
             for k in 0..cols {
                 let col = cells.len();
@@ -158,8 +161,12 @@ mod tests {
     fn a_page_without_a_table_is_named() {
         let err = read_html("<html><body><p>登录超时</p></body></html>".into(), "UTF-8")
             .err()
-            .unwrap();
-        assert_eq!(err, "format not supported: an HTML page without a table");
+            .unwrap()
+            .to_string();
+        assert!(
+            err.starts_with("format not supported: an HTML page without a table"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -168,7 +175,7 @@ mod tests {
             "<table><tr><td>{}</td></tr></table>",
             "x".repeat(MAX_HTML_BYTES)
         );
-        let err = read_html(big, "UTF-8").err().unwrap();
+        let err = read_html(big, "UTF-8").err().unwrap().to_string();
         assert!(err.contains("over 32 MiB"), "{err}");
     }
 }

@@ -22,6 +22,8 @@ mod xml;
 use std::io::{Cursor, Read};
 
 use csv::StringRecord;
+use edulake_schemas::msg;
+use edulake_schemas::words::Msg;
 
 use crate::limits::{
     check_unpacked, column_letters, grouped, MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS,
@@ -105,7 +107,7 @@ impl Rows {
     }
 
     /// The next row into `rec`, with its row number; `Ok(None)` at the end.
-    pub fn next_into(&mut self, rec: &mut StringRecord) -> Result<Option<u64>, String> {
+    pub fn next_into(&mut self, rec: &mut StringRecord) -> Result<Option<u64>, Msg> {
         match self {
             Rows::Delimited(r) => match r.reader.read_record(rec) {
                 Ok(true) => {
@@ -116,10 +118,7 @@ impl Rows {
                     let line = r.line_at(start);
                     r.records += 1;
                     if r.records > MAX_ROWS {
-                        return Err(format!(
-                            "the file has more than {} rows; split it",
-                            grouped(MAX_ROWS)
-                        ));
+                        return Err(msg!("too_many_rows", limit = grouped(MAX_ROWS)));
                     }
                     within_limits(line, rec)?;
                     Ok(Some(line))
@@ -140,7 +139,7 @@ impl Rows {
 /// sees it: a reader keeps a row's cells and their bounds until the row ends, so one row of
 /// 400 million commas, or one field as long as the file, would be held whole before any check
 /// on its cells. One pass, from one quote, delimiter or line end to the next.
-fn within_shape(text: &[u8], delimiter: u8) -> Result<(), String> {
+fn within_shape(text: &[u8], delimiter: u8) -> Result<(), Msg> {
     // A field whose bytes are more than this holds more characters than a cell may (a
     // character takes at most four bytes, doubled if it is a quote).
     let longest = MAX_CELL_CHARS * 8 + 2;
@@ -160,10 +159,11 @@ fn within_shape(text: &[u8], delimiter: u8) -> Result<(), String> {
     let mut field_start = 0usize;
     let mut quoted = false;
     let too_long = |line: u64, column: usize| {
-        format!(
-            "row {line}, column {}: a cell of more than {} characters; at most that is read",
-            column_letters(column as u64),
-            grouped(MAX_CELL_CHARS as u64)
+        msg!(
+            "cell_too_long",
+            row = line,
+            column = column_letters(column as u64),
+            limit = grouped(MAX_CELL_CHARS as u64)
         )
     };
     for at in memchr::memchr3_iter(b'"', delimiter, b'\n', text) {
@@ -183,9 +183,7 @@ fn within_shape(text: &[u8], delimiter: u8) -> Result<(), String> {
                 column += 1;
                 field_start = at + 1;
                 if column >= MAX_COLUMNS {
-                    return Err(format!(
-                        "row {line} has more than {MAX_COLUMNS} columns; at most {MAX_COLUMNS} are read"
-                    ));
+                    return Err(msg!("too_many_columns", row = line, limit = MAX_COLUMNS));
                 }
             }
         }
@@ -197,12 +195,9 @@ fn within_shape(text: &[u8], delimiter: u8) -> Result<(), String> {
 }
 
 /// Checks one row against the column and cell limits.
-fn within_limits(line: u64, rec: &StringRecord) -> Result<(), String> {
+fn within_limits(line: u64, rec: &StringRecord) -> Result<(), Msg> {
     if rec.len() > MAX_COLUMNS {
-        return Err(format!(
-            "row {line} has {} columns; at most {MAX_COLUMNS} are read",
-            rec.len()
-        ));
+        return Err(msg!("too_many_columns", row = line, limit = MAX_COLUMNS));
     }
     // A cell of more bytes than the limit's characters may still be within it (Chinese
     // takes three bytes a character): count characters only then.
@@ -211,11 +206,11 @@ fn within_limits(line: u64, rec: &StringRecord) -> Result<(), String> {
             if cell.len() > MAX_CELL_CHARS {
                 let chars = cell.chars().count();
                 if chars > MAX_CELL_CHARS {
-                    return Err(format!(
-                        "row {line}, column {}: a cell of {} characters; at most {} are read",
-                        column_letters(i as u64),
-                        grouped(chars as u64),
-                        grouped(MAX_CELL_CHARS as u64)
+                    return Err(msg!(
+                        "cell_too_long",
+                        row = line,
+                        column = column_letters(i as u64),
+                        limit = grouped(MAX_CELL_CHARS as u64)
                     ));
                 }
             }
@@ -224,13 +219,13 @@ fn within_limits(line: u64, rec: &StringRecord) -> Result<(), String> {
     Ok(())
 }
 
-fn csv_error(e: &csv::Error) -> String {
+fn csv_error(e: &csv::Error) -> Msg {
     match e.kind() {
-        csv::ErrorKind::Utf8 { pos, .. } => format!(
-            "row {}: text is not valid in its encoding",
-            pos.as_ref().map(|p| p.line()).unwrap_or(0)
+        csv::ErrorKind::Utf8 { pos, .. } => msg!(
+            "not_in_encoding",
+            row = pos.as_ref().map(|p| p.line()).unwrap_or(0)
         ),
-        _ => format!("malformed text table: {e}"),
+        _ => msg!("malformed_text", problem = e.to_string()),
     }
 }
 
@@ -241,7 +236,7 @@ pub struct Table {
     pub spreadsheet: bool,
     pub rows: Rows,
     /// What the clerk should know about how the file was read (a bundle's misspelt header).
-    pub notes: Vec<String>,
+    pub notes: Vec<Msg>,
 }
 
 impl Table {
@@ -266,14 +261,14 @@ impl Table {
     }
 }
 
-/// Reads `bytes` as a table. `Err` is a sentence saying why the file is not a table.
-pub fn read_table(bytes: Vec<u8>) -> Result<Table, String> {
+/// Reads `bytes` as a table. `Err` says why the file is not a table.
+pub fn read_table(bytes: Vec<u8>) -> Result<Table, Msg> {
     read_table_for(bytes, None)
 }
 
 /// [`read_table`] for a dataset: a bundle of several tables (OneRoster) is read as the one the
 /// dataset takes (its orgs for `schools`, else its roster).
-pub fn read_table_for(bytes: Vec<u8>, dataset: Option<&str>) -> Result<Table, String> {
+pub fn read_table_for(bytes: Vec<u8>, dataset: Option<&str>) -> Result<Table, Msg> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let consumed = std::cell::Cell::new(0u64);
         let mut gz = flate2::read::MultiGzDecoder::new(Counting {
@@ -285,17 +280,17 @@ pub fn read_table_for(bytes: Vec<u8>, dataset: Option<&str>) -> Result<Table, St
         loop {
             let n = gz
                 .read(&mut chunk)
-                .map_err(|e| format!("gzip data is damaged: {e}"))?;
+                .map_err(|e| msg!("gzip_damaged", problem = e.to_string()))?;
             if n == 0 {
                 break;
             }
             out.extend_from_slice(&chunk[..n]);
-            check_unpacked("the gzip file", out.len() as u64, consumed.get())?;
+            check_unpacked(msg!("the_gzip_file"), out.len() as u64, consumed.get())?;
         }
         drop(gz);
         drop(bytes);
         if out.starts_with(&[0x1f, 0x8b]) {
-            return Err("gzip inside gzip is not accepted".into());
+            return Err(msg!("gzip_in_gzip"));
         }
         let mut t = read_table_for(out, dataset)?;
         t.sniffed.gzip = true;
@@ -306,19 +301,15 @@ pub fn read_table_for(bytes: Vec<u8>, dataset: Option<&str>) -> Result<Table, St
     }
     if bytes.starts_with(b"PK\x03\x04") {
         if oneroster::is_oneroster(&bytes) {
-            let want =
-                match dataset {
-                    Some("schools") => oneroster::Want::Schools,
-                    None | Some("enrolment") => oneroster::Want::Roster,
-                    Some(_) => return Err(unsupported::rejected(
-                        "a OneRoster bundle (read as `schools` for its orgs, as `enrolment` for \
-                         its users and enrollments)",
-                    )),
-                };
+            let want = match dataset {
+                Some("schools") => oneroster::Want::Schools,
+                None | Some("enrolment") => oneroster::Want::Roster,
+                Some(_) => return Err(unsupported::rejected(msg!("oneroster_for_other"))),
+            };
             return oneroster::read_oneroster(bytes, want);
         }
         if let Some(what) = unsupported::zip_contents(&bytes) {
-            return Err(unsupported::rejected(&what));
+            return Err(unsupported::rejected(what));
         }
         return sheet::read_xlsx(bytes);
     }
@@ -327,7 +318,7 @@ pub fn read_table_for(bytes: Vec<u8>, dataset: Option<&str>) -> Result<Table, St
     }
     let (text, encoding) = decode_text(bytes)?;
     if text.contains('\0') {
-        return Err("the file holds binary data, not a table".into());
+        return Err(msg!("binary_data"));
     }
     let first = text.trim_start();
     if first.starts_with('{') {
@@ -340,10 +331,10 @@ pub fn read_table_for(bytes: Vec<u8>, dataset: Option<&str>) -> Result<Table, St
         return xml::read_xml(text, encoding);
     }
     if let Some(what) = unsupported::by_text(first) {
-        return Err(unsupported::rejected(&what));
+        return Err(unsupported::rejected(what));
     }
     if first.is_empty() {
-        return Err("the file is empty".into());
+        return Err(msg!("file_empty"));
     }
     let delimiter = sniff_delimiter(&text);
     within_shape(text.as_bytes(), delimiter)?;
@@ -384,8 +375,8 @@ impl Read for Counting<'_> {
 }
 
 /// Decodes text in UTF-16 (by BOM, or by its zero bytes), UTF-8 (BOM or not) or GB18030.
-fn decode_text(bytes: Vec<u8>) -> Result<(String, &'static str), String> {
-    let utf16 = |le: bool, body: &[u8]| -> Result<String, String> {
+fn decode_text(bytes: Vec<u8>) -> Result<(String, &'static str), Msg> {
+    let utf16 = |le: bool, body: &[u8]| -> Result<String, Msg> {
         let enc = if le {
             encoding_rs::UTF_16LE
         } else {
@@ -393,7 +384,7 @@ fn decode_text(bytes: Vec<u8>) -> Result<(String, &'static str), String> {
         };
         let (s, had_errors) = enc.decode_without_bom_handling(body);
         if had_errors {
-            Err("the file looks like UTF-16 text but is damaged".into())
+            Err(msg!("utf16_damaged"))
         } else {
             Ok(s.into_owned())
         }
@@ -421,12 +412,7 @@ fn decode_text(bytes: Vec<u8>) -> Result<(String, &'static str), String> {
         let body = bytes[3..].to_vec();
         return String::from_utf8(body)
             .map(|s| (s, "UTF-8 with BOM"))
-            .map_err(|e| {
-                format!(
-                    "the file starts as UTF-8 but byte {} is not UTF-8",
-                    e.utf8_error().valid_up_to() + 3
-                )
-            });
+            .map_err(|e| msg!("utf8_broken", byte = e.utf8_error().valid_up_to() + 3));
     }
     match String::from_utf8(bytes) {
         Ok(s) => Ok((s, "UTF-8")),
@@ -434,7 +420,7 @@ fn decode_text(bytes: Vec<u8>) -> Result<(String, &'static str), String> {
             let bytes = e.into_bytes();
             let (s, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(&bytes);
             if had_errors {
-                Err("the text is neither UTF-8 nor GB18030/GBK".into())
+                Err(msg!("unknown_encoding"))
             } else {
                 Ok((s.into_owned(), "GB18030"))
             }
@@ -489,7 +475,7 @@ const MAX_JSON_LINE_BYTES: usize = 4 << 20;
 
 /// JSON lines: read twice, so that only the text is held: once to find every key (the
 /// header) and check each line, then line by line as rows.
-fn read_json_lines(text: String, encoding: &'static str) -> Result<Table, String> {
+fn read_json_lines(text: String, encoding: &'static str) -> Result<Table, Msg> {
     let mut header: Vec<String> = Vec::new();
     let mut lines: Vec<(u64, usize, usize)> = Vec::new();
     let mut at = 0usize;
@@ -502,16 +488,14 @@ fn read_json_lines(text: String, encoding: &'static str) -> Result<Table, String
         }
         let number = i as u64 + 1;
         if lines.len() as u64 >= MAX_ROWS {
-            return Err(format!(
-                "the file has more than {} rows; split it",
-                grouped(MAX_ROWS)
-            ));
+            return Err(msg!("too_many_rows", limit = grouped(MAX_ROWS)));
         }
         if line.len() > MAX_JSON_LINE_BYTES {
-            return Err(format!(
-                "row {number} is {} MiB long; at most {} MiB are read in a line",
-                line.len() >> 20,
-                MAX_JSON_LINE_BYTES >> 20
+            return Err(msg!(
+                "line_too_long",
+                row = number,
+                size = line.len() >> 20,
+                limit = MAX_JSON_LINE_BYTES >> 20
             ));
         }
         if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(line)
@@ -519,9 +503,10 @@ fn read_json_lines(text: String, encoding: &'static str) -> Result<Table, String
             for k in map.keys() {
                 if !header.iter().any(|h| h == k) {
                     if header.len() == MAX_COLUMNS {
-                        return Err(format!(
-                            "row {number}: the JSON objects have more than {MAX_COLUMNS} different keys; \
-                             at most {MAX_COLUMNS} columns are read"
+                        return Err(msg!(
+                            "too_many_json_keys",
+                            row = number,
+                            limit = MAX_COLUMNS
                         ));
                     }
                     header.push(k.clone());
@@ -531,7 +516,7 @@ fn read_json_lines(text: String, encoding: &'static str) -> Result<Table, String
         lines.push((number, start, start + line.len()));
     }
     if header.is_empty() {
-        return Err("no JSON object found in the JSON lines".into());
+        return Err(msg!("no_json_object"));
     }
     Ok(Table {
         sniffed: Sniffed {
@@ -561,7 +546,7 @@ pub struct JsonRows {
 }
 
 impl JsonRows {
-    fn next_into(&mut self, rec: &mut StringRecord) -> Result<Option<u64>, String> {
+    fn next_into(&mut self, rec: &mut StringRecord) -> Result<Option<u64>, Msg> {
         if let Some(header) = self.header.take() {
             *rec = StringRecord::from(header);
             return Ok(Some(0));
@@ -586,14 +571,15 @@ impl JsonRows {
             }
             // A bad line is one bad row, not a bad file: a row with a marker the cleaner
             // rejects.
-            Ok(_) => StringRecord::from(vec![format!("{UNREADABLE_ROW}not a JSON object")]),
-            Err(e) => StringRecord::from(vec![format!("{UNREADABLE_ROW}not a JSON object: {e}")]),
+            Ok(_) => StringRecord::from(vec![UNREADABLE_ROW.to_string()]),
+            Err(e) => StringRecord::from(vec![format!("{UNREADABLE_ROW}{e}")]),
         };
         Ok(Some(number))
     }
 }
 
-/// Prefix of the single cell of a row the reader could not parse (a malformed JSON line).
+/// Prefix of the single cell of a row the reader could not parse (a malformed JSON line),
+/// before the parser's words (none for a line that is JSON but not an object).
 pub const UNREADABLE_ROW: &str = "\u{0}unreadable:";
 
 #[cfg(test)]

@@ -21,6 +21,9 @@ use std::io::{Cursor, Read};
 
 use csv::StringRecord;
 
+use edulake_schemas::msg;
+use edulake_schemas::words::Msg;
+
 use super::Table;
 use crate::limits::{
     check_unpacked, grouped, MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, MAX_SHEET_CELLS,
@@ -215,12 +218,12 @@ struct Bundle {
     total: u64,
     /// Filled cells kept from all entities (an empty one is not kept).
     cells: u64,
-    notes: Vec<String>,
+    notes: Vec<Msg>,
 }
 
 impl Bundle {
     /// An entity's CSV (`orgs` → `orgs.csv`), if the bundle has it.
-    fn entity(&mut self, name: &str) -> Result<Option<Entity>, String> {
+    fn entity(&mut self, name: &str) -> Result<Option<Entity>, Msg> {
         let expected = EXPECTED
             .iter()
             .find(|(n, _)| *n == name)
@@ -242,7 +245,7 @@ impl Bundle {
         let mut part = self
             .zip
             .by_index(index)
-            .map_err(|e| format!("the OneRoster bundle is damaged: {e}"))?;
+            .map_err(|e| msg!("oneroster_damaged", detail = e.to_string()))?;
         let compressed = part.compressed_size();
         let mut bytes = Vec::new();
         let mut buf = vec![0u8; 64 << 10];
@@ -250,16 +253,16 @@ impl Bundle {
             let n = match part.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
-                Err(e) => return Err(format!("the OneRoster bundle is damaged: {e}")),
+                Err(e) => return Err(msg!("oneroster_damaged", detail = e.to_string())),
             };
             bytes.extend_from_slice(&buf[..n]);
             self.total += n as u64;
-            check_unpacked("the OneRoster bundle", bytes.len() as u64, compressed)?;
-            check_unpacked("the OneRoster bundle", self.total, self.size)?;
+            check_unpacked(msg!("the_oneroster_bundle"), bytes.len() as u64, compressed)?;
+            check_unpacked(msg!("the_oneroster_bundle"), self.total, self.size)?;
         }
         drop(part);
-        let text = String::from_utf8(bytes)
-            .map_err(|_| format!("{file} in the OneRoster bundle is not UTF-8 text"))?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| msg!("oneroster_not_utf8", file = &file))?;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -268,17 +271,24 @@ impl Bundle {
         let Some(head) = records.next() else {
             return Ok(Some(Entity { rows: Vec::new() }));
         };
-        let head = head.map_err(|e| format!("{file}: {e}"))?;
+        let head =
+            head.map_err(|e| msg!("oneroster_file_bad", file = &file, detail = e.to_string()))?;
         if head.len() > MAX_COLUMNS {
-            return Err(format!("{file} has more than {MAX_COLUMNS} columns"));
+            return Err(msg!(
+                "too_many_columns_in",
+                file = &file,
+                limit = MAX_COLUMNS
+            ));
         }
         let mut columns: Vec<Option<&'static str>> = Vec::with_capacity(head.len());
         for h in head.iter() {
             let found = header_for(h, expected);
             if let Some((e, true)) = found {
-                self.notes.push(format!(
-                    "{file}: the header '{}' is read as '{e}' (OneRoster's spelling)",
-                    h.trim()
+                self.notes.push(msg!(
+                    "oneroster_spelling",
+                    file = &file,
+                    header = h.trim(),
+                    read_as = e
                 ));
             }
             columns.push(found.map(|(e, _)| e));
@@ -286,28 +296,29 @@ impl Bundle {
         let mut rows = Vec::new();
         for (i, r) in records.enumerate() {
             if i as u64 >= MAX_ROWS {
-                return Err(format!(
-                    "{file} has more than {} rows; split it",
-                    grouped(MAX_ROWS)
+                return Err(msg!(
+                    "too_many_rows_in",
+                    file = &file,
+                    limit = grouped(MAX_ROWS)
                 ));
             }
-            let r = r.map_err(|e| format!("{file}: {e}"))?;
+            let r =
+                r.map_err(|e| msg!("oneroster_file_bad", file = &file, detail = e.to_string()))?;
             let mut row = HashMap::new();
             for (c, v) in columns.iter().zip(r.iter()) {
                 let v = v.trim();
                 if let (Some(c), false) = (c, v.is_empty()) {
                     if v.chars().count() > MAX_CELL_CHARS {
-                        return Err(format!(
-                            "{file}, row {}: a cell of more than {MAX_CELL_CHARS} characters",
-                            i + 2
+                        return Err(msg!(
+                            "cell_too_long_in",
+                            file = &file,
+                            row = i + 2,
+                            limit = grouped(MAX_CELL_CHARS as u64)
                         ));
                     }
                     self.cells += 1;
                     if self.cells > MAX_SHEET_CELLS {
-                        return Err(format!(
-                            "the OneRoster bundle holds more than {} values; split it",
-                            grouped(MAX_SHEET_CELLS)
-                        ));
+                        return Err(msg!("too_many_cells", limit = grouped(MAX_SHEET_CELLS)));
                     }
                     row.insert(*c, v.to_string());
                 }
@@ -328,10 +339,10 @@ fn deleted(row: &HashMap<&'static str, String>) -> bool {
 }
 
 /// Reads a OneRoster bundle as the table `want` asks for.
-pub(super) fn read_oneroster(bytes: Vec<u8>, want: Want) -> Result<Table, String> {
+pub(super) fn read_oneroster(bytes: Vec<u8>, want: Want) -> Result<Table, Msg> {
     let size = bytes.len() as u64;
     let zip = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| format!("the OneRoster bundle is damaged: {e}"))?;
+        .map_err(|e| msg!("oneroster_damaged", detail = e.to_string()))?;
     let mut b = Bundle {
         zip,
         size,
@@ -350,7 +361,7 @@ pub(super) fn read_oneroster(bytes: Vec<u8>, want: Want) -> Result<Table, String
         .unwrap_or_default();
     let orgs = b
         .entity("orgs")?
-        .ok_or("the OneRoster bundle has no orgs.csv")?;
+        .ok_or(msg!("oneroster_lacks", file = "orgs.csv"))?;
     let org_by_id: HashMap<&str, &HashMap<&'static str, String>> = orgs
         .rows
         .iter()
@@ -360,7 +371,7 @@ pub(super) fn read_oneroster(bytes: Vec<u8>, want: Want) -> Result<Table, String
     let classes = b.entity("classes")?.map(|e| e.rows).unwrap_or_default();
     let users = b
         .entity("users")?
-        .ok_or("the OneRoster bundle has no users.csv")?;
+        .ok_or(msg!("oneroster_lacks", file = "users.csv"))?;
     // A user's role and orgs: users.csv (1.1) or roles.csv (1.2).
     let roles = b.entity("roles")?.map(|e| e.rows).unwrap_or_default();
     let mut student: HashSet<String> = HashSet::new();
@@ -467,7 +478,7 @@ pub(super) fn read_oneroster(bytes: Vec<u8>, want: Want) -> Result<Table, String
                 .collect();
             let enrollments = b
                 .entity("enrollments")?
-                .ok_or("the OneRoster bundle has no enrollments.csv")?;
+                .ok_or(msg!("oneroster_lacks", file = "enrollments.csv"))?;
             let class_by_id: HashMap<&str, &HashMap<&'static str, String>> = classes
                 .iter()
                 .filter(|c| !deleted(c))

@@ -16,18 +16,21 @@ use std::io::{Cursor, Read};
 use calamine::{Data, DataType, Reader};
 use csv::StringRecord;
 
+use edulake_schemas::msg;
+use edulake_schemas::words::Msg;
+
 use super::Table;
 use crate::limits::{
     check_unpacked, column_letters, grouped, MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS,
     MAX_SHARED_STRINGS_BYTES, MAX_SHEET_CELLS, MAX_SHEET_TEXT_BYTES, MAX_XLS_GRID,
 };
 
-pub(super) fn read_xlsx(bytes: Vec<u8>) -> Result<Table, String> {
+pub(super) fn read_xlsx(bytes: Vec<u8>) -> Result<Table, Msg> {
     check_zip(&bytes)?;
     damaged_if_it_panics("XLSX", || xlsx_cells(bytes))
 }
 
-pub(super) fn read_xls(bytes: Vec<u8>) -> Result<Table, String> {
+pub(super) fn read_xls(bytes: Vec<u8>) -> Result<Table, Msg> {
     check_biff(&bytes)?;
     damaged_if_it_panics("XLS", || xls_cells(bytes))
 }
@@ -36,32 +39,29 @@ pub(super) fn read_xls(bytes: Vec<u8>) -> Result<Table, String> {
 /// that overflows) is a damaged file, said as such, not a failure of the ingest.
 fn damaged_if_it_panics(
     kind: &str,
-    read: impl FnOnce() -> Result<Table, String>,
-) -> Result<Table, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
-        Err(format!(
-            "the {kind} workbook is damaged: its sheet cannot be read"
-        ))
-    })
+    read: impl FnOnce() -> Result<Table, Msg>,
+) -> Result<Table, Msg> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
+        .unwrap_or_else(|_| Err(msg!("workbook_damaged", kind = kind, detail = "panic")))
 }
 
-fn xlsx_cells(bytes: Vec<u8>) -> Result<Table, String> {
+fn xlsx_cells(bytes: Vec<u8>) -> Result<Table, Msg> {
     let mut wb = calamine::Xlsx::new(Cursor::new(bytes))
-        .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
+        .map_err(|e| msg!("workbook_unreadable", kind = "XLSX", detail = e.to_string()))?;
     let name = wb
         .sheet_names()
         .into_iter()
         .next()
-        .ok_or("the workbook has no sheet")?;
+        .ok_or(msg!("workbook_no_sheet"))?;
     let mut reader = wb
         .worksheet_cells_reader(&name)
-        .map_err(|e| format!("the first sheet cannot be read: {e}"))?;
+        .map_err(|e| msg!("sheet_unreadable", detail = e.to_string()))?;
     let mut cells = Cells::default();
     loop {
         let cell = match reader.next_cell() {
             Ok(Some(c)) => c,
             Ok(None) => break,
-            Err(e) => return Err(format!("the first sheet cannot be read: {e}")),
+            Err(e) => return Err(msg!("sheet_unreadable", detail = e.to_string())),
         };
         let (row, col) = cell.get_position();
         let value = Data::from(cell.get_value().clone());
@@ -70,13 +70,13 @@ fn xlsx_cells(bytes: Vec<u8>) -> Result<Table, String> {
     Ok(cells.into_table("xlsx"))
 }
 
-fn xls_cells(bytes: Vec<u8>) -> Result<Table, String> {
+fn xls_cells(bytes: Vec<u8>) -> Result<Table, Msg> {
     let mut wb = calamine::Xls::new(Cursor::new(bytes))
-        .map_err(|e| format!("not a readable XLS workbook: {e}"))?;
+        .map_err(|e| msg!("workbook_unreadable", kind = "XLS", detail = e.to_string()))?;
     let range = wb
         .worksheet_range_at(0)
-        .ok_or("the workbook has no sheet")?
-        .map_err(|e| format!("the first sheet cannot be read: {e}"))?;
+        .ok_or(msg!("workbook_no_sheet"))?
+        .map_err(|e| msg!("sheet_unreadable", detail = e.to_string()))?;
     let mut cells = Cells::default();
     for (row, col, value) in range.used_cells() {
         let (r0, c0) = range.start().unwrap_or((0, 0));
@@ -87,15 +87,15 @@ fn xls_cells(bytes: Vec<u8>) -> Result<Table, String> {
 
 /// Unpacks every part of a zip into nothing, counting, so that a part which unpacks to far
 /// more than it says (or than any real workbook) is caught before anything keeps it.
-fn check_zip(bytes: &[u8]) -> Result<(), String> {
+fn check_zip(bytes: &[u8]) -> Result<(), Msg> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
+        .map_err(|e| msg!("workbook_unreadable", kind = "XLSX", detail = e.to_string()))?;
     let mut total = 0u64;
     let mut buf = vec![0u8; 64 << 10];
     for i in 0..zip.len() {
         let mut part = zip
             .by_index(i)
-            .map_err(|e| format!("not a readable XLSX workbook: {e}"))?;
+            .map_err(|e| msg!("workbook_unreadable", kind = "XLSX", detail = e.to_string()))?;
         // A part is read from at most its compressed size of the file.
         let compressed = part.compressed_size();
         let name = part.name().map(|n| n.to_string()).unwrap_or_default();
@@ -110,16 +110,22 @@ fn check_zip(bytes: &[u8]) -> Result<(), String> {
             let n = match part.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
-                Err(e) => return Err(format!("the XLSX workbook is damaged: {e}")),
+                Err(e) => {
+                    return Err(msg!(
+                        "workbook_damaged",
+                        kind = "XLSX",
+                        detail = e.to_string()
+                    ))
+                }
             };
             unpacked += n as u64;
             total += n as u64;
-            check_unpacked("the XLSX workbook", unpacked, compressed)?;
-            check_unpacked("the XLSX workbook", total, bytes.len() as u64)?;
+            check_unpacked(msg!("the_xlsx_workbook"), unpacked, compressed)?;
+            check_unpacked(msg!("the_xlsx_workbook"), total, bytes.len() as u64)?;
             if strings && unpacked > MAX_SHARED_STRINGS_BYTES {
-                return Err(format!(
-                    "the workbook's shared strings unpack to more than {} MiB; at most that is read",
-                    MAX_SHARED_STRINGS_BYTES >> 20
+                return Err(msg!(
+                    "shared_strings_too_big",
+                    limit = MAX_SHARED_STRINGS_BYTES >> 20
                 ));
             }
             if sheet {
@@ -146,11 +152,14 @@ fn check_zip(bytes: &[u8]) -> Result<(), String> {
             });
             if let Some(count) = said {
                 if count > unpacked / 5 + 1 || count > MAX_SHEET_CELLS {
-                    return Err(format!(
-                        "the workbook says it has {} shared strings, which its {} bytes of strings \
-                         cannot hold: the file is damaged",
-                        grouped(count),
-                        grouped(unpacked)
+                    return Err(msg!(
+                        "workbook_damaged",
+                        kind = "XLSX",
+                        detail = format!(
+                            "it says it has {} shared strings, which its {} bytes of strings cannot hold",
+                            grouped(count),
+                            grouped(unpacked)
+                        )
                     ));
                 }
             }
@@ -162,7 +171,7 @@ fn check_zip(bytes: &[u8]) -> Result<(), String> {
 /// Refuses a sheet naming a cell no sheet can have: Excel's last cell is XFD1048576, and a
 /// reference past it (`ZZZZZZZ1`) overflows a reader's arithmetic. Looks at every `r="…"` and
 /// `ref="…"` attribute of the sheet's XML.
-fn check_references(xml: &[u8]) -> Result<(), String> {
+fn check_references(xml: &[u8]) -> Result<(), Msg> {
     for pattern in [&b" r=\""[..], &b" ref=\""[..]] {
         let mut from = 0;
         while let Some(at) = find(&xml[from..], pattern) {
@@ -185,10 +194,13 @@ fn check_references(xml: &[u8]) -> Result<(), String> {
                     .iter()
                     .fold(0u64, |r, d| (r * 10 + (d - b'0') as u64).min(1 << 40));
                 if letters.len() > 3 || col > 16_384 || digits.len() > 7 || row > 1_048_576 {
-                    return Err(format!(
-                        "the sheet names a cell {} that no sheet can have (Excel's last is XFD1048576): \
-                         the file is damaged",
-                        String::from_utf8_lossy(cell)
+                    return Err(msg!(
+                        "workbook_damaged",
+                        kind = "XLSX",
+                        detail = format!(
+                            "the sheet names a cell {} that no sheet can have (Excel's last is XFD1048576)",
+                            String::from_utf8_lossy(cell)
+                        )
                     ));
                 }
             }
@@ -207,9 +219,9 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// calamine reserves rows × columns cells) and its cells (whose span calamine then allocates
 /// as one grid, for every sheet). A workbook whose grids would exceed [`MAX_XLS_GRID`] cells,
 /// or that has a cell beyond the column limit, is refused.
-fn check_biff(bytes: &[u8]) -> Result<(), String> {
+fn check_biff(bytes: &[u8]) -> Result<(), Msg> {
     let mut file = cfb::CompoundFile::open(Cursor::new(bytes))
-        .map_err(|e| format!("not a readable XLS workbook: {e}"))?;
+        .map_err(|e| msg!("workbook_unreadable", kind = "XLS", detail = e.to_string()))?;
     let mut stream = Vec::new();
     let opened = file
         .open_stream("/Workbook")
@@ -218,8 +230,14 @@ fn check_biff(bytes: &[u8]) -> Result<(), String> {
         Ok(s) => s
             .take(crate::limits::MAX_UNPACKED_BYTES + 1)
             .read_to_end(&mut stream)
-            .map_err(|e| format!("the XLS workbook is damaged: {e}"))?,
-        Err(_) => return Err("not a readable XLS workbook: it has no Workbook stream".into()),
+            .map_err(|e| msg!("workbook_damaged", kind = "XLS", detail = e.to_string()))?,
+        Err(_) => {
+            return Err(msg!(
+                "workbook_unreadable",
+                kind = "XLS",
+                detail = "no Workbook stream"
+            ))
+        }
     };
     // The globals: where each sheet starts, and the shared strings (with the records that
     // continue them).
@@ -248,16 +266,15 @@ fn check_biff(bytes: &[u8]) -> Result<(), String> {
     // is counted so, before it does.
     let strings = sst_text_lengths(&sst)?;
     let mut text = 0u64;
-    let too_big = |what: String| {
-        format!(
-            "{what}; at most {} cells are read from an XLS file (save it as XLSX or CSV)",
-            grouped(MAX_XLS_GRID)
-        )
-    };
+    let too_big = |what: Msg| msg!("xls_too_big", what = what, limit = grouped(MAX_XLS_GRID));
     let mut grid = 0u64;
     for start in sheets {
         if start as usize > stream.len() {
-            return Err("the XLS workbook is damaged: a sheet starts past its end".into());
+            return Err(msg!(
+                "workbook_damaged",
+                kind = "XLS",
+                detail = "a sheet starts past its end"
+            ));
         }
         let mut span: Option<(u64, u64, u64, u64)> = None;
         let mut bof_seen = false;
@@ -272,7 +289,7 @@ fn check_biff(bytes: &[u8]) -> Result<(), String> {
                 }
                 continue;
             }
-            let mut cover = |row: u64, col: u64| -> Result<(), String> {
+            let mut cover = |row: u64, col: u64| -> Result<(), Msg> {
                 check_column(row, col)?;
                 span = Some(match span {
                     None => (row, row, col, col),
@@ -302,23 +319,29 @@ fn check_biff(bytes: &[u8]) -> Result<(), String> {
                         )
                     };
                     let (Some(r0), Some(r1), Some(c0), Some(c1)) = (r0, r1, c0, c1) else {
-                        return Err("the XLS workbook is damaged: a short DIMENSIONS record".into());
+                        return Err(msg!(
+                            "workbook_damaged",
+                            kind = "XLS",
+                            detail = "a short DIMENSIONS record"
+                        ));
                     };
                     // As calamine reads it: the last row and column are one past the end,
                     // and a first column past 255 or after the last counts from 0.
                     if r1 >= 1 && c1 >= 1 && r1 <= r0 {
-                        return Err(
-                            "the XLS workbook is damaged: a sheet ends before it begins".into()
-                        );
+                        return Err(msg!(
+                            "workbook_damaged",
+                            kind = "XLS",
+                            detail = "a sheet ends before it begins"
+                        ));
                     }
                     let c0 = if c0 > 0xFF || c1 < c0 { 0 } else { c0 };
                     let rows = (r1 as u64).saturating_sub(r0 as u64).max(1);
                     let cols = (c1 as u64).saturating_sub(c0 as u64).max(1);
                     if rows.saturating_mul(cols) > MAX_XLS_GRID {
-                        return Err(too_big(format!(
-                            "a sheet of the XLS workbook says it spans {} rows × {} columns",
-                            grouped(rows),
-                            grouped(cols)
+                        return Err(too_big(msg!(
+                            "xls_sheet_spans",
+                            rows = grouped(rows),
+                            cols = grouped(cols)
                         )));
                     }
                 }
@@ -356,17 +379,13 @@ fn check_biff(bytes: &[u8]) -> Result<(), String> {
             grid += (r1 - r0 + 1) * (c1 - c0 + 1);
         }
         if text > MAX_SHEET_TEXT_BYTES {
-            return Err(format!(
-                "the sheets of the XLS workbook hold more than {} MiB of text (a shared string \
-                 counted in every cell showing it); at most that is read",
-                MAX_SHEET_TEXT_BYTES >> 20
+            return Err(msg!(
+                "sheet_text_too_big",
+                limit = MAX_SHEET_TEXT_BYTES >> 20
             ));
         }
         if grid > MAX_XLS_GRID {
-            return Err(too_big(format!(
-                "the sheets of the XLS workbook span {} cells from their first to their last",
-                grouped(grid)
-            )));
+            return Err(too_big(msg!("xls_sheets_span", cells = grouped(grid))));
         }
     }
     Ok(())
@@ -375,7 +394,7 @@ fn check_biff(bytes: &[u8]) -> Result<(), String> {
 /// The bytes each shared string of an XLS workbook takes once read (as UTF-8, at most),
 /// walking the SST record and the records that continue it (a string's characters may go on
 /// in the next record, which then starts with a byte saying how wide they are).
-fn sst_text_lengths(parts: &[&[u8]]) -> Result<Vec<u64>, String> {
+fn sst_text_lengths(parts: &[&[u8]]) -> Result<Vec<u64>, Msg> {
     let mut buf = Vec::new();
     let mut bounds = Vec::new();
     for p in parts {
@@ -389,7 +408,13 @@ fn sst_text_lengths(parts: &[&[u8]]) -> Result<Vec<u64>, String> {
             .find(|b| *b > pos)
             .unwrap_or(buf.len())
     };
-    let damaged = || "the XLS workbook is damaged: its shared strings do not add up".to_string();
+    let damaged = || {
+        msg!(
+            "workbook_damaged",
+            kind = "XLS",
+            detail = "its shared strings do not add up"
+        )
+    };
     let Some(unique) = u32_at(&buf, 4) else {
         return Ok(Vec::new());
     };
@@ -397,10 +422,7 @@ fn sst_text_lengths(parts: &[&[u8]]) -> Result<Vec<u64>, String> {
     let mut pos = 8usize;
     for _ in 0..unique {
         if out.len() as u64 >= MAX_SHEET_CELLS {
-            return Err(format!(
-                "the XLS workbook has more than {} shared strings; at most that many are read",
-                grouped(MAX_SHEET_CELLS)
-            ));
+            return Err(msg!("too_many_cells", limit = grouped(MAX_SHEET_CELLS)));
         }
         let (Some(chars), Some(&flags)) = (u16_at(&buf, pos), buf.get(pos + 2)) else {
             break;
@@ -478,12 +500,13 @@ fn u32_at(data: &[u8], i: usize) -> Option<u32> {
         .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
-fn check_column(row: u64, col: u64) -> Result<(), String> {
+fn check_column(row: u64, col: u64) -> Result<(), Msg> {
     if col >= MAX_COLUMNS as u64 {
-        return Err(format!(
-            "row {}: a cell in column {}; at most {MAX_COLUMNS} columns are read",
-            row + 1,
-            column_letters(col)
+        return Err(msg!(
+            "cell_past_columns",
+            row = row + 1,
+            column = column_letters(col),
+            limit = MAX_COLUMNS
         ));
     }
     Ok(())
@@ -500,40 +523,32 @@ struct Cells {
 }
 
 impl Cells {
-    fn push(&mut self, row: u32, col: u32, value: &Data) -> Result<(), String> {
+    fn push(&mut self, row: u32, col: u32, value: &Data) -> Result<(), Msg> {
         if value.is_empty() {
             return Ok(());
         }
         if row as u64 >= MAX_ROWS {
-            return Err(format!(
-                "a cell in row {}; at most {} rows are read",
-                grouped(row as u64 + 1),
-                grouped(MAX_ROWS)
-            ));
+            return Err(msg!("too_many_rows", limit = grouped(MAX_ROWS)));
         }
         check_column(row as u64, col as u64)?;
         if self.cells.len() as u64 >= MAX_SHEET_CELLS {
-            return Err(format!(
-                "the sheet has more than {} cells with a value; split it",
-                grouped(MAX_SHEET_CELLS)
-            ));
+            return Err(msg!("too_many_cells", limit = grouped(MAX_SHEET_CELLS)));
         }
         let text = cell_text(value);
         let chars = text.chars().count();
         if chars > MAX_CELL_CHARS {
-            return Err(format!(
-                "row {}, column {}: a cell of {} characters; at most {} are read",
-                row + 1,
-                column_letters(col as u64),
-                grouped(chars as u64),
-                grouped(MAX_CELL_CHARS as u64)
+            return Err(msg!(
+                "cell_too_long",
+                row = row + 1,
+                column = column_letters(col as u64),
+                limit = grouped(MAX_CELL_CHARS as u64)
             ));
         }
         self.text += text.len() as u64;
         if self.text > MAX_SHEET_TEXT_BYTES {
-            return Err(format!(
-                "the sheet's cells hold more than {} MiB of text; at most that is read",
-                MAX_SHEET_TEXT_BYTES >> 20
+            return Err(msg!(
+                "sheet_text_too_big",
+                limit = MAX_SHEET_TEXT_BYTES >> 20
             ));
         }
         self.min_col = Some(self.min_col.map_or(col, |m| m.min(col)));

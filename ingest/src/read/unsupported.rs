@@ -5,39 +5,40 @@
 
 use std::io::Cursor;
 
+use edulake_schemas::msg;
+use edulake_schemas::words::{Arg, Msg};
+
 /// The sentence a file in a format edulake does not read is rejected with.
-pub(super) fn rejected(what: &str) -> String {
-    format!("format not supported: {what}")
+pub(super) fn rejected(what: Msg) -> Msg {
+    msg!("format_not_supported", what = what)
 }
 
 /// What a file's first bytes say it is, where that is a known format edulake does not read.
-pub(super) fn by_magic(bytes: &[u8]) -> Option<&'static str> {
+pub(super) fn by_magic(bytes: &[u8]) -> Option<Msg> {
     const MAGIC: &[(&[u8], &str)] = &[
-        (b"%PDF-", "a PDF document"),
-        (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-        (b"\xFF\xD8\xFF", "a JPEG image"),
-        (b"GIF87a", "a GIF image"),
-        (b"GIF89a", "a GIF image"),
-        (b"BM", "a BMP image"),
-        (b"{\\rtf", "an RTF document"),
-        (b"7z\xBC\xAF\x27\x1C", "a 7-Zip archive"),
-        (b"Rar!\x1A\x07", "a RAR archive"),
-        (b"\x42\x5A\x68", "a bzip2 file"),
-        (b"\xFD7zXZ\x00", "an xz file"),
-        (b"SQLite format 3\x00", "an SQLite database"),
-        (b"PAR1", "a Parquet file"),
+        (b"%PDF-", "fmt_pdf"),
+        (b"\x89PNG\r\n\x1a\n", "fmt_png"),
+        (b"\xFF\xD8\xFF", "fmt_jpeg"),
+        (b"GIF87a", "fmt_gif"),
+        (b"GIF89a", "fmt_gif"),
+        (b"BM", "fmt_bmp"),
+        (b"{\\rtf", "fmt_rtf"),
+        (b"7z\xBC\xAF\x27\x1C", "fmt_7z"),
+        (b"Rar!\x1A\x07", "fmt_rar"),
+        (b"\x42\x5A\x68", "fmt_bzip2"),
+        (b"\xFD7zXZ\x00", "fmt_xz"),
+        (b"SQLite format 3\x00", "fmt_sqlite"),
+        (b"PAR1", "fmt_parquet"),
     ];
     // A BMP's "BM" is too short to trust alone: it also needs its header's size field.
     MAGIC
         .iter()
-        .find(|(magic, what)| {
-            bytes.starts_with(magic) && (*what != "a BMP image" || bytes.len() >= 26)
-        })
-        .map(|(_, what)| *what)
+        .find(|(magic, what)| bytes.starts_with(magic) && (*what != "fmt_bmp" || bytes.len() >= 26))
+        .map(|(_, what)| Msg::new(what, Vec::new()))
 }
 
 /// For a zip that is not an XLSX workbook: what it holds.
-pub(super) fn zip_contents(bytes: &[u8]) -> Option<String> {
+pub(super) fn zip_contents(bytes: &[u8]) -> Option<Msg> {
     let zip = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
     // A name the zip cannot give (not UTF-8 nor its legacy encoding) is left out.
     let names: Vec<String> = zip
@@ -49,13 +50,13 @@ pub(super) fn zip_contents(bytes: &[u8]) -> Option<String> {
         return None;
     }
     if has("word/document.xml") {
-        return Some("a Word document (.docx)".into());
+        return Some(msg!("fmt_docx"));
     }
     if has("ppt/presentation.xml") {
-        return Some("a PowerPoint presentation (.pptx)".into());
+        return Some(msg!("fmt_pptx"));
     }
     if has("content.xml") && has("mimetype") {
-        return Some("an OpenDocument file".into());
+        return Some(msg!("fmt_odf"));
     }
     let mut listed: Vec<&str> = names
         .iter()
@@ -65,20 +66,13 @@ pub(super) fn zip_contents(bytes: &[u8]) -> Option<String> {
     listed.sort_unstable();
     let shown: Vec<&str> = listed.iter().copied().take(5).collect();
     let more = listed.len().saturating_sub(shown.len());
-    let what = if has("manifest.csv") {
-        "a zip bundle with manifest.csv (a OneRoster export?)"
-    } else {
-        "a zip archive"
-    };
-    Some(format!(
-        "{what} holding {}{}",
-        shown.join(", "),
-        if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        }
-    ))
+    let files = Arg::texts(&shown);
+    Some(match (has("manifest.csv"), more) {
+        (true, 0) => msg!("zip_bundle_holding", files = files),
+        (true, more) => msg!("zip_bundle_holding_more", files = files, more = more),
+        (false, 0) => msg!("zip_holding", files = files),
+        (false, more) => msg!("zip_holding_more", files = files, more = more),
+    })
 }
 
 /// Whether a text is an HTML page (which [`super::html`] reads).
@@ -104,17 +98,17 @@ pub(super) fn is_record_xml(text: &str) -> bool {
 }
 
 /// What a text file looks like where it is markup or JSON rather than delimited text.
-pub(super) fn by_text(text: &str) -> Option<String> {
+pub(super) fn by_text(text: &str) -> Option<Msg> {
     let first = text.trim_start_matches('\u{feff}').trim_start();
     let head: String = first.chars().take(4096).collect::<String>().to_lowercase();
     if head.starts_with('[') {
-        return Some("a JSON array (edulake reads JSON lines: one object per line)".into());
+        return Some(msg!("fmt_json_array"));
     }
     if !head.starts_with('<') {
         return None;
     }
     if head.contains("urn:schemas-microsoft-com:office:spreadsheet") {
-        return Some("an Excel 2003 XML spreadsheet".into());
+        return Some(msg!("fmt_excel_2003_xml"));
     }
     // XML: named by its root element, after the declaration, comments and doctype.
     let mut rest = first;
@@ -131,7 +125,7 @@ pub(super) fn by_text(text: &str) -> Option<String> {
         };
         match skip {
             Some(i) => rest = &rest[i..],
-            None => return Some("XML".into()),
+            None => return Some(msg!("fmt_xml")),
         }
     }
     let root: String = rest
@@ -141,9 +135,9 @@ pub(super) fn by_text(text: &str) -> Option<String> {
         .take(80)
         .collect();
     Some(if root.is_empty() {
-        "XML".into()
+        msg!("fmt_xml")
     } else {
-        format!("XML (root element <{root}>)")
+        msg!("xml_root", root = root)
     })
 }
 
@@ -153,17 +147,24 @@ mod tests {
 
     #[test]
     fn names_what_a_file_looks_like() {
-        assert_eq!(by_magic(b"%PDF-1.7\n..."), Some("a PDF document"));
+        assert_eq!(
+            by_magic(b"%PDF-1.7\n...").map(|m| m.to_string()),
+            Some("a PDF document".into())
+        );
         assert_eq!(by_magic(b"BM"), None);
         assert_eq!(by_magic(b"date,school_code\n"), None);
         assert_eq!(
-            by_text("<?xml version=\"1.0\"?>\n<!-- Ed-Fi -->\n<InterchangeStudentAttendance xmlns=\"x\">"),
+            by_text("<?xml version=\"1.0\"?>\n<!-- Ed-Fi -->\n<InterchangeStudentAttendance xmlns=\"x\">")
+                .map(|m| m.to_string()),
             Some("XML (root element <InterchangeStudentAttendance>)".into())
         );
         assert!(is_html(
             "<html xmlns:o=\"urn:schemas-microsoft-com:office:office\"><body><table>"
         ));
         assert_eq!(by_text("日期,学校\n2026-11-18,S1\n"), None);
-        assert!(by_text("[{\"a\": 1}]").unwrap().starts_with("a JSON array"));
+        assert!(by_text("[{\"a\": 1}]")
+            .unwrap()
+            .to_string()
+            .starts_with("a JSON array"));
     }
 }

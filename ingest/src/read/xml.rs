@@ -17,6 +17,9 @@ use csv::StringRecord;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
+use edulake_schemas::msg;
+use edulake_schemas::words::Msg;
+
 use super::Table;
 use crate::limits::{
     grouped, MAX_CELL_CHARS, MAX_COLUMNS, MAX_ROWS, MAX_SHEET_CELLS, MAX_SHEET_TEXT_BYTES,
@@ -50,33 +53,26 @@ impl Paths {
 /// Adds a leaf to a record: its first value at a place is kept (a repeated leaf is a list),
 /// within [`MAX_COLUMNS`] places a record and [`MAX_SHEET_CELLS`] cells and
 /// [`MAX_SHEET_TEXT_BYTES`] of text a file.
-fn add_leaf(
-    r: &mut Record,
-    path: u32,
-    text: String,
-    totals: &mut (u64, u64),
-) -> Result<(), String> {
+fn add_leaf(r: &mut Record, path: u32, text: String, totals: &mut (u64, u64)) -> Result<(), Msg> {
     if r.cells.iter().any(|(p, _)| *p == path) {
         return Ok(());
     }
     if r.cells.len() >= MAX_COLUMNS {
-        return Err(format!(
-            "the record on line {} has more than {MAX_COLUMNS} different elements",
-            r.line
+        return Err(msg!(
+            "xml_too_many_elements",
+            row = r.line,
+            limit = MAX_COLUMNS
         ));
     }
     totals.0 += 1;
     totals.1 += text.len() as u64;
     if totals.0 > MAX_SHEET_CELLS {
-        return Err(format!(
-            "the XML file holds more than {} values; split it",
-            grouped(MAX_SHEET_CELLS)
-        ));
+        return Err(msg!("too_many_cells", limit = grouped(MAX_SHEET_CELLS)));
     }
     if totals.1 > MAX_SHEET_TEXT_BYTES {
-        return Err(format!(
-            "the XML file holds more than {} MiB of text; split it",
-            MAX_SHEET_TEXT_BYTES >> 20
+        return Err(msg!(
+            "sheet_text_too_big",
+            limit = MAX_SHEET_TEXT_BYTES >> 20
         ));
     }
     r.cells.push((path, text));
@@ -91,14 +87,10 @@ struct Record {
 }
 
 /// Reads an XML document's records as rows.
-pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, String> {
+pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, Msg> {
     if let Some(at) = text.find("<!ENTITY") {
         let line = text[..at].matches('\n').count() + 1;
-        return Err(format!(
-            "XML that declares its own entities (<!ENTITY on line {line}) is not read: \
-             school systems' exports do not need them, and they can make a file many times \
-             its size"
-        ));
+        return Err(msg!("xml_entities", row = line));
     }
     let mut reader = Reader::from_str(&text);
     // Text is kept whole (an entity splits it: `A &amp; B`) and trimmed once per leaf.
@@ -130,14 +122,12 @@ pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, St
         let start = reader.buffer_position() as usize;
         let event = reader.read_event().map_err(|e| {
             let at = line_at(reader.error_position() as usize);
-            format!("malformed XML on line {at}: {e}")
+            msg!("xml_malformed", row = at, detail = e.to_string())
         })?;
         match event {
             Event::Start(e) | Event::Empty(e) if path.len() >= MAX_DEPTH => {
                 let _ = e;
-                return Err(format!(
-                    "XML nested deeper than {MAX_DEPTH} elements; not a record list"
-                ));
+                return Err(msg!("xml_too_deep", limit = MAX_DEPTH));
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
@@ -149,10 +139,7 @@ pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, St
                     0 => root = Some((name.clone(), line_at(start))),
                     1 => {
                         if records.len() as u64 >= MAX_ROWS {
-                            return Err(format!(
-                                "the file has more than {} records; split it",
-                                grouped(MAX_ROWS)
-                            ));
+                            return Err(msg!("too_many_rows", limit = grouped(MAX_ROWS)));
                         }
                         let mut r = Record {
                             line: line_at(start),
@@ -164,7 +151,7 @@ pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, St
                             let value = a
                                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                                 .map_err(|err| {
-                                    format!("malformed XML on line {}: {err}", r.line)
+                                    msg!("xml_malformed", row = r.line, detail = err.to_string())
                                 })?;
                             let at = paths.id(vec![format!("@{key}")]);
                             add_leaf(&mut r, at, value.into_owned(), &mut totals)?;
@@ -194,10 +181,10 @@ pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, St
                 if path.len() >= 3 && leaf {
                     if let Some(r) = current.as_mut() {
                         if text_buf.chars().count() > MAX_CELL_CHARS {
-                            return Err(format!(
-                                "an element on line {} holds more than {MAX_CELL_CHARS} \
-                                 characters",
-                                r.line
+                            return Err(msg!(
+                                "xml_element_too_long",
+                                row = r.line,
+                                limit = grouped(MAX_CELL_CHARS as u64)
                             ));
                         }
                         let at = paths.id(path[2..].to_vec());
@@ -219,15 +206,16 @@ pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, St
                         Some(s) => text_buf.push_str(s),
                         None => {
                             let at = line_at(start);
-                            return Err(format!(
-                                "XML on line {at} uses the entity &{name}; that it does not \
-                                 declare"
+                            return Err(msg!(
+                                "xml_undeclared_entity",
+                                row = at,
+                                entity = name.to_string()
                             ));
                         }
                     },
                     Err(e) => {
                         let at = line_at(start);
-                        return Err(format!("malformed XML on line {at}: {e}"));
+                        return Err(msg!("xml_malformed", row = at, detail = e.to_string()));
                     }
                 }
             }
@@ -236,7 +224,7 @@ pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, St
         }
     }
     let Some((root, root_line)) = root else {
-        return Err("the XML file holds no element".into());
+        return Err(msg!("xml_empty"));
     };
     // The most common kind of record is the table.
     let mut kinds: HashMap<String, usize> = HashMap::new();
@@ -248,8 +236,9 @@ pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, St
         .max_by_key(|(k, n)| (**n, std::cmp::Reverse(k.as_str())))
         .map(|(k, n)| (k.clone(), *n))
     else {
-        return Err(super::unsupported::rejected(&format!(
-            "XML (root element <{root}>) without records"
+        return Err(super::unsupported::rejected(msg!(
+            "xml_no_records",
+            root = root
         )));
     };
     // An Ed-Fi enrolment interchange is read as its school associations, each with what its
@@ -274,8 +263,10 @@ pub(super) fn read_xml(text: String, encoding: &'static str) -> Result<Table, St
                 continue;
             }
             if header.len() >= MAX_COLUMNS {
-                return Err(format!(
-                    "the records have more than {MAX_COLUMNS} different elements"
+                return Err(msg!(
+                    "xml_too_many_elements",
+                    row = root_line,
+                    limit = MAX_COLUMNS
                 ));
             }
             let mut name = column_name(&paths.list[*p as usize], &mut taken);
@@ -355,7 +346,7 @@ fn join_by_student(
     records: &mut [Record],
     paths: &mut Paths,
     totals: &mut (u64, u64),
-) -> Result<usize, String> {
+) -> Result<usize, Msg> {
     // (kind, pupil) → (a homeroom section, its leaves).
     let mut about: HashMap<(String, String), (bool, Leaves)> = HashMap::new();
     let mut joined = 0;
@@ -468,7 +459,7 @@ mod tests {
             xml.push_str(&format!("<e{i}>1</e{i}>"));
         }
         xml.push_str("</R></L>");
-        let e = read_xml(xml, "UTF-8").err().unwrap();
+        let e = read_xml(xml, "UTF-8").err().unwrap().to_string();
         assert!(e.contains("more than 256 different elements"), "{e}");
     }
 
@@ -476,15 +467,17 @@ mod tests {
     fn entity_declarations_and_undeclared_entities_are_refused() {
         let bomb = "<?xml version=\"1.0\"?>\n<!DOCTYPE l [\n<!ENTITY a \"aaaaaaaaaa\">\n\
                     <!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]>\n<l><r><x>&b;</x></r></l>";
-        let e = read_xml(bomb.into(), "UTF-8").err().unwrap();
+        let e = read_xml(bomb.into(), "UTF-8").err().unwrap().to_string();
         assert!(e.contains("<!ENTITY on line 3"), "{e}");
         let e = read_xml("<l><r><x>&b;</x></r></l>".into(), "UTF-8")
             .err()
-            .unwrap();
+            .unwrap()
+            .to_string();
         assert!(e.contains("entity &b;"), "{e}");
         let e = read_xml("<l><r><x>1</y></r></l>".into(), "UTF-8")
             .err()
-            .unwrap();
+            .unwrap()
+            .to_string();
         assert!(e.contains("malformed XML on line 1"), "{e}");
     }
 }

@@ -8,6 +8,9 @@ use edulake_ingest::clean::ReadAs;
 use edulake_ingest::pipeline::expand;
 use edulake_ingest::{FileOutcome, IngestOptions, KeyOrigin, Outcome, Upload};
 
+use edulake_schemas::msg;
+use edulake_schemas::words::{Arg, Lang, Msg};
+
 use crate::Env;
 
 /// Counts over the files of one ingest.
@@ -63,13 +66,19 @@ pub struct How {
 }
 
 /// A date given on the command line, within the bureau's window.
-fn flag_date(flag: &str, text: Option<String>) -> anyhow::Result<Option<chrono::NaiveDate>> {
+fn flag_date(
+    flag: &str,
+    text: Option<String>,
+    lang: Lang,
+) -> anyhow::Result<Option<chrono::NaiveDate>> {
     let Some(s) = text else { return Ok(None) };
-    let day = edulake_ingest::values::parse_date(&s, false).map_err(|e| anyhow!("{flag}: {e}"))?;
+    let said =
+        |problem: Msg| anyhow!(msg!("cli_flag_value", flag = flag, problem = problem).render(lang));
+    let day = edulake_ingest::values::parse_date(&s, false).map_err(said)?;
     let today = edulake_ingest::values::today(edulake_ingest::bureau_tz()?);
     edulake_ingest::values::Window::up_to(today)
         .and_then(|w| w.check(day))
-        .map_err(|e| anyhow!("{flag}: {e}"))?;
+        .map_err(said)?;
     Ok(Some(day))
 }
 
@@ -134,8 +143,8 @@ pub async fn run(env: &Env, what: What, paths: Vec<PathBuf>) -> anyhow::Result<E
     };
     let upload = Upload {
         school: what.school.map(|s| s.to_ascii_uppercase()),
-        as_of: flag_date("--as-of", what.as_of)?,
-        date: flag_date("--date", what.date)?,
+        as_of: flag_date("--as-of", what.as_of, env.lang)?,
+        date: flag_date("--date", what.date, env.lang)?,
         class: what
             .class
             .map(|c| edulake_schemas::class::normalise(&c, None))
@@ -154,32 +163,34 @@ pub async fn run(env: &Env, what: What, paths: Vec<PathBuf>) -> anyhow::Result<E
         profiles,
         profile: profile.map(|profile| edulake_ingest::profile::Choice {
             profile,
-            why: "--profile".into(),
+            why: edulake_schemas::msg!("chosen_by_flag"),
         }),
     };
     let summary = ingest_files(env, dataset, upload, &paths, how, reading).await?;
     if what.dry_run {
-        println!(
-            "{} file(s) read; dry run: nothing stored ({} would be stored, {} rejected whole)",
-            summary.stored + summary.already + summary.rejected,
-            summary.stored,
-            summary.rejected
+        let said = msg!(
+            "cli_summary_dry_run",
+            files = summary.stored + summary.already + summary.rejected,
+            stored = summary.stored,
+            rejected = summary.rejected
         );
+        println!("{}", said.render(env.lang));
         return Ok(if summary.rejected > 0 {
             ExitCode::from(1)
         } else {
             ExitCode::SUCCESS
         });
     }
-    println!(
-        "{} file(s): {} stored ({} rows, {} rows rejected), {} already ingested, {} rejected whole",
-        summary.stored + summary.already + summary.rejected,
-        summary.stored,
-        summary.rows_stored,
-        summary.rows_rejected,
-        summary.already,
-        summary.rejected
+    let said = msg!(
+        "cli_summary",
+        files = summary.stored + summary.already + summary.rejected,
+        stored = summary.stored,
+        rows = summary.rows_stored,
+        rejected_rows = summary.rows_rejected,
+        already = summary.already,
+        rejected = summary.rejected
     );
+    println!("{}", said.render(env.lang));
     Ok(if summary.rejected > 0 {
         ExitCode::from(1)
     } else {
@@ -202,11 +213,8 @@ pub async fn ingest_files(
     let lake = env.lake()?;
     let (key, origin) = env.state.key()?;
     if let KeyOrigin::Created(path) = &origin {
-        eprintln!(
-            "edulake: created the pseudonymisation key at {} (owner-only). Back it up and keep it \
-             secret: without it, new extracts cannot be linked to the people already in the lake.",
-            path.display()
-        );
+        let said = msg!("cli_key_created", path = path.display().to_string());
+        eprintln!("{}", said.render(env.lang));
     }
     let mut opts = IngestOptions::new(d, edulake_ingest::bureau_tz()?);
     opts.upload = upload;
@@ -267,7 +275,7 @@ pub async fn ingest_files(
             Outcome::Rejected { .. } => summary.rejected += 1,
         }
         if print {
-            bar.suspend(|| print_outcome(fo));
+            bar.suspend(|| print_outcome(fo, env.lang));
         }
     };
     edulake_ingest::ingest(&lake, &env.state, &key, &opts, paths, &mut on_file)
@@ -280,86 +288,94 @@ pub async fn ingest_files(
     if print && !how.dry_run && !covered.is_empty() {
         let layer = edulake_transform::QueryLayer::open(&env.reader()?).await?;
         for (school, day) in layer.without_roster(&covered).await? {
-            eprintln!(
-                "edulake: warning: school {school} has no roster in force on {day}: the register's \
-                 students not listed cannot be counted as present until its roster (enrolment) is \
-                 ingested; its attendance there stays unknown until then"
-            );
+            let said = msg!("cli_no_roster", school = school, date = day);
+            eprintln!("{}", said.render(env.lang));
         }
     }
     Ok(summary)
 }
 
-/// One line (and its notes) for a file of dataset `d`.
-pub fn print_outcome(fo: &FileOutcome) {
-    let name = fo.path.display();
+/// One line (and its notes) for a file, in a language.
+pub fn print_outcome(fo: &FileOutcome, lang: Lang) {
+    let name = fo.path.display().to_string();
+    let say = |m: Msg| println!("{}", m.render(lang));
     match &fo.outcome {
         Outcome::Stored {
             record,
             header,
             reject_report,
+            ..
         } => {
-            let mut line = format!(
-                "{name}: stored {} of {} rows ({}",
-                record.rows_stored, record.rows_read, record.format
-            );
-            if header.header_row > 1 {
-                line.push_str(&format!("; header on row {}", header.header_row));
-            }
-            line.push_str(&format!("; batch {})", record.batch_id));
-            println!("{line}");
+            let header_row = if header.header_row > 1 {
+                msg!("cli_header_row", row = header.header_row).render(lang)
+            } else {
+                String::new()
+            };
+            say(msg!(
+                "cli_stored",
+                file = &name,
+                stored = record.rows_stored,
+                read = record.rows_read,
+                format = &record.format,
+                header = header_row,
+                batch = &record.batch_id
+            ));
             if let Some(profile) = &header.profile {
-                println!("  profile {profile}; stored as {}", fo.dataset.name);
+                say(msg!(
+                    "cli_profile_stored_as",
+                    profile = profile.clone(),
+                    table = fo.dataset.name
+                ));
             }
             if let Some(report) = reject_report {
-                println!(
-                    "  {} row(s) rejected; reject report: {}",
-                    record.rows_rejected,
-                    report.display()
-                );
+                say(msg!(
+                    "cli_rows_rejected",
+                    count = record.rows_rejected,
+                    report = report.display().to_string()
+                ));
             }
-            if !header.personal_dropped.is_empty() {
-                println!(
-                    "  personal data not stored: {}",
-                    header.personal_dropped.join(", ")
-                );
-            }
-            if !header.unknown.is_empty() {
-                println!(
-                    "  unknown columns not stored: {}",
-                    header.unknown.join(", ")
-                );
-            }
-            if !header.ignored.is_empty() {
-                println!(
-                    "  columns the profile does not store: {}",
-                    header.ignored.join(", ")
-                );
-            }
-            if let Some(source) = &header.date_source {
-                println!("  date: {source}");
-            }
-            if header.rows_skipped > 0 {
-                println!("  {} total or sign-off row(s) skipped", header.rows_skipped);
-            }
-            for note in &header.notes {
-                println!("  {note}");
-            }
+            print_header_notes(header, lang);
         }
         Outcome::AlreadyIngested { batch_id } => {
-            println!("{name}: already ingested (batch {batch_id}); nothing changed")
+            say(msg!("cli_already", file = &name, batch = batch_id))
         }
-        Outcome::Rejected { problem } => println!("{name}: REJECTED, nothing stored: {problem}"),
-        Outcome::Previewed(p) => print_preview(fo.dataset, &name.to_string(), p),
+        Outcome::Rejected { problem } => say(msg!(
+            "cli_rejected",
+            file = &name,
+            problem = problem.clone()
+        )),
+        Outcome::Previewed(p) => print_preview(fo.dataset, &name, p, lang),
+    }
+}
+
+/// What a file's header and rows told about how it was read, one line each.
+fn print_header_notes(h: &edulake_ingest::clean::HeaderReport, lang: Lang) {
+    let say = |m: Msg| println!("{}", m.render(lang));
+    let listed = |key: &'static str, cells: &[String]| {
+        if !cells.is_empty() {
+            say(Msg::new(key, vec![("columns", Arg::texts(cells))]));
+        }
+    };
+    listed("cli_personal_dropped", &h.personal_dropped);
+    listed("cli_unknown_columns", &h.unknown);
+    listed("cli_ignored_columns", &h.ignored);
+    if let Some(source) = &h.date_source {
+        say(msg!("cli_date", source = source.clone()));
+    }
+    if h.rows_skipped > 0 {
+        say(msg!("cli_rows_skipped", count = h.rows_skipped));
+    }
+    for note in &h.notes {
+        println!("  {}", note.render(lang));
     }
 }
 
 /// What one row of a table is, in the words of REPORTING.md.
-fn shape_of(d: &edulake_schemas::Dataset) -> &'static str {
+fn shape_of(d: &edulake_schemas::Dataset) -> Msg {
     match d.name {
-        "attendance_exceptions" => "exceptions (only the students not present)",
-        "class_report" => "class report (counts per class or school)",
-        _ => "rows (one per person or record)",
+        "attendance_exceptions" => msg!("shape_exceptions"),
+        "class_report" => msg!("shape_class_report"),
+        _ => msg!("shape_rows"),
     }
 }
 
@@ -397,36 +413,39 @@ pub fn profiles(env: &Env) -> anyhow::Result<ExitCode> {
 
 /// What a dry run found a file would become: its columns' meaning, where its date comes
 /// from, the first rows as they would be stored, and the first rejects.
-fn print_preview(d: &edulake_schemas::Dataset, name: &str, p: &edulake_ingest::Preview) {
+fn print_preview(
+    d: &edulake_schemas::Dataset,
+    name: &str,
+    p: &edulake_ingest::Preview,
+    lang: Lang,
+) {
     let h = &p.header;
-    println!(
-        "{name}: DRY RUN, nothing stored: would store {} of {} rows, reject {} ({}; header on row {})",
-        p.rows_stored, p.rows_read, p.rows_rejected, p.format, h.header_row
-    );
+    let say = |m: Msg| println!("{}", m.render(lang));
+    say(msg!(
+        "cli_dry_run",
+        file = name,
+        stored = p.rows_stored,
+        read = p.rows_read,
+        rejected = p.rows_rejected,
+        format = &p.format,
+        row = h.header_row
+    ));
     match &h.profile {
-        Some(profile) => println!("  profile {profile}"),
-        None => println!("  profile: none (the dataset's own column names)"),
+        Some(profile) => say(msg!("cli_profile", profile = profile.clone())),
+        None => say(msg!("cli_no_profile")),
     }
-    println!("  shape: {} (stored as {})", shape_of(d), d.name);
-    println!("  columns:");
+    say(msg!("cli_shape", shape = shape_of(d), table = d.name));
+    say(msg!("cli_columns"));
     for (cell, read_as) in h.read_as() {
         let meaning = match read_as {
-            ReadAs::Column(c) => format!("→ {c}"),
-            ReadAs::Personal => "personal data, not stored".into(),
-            ReadAs::Ignored => "known to the profile, not stored".into(),
-            ReadAs::Unknown => "unknown, not stored".into(),
+            ReadAs::Column(c) => msg!("cli_column_read_as", column = c),
+            ReadAs::Personal => msg!("cli_column_personal"),
+            ReadAs::Ignored => msg!("cli_column_ignored"),
+            ReadAs::Unknown => msg!("cli_column_unknown"),
         };
-        println!("    {cell} {meaning}");
+        println!("    {cell} {}", meaning.render(lang));
     }
-    if let Some(source) = &h.date_source {
-        println!("  date: {source}");
-    }
-    if h.rows_skipped > 0 {
-        println!("  {} total or sign-off row(s) skipped", h.rows_skipped);
-    }
-    for note in &h.notes {
-        println!("  {note}");
-    }
+    print_header_notes(h, lang);
     // The batch's own columns are the commit's (a dry run has none); the row number stays.
     let shown = p.first_rows.as_ref().and_then(|rows| {
         let keep: Vec<usize> = (0..rows.num_columns())
@@ -439,10 +458,7 @@ fn print_preview(d: &edulake_schemas::Dataset, name: &str, p: &edulake_ingest::P
     });
     if let Some(rows) = &shown {
         if rows.num_rows() > 0 {
-            println!(
-                "  the first {} row(s) as they would be stored:",
-                rows.num_rows()
-            );
+            say(msg!("cli_first_rows", count = rows.num_rows()));
             match arrow::util::pretty::pretty_format_batches(std::slice::from_ref(rows)) {
                 Ok(table) => {
                     for line in table.to_string().lines() {
@@ -454,16 +470,19 @@ fn print_preview(d: &edulake_schemas::Dataset, name: &str, p: &edulake_ingest::P
         }
     }
     if !p.rejects.is_empty() {
-        println!(
-            "  {} row(s) rejected; the first {} problem(s):",
-            p.rows_rejected,
-            p.rejects.len()
-        );
+        say(msg!(
+            "cli_first_rejects",
+            count = p.rows_rejected,
+            shown = p.rejects.len()
+        ));
         for r in &p.rejects {
-            println!(
-                "    row {}, {}: {:?}: {}",
-                r.row, r.column, r.value, r.reason
-            );
+            say(msg!(
+                "cli_reject",
+                row = r.row,
+                column = &r.column,
+                value = &r.value,
+                reason = r.reason.clone()
+            ));
         }
     }
 }

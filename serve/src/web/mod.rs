@@ -195,7 +195,7 @@ impl AppState {
         let started = std::time::Instant::now();
         tracing::debug!("cockpit refresh: the lake changed");
         let previous = self.layer().await;
-        let (built, layer) = edulake_transform::marts::build_and_open(
+        let (built, layer, replaced) = edulake_transform::marts::build_and_open(
             &self.reader,
             Default::default(),
             Some(&previous),
@@ -227,6 +227,14 @@ impl AppState {
         let shown_s = started.elapsed().as_secs_f64();
         // The page every official opens first is ready before anyone asks for it.
         cache::prerender(self, &schools).await;
+        // The files the build replaced go once no page still being answered from the session
+        // before reads them (or after a minute, when a reader is stuck).
+        let waited = std::time::Instant::now();
+        while Arc::strong_count(&previous) > 1 && waited.elapsed().as_secs() < 60 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        drop(previous);
+        replaced.delete(&self.reader).await?;
         tracing::info!(
             "cockpit refreshed: {} marts rebuilt in {build_s:.2} s, new data shown after {shown_s:.2} s, overview ready after {:.2} s",
             built.iter().filter(|b| !matches!(b.work, edulake_transform::marts::Work::Fresh)).count(),

@@ -206,7 +206,7 @@ fn file_preview(lang: Lang, name: &str, fo: &FileOutcome) -> String {
                 &format!(
                     "<p class=\"error\">{}: {}</p>",
                     esc(&t(lang, "upload_rejected")),
-                    esc(problem)
+                    esc(&problem.render(lang))
                 ),
                 None,
             )
@@ -236,7 +236,7 @@ fn file_preview(lang: Lang, name: &str, fo: &FileOutcome) -> String {
         (
             t(lang, "preview_profile"),
             match &h.profile {
-                Some(profile) => esc(profile),
+                Some(profile) => esc(&profile.render(lang)),
                 None => esc(&t(lang, "preview_no_profile")),
             },
         ),
@@ -257,7 +257,7 @@ fn file_preview(lang: Lang, name: &str, fo: &FileOutcome) -> String {
         ),
     ];
     if let Some(source) = &h.date_source {
-        facts.push((t(lang, "preview_date"), esc(source)));
+        facts.push((t(lang, "preview_date"), esc(&source.render(lang))));
     }
     let mut out: String = format!(
         "<dl class=\"facts\">{}</dl>",
@@ -287,7 +287,7 @@ fn file_preview(lang: Lang, name: &str, fo: &FileOutcome) -> String {
         )
     ));
     if !h.notes.is_empty() || h.rows_skipped > 0 {
-        let mut notes: Vec<String> = h.notes.iter().map(|n| esc(n)).collect();
+        let mut notes: Vec<String> = h.notes.iter().map(|n| esc(&n.render(lang))).collect();
         if h.rows_skipped > 0 {
             notes.push(esc(
                 &t(lang, "preview_skipped").replace("{n}", &h.rows_skipped.to_string())
@@ -338,33 +338,38 @@ fn file_preview(lang: Lang, name: &str, fo: &FileOutcome) -> String {
         ));
     }
     if !p.rejects.is_empty() {
-        let cells: Vec<Vec<String>> = p
-            .rejects
-            .iter()
-            .map(|r| {
-                vec![
-                    r.row.to_string(),
-                    esc(&r.column),
-                    esc(&r.value),
-                    esc(&r.reason),
-                ]
-            })
-            .collect();
         out.push_str(&format!(
             "<h3>{}</h3>{}",
             esc(&t(lang, "preview_rejects")),
-            table(
-                &[
-                    t(lang, "preview_row"),
-                    t(lang, "preview_file_column"),
-                    t(lang, "value"),
-                    t(lang, "preview_reason"),
-                ],
-                &cells
-            )
+            rejects_table(&p.rejects, lang)
         ));
     }
     section(lang, name, &out, None)
+}
+
+/// Rejected cells as a table: the row, the column as the file names it, the value and why, in
+/// the reader's language.
+pub(super) fn rejects_table(rejects: &[edulake_ingest::clean::Reject], lang: Lang) -> String {
+    let cells: Vec<Vec<String>> = rejects
+        .iter()
+        .map(|r| {
+            vec![
+                r.row.to_string(),
+                esc(&r.column),
+                esc(&r.value),
+                esc(&r.reason.render(lang)),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            t(lang, "preview_row"),
+            t(lang, "preview_file_column"),
+            t(lang, "value"),
+            t(lang, "preview_reason"),
+        ],
+        &cells,
+    )
 }
 
 /// The form of a preview's buttons.

@@ -14,7 +14,7 @@ use edulake_ingest::{FileOutcome, IngestOptions, KeyOrigin, Outcome, Upload};
 
 use super::auth::Visitor;
 use super::html::{self, enc, esc, link, section, table};
-use super::i18n::{t, Lang};
+use super::i18n::{t, Lang, Msg};
 use super::pages::{view_of, Params};
 use super::{preview, AppError, AppState, View};
 
@@ -487,20 +487,22 @@ pub(super) fn checked(
     }
     if !v.school.is_empty() {
         if let Err(e) = edulake_ingest::values::check_school_code(&v.school) {
-            return Err(format!("{}: {e}", t(lang, "upload_school")));
+            return Err(format!("{}: {}", t(lang, "upload_school"), e.render(lang)));
         }
     }
     let form_date = |text: &str| match text {
         "" => Ok(None),
         s => edulake_ingest::values::parse_date(s, false).and_then(|day| {
-            let tz = edulake_ingest::bureau_tz().map_err(|e| e.to_string())?;
+            let tz = edulake_ingest::bureau_tz().map_err(|e| Msg::plain(e.to_string()))?;
             edulake_ingest::values::Window::up_to(edulake_ingest::values::today(tz))?
                 .check(day)
                 .map(|_| Some(day))
         }),
     };
-    let as_of = form_date(&v.as_of).map_err(|e| format!("{}: {e}", t(lang, "upload_as_of")))?;
-    let date = form_date(&v.date).map_err(|e| format!("{}: {e}", t(lang, "upload_date")))?;
+    let as_of = form_date(&v.as_of)
+        .map_err(|e| format!("{}: {}", t(lang, "upload_as_of"), e.render(lang)))?;
+    let date = form_date(&v.date)
+        .map_err(|e| format!("{}: {}", t(lang, "upload_date"), e.render(lang)))?;
     let upload = Upload {
         school: (!v.school.is_empty()).then(|| v.school.clone()),
         as_of,
@@ -527,7 +529,7 @@ pub(super) fn checked(
             }
             Some(edulake_ingest::profile::Choice {
                 profile: p,
-                why: t(lang, "upload_profile_chosen"),
+                why: edulake_schemas::msg!("chosen_on_upload"),
             })
         }
     };
@@ -640,6 +642,26 @@ pub(super) async fn store_and_show(
     } else {
         ""
     };
+    // The rows each file lost and why, for the clerk to fix them.
+    let fixes: String = outcomes
+        .iter()
+        .zip(files)
+        .filter_map(|(fo, (name, _))| match &fo.outcome {
+            Outcome::Stored {
+                record,
+                first_rejects,
+                ..
+            } if !first_rejects.is_empty() => Some(format!(
+                "<h3>{}</h3>{}",
+                esc(&t(lang, "upload_fix")
+                    .replace("{file}", name)
+                    .replace("{n}", &record.rows_rejected.to_string())
+                    .replace("{shown}", &first_rejects.len().to_string())),
+                super::preview::rejects_table(first_rejects, lang)
+            )),
+            _ => None,
+        })
+        .collect();
     let heads = vec![
         t(lang, "source_file"),
         t(lang, "upload_result"),
@@ -654,7 +676,7 @@ pub(super) async fn store_and_show(
             lang,
             &t(lang, "upload_results"),
             &format!(
-                "{summary}<details{open}><summary>{}</summary>{}</details>",
+                "{summary}<details{open}><summary>{}</summary>{}{fixes}</details>",
                 esc(&t(lang, "upload_details")),
                 table(&heads, &cells)
             ),
@@ -765,7 +787,7 @@ fn outcome_cells(fo: &FileOutcome, name: &str, lang: Lang) -> Vec<String> {
             row.push(format!(
                 "<span class=\"error\">{}</span>: {}",
                 esc(&t(lang, "upload_rejected")),
-                esc(problem)
+                esc(&problem.render(lang))
             ));
             row.extend([String::new(), String::new(), String::new(), String::new()]);
         }

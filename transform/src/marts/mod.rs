@@ -341,16 +341,34 @@ pub async fn build(
     Ok(done)
 }
 
+/// The files a build's commits replaced in the current views and marts, deleted by
+/// [`Replaced::delete`] once no reader still reads the tables as they were before the build.
+#[derive(Debug)]
+#[must_use = "the replaced files stay until deleted"]
+pub struct Replaced {
+    done: Vec<MartBuilt>,
+    since_ms: i64,
+}
+
+impl Replaced {
+    /// Deletes the replaced files. Call it once every session opened before the build is
+    /// dropped: a query still running on one reads those files.
+    pub async fn delete(self, lake: &Lake) -> Result<()> {
+        remove_replaced(lake, &self.done, self.since_ms).await
+    }
+}
+
 /// [`build`], then the session it built through, every mart it wrote taken as fresh: what
 /// [`QueryLayer::open`] would give now, without opening the lake again (the cockpit, after an
 /// upload, shows the new data through it). `previous`: the session in use until now, whose
-/// findings still true are taken instead of found again.
+/// findings still true are taken instead of found again. The files the build replaced are left
+/// for the caller to delete ([`Replaced`]) once the previous session's readers are done.
 pub async fn build_and_open(
     lake: &Lake,
     options: BuildOptions,
     previous: Option<&QueryLayer>,
     on_mart: impl FnMut(&MartBuilt),
-) -> Result<(Vec<MartBuilt>, QueryLayer)> {
+) -> Result<(Vec<MartBuilt>, QueryLayer, Replaced)> {
     let since_ms = chrono::Utc::now().timestamp_millis();
     let (done, mut layer) = build_stages(lake, options, previous, on_mart).await?;
     let last: Vec<Mart> = Mart::all()
@@ -362,10 +380,11 @@ pub async fn build_and_open(
         })
         .collect();
     layer.adopt(&last).await?;
-    // Only now that the new session reads the new files are the replaced ones deleted (a page
-    // being answered from the session before may still read them until here).
-    remove_replaced(lake, &done, since_ms).await?;
-    Ok((done, layer))
+    let replaced = Replaced {
+        done: done.clone(),
+        since_ms,
+    };
+    Ok((done, layer, replaced))
 }
 
 async fn build_stages(
