@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
-use edulake_schemas::lake::REJECT_REPORT_HEADER;
+use edulake_schemas::lake::{RejectedFile, REJECT_REPORT_HEADER};
 use edulake_schemas::msg;
 use edulake_schemas::text::spreadsheet_safe;
 use edulake_schemas::words::{Lang, Msg};
@@ -224,7 +224,11 @@ pub async fn ingest(
     if let Some(c) = &opts.profile {
         let mut opts = opts.clone();
         opts.dataset = c.profile.stored;
-        return ingest_files(lake, state, key, &opts, files, on_file).await;
+        let outcomes = ingest_files(lake, state, key, &opts, files, on_file).await?;
+        if !opts.dry_run {
+            log_rejected(state, &opts, &outcomes)?;
+        }
+        return Ok(outcomes);
     }
     // Each file's profile, from its first rows (read on worker threads).
     let (profiles, requested) = (opts.profiles.clone(), opts.dataset);
@@ -284,7 +288,36 @@ pub async fn ingest(
         all.extend(at.into_iter().zip(done));
     }
     all.sort_by_key(|(i, _)| *i);
-    Ok(all.into_iter().map(|(_, fo)| fo).collect())
+    let outcomes: Vec<FileOutcome> = all.into_iter().map(|(_, fo)| fo).collect();
+    if !opts.dry_run {
+        log_rejected(state, &opts, &outcomes)?;
+    }
+    Ok(outcomes)
+}
+
+/// Records the files rejected whole in the state directory: nothing of them is in the lake,
+/// and the school's Data page lists them.
+fn log_rejected(state: &StateDir, opts: &IngestOptions, outcomes: &[FileOutcome]) -> Result<()> {
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let rejected: Vec<RejectedFile> = outcomes
+        .iter()
+        .filter_map(|fo| match &fo.outcome {
+            Outcome::Rejected { problem } => Some(RejectedFile {
+                at: at.clone(),
+                dataset: opts.dataset.name.to_string(),
+                school: opts.upload.school.clone(),
+                file: opts
+                    .sent_as(&fo.path)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                reason_zh: problem.render(Lang::Zh),
+                reason_en: problem.render(Lang::En),
+            }),
+            _ => None,
+        })
+        .collect();
+    state.log_rejected(&rejected)
 }
 
 /// Files read with one profile (or none) into one table: `(profile, table, [(place, file)])`.

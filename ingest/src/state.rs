@@ -124,6 +124,29 @@ impl StateDir {
             .join(format!("{batch_id}.csv"))
     }
 
+    /// Adds files rejected whole to the log of them ([`edulake_schemas::lake::REJECTED_LOG`]),
+    /// one line each, appended whole.
+    pub fn log_rejected(&self, files: &[edulake_schemas::lake::RejectedFile]) -> Result<()> {
+        use std::io::Write;
+        if files.is_empty() {
+            return Ok(());
+        }
+        self.ensure_private_dir(&self.root)?;
+        let path = self.root.join(edulake_schemas::lake::REJECTED_LOG);
+        let mut lines = Vec::new();
+        for f in files {
+            let line = serde_json::to_string(f)
+                .map_err(|e| IngestError::Internal(format!("rejected file record: {e}")))?;
+            lines.extend_from_slice(line.as_bytes());
+            lines.push(b'\n');
+        }
+        let mut opts = private_options();
+        opts.truncate(false).append(true);
+        opts.open(&path)
+            .and_then(|mut f| f.write_all(&lines))
+            .map_err(|e| IngestError::Lake(format!("cannot write {}: {e}", path.display())))
+    }
+
     /// Creates a file under the state directory, owner-only, to be written as data comes.
     pub fn create(&self, path: &Path) -> Result<std::fs::File> {
         if let Some(dir) = path.parent() {

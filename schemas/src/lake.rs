@@ -25,6 +25,26 @@ pub const BATCHES_TABLE: &str = "_batches";
 /// Commit-info key under which a data commit carries its batch records.
 pub const COMMIT_KEY: &str = "edulake.batches";
 
+/// The log of files rejected whole, in the state directory: one JSON object a line
+/// ([`RejectedFile`]). Nothing of such a file reaches the lake, so only this says it came.
+pub const REJECTED_LOG: &str = "rejected.jsonl";
+
+/// A file rejected whole, as [`REJECTED_LOG`] keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RejectedFile {
+    /// When, RFC 3339 in UTC.
+    pub at: String,
+    /// The dataset it was sent as.
+    pub dataset: String,
+    /// The school the upload named, if any.
+    pub school: Option<String>,
+    /// The file's name as sent (no folder).
+    pub file: String,
+    /// Why, in Chinese and in English.
+    pub reason_zh: String,
+    pub reason_en: String,
+}
+
 /// The columns of a reject report as the state directory keeps it: the row, the column and
 /// the value as the file wrote them, and the reason in Chinese and in English.
 pub const REJECT_REPORT_HEADER: [&str; 5] = ["row", "column", "value", "reason_zh", "reason_en"];

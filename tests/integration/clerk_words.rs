@@ -121,6 +121,31 @@ async fn a_clerk_fixes_a_file_from_chinese_messages_alone() {
     let a = send(&state, &clerk, "POST", "/upload", Some(&ct), body).await;
     assert!(a.body.contains("不支持的文件格式：JSON 数组"), "{}", a.body);
 
+    // The Data page lists the files rejected whole, with why: to the school's clerk, not to
+    // another school's.
+    let data = get(&state, &clerk, "/data?school=P1").await;
+    assert_eq!(data.status, StatusCode::OK, "{}", data.body);
+    let listed = data
+        .body
+        .split("整个被拒收的文件")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no files rejected whole:\n{}", data.body));
+    assert!(
+        listed.contains("缺少必需的列：班级（class_code）"),
+        "{listed}"
+    );
+    assert!(listed.contains("不支持的文件格式：JSON 数组"), "{listed}");
+    assert!(!listed.contains("/tmp"), "no server folders: {listed}");
+    let other = signed_in(
+        &state,
+        "clerk2",
+        Role::SchoolClerk,
+        Scope::School("P2".into()),
+    );
+    let theirs = get(&state, &other, "/data?school=P2").await;
+    assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.body);
+    assert!(!theirs.body.contains("整个被拒收的文件"), "{}", theirs.body);
+
     // The same file in English says the same in English.
     let (ct, body) = upload_form(
         &clerk.csrf,

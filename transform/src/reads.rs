@@ -194,6 +194,70 @@ impl QueryLayer {
         .await
     }
 
+    /// The files rejected whole for a scope's schools, newest first, received (in the bureau's
+    /// time zone) within `range`: from the log the state directory keeps of them
+    /// ([`edulake_schemas::lake::REJECTED_LOG`]); a file naming no school is the bureau's. A
+    /// line that cannot be read is passed over.
+    pub async fn rejected_files(
+        &self,
+        state_root: &std::path::Path,
+        scope: &Scope,
+        range: (NaiveDate, NaiveDate),
+    ) -> Result<Vec<edulake_schemas::lake::RejectedFile>> {
+        use edulake_schemas::lake::{RejectedFile, REJECTED_LOG};
+        let text = match std::fs::read_to_string(state_root.join(REJECTED_LOG)) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(crate::error::TransformError::Config(format!(
+                    "the state directory's {REJECTED_LOG}: {e}"
+                )))
+            }
+        };
+        let schools: Option<std::collections::HashSet<String>> = match scope {
+            Scope::Bureau => None,
+            Scope::School(s) => Some([s.to_ascii_uppercase()].into()),
+            Scope::District(_) => {
+                let (_, batches) = self.run(&scope.schools_sql()).await?;
+                Some(
+                    batches
+                        .iter()
+                        .flat_map(|b| {
+                            let c = b.column(0).as_string_view_opt().map(|a| {
+                                (0..a.len())
+                                    .map(|i| a.value(i).to_string())
+                                    .collect::<Vec<_>>()
+                            });
+                            c.or_else(|| {
+                                b.column(0)
+                                    .as_string_opt::<i32>()
+                                    .map(|a| (0..a.len()).map(|i| a.value(i).to_string()).collect())
+                            })
+                            .unwrap_or_default()
+                        })
+                        .collect(),
+                )
+            }
+        };
+        let tz = edulake_schemas::lake::bureau_tz().unwrap_or(chrono_tz::Asia::Shanghai);
+        let mut out: Vec<RejectedFile> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<RejectedFile>(l).ok())
+            .filter(|f| {
+                let day = chrono::DateTime::parse_from_rfc3339(&f.at)
+                    .map(|t| t.with_timezone(&tz).date_naive());
+                day.is_ok_and(|d| d >= range.0 && d <= range.1)
+            })
+            .filter(|f| match (&schools, &f.school) {
+                (None, _) => true,
+                (Some(set), Some(s)) => set.contains(&s.to_ascii_uppercase()),
+                (Some(_), None) => false,
+            })
+            .collect();
+        out.reverse();
+        Ok(out)
+    }
+
     /// The batches of a scope, newest first. A batch belongs to a school when it was uploaded
     /// for it or holds rows of it (dated data: rows in the range).
     pub async fn batches_in(

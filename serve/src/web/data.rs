@@ -12,7 +12,7 @@ use chrono::{Duration, NaiveDate};
 use edulake_transform::indicators::{Grain, Level};
 
 use super::html::{self, enc, esc, link, section, table};
-use super::i18n::{t, Lang};
+use super::i18n::{lookup, t, Lang};
 use edulake_transform::shapes::ShapesOf;
 
 use super::auth::{check_scope, Visitor};
@@ -316,6 +316,55 @@ async fn render_data(
         lang.code()
     );
     body.push_str(&section(lang, &t(lang, "batches"), &content, Some(&href)));
+
+    // Files rejected whole: nothing of them is a batch, so only the state's log says they came.
+    let rejected = layer
+        .rejected_files(state.state.root(), &scope, range)
+        .await
+        .map_err(|e| AppError::Internal(lang, e.to_string()))?;
+    if !rejected.is_empty() {
+        let cells: Vec<Vec<String>> = rejected
+            .iter()
+            .take(BATCHES_PER_PAGE)
+            .map(|f| {
+                let at = chrono::DateTime::parse_from_rfc3339(&f.at)
+                    .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_else(|_| f.at.clone());
+                vec![
+                    esc(&at),
+                    esc(&lookup(lang, &format!("ds_{}", f.dataset)).unwrap_or(f.dataset.clone())),
+                    esc(f.school.as_deref().unwrap_or("")),
+                    esc(&f.file),
+                    esc(match lang {
+                        Lang::Zh => &f.reason_zh,
+                        Lang::En => &f.reason_en,
+                    }),
+                ]
+            })
+            .collect();
+        let heads = [
+            t(lang, "received_at"),
+            t(lang, "dataset"),
+            t(lang, "school_code"),
+            t(lang, "source_file"),
+            t(lang, "preview_reason"),
+        ];
+        let content = format!(
+            "<p class=\"hint\">{}</p>{}{}",
+            esc(&t(lang, "rejected_files_hint")),
+            if rejected.len() > BATCHES_PER_PAGE {
+                format!(
+                    "<p class=\"hint\">{} {BATCHES_PER_PAGE} / {}</p>",
+                    esc(&t(lang, "batches_shown")),
+                    rejected.len()
+                )
+            } else {
+                String::new()
+            },
+            table(&heads, &cells)
+        );
+        body.push_str(&section(lang, &t(lang, "rejected_files"), &content, None));
+    }
 
     let title = match &scope {
         Scope::Bureau => t(lang, "nav_data"),
