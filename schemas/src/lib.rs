@@ -17,6 +17,7 @@
 //!   ingested file leaves in it and in the commit that stored it, dates as Arrow stores them,
 //!   the bureau's time zone.
 //! - [`class`]: class names as schools write them (`七年级(1)班`, `初一1班`) to one code (`7-1`).
+//! - [`geo`]: district boundaries (a bureau's GeoJSON) as the cockpit's map draws them.
 //! - [`dictionary`]: the Markdown data dictionary printed by `edulake schema`.
 //! - [`text`]: text as written for people (a CSV cell made safe for a spreadsheet).
 //! - [`words`]: every word edulake says to a person, in Chinese and English, and the messages
@@ -26,6 +27,7 @@ pub mod class;
 pub mod dataset;
 pub mod datasets;
 pub mod dictionary;
+pub mod geo;
 pub mod lake;
 pub mod text;
 pub mod vocab;

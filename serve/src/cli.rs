@@ -29,6 +29,23 @@ pub struct Cli {
     pub command: Command,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum BoundariesAction {
+    /// Import a GeoJSON FeatureCollection of the districts' polygons (longitude and latitude),
+    /// each named as the school registry names its district; it replaces the one before and
+    /// is kept in the state directory.
+    ///
+    /// Example: edulake boundaries import 石家庄区县.geojson --name-property name
+    Import {
+        /// The GeoJSON file (Polygon and MultiPolygon features).
+        file: PathBuf,
+        /// The feature property holding the district's name (default: the first of
+        /// district, 区县, name, NAME, 名称, 区县名称).
+        #[arg(long)]
+        name_property: Option<String>,
+    },
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum LangArg {
     /// 中文 (Chinese).
@@ -211,6 +228,11 @@ pub enum Command {
     /// List the export profiles (built in, and the bureau's own in the state directory's
     /// profiles/) with the headers that select them.
     Profiles,
+    /// The districts' boundaries, drawn under the schools on the cockpit's map.
+    Boundaries {
+        #[command(subcommand)]
+        action: BoundariesAction,
+    },
     /// List the ingested batches.
     Batches {
         /// How to print them.

@@ -17,6 +17,7 @@ mod hostile;
 mod ids;
 mod indicators;
 mod lake;
+mod map;
 mod marts;
 mod privacy;
 mod profile_files;

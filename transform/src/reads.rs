@@ -112,6 +112,34 @@ impl QueryLayer {
         Ok(names.into_iter().zip(districts).next())
     }
 
+    /// The districts of the school registry, by name.
+    pub async fn districts(&self) -> Result<Vec<String>> {
+        Ok(texts(
+            &self
+                .run("SELECT DISTINCT district FROM schools WHERE district IS NOT NULL ORDER BY 1")
+                .await?,
+        ))
+    }
+
+    /// The district boundaries the bureau imported (`edulake boundaries import`), kept in the
+    /// state directory ([`edulake_schemas::geo::BOUNDARIES_FILE`]); `None` before any import.
+    pub fn boundaries(
+        &self,
+        state_root: &std::path::Path,
+    ) -> Result<Option<edulake_schemas::geo::Boundaries>> {
+        let path = state_root.join(edulake_schemas::geo::BOUNDARIES_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                crate::error::TransformError::Config(format!("{}: {e}", path.display()))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(crate::error::TransformError::Config(format!(
+                "{}: {e}",
+                path.display()
+            ))),
+        }
+    }
+
     /// The codes of the schools in a scope (a school: itself, listed or not).
     pub async fn schools_in(&self, scope: &Scope) -> Result<Vec<String>> {
         Ok(texts(&self.run(&scope.schools_sql()).await?))
@@ -217,27 +245,13 @@ impl QueryLayer {
         let schools: Option<std::collections::HashSet<String>> = match scope {
             Scope::Bureau => None,
             Scope::School(s) => Some([s.to_ascii_uppercase()].into()),
-            Scope::District(_) => {
-                let (_, batches) = self.run(&scope.schools_sql()).await?;
-                Some(
-                    batches
-                        .iter()
-                        .flat_map(|b| {
-                            let c = b.column(0).as_string_view_opt().map(|a| {
-                                (0..a.len())
-                                    .map(|i| a.value(i).to_string())
-                                    .collect::<Vec<_>>()
-                            });
-                            c.or_else(|| {
-                                b.column(0)
-                                    .as_string_opt::<i32>()
-                                    .map(|a| (0..a.len()).map(|i| a.value(i).to_string()).collect())
-                            })
-                            .unwrap_or_default()
-                        })
-                        .collect(),
-                )
-            }
+            Scope::District(_) => Some(
+                self.schools_in(scope)
+                    .await?
+                    .into_iter()
+                    .map(|s| s.to_ascii_uppercase())
+                    .collect(),
+            ),
         };
         let tz = edulake_schemas::lake::bureau_tz().unwrap_or(chrono_tz::Asia::Shanghai);
         let mut out: Vec<RejectedFile> = text

@@ -17,6 +17,44 @@ pub(super) const DISTRICTS: &[&str] = &[
     "鹿泉区",
     "栾城区",
 ];
+/// Where the synthetic districts lie: a grid of cells, four across, over the bureau's area
+/// (south-west corner, and a cell's size in degrees).
+const GRID: (f64, f64, f64, f64) = (37.79, 114.16, 0.25, 0.175);
+const ACROSS: usize = 4;
+
+/// The cell of district `i`: (south, west, north, east).
+fn cell(i: usize) -> (f64, f64, f64, f64) {
+    let (lat0, lon0, h, w) = GRID;
+    let (row, col) = ((i / ACROSS) as f64, (i % ACROSS) as f64);
+    (
+        lat0 + row * h,
+        lon0 + col * w,
+        lat0 + (row + 1.0) * h,
+        lon0 + (col + 1.0) * w,
+    )
+}
+
+/// The synthetic districts' boundaries as GeoJSON (`edulake boundaries import` reads it): each
+/// district its cell of the grid its schools lie in.
+pub fn boundaries_geojson() -> String {
+    let features: Vec<serde_json::Value> = DISTRICTS
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let (s, w, n, e) = cell(i);
+            serde_json::json!({
+                "type": "Feature",
+                "properties": { "name": name },
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]
+                }
+            })
+        })
+        .collect();
+    serde_json::json!({ "type": "FeatureCollection", "features": features }).to_string()
+}
+
 pub(super) const SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙",
 ];
@@ -169,8 +207,15 @@ pub(super) fn make_schools(
                 name,
                 district,
                 kind,
-                lat: 38.04 + rng.random_range(-0.25..0.25),
-                lon: 114.51 + rng.random_range(-0.35..0.35),
+                // Somewhere in its district's cell, away from its edges.
+                lat: {
+                    let (s, _, n, _) = cell(i % DISTRICTS.len());
+                    s + (n - s) * rng.random_range(0.05..0.95)
+                },
+                lon: {
+                    let (_, w, _, e) = cell(i % DISTRICTS.len());
+                    w + (e - w) * rng.random_range(0.05..0.95)
+                },
                 teachers: (per_school as u32 / 14).max(1),
                 students,
             }

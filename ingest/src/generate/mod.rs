@@ -10,6 +10,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 mod district;
+pub use district::boundaries_geojson;
+
+/// The file of the districts' boundaries a generated district comes with.
+pub const BOUNDARIES_FILE_NAME: &str = "boundaries.geojson";
 mod files;
 mod shapes;
 use district::{attendance_status, grade_zh, make_schools, school_days, School, Student};
@@ -91,6 +95,11 @@ pub fn generate(out: &Path, opts: &GenerateOptions) -> std::io::Result<Generated
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let days = school_days(opts.end, opts.days.max(1));
     let schools = make_schools(&mut rng, opts, days[0]);
+    // The districts' boundaries, for the cockpit's map (not an extract: no dataset reads it).
+    std::fs::write(
+        out.join(BOUNDARIES_FILE_NAME),
+        district::boundaries_geojson(),
+    )?;
     // How a class is written: with real shapes, as schools write it (`三年级(1)班` in Chinese
     // files, `3-1` otherwise: both the class 3-1); else the code as it is (`301`).
     let class_name = |p: &Student, chinese: bool| -> String {

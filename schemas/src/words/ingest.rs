@@ -191,6 +191,18 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ("cli_key_created", "edulake：已在 {path} 创建假名化密钥（仅本人可读）。请备份并保密：没有它，新数据就无法与湖中已有的人对应。", "edulake: created the pseudonymisation key at {path} (owner-only). Back it up and keep it secret: without it, new extracts cannot be linked to the people already in the lake."),
     ("cli_no_roster", "edulake：警告：学校 {school} 在 {date} 没有有效的名册：名册上传之前，登记中未列出的学生无法计为出勤，该校当天的考勤暂为未知", "edulake: warning: school {school} has no roster in force on {date}: the register's students not listed cannot be counted as present until its roster (enrolment) is ingested; its attendance there stays unknown until then"),
     ("cli_flag_value", "{flag}：{problem}", "{flag}: {problem}"),
+    // District boundaries (GeoJSON).
+    ("geo_not_json", "不是 GeoJSON 文件（无法按 JSON 读取：{detail}）", "not a GeoJSON file (not JSON: {detail})"),
+    ("geo_not_features", "GeoJSON 应为 FeatureCollection 或 Feature，此文件是 {found}", "a GeoJSON FeatureCollection or Feature is needed; this is {found}"),
+    ("geo_no_name", "第 {feature} 个要素没有区县名称（查找的属性：{properties}）；可用 --name-property 指定", "feature {feature} has no district name (properties looked for: {properties}); name one with --name-property"),
+    ("geo_not_polygon", "第 {feature} 个要素不是多边形（Polygon 或 MultiPolygon），而是 {found}", "feature {feature} is not a Polygon or MultiPolygon but {found}"),
+    ("geo_bad_coordinates", "第 {feature} 个要素的坐标无法读取（每个环至少三个 [经度, 纬度] 点）", "feature {feature} has coordinates that cannot be read (each ring needs three [longitude, latitude] points or more)"),
+    ("geo_out_of_range", "第 {feature} 个要素的点 {point} 不是经纬度（经度 −180…180，纬度 −90…90）：文件可能使用了投影坐标", "feature {feature} has a point {point} that is no longitude and latitude (−180…180, −90…90): the file may be in projected coordinates"),
+    ("geo_too_many_points", "边界共超过 {limit} 个点：请先简化（例如 mapshaper）再导入", "the boundaries hold more than {limit} points: simplify them first (mapshaper, say)"),
+    ("geo_empty", "文件中没有任何区县边界", "the file holds no district boundary"),
+    ("cli_boundaries_imported", "已导入 {count} 个区县的边界：{names}", "boundaries of {count} district(s) imported: {names}"),
+    ("cli_boundaries_unknown", "edulake：警告：学校名录中没有这些区县，它们的边界只画出、不着色：{names}", "edulake: warning: the school registry has no district of these names, so they are drawn but not shaded: {names}"),
+    ("cli_boundaries_missing", "edulake：警告：学校名录中这些区县没有边界：{names}", "edulake: warning: these districts of the school registry have no boundary: {names}"),
     // The names of the vocabularies.
     ("vocab_school_type", "学校类型", "school type"),
     ("vocab_gender", "性别", "gender"),

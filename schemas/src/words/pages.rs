@@ -117,6 +117,7 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("server_error", "服务器出错，请稍后再试。", "Something went wrong on the server; try again shortly."),
     ("empty_lake", "数据湖中还没有数据。请先上传或导入数据。", "The lake holds no data yet: ingest some extracts first."),
     ("lowest_schools", "出勤率最低的10所学校", "The 10 schools with the lowest attendance"),
+    ("map_districts", "区县和学校的颜色由红到绿表示出勤率由低到高，灰色表示未上报。点击区县或学校查看详情。", "Districts and schools, red to green: lowest to highest attendance; grey: not reported. Choose a district or a school to see it."),
     ("map_grey", "颜色由红到绿表示出勤率由低到高，灰色表示未上报。点击学校查看详情。", "Red to green: lowest to highest attendance; grey: not reported. Choose a school to see it."),
     ("axis_percent", "百分比（%）", "percent (%)"),
     ("level_bureau", "全局", "whole bureau"),

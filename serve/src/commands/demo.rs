@@ -95,6 +95,9 @@ pub async fn run(
             "attendance --exceptions", total.stored, total.rows_stored, total.rows_rejected, total.already, total.rejected
         );
     }
+    // The districts' boundaries, for the map.
+    let boundaries = out.join(edulake_ingest::generate::BOUNDARIES_FILE_NAME);
+    crate::commands::import_boundaries(env, &boundaries, None).await?;
     println!("\nBuilding the indicator tables:");
     crate::commands::build(env, false).await?;
     let layer = QueryLayer::open(&env.reader()?).await?;

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod boundaries;
 mod build;
 mod demo;
 mod export;
@@ -13,6 +14,7 @@ use std::process::ExitCode;
 use crate::cli::{Command, SqlFormat};
 use crate::Env;
 
+pub use boundaries::import as import_boundaries;
 pub use build::build;
 pub use ingest::{ingest_files, print_outcome, How, Reading, Summary};
 
@@ -76,6 +78,13 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
             ingest::run(env, what, paths).await
         }
         Command::Profiles => ingest::profiles(env),
+        Command::Boundaries {
+            action:
+                crate::cli::BoundariesAction::Import {
+                    file,
+                    name_property,
+                },
+        } => boundaries::import(env, &file, name_property.as_deref()).await,
         Command::Batches { format, shapes } => query::batches(env, format, shapes).await,
         Command::Sql {
             format,

@@ -391,48 +391,124 @@ fn scale_colour(t: f64) -> String {
     )
 }
 
-/// Schools placed by latitude and longitude, coloured from red (the lowest attendance shown)
-/// to green (the highest), each a link to its page; a legend says what the colours are.
-pub fn map(points: &[MapPoint], label: &str, lang: Lang) -> String {
+/// A district drawn on the map: its boundary, shaded by its rate, a link to its page.
+pub struct MapArea<'a> {
+    pub name: String,
+    pub href: String,
+    /// Its attendance rate, if it reported in the period.
+    pub rate: Option<f64>,
+    pub polygons: &'a [Vec<edulake_schemas::geo::Ring>],
+}
+
+/// The grey of a place that did not report.
+const NONE_GREY: &str = "#94a3b8";
+
+/// Districts (when the bureau imported their boundaries) shaded by their rate, and schools on
+/// them placed by latitude and longitude, each coloured from red (the lowest rate shown) to
+/// green (the highest) and a link to its page; a legend says what the colours are. North is
+/// up and a degree of longitude is drawn as long as it is at that latitude.
+pub fn map(points: &[MapPoint], areas: &[MapArea], label: &str, lang: Lang) -> String {
     let placed: Vec<&MapPoint> = points
         .iter()
         .filter(|p| p.lat.is_finite() && p.lon.is_finite())
         .collect();
-    if placed.is_empty() {
+    let corners = areas
+        .iter()
+        .flat_map(|a| a.polygons.iter().flatten().flatten().copied())
+        .chain(placed.iter().map(|p| (p.lon, p.lat)));
+    let (mut lon0, mut lon1, mut lat0, mut lat1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for (lon, lat) in corners {
+        (lon0, lon1) = (lon0.min(lon), lon1.max(lon));
+        (lat0, lat1) = (lat0.min(lat), lat1.max(lat));
+    }
+    if lon0 > lon1 {
         return String::new();
     }
     let (w, h, m, legend) = (640.0, 460.0, 18.0, 40.0);
-    let (mut lat0, mut lat1, mut lon0, mut lon1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for p in &placed {
-        lat0 = lat0.min(p.lat);
-        lat1 = lat1.max(p.lat);
-        lon0 = lon0.min(p.lon);
-        lon1 = lon1.max(p.lon);
-    }
-    let span_lat = (lat1 - lat0).max(1e-6);
-    let span_lon = (lon1 - lon0).max(1e-6);
-    let rates: Vec<f64> = placed.iter().filter_map(|p| p.rate).collect();
+    let area_h = h - legend;
+    // Equirectangular at the middle latitude, one scale for both axes, centred.
+    let squash = ((lat0 + lat1) / 2.0).to_radians().cos().max(0.1);
+    let span_x = ((lon1 - lon0) * squash).max(1e-6);
+    let span_y = (lat1 - lat0).max(1e-6);
+    let scale = ((w - 2.0 * m) / span_x).min((area_h - 2.0 * m) / span_y);
+    let (dx, dy) = ((w - span_x * scale) / 2.0, (area_h - span_y * scale) / 2.0);
+    let at = |lon: f64, lat: f64| {
+        (
+            dx + (lon - lon0) * squash * scale,
+            area_h - dy - (lat - lat0) * scale,
+        )
+    };
+    let rates: Vec<f64> = placed
+        .iter()
+        .filter_map(|p| p.rate)
+        .chain(areas.iter().filter_map(|a| a.rate))
+        .collect();
     let (r0, r1) = rates
         .iter()
         .fold((f64::MAX, f64::MIN), |(a, b), r| (a.min(*r), b.max(*r)));
+    let colour = |rate: Option<f64>| match rate {
+        Some(r) => {
+            let t = if r1 > r0 { (r - r0) / (r1 - r0) } else { 1.0 };
+            (scale_colour(t), Unit::Rate.show(r))
+        }
+        None => (NONE_GREY.to_string(), t(lang, "not_reported")),
+    };
     let mut out = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\" \
          class=\"map\" font-family=\"sans-serif\" font-size=\"14\" fill=\"{INK}\">\
-         <rect width=\"{w}\" height=\"{}\" fill=\"#f8fafc\"/>",
+         <rect width=\"{w}\" height=\"{area_h}\" fill=\"#f8fafc\"/>",
         esc(label),
-        h - legend
     );
-    let area = h - legend;
-    for p in placed {
-        let x = m + (p.lon - lon0) / span_lon * (w - 2.0 * m);
-        let y = area - m - (p.lat - lat0) / span_lat * (area - 2.0 * m);
-        let (fill, shown) = match p.rate {
-            Some(r) => {
-                let t = if r1 > r0 { (r - r0) / (r1 - r0) } else { 1.0 };
-                (scale_colour(t), Unit::Rate.show(r))
+    for a in areas {
+        let (fill, shown) = colour(a.rate);
+        let mut d = String::new();
+        // Points closer than half a pixel to the last one drawn add nothing but bytes.
+        for ring in a.polygons.iter().flatten() {
+            let mut last: Option<(f64, f64)> = None;
+            for (i, (lon, lat)) in ring.iter().enumerate() {
+                let (x, y) = at(*lon, *lat);
+                if let Some((lx, ly)) = last {
+                    if (x - lx).abs() < 0.5 && (y - ly).abs() < 0.5 && i + 1 < ring.len() {
+                        continue;
+                    }
+                }
+                d.push_str(&format!(
+                    "{}{x:.1} {y:.1}",
+                    if last.is_none() { "M" } else { "L" }
+                ));
+                last = Some((x, y));
             }
-            None => ("#94a3b8".to_string(), t(lang, "not_reported")),
+            d.push('Z');
+        }
+        out.push_str(&format!(
+            "<a href=\"{}\"><path class=\"area\" d=\"{d}\" fill=\"{fill}\" fill-opacity=\"0.45\" \
+             fill-rule=\"evenodd\" stroke=\"#475569\" stroke-width=\"1\"><title>{}: {}</title></path></a>",
+            esc(&a.href),
+            esc(&a.name),
+            esc(&shown)
+        ));
+    }
+    // Each district's name in the middle of its largest ring's box.
+    for a in areas {
+        let Some(ring) = a
+            .polygons
+            .iter()
+            .filter_map(|p| p.first())
+            .max_by_key(|r| r.len())
+        else {
+            continue;
         };
+        let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+        for (lon, lat) in ring {
+            (x0, x1) = (x0.min(*lon), x1.max(*lon));
+            (y0, y1) = (y0.min(*lat), y1.max(*lat));
+        }
+        let (x, y) = at((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+        out.push_str(&text(x, y, "middle", "area-name", &a.name));
+    }
+    for p in placed {
+        let (x, y) = at(p.lon, p.lat);
+        let (fill, shown) = colour(p.rate);
         out.push_str(&format!(
             "<a href=\"{}\"><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"7\" fill=\"{fill}\" stroke=\"#fff\"><title>{}: {}</title></circle></a>",
             esc(&p.href),
@@ -441,7 +517,7 @@ pub fn map(points: &[MapPoint], label: &str, lang: Lang) -> String {
         ));
     }
     // The legend: the colour scale from the lowest rate to the highest, and the grey of none.
-    let ly = area + 14.0;
+    let ly = area_h + 14.0;
     out.push_str("<defs><linearGradient id=\"scale\">");
     for stop in [0.0, 0.5, 1.0] {
         out.push_str(&format!(
@@ -465,7 +541,7 @@ pub fn map(points: &[MapPoint], label: &str, lang: Lang) -> String {
         ));
     }
     out.push_str(&format!(
-        "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"7\" fill=\"#94a3b8\"/>",
+        "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"7\" fill=\"{NONE_GREY}\"/>",
         m + 330.0,
         ly + 8.0
     ));

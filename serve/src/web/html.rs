@@ -289,6 +289,8 @@ section { background:#fff; border:1px solid var(--line); border-radius:8px; padd
 .chart svg { max-width:600px; }
 svg.map { max-width:760px; }
 .chart .tick, svg.map .tick { fill:#475569; }
+svg.map .area-name { font-size:13px; font-weight:600; fill:#1e293b; paint-order:stroke; stroke:#fff; stroke-width:3px; pointer-events:none; }
+svg.map a:hover .area { fill-opacity:.7; }
 .chart .axis-title { fill:#475569; font-size:13px; }
 .chart .note { fill:#b45309; font-size:13px; }
 .chart .value { font-weight:600; }
@@ -329,6 +331,7 @@ form.upload label.check { display:flex; gap:.5rem; align-items:center; }
 dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:.25rem 1rem; margin:.2rem 0 .8rem; }
 dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; overflow-wrap:anywhere; }
 @media (max-width: 600px) { main { padding:.5rem; } .tile .value { font-size:1.3rem; } header nav { order:3; flex-basis:100%; } }
+@media (max-width: 600px) { svg.map .area-name { font-size:22px; } svg.map .tick { font-size:20px; } }
 "#;
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ pub mod download;
 pub mod guard;
 pub mod html;
 pub mod i18n;
+pub mod map;
 pub mod notices;
 pub mod pages;
 pub mod preview;

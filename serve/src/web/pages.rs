@@ -22,7 +22,7 @@ use edulake_transform::indicators::{Grain, Level, Request};
 use edulake_transform::reads::{Rows as ReadRows, Scope as ReadScope};
 use edulake_transform::QueryLayer;
 
-use super::charts::{self, MapPoint, Unit};
+use super::charts::{self, Unit};
 use super::html::{self, enc, esc, link, section, table};
 use super::i18n::{t, Lang};
 use super::{AppError, AppState, View};
@@ -634,37 +634,9 @@ pub(super) async fn scope_page(
             &content,
             Some(&href),
         ));
-        let places = read_rows(lang, layer.school_places(&scope)).await?;
-        let points: Vec<MapPoint> = (0..places.len())
-            .filter_map(|r| {
-                let code = places.text(r, "school_code");
-                Some(MapPoint {
-                    name: places.text(r, "school_name"),
-                    href: view.link(&format!("/school/{}", enc(&code))),
-                    lat: places.num(r, "latitude")?,
-                    lon: places.num(r, "longitude")?,
-                    rate: by_code.get(&code).copied(),
-                })
-            })
-            .collect();
-        let content = if points.is_empty() {
-            html::empty(lang, "map_none")
-        } else {
-            format!(
-                "{}<p class=\"hint\">{}</p>",
-                charts::map(&points, &t(lang, "map"), lang),
-                esc(&t(lang, "map_grey"))
-            )
-        };
-        let href = download_href(
-            &view,
-            &scope,
-            "attendance_rate",
-            Level::School,
-            Grain::Total,
-            range,
+        body.push_str(
+            &super::map::section_of(state, &layer, &view, &scope, range, &by_code).await?,
         );
-        body.push_str(&section(lang, &t(lang, "map"), &content, Some(&href)));
     }
     Ok(html::page(&view, &title, &body))
 }

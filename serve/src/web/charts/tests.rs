@@ -231,10 +231,78 @@ fn the_map_has_a_legend_and_links() {
                 rate: None,
             },
         ],
+        &[],
         "map",
         Lang::Zh,
     );
     assert!(m.contains("href=\"/school/S1\"") && m.contains("一小 &lt;A&amp;B&gt;: 90.0%"));
     assert!(m.contains("<title>二小: 未上报</title>") && m.contains("linearGradient"));
     golden("map-two-schools", &m);
+}
+
+#[test]
+fn districts_are_drawn_under_the_schools_shaded_by_their_rate() {
+    let square = vec![vec![vec![
+        (114.4, 38.0),
+        (114.5, 38.0),
+        (114.5, 38.1),
+        (114.4, 38.1),
+        (114.4, 38.0),
+    ]]];
+    let east = vec![vec![vec![
+        (114.5, 38.0),
+        (114.6, 38.0),
+        (114.6, 38.1),
+        (114.5, 38.1),
+        (114.5, 38.0),
+    ]]];
+    let areas = [
+        MapArea {
+            name: "桥西区".into(),
+            href: "/district/桥西区".into(),
+            rate: Some(0.9),
+            polygons: &square,
+        },
+        MapArea {
+            name: "长安区".into(),
+            href: "/district/长安区".into(),
+            rate: None,
+            polygons: &east,
+        },
+    ];
+    let school = MapPoint {
+        name: "一小".into(),
+        href: "/school/S1".into(),
+        lat: 38.05,
+        lon: 114.45,
+        rate: Some(0.95),
+    };
+    let m = map(std::slice::from_ref(&school), &areas, "map", Lang::Zh);
+    // Each district a link with its rate, under the school (drawn after it).
+    assert!(
+        m.contains("<a href=\"/district/桥西区\"><path class=\"area\""),
+        "{m}"
+    );
+    assert!(m.contains("<title>桥西区: 90.0%</title>"), "{m}");
+    assert!(m.contains("<title>长安区: 未上报</title>"), "{m}");
+    assert!(m.find("class=\"area\"").unwrap() < m.find("<circle").unwrap());
+    // The lower district red, the grey of none for the one without a rate.
+    assert!(m.contains("fill=\"rgb(220,38,38)\" fill-opacity"), "{m}");
+    assert!(m.contains("fill=\"#94a3b8\" fill-opacity"), "{m}");
+    // A degree east is drawn shorter than a degree north at 38°: the squares are taller
+    // than wide.
+    let xs: Vec<f64> = m
+        .split("d=\"M")
+        .nth(1)
+        .unwrap()
+        .split('Z')
+        .next()
+        .unwrap()
+        .split(['L', ' '])
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let (x0, y0, x1, y2) = (xs[0], xs[1], xs[2], xs[5]);
+    assert!((y0 - y2).abs() > (x1 - x0).abs() * 1.2, "{xs:?}");
+    assert!(m.contains(">桥西区</text>"), "{m}");
+    golden("map-districts", &m);
 }
