@@ -12,6 +12,7 @@ mod cockpit;
 mod differencing;
 mod downloads;
 mod exactly_once;
+mod filters;
 mod formats;
 mod hostile;
 mod ids;

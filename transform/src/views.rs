@@ -27,6 +27,7 @@ use edulake_schemas::Dataset;
 
 mod asked;
 mod families;
+mod filtered;
 
 pub(crate) use asked::read_only_stream;
 
@@ -641,7 +642,18 @@ impl QueryLayer {
                 req.district = Some(d.clone());
             }
         }
-        let req = &req;
+        if !req.filters.is_empty() {
+            return self.export_filtered(&req, limits).await;
+        }
+        self.export_cells(&req, limits).await
+    }
+
+    /// An unfiltered export, its request within the reader's scope.
+    async fn export_cells(
+        &self,
+        req: &Request,
+        limits: &Limits,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         let (schema, batches) = self
             .run_within(&self.export_sql(req).await?, limits)
             .await?;

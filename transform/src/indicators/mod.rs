@@ -18,6 +18,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use crate::error::{Result, TransformError};
 
 mod alerts;
+mod filters;
 mod helpers;
 mod sql;
 pub(crate) mod suppress;
@@ -26,6 +27,7 @@ pub use alerts::{
     follow_up_source, follow_up_window, AlertKind, AlertMarts, FOLLOW_UP_RUN_DAYS,
 };
 use helpers::helpers;
+pub use filters::{Filters, FILTERS};
 pub use helpers::{helper_definition, kept_sql, Helpers, Kept, LocalIds, KEPT};
 pub use sql::{
     day_periods_sql, export_sql, mart_sql, periods_sql, sql_words, with_helpers, MAX_PERIODS,
@@ -424,6 +426,8 @@ pub struct Request {
     pub school: Option<String>,
     pub district: Option<String>,
     pub by: Option<String>,
+    /// Only the rows of a school type, grade or gender ([`Filters`]).
+    pub filters: Filters,
     pub role: Role,
     /// For a restricted role, the scope of the one asking (not only of this request): cells
     /// are hidden once for all of that scope, so two requests within it hide alike.
@@ -448,6 +452,7 @@ impl Request {
             school: None,
             district: None,
             by: None,
+            filters: Filters::default(),
             role: Role::Bureau,
             within: Within::default(),
         }
