@@ -18,7 +18,8 @@ J1,一中,D1,初中
 /// present.
 fn district_files() -> Vec<(&'static str, String)> {
     let mut attendance = String::from("date,school_code,class_code,student_id,status\n");
-    let mut roster = String::from("student_id,school_code,grade,class_code,gender,status,as_of_date\n");
+    let mut roster =
+        String::from("student_id,school_code,grade,class_code,gender,status,as_of_date\n");
     for i in 0..12 {
         let s = if i < 10 { "present" } else { "absent" };
         attendance.push_str(&format!("2026-09-01,P1,1-1,P{i},{s}\n"));
@@ -116,7 +117,10 @@ async fn filtered_rows_add_up_the_matching_cells_and_hide_with_them() {
     // A restricted reader: class 8A (3 pupils) is hidden, and so is 7A beside it (else J1's
     // total would give 8A back). J1's and P1's school cells are shown.
     let junior = filtered(&f, Level::District, of_type("junior"), true).await;
-    assert!(close(junior[0].1, 13.0 / 15.0) && !junior[0].2, "{junior:?}");
+    assert!(
+        close(junior[0].1, 13.0 / 15.0) && !junior[0].2,
+        "{junior:?}"
+    );
     // Grade 7 is class 7A alone, hidden: hidden too.
     let seventh = filtered(&f, Level::District, of_grade(7), true).await;
     assert_eq!((seventh[0].1, seventh[0].2), (None, true), "{seventh:?}");
@@ -137,5 +141,73 @@ async fn filtered_rows_add_up_the_matching_cells_and_hide_with_them() {
     let got = rows(&batches);
     let at = |n: &str| schema.index_of(n).unwrap();
     assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!((got[0][at("school_code")].as_str(), got[0][at("value")].as_str()), ("J1", "12"));
+    assert_eq!(
+        (
+            got[0][at("school_code")].as_str(),
+            got[0][at("value")].as_str()
+        ),
+        ("J1", "12")
+    );
+}
+
+#[tokio::test]
+async fn a_filter_is_kept_in_every_link_and_download_of_the_page() {
+    let f = Fixture::new();
+    for (d, text) in district_files() {
+        let p = f.write(&format!("{d}.csv"), text);
+        f.ingest(d, Upload::default(), &[p]).await;
+    }
+    let state = cockpit(&f).await;
+    let range = "from=2026-09-01&to=2026-09-01";
+    let (status, body) = cockpit_get(
+        &state,
+        &format!("/district/D1?{range}&school_type=初中&grade=7"),
+    )
+    .await;
+    let page = String::from_utf8(body).unwrap();
+    assert_eq!(status, axum::http::StatusCode::OK, "{page}");
+    // Said on the page, chosen in its form (the Chinese word read as the vocabulary's value).
+    assert!(page.contains("已筛选：初中 · 七年级"), "{page}");
+    assert!(
+        page.contains("<option value=\"junior\" selected>初中</option>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<option value=\"7\" selected>七年级</option>"),
+        "{page}"
+    );
+    // Every link within the cockpit keeps it, and so does every indicator's download.
+    let links = crate::cockpit::links(&page);
+    let inner: Vec<&String> = links
+        .iter()
+        .filter(|l| l.starts_with("/school/") || l.starts_with("/district/"))
+        .collect();
+    assert!(!inner.is_empty());
+    for l in &inner {
+        assert!(l.contains("school_type=junior&grade=7"), "{l}");
+    }
+    let downloads: Vec<&String> = links
+        .iter()
+        .filter(|l| l.starts_with("/download?indicator="))
+        .collect();
+    assert!(!downloads.is_empty());
+    for l in &downloads {
+        assert!(l.contains("school_type=junior&grade=7"), "{l}");
+    }
+    // The download holds the filtered rows: junior schools' grade 7 of D1, 12 of 12.
+    let (status, body) = cockpit_get(
+        &state,
+        &format!(
+            "/download?indicator=attendance_rate&level=district&grain=total&{range}\
+             &school_type=junior&grade=7&headers=machine"
+        ),
+    )
+    .await;
+    let csv = String::from_utf8(body).unwrap();
+    assert_eq!(status, axum::http::StatusCode::OK, "{csv}");
+    let row = csv.lines().nth(1).unwrap_or_default();
+    assert!(row.starts_with("D1,") && row.contains(",12,12,1"), "{csv}");
+    // A filter that is none is refused.
+    let (status, _) = cockpit_get(&state, &format!("/?{range}&grade=13")).await;
+    assert_eq!(status, axum::http::StatusCode::BAD_REQUEST);
 }

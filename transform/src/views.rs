@@ -643,7 +643,9 @@ impl QueryLayer {
             }
         }
         if !req.filters.is_empty() {
-            return self.export_filtered(&req, limits).await;
+            // Boxed: its session's futures are large, and every export's caller would carry
+            // them on its stack.
+            return Box::pin(self.export_filtered(&req, limits)).await;
         }
         self.export_cells(&req, limits).await
     }

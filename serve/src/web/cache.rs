@@ -58,7 +58,7 @@ pub(super) fn page_key(path: &str, view: &View, params: &Params) -> String {
     };
     // Pages differ by who they are for (their navigation, and what a role may see).
     format!(
-        "{}|{}|{path}|{}|{}|{}|{}|{}|{}|{}",
+        "{}|{}|{path}|{}|{}|{}|{}|{}|{}|{}|{}",
         match view.who.role {
             edulake_transform::access::Role::BureauAdmin
             | edulake_transform::access::Role::BureauAnalyst => "bureau",
@@ -71,7 +71,8 @@ pub(super) fn page_key(path: &str, view: &View, params: &Params) -> String {
         given(&params.notice, path == "/notices"),
         given(&params.district, matches!(path, "/data" | "/reporting")),
         given(&params.school, matches!(path, "/data" | "/reporting")),
-        given(&params.page, path == "/data")
+        given(&params.page, path == "/data"),
+        view.filters_query()
     )
 }
 

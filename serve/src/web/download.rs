@@ -44,6 +44,10 @@ pub struct DownloadParams {
     pub headers: Option<String>,
     /// Only the rows of the N lowest values (the page's "the 10 lowest" list).
     pub lowest: Option<usize>,
+    /// Only the rows of a school type, a grade, a gender (where the indicator takes it).
+    pub school_type: Option<String>,
+    pub grade: Option<String>,
+    pub gender: Option<String>,
 }
 
 /// The `n` rows of the lowest `value` (rows without one left out), lowest first.
@@ -158,6 +162,10 @@ pub async fn download(
             req.district = p.district.clone().filter(|s| !s.is_empty());
             req.school = p.school.clone().filter(|s| !s.is_empty());
             req.by = p.by.clone().filter(|s| !s.is_empty());
+            let asked = super::pages::filters_of(lang, &p.school_type, &p.grade, &p.gender)?;
+            if let Ok(ind) = edulake_transform::indicators::by_name(indicator) {
+                req.filters = asked.for_request(ind, req.by.as_deref()).0;
+            }
             who.asks(&mut req);
             let limits = edulake_transform::bounded::Limits {
                 max_result_bytes: DOWNLOAD_LIMIT,
@@ -195,6 +203,16 @@ pub async fn download(
             ];
             if let Some(n) = p.lowest {
                 title.push(t(lang, "lowest_n").replace("{n}", &n.to_string()));
+            }
+            // The filters the rows were kept by.
+            if let Some(v) = &req.filters.school_type {
+                title.push(super::html::school_type_word(lang, v));
+            }
+            if let Some(g) = req.filters.grade {
+                title.push(super::html::grade_word(lang, g));
+            }
+            if let Some(g) = &req.filters.gender {
+                title.push(t(lang, &format!("gender_{g}")));
             }
             layout = Layout {
                 sheet: super::i18n::indicator_name(lang, indicator),

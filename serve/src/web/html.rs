@@ -115,8 +115,10 @@ pub fn page(view: &View, title: &str, body: &str) -> String {
          <body><header><a class=\"brand\" href=\"{home}\">{brand}</a><nav>{nav}</nav>\
          <a class=\"lang\" href=\"{switch}\" hreflang=\"{other_code}\">{switch_text}</a></header>\
          <form class=\"range\" method=\"get\">{hidden}<label>{from} <input type=\"date\" name=\"from\" value=\"{from_v}\"></label>\
-         <label>{to} <input type=\"date\" name=\"to\" value=\"{to_v}\"></label><button type=\"submit\">{apply}</button>{presets}</form>\
-         <main><h1>{title}</h1>{body}</main>{small}</body></html>\n",
+         <label>{to} <input type=\"date\" name=\"to\" value=\"{to_v}\"></label>{filters}<button type=\"submit\">{apply}</button>{presets}</form>\
+         <main><h1>{title}</h1>{filtered}{body}</main>{small}</body></html>\n",
+        filters = filter_controls(view),
+        filtered = filtered_note(view),
         small = small_cells_note(view),
         html_lang = lang.html(),
         title = esc(title),
@@ -130,6 +132,125 @@ pub fn page(view: &View, title: &str, body: &str) -> String {
         from_v = view.from,
         to_v = view.to,
         apply = esc(&t(lang, "apply")),
+    )
+}
+
+/// The words of a grade: 一年级…九年级, 高一…高三 in Chinese.
+pub fn grade_word(lang: Lang, g: u8) -> String {
+    const ZH: [&str; 12] = [
+        "一年级",
+        "二年级",
+        "三年级",
+        "四年级",
+        "五年级",
+        "六年级",
+        "七年级",
+        "八年级",
+        "九年级",
+        "高一",
+        "高二",
+        "高三",
+    ];
+    match lang {
+        Lang::Zh => ZH.get(usize::from(g).wrapping_sub(1)).map_or_else(
+            || t(lang, "filter_grade_n").replace("{n}", &g.to_string()),
+            |w| w.to_string(),
+        ),
+        Lang::En => t(lang, "filter_grade_n").replace("{n}", &g.to_string()),
+    }
+}
+
+/// A school type's word: 小学 in Chinese, `nine year` in English.
+pub fn school_type_word(lang: Lang, value: &str) -> String {
+    match lang {
+        Lang::Zh => {
+            edulake_schemas::words::value_word(lang, &edulake_schemas::vocab::SCHOOL_TYPE, value)
+        }
+        Lang::En => value.replace('_', " "),
+    }
+}
+
+/// The range form's filters: a school type, a grade, a gender, each "all" by default.
+fn filter_controls(view: &View) -> String {
+    let lang = view.lang;
+    let f = &view.filters;
+    let select =
+        |name: &str, label: &str, options: Vec<(String, String)>, chosen: Option<String>| {
+            let mut out = format!(
+                "<label>{} <select name=\"{name}\"><option value=\"\">{}</option>",
+                esc(label),
+                esc(&t(lang, "filter_all"))
+            );
+            for (value, word) in options {
+                let on = if chosen.as_deref() == Some(value.as_str()) {
+                    " selected"
+                } else {
+                    ""
+                };
+                let _ = write!(
+                    out,
+                    "<option value=\"{}\"{on}>{}</option>",
+                    esc(&value),
+                    esc(&word)
+                );
+            }
+            out.push_str("</select></label>");
+            out
+        };
+    let types = edulake_schemas::vocab::SCHOOL_TYPE
+        .canonical()
+        .map(|v| (v.to_string(), school_type_word(lang, v)))
+        .collect();
+    let grades = (1..=12u8)
+        .map(|g| (g.to_string(), grade_word(lang, g)))
+        .collect();
+    let genders = ["M", "F"]
+        .iter()
+        .map(|g| (g.to_string(), t(lang, &format!("gender_{g}"))))
+        .collect();
+    [
+        select(
+            "school_type",
+            &t(lang, "filter_school_type"),
+            types,
+            f.school_type.clone(),
+        ),
+        select(
+            "grade",
+            &t(lang, "filter_grade"),
+            grades,
+            f.grade.map(|g| g.to_string()),
+        ),
+        select(
+            "gender",
+            &t(lang, "filter_gender"),
+            genders,
+            f.gender.clone(),
+        ),
+    ]
+    .concat()
+}
+
+/// What the page is filtered by, when it is.
+fn filtered_note(view: &View) -> String {
+    let lang = view.lang;
+    let f = &view.filters;
+    let mut said: Vec<String> = Vec::new();
+    if let Some(v) = &f.school_type {
+        said.push(school_type_word(lang, v));
+    }
+    if let Some(g) = f.grade {
+        said.push(grade_word(lang, g));
+    }
+    if let Some(g) = &f.gender {
+        said.push(t(lang, &format!("gender_{g}")));
+    }
+    if said.is_empty() {
+        return String::new();
+    }
+    format!(
+        "<p class=\"hint filtered\">{}</p>",
+        esc(&t(lang, "filtered").replace("{filters}", &said.join(" · ")))
     )
 }
 

@@ -498,18 +498,37 @@ pub struct View {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub path: String,
+    /// The rows the page keeps: a school type, a grade, a gender.
+    pub filters: edulake_transform::indicators::Filters,
 }
 
 impl View {
-    /// A link to a path of the cockpit keeping this view's language and range.
+    /// A link to a path of the cockpit keeping this view's language, range and filters.
     pub fn link(&self, path: &str) -> String {
         let sep = if path.contains('?') { '&' } else { '?' };
         format!(
-            "{path}{sep}lang={}&from={}&to={}",
+            "{path}{sep}lang={}&from={}&to={}{}",
             self.lang.code(),
             self.from,
-            self.to
+            self.to,
+            self.filters_query()
         )
+    }
+
+    /// The filters as a query's tail (`&grade=7`), empty without any.
+    pub fn filters_query(&self) -> String {
+        let f = &self.filters;
+        let mut out = String::new();
+        if let Some(t) = &f.school_type {
+            out.push_str(&format!("&school_type={}", html::enc(t)));
+        }
+        if let Some(g) = f.grade {
+            out.push_str(&format!("&grade={g}"));
+        }
+        if let Some(g) = &f.gender {
+            out.push_str(&format!("&gender={}", html::enc(g)));
+        }
+        out
     }
 }
 

@@ -43,6 +43,53 @@ pub struct Params {
     pub school: Option<String>,
     /// The data page: which page of its batches (from 1).
     pub page: Option<String>,
+    /// Only the rows of a school type (`junior`), a grade (`7`), a gender (`F`).
+    pub school_type: Option<String>,
+    pub grade: Option<String>,
+    pub gender: Option<String>,
+}
+
+/// The filters a query asks for, each checked: a school type of the registry's vocabulary, a
+/// grade 1–12, a gender M or F.
+pub(super) fn filters_of(
+    lang: Lang,
+    school_type: &Option<String>,
+    grade: &Option<String>,
+    gender: &Option<String>,
+) -> Result<edulake_transform::indicators::Filters, AppError> {
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+    };
+    let bad = |what: &str, v: &str| AppError::BadRequest(lang, format!("{what} '{v}'"));
+    let mut f = edulake_transform::indicators::Filters::default();
+    if let Some(t) = given(school_type) {
+        f.school_type = Some(
+            edulake_schemas::vocab::SCHOOL_TYPE
+                .resolve(&t)
+                .ok_or_else(|| bad("school_type", &t))?
+                .to_string(),
+        );
+    }
+    if let Some(g) = given(grade) {
+        f.grade = Some(
+            g.parse::<u8>()
+                .ok()
+                .filter(|g| (1..=12).contains(g))
+                .ok_or_else(|| bad("grade", &g))?,
+        );
+    }
+    if let Some(g) = given(gender) {
+        f.gender = Some(
+            edulake_schemas::vocab::GENDER
+                .resolve(&g)
+                .ok_or_else(|| bad("gender", &g))?
+                .to_string(),
+        );
+    }
+    Ok(f)
 }
 
 /// Rows of a result as text, by column name.
@@ -165,6 +212,9 @@ pub(super) async fn export(
     req.from = Some(ask.range.0);
     req.to = Some(ask.range.1);
     req.by = ask.by.map(str::to_string);
+    if let Ok(ind) = edulake_transform::indicators::by_name(ask.indicator) {
+        req.filters = view.filters.for_request(ind, ask.by).0;
+    }
     view.who.asks(&mut req);
     scope.apply(&mut req);
     let started = std::time::Instant::now();
@@ -189,12 +239,13 @@ pub(super) fn download_href(
     range: (NaiveDate, NaiveDate),
 ) -> String {
     format!(
-        "/download?indicator={indicator}&level={}&grain={}&from={}&to={}{}&lang={}",
+        "/download?indicator={indicator}&level={}&grain={}&from={}&to={}{}{}&lang={}",
         level.name(),
         grain.name(),
         range.0,
         range.1,
         scope.query(),
+        view.filters_query(),
         view.lang.code()
     )
 }
@@ -253,6 +304,7 @@ pub(super) async fn view_of(
             from,
             to,
             path: path.to_string(),
+            filters: filters_of(lang, &params.school_type, &params.grade, &params.gender)?,
         },
         data.map(|d| d.1),
     ))

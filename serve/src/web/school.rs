@@ -45,6 +45,9 @@ pub(super) async fn school_sections(
         req.from = Some(view.from);
         req.to = Some(view.to);
         req.by = Some(by.into());
+        if let Ok(ind) = edulake_transform::indicators::by_name(indicator) {
+            req.filters = view.filters.for_request(ind, Some(by)).0;
+        }
         view.who.asks(&mut req);
         scope.apply(&mut req);
         let (schema, batches) = layer.export(&req).await.map_err(internal(lang))?;

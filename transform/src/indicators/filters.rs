@@ -63,6 +63,27 @@ impl Filters {
     }
 }
 
+impl Filters {
+    /// [`Filters::for_indicator`] for a request split by `by`: also leaving out a gender other
+    /// than the split's, and a grade that neither the split nor the indicator's classes give.
+    pub fn for_request(&self, ind: &Indicator, by: Option<&str>) -> (Filters, Vec<&'static str>) {
+        let (mut kept, mut dropped) = self.for_indicator(ind);
+        if let Some(b) = by {
+            if kept.gender.is_some() && b != "gender" {
+                kept.gender = None;
+                dropped.push("gender");
+            }
+        }
+        let by_class = ind.levels.contains(&Level::Class);
+        let split = by.or(kept.gender.as_ref().map(|_| "gender"));
+        if kept.grade.is_some() && split.is_some_and(|s| s != "grade") && !by_class {
+            kept.grade = None;
+            dropped.push("grade");
+        }
+        (kept, dropped)
+    }
+}
+
 impl Indicator {
     /// The filters the indicator takes: its rows must add up, and know the dimension (a
     /// school type from their school, a grade from their class or a grade split, a gender from
@@ -105,6 +126,10 @@ mod tests {
         let (kept, dropped) = asked.for_indicator(by_name("attendance_rate").unwrap());
         assert_eq!(kept.grade, Some(7));
         assert_eq!(kept.gender, None);
+        assert_eq!(dropped, ["gender"]);
+        // Enrolment split by grade keeps no gender filter.
+        let (kept, dropped) = asked.for_request(by_name("enrolled").unwrap(), Some("grade"));
+        assert_eq!((kept.grade, kept.gender.as_deref()), (Some(7), None));
         assert_eq!(dropped, ["gender"]);
     }
 }

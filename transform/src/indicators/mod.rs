@@ -26,8 +26,8 @@ pub use alerts::{
     alerts_mart_sql, alerts_source, alerts_sql, follow_up_definition, follow_up_mart_sql,
     follow_up_source, follow_up_window, AlertKind, AlertMarts, FOLLOW_UP_RUN_DAYS,
 };
-use helpers::helpers;
 pub use filters::{Filters, FILTERS};
+use helpers::helpers;
 pub use helpers::{helper_definition, kept_sql, Helpers, Kept, LocalIds, KEPT};
 pub use sql::{
     day_periods_sql, export_sql, mart_sql, periods_sql, sql_words, with_helpers, MAX_PERIODS,

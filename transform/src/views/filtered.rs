@@ -164,9 +164,7 @@ impl QueryLayer {
                             " LEFT JOIN grades g ON g.school_code = c.school_code \
                              AND g.class_code = c.class_code",
                         );
-                        format!(
-                            "coalesce(CAST(g.grade AS BIGINT) = {g}, {by_code}, false)"
-                        )
+                        format!("coalesce(CAST(g.grade AS BIGINT) = {g}, {by_code}, false)")
                     }
                     Err(_) => format!("coalesce({by_code}, false)"),
                 }
@@ -239,7 +237,11 @@ impl QueryLayer {
         for b in &batches {
             let col = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
             let col = col.as_string::<i32>();
-            out.extend((0..col.len()).filter(|i| col.is_valid(*i)).map(|i| col.value(i).to_string()));
+            out.extend(
+                (0..col.len())
+                    .filter(|i| col.is_valid(*i))
+                    .map(|i| col.value(i).to_string()),
+            );
         }
         Ok(out)
     }
