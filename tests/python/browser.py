@@ -188,6 +188,35 @@ with sync_playwright() as p:
         if "/school/" not in page.url:
             fail(f"a map point led to {page.url}")
 
+    # The districts' boundaries under the schools: each shaded by its rate, a link to its page.
+    page.goto(BASE)
+    areas = page.locator("svg.map a[href^='/district/'] path.area")
+    if areas.count() < 2:
+        fail(f"the map draws {areas.count()} district(s)")
+    else:
+        titles = page.eval_on_selector_all("svg.map path.area title", "els => els.map(e => e.textContent)")
+        if not any(re.search(r"\d%$", t) for t in titles):
+            fail(f"no district on the map says its rate: {titles}")
+        page.locator("svg.map a[href^='/district/']").first.click(position={"x": 5, "y": 5}, force=True)
+        page.wait_for_load_state()
+        if "/district/" not in page.url:
+            fail(f"a district of the map led to {page.url}")
+
+    # Filters: a school type and a grade, chosen in the form, said on the page and kept.
+    page.goto(BASE)
+    page.select_option("select[name=school_type]", "primary")
+    page.select_option("select[name=grade]", "3")
+    page.locator("form.range button").click()
+    page.wait_for_load_state()
+    if "已筛选：小学 · 三年级" not in visible_text(page):
+        fail(f"the filters are not said: {page.url}")
+    hrefs = page.eval_on_selector_all("main a[href^='/district/'], main a[href^='/download?indicator=']",
+                                      "els => els.map(e => e.getAttribute('href'))")
+    if not hrefs or not all("school_type=primary" in h and "grade=3" in h for h in hrefs):
+        fail(f"a link forgets the filters: {hrefs[:5]}")
+    charts(page, 3, "filtered overview")
+    shot(page, "01c-overview-filtered")
+
     # The date range: every page keeps it. Three weeks up to the latest day, whatever the
     # date the test runs on (the demo publishes a notice every fifth school day, so the
     # notices page below always has some in this range).
@@ -297,6 +326,9 @@ with sync_playwright() as p:
     # One bad row: the file is partly stored, said in amber, never a green "已入库".
     if name not in text or "部分入库：1 行被拒收" not in text or "1 个文件部分行被拒收" not in text:
         fail(f"the upload result does not show {name} partly stored: {text[:500]}")
+    # Why, in Chinese: the row, its value and what the column takes.
+    if "“不知道”不是有效的考勤状态（可填：出勤、迟到" not in text:
+        fail(f"the upload result does not say why in Chinese: {text[:800]}")
     shot(page, "09-upload-result-stored")
     report = page.locator("a[href^='/rejects/']")
     if report.count() != 1:
@@ -325,7 +357,8 @@ with sync_playwright() as p:
     watch(ppage)
     sign_in(ppage, ADMIN, ADMIN_PASSWORD, "10-phone-sign-in")
     for path, name in [("", "10-phone-overview"), ("notices", "11-phone-notices"), ("upload", "12-phone-upload"),
-                       ("reporting", "11b-phone-reporting"), ("data", "11c-phone-data")]:
+                       ("reporting", "11b-phone-reporting"), ("data", "11c-phone-data"),
+                       ("?school_type=junior&grade=7", "10b-phone-overview-filtered")]:
         ppage.goto(BASE + path)
         no_overflow(ppage, f"phone {path or 'overview'}")
         if path in ("", "reporting"):
