@@ -8,11 +8,15 @@
 //!    [`profile`]'s names and meanings when one reads the file), parses and validates every
 //!    cell ([`values`]), pseudonymises people ([`pseudo`]) and rejects bad rows alone;
 //! 3. [`pipeline`] chooses each file's profile from its first rows, runs files in parallel,
-//!    keeps their order, skips files already ingested and writes reject reports into the
-//!    state directory ([`state`]) — or, in a dry run, says what each file would become and
-//!    writes nothing;
+//!    keeps their order, skips files already ingested and writes reject reports and the log of
+//!    files rejected whole into the state directory ([`state`]) — or, in a dry run, says what
+//!    each file would become and writes nothing;
 //! 4. [`lake`] commits each file's rows and batch record atomically to the dataset's Delta
 //!    table and indexes the batch in `_batches`.
+//!
+//! Everything ingest says about a file or a row is a message of the one catalogue
+//! (`edulake_schemas::words::Msg`: a key and its arguments), rendered in the reader's language
+//! where it is read.
 //!
 //! # Layout
 //! - [`error`]: [`IngestError`], whose variants say whose fault a failure is.

@@ -20,7 +20,8 @@
 //!   wrapper that exports one at a level, grain and range (`indicators::sql`); the alerts
 //!   (cluster, follow-up); `indicators::suppress`, the cells hidden from readers outside the
 //!   bureau, decided once per indicator and scope over every level, split and period (read
-//!   and kept by [`QueryLayer`] in `views::families`).
+//!   and kept by [`QueryLayer`] in `views::families`); [`indicators::Filters`], rows kept by
+//!   school type, grade or gender, added up from the cells in `views::filtered`.
 //! - [`marts`]: the tables `edulake build` keeps in the lake ahead of time (current views,
 //!   the registers compacted, the helpers several indicators share (`attendance_rows`,
 //!   `health_ids`, `class_report_days`, `class_days`), and indicator rows at day grain), when
@@ -33,7 +34,8 @@
 //!   days were counted from.
 //! - [`udf`]: SQL functions edulake adds (`local_date`).
 //! - [`reads`]: the typed reads of the pages and commands over a [`reads::Scope`] (schools,
-//!   who has not reported, the map, batches, shapes): the SQL the cockpit needs, here.
+//!   who has not reported, the map and its districts' boundaries, batches, files rejected
+//!   whole, shapes): the SQL the cockpit needs, here.
 //! - [`output`]: results as a text table, CSV, JSON, Parquet or XLSX.
 
 pub mod access;

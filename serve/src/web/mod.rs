@@ -19,8 +19,9 @@
 //! - [`cache`]: pages rendered once for what they show, gzipped once; the pages rendered ahead
 //!   after a refresh (the uploaded schools', then the overview).
 //! - [`query`]: the SQL endpoint, each query in a process of its own.
-//! - [`html`], [`charts`], [`i18n`]: the page frame and tables, SVG charts, every word in
-//!   Chinese and English.
+//! - [`html`], [`charts`], [`i18n`]: the page frame, its filters and tables, SVG charts, and
+//!   the words (from the one catalogue, `edulake_schemas::words`).
+//! - [`map`]: the map of a scope's schools over its districts' boundaries.
 //! - [`guard`]: the hosts the cockpit answers to, and forms only from its own pages.
 //! - [`auth`]: sessions, the rule of each route ([`routes`] is the one table of routes and
 //!   rules), signing in and out; [`audit`]: the audit log's page; [`users`]: accounts.
