@@ -23,19 +23,7 @@ const ENGLISH: &[&str] = &[
 
 /// Checks the text a person reads (not the markup) holds none of [`ENGLISH`].
 fn no_english(page: &str, what: &str) {
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in page.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                text.push(' ');
-            }
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
+    let text = page_text(page);
     for w in ENGLISH {
         assert!(
             !text.contains(w),

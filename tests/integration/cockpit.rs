@@ -754,26 +754,8 @@ async fn a_clerk_uploads_an_absence_register() {
 /// (tags, the style sheet and charts' drawing aside), but for a short list of names.
 fn english_words(page: &str) -> std::collections::BTreeSet<String> {
     const ALLOWED: &[&str] = &["CSV", "Excel", "English", "SQL", "edulake", "JSON"];
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in page
-        .split("<style")
-        .next()
-        .unwrap_or(page)
-        .chars()
-        .chain(page.split("</style>").nth(1).unwrap_or("").chars())
-    {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                text.push(' ');
-            }
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    text.split(|c: char| !c.is_ascii_alphabetic())
+    page_text(page)
+        .split(|c: char| !c.is_ascii_alphabetic())
         .filter(|w| w.len() >= 3 && !ALLOWED.contains(w))
         .map(String::from)
         .collect()

@@ -101,6 +101,30 @@ impl Fixture {
     }
 }
 
+/// The text a person reads on a page: its tags and style sheet left out, each tag a space.
+pub fn page_text(page: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    let without_style = page
+        .split("<style")
+        .next()
+        .unwrap_or(page)
+        .chars()
+        .chain(page.split("</style>").nth(1).unwrap_or("").chars());
+    for c in without_style {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
+}
+
 pub fn cli_in(cwd: &Path, lake: &Path, state: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_edulake"))
         .current_dir(cwd)

@@ -22,6 +22,59 @@ pub const EXAMPLE_QUERY: &str = "SELECT school_code, avg(CASE WHEN status IN ('p
 pub const VIEW_EXAMPLE: &str =
     "SELECT * FROM attendance_rate_school WHERE NOT suppressed ORDER BY value LIMIT 10";
 
+/// A batch's reject report, kept in the state directory at `rel` (a path inside it), in one
+/// language: `headers` as the reader's words for its row, column, value and reason, and each
+/// reason in `lang` (a report is kept with both). A report kept before reasons had two
+/// languages is given as it is; `None`: no such report.
+pub fn reject_report(
+    state_root: &std::path::Path,
+    rel: &str,
+    lang: edulake_schemas::words::Lang,
+    headers: &[String; 4],
+) -> Result<Option<Vec<u8>>> {
+    let rel = std::path::Path::new(rel);
+    if rel
+        .components()
+        .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
+        return Ok(None);
+    }
+    let Ok(kept) = std::fs::read(state_root.join(rel)) else {
+        return Ok(None);
+    };
+    Ok(Some(report_in(&kept, lang, headers).unwrap_or(kept)))
+}
+
+/// A reject report as kept, in one language; `None` for a report kept before (or unreadable).
+fn report_in(
+    kept: &[u8],
+    lang: edulake_schemas::words::Lang,
+    headers: &[String; 4],
+) -> Option<Vec<u8>> {
+    let body = kept.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(kept);
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(body);
+    let mut rows = r.records();
+    let head = rows.next()?.ok()?;
+    if !head.iter().eq(edulake_schemas::lake::REJECT_REPORT_HEADER) {
+        return None;
+    }
+    let reason = match lang {
+        edulake_schemas::words::Lang::Zh => 3,
+        edulake_schemas::words::Lang::En => 4,
+    };
+    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    w.write_record(headers).ok()?;
+    for row in rows {
+        let row = row.ok()?;
+        let cell = |i: usize| row.get(i).unwrap_or_default();
+        w.write_record([cell(0), cell(1), cell(2), cell(reason)])
+            .ok()?;
+    }
+    w.into_inner().ok()
+}
+
 /// Rows as a read returns them.
 pub type Rows = (SchemaRef, Vec<RecordBatch>);
 

@@ -151,6 +151,28 @@ pub fn value_word(lang: Lang, vocab: &Vocabulary, value: &str) -> String {
     }
 }
 
+/// A grade's words: 一年级…九年级, 高一…高三 in Chinese, `Grade 7` in English.
+pub fn grade_word(lang: Lang, g: u8) -> String {
+    const ZH: [&str; 12] = [
+        "一年级",
+        "二年级",
+        "三年级",
+        "四年级",
+        "五年级",
+        "六年级",
+        "七年级",
+        "八年级",
+        "九年级",
+        "高一",
+        "高二",
+        "高三",
+    ];
+    match (lang, ZH.get(usize::from(g).wrapping_sub(1))) {
+        (Lang::Zh, Some(w)) => w.to_string(),
+        _ => t(lang, "filter_grade_n").replace("{n}", &g.to_string()),
+    }
+}
+
 /// A message for a person: a key of the catalogue and its arguments. Its `Debug` is its
 /// English text, so a report holding messages reads as the person would.
 #[derive(Clone, PartialEq)]

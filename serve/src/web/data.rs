@@ -1,7 +1,6 @@
 //! 数据报送: what each school sent and when, the batches received and their reject reports.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -486,16 +485,15 @@ pub async fn reject_report(
         .reject_report
         .clone()
         .ok_or(AppError::NotFound(lang))?;
-    let rel = PathBuf::from(rel);
-    if rel
-        .components()
-        .any(|c| !matches!(c, std::path::Component::Normal(_)))
-    {
-        return Err(AppError::NotFound(lang));
-    }
-    let kept =
-        std::fs::read(state.state.root().join(&rel)).map_err(|_| AppError::NotFound(lang))?;
-    let bytes = report_in(&kept, lang).unwrap_or(kept);
+    let words = [
+        t(lang, "preview_row"),
+        t(lang, "report_column"),
+        t(lang, "report_value"),
+        t(lang, "preview_reason"),
+    ];
+    let bytes = edulake_transform::reads::reject_report(state.state.root(), &rel, lang, &words)
+        .map_err(|e| AppError::Internal(lang, e.to_string()))?
+        .ok_or(AppError::NotFound(lang))?;
     let name: String = batch_id
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
@@ -511,39 +509,6 @@ pub async fn reject_report(
         bytes,
     )
         .into_response())
-}
-
-/// A reject report as kept (its reasons in both languages) in one language, with that
-/// language's headers; `None` for a report kept before, which is given as it is.
-fn report_in(kept: &[u8], lang: Lang) -> Option<Vec<u8>> {
-    let body = kept.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(kept);
-    let mut r = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(body);
-    let mut rows = r.records();
-    let head = rows.next()?.ok()?;
-    if !head.iter().eq(edulake_schemas::lake::REJECT_REPORT_HEADER) {
-        return None;
-    }
-    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
-    let reason = match lang {
-        Lang::Zh => 3,
-        Lang::En => 4,
-    };
-    w.write_record([
-        t(lang, "preview_row"),
-        t(lang, "report_column"),
-        t(lang, "report_value"),
-        t(lang, "preview_reason"),
-    ])
-    .ok()?;
-    for row in rows {
-        let row = row.ok()?;
-        let cell = |i: usize| row.get(i).unwrap_or_default();
-        w.write_record([cell(0), cell(1), cell(2), cell(reason)])
-            .ok()?;
-    }
-    w.into_inner().ok()
 }
 
 #[cfg(test)]

@@ -135,30 +135,7 @@ pub fn page(view: &View, title: &str, body: &str) -> String {
     )
 }
 
-/// The words of a grade: 一年级…九年级, 高一…高三 in Chinese.
-pub fn grade_word(lang: Lang, g: u8) -> String {
-    const ZH: [&str; 12] = [
-        "一年级",
-        "二年级",
-        "三年级",
-        "四年级",
-        "五年级",
-        "六年级",
-        "七年级",
-        "八年级",
-        "九年级",
-        "高一",
-        "高二",
-        "高三",
-    ];
-    match lang {
-        Lang::Zh => ZH.get(usize::from(g).wrapping_sub(1)).map_or_else(
-            || t(lang, "filter_grade_n").replace("{n}", &g.to_string()),
-            |w| w.to_string(),
-        ),
-        Lang::En => t(lang, "filter_grade_n").replace("{n}", &g.to_string()),
-    }
-}
+pub use edulake_schemas::words::grade_word;
 
 /// A school type's word: 小学 in Chinese, `nine year` in English.
 pub fn school_type_word(lang: Lang, value: &str) -> String {
