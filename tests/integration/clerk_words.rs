@@ -176,7 +176,7 @@ async fn the_command_line_speaks_the_language_asked_for_or_the_locale() {
     );
     for said in [
         "试运行，没有入库：将入库 2 行中的 1 行，拒收 1 行",
-        "第 3 行，status (考勤状态)：“请假?”：“请假?”不是有效的考勤状态",
+        "第 3 行，考勤状态：“请假?”：“请假?”不是有效的考勤状态",
         "读取 1 个文件；试运行：没有入库",
     ] {
         assert!(zh.contains(said), "{said}:\n{zh}");
@@ -186,9 +186,7 @@ async fn the_command_line_speaks_the_language_asked_for_or_the_locale() {
         "en_US.UTF-8",
     );
     assert!(
-        en.contains(
-            "row 3, status (考勤状态): \"请假?\": '请假?' is not a known attendance status"
-        ),
+        en.contains("row 3, 考勤状态: \"请假?\": '请假?' is not a known attendance status"),
         "{en}"
     );
     // `--lang` wins over the locale.

@@ -84,7 +84,7 @@ fn a_dry_run_shows_what_would_be_stored_and_stores_nothing() {
         "考勤状态 → status",
         "姓名 personal data, not stored",
         "座号 unknown, not stored",
-        "row 4, date (日期): \"2026-09-31\"",
+        "row 4, 日期: \"2026-09-31\"",
     ] {
         assert!(out.contains(line), "{line} in {out}");
     }

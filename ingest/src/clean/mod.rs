@@ -686,16 +686,14 @@ fn shortened(text: &str, chars: usize) -> String {
     }
 }
 
-/// The name a clerk recognises for a rejected column: the canonical name and, when the file
-/// named it otherwise, the file's header too (`status (考勤状态)`).
+/// The name a clerk recognises for a rejected column: its header as the file writes it
+/// (`考勤状态`), or the dataset's name for a column the file does not have.
 fn column_labels(d: &Dataset, sources: &[Source], header: &HeaderReport) -> Vec<String> {
     d.columns
         .iter()
         .zip(sources)
         .map(|(c, s)| match s {
-            Source::Cell(i) if header.cells[*i] != c.name => {
-                format!("{} ({})", c.name, header.cells[*i])
-            }
+            Source::Cell(i) if !header.cells[*i].is_empty() => header.cells[*i].clone(),
             _ => c.name.to_string(),
         })
         .collect()

@@ -147,8 +147,18 @@ pub fn school_type_word(lang: Lang, value: &str) -> String {
     }
 }
 
+/// Whether the page shows indicators the filters apply to (the overview, a district's, a
+/// school's and a class's pages), not uploads, data received or notices.
+fn filters_apply(view: &View) -> bool {
+    let path = view.path.split('?').next().unwrap_or_default();
+    path == "/" || path.starts_with("/district/") || path.starts_with("/school/")
+}
+
 /// The range form's filters: a school type, a grade, a gender, each "all" by default.
 fn filter_controls(view: &View) -> String {
+    if !filters_apply(view) {
+        return String::new();
+    }
     let lang = view.lang;
     let f = &view.filters;
     let select =
@@ -210,6 +220,9 @@ fn filter_controls(view: &View) -> String {
 
 /// What the page is filtered by, when it is.
 fn filtered_note(view: &View) -> String {
+    if !filters_apply(view) {
+        return String::new();
+    }
     let lang = view.lang;
     let f = &view.filters;
     let mut said: Vec<String> = Vec::new();
