@@ -417,6 +417,18 @@ pub struct ExportArgs {
     /// Split each row by grade, gender or notice, where the indicator allows.
     #[arg(long, value_enum)]
     pub by: Option<ByArg>,
+    /// Only the schools of this type (primary, junior, senior, nine_year, complete_secondary,
+    /// kindergarten, training, other, or its Chinese word: 小学, 初中…), where the indicator
+    /// allows.
+    #[arg(long)]
+    pub school_type: Option<String>,
+    /// Only this grade (1–12: its classes, or the indicator's grade split), where the
+    /// indicator allows.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=12))]
+    pub grade: Option<u8>,
+    /// Only this gender (M or F, 男 or 女), where the indicator splits by gender.
+    #[arg(long)]
+    pub gender: Option<String>,
     /// The file format.
     #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
     pub format: ExportFormat,

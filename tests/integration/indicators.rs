@@ -756,6 +756,13 @@ async fn oracle_duckdb_agrees_on_every_indicator() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("oracle agrees on"), "{stdout}");
+    // The filtered exports (a school type, a grade, both) were checked on rows.
+    let filtered: Vec<&str> = stdout.lines().filter(|l| l.contains("{'")).collect();
+    assert_eq!(filtered.len(), 6, "{stdout}");
+    assert!(
+        filtered.iter().all(|l| !l.ends_with(": 0 rows")),
+        "{filtered:?}"
+    );
     // The district has a school on a platform keyed by local ids, linked by its roster.
     assert!(
         stdout.contains("local ids linked by rosters:")

@@ -56,6 +56,29 @@ pub async fn export(env: &Env, a: ExportArgs) -> anyhow::Result<ExitCode> {
         ByArg::Gender => "gender".to_string(),
         ByArg::Notice => "notice".to_string(),
     });
+    if let Some(t) = &a.school_type {
+        req.filters.school_type = Some(
+            edulake_schemas::vocab::SCHOOL_TYPE
+                .resolve(t)
+                .ok_or_else(|| anyhow::anyhow!("--school-type {t}: not a school type"))?
+                .to_string(),
+        );
+    }
+    req.filters.grade = a.grade;
+    if let Some(g) = &a.gender {
+        req.filters.gender = Some(
+            edulake_schemas::vocab::GENDER
+                .resolve(g)
+                .ok_or_else(|| anyhow::anyhow!("--gender {g}: M or F"))?
+                .to_string(),
+        );
+    }
+    if a.show_sql && !req.filters.is_empty() {
+        anyhow::bail!(
+            "--show-sql shows an export without filters: a filtered one adds up that export's \
+             cells"
+        );
+    }
     // The command line is the bureau's own tool: no small-cell suppression.
     req.role = Role::Bureau;
     // A bad indicator name is answered before the lake is opened.
