@@ -350,7 +350,7 @@ async fn every_page_link_and_download_works() {
     let on = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap();
     let scope = edulake_transform::reads::Scope::Bureau;
     let (schema, batches) = layer
-        .schools_reporting_by_day(&scope, on - chrono::Duration::days(6), on)
+        .schools_reporting_by_day(&scope, None, on - chrono::Duration::days(6), on)
         .await
         .unwrap();
     let per_day = rows(&batches);
@@ -359,7 +359,7 @@ async fn every_page_link_and_download_works() {
         .iter()
         .find(|r| r[0] == day)
         .map_or(0, |r| r[1].parse().unwrap());
-    let (_, all) = layer.schools_reporting(&scope, &[on]).await.unwrap();
+    let (_, all) = layer.schools_reporting(&scope, None, &[on]).await.unwrap();
     assert_eq!(reporting + expected, all as usize, "{per_day:?}");
 
     // Pages are sent gzipped to browsers that take it.

@@ -176,6 +176,8 @@ async fn a_filter_is_kept_in_every_link_and_download_of_the_page() {
         page.contains("<option value=\"7\" selected>七年级</option>"),
         "{page}"
     );
+    // The schools counted are the junior ones: J1 alone reported, of one.
+    assert!(page.contains(">1 / 1<"), "{page}");
     // Every link within the cockpit keeps it, and so does every indicator's download.
     let links = crate::cockpit::links(&page);
     let inner: Vec<&String> = links

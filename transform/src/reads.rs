@@ -75,6 +75,18 @@ fn report_in(
     w.into_inner().ok()
 }
 
+/// The schools of a scope, of a type when one is given (a value of the registry's vocabulary).
+fn of_type(scope: &Scope, school_type: Option<&str>) -> String {
+    match school_type {
+        None => scope.schools_sql(),
+        Some(t) => format!(
+            "SELECT school_code FROM schools WHERE school_type = {} AND school_code IN ({})",
+            sql_str(t),
+            scope.schools_sql()
+        ),
+    }
+}
+
 /// Rows as a read returns them.
 pub type Rows = (SchemaRef, Vec<RecordBatch>);
 
@@ -198,14 +210,19 @@ impl QueryLayer {
         Ok(texts(&self.run(&scope.schools_sql()).await?))
     }
 
-    /// The schools of a scope with no attendance in any shape on a day (催报): district,
-    /// school_code, school_name.
-    pub async fn schools_not_reporting(&self, scope: &Scope, day: NaiveDate) -> Result<Rows> {
+    /// The schools of a scope (of a type, when one is given) with no attendance in any shape
+    /// on a day (催报): district, school_code, school_name.
+    pub async fn schools_not_reporting(
+        &self,
+        scope: &Scope,
+        school_type: Option<&str>,
+        day: NaiveDate,
+    ) -> Result<Rows> {
         self.run(&format!(
             "SELECT s.district, s.school_code, s.school_name FROM schools s \
              WHERE s.school_code IN ({}) AND s.school_code NOT IN (SELECT school_code FROM ({}) AS sent) \
              ORDER BY s.district, s.school_code",
-            scope.schools_sql(),
+            of_type(scope, school_type),
             reported_sql(day, day)
         ))
         .await
@@ -216,9 +233,10 @@ impl QueryLayer {
     pub async fn schools_reporting(
         &self,
         scope: &Scope,
+        school_type: Option<&str>,
         days: &[NaiveDate],
     ) -> Result<(Vec<i64>, i64)> {
-        let schools = scope.schools_sql();
+        let schools = of_type(scope, school_type);
         let mut columns: Vec<String> = days
             .iter()
             .enumerate()
@@ -252,6 +270,7 @@ impl QueryLayer {
     pub async fn schools_reporting_by_day(
         &self,
         scope: &Scope,
+        school_type: Option<&str>,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Rows> {
@@ -259,18 +278,18 @@ impl QueryLayer {
             "SELECT date, count(DISTINCT school_code) AS schools FROM ({}) AS sent \
              WHERE school_code IN ({}) GROUP BY date ORDER BY date",
             reported_sql(from, to),
-            scope.schools_sql()
+            of_type(scope, school_type)
         ))
         .await
     }
 
-    /// Where the schools of a scope are: school_code, school_name, latitude, longitude (the
-    /// ones with both).
-    pub async fn school_places(&self, scope: &Scope) -> Result<Rows> {
+    /// Where the schools of a scope (of a type, when one is given) are: school_code,
+    /// school_name, latitude, longitude (the ones with both).
+    pub async fn school_places(&self, scope: &Scope, school_type: Option<&str>) -> Result<Rows> {
         self.run(&format!(
             "SELECT school_code, school_name, latitude, longitude FROM schools \
              WHERE school_code IN ({}) AND latitude IS NOT NULL AND longitude IS NOT NULL",
-            scope.schools_sql()
+            of_type(scope, school_type)
         ))
         .await
     }

@@ -262,8 +262,10 @@ pub async fn download(
         (None, Some("missing")) => {
             let day = date(&p.day, "day")?.ok_or_else(|| bad("day: the day is needed".into()))?;
             let scope = super::data::scope_of(&p.district, &p.school);
+            let of_type =
+                super::pages::filters_of(lang, &p.school_type, &p.grade, &p.gender)?.school_type;
             let (schema, batches) = layer
-                .schools_not_reporting(&scope, day)
+                .schools_not_reporting(&scope, of_type.as_deref(), day)
                 .await
                 .map_err(internal(lang))?;
             layout = Layout::named(t(lang, "sheet_missing"));

@@ -24,8 +24,16 @@ pub(super) async fn section_of(
     by_code: &HashMap<String, f64>,
 ) -> Result<String, AppError> {
     let lang = view.lang;
-    let places = read_rows(lang, layer.school_places(scope)).await?;
+    let places = read_rows(
+        lang,
+        layer.school_places(scope, view.filters.school_type.as_deref()),
+    )
+    .await?;
+    // A school without the grade filtered has no rate for a reason other than not reporting:
+    // it is left off the map rather than drawn as one that did not report.
+    let without_grade = view.filters.grade.is_some();
     let points: Vec<MapPoint> = (0..places.len())
+        .filter(|r| !without_grade || by_code.contains_key(&places.text(*r, "school_code")))
         .filter_map(|r| {
             let code = places.text(r, "school_code");
             Some(MapPoint {

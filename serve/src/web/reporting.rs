@@ -97,7 +97,12 @@ async fn reporting_page(
     )?;
     let schools = read_rows(
         lang,
-        layer.schools_reporting_by_day(&scope, view.from, view.to),
+        layer.schools_reporting_by_day(
+            &scope,
+            view.filters.school_type.as_deref(),
+            view.from,
+            view.to,
+        ),
     )
     .await?;
     let mut body = format!(
@@ -203,7 +208,11 @@ pub(super) async fn missing_schools_section(
     day: NaiveDate,
 ) -> Result<String, AppError> {
     let lang = view.lang;
-    let missing = read_rows(lang, layer.schools_not_reporting(scope, day)).await?;
+    let missing = read_rows(
+        lang,
+        layer.schools_not_reporting(scope, view.filters.school_type.as_deref(), day),
+    )
+    .await?;
     let content = if missing.len() == 0 {
         html::empty(lang, "missing_none")
     } else {
@@ -230,8 +239,9 @@ pub(super) async fn missing_schools_section(
         )
     };
     let href = format!(
-        "/download?table=missing&day={day}{}&lang={}",
+        "/download?table=missing&day={day}{}{}&lang={}",
         scope.query(),
+        view.filters_query(),
         lang.code()
     );
     Ok(section(

@@ -52,7 +52,11 @@ pub(super) async fn tiles(
     let read_scope = scope.clone();
     let reporting = async {
         layer
-            .schools_reporting(&read_scope, &[day, week_before])
+            .schools_reporting(
+                &read_scope,
+                view.filters.school_type.as_deref(),
+                &[day, week_before],
+            )
             .await
             .map_err(internal(lang))
     };
