@@ -105,14 +105,11 @@ fn folded_filters(list: BTreeMap<String, Vec<String>>) -> Vec<(String, Vec<Strin
 }
 
 /// Where a profile's rows are stored: the dataset's table, or its shape's.
-fn stored_for(d: &'static Dataset, shape: Shape) -> Result<&'static Dataset, String> {
+fn stored_for(d: &'static Dataset, shape: Shape) -> Result<&'static Dataset, Msg> {
     match shape {
         Shape::Rows => Ok(d),
         Shape::Exceptions if std::ptr::eq(d, &ATTENDANCE) => Ok(&ATTENDANCE_EXCEPTIONS),
-        Shape::Exceptions => Err(format!(
-            "shape 'exceptions' is a shape of attendance, not of {}",
-            d.name
-        )),
+        Shape::Exceptions => Err(msg!("prof_shape_exceptions", dataset = d.name)),
         Shape::ClassReport
             if [&ATTENDANCE, &HEALTH_REPORT, &CLASS_REPORT]
                 .iter()
@@ -120,10 +117,7 @@ fn stored_for(d: &'static Dataset, shape: Shape) -> Result<&'static Dataset, Str
         {
             Ok(&CLASS_REPORT)
         }
-        Shape::ClassReport => Err(format!(
-            "shape 'class_report' is a shape of attendance and health_report, not of {}",
-            d.name
-        )),
+        Shape::ClassReport => Err(msg!("prof_shape_class_report", dataset = d.name)),
     }
 }
 
@@ -179,38 +173,38 @@ pub fn checked_value(c: &Column, v: &str) -> Result<String, Msg> {
 
 impl Profile {
     /// Reads and checks a profile file. `Err` is a sentence naming what is wrong.
-    pub fn parse(text: &str, origin: Origin) -> Result<Profile, String> {
-        let mut f: ProfileFile =
-            toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
+    pub fn parse(text: &str, origin: Origin) -> Result<Profile, Msg> {
+        let mut f: ProfileFile = toml::from_str(text)
+            .map_err(|e| msg!("prof_toml", detail = e.to_string().trim().to_string()))?;
         let name = f.name.trim().to_string();
         if name.is_empty()
             || !name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
-            return Err(format!(
-                "name '{name}': a profile's name is letters, digits, '-' and '_'"
-            ));
+            return Err(msg!("prof_name", name = name));
         }
         let dataset = edulake_schemas::by_name(&f.dataset).ok_or_else(|| {
-            format!(
-                "dataset '{}' is not one of {}",
-                f.dataset,
-                edulake_schemas::names().join(", ")
+            msg!(
+                "prof_dataset",
+                dataset = &f.dataset,
+                datasets = edulake_schemas::names().join(", ")
             )
         })?;
         let shape = Shape::parse(f.shape.as_deref().unwrap_or("rows"))?;
         let stored = stored_for(dataset, shape)?;
-        let column = |name: &str, key: &str| -> Result<&'static Column, String> {
+        let column = |name: &str, key: &str| -> Result<&'static Column, Msg> {
             stored
                 .columns
                 .iter()
                 .find(|c| c.name == name && c.rule != Rule::MoreLocalIds)
                 .ok_or_else(|| {
-                    format!(
-                        "{key}: '{name}' is not a column of {} (its columns: {})",
-                        stored.name,
-                        stored
+                    msg!(
+                        "prof_not_column",
+                        key = key,
+                        name = name,
+                        table = stored.name,
+                        columns = stored
                             .columns
                             .iter()
                             .filter(|c| c.rule != Rule::MoreLocalIds)
@@ -245,7 +239,7 @@ impl Profile {
                 continue;
             }
             let target =
-                target.ok_or_else(|| format!("{key}: {} names no person by an id", stored.name))?;
+                target.ok_or_else(|| msg!("prof_no_id", key = key, table = stored.name))?;
             for h in list {
                 headers.insert(fold(h), target);
             }
@@ -258,13 +252,11 @@ impl Profile {
                 || c.name == "school_code"
                 || matches!(c.kind, Kind::Date | Kind::Timestamp | Kind::BirthYear)
             {
-                return Err(format!(
-                    "{key}: a default cannot stand for a person, a school or a date"
-                ));
+                return Err(msg!("prof_default_kind", key = &key));
             }
             defaults.insert(
                 c.name,
-                checked_value(c, v).map_err(|e| format!("{key}: {e}"))?,
+                checked_value(c, v).map_err(|e| msg!("prof_value", key = &key, problem = e))?,
             );
         }
         let mut value_maps = HashMap::new();
@@ -273,7 +265,9 @@ impl Profile {
             let mut vm = ValueMap::default();
             for (word, meaning) in map {
                 let key = format!("values.{name}.\"{word}\"");
-                let check = |v: &str| checked_value(c, v).map_err(|e| format!("{key}: {e}"));
+                let check = |v: &str| {
+                    checked_value(c, v).map_err(|e| msg!("prof_value", key = &key, problem = e))
+                };
                 let m = match meaning {
                     MeaningFile::Word(w) => Meaning::Word(check(w)?),
                     MeaningFile::ByReason(r) => Meaning::ByReason {
@@ -292,13 +286,11 @@ impl Profile {
                                     })
                                     .unwrap_or_default();
                                 if words.is_empty() || words.iter().any(String::is_empty) {
-                                    return Err(format!(
-                                        "{key}: when.{w} is a list of the words a reason says"
-                                    ));
+                                    return Err(msg!("prof_reason_words", key = &key, word = w));
                                 }
                                 Ok((check(w)?, words))
                             })
-                            .collect::<Result<_, String>>()?,
+                            .collect::<Result<_, Msg>>()?,
                         otherwise: check(&r.otherwise)?,
                     },
                 };
@@ -315,20 +307,23 @@ impl Profile {
         for (name, entries) in &f.flags {
             let c = column(name, &format!("flags.{name}"))?;
             let Kind::EnumList(vocab) = c.kind else {
-                return Err(format!(
-                    "flags.{name}: only a list column (symptoms) is built from yes/no columns"
-                ));
+                return Err(msg!("prof_flags_list", name = name));
             };
             if flags.is_some() {
-                return Err("flags: one list column per profile".into());
+                return Err(msg!("prof_flags_one"));
             }
             let mut list = Vec::new();
             for (header, word) in entries {
                 let word = vocab.resolve(word).ok_or_else(|| {
-                    format!(
-                        "flags.{name}.\"{header}\": '{word}' is not a known {} (expected one of: {})",
-                        vocab.name,
-                        vocab.canonical().collect::<Vec<_>>().join(", ")
+                    msg!(
+                        "prof_value",
+                        key = format!("flags.{name}.\"{header}\""),
+                        problem = msg!(
+                            "not_in_vocab",
+                            value = word,
+                            vocab = Arg::Vocab(vocab),
+                            expected = vocab
+                        )
                     )
                 })?;
                 let (header, value) = match header.split_once('=') {
@@ -354,37 +349,31 @@ impl Profile {
                 || (chrono::NaiveDateTime::parse_from_str(&written, form).is_err()
                     && chrono::NaiveDate::parse_from_str(&written, form).is_err())
             {
-                return Err(format!(
-                    "date_forms: '{form}' is not a date form (chrono's, e.g. %Y%m%d or %d/%m/%Y)"
-                ));
+                return Err(msg!("prof_date_form", form = form));
             }
         }
         if f.skip_rows.iter().any(|w| w.trim().is_empty()) {
-            return Err("skip_rows: an empty word would skip every row".into());
+            return Err(msg!("prof_skip_empty"));
         }
         for (key, list) in [("only", &f.only), ("skip_when", &f.skip_when)] {
             if let Some((h, _)) = list.iter().find(|(_, vs)| vs.is_empty()) {
-                return Err(format!("{key}.\"{h}\": name at least one value"));
+                return Err(msg!("prof_filter_empty", key = key, header = h));
             }
         }
         let date_column = std::mem::take(&mut f.date_column).into_vec();
         if let Some(h) = date_column.first() {
             if stored.column("date").is_none() {
-                return Err(format!("date_column: {} has no date column", stored.name));
+                return Err(msg!("prof_no_date_column", table = stored.name));
             }
             if f.columns.values().any(|c| c == "date") {
-                return Err(format!(
-                    "date_column \"{h}\" and a header mapped to date in [columns]: keep one"
-                ));
+                return Err(msg!("prof_date_twice", header = h));
             }
         }
         if let Some(list) = f.flags.keys().find(|k| f.columns.values().any(|c| c == *k)) {
-            return Err(format!(
-                "flags.{list} and a header mapped to {list} in [columns]: keep one"
-            ));
+            return Err(msg!("prof_flags_twice", list = list));
         }
         if f.detect.is_empty() {
-            return Err("detect: name the headers that select this profile (at least one)".into());
+            return Err(msg!("prof_detect"));
         }
         Ok(Profile {
             title_en: f.title_en.unwrap_or_else(|| f.title.clone()),
@@ -422,7 +411,9 @@ mod tests {
             "name = \"x\"\ntitle = \"X\"\ndataset = \"attendance\"\ndetect = [\"打卡结果\"]\n\
                     [columns]\n\"打卡结果\" = \"status\"\n\
                     [values.status]\n\"请假\" = \"vacation\"\n";
-        let e = Profile::parse(text, Origin::BuiltIn).unwrap_err();
+        let e = Profile::parse(text, Origin::BuiltIn)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("values.status.\"请假\": 'vacation' is not a known attendance status"),
             "{e}"
@@ -432,9 +423,12 @@ mod tests {
             &text.replace("\"status\"\n[values", "\"mood\"\n[values"),
             Origin::BuiltIn,
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("'mood' is not a column of attendance"), "{e}");
-        let e = Profile::parse(&format!("colour = \"red\"\n{text}"), Origin::BuiltIn).unwrap_err();
+        let e = Profile::parse(&format!("colour = \"red\"\n{text}"), Origin::BuiltIn)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown field"), "{e}");
         let e = Profile::parse(
             &text

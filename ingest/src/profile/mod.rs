@@ -97,14 +97,12 @@ impl Shape {
         }
     }
 
-    fn parse(s: &str) -> Result<Shape, String> {
+    fn parse(s: &str) -> Result<Shape, Msg> {
         match s {
             "rows" => Ok(Shape::Rows),
             "exceptions" => Ok(Shape::Exceptions),
             "class_report" => Ok(Shape::ClassReport),
-            other => Err(format!(
-                "shape '{other}' is not one of rows, exceptions, class_report"
-            )),
+            other => Err(msg!("prof_shape", shape = other)),
         }
     }
 }
@@ -319,7 +317,7 @@ pub struct Choice {
 pub struct Profiles {
     list: Vec<Arc<Profile>>,
     /// Profile files that could not be used, each with why.
-    pub problems: Vec<String>,
+    pub problems: Vec<Msg>,
 }
 
 /// How many leading rows are searched for the headers that select a profile.
@@ -333,7 +331,9 @@ impl Profiles {
             match Profile::parse(text, Origin::BuiltIn) {
                 Ok(p) => out.list.push(Arc::new(p)),
                 // A test keeps every built-in profile valid.
-                Err(e) => out.problems.push(format!("built-in profile {file}: {e}")),
+                Err(e) => out
+                    .problems
+                    .push(msg!("prof_problem", file = *file, problem = e)),
             }
         }
         out
@@ -353,16 +353,18 @@ impl Profiles {
         files.sort();
         for path in files {
             let parsed = std::fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read it: {e}"))
+                .map_err(|e| msg!("prof_unreadable", detail = e.to_string()))
                 .and_then(|text| Profile::parse(&text, Origin::File(path.clone())));
             match parsed {
                 Ok(p) => {
                     out.list.retain(|q| q.name != p.name);
                     out.list.push(Arc::new(p));
                 }
-                Err(e) => out
-                    .problems
-                    .push(format!("profile {}: {e}", path.display())),
+                Err(e) => out.problems.push(msg!(
+                    "prof_problem",
+                    file = path.display().to_string(),
+                    problem = e
+                )),
             }
         }
         out

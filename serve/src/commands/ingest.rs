@@ -85,7 +85,8 @@ fn flag_date(
 pub async fn run(env: &Env, what: What, paths: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
     let profiles = std::sync::Arc::new(env.profiles());
     for problem in &profiles.problems {
-        eprintln!("edulake: warning: {problem}; it is not used");
+        let said = msg!("cli_profile_unused", problem = problem.clone());
+        eprintln!("{}", said.render(env.lang));
     }
     let profile = match &what.profile {
         None => None,
@@ -402,7 +403,7 @@ pub fn profiles(env: &Env) -> anyhow::Result<ExitCode> {
         env.state.root().join("profiles").display()
     );
     for problem in &profiles.problems {
-        eprintln!("edulake: {problem}");
+        eprintln!("edulake: {}", problem.render(env.lang));
     }
     Ok(if profiles.problems.is_empty() {
         ExitCode::SUCCESS
