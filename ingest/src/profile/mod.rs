@@ -293,14 +293,6 @@ impl Profile {
             || ((is(requested, &ATTENDANCE) || is(requested, &HEALTH_REPORT))
                 && is(self.stored, &CLASS_REPORT))
     }
-
-    /// Where it came from, for people.
-    pub fn origin_text(&self) -> String {
-        match &self.origin {
-            Origin::BuiltIn => "built in".into(),
-            Origin::File(p) => p.display().to_string(),
-        }
-    }
 }
 
 /// The profile chosen for a file, and why.

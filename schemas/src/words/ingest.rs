@@ -214,6 +214,10 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ("prof_date_twice", "date_column“{header}”与 [columns] 中映射为 date 的表头重复：只保留一个", "date_column \"{header}\" and a header mapped to date in [columns]: keep one"),
     ("prof_flags_twice", "flags.{list} 与 [columns] 中映射为 {list} 的表头重复：只保留一个", "flags.{list} and a header mapped to {list} in [columns]: keep one"),
     ("prof_detect", "detect：写出选中此导出模板的表头（至少一个）", "detect: name the headers that select this profile (at least one)"),
+    ("cli_profile_built_in", "内置", "built in"),
+    ("cli_profile_reads", "    读取：{dataset}（{shape}），存入 {table}；{origin}", "    reads: {dataset} ({shape}), stored as {table}; {origin}"),
+    ("cli_profile_detect", "    由这些表头识别：{headers}", "    selected by the headers: {headers}"),
+    ("cli_profiles_folder", "本局自己的导出模板：{folder} 中的 TOML 文件（与内置模板同名的文件会替换它）。", "A bureau's own profiles: TOML files in {folder} (a file of a built-in profile's name replaces it)."),
     ("cli_profile_unused", "edulake：警告：{problem}；不使用它", "edulake: warning: {problem}; it is not used"),
     // District boundaries (GeoJSON).
     ("geo_not_json", "不是 GeoJSON 文件（无法按 JSON 读取：{detail}）", "not a GeoJSON file (not JSON: {detail})"),

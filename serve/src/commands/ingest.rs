@@ -384,24 +384,29 @@ fn shape_of(d: &edulake_schemas::Dataset) -> Msg {
 /// headers that select it.
 pub fn profiles(env: &Env) -> anyhow::Result<ExitCode> {
     let profiles = env.profiles();
+    let say = |m: Msg| println!("{}", m.render(env.lang));
     for p in profiles.all() {
         println!("{} — {} / {}", p.name, p.title, p.title_en);
-        println!(
-            "    reads: {} ({}), stored as {}; {}",
-            p.dataset.name,
-            p.shape.name(),
-            p.stored.name,
-            p.origin_text()
-        );
-        println!("    selected by the headers: {}", p.detect.join(", "));
+        let origin = match &p.origin {
+            edulake_ingest::profile::Origin::BuiltIn => msg!("cli_profile_built_in"),
+            edulake_ingest::profile::Origin::File(f) => Msg::plain(f.display().to_string()),
+        };
+        say(msg!(
+            "cli_profile_reads",
+            dataset = p.dataset.name,
+            shape = p.shape.name(),
+            table = p.stored.name,
+            origin = origin
+        ));
+        say(msg!("cli_profile_detect", headers = Arg::texts(&p.detect)));
         if !p.about.is_empty() {
             println!("    {}", p.about);
         }
     }
-    println!(
-        "A bureau's own profiles: TOML files in {} (a file of a built-in profile's name replaces it).",
-        env.state.root().join("profiles").display()
-    );
+    say(msg!(
+        "cli_profiles_folder",
+        folder = env.state.root().join("profiles").display().to_string()
+    ));
     for problem in &profiles.problems {
         eprintln!("edulake: {}", problem.render(env.lang));
     }
