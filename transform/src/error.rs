@@ -50,6 +50,13 @@ impl From<datafusion::error::DataFusionError> for TransformError {
                 "the query needs more than edulake allows ({msg}); narrow it, or raise EDULAKE_MEMORY_MB"
             ));
         }
+        // A data file gone while it was read: a build (of another process) replaced a table's
+        // files after this session read its log. A read of the tables as they are now works.
+        if lost_file(&e) {
+            return TransformError::Busy(format!(
+                "the lake changed while it was read (a build replaced the files): try again ({e})"
+            ));
+        }
         match e {
             E::SQL(..) | E::Plan(_) | E::SchemaError(..) | E::NotImplemented(_) => {
                 TransformError::BadQuery(e.to_string())
@@ -60,6 +67,26 @@ impl From<datafusion::error::DataFusionError> for TransformError {
             other => TransformError::Internal(other.to_string()),
         }
     }
+}
+
+/// Whether an error is, at its root, a file not found in the object store.
+fn lost_file(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut at: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = at {
+        if let Some(object_store::Error::NotFound { .. }) =
+            err.downcast_ref::<object_store::Error>()
+        {
+            return true;
+        }
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
+        {
+            return true;
+        }
+        at = err.source();
+    }
+    false
 }
 
 impl From<arrow::error::ArrowError> for TransformError {
@@ -73,3 +100,42 @@ impl From<arrow::error::ArrowError> for TransformError {
 }
 
 pub type Result<T, E = TransformError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::error::DataFusionError;
+
+    fn gone() -> object_store::Error {
+        object_store::Error::NotFound {
+            path: "mart_attendance_rate/part-1.parquet".into(),
+            source: "No such file or directory".into(),
+        }
+    }
+
+    #[test]
+    fn a_file_gone_under_a_read_is_busy_not_a_bug() {
+        let direct = DataFusionError::ObjectStore(Box::new(gone()));
+        assert!(matches!(
+            TransformError::from(direct),
+            TransformError::Busy(_)
+        ));
+        // As a Parquet read wraps it.
+        let wrapped = DataFusionError::ParquetError(Box::new(
+            parquet::errors::ParquetError::External(Box::new(gone())),
+        ));
+        assert!(matches!(
+            TransformError::from(wrapped),
+            TransformError::Busy(_)
+        ));
+        // Any other failure of the store stays the lake's.
+        let other = DataFusionError::ObjectStore(Box::new(object_store::Error::Generic {
+            store: "s3",
+            source: "timeout".into(),
+        }));
+        assert!(matches!(
+            TransformError::from(other),
+            TransformError::Lake(_)
+        ));
+    }
+}

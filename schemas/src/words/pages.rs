@@ -204,6 +204,8 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("shape_school_report", "学校日报", "School report"),
     ("batches_none", "还没有接收任何批次。", "No batch has been received."),
     ("rejected_files", "整个被拒收的文件", "Files rejected whole"),
+    ("busy", "数据正在更新", "The data is being updated"),
+    ("busy_detail", "刚刚有新的数据入库，请几秒钟后刷新页面。", "New data has just been stored: refresh the page in a few seconds."),
     ("received_at", "接收时间", "Received"),
     ("rejected_files_hint", "这些文件没有任何数据入库：按原因改正后重新上传。", "Nothing of these files was stored: fix what each reason says and upload it again."),
     ("batches_shown", "显示最近的：", "Showing the latest:"),

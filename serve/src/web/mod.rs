@@ -538,6 +538,9 @@ impl View {
 pub enum AppError {
     /// The request asked for something that is not there.
     NotFound(Lang),
+    /// The lake changed under the read (another process's build replaced files it was
+    /// reading): a moment later it is answered.
+    Busy(Lang, String),
     /// The request is wrong (a bad date, an unknown indicator): the message says how.
     BadRequest(Lang, String),
     /// The request is refused (another host, a form from another site): the catalogue key of
@@ -563,6 +566,15 @@ impl IntoResponse for AppError {
                 t(lang, "forbidden"),
                 Some(t(lang, why)),
             ),
+            AppError::Busy(lang, msg) => {
+                tracing::warn!("cockpit: {msg}");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    lang,
+                    t(lang, "busy"),
+                    Some(t(lang, "busy_detail")),
+                )
+            }
             AppError::Internal(lang, msg) => {
                 tracing::error!("cockpit: {msg}");
                 (
@@ -586,7 +598,13 @@ impl IntoResponse for AppError {
             lang.code(),
             html::esc(&t(lang, "back_to_bureau"))
         );
-        (status, Html(body)).into_response()
+        let mut response = (status, Html(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("2"));
+        }
+        response
     }
 }
 

@@ -146,6 +146,7 @@ pub(super) fn internal(lang: Lang) -> impl Fn(edulake_transform::TransformError)
     move |e| match e {
         edulake_transform::TransformError::BadQuery(msg)
         | edulake_transform::TransformError::TooBig(msg) => AppError::BadRequest(lang, msg),
+        edulake_transform::TransformError::Busy(msg) => AppError::Busy(lang, msg),
         other => AppError::Internal(lang, other.to_string()),
     }
 }
