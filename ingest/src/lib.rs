@@ -25,6 +25,8 @@
 //! - [`profile`]: platform exports described as data (TOML): the built-in profiles and a
 //!   bureau's own, and which one a file gets.
 //! - [`progress`]: how far an ingest has got (bytes and rows read), for a progress bar.
+//! - [`pull`]: sources polled for extracts (a folder), each with the cursor of what it has
+//!   taken and a lock so one pull of it runs at a time.
 
 pub mod clean;
 pub mod error;
@@ -35,6 +37,7 @@ pub mod pipeline;
 pub mod profile;
 pub mod progress;
 pub mod pseudo;
+pub mod pull;
 pub mod read;
 pub mod state;
 pub mod values;

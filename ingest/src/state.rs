@@ -147,6 +147,18 @@ impl StateDir {
             .map_err(|e| IngestError::Lake(format!("cannot write {}: {e}", path.display())))
     }
 
+    /// Opens a file under the state directory (owner-only), creating it if it is not there and
+    /// keeping what it holds (a lock file).
+    pub fn create_keep(&self, path: &Path) -> Result<std::fs::File> {
+        if let Some(dir) = path.parent() {
+            self.ensure_private_dir(dir)?;
+        }
+        let mut opts = private_options();
+        opts.truncate(false);
+        opts.open(path)
+            .map_err(|e| IngestError::Lake(format!("cannot open {}: {e}", path.display())))
+    }
+
     /// Creates a file under the state directory, owner-only, to be written as data comes.
     pub fn create(&self, path: &Path) -> Result<std::fs::File> {
         if let Some(dir) = path.parent() {

@@ -228,6 +228,20 @@ pub enum Command {
     /// List the export profiles (built in, and the bureau's own in the state directory's
     /// profiles/) with the headers that select them.
     Profiles,
+    /// Fetch new extracts from the sources a file lists (folders that school systems export
+    /// into), each file ingested once it is whole and only once; every source on its own
+    /// schedule until stopped.
+    ///
+    /// Example: edulake pull --sources sources.toml --once
+    Pull {
+        /// The sources file (TOML: a [[source]] per folder, with its name, dataset or profile,
+        /// school, every, settle, folder and files).
+        #[arg(long)]
+        sources: PathBuf,
+        /// Pull every source once, then stop.
+        #[arg(long)]
+        once: bool,
+    },
     /// The districts' boundaries, drawn under the schools on the cockpit's map.
     Boundaries {
         #[command(subcommand)]

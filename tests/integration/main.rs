@@ -24,6 +24,7 @@ mod privacy;
 mod profile_files;
 mod profiles;
 mod properties;
+mod pull;
 mod python;
 mod registers;
 mod rejects;

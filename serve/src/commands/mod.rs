@@ -6,6 +6,7 @@ mod demo;
 mod export;
 mod generate;
 mod ingest;
+mod pull;
 mod query;
 pub mod users;
 
@@ -78,6 +79,7 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
             ingest::run(env, what, paths).await
         }
         Command::Profiles => ingest::profiles(env),
+        Command::Pull { sources, once } => pull::run(env, &sources, once).await,
         Command::Boundaries {
             action:
                 crate::cli::BoundariesAction::Import {

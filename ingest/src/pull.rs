@@ -1,0 +1,367 @@
+//! Pulling extracts from where school systems leave them (issue "Pull"): a sources file
+//! describes each source as data, and each source keeps in the state directory what it has
+//! taken, so that a file is ingested once, and only once it is whole.
+//!
+//! A source is a folder (a drop folder per school, or one for all) polled for files. A file is
+//! taken when it has not changed for the source's `settle` time (a file still being written
+//! is not), and is remembered by its name, size and modification time once its ingest has
+//! ended: a crash before that ingests it again, which the batch identity makes a no-op, and
+//! never skips it. One pull of a source runs at a time, across processes (a lock file).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use edulake_schemas::msg;
+use edulake_schemas::words::{Arg, Msg};
+use edulake_schemas::Dataset;
+
+use crate::state::StateDir;
+
+/// A source as its file writes it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceFile {
+    name: String,
+    dataset: Option<String>,
+    profile: Option<String>,
+    #[serde(default)]
+    exceptions: bool,
+    school: Option<String>,
+    every: Option<String>,
+    settle: Option<String>,
+    folder: Option<PathBuf>,
+    #[serde(default)]
+    files: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourcesFile {
+    #[serde(default)]
+    source: Vec<SourceFile>,
+}
+
+/// One source, checked.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub name: String,
+    /// The dataset its files are (an exception register's is `attendance` with
+    /// [`Source::exceptions`]).
+    pub dataset: &'static Dataset,
+    /// The profile its files are read with; else each file's headers choose.
+    pub profile: Option<String>,
+    /// Its attendance files list only the students not present.
+    pub exceptions: bool,
+    /// The school every file is of; else the files say.
+    pub school: Option<String>,
+    /// How often it is polled.
+    pub every: Duration,
+    /// How long a file must stay unchanged to be taken.
+    pub settle: Duration,
+    pub folder: PathBuf,
+    /// The names taken (`*.csv`); none: every file.
+    pub files: Vec<String>,
+}
+
+/// A duration as a sources file writes it: `30s`, `5m`, `1h`, `1d`.
+fn duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = t.split_at(split);
+    let n: u64 = n.parse().ok()?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return None,
+    };
+    (secs > 0).then(|| Duration::from_secs(secs))
+}
+
+/// Reads and checks a sources file: each mistake is said with the source it is in. `profiles`
+/// names the profiles there are.
+pub fn parse(text: &str, profiles: &crate::profile::Profiles) -> Result<Vec<Source>, Msg> {
+    let file: SourcesFile = toml::from_str(text)
+        .map_err(|e| msg!("pull_toml", detail = e.to_string().trim().to_string()))?;
+    if file.source.is_empty() {
+        return Err(msg!("pull_none"));
+    }
+    let mut out: Vec<Source> = Vec::new();
+    for (i, s) in file.source.into_iter().enumerate() {
+        let at = |problem: Msg| {
+            msg!(
+                "pull_in_source",
+                number = i + 1,
+                name = &s.name,
+                problem = problem
+            )
+        };
+        if s.name.trim().is_empty() {
+            return Err(at(msg!("pull_no_name")));
+        }
+        if out.iter().any(|o| o.name == s.name) {
+            return Err(at(msg!("pull_name_twice")));
+        }
+        let profile = match &s.profile {
+            None => None,
+            Some(p) => Some(profiles.get(p).ok_or_else(|| {
+                let names: Vec<&str> = profiles.all().iter().map(|p| p.name.as_str()).collect();
+                at(msg!(
+                    "pull_unknown_profile",
+                    profile = p,
+                    profiles = Arg::texts(&names)
+                ))
+            })?),
+        };
+        let dataset = match (&s.dataset, &profile) {
+            (Some(d), _) => edulake_schemas::by_name(d).ok_or_else(|| {
+                at(msg!(
+                    "pull_unknown_dataset",
+                    dataset = d,
+                    datasets = edulake_schemas::names().join(", ")
+                ))
+            })?,
+            (None, Some(p)) => p.dataset,
+            (None, None) => return Err(at(msg!("pull_no_dataset"))),
+        };
+        if let Some(p) = &profile {
+            if !p.serves(dataset) {
+                return Err(at(msg!(
+                    "pull_profile_other",
+                    profile = &p.name,
+                    dataset = Arg::Dataset(dataset.name)
+                )));
+            }
+        }
+        if s.exceptions && dataset.name != "attendance" {
+            return Err(at(msg!("pull_exceptions_not_attendance")));
+        }
+        if let Some(code) = &s.school {
+            crate::values::check_school_code(code).map_err(at)?;
+        }
+        let every = match &s.every {
+            None => Duration::from_secs(600),
+            Some(e) => duration(e)
+                .ok_or_else(|| at(msg!("pull_bad_duration", key = "every", value = e)))?,
+        };
+        let settle = match &s.settle {
+            None => Duration::from_secs(10),
+            Some(e) => duration(e)
+                .ok_or_else(|| at(msg!("pull_bad_duration", key = "settle", value = e)))?,
+        };
+        let folder = s.folder.clone().ok_or_else(|| at(msg!("pull_no_folder")))?;
+        if !folder.is_dir() {
+            return Err(at(msg!(
+                "pull_folder_missing",
+                folder = folder.display().to_string()
+            )));
+        }
+        out.push(Source {
+            name: s.name.clone(),
+            dataset,
+            profile: profile.map(|p| p.name.clone()),
+            exceptions: s.exceptions,
+            school: s.school.clone(),
+            every,
+            settle,
+            folder,
+            files: s.files.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// What a source remembers between pulls.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// Each file taken, by its path within the folder: its size and modification time then.
+    pub taken: BTreeMap<String, Seen>,
+    /// When the last pull that ended well ended (RFC 3339, UTC).
+    pub last_success: Option<String>,
+    /// The last pull's failure, if it failed.
+    pub last_error: Option<String>,
+    pub files_taken: u64,
+    pub rows_stored: u64,
+    pub rows_rejected: u64,
+}
+
+/// A file as it was when it was taken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seen {
+    pub size: u64,
+    /// Nanoseconds since the epoch.
+    pub modified: u128,
+}
+
+/// Where a source's cursor and lock are kept: `pull/<hash of its name>.…` in the state
+/// directory (a name may hold any character).
+fn place(state: &StateDir, source: &str, ext: &str) -> PathBuf {
+    let id = hex::encode(&Sha256::digest(source.as_bytes())[..8]);
+    state.root().join("pull").join(format!("{id}.{ext}"))
+}
+
+impl Cursor {
+    /// A source's cursor; a new one before its first pull.
+    pub fn load(state: &StateDir, source: &str) -> Result<Cursor, Msg> {
+        match std::fs::read(place(state, source, "json")) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| msg!("pull_cursor_bad", detail = e.to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Cursor::default()),
+            Err(e) => Err(msg!("pull_cursor_bad", detail = e.to_string())),
+        }
+    }
+
+    /// Keeps the cursor, whole or not at all (written aside, then renamed over the old one).
+    pub fn save(&self, state: &StateDir, source: &str) -> Result<(), Msg> {
+        let path = place(state, source, "json");
+        let aside = path.with_extension("json.new");
+        let bytes = serde_json::to_vec_pretty(self)
+            .map_err(|e| msg!("pull_cursor_bad", detail = e.to_string()))?;
+        state
+            .write(&aside, &bytes)
+            .map_err(|e| msg!("pull_cursor_bad", detail = e.to_string()))?;
+        std::fs::rename(&aside, &path).map_err(|e| msg!("pull_cursor_bad", detail = e.to_string()))
+    }
+}
+
+/// A source's lock: one pull of it at a time, across processes; released when dropped (or
+/// when its process ends, however it ends).
+pub struct Lock(#[allow(dead_code)] std::fs::File);
+
+impl Lock {
+    /// The source's lock, or `None` when another pull of it holds it.
+    pub fn take(state: &StateDir, source: &str) -> Result<Option<Lock>, Msg> {
+        let path = place(state, source, "lock");
+        let file = state
+            .create_keep(&path)
+            .map_err(|e| msg!("pull_cursor_bad", detail = e.to_string()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(Lock(file))),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(msg!("pull_cursor_bad", detail = e.to_string()))
+            }
+        }
+    }
+}
+
+/// Whether a file's name is one the source takes.
+fn wanted(source: &Source, name: &str) -> bool {
+    if name.starts_with('.') || name.starts_with('~') {
+        return false;
+    }
+    source.files.is_empty()
+        || source.files.iter().any(|p| match p.strip_prefix('*') {
+            Some(suffix) => name.to_lowercase().ends_with(&suffix.to_lowercase()),
+            None => name == p,
+        })
+}
+
+/// The files of a source to take now: wanted, not taken as they are, and unchanged for the
+/// source's settle time (`now`: the time of the look). Sorted by path.
+pub fn due(source: &Source, cursor: &Cursor, now: SystemTime) -> Vec<(PathBuf, String, Seen)> {
+    let mut out = Vec::new();
+    for path in crate::pipeline::expand(std::slice::from_ref(&source.folder)) {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if !wanted(source, name) {
+            continue;
+        }
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        let Ok(modified) = meta.modified() else {
+            continue;
+        };
+        // A file changed within the settle time may still be being written.
+        if now.duration_since(modified).unwrap_or_default() < source.settle {
+            continue;
+        }
+        let seen = Seen {
+            size: meta.len(),
+            modified: modified
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default(),
+        };
+        let rel = path
+            .strip_prefix(&source.folder)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .into_owned();
+        if cursor.taken.get(&rel) == Some(&seen) {
+            continue;
+        }
+        out.push((path, rel, seen));
+    }
+    out
+}
+
+/// The sources file's place in messages and its text.
+pub fn read_sources(path: &Path) -> Result<String, Msg> {
+    std::fs::read_to_string(path).map_err(|e| {
+        msg!(
+            "pull_sources_unreadable",
+            file = path.display().to_string(),
+            detail = e.to_string()
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_read_as_written() {
+        assert_eq!(duration("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(duration("0m"), None);
+        assert_eq!(duration("5 minutes"), None);
+    }
+
+    #[test]
+    fn a_sources_file_says_each_mistake_with_its_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().display().to_string().replace('\\', "/");
+        let profiles = crate::profile::Profiles::built_in();
+        let ok = format!(
+            "[[source]]\nname = \"一中\"\ndataset = \"attendance\"\nfolder = \"{folder}\"\n"
+        );
+        let s = parse(&ok, &profiles).unwrap();
+        assert_eq!(
+            (s[0].every, s[0].settle),
+            (Duration::from_secs(600), Duration::from_secs(10))
+        );
+        for (text, said) in [
+            (format!("{ok}token = \"abc\"\n"), "unknown field `token`"),
+            (
+                ok.replace("attendance", "attendence"),
+                "'attendence' is not one of",
+            ),
+            (
+                ok.replace("dataset = \"attendance\"", "profile = \"dingtalk-dialy\""),
+                "no profile 'dingtalk-dialy'",
+            ),
+            (ok.replace(&folder, "/no/such/folder"), "/no/such/folder"),
+            (
+                format!("{ok}every = \"5 minutes\"\n"),
+                "every = '5 minutes'",
+            ),
+            (format!("{ok}school = \"S-1\"\n"), "not a school code"),
+        ] {
+            let e = parse(&text, &profiles).unwrap_err().to_string();
+            assert!(e.contains(said), "{said}: {e}");
+            if !said.contains("unknown field") {
+                assert!(e.contains("source 1 (一中)"), "{e}");
+            }
+        }
+    }
+}

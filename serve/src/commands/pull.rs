@@ -1,0 +1,159 @@
+//! `edulake pull --sources FILE [--once]`: new extracts fetched from the sources a file lists
+//! (folders, for now), each ingested once, with each source's cursor and lock in the state
+//! directory (`edulake_ingest::pull`).
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime};
+
+use edulake_ingest::pull::{self, Cursor, Lock, Source};
+use edulake_ingest::Upload;
+use edulake_schemas::msg;
+use edulake_schemas::words::Msg;
+
+use crate::commands::{ingest_files, How, Reading};
+use crate::Env;
+
+pub async fn run(env: &Env, sources: &Path, once: bool) -> anyhow::Result<ExitCode> {
+    let say_err = |m: Msg| eprintln!("edulake: {}", m.render(env.lang));
+    let text = match pull::read_sources(sources) {
+        Ok(t) => t,
+        Err(m) => {
+            say_err(m);
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let profiles = env.profiles();
+    let list = match pull::parse(&text, &profiles) {
+        Ok(l) => l,
+        Err(m) => {
+            say_err(m);
+            return Ok(ExitCode::from(1));
+        }
+    };
+    // A school a source names must be in the registry (once there is a lake to ask).
+    if let Ok(reader) = env.reader() {
+        let layer = edulake_transform::QueryLayer::open(&reader).await?;
+        for (i, s) in list.iter().enumerate() {
+            if let Some(code) = &s.school {
+                if layer.school(code).await?.is_none() {
+                    say_err(msg!(
+                        "pull_in_source",
+                        number = i + 1,
+                        name = &s.name,
+                        problem = msg!("pull_school_unknown", school = code)
+                    ));
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+    }
+    let mut next: Vec<Instant> = vec![Instant::now(); list.len()];
+    loop {
+        let mut failed = false;
+        for (i, source) in list.iter().enumerate() {
+            if Instant::now() < next[i] {
+                continue;
+            }
+            next[i] = Instant::now() + source.every;
+            if !pull_one(env, source).await? {
+                failed = true;
+            }
+        }
+        if once {
+            return Ok(if failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            });
+        }
+        let soonest = next.iter().min().copied().unwrap_or_else(Instant::now);
+        tokio::time::sleep_until(soonest.into()).await;
+    }
+}
+
+/// One pull of a source: `false` when it failed (said, and kept as its last error).
+async fn pull_one(env: &Env, source: &Source) -> anyhow::Result<bool> {
+    let say = |m: Msg| println!("{}", m.render(env.lang));
+    let name = source.name.as_str();
+    let Some(_lock) = Lock::take(&env.state, name).map_err(|m| anyhow::anyhow!("{m}"))? else {
+        say(msg!("cli_pull_busy", source = name));
+        return Ok(true);
+    };
+    let mut cursor = Cursor::load(&env.state, name).map_err(|m| anyhow::anyhow!("{m}"))?;
+    let due = pull::due(source, &cursor, SystemTime::now());
+    let now = || chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if due.is_empty() {
+        cursor.last_success = Some(now());
+        cursor.last_error = None;
+        cursor
+            .save(&env.state, name)
+            .map_err(|m| anyhow::anyhow!("{m}"))?;
+        say(msg!("cli_pull_nothing", source = name));
+        return Ok(true);
+    }
+    let dataset = if source.exceptions {
+        edulake_schemas::datasets::ATTENDANCE_EXCEPTIONS.name
+    } else {
+        source.dataset.name
+    };
+    let mut reading = Reading::by_headers(env);
+    if let Some(p) = &source.profile {
+        reading.profile = reading
+            .profiles
+            .get(p)
+            .map(|profile| edulake_ingest::profile::Choice {
+                profile,
+                why: msg!("chosen_by_source", source = name),
+            });
+    }
+    let upload = Upload {
+        school: source.school.as_ref().map(|s| s.to_ascii_uppercase()),
+        ..Default::default()
+    };
+    let paths: Vec<std::path::PathBuf> = due.iter().map(|(p, _, _)| p.clone()).collect();
+    env.audit("pull", &format!("{name}: {} file(s)", paths.len()));
+    let how = How {
+        print: true,
+        dry_run: false,
+    };
+    match ingest_files(env, dataset, upload, &paths, how, reading).await {
+        Ok(s) => {
+            // Only now, the ingest ended: a crash before this takes the files again (a no-op
+            // for those already stored), never skips one.
+            for (_, rel, seen) in due {
+                cursor.taken.insert(rel, seen);
+            }
+            cursor.files_taken += paths.len() as u64;
+            cursor.rows_stored += s.rows_stored;
+            cursor.rows_rejected += s.rows_rejected;
+            cursor.last_success = Some(now());
+            cursor.last_error = None;
+            cursor
+                .save(&env.state, name)
+                .map_err(|m| anyhow::anyhow!("{m}"))?;
+            say(msg!(
+                "cli_pull_done",
+                source = name,
+                files = paths.len(),
+                stored = s.stored,
+                rows = s.rows_stored,
+                rejected_rows = s.rows_rejected,
+                already = s.already,
+                rejected = s.rejected
+            ));
+            Ok(true)
+        }
+        Err(e) => {
+            cursor.last_error = Some(format!("{e:#}"));
+            cursor
+                .save(&env.state, name)
+                .map_err(|m| anyhow::anyhow!("{m}"))?;
+            eprintln!(
+                "{}",
+                msg!("cli_pull_failed", source = name, problem = format!("{e:#}")).render(env.lang)
+            );
+            Ok(false)
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! `edulake pull`: a folder source polled for extracts, each file ingested once it is whole,
+//! and only once, whoever pulls.
+
+use std::time::{Duration, SystemTime};
+
+use edulake_ingest::Upload;
+
+use crate::common::*;
+
+const SCHOOLS: &str = "school_code,school_name,district,school_type\nS1,一小,D1,小学\n";
+
+fn day_file(day: &str, students: &[&str]) -> String {
+    let mut out = String::from("日期,班级,学籍号,考勤状态\n");
+    for s in students {
+        out.push_str(&format!("{day},1-1,{s},出勤\n"));
+    }
+    out
+}
+
+/// Writes a file into the drop folder, as written a minute ago (or now, `fresh`).
+fn drop_file(folder: &std::path::Path, name: &str, text: &str, fresh: bool) {
+    let path = folder.join(name);
+    std::fs::write(&path, text).unwrap();
+    if !fresh {
+        let f = std::fs::File::options().write(true).open(&path).unwrap();
+        f.set_modified(SystemTime::now() - Duration::from_secs(60))
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_folder_source_is_pulled_once_per_whole_file() {
+    let f = Fixture::new();
+    let p = f.write("schools.csv", SCHOOLS);
+    f.ingest("schools", Upload::default(), &[p]).await;
+    let drop = f.dir.path().join("drop");
+    std::fs::create_dir(&drop).unwrap();
+    let sources = f.write(
+        "sources.toml",
+        format!(
+            "[[source]]\nname = \"一小考勤\"\ndataset = \"attendance\"\nschool = \"S1\"\n\
+             folder = \"{}\"\nfiles = [\"*.csv\"]\nsettle = \"5s\"\n",
+            drop.display()
+        ),
+    );
+    let pull = || f.cli(&["pull", "--sources", sources.to_str().unwrap(), "--once"]);
+    let rows = || async { f.query("SELECT count(*) FROM attendance").await[0][0].clone() };
+
+    drop_file(
+        &drop,
+        "2026-09-01.csv",
+        &day_file("2026-09-01", &["A", "B"]),
+        false,
+    );
+    drop_file(&drop, "说明.txt", "not an extract", false);
+    let o = pull();
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        said.contains("一小考勤: 1 new file(s): 1 stored (2 rows"),
+        "{said}"
+    );
+    assert_eq!(rows().await, "2");
+
+    // Nothing new: nothing taken.
+    let said = String::from_utf8_lossy(&pull().stdout).to_string();
+    assert!(said.contains("一小考勤: no new file"), "{said}");
+
+    // A file still being written (changed within the settle time) waits; whole, it is taken.
+    drop_file(
+        &drop,
+        "2026-09-02.csv",
+        &day_file("2026-09-02", &["A"]),
+        true,
+    );
+    let said = String::from_utf8_lossy(&pull().stdout).to_string();
+    assert!(said.contains("no new file"), "{said}");
+    drop_file(
+        &drop,
+        "2026-09-02.csv",
+        &day_file("2026-09-02", &["A", "B", "C"]),
+        false,
+    );
+    let said = String::from_utf8_lossy(&pull().stdout).to_string();
+    assert!(said.contains("1 new file(s): 1 stored (3 rows"), "{said}");
+    assert_eq!(rows().await, "5");
+    assert_eq!(
+        f.query("SELECT count(*) FROM batches WHERE dataset = 'attendance'")
+            .await[0][0],
+        "2"
+    );
+
+    // Two pulls at once of new files: each file is ingested by one of them, once.
+    for d in ["03", "04", "07", "08"] {
+        drop_file(
+            &drop,
+            &format!("2026-09-{d}.csv"),
+            &day_file(&format!("2026-09-{d}"), &["A", "B"]),
+            false,
+        );
+    }
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_edulake"))
+            .current_dir(f.dir.path())
+            .env_remove("EDULAKE_KEY")
+            .env("EDULAKE_LAKE", f.lake_path())
+            .env("EDULAKE_STATE", f.dir.path().join("lake.state"))
+            .env("LC_ALL", "en_US.UTF-8")
+            .args(["pull", "--sources", sources.to_str().unwrap(), "--once"])
+            .spawn()
+            .unwrap()
+    };
+    let (mut a, mut b) = (spawn(), spawn());
+    assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
+    assert_eq!(
+        f.query("SELECT count(*) FROM batches WHERE dataset = 'attendance'")
+            .await[0][0],
+        "6"
+    );
+    assert_eq!(rows().await, "13");
+}
+
+#[tokio::test]
+async fn a_sources_file_with_a_mistake_is_refused_saying_where() {
+    let f = Fixture::new();
+    let p = f.write("schools.csv", SCHOOLS);
+    f.ingest("schools", Upload::default(), &[p]).await;
+    let drop = f.dir.path().join("drop");
+    std::fs::create_dir(&drop).unwrap();
+    let source = |extra: &str| {
+        format!(
+            "[[source]]\nname = \"一小\"\ndataset = \"attendance\"\nfolder = \"{}\"\n{extra}",
+            drop.display()
+        )
+    };
+    for (extra, said) in [
+        (
+            "school = \"S9\"\n",
+            "source 1 (一小): the school registry has no school S9",
+        ),
+        ("token = \"secret\"\n", "unknown field `token`"),
+        (
+            "profile = \"no-such\"\n",
+            "source 1 (一小): no profile 'no-such'",
+        ),
+        ("every = \"often\"\n", "every = 'often' is not a duration"),
+    ] {
+        let file = f.write("sources.toml", source(extra));
+        let o = f.cli(&["pull", "--sources", file.to_str().unwrap(), "--once"]);
+        assert_eq!(o.status.code(), Some(1), "{extra}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(said), "{said}: {err}");
+    }
+    // In Chinese by default.
+    let file = f.write("sources.toml", source("school = \"S9\"\n"));
+    let o = f.cli(&[
+        "--lang",
+        "zh",
+        "pull",
+        "--sources",
+        file.to_str().unwrap(),
+        "--once",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("第 1 个数据源（一小）：学校名录中没有学校 S9"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
