@@ -8,16 +8,16 @@
 //! ended: a crash before that ingests it again, which the batch identity makes a no-op, and
 //! never skips it. One pull of a source runs at a time, across processes (a lock file).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use serde::Deserialize;
 
 use edulake_schemas::msg;
 use edulake_schemas::words::{Arg, Msg};
 use edulake_schemas::Dataset;
+
+pub use edulake_schemas::pull::{Cursor, Seen};
 
 use crate::state::StateDir;
 
@@ -33,6 +33,7 @@ struct SourceFile {
     school: Option<String>,
     every: Option<String>,
     settle: Option<String>,
+    expect: Option<String>,
     folder: Option<PathBuf>,
     #[serde(default)]
     files: Vec<String>,
@@ -62,6 +63,8 @@ pub struct Source {
     pub every: Duration,
     /// How long a file must stay unchanged to be taken.
     pub settle: Duration,
+    /// How long the source may go without a new file before the cockpit says it is quiet.
+    pub expect: Duration,
     pub folder: PathBuf,
     /// The names taken (`*.csv`); none: every file.
     pub files: Vec<String>,
@@ -154,6 +157,11 @@ pub fn parse(text: &str, profiles: &crate::profile::Profiles) -> Result<Vec<Sour
             Some(e) => duration(e)
                 .ok_or_else(|| at(msg!("pull_bad_duration", key = "settle", value = e)))?,
         };
+        let expect = match &s.expect {
+            None => Duration::from_secs(86_400),
+            Some(e) => duration(e)
+                .ok_or_else(|| at(msg!("pull_bad_duration", key = "expect", value = e)))?,
+        };
         let folder = s.folder.clone().ok_or_else(|| at(msg!("pull_no_folder")))?;
         if !folder.is_dir() {
             return Err(at(msg!(
@@ -169,6 +177,7 @@ pub fn parse(text: &str, profiles: &crate::profile::Profiles) -> Result<Vec<Sour
             school: s.school.clone(),
             every,
             settle,
+            expect,
             folder,
             files: s.files.clone(),
         });
@@ -176,57 +185,32 @@ pub fn parse(text: &str, profiles: &crate::profile::Profiles) -> Result<Vec<Sour
     Ok(out)
 }
 
-/// What a source remembers between pulls.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Cursor {
-    /// Each file taken, by its path within the folder: its size and modification time then.
-    pub taken: BTreeMap<String, Seen>,
-    /// When the last pull that ended well ended (RFC 3339, UTC).
-    pub last_success: Option<String>,
-    /// The last pull's failure, if it failed.
-    pub last_error: Option<String>,
-    pub files_taken: u64,
-    pub rows_stored: u64,
-    pub rows_rejected: u64,
-}
-
-/// A file as it was when it was taken.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Seen {
-    pub size: u64,
-    /// Nanoseconds since the epoch.
-    pub modified: u128,
-}
-
-/// Where a source's cursor and lock are kept: `pull/<hash of its name>.…` in the state
-/// directory (a name may hold any character).
-fn place(state: &StateDir, source: &str, ext: &str) -> PathBuf {
-    let id = hex::encode(&Sha256::digest(source.as_bytes())[..8]);
-    state.root().join("pull").join(format!("{id}.{ext}"))
-}
-
-impl Cursor {
-    /// A source's cursor; a new one before its first pull.
-    pub fn load(state: &StateDir, source: &str) -> Result<Cursor, Msg> {
-        match std::fs::read(place(state, source, "json")) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| msg!("pull_cursor_bad", detail = e.to_string())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Cursor::default()),
-            Err(e) => Err(msg!("pull_cursor_bad", detail = e.to_string())),
-        }
-    }
-
-    /// Keeps the cursor, whole or not at all (written aside, then renamed over the old one).
-    pub fn save(&self, state: &StateDir, source: &str) -> Result<(), Msg> {
-        let path = place(state, source, "json");
-        let aside = path.with_extension("json.new");
-        let bytes = serde_json::to_vec_pretty(self)
-            .map_err(|e| msg!("pull_cursor_bad", detail = e.to_string()))?;
+/// A source's cursor; a new one before its first pull.
+pub fn load_cursor(state: &StateDir, source: &str) -> Result<Cursor, Msg> {
+    match std::fs::read(
         state
-            .write(&aside, &bytes)
-            .map_err(|e| msg!("pull_cursor_bad", detail = e.to_string()))?;
-        std::fs::rename(&aside, &path).map_err(|e| msg!("pull_cursor_bad", detail = e.to_string()))
+            .root()
+            .join(edulake_schemas::pull::cursor_path(source)),
+    ) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| msg!("pull_cursor_bad", detail = e.to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Cursor::default()),
+        Err(e) => Err(msg!("pull_cursor_bad", detail = e.to_string())),
     }
+}
+
+/// Keeps a source's cursor, whole or not at all (written aside, then renamed over the old one).
+pub fn save_cursor(cursor: &Cursor, state: &StateDir, source: &str) -> Result<(), Msg> {
+    let path = state
+        .root()
+        .join(edulake_schemas::pull::cursor_path(source));
+    let aside = path.with_extension("json.new");
+    let bytes = serde_json::to_vec_pretty(cursor)
+        .map_err(|e| msg!("pull_cursor_bad", detail = e.to_string()))?;
+    state
+        .write(&aside, &bytes)
+        .map_err(|e| msg!("pull_cursor_bad", detail = e.to_string()))?;
+    std::fs::rename(&aside, &path).map_err(|e| msg!("pull_cursor_bad", detail = e.to_string()))
 }
 
 /// A source's lock: one pull of it at a time, across processes; released when dropped (or
@@ -236,7 +220,7 @@ pub struct Lock(#[allow(dead_code)] std::fs::File);
 impl Lock {
     /// The source's lock, or `None` when another pull of it holds it.
     pub fn take(state: &StateDir, source: &str) -> Result<Option<Lock>, Msg> {
-        let path = place(state, source, "lock");
+        let path = state.root().join(edulake_schemas::pull::lock_path(source));
         let file = state
             .create_keep(&path)
             .map_err(|e| msg!("pull_cursor_bad", detail = e.to_string()))?;

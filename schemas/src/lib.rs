@@ -16,6 +16,8 @@
 //! - [`lake`]: the lake's layout: the batch index (`_batches`) and the batch record each
 //!   ingested file leaves in it and in the commit that stored it, dates as Arrow stores them,
 //!   the bureau's time zone.
+//! - [`pull`]: what a pulled source remembers between pulls (its cursor), in the state
+//!   directory.
 //! - [`class`]: class names as schools write them (`七年级(1)班`, `初一1班`) to one code (`7-1`).
 //! - [`geo`]: district boundaries (a bureau's GeoJSON) as the cockpit's map draws them.
 //! - [`dictionary`]: the Markdown data dictionary printed by `edulake schema`.
@@ -29,6 +31,7 @@ pub mod datasets;
 pub mod dictionary;
 pub mod geo;
 pub mod lake;
+pub mod pull;
 pub mod text;
 pub mod vocab;
 pub mod words;

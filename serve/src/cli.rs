@@ -331,6 +331,10 @@ pub enum Command {
         /// The private key of --tls-cert (PEM).
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Pull the sources this file lists beside the cockpit, each on its schedule (as
+        /// `edulake pull --sources`); the Data page shows how each is doing.
+        #[arg(long)]
+        sources: Option<PathBuf>,
     },
     /// Print the data dictionary (Markdown).
     Schema {

@@ -122,6 +122,48 @@ async fn a_folder_source_is_pulled_once_per_whole_file() {
         "6"
     );
     assert_eq!(rows().await, "13");
+
+    // The cockpit shows how the source is doing to the bureau, and says when it goes quiet.
+    let profiles = edulake_ingest::profile::Profiles::built_in();
+    let list = edulake_ingest::pull::parse(&std::fs::read_to_string(&sources).unwrap(), &profiles)
+        .unwrap();
+    let state = cockpit(&f).await;
+    state.set_sources(list.clone());
+    let (status, data) = cockpit_get(&state, "/data").await;
+    let data = String::from_utf8(data).unwrap();
+    assert_eq!(status, axum::http::StatusCode::OK);
+    let shown = data
+        .split("自动读取的数据源")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{data}"));
+    assert!(
+        shown.contains("一小考勤") && shown.contains("<td>6</td>"),
+        "{shown}"
+    );
+    let (_, overview) = cockpit_get(&state, "/").await;
+    assert!(!String::from_utf8(overview)
+        .unwrap()
+        .contains("数据源已沉寂"));
+    // Three days without a new file, for a source expected daily.
+    let cursor = f
+        .dir
+        .path()
+        .join("lake.state")
+        .join(edulake_schemas::pull::cursor_path("一小考勤"));
+    let mut c: edulake_schemas::pull::Cursor =
+        serde_json::from_slice(&std::fs::read(&cursor).unwrap()).unwrap();
+    c.last_file = Some((chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339());
+    std::fs::write(&cursor, serde_json::to_vec(&c).unwrap()).unwrap();
+    let (_, overview) = cockpit_get(&state, "/").await;
+    let overview = String::from_utf8(overview).unwrap();
+    let quiet = overview
+        .split("数据源已沉寂")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{overview}"));
+    assert!(
+        quiet.contains("一小考勤") && quiet.contains("1 天"),
+        "{quiet}"
+    );
 }
 
 #[tokio::test]

@@ -301,6 +301,9 @@ with sync_playwright() as p:
     page.wait_for_load_state()
     if "已接收的批次" not in visible_text(page):
         fail("the data page does not list the batches")
+    # The demo's folder source, pulled beside the uploads.
+    if "自动读取的数据源" not in visible_text(page) or "缺勤登记" not in visible_text(page):
+        fail("the data page does not show the demo's folder source")
     shot(page, "07-data")
     check_links(page, desktop)
 

@@ -22,6 +22,15 @@ pub const EXAMPLE_QUERY: &str = "SELECT school_code, avg(CASE WHEN status IN ('p
 pub const VIEW_EXAMPLE: &str =
     "SELECT * FROM attendance_rate_school WHERE NOT suppressed ORDER BY value LIMIT 10";
 
+/// What a pulled source remembers (`edulake pull`), from the state directory; a new one
+/// before its first pull.
+pub fn pull_cursor(state_root: &std::path::Path, source: &str) -> edulake_schemas::pull::Cursor {
+    std::fs::read(state_root.join(edulake_schemas::pull::cursor_path(source)))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
 /// A batch's reject report, kept in the state directory at `rel` (a path inside it), in one
 /// language: `headers` as the reader's words for its row, column, value and reason, and each
 /// reason in `lang` (a report is kept with both). A report kept before reasons had two

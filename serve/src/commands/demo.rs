@@ -139,7 +139,9 @@ pub async fn run(
     );
     demo_accounts(env, &layer).await?;
     println!();
-    crate::web::serve(listener, env.lake()?, env.state.clone(), None).await?;
+    let pulled = demo_source(env, &out).await?;
+    crate::commands::pull::spawn(env, &pulled);
+    crate::web::serve(listener, env.lake()?, env.state.clone(), None, pulled).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -198,4 +200,57 @@ async fn demo_accounts(env: &Env, layer: &QueryLayer) -> anyhow::Result<()> {
         println!("  {login:<11} {password}  ({}{scope})", who.role.name());
     }
     Ok(())
+}
+
+/// A folder source beside the uploads, so a new user sees pulls working: a drop folder holding
+/// one school's first absence register (already ingested above, so its pull stores nothing
+/// twice), pulled every minute.
+async fn demo_source(
+    env: &Env,
+    out: &std::path::Path,
+) -> anyhow::Result<Vec<edulake_ingest::pull::Source>> {
+    let registers = out.join(edulake_schemas::datasets::ATTENDANCE_EXCEPTIONS.name);
+    let Some(folder) = std::fs::read_dir(&registers)
+        .ok()
+        .and_then(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()).min())
+    else {
+        return Ok(Vec::new());
+    };
+    let Some(school) = folder
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(String::from)
+    else {
+        return Ok(Vec::new());
+    };
+    let drop = env.state.root().join("demo-drop");
+    std::fs::create_dir_all(&drop)?;
+    if let Some(first) = edulake_ingest::pipeline::expand(std::slice::from_ref(&folder))
+        .into_iter()
+        .min()
+    {
+        if let Some(name) = first.file_name() {
+            std::fs::copy(&first, drop.join(name))?;
+        }
+    }
+    let sources = env.state.root().join("demo-sources.toml");
+    std::fs::write(
+        &sources,
+        format!(
+            "[[source]]\nname = \"{school} 缺勤登记\"\ndataset = \"attendance\"\nexceptions = true\n\
+             school = \"{school}\"\nfolder = \"{}\"\nevery = \"1m\"\nsettle = \"2s\"\n",
+            drop.display().to_string().replace('\\', "/")
+        ),
+    )?;
+    let list = crate::commands::pull::load(env, &sources)
+        .await?
+        .unwrap_or_default();
+    if !list.is_empty() {
+        println!(
+            "Pulling {} every minute (sources: {}): a register dropped there is ingested once; the Data page shows the source.",
+            drop.display(),
+            sources.display()
+        );
+    }
+    Ok(list)
 }

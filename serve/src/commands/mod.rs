@@ -6,7 +6,7 @@ mod demo;
 mod export;
 mod generate;
 mod ingest;
-mod pull;
+pub mod pull;
 mod query;
 pub mod users;
 
@@ -119,13 +119,23 @@ pub async fn dispatch(command: Command, env: &Env) -> anyhow::Result<ExitCode> {
             addr,
             tls_cert,
             tls_key,
+            sources,
         } => {
+            // Sources pulled beside the cockpit, each on its schedule.
+            let pulled = match &sources {
+                Some(file) => match pull::load(env, file).await? {
+                    Some(list) => list,
+                    None => return Ok(ExitCode::from(1)),
+                },
+                None => Vec::new(),
+            };
+            pull::spawn(env, &pulled);
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(crate::web::tls::Tls::load(&cert, &key)?),
                 _ => None,
             };
             let listener = crate::web::listen(&addr).await?;
-            crate::web::serve(listener, env.lake()?, env.state.clone(), tls).await?;
+            crate::web::serve(listener, env.lake()?, env.state.clone(), tls, pulled).await?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
-use edulake_ingest::pull::{self, Cursor, Lock, Source};
+use edulake_ingest::pull::{self, Lock, Source};
 use edulake_ingest::Upload;
 use edulake_schemas::msg;
 use edulake_schemas::words::Msg;
@@ -15,12 +15,21 @@ use crate::commands::{ingest_files, How, Reading};
 use crate::Env;
 
 pub async fn run(env: &Env, sources: &Path, once: bool) -> anyhow::Result<ExitCode> {
+    match load(env, sources).await? {
+        Some(list) => pull_loop(env, &list, once).await,
+        None => Ok(ExitCode::from(1)),
+    }
+}
+
+/// The sources a file lists, checked (also against the school registry); `None` when one is
+/// wrong, said on standard error.
+pub async fn load(env: &Env, sources: &Path) -> anyhow::Result<Option<Vec<Source>>> {
     let say_err = |m: Msg| eprintln!("edulake: {}", m.render(env.lang));
     let text = match pull::read_sources(sources) {
         Ok(t) => t,
         Err(m) => {
             say_err(m);
-            return Ok(ExitCode::from(1));
+            return Ok(None);
         }
     };
     let profiles = env.profiles();
@@ -28,7 +37,7 @@ pub async fn run(env: &Env, sources: &Path, once: bool) -> anyhow::Result<ExitCo
         Ok(l) => l,
         Err(m) => {
             say_err(m);
-            return Ok(ExitCode::from(1));
+            return Ok(None);
         }
     };
     // A school a source names must be in the registry (once there is a lake to ask).
@@ -43,11 +52,35 @@ pub async fn run(env: &Env, sources: &Path, once: bool) -> anyhow::Result<ExitCo
                         name = &s.name,
                         problem = msg!("pull_school_unknown", school = code)
                     ));
-                    return Ok(ExitCode::from(1));
+                    return Ok(None);
                 }
             }
         }
     }
+    Ok(Some(list))
+}
+
+/// Pulls the sources on their schedules in the background (beside the cockpit), quietly.
+pub fn spawn(env: &Env, list: &[Source]) {
+    if list.is_empty() {
+        return;
+    }
+    let mut puller = Env::from_cli(
+        &env.lake_location,
+        Some(env.state.root().to_path_buf()),
+        true,
+    );
+    puller.lang = env.lang;
+    let list = list.to_vec();
+    tokio::spawn(async move {
+        if let Err(e) = pull_loop(&puller, &list, false).await {
+            tracing::error!("pulling the sources: {e:#}");
+        }
+    });
+}
+
+/// Pulls every source on its schedule (`once`: each once, then ends: 1 when one failed).
+pub async fn pull_loop(env: &Env, list: &[Source], once: bool) -> anyhow::Result<ExitCode> {
     let mut next: Vec<Instant> = vec![Instant::now(); list.len()];
     loop {
         let mut failed = false;
@@ -80,15 +113,17 @@ async fn pull_one(env: &Env, source: &Source) -> anyhow::Result<bool> {
         say(msg!("cli_pull_busy", source = name));
         return Ok(true);
     };
-    let mut cursor = Cursor::load(&env.state, name).map_err(|m| anyhow::anyhow!("{m}"))?;
-    let due = pull::due(source, &cursor, SystemTime::now());
+    let mut cursor = pull::load_cursor(&env.state, name).map_err(|m| anyhow::anyhow!("{m}"))?;
+    let keep = |c: &pull::Cursor| {
+        pull::save_cursor(c, &env.state, name).map_err(|m| anyhow::anyhow!("{m}"))
+    };
     let now = || chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    cursor.last_run = Some(now());
+    let due = pull::due(source, &cursor, SystemTime::now());
     if due.is_empty() {
         cursor.last_success = Some(now());
         cursor.last_error = None;
-        cursor
-            .save(&env.state, name)
-            .map_err(|m| anyhow::anyhow!("{m}"))?;
+        keep(&cursor)?;
         say(msg!("cli_pull_nothing", source = name));
         return Ok(true);
     }
@@ -125,13 +160,12 @@ async fn pull_one(env: &Env, source: &Source) -> anyhow::Result<bool> {
                 cursor.taken.insert(rel, seen);
             }
             cursor.files_taken += paths.len() as u64;
+            cursor.last_file = Some(now());
             cursor.rows_stored += s.rows_stored;
             cursor.rows_rejected += s.rows_rejected;
             cursor.last_success = Some(now());
             cursor.last_error = None;
-            cursor
-                .save(&env.state, name)
-                .map_err(|m| anyhow::anyhow!("{m}"))?;
+            keep(&cursor)?;
             say(msg!(
                 "cli_pull_done",
                 source = name,
@@ -146,9 +180,7 @@ async fn pull_one(env: &Env, source: &Source) -> anyhow::Result<bool> {
         }
         Err(e) => {
             cursor.last_error = Some(format!("{e:#}"));
-            cursor
-                .save(&env.state, name)
-                .map_err(|m| anyhow::anyhow!("{m}"))?;
+            keep(&cursor)?;
             eprintln!(
                 "{}",
                 msg!("cli_pull_failed", source = name, problem = format!("{e:#}")).render(env.lang)

@@ -365,6 +365,9 @@ async fn render_data(
         body.push_str(&section(lang, &t(lang, "rejected_files"), &content, None));
     }
 
+    // The sources pulled beside the cockpit, for the bureau.
+    body.push_str(&super::sources::status_section(state, &view));
+
     let title = match &scope {
         Scope::Bureau => t(lang, "nav_data"),
         Scope::District(d) => format!("{} · {d}", t(lang, "nav_data")),

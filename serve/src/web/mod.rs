@@ -11,7 +11,8 @@
 //! - [`notices`]: 通知查阅, read rates of each notice by school.
 //! - [`reporting`]: 上报情况, how completely a scope reports over time, and whom to remind
 //!   (the 催报 list of schools the overview shows too).
-//! - [`data`]: 数据报送 (what each school sent and when) and reject reports.
+//! - [`data`]: 数据报送 (what each school sent and when) and reject reports; [`sources`]: the
+//!   sources pulled beside the cockpit, and the ones gone quiet.
 //! - [`templates`]: a file to fill in for every dataset and shape a clerk may upload.
 //! - [`upload`]: the clerks' upload page (which platform's export a file is, or told from its
 //!   headers); [`preview`]: its files read and shown before anything is stored, then
@@ -45,6 +46,7 @@ pub mod preview;
 pub mod query;
 pub mod reporting;
 pub mod school;
+pub mod sources;
 pub mod templates;
 pub mod tiles;
 pub mod tls;
@@ -106,6 +108,8 @@ pub struct AppState {
     local_csrf: String,
     /// Whether an account was seen to exist.
     accounts_exist: std::sync::atomic::AtomicBool,
+    /// The sources pulled beside the cockpit (`edulake serve --sources`).
+    sources: std::sync::OnceLock<Vec<edulake_ingest::pull::Source>>,
 }
 
 /// How the cockpit is served: the names it answers to and the program queries run in.
@@ -165,6 +169,7 @@ impl AppState {
             tls: serving.tls,
             local_csrf: crate::accounts::generate_password(),
             accounts_exist: std::sync::atomic::AtomicBool::new(false),
+            sources: Default::default(),
         }))
     }
 
@@ -243,6 +248,16 @@ impl AppState {
             started.elapsed().as_secs_f64()
         );
         Ok(true)
+    }
+
+    /// The sources pulled beside the cockpit, for the pages that show them.
+    pub fn sources(&self) -> &[edulake_ingest::pull::Source] {
+        self.sources.get().map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// Sets the sources pulled beside the cockpit (once).
+    pub fn set_sources(&self, list: Vec<edulake_ingest::pull::Source>) {
+        let _ = self.sources.set(list);
     }
 
     /// Forgets a page's place in the cache if it holds no page (its render failed).
@@ -622,10 +637,12 @@ pub async fn serve(
     lake: Lake,
     state: StateDir,
     tls: Option<tls::Tls>,
+    sources: Vec<edulake_ingest::pull::Source>,
 ) -> anyhow::Result<()> {
     let mut serving = Serving::at(listener.local_addr()?)?;
     serving.tls = tls.is_some();
     let state = AppState::open(lake, state, serving).await?;
+    state.set_sources(sources);
     if !state.refresh().await? {
         cache::prerender(&state, &[]).await;
     }

@@ -402,6 +402,10 @@ pub(super) async fn scope_page(
         .max()
         .unwrap_or(view.to);
     let mut body = String::new();
+    // A school system that stopped sending is news for the bureau: first.
+    if matches!(scope, Scope::Bureau) {
+        body.push_str(&super::sources::quiet_section(state, &view));
+    }
     // One level down: districts of the bureau, schools of a district, classes of a school.
     let (down, key, label_col) = match &scope {
         Scope::Bureau => (Level::District, "by_district", "district"),
