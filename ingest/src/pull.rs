@@ -35,6 +35,7 @@ struct SourceFile {
     settle: Option<String>,
     expect: Option<String>,
     folder: Option<PathBuf>,
+    s3: Option<String>,
     #[serde(default)]
     files: Vec<String>,
 }
@@ -65,9 +66,20 @@ pub struct Source {
     pub settle: Duration,
     /// How long the source may go without a new file before the cockpit says it is quiet.
     pub expect: Duration,
-    pub folder: PathBuf,
+    /// Where its files are.
+    pub place: Place,
     /// The names taken (`*.csv`); none: every file.
     pub files: Vec<String>,
+}
+
+/// Where a source's files are.
+#[derive(Debug, Clone)]
+pub enum Place {
+    /// A local folder or network share (recursively).
+    Folder(PathBuf),
+    /// The objects under a prefix of an S3-compatible bucket (credentials and endpoint from
+    /// the usual `AWS_*` variables, never from the sources file).
+    S3 { bucket: String, prefix: String },
 }
 
 /// A duration as a sources file writes it: `30s`, `5m`, `1h`, `1d`.
@@ -162,13 +174,28 @@ pub fn parse(text: &str, profiles: &crate::profile::Profiles) -> Result<Vec<Sour
             Some(e) => duration(e)
                 .ok_or_else(|| at(msg!("pull_bad_duration", key = "expect", value = e)))?,
         };
-        let folder = s.folder.clone().ok_or_else(|| at(msg!("pull_no_folder")))?;
-        if !folder.is_dir() {
-            return Err(at(msg!(
-                "pull_folder_missing",
-                folder = folder.display().to_string()
-            )));
-        }
+        let place = match (&s.folder, &s.s3) {
+            (Some(folder), None) => {
+                if !folder.is_dir() {
+                    return Err(at(msg!(
+                        "pull_folder_missing",
+                        folder = folder.display().to_string()
+                    )));
+                }
+                Place::Folder(folder.clone())
+            }
+            (None, Some(url)) => {
+                let u = url::Url::parse(url)
+                    .ok()
+                    .filter(|u| u.scheme() == "s3" && u.host_str().is_some())
+                    .ok_or_else(|| at(msg!("pull_bad_s3", url = url)))?;
+                Place::S3 {
+                    bucket: u.host_str().unwrap_or_default().to_string(),
+                    prefix: u.path().trim_start_matches('/').to_string(),
+                }
+            }
+            _ => return Err(at(msg!("pull_no_folder"))),
+        };
         out.push(Source {
             name: s.name.clone(),
             dataset,
@@ -178,7 +205,7 @@ pub fn parse(text: &str, profiles: &crate::profile::Profiles) -> Result<Vec<Sour
             every,
             settle,
             expect,
-            folder,
+            place,
             files: s.files.clone(),
         });
     }
@@ -249,8 +276,11 @@ fn wanted(source: &Source, name: &str) -> bool {
 /// The files of a source to take now: wanted, not taken as they are, and unchanged for the
 /// source's settle time (`now`: the time of the look). Sorted by path.
 pub fn due(source: &Source, cursor: &Cursor, now: SystemTime) -> Vec<(PathBuf, String, Seen)> {
+    let Place::Folder(folder) = &source.place else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
-    for path in crate::pipeline::expand(std::slice::from_ref(&source.folder)) {
+    for path in crate::pipeline::expand(std::slice::from_ref(folder)) {
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
             continue;
         };
@@ -275,7 +305,7 @@ pub fn due(source: &Source, cursor: &Cursor, now: SystemTime) -> Vec<(PathBuf, S
                 .unwrap_or_default(),
         };
         let rel = path
-            .strip_prefix(&source.folder)
+            .strip_prefix(folder)
             .unwrap_or(&path)
             .to_string_lossy()
             .into_owned();
@@ -285,6 +315,74 @@ pub fn due(source: &Source, cursor: &Cursor, now: SystemTime) -> Vec<(PathBuf, S
         out.push((path, rel, seen));
     }
     out
+}
+
+/// The objects of an S3 source to take now (wanted, not taken as they are, unchanged for the
+/// settle time), each fetched into `inbox` under its own name: (the local copy, its key, how
+/// it was). A failure of the store is the pull's.
+pub async fn due_s3(
+    source: &Source,
+    cursor: &Cursor,
+    inbox: &Path,
+) -> Result<Vec<(PathBuf, String, Seen)>, Msg> {
+    use futures::TryStreamExt;
+    use object_store::{ObjectStore, ObjectStoreExt};
+    let Place::S3 { bucket, prefix } = &source.place else {
+        return Ok(Vec::new());
+    };
+    let failed = |e: object_store::Error| msg!("pull_s3_failed", detail = e.to_string());
+    let store = object_store::aws::AmazonS3Builder::from_env()
+        .with_bucket_name(bucket)
+        .build()
+        .map_err(failed)?;
+    let at = (!prefix.is_empty()).then(|| object_store::path::Path::from(prefix.as_str()));
+    let objects: Vec<object_store::ObjectMeta> = store
+        .list(at.as_ref())
+        .try_collect()
+        .await
+        .map_err(failed)?;
+    let now = chrono::Utc::now();
+    let mut out = Vec::new();
+    for o in objects {
+        let key = o.location.to_string();
+        let Some(name) = o.location.filename().map(|n| n.to_string()) else {
+            continue;
+        };
+        if !wanted(source, &name) {
+            continue;
+        }
+        let age = now.signed_duration_since(o.last_modified);
+        if age.to_std().unwrap_or_default() < source.settle {
+            continue;
+        }
+        let seen = Seen {
+            size: o.size,
+            modified: o
+                .last_modified
+                .timestamp_nanos_opt()
+                .map(|n| n.max(0) as u128)
+                .unwrap_or_default(),
+        };
+        if cursor.taken.get(&key) == Some(&seen) {
+            continue;
+        }
+        let bytes = store
+            .get(&o.location)
+            .await
+            .map_err(failed)?
+            .bytes()
+            .await
+            .map_err(failed)?;
+        // Each object in a folder of its own: two keys may end in one name.
+        let dir = inbox.join(format!("{}", out.len()));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| msg!("pull_s3_failed", detail = e.to_string()))?;
+        let local = dir.join(&name);
+        std::fs::write(&local, &bytes)
+            .map_err(|e| msg!("pull_s3_failed", detail = e.to_string()))?;
+        out.push((local, key, seen));
+    }
+    Ok(out)
 }
 
 /// The sources file's place in messages and its text.

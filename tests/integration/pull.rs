@@ -295,3 +295,97 @@ async fn pulls_killed_at_random_points_lose_and_double_nothing() {
         .await;
     assert_eq!(batches[0][0], "20", "a batch a file");
 }
+
+/// An S3 prefix a vendor writes into, on a real S3-compatible server (moto on 127.0.0.1): each
+/// object taken once, a new one on the next pull.
+#[tokio::test]
+async fn an_s3_prefix_is_pulled_once_per_object() {
+    let moto = crate::s3::start_moto();
+    let f = Fixture::new();
+    let p = f.write("schools.csv", SCHOOLS);
+    f.ingest("schools", Upload::default(), &[p]).await;
+    let put = |key: &str, body: &str| {
+        let said = crate::s3::http(
+            moto.port,
+            &format!(
+                "PUT /edulake/{key} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{body}",
+                moto.port,
+                body.len()
+            ),
+        );
+        assert!(said.starts_with("HTTP/1.1 200"), "{said}");
+    };
+    let sources = f.write(
+        "sources.toml",
+        "[[source]]\nname = \"厂商\"\ndataset = \"attendance\"\nschool = \"S1\"\n\
+         s3 = \"s3://edulake/vendor/\"\nsettle = \"1s\"\n",
+    );
+    let pull = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_edulake"))
+            .current_dir(f.dir.path())
+            .env_remove("EDULAKE_KEY")
+            .env("EDULAKE_LAKE", f.lake_path())
+            .env("EDULAKE_STATE", f.dir.path().join("lake.state"))
+            .env("LC_ALL", "en_US.UTF-8")
+            .env(
+                "AWS_ENDPOINT_URL",
+                format!("http://127.0.0.1:{}", moto.port),
+            )
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ALLOW_HTTP", "true")
+            .args(["pull", "--sources", sources.to_str().unwrap(), "--once"])
+            .output()
+            .unwrap()
+    };
+    put(
+        "vendor/2026-09-01.csv",
+        &day_file("2026-09-01", &["A", "B"]),
+    );
+    put("other/2026-09-01.csv", &day_file("2026-09-01", &["X"]));
+    std::thread::sleep(Duration::from_millis(1100));
+    let o = pull();
+    let said = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        o.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        said.contains("厂商: 1 new file(s): 1 stored (2 rows"),
+        "{said}"
+    );
+    let said = String::from_utf8_lossy(&pull().stdout).to_string();
+    assert!(said.contains("厂商: no new file"), "{said}");
+    put(
+        "vendor/2026-09-02.csv",
+        &day_file("2026-09-02", &["A", "B", "C"]),
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    let said = String::from_utf8_lossy(&pull().stdout).to_string();
+    assert!(said.contains("1 new file(s): 1 stored (3 rows"), "{said}");
+    assert_eq!(f.query("SELECT count(*) FROM attendance").await[0][0], "5");
+    // The objects were fetched into the state directory only for their ingest.
+    let left: Vec<_> = walk(&f.dir.path().join("lake.state/pull"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}

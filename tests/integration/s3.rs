@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 
-struct Moto {
+pub(crate) struct Moto {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Drop for Moto {
@@ -28,7 +28,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn http(port: u16, request: &str) -> String {
+pub(crate) fn http(port: u16, request: &str) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.write_all(request.as_bytes()).unwrap();
     let mut out = String::new();
@@ -36,7 +36,7 @@ fn http(port: u16, request: &str) -> String {
     out
 }
 
-fn start_moto() -> Moto {
+pub(crate) fn start_moto() -> Moto {
     let port = free_port();
     let child = Command::new("python3")
         .args([

@@ -119,7 +119,38 @@ async fn pull_one(env: &Env, source: &Source) -> anyhow::Result<bool> {
     };
     let now = || chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     cursor.last_run = Some(now());
-    let due = pull::due(source, &cursor, SystemTime::now());
+    // An object store's files are fetched into an inbox of the state directory first.
+    let inbox = env
+        .state
+        .root()
+        .join(edulake_schemas::pull::cursor_path(name))
+        .with_extension("inbox");
+    let due = match &source.place {
+        pull::Place::Folder(_) => pull::due(source, &cursor, SystemTime::now()),
+        pull::Place::S3 { .. } => {
+            let _ = std::fs::remove_dir_all(&inbox);
+            match pull::due_s3(source, &cursor, &inbox).await {
+                Ok(due) => due,
+                Err(problem) => {
+                    cursor.last_error = Some(problem.render(env.lang));
+                    keep(&cursor)?;
+                    eprintln!(
+                        "{}",
+                        msg!("cli_pull_failed", source = name, problem = problem).render(env.lang)
+                    );
+                    return Ok(false);
+                }
+            }
+        }
+    };
+    // The inbox goes however the pull ends.
+    struct Clear<'a>(&'a std::path::Path);
+    impl Drop for Clear<'_> {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(self.0);
+        }
+    }
+    let _clear = Clear(&inbox);
     if due.is_empty() {
         cursor.last_success = Some(now());
         cursor.last_error = None;
