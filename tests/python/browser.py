@@ -304,6 +304,11 @@ with sync_playwright() as p:
     # The demo's folder source, pulled beside the uploads.
     if "自动读取的数据源" not in visible_text(page) or "缺勤登记" not in visible_text(page):
         fail("the data page does not show the demo's folder source")
+    else:
+        # Pulled beside the cockpit already: its register taken (and stored nothing twice).
+        cells = page.locator("section:has(h2:text('自动读取的数据源')) tbody tr").first.locator("td").all_text_contents()
+        if len(cells) < 8 or cells[7] != "1" or cells[4] == "从未":
+            fail(f"the demo's source has not been pulled: {cells}")
     shot(page, "07-data")
     check_links(page, desktop)
 

@@ -230,7 +230,14 @@ async fn demo_source(
         .min()
     {
         if let Some(name) = first.file_name() {
-            std::fs::copy(&first, drop.join(name))?;
+            let copy = drop.join(name);
+            std::fs::copy(&first, &copy)?;
+            // Written as long ago as the register was: whole, so the first pull takes it.
+            let written = std::fs::metadata(&first)?.modified()?;
+            std::fs::File::options()
+                .write(true)
+                .open(&copy)?
+                .set_modified(written)?;
         }
     }
     let sources = env.state.root().join("demo-sources.toml");

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use edulake_ingest::pull::{self, Lock, Source};
 use edulake_ingest::Upload;
@@ -80,29 +80,57 @@ pub fn spawn(env: &Env, list: &[Source]) {
 }
 
 /// Pulls every source on its schedule (`once`: each once, then ends: 1 when one failed).
+/// Each source runs on its own, so a slow or failing one never holds up the others; a failing
+/// one is tried again sooner, backing off (30 s, 1 min, 2 min… up to its schedule).
 pub async fn pull_loop(env: &Env, list: &[Source], once: bool) -> anyhow::Result<ExitCode> {
-    let mut next: Vec<Instant> = vec![Instant::now(); list.len()];
-    loop {
+    if once {
         let mut failed = false;
-        for (i, source) in list.iter().enumerate() {
-            if Instant::now() < next[i] {
-                continue;
-            }
-            next[i] = Instant::now() + source.every;
+        for source in list {
             if !pull_one(env, source).await? {
                 failed = true;
             }
         }
-        if once {
-            return Ok(if failed {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            });
-        }
-        let soonest = next.iter().min().copied().unwrap_or_else(Instant::now);
-        tokio::time::sleep_until(soonest.into()).await;
+        return Ok(if failed {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
     }
+    let mut tasks = tokio::task::JoinSet::new();
+    for source in list.iter().cloned() {
+        let mut own = Env::from_cli(
+            &env.lake_location,
+            Some(env.state.root().to_path_buf()),
+            env.quiet,
+        );
+        own.lang = env.lang;
+        tasks.spawn(async move {
+            let mut failures = 0u32;
+            loop {
+                let ok = match pull_one(&own, &source).await {
+                    Ok(ok) => ok,
+                    Err(e) => {
+                        tracing::error!("pulling {}: {e:#}", source.name);
+                        false
+                    }
+                };
+                failures = if ok { 0 } else { failures.saturating_add(1) };
+                tokio::time::sleep(wait_after(source.every, failures)).await;
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    Ok(ExitCode::SUCCESS)
+}
+
+/// How long a source waits for its next pull: its schedule, or after `failures` failures in a
+/// row, 30 s doubled each time, never longer than its schedule.
+fn wait_after(every: Duration, failures: u32) -> Duration {
+    if failures == 0 {
+        return every;
+    }
+    let backoff = Duration::from_secs(30).saturating_mul(1u32 << (failures - 1).min(16));
+    backoff.min(every)
 }
 
 /// One pull of a source: `false` when it failed (said, and kept as its last error).
@@ -218,5 +246,23 @@ async fn pull_one(env: &Env, source: &Source) -> anyhow::Result<bool> {
             );
             Ok(false)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_source_backs_off_up_to_its_schedule() {
+        let hour = Duration::from_secs(3600);
+        assert_eq!(wait_after(hour, 0), hour);
+        assert_eq!(wait_after(hour, 1), Duration::from_secs(30));
+        assert_eq!(wait_after(hour, 3), Duration::from_secs(120));
+        assert_eq!(wait_after(hour, 40), hour);
+        assert_eq!(
+            wait_after(Duration::from_secs(10), 1),
+            Duration::from_secs(10)
+        );
     }
 }
