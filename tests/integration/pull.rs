@@ -123,6 +123,20 @@ async fn a_folder_source_is_pulled_once_per_whole_file() {
     );
     assert_eq!(rows().await, "13");
 
+    // Every pull is in the audit log, and the files it took.
+    let accounts =
+        edulake_transform::accounts::Accounts::open(&f.dir.path().join("lake.state")).unwrap();
+    let log = accounts.audit_log(&Default::default()).unwrap();
+    let pulls = log
+        .iter()
+        .filter(|e| e.action == "pull" && e.target == "一小考勤")
+        .count();
+    assert!(pulls >= 5, "{pulls} pulls in {log:?}");
+    assert!(
+        log.iter()
+            .any(|e| e.action == "pull_files" && e.target == "一小考勤: 1 file(s)"),
+        "{log:?}"
+    );
     // The cockpit shows how the source is doing to the bureau, and says when it goes quiet.
     let profiles = edulake_ingest::profile::Profiles::built_in();
     let list = edulake_ingest::pull::parse(&std::fs::read_to_string(&sources).unwrap(), &profiles)

@@ -141,6 +141,8 @@ async fn pull_one(env: &Env, source: &Source) -> anyhow::Result<bool> {
         say(msg!("cli_pull_busy", source = name));
         return Ok(true);
     };
+    // Every pull is in the audit log; the files it takes, below, too.
+    env.audit("pull", name);
     let mut cursor = pull::load_cursor(&env.state, name).map_err(|m| anyhow::anyhow!("{m}"))?;
     let keep = |c: &pull::Cursor| {
         pull::save_cursor(c, &env.state, name).map_err(|m| anyhow::anyhow!("{m}"))
@@ -206,7 +208,7 @@ async fn pull_one(env: &Env, source: &Source) -> anyhow::Result<bool> {
         ..Default::default()
     };
     let paths: Vec<std::path::PathBuf> = due.iter().map(|(p, _, _)| p.clone()).collect();
-    env.audit("pull", &format!("{name}: {} file(s)", paths.len()));
+    env.audit("pull_files", &format!("{name}: {} file(s)", paths.len()));
     let how = How {
         print: true,
         dry_run: false,

@@ -270,6 +270,9 @@ async fn render_data(
     };
     body.push_str(&section(lang, &t(lang, "shapes"), &content, None));
 
+    // The sources pulled beside the cockpit, for the bureau: before what they brought.
+    body.push_str(&super::sources::status_section(state, &view));
+
     // The batches received, newest first, a page of them at a time.
     let batches = read_rows(lang, layer.batches_in(&scope, Some(range))).await?;
     let pages = batches.len().div_ceil(BATCHES_PER_PAGE).max(1);
@@ -364,9 +367,6 @@ async fn render_data(
         );
         body.push_str(&section(lang, &t(lang, "rejected_files"), &content, None));
     }
-
-    // The sources pulled beside the cockpit, for the bureau.
-    body.push_str(&super::sources::status_section(state, &view));
 
     let title = match &scope {
         Scope::Bureau => t(lang, "nav_data"),
