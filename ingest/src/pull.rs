@@ -11,6 +11,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use edulake_schemas::msg;
@@ -36,6 +38,13 @@ struct SourceFile {
     expect: Option<String>,
     folder: Option<PathBuf>,
     s3: Option<String>,
+    http: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    since: Option<String>,
+    next: Option<String>,
+    file: Option<String>,
+    timeout: Option<String>,
     #[serde(default)]
     files: Vec<String>,
 }
@@ -80,7 +89,37 @@ pub enum Place {
     /// The objects under a prefix of an S3-compatible bucket (credentials and endpoint from
     /// the usual `AWS_*` variables, never from the sources file).
     S3 { bucket: String, prefix: String },
+    /// An HTTP(S) endpoint answering with an export.
+    Http(Http),
 }
+
+/// An HTTP source: where, with which headers (their secrets from the environment), the query
+/// parameter carrying the incremental cursor, how its pages follow one another, the name each
+/// page is read under, and how long an answer may take.
+#[derive(Debug, Clone)]
+pub struct Http {
+    pub url: url::Url,
+    /// Each header and its value as written, `${NAME}` standing for the environment's NAME.
+    pub headers: Vec<(String, String)>,
+    /// The parameter given the time of the last pull that ended well (`?since=…`).
+    pub since: Option<String>,
+    /// The next page: `link` (a `Link: <…>; rel="next"` header) or `body:FIELD` (a JSON
+    /// answer's field holding the next page's URL).
+    pub next: Option<String>,
+    /// The name each page is read under (its format by its extension): `export.csv`.
+    pub file: String,
+    pub timeout: Duration,
+}
+
+/// Header names that carry a secret: their value must come from the environment.
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "x-api-key",
+    "api-key",
+    "token",
+    "x-token",
+    "cookie",
+];
 
 /// A duration as a sources file writes it: `30s`, `5m`, `1h`, `1d`.
 fn duration(text: &str) -> Option<Duration> {
@@ -175,7 +214,38 @@ pub fn parse(text: &str, profiles: &crate::profile::Profiles) -> Result<Vec<Sour
                 .ok_or_else(|| at(msg!("pull_bad_duration", key = "expect", value = e)))?,
         };
         let place = match (&s.folder, &s.s3) {
-            (Some(folder), None) => {
+            (None, None) if s.http.is_some() => {
+                let raw = s.http.as_deref().unwrap_or_default();
+                let url = url::Url::parse(raw)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .ok_or_else(|| at(msg!("pull_bad_http", url = raw)))?;
+                for (h, v) in &s.headers {
+                    let secret = SECRET_HEADERS.contains(&h.to_ascii_lowercase().as_str());
+                    if secret && !v.contains("${") {
+                        return Err(at(msg!("pull_inline_secret", header = h)));
+                    }
+                }
+                if let Some(n) = &s.next {
+                    if n != "link" && !n.starts_with("body:") {
+                        return Err(at(msg!("pull_bad_next", value = n)));
+                    }
+                }
+                let timeout = match &s.timeout {
+                    None => Duration::from_secs(60),
+                    Some(t) => duration(t)
+                        .ok_or_else(|| at(msg!("pull_bad_duration", key = "timeout", value = t)))?,
+                };
+                Place::Http(Http {
+                    url,
+                    headers: s.headers.clone().into_iter().collect(),
+                    since: s.since.clone(),
+                    next: s.next.clone(),
+                    file: s.file.clone().unwrap_or_else(|| "export.csv".into()),
+                    timeout,
+                })
+            }
+            (Some(folder), None) if s.http.is_none() => {
                 if !folder.is_dir() {
                     return Err(at(msg!(
                         "pull_folder_missing",
@@ -184,7 +254,7 @@ pub fn parse(text: &str, profiles: &crate::profile::Profiles) -> Result<Vec<Sour
                 }
                 Place::Folder(folder.clone())
             }
-            (None, Some(url)) => {
+            (None, Some(url)) if s.http.is_none() => {
                 let u = url::Url::parse(url)
                     .ok()
                     .filter(|u| u.scheme() == "s3" && u.host_str().is_some())
@@ -382,6 +452,111 @@ pub async fn due_s3(
             .map_err(|e| msg!("pull_s3_failed", detail = e.to_string()))?;
         out.push((local, key, seen));
     }
+    Ok(out)
+}
+
+/// The pages an HTTP source answers now, each saved into `inbox` under the source's file name
+/// (numbered): the cursor given is the start of the last pull that ended well. A status other
+/// than 200, a timeout or a page that breaks off is the pull's failure, said with the URL.
+pub async fn due_http(
+    source: &Source,
+    cursor: &Cursor,
+    inbox: &Path,
+) -> Result<Vec<(PathBuf, String, Seen)>, Msg> {
+    let Place::Http(h) = &source.place else {
+        return Ok(Vec::new());
+    };
+    let client = reqwest::Client::builder()
+        .timeout(h.timeout)
+        .build()
+        .map_err(|e| {
+            msg!(
+                "pull_http_failed",
+                url = h.url.as_str(),
+                detail = e.to_string()
+            )
+        })?;
+    let mut url = h.url.clone();
+    if let (Some(param), Some(since)) = (&h.since, &cursor.since) {
+        url.query_pairs_mut().append_pair(param, since);
+    }
+    let mut out = Vec::new();
+    let mut seen_urls = std::collections::HashSet::new();
+    while seen_urls.insert(url.to_string()) {
+        let mut req = client.get(url.clone());
+        for (name, value) in &h.headers {
+            req = req.header(
+                name,
+                from_env(value)
+                    .map_err(|m| msg!("pull_http_failed", url = url.as_str(), detail = m))?,
+            );
+        }
+        let failed = |d: String| msg!("pull_http_failed", url = url.as_str(), detail = d);
+        let resp = req.send().await.map_err(|e| failed(e.to_string()))?;
+        let status = resp.status();
+        if status.as_u16() == 401 || status.as_u16() == 403 {
+            return Err(msg!(
+                "pull_http_refused",
+                url = url.as_str(),
+                status = u32::from(status.as_u16())
+            ));
+        }
+        if !status.is_success() {
+            return Err(failed(format!("HTTP {status}")));
+        }
+        let link_next = resp
+            .headers()
+            .get_all(reqwest::header::LINK)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .find(|part| part.contains("rel=\"next\"") || part.contains("rel=next"))
+            .and_then(|part| part.split(['<', '>']).nth(1).map(String::from));
+        let body = resp.bytes().await.map_err(|e| failed(e.to_string()))?;
+        let next = match h.next.as_deref() {
+            Some("link") => link_next,
+            Some(field) => field.strip_prefix("body:").and_then(|f| {
+                serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v.get(f).and_then(|n| n.as_str()).map(String::from))
+            }),
+            None => None,
+        };
+        if !body.iter().all(u8::is_ascii_whitespace) {
+            let dir = inbox.join(out.len().to_string());
+            std::fs::create_dir_all(&dir).map_err(|e| failed(e.to_string()))?;
+            let local = dir.join(&h.file);
+            std::fs::write(&local, &body).map_err(|e| failed(e.to_string()))?;
+            let seen = Seen {
+                size: body.len() as u64,
+                modified: 0,
+            };
+            out.push((local, url.to_string(), seen));
+        }
+        match next.and_then(|n| url.join(&n).ok()) {
+            Some(n) => url = n,
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// A header's value with each `${NAME}` replaced by the environment's NAME (a name not set is
+/// an error: a secret is never guessed).
+fn from_env(value: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| format!("'{value}': an unclosed ${{"))?;
+        let name = &after[..end];
+        out.push_str(&std::env::var(name).map_err(|_| format!("the environment has no {name}"))?);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
     Ok(out)
 }
 

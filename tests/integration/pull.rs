@@ -403,3 +403,153 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A vendor's endpoint on 127.0.0.1: the requests it got, and what it answers each path.
+struct Vendor {
+    port: u16,
+    asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// Answers: `/export` (a first page linking to a second, when the token is right; 401 else),
+/// `/broken` (500), `/slow` (a body that takes longer than the source waits).
+fn vendor() -> Vendor {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = asked.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut first = String::new();
+            let _ = reader.read_line(&mut first);
+            let mut auth = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if line.to_ascii_lowercase().starts_with("authorization:") {
+                    auth = line[14..].trim().to_string();
+                }
+            }
+            let target = first.split_whitespace().nth(1).unwrap_or("/").to_string();
+            log.lock().unwrap().push(target.clone());
+            let mut conn = conn;
+            let reply = |conn: &mut std::net::TcpStream, status: &str, extra: &str, body: &str| {
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{body}",
+                    body.len()
+                );
+            };
+            let path = target.split('?').next().unwrap_or("");
+            match path {
+                "/export" if auth != "Bearer s3cret" => {
+                    reply(&mut conn, "401 Unauthorized", "", "")
+                }
+                "/export" if target.contains("page=2") => reply(
+                    &mut conn,
+                    "200 OK",
+                    "",
+                    &day_file("2026-09-02", &["A", "B", "C"]),
+                ),
+                "/export" if target.contains("since=") => reply(&mut conn, "200 OK", "", ""),
+                "/export" => reply(
+                    &mut conn,
+                    "200 OK",
+                    "Link: </export?page=2>; rel=\"next\"\r\n",
+                    &day_file("2026-09-01", &["A", "B"]),
+                ),
+                "/broken" => reply(&mut conn, "500 Internal Server Error", "", "oops"),
+                "/slow" => {
+                    let _ = write!(conn, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n日期");
+                    std::thread::sleep(Duration::from_secs(4));
+                }
+                _ => reply(&mut conn, "404 Not Found", "", ""),
+            }
+        }
+    });
+    Vendor { port, asked }
+}
+
+#[tokio::test]
+async fn an_http_source_follows_its_pages_and_its_cursor_and_says_what_fails() {
+    let f = Fixture::new();
+    let p = f.write("schools.csv", SCHOOLS);
+    f.ingest("schools", Upload::default(), &[p]).await;
+    let v = vendor();
+    let source = |name: &str, path: &str| {
+        format!(
+            "[[source]]\nname = \"{name}\"\ndataset = \"attendance\"\nschool = \"S1\"\n\
+             http = \"http://127.0.0.1:{}{path}\"\nheaders = {{ Authorization = \"Bearer ${{VENDOR_TOKEN}}\" }}\n\
+             since = \"since\"\nnext = \"link\"\nfile = \"考勤.csv\"\ntimeout = \"2s\"\n",
+            v.port
+        )
+    };
+    let sources = f.write(
+        "sources.toml",
+        format!(
+            "{}{}{}",
+            source("平台", "/export"),
+            source("坏的", "/broken"),
+            source("慢的", "/slow")
+        ),
+    );
+    let pull = |token: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_edulake"))
+            .current_dir(f.dir.path())
+            .env_remove("EDULAKE_KEY")
+            .env("EDULAKE_LAKE", f.lake_path())
+            .env("EDULAKE_STATE", f.dir.path().join("lake.state"))
+            .env("LC_ALL", "en_US.UTF-8")
+            .env("VENDOR_TOKEN", token)
+            .args(["pull", "--sources", sources.to_str().unwrap(), "--once"])
+            .output()
+            .unwrap()
+    };
+    // A wrong token: refused, said so; the other sources fail alone, each with why.
+    let o = pull("wrong");
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err.contains("平台: the pull failed") && err.contains("(HTTP 401): check the token"),
+        "{err}"
+    );
+    assert!(
+        err.contains("坏的: the pull failed") && err.contains("HTTP 500"),
+        "{err}"
+    );
+    assert!(err.contains("慢的: the pull failed"), "{err}");
+    // The right token: both pages, five rows.
+    let o = pull("s3cret");
+    let said = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        said.contains("平台: 2 new file(s): 2 stored (5 rows"),
+        "{said}"
+    );
+    assert_eq!(f.query("SELECT count(*) FROM attendance").await[0][0], "5");
+    // The next pull asks for what came since the last one began: nothing.
+    let o = pull("s3cret");
+    let said = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(said.contains("平台: no new file"), "{said}");
+    let asked = v.asked.lock().unwrap().clone();
+    assert!(
+        asked.iter().any(|a| a.starts_with("/export?since=2026-")),
+        "{asked:?}"
+    );
+    assert_eq!(f.query("SELECT count(*) FROM attendance").await[0][0], "5");
+    // A secret written in the sources file is refused before anything is asked.
+    let inline = f.write(
+        "inline.toml",
+        source("平台", "/export").replace("Bearer ${VENDOR_TOKEN}", "Bearer s3cret"),
+    );
+    let o = f.cli(&["pull", "--sources", inline.to_str().unwrap(), "--once"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("the header Authorization is written in the sources file"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -157,9 +157,13 @@ async fn pull_one(env: &Env, source: &Source) -> anyhow::Result<bool> {
         .with_extension("inbox");
     let due = match &source.place {
         pull::Place::Folder(_) => pull::due(source, &cursor, SystemTime::now()),
-        pull::Place::S3 { .. } => {
+        pull::Place::S3 { .. } | pull::Place::Http(_) => {
             let _ = std::fs::remove_dir_all(&inbox);
-            match pull::due_s3(source, &cursor, &inbox).await {
+            let fetched = match &source.place {
+                pull::Place::Http(_) => pull::due_http(source, &cursor, &inbox).await,
+                _ => pull::due_s3(source, &cursor, &inbox).await,
+            };
+            match fetched {
                 Ok(due) => due,
                 Err(problem) => {
                     cursor.last_error = Some(problem.render(env.lang));
@@ -182,6 +186,7 @@ async fn pull_one(env: &Env, source: &Source) -> anyhow::Result<bool> {
     }
     let _clear = Clear(&inbox);
     if due.is_empty() {
+        cursor.since = cursor.last_run.clone();
         cursor.last_success = Some(now());
         cursor.last_error = None;
         keep(&cursor)?;
@@ -217,9 +222,14 @@ async fn pull_one(env: &Env, source: &Source) -> anyhow::Result<bool> {
         Ok(s) => {
             // Only now, the ingest ended: a crash before this takes the files again (a no-op
             // for those already stored), never skips one.
-            for (_, rel, seen) in due {
-                cursor.taken.insert(rel, seen);
+            // A folder's or a bucket's files are remembered; an endpoint's pages are not (the
+            // next pull asks for what came since this one began).
+            if !matches!(source.place, pull::Place::Http(_)) {
+                for (_, rel, seen) in due {
+                    cursor.taken.insert(rel, seen);
+                }
             }
+            cursor.since = cursor.last_run.clone();
             cursor.files_taken += paths.len() as u64;
             cursor.last_file = Some(now());
             cursor.rows_stored += s.rows_stored;
