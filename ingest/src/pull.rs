@@ -103,8 +103,9 @@ pub struct Http {
     pub headers: Vec<(String, String)>,
     /// The parameter given the time of the last pull that ended well (`?since=…`).
     pub since: Option<String>,
-    /// The next page: `link` (a `Link: <…>; rel="next"` header) or `body:FIELD` (a JSON
-    /// answer's field holding the next page's URL).
+    /// The next page: `link` (a `Link: <…>; rel="next"` header), `body:FIELD` (a JSON
+    /// answer's field holding the next page's URL) or `page:PARAM` (page numbers from 1 in
+    /// that parameter, until a page comes back empty).
     pub next: Option<String>,
     /// The name each page is read under (its format by its extension): `export.csv`.
     pub file: String,
@@ -227,7 +228,7 @@ pub fn parse(text: &str, profiles: &crate::profile::Profiles) -> Result<Vec<Sour
                     }
                 }
                 if let Some(n) = &s.next {
-                    if n != "link" && !n.starts_with("body:") {
+                    if n != "link" && !n.starts_with("body:") && !n.starts_with("page:") {
                         return Err(at(msg!("pull_bad_next", value = n)));
                     }
                 }
@@ -480,6 +481,19 @@ pub async fn due_http(
     if let (Some(param), Some(since)) = (&h.since, &cursor.since) {
         url.query_pairs_mut().append_pair(param, since);
     }
+    let paged = h.next.as_deref().and_then(|n| n.strip_prefix("page:"));
+    let page_url = |base: &url::Url, n: u32| {
+        let mut u = base.clone();
+        if let Some(param) = paged {
+            u.query_pairs_mut().append_pair(param, &n.to_string());
+        }
+        u
+    };
+    let base = url.clone();
+    let mut page = 1u32;
+    if paged.is_some() {
+        url = page_url(&base, page);
+    }
     let mut out = Vec::new();
     let mut seen_urls = std::collections::HashSet::new();
     while seen_urls.insert(url.to_string()) {
@@ -513,8 +527,13 @@ pub async fn due_http(
             .find(|part| part.contains("rel=\"next\"") || part.contains("rel=next"))
             .and_then(|part| part.split(['<', '>']).nth(1).map(String::from));
         let body = resp.bytes().await.map_err(|e| failed(e.to_string()))?;
+        let empty = body.iter().all(u8::is_ascii_whitespace);
         let next = match h.next.as_deref() {
             Some("link") => link_next,
+            Some(p) if p.starts_with("page:") => (!empty).then(|| {
+                page += 1;
+                page_url(&base, page).to_string()
+            }),
             Some(field) => field.strip_prefix("body:").and_then(|f| {
                 serde_json::from_slice::<serde_json::Value>(&body)
                     .ok()
@@ -522,7 +541,7 @@ pub async fn due_http(
             }),
             None => None,
         };
-        if !body.iter().all(u8::is_ascii_whitespace) {
+        if !empty {
             let dir = inbox.join(out.len().to_string());
             std::fs::create_dir_all(&dir).map_err(|e| failed(e.to_string()))?;
             let local = dir.join(&h.file);

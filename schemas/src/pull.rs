@@ -23,6 +23,10 @@ pub struct Cursor {
     /// When a new file was last taken (RFC 3339, UTC): a source silent for long is news.
     #[serde(default)]
     pub last_file: Option<String>,
+    /// When the pull now running began; `None` when none runs (a pull killed leaves it until
+    /// the next one).
+    #[serde(default)]
+    pub running_since: Option<String>,
     /// For an HTTP source, the cursor the next pull gives (`?since=`): when the last pull that
     /// ended well began, so that nothing sent while it ran is missed.
     #[serde(default)]

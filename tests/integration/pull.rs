@@ -166,8 +166,13 @@ async fn a_folder_source_is_pulled_once_per_whole_file() {
         .join(edulake_schemas::pull::cursor_path("一小考勤"));
     let mut c: edulake_schemas::pull::Cursor =
         serde_json::from_slice(&std::fs::read(&cursor).unwrap()).unwrap();
+    assert_eq!(c.running_since, None, "no pull runs");
     c.last_file = Some((chrono::Utc::now() - chrono::Duration::days(3)).to_rfc3339());
+    // A pull running is seen on the Data page.
+    c.running_since = Some(chrono::Utc::now().to_rfc3339());
     std::fs::write(&cursor, serde_json::to_vec(&c).unwrap()).unwrap();
+    let (_, data) = cockpit_get(&state, "/data").await;
+    assert!(String::from_utf8(data).unwrap().contains("读取中（自"));
     let (_, overview) = cockpit_get(&state, "/").await;
     let overview = String::from_utf8(overview).unwrap();
     let quiet = overview
@@ -461,6 +466,17 @@ fn vendor() -> Vendor {
                     "Link: </export?page=2>; rel=\"next\"\r\n",
                     &day_file("2026-09-01", &["A", "B"]),
                 ),
+                "/paged" if auth != "Bearer s3cret" => reply(&mut conn, "401 Unauthorized", "", ""),
+                "/paged" if target.contains("page=1") => {
+                    reply(&mut conn, "200 OK", "", &day_file("2026-09-03", &["A"]))
+                }
+                "/paged" if target.contains("page=2") => reply(
+                    &mut conn,
+                    "200 OK",
+                    "",
+                    &day_file("2026-09-04", &["A", "B"]),
+                ),
+                "/paged" => reply(&mut conn, "200 OK", "", ""),
                 "/broken" => reply(&mut conn, "500 Internal Server Error", "", "oops"),
                 "/slow" => {
                     let _ = write!(conn, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n日期");
@@ -539,6 +555,27 @@ async fn an_http_source_follows_its_pages_and_its_cursor_and_says_what_fails() {
         "{asked:?}"
     );
     assert_eq!(f.query("SELECT count(*) FROM attendance").await[0][0], "5");
+    // Page numbers, until a page comes back empty.
+    let paged = f.write(
+        "paged.toml",
+        source("分页", "/paged").replace("next = \"link\"", "next = \"page:page\""),
+    );
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_edulake"))
+        .current_dir(f.dir.path())
+        .env_remove("EDULAKE_KEY")
+        .env("EDULAKE_LAKE", f.lake_path())
+        .env("EDULAKE_STATE", f.dir.path().join("lake.state"))
+        .env("LC_ALL", "en_US.UTF-8")
+        .env("VENDOR_TOKEN", "s3cret")
+        .args(["pull", "--sources", paged.to_str().unwrap(), "--once"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        said.contains("分页: 2 new file(s): 2 stored (3 rows"),
+        "{said}"
+    );
+    assert_eq!(f.query("SELECT count(*) FROM attendance").await[0][0], "8");
     // A secret written in the sources file is refused before anything is asked.
     let inline = f.write(
         "inline.toml",

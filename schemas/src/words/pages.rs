@@ -214,6 +214,7 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("source_files", "已取文件", "Files taken"),
     ("source_next", "下次读取", "Next run"),
     ("source_never", "从未", "Never"),
+    ("source_running", "读取中（自 {since}）", "running (since {since})"),
     ("source_quiet", "已沉寂", "quiet"),
     ("source_expect", "应在此时间内有新文件", "Expected within"),
     ("sources_quiet", "数据源已沉寂", "Sources gone quiet"),

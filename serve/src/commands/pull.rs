@@ -144,11 +144,16 @@ async fn pull_one(env: &Env, source: &Source) -> anyhow::Result<bool> {
     // Every pull is in the audit log; the files it takes, below, too.
     env.audit("pull", name);
     let mut cursor = pull::load_cursor(&env.state, name).map_err(|m| anyhow::anyhow!("{m}"))?;
-    let keep = |c: &pull::Cursor| {
+    // Kept with the pull over: no longer running.
+    let keep = |c: &mut pull::Cursor| {
+        c.running_since = None;
         pull::save_cursor(c, &env.state, name).map_err(|m| anyhow::anyhow!("{m}"))
     };
     let now = || chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     cursor.last_run = Some(now());
+    // A pull in progress is seen (the Data page says so) until it is kept again.
+    cursor.running_since = cursor.last_run.clone();
+    pull::save_cursor(&cursor, &env.state, name).map_err(|m| anyhow::anyhow!("{m}"))?;
     // An object store's files are fetched into an inbox of the state directory first.
     let inbox = env
         .state
@@ -167,7 +172,7 @@ async fn pull_one(env: &Env, source: &Source) -> anyhow::Result<bool> {
                 Ok(due) => due,
                 Err(problem) => {
                     cursor.last_error = Some(problem.render(env.lang));
-                    keep(&cursor)?;
+                    keep(&mut cursor)?;
                     eprintln!(
                         "{}",
                         msg!("cli_pull_failed", source = name, problem = problem).render(env.lang)
@@ -189,7 +194,7 @@ async fn pull_one(env: &Env, source: &Source) -> anyhow::Result<bool> {
         cursor.since = cursor.last_run.clone();
         cursor.last_success = Some(now());
         cursor.last_error = None;
-        keep(&cursor)?;
+        keep(&mut cursor)?;
         say(msg!("cli_pull_nothing", source = name));
         return Ok(true);
     }
@@ -236,7 +241,7 @@ async fn pull_one(env: &Env, source: &Source) -> anyhow::Result<bool> {
             cursor.rows_rejected += s.rows_rejected;
             cursor.last_success = Some(now());
             cursor.last_error = None;
-            keep(&cursor)?;
+            keep(&mut cursor)?;
             say(msg!(
                 "cli_pull_done",
                 source = name,
@@ -251,7 +256,7 @@ async fn pull_one(env: &Env, source: &Source) -> anyhow::Result<bool> {
         }
         Err(e) => {
             cursor.last_error = Some(format!("{e:#}"));
-            keep(&cursor)?;
+            keep(&mut cursor)?;
             eprintln!(
                 "{}",
                 msg!("cli_pull_failed", source = name, problem = format!("{e:#}")).render(env.lang)

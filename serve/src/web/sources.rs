@@ -104,7 +104,11 @@ pub(super) fn status_section(state: &AppState, view: &View) -> String {
                 c.files_taken.to_string(),
                 c.rows_stored.to_string(),
                 c.rows_rejected.to_string(),
-                esc(&local(&next).unwrap_or_default()),
+                match &c.running_since {
+                    Some(since) => esc(&t(lang, "source_running")
+                        .replace("{since}", &local(&Some(since.clone())).unwrap_or_default())),
+                    None => esc(&local(&next).unwrap_or_default()),
+                },
             ]
         })
         .collect();
