@@ -9,6 +9,25 @@ use crate::common::*;
 
 const SCHOOLS: &str = "school_code,school_name,district,school_type\nS1,一小,D1,小学\n";
 
+/// A lake whose registry has the school S1.
+async fn registry() -> Fixture {
+    let f = Fixture::new();
+    let p = f.write("schools.csv", SCHOOLS);
+    f.ingest("schools", Upload::default(), &[p]).await;
+    f
+}
+
+/// `edulake` on a fixture's lake, saying what it does in English.
+fn edulake(f: &Fixture) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_edulake"));
+    c.current_dir(f.dir.path())
+        .env_remove("EDULAKE_KEY")
+        .env("EDULAKE_LAKE", f.lake_path())
+        .env("EDULAKE_STATE", f.dir.path().join("lake.state"))
+        .env("LC_ALL", "en_US.UTF-8");
+    c
+}
+
 fn day_file(day: &str, students: &[&str]) -> String {
     let mut out = String::from("日期,班级,学籍号,考勤状态\n");
     for s in students {
@@ -30,9 +49,7 @@ fn drop_file(folder: &std::path::Path, name: &str, text: &str, fresh: bool) {
 
 #[tokio::test]
 async fn a_folder_source_is_pulled_once_per_whole_file() {
-    let f = Fixture::new();
-    let p = f.write("schools.csv", SCHOOLS);
-    f.ingest("schools", Upload::default(), &[p]).await;
+    let f = registry().await;
     let drop = f.dir.path().join("drop");
     std::fs::create_dir(&drop).unwrap();
     let sources = f.write(
@@ -104,12 +121,7 @@ async fn a_folder_source_is_pulled_once_per_whole_file() {
         );
     }
     let spawn = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_edulake"))
-            .current_dir(f.dir.path())
-            .env_remove("EDULAKE_KEY")
-            .env("EDULAKE_LAKE", f.lake_path())
-            .env("EDULAKE_STATE", f.dir.path().join("lake.state"))
-            .env("LC_ALL", "en_US.UTF-8")
+        edulake(&f)
             .args(["pull", "--sources", sources.to_str().unwrap(), "--once"])
             .spawn()
             .unwrap()
@@ -187,9 +199,7 @@ async fn a_folder_source_is_pulled_once_per_whole_file() {
 
 #[tokio::test]
 async fn a_sources_file_with_a_mistake_is_refused_saying_where() {
-    let f = Fixture::new();
-    let p = f.write("schools.csv", SCHOOLS);
-    f.ingest("schools", Upload::default(), &[p]).await;
+    let f = registry().await;
     let drop = f.dir.path().join("drop");
     std::fs::create_dir(&drop).unwrap();
     let source = |extra: &str| {
@@ -237,9 +247,7 @@ async fn a_sources_file_with_a_mistake_is_refused_saying_where() {
 /// stores none twice: the lake ends with every row of every file the folder got, once.
 #[tokio::test]
 async fn pulls_killed_at_random_points_lose_and_double_nothing() {
-    let f = Fixture::new();
-    let p = f.write("schools.csv", SCHOOLS);
-    f.ingest("schools", Upload::default(), &[p]).await;
+    let f = registry().await;
     let drop = f.dir.path().join("drop");
     std::fs::create_dir(&drop).unwrap();
     let sources = f.write(
@@ -251,11 +259,7 @@ async fn pulls_killed_at_random_points_lose_and_double_nothing() {
         ),
     );
     let spawn = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_edulake"))
-            .current_dir(f.dir.path())
-            .env_remove("EDULAKE_KEY")
-            .env("EDULAKE_LAKE", f.lake_path())
-            .env("EDULAKE_STATE", f.dir.path().join("lake.state"))
+        edulake(&f)
             .args([
                 "--quiet",
                 "pull",
@@ -320,9 +324,7 @@ async fn pulls_killed_at_random_points_lose_and_double_nothing() {
 #[tokio::test]
 async fn an_s3_prefix_is_pulled_once_per_object() {
     let moto = crate::s3::start_moto();
-    let f = Fixture::new();
-    let p = f.write("schools.csv", SCHOOLS);
-    f.ingest("schools", Upload::default(), &[p]).await;
+    let f = registry().await;
     let put = |key: &str, body: &str| {
         let said = crate::s3::http(
             moto.port,
@@ -341,12 +343,7 @@ async fn an_s3_prefix_is_pulled_once_per_object() {
          s3 = \"s3://edulake/vendor/\"\nsettle = \"1s\"\n",
     );
     let pull = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_edulake"))
-            .current_dir(f.dir.path())
-            .env_remove("EDULAKE_KEY")
-            .env("EDULAKE_LAKE", f.lake_path())
-            .env("EDULAKE_STATE", f.dir.path().join("lake.state"))
-            .env("LC_ALL", "en_US.UTF-8")
+        edulake(&f)
             .env(
                 "AWS_ENDPOINT_URL",
                 format!("http://127.0.0.1:{}", moto.port),
@@ -387,26 +384,11 @@ async fn an_s3_prefix_is_pulled_once_per_object() {
     assert!(said.contains("1 new file(s): 1 stored (3 rows"), "{said}");
     assert_eq!(f.query("SELECT count(*) FROM attendance").await[0][0], "5");
     // The objects were fetched into the state directory only for their ingest.
-    let left: Vec<_> = walk(&f.dir.path().join("lake.state/pull"))
+    let left: Vec<_> = crate::lake::walk(&f.dir.path().join("lake.state/pull"))
         .into_iter()
         .filter(|p| p.extension().is_some_and(|x| x == "csv"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(walk(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 /// A vendor's endpoint on 127.0.0.1: the requests it got, and what it answers each path.
@@ -491,9 +473,7 @@ fn vendor() -> Vendor {
 
 #[tokio::test]
 async fn an_http_source_follows_its_pages_and_its_cursor_and_says_what_fails() {
-    let f = Fixture::new();
-    let p = f.write("schools.csv", SCHOOLS);
-    f.ingest("schools", Upload::default(), &[p]).await;
+    let f = registry().await;
     let v = vendor();
     let source = |name: &str, path: &str| {
         format!(
@@ -513,12 +493,7 @@ async fn an_http_source_follows_its_pages_and_its_cursor_and_says_what_fails() {
         ),
     );
     let pull = |token: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_edulake"))
-            .current_dir(f.dir.path())
-            .env_remove("EDULAKE_KEY")
-            .env("EDULAKE_LAKE", f.lake_path())
-            .env("EDULAKE_STATE", f.dir.path().join("lake.state"))
-            .env("LC_ALL", "en_US.UTF-8")
+        edulake(&f)
             .env("VENDOR_TOKEN", token)
             .args(["pull", "--sources", sources.to_str().unwrap(), "--once"])
             .output()
@@ -560,12 +535,7 @@ async fn an_http_source_follows_its_pages_and_its_cursor_and_says_what_fails() {
         "paged.toml",
         source("分页", "/paged").replace("next = \"link\"", "next = \"page:page\""),
     );
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_edulake"))
-        .current_dir(f.dir.path())
-        .env_remove("EDULAKE_KEY")
-        .env("EDULAKE_LAKE", f.lake_path())
-        .env("EDULAKE_STATE", f.dir.path().join("lake.state"))
-        .env("LC_ALL", "en_US.UTF-8")
+    let o = edulake(&f)
         .env("VENDOR_TOKEN", "s3cret")
         .args(["pull", "--sources", paged.to_str().unwrap(), "--once"])
         .output()
