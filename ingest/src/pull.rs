@@ -44,6 +44,7 @@ struct SourceFile {
     since: Option<String>,
     next: Option<String>,
     file: Option<String>,
+    records: Option<String>,
     timeout: Option<String>,
     #[serde(default)]
     files: Vec<String>,
@@ -104,11 +105,14 @@ pub struct Http {
     /// The parameter given the time of the last pull that ended well (`?since=…`).
     pub since: Option<String>,
     /// The next page: `link` (a `Link: <…>; rel="next"` header), `body:FIELD` (a JSON
-    /// answer's field holding the next page's URL) or `page:PARAM` (page numbers from 1 in
-    /// that parameter, until a page comes back empty).
+    /// answer's field holding the next page's URL), `cursor:FIELD:PARAM` (a JSON answer's
+    /// field holding a token given as PARAM for the next page) or `page:PARAM` (page numbers
+    /// from 1 in that parameter, until a page comes back empty).
     pub next: Option<String>,
     /// The name each page is read under (its format by its extension): `export.csv`.
     pub file: String,
+    /// For a JSON answer, the field holding its records (`data`): they are read as JSON lines.
+    pub records: Option<String>,
     pub timeout: Duration,
 }
 
@@ -228,7 +232,15 @@ pub fn parse(text: &str, profiles: &crate::profile::Profiles) -> Result<Vec<Sour
                     }
                 }
                 if let Some(n) = &s.next {
-                    if n != "link" && !n.starts_with("body:") && !n.starts_with("page:") {
+                    let cursor_ok = n.strip_prefix("cursor:").is_some_and(|r| {
+                        r.split_once(':')
+                            .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty())
+                    });
+                    if n != "link"
+                        && !n.starts_with("body:")
+                        && !n.starts_with("page:")
+                        && !cursor_ok
+                    {
                         return Err(at(msg!("pull_bad_next", value = n)));
                     }
                 }
@@ -242,7 +254,15 @@ pub fn parse(text: &str, profiles: &crate::profile::Profiles) -> Result<Vec<Sour
                     headers: s.headers.clone().into_iter().collect(),
                     since: s.since.clone(),
                     next: s.next.clone(),
-                    file: s.file.clone().unwrap_or_else(|| "export.csv".into()),
+                    file: s.file.clone().unwrap_or_else(|| {
+                        if s.records.is_some() {
+                            "export.jsonl"
+                        } else {
+                            "export.csv"
+                        }
+                        .into()
+                    }),
+                    records: s.records.clone(),
                     timeout,
                 })
             }
@@ -527,13 +547,43 @@ pub async fn due_http(
             .find(|part| part.contains("rel=\"next\"") || part.contains("rel=next"))
             .and_then(|part| part.split(['<', '>']).nth(1).map(String::from));
         let body = resp.bytes().await.map_err(|e| failed(e.to_string()))?;
-        let empty = body.iter().all(u8::is_ascii_whitespace);
+        // A JSON answer's records, as JSON lines.
+        let kept: Vec<u8> = match &h.records {
+            None => body.to_vec(),
+            Some(field) => {
+                let v: serde_json::Value =
+                    serde_json::from_slice(&body).map_err(|e| failed(e.to_string()))?;
+                let items = v
+                    .get(field)
+                    .and_then(|r| r.as_array())
+                    .ok_or_else(|| failed(format!("no array '{field}' in the answer")))?;
+                let mut lines = Vec::new();
+                for item in items {
+                    lines.extend(serde_json::to_vec(item).map_err(|e| failed(e.to_string()))?);
+                    lines.push(b'\n');
+                }
+                lines
+            }
+        };
+        let empty = kept.iter().all(u8::is_ascii_whitespace);
         let next = match h.next.as_deref() {
             Some("link") => link_next,
             Some(p) if p.starts_with("page:") => (!empty).then(|| {
                 page += 1;
                 page_url(&base, page).to_string()
             }),
+            Some(n) if n.starts_with("cursor:") => {
+                let (field, param) = n["cursor:".len()..].split_once(':').unwrap_or_default();
+                serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v.get(field).and_then(|c| c.as_str()).map(String::from))
+                    .filter(|c| !c.is_empty())
+                    .map(|c| {
+                        let mut u = base.clone();
+                        u.query_pairs_mut().append_pair(param, &c);
+                        u.to_string()
+                    })
+            }
             Some(field) => field.strip_prefix("body:").and_then(|f| {
                 serde_json::from_slice::<serde_json::Value>(&body)
                     .ok()
@@ -545,9 +595,9 @@ pub async fn due_http(
             let dir = inbox.join(out.len().to_string());
             std::fs::create_dir_all(&dir).map_err(|e| failed(e.to_string()))?;
             let local = dir.join(&h.file);
-            std::fs::write(&local, &body).map_err(|e| failed(e.to_string()))?;
+            std::fs::write(&local, &kept).map_err(|e| failed(e.to_string()))?;
             let seen = Seen {
-                size: body.len() as u64,
+                size: kept.len() as u64,
                 modified: 0,
             };
             out.push((local, url.to_string(), seen));

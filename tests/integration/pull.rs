@@ -459,6 +459,16 @@ fn vendor() -> Vendor {
                     &day_file("2026-09-04", &["A", "B"]),
                 ),
                 "/paged" => reply(&mut conn, "200 OK", "", ""),
+                "/json" if auth != "Bearer s3cret" => reply(&mut conn, "401 Unauthorized", "", ""),
+                "/json" if target.contains("after=c2") => {
+                    reply(&mut conn, "200 OK", "", r#"{"data":[],"next_cursor":""}"#)
+                }
+                "/json" => reply(
+                    &mut conn,
+                    "200 OK",
+                    "",
+                    r#"{"data":[{"日期":"2026-09-07","班级":"1-1","学籍号":"J1","考勤状态":"出勤"}],"next_cursor":"c2"}"#,
+                ),
                 "/broken" => reply(&mut conn, "500 Internal Server Error", "", "oops"),
                 "/slow" => {
                     let _ = write!(conn, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n日期");
@@ -546,6 +556,36 @@ async fn an_http_source_follows_its_pages_and_its_cursor_and_says_what_fails() {
         "{said}"
     );
     assert_eq!(f.query("SELECT count(*) FROM attendance").await[0][0], "8");
+    // A JSON answer's records, the next page asked for by the cursor its body gives.
+    let json = f.write(
+        "json.toml",
+        source("接口", "/json")
+            .replace(
+                "next = \"link\"",
+                "next = \"cursor:next_cursor:after\"\nrecords = \"data\"",
+            )
+            .replace("file = \"考勤.csv\"\n", ""),
+    );
+    let o = edulake(&f)
+        .env("VENDOR_TOKEN", "s3cret")
+        .args(["pull", "--sources", json.to_str().unwrap(), "--once"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        said.contains("接口: 1 new file(s): 1 stored (1 rows"),
+        "{said}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        v.asked
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|a| a.contains("/json?") && a.contains("after=c2")),
+        "the cursor asked for the next page"
+    );
+    assert_eq!(f.query("SELECT count(*) FROM attendance").await[0][0], "9");
     // A secret written in the sources file is refused before anything is asked.
     let inline = f.write(
         "inline.toml",

@@ -236,7 +236,7 @@ pub static MESSAGES: &[(&str, &str, &str)] = &[
     ("pull_no_folder", "需要 folder（要读取的文件夹）或 s3（s3://存储桶/前缀），二者取一", "it needs one of folder (a folder to read) or s3 (s3://bucket/prefix)"),
     ("pull_bad_http", "http = “{url}” 不是 http(s):// 地址", "http = '{url}' is not an http(s):// address"),
     ("pull_inline_secret", "请求头 {header} 的值写在了数据源文件里：密钥只能来自环境变量（写作 ${VENDOR_TOKEN}）", "the header {header} is written in the sources file: a secret comes from the environment only (write ${VENDOR_TOKEN})"),
-    ("pull_bad_next", "next = “{value}” 应为 link 或 body:字段名", "next = '{value}' is link or body:FIELD"),
+    ("pull_bad_next", "next = “{value}” 应为 link、body:字段名、cursor:字段名:参数名 或 page:参数名", "next = '{value}' is link, body:FIELD, cursor:FIELD:PARAM or page:PARAM"),
     ("pull_http_failed", "读取 {url} 失败：{detail}", "fetching {url} failed: {detail}"),
     ("pull_http_refused", "{url} 拒绝了请求（HTTP {status}）：请检查令牌", "{url} refused the request (HTTP {status}): check the token"),
     ("pull_bad_s3", "s3 = “{url}” 不是 s3://存储桶/前缀", "s3 = '{url}' is not s3://bucket/prefix"),
