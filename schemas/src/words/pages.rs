@@ -228,7 +228,7 @@ pub static TEXTS: &[(&str, &str, &str)] = &[
     ("received_at", "接收时间", "Received"),
     ("rejected_files_hint", "这些文件没有任何数据入库：按原因改正后重新上传。", "Nothing of these files was stored: fix what each reason says and upload it again."),
     ("batches_shown", "显示最近的：", "Showing the latest:"),
-    ("ingested_at", "接收时间（UTC）", "Received (UTC)"),
+    ("ingested_at", "接收时间", "Received"),
     ("dataset", "数据类型", "Dataset"),
     ("source_file", "文件", "File"),
     ("rows_read", "读取行数", "Rows read"),
