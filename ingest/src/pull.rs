@@ -305,16 +305,7 @@ pub fn parse(text: &str, profiles: &crate::profile::Profiles) -> Result<Vec<Sour
 
 /// A source's cursor; a new one before its first pull.
 pub fn load_cursor(state: &StateDir, source: &str) -> Result<Cursor, Msg> {
-    match std::fs::read(
-        state
-            .root()
-            .join(edulake_schemas::pull::cursor_path(source)),
-    ) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| msg!("pull_cursor_bad", detail = e.to_string())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Cursor::default()),
-        Err(e) => Err(msg!("pull_cursor_bad", detail = e.to_string())),
-    }
+    Cursor::read(state.root(), source).map_err(|e| msg!("pull_cursor_bad", detail = e))
 }
 
 /// Keeps a source's cursor, whole or not at all (written aside, then renamed over the old one).

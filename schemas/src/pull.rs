@@ -57,6 +57,18 @@ pub fn cursor_path(source: &str) -> PathBuf {
     PathBuf::from("pull").join(format!("{}.json", id(source)))
 }
 
+impl Cursor {
+    /// A source's cursor as the state directory at `root` keeps it; a new one before its
+    /// first pull. `Err`: a cursor there that cannot be read.
+    pub fn read(root: &std::path::Path, source: &str) -> Result<Cursor, String> {
+        match std::fs::read(root.join(cursor_path(source))) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| e.to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Cursor::default()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
 /// Where a source's lock file is, within the state directory.
 pub fn lock_path(source: &str) -> PathBuf {
     PathBuf::from("pull").join(format!("{}.lock", id(source)))

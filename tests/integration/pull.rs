@@ -343,15 +343,7 @@ async fn an_s3_prefix_is_pulled_once_per_object() {
          s3 = \"s3://edulake/vendor/\"\nsettle = \"1s\"\n",
     );
     let pull = || {
-        edulake(&f)
-            .env(
-                "AWS_ENDPOINT_URL",
-                format!("http://127.0.0.1:{}", moto.port),
-            )
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ALLOW_HTTP", "true")
+        moto.env(&mut edulake(&f))
             .args(["pull", "--sources", sources.to_str().unwrap(), "--once"])
             .output()
             .unwrap()

@@ -36,6 +36,20 @@ pub(crate) fn http(port: u16, request: &str) -> String {
     out
 }
 
+impl Moto {
+    /// The variables that point a command at this server, as any S3 client's would.
+    pub(crate) fn env<'a>(&self, c: &'a mut Command) -> &'a mut Command {
+        c.env(
+            "AWS_ENDPOINT_URL",
+            format!("http://127.0.0.1:{}", self.port),
+        )
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ALLOW_HTTP", "true")
+    }
+}
+
 pub(crate) fn start_moto() -> Moto {
     let port = free_port();
     let child = Command::new("python3")
@@ -76,17 +90,10 @@ fn ingest_and_sql_on_s3() {
     );
     let state = f.dir.path().join("s3.state");
     let run = |args: &[&str]| {
-        let o = Command::new(env!("CARGO_BIN_EXE_edulake"))
+        let o = moto
+            .env(&mut Command::new(env!("CARGO_BIN_EXE_edulake")))
             .env_remove("EDULAKE_KEY")
             .env("LC_ALL", "en_US.UTF-8")
-            .env(
-                "AWS_ENDPOINT_URL",
-                format!("http://127.0.0.1:{}", moto.port),
-            )
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ALLOW_HTTP", "true")
             .env("AWS_S3_ALLOW_UNSAFE_RENAME", "true")
             .args([
                 "--quiet",

@@ -25,10 +25,7 @@ pub const VIEW_EXAMPLE: &str =
 /// What a pulled source remembers (`edulake pull`), from the state directory; a new one
 /// before its first pull.
 pub fn pull_cursor(state_root: &std::path::Path, source: &str) -> edulake_schemas::pull::Cursor {
-    std::fs::read(state_root.join(edulake_schemas::pull::cursor_path(source)))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default()
+    edulake_schemas::pull::Cursor::read(state_root, source).unwrap_or_default()
 }
 
 /// A batch's reject report, kept in the state directory at `rel` (a path inside it), in one
@@ -216,7 +213,16 @@ impl QueryLayer {
 
     /// The codes of the schools in a scope (a school: itself, listed or not).
     pub async fn schools_in(&self, scope: &Scope) -> Result<Vec<String>> {
-        Ok(texts(&self.run(&scope.schools_sql()).await?))
+        self.schools_of(scope, None).await
+    }
+
+    /// The codes of the schools in a scope of a type, when one is given.
+    pub async fn schools_of(
+        &self,
+        scope: &Scope,
+        school_type: Option<&str>,
+    ) -> Result<Vec<String>> {
+        Ok(texts(&self.run(&of_type(scope, school_type)).await?))
     }
 
     /// The schools of a scope (of a type, when one is given) with no attendance in any shape

@@ -56,23 +56,16 @@ pub async fn export(env: &Env, a: ExportArgs) -> anyhow::Result<ExitCode> {
         ByArg::Gender => "gender".to_string(),
         ByArg::Notice => "notice".to_string(),
     });
-    if let Some(t) = &a.school_type {
-        req.filters.school_type = Some(
-            edulake_schemas::vocab::SCHOOL_TYPE
-                .resolve(t)
-                .ok_or_else(|| anyhow::anyhow!("--school-type {t}: not a school type"))?
-                .to_string(),
-        );
-    }
-    req.filters.grade = a.grade;
-    if let Some(g) = &a.gender {
-        req.filters.gender = Some(
-            edulake_schemas::vocab::GENDER
-                .resolve(g)
-                .ok_or_else(|| anyhow::anyhow!("--gender {g}: M or F"))?
-                .to_string(),
-        );
-    }
+    req.filters = indicators::Filters::from_words(
+        a.school_type.as_deref(),
+        a.grade.map(|g| g.to_string()).as_deref(),
+        a.gender.as_deref(),
+    )
+    .map_err(|(what, v)| match what {
+        "school_type" => anyhow::anyhow!("--school-type {v}: not a school type"),
+        "gender" => anyhow::anyhow!("--gender {v}: M or F"),
+        _ => anyhow::anyhow!("--{what} {v}: 1–12"),
+    })?;
     if a.show_sql && !req.filters.is_empty() {
         anyhow::bail!(
             "--show-sql shows an export without filters: a filtered one adds up that export's \

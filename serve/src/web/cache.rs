@@ -30,7 +30,7 @@ where
     let layer = state.layer().await;
     let (view, _) = view_of(&layer, who, params, uri.path()).await?;
     drop(layer);
-    let key = page_key(uri.path(), &view, params) + &super::sources::quiet_key(state);
+    let key = page_key(uri.path(), &view, params) + &super::sources::quiet_key(state, uri.path());
     let cell = state.page_cell(&key).await;
     let page = cell
         .get_or_try_init(|| async { Ok::<_, AppError>(Rendered::new(render().await?)) })
@@ -161,7 +161,8 @@ async fn render_all(state: &AppState, pages: Vec<(String, Scope)>) {
     let renders = pages.into_iter().map(|(path, scope)| async move {
         let cell = state
             .page_cell(
-                &(page_key(&path, view, &Params::default()) + &super::sources::quiet_key(state)),
+                &(page_key(&path, view, &Params::default())
+                    + &super::sources::quiet_key(state, &path)),
             )
             .await;
         let rendered = cell

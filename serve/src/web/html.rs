@@ -161,28 +161,16 @@ fn filter_controls(view: &View) -> String {
     }
     let lang = view.lang;
     let f = &view.filters;
-    let select =
+    // Each a drop-down whose first choice is "all", under its label.
+    let choice =
         |name: &str, label: &str, options: Vec<(String, String)>, chosen: Option<String>| {
-            let mut out = format!(
-                "<label>{} <select name=\"{name}\"><option value=\"\">{}</option>",
+            let mut all = vec![(String::new(), t(lang, "filter_all"))];
+            all.extend(options);
+            format!(
+                "<label>{} {}</label>",
                 esc(label),
-                esc(&t(lang, "filter_all"))
-            );
-            for (value, word) in options {
-                let on = if chosen.as_deref() == Some(value.as_str()) {
-                    " selected"
-                } else {
-                    ""
-                };
-                let _ = write!(
-                    out,
-                    "<option value=\"{}\"{on}>{}</option>",
-                    esc(&value),
-                    esc(&word)
-                );
-            }
-            out.push_str("</select></label>");
-            out
+                select(name, &all, chosen.as_deref().unwrap_or(""), false)
+            )
         };
     let types = edulake_schemas::vocab::SCHOOL_TYPE
         .canonical()
@@ -196,19 +184,19 @@ fn filter_controls(view: &View) -> String {
         .map(|g| (g.to_string(), t(lang, &format!("gender_{g}"))))
         .collect();
     [
-        select(
+        choice(
             "school_type",
             &t(lang, "filter_school_type"),
             types,
             f.school_type.clone(),
         ),
-        select(
+        choice(
             "grade",
             &t(lang, "filter_grade"),
             grades,
             f.grade.map(|g| g.to_string()),
         ),
-        select(
+        choice(
             "gender",
             &t(lang, "filter_gender"),
             genders,
@@ -316,6 +304,9 @@ pub fn table(headers: &[String], rows: &[Vec<String>]) -> String {
 }
 
 /// A link, escaped.
+/// The element of a form's drop-down.
+const DROP_DOWN: &str = "select";
+
 /// A drop-down of a form: `(value, label)` options (escaped here), the one whose value is
 /// `chosen` selected.
 pub fn select(name: &str, options: &[(String, String)], chosen: &str, required: bool) -> String {
@@ -331,7 +322,7 @@ pub fn select(name: &str, options: &[(String, String)], chosen: &str, required: 
         })
         .collect();
     format!(
-        "<select name=\"{}\"{}>{options}</select>",
+        "<{DROP_DOWN} name=\"{}\"{}>{options}</{DROP_DOWN}>",
         esc(name),
         if required { " required" } else { "" }
     )

@@ -57,39 +57,12 @@ pub(super) fn filters_of(
     grade: &Option<String>,
     gender: &Option<String>,
 ) -> Result<edulake_transform::indicators::Filters, AppError> {
-    let given = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-    };
-    let bad = |what: &str, v: &str| AppError::BadRequest(lang, format!("{what} '{v}'"));
-    let mut f = edulake_transform::indicators::Filters::default();
-    if let Some(t) = given(school_type) {
-        f.school_type = Some(
-            edulake_schemas::vocab::SCHOOL_TYPE
-                .resolve(&t)
-                .ok_or_else(|| bad("school_type", &t))?
-                .to_string(),
-        );
-    }
-    if let Some(g) = given(grade) {
-        f.grade = Some(
-            g.parse::<u8>()
-                .ok()
-                .filter(|g| (1..=12).contains(g))
-                .ok_or_else(|| bad("grade", &g))?,
-        );
-    }
-    if let Some(g) = given(gender) {
-        f.gender = Some(
-            edulake_schemas::vocab::GENDER
-                .resolve(&g)
-                .ok_or_else(|| bad("gender", &g))?
-                .to_string(),
-        );
-    }
-    Ok(f)
+    edulake_transform::indicators::Filters::from_words(
+        school_type.as_deref(),
+        grade.as_deref(),
+        gender.as_deref(),
+    )
+    .map_err(|(what, v)| AppError::BadRequest(lang, format!("{what} '{v}'")))
 }
 
 /// Rows of a result as text, by column name.

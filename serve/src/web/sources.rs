@@ -45,10 +45,11 @@ fn quiet(source: &Source, cursor: &edulake_schemas::pull::Cursor, now: DateTime<
     }
 }
 
-/// What of the sources changes the pages besides the lake: each one's last pull and whether it
-/// has gone quiet (a part of the rendered pages' cache key).
-pub(super) fn quiet_key(state: &AppState) -> String {
-    if state.sources().is_empty() {
+/// What of the sources changes a page besides the lake: each one's last pull and whether it
+/// has gone quiet (a part of the rendered pages' cache key, for the pages that show them).
+pub(super) fn quiet_key(state: &AppState, path: &str) -> String {
+    // Only the pages that show the sources read them (the overview, the Data page).
+    if state.sources().is_empty() || !matches!(path, "/" | "/data") {
         return String::new();
     }
     let now = Utc::now();

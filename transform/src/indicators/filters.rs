@@ -25,6 +25,33 @@ pub struct Filters {
 pub const FILTERS: [&str; 3] = ["school_type", "grade", "gender"];
 
 impl Filters {
+    /// Filters as people write them: a school type's value or Chinese word (`junior`, 初中),
+    /// a grade 1–12, a gender (`M`, 女); an empty one is none. `Err`: the filter's name and
+    /// the value that is not one.
+    pub fn from_words(
+        school_type: Option<&str>,
+        grade: Option<&str>,
+        gender: Option<&str>,
+    ) -> Result<Filters, (&'static str, String)> {
+        fn given(v: Option<&str>) -> Option<&str> {
+            v.map(str::trim).filter(|s| !s.is_empty())
+        }
+        let mut f = Filters::default();
+        if let Some(t) = given(school_type) {
+            let v = edulake_schemas::vocab::SCHOOL_TYPE.resolve(t);
+            f.school_type = Some(v.ok_or(("school_type", t.to_string()))?.to_string());
+        }
+        if let Some(g) = given(grade) {
+            let v = g.parse::<u8>().ok().filter(|g| (1..=12).contains(g));
+            f.grade = Some(v.ok_or(("grade", g.to_string()))?);
+        }
+        if let Some(g) = given(gender) {
+            let v = edulake_schemas::vocab::GENDER.resolve(g);
+            f.gender = Some(v.ok_or(("gender", g.to_string()))?.to_string());
+        }
+        Ok(f)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.school_type.is_none() && self.grade.is_none() && self.gender.is_none()
     }

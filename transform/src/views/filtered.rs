@@ -132,7 +132,7 @@ impl QueryLayer {
         let mut keep = vec!["true".to_string()];
         if let Some(t) = &f.school_type {
             let codes = self
-                .schools_of_type(t)
+                .schools_of(&crate::reads::Scope::Bureau, Some(t))
                 .await?
                 .iter()
                 .map(|c| sql_str(c))
@@ -223,26 +223,5 @@ impl QueryLayer {
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let batches = df.collect().await?;
         Ok((schema, batches))
-    }
-
-    /// The codes of the registry's schools of a type.
-    async fn schools_of_type(&self, school_type: &str) -> Result<Vec<String>> {
-        let (_, batches) = self
-            .run(&format!(
-                "SELECT school_code FROM schools WHERE school_type = {}",
-                sql_str(school_type)
-            ))
-            .await?;
-        let mut out = Vec::new();
-        for b in &batches {
-            let col = arrow::compute::cast(b.column(0), &DataType::Utf8)?;
-            let col = col.as_string::<i32>();
-            out.extend(
-                (0..col.len())
-                    .filter(|i| col.is_valid(*i))
-                    .map(|i| col.value(i).to_string()),
-            );
-        }
-        Ok(out)
     }
 }
